@@ -1,0 +1,74 @@
+"""Helpers shared by the tests (import as ``from helpers import ...``).
+
+``tests/`` is on ``sys.path`` because ``tests/conftest.py`` lives there and
+the directory is not a package (pytest's default ``prepend`` import mode).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Iterable, Mapping, Sequence
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+# generous: a hung subprocess should fail a test, not stall CI
+DEFAULT_TIMEOUT = 300
+
+
+def run_cli(
+    *args: object,
+    cwd: str | os.PathLike[str] | None = None,
+    env: Mapping[str, str] | None = None,
+    input: str | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m slocompiler ARGS...`` in a subprocess, like a user would.
+
+    Uses the interpreter running the tests (the project venv). Output is
+    captured as text; the exit code is *not* checked, callers assert on
+    ``.returncode``, ``.stdout`` and ``.stderr``. ``env`` entries are added to
+    the current environment. Never reads the terminal: stdin is empty unless
+    ``input`` is given.
+    """
+    full_env = dict(os.environ)
+    if env:
+        full_env.update(env)
+    return subprocess.run(
+        [sys.executable, "-m", "slocompiler", *(str(a) for a in args)],
+        cwd=None if cwd is None else str(cwd),
+        env=full_env,
+        input=input if input is not None else "",
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def promtool_check_rules(
+    promtool: str | os.PathLike[str],
+    paths: Iterable[str | os.PathLike[str]] | str | os.PathLike[str],
+) -> tuple[bool, str]:
+    """Run ``promtool check rules PATHS...``.
+
+    Returns ``(ok, output)`` where ``ok`` is true only when promtool exits 0
+    and ``output`` is its stdout and stderr together (for assertion messages).
+    """
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]
+    path_list: Sequence[str] = [str(p) for p in paths]
+    if not path_list:
+        raise ValueError("promtool_check_rules needs at least one path")
+    proc = subprocess.run(
+        [str(promtool), "check", "rules", *path_list],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=DEFAULT_TIMEOUT,
+        check=False,
+    )
+    output = proc.stdout + proc.stderr
+    return proc.returncode == 0, output
