@@ -59,7 +59,14 @@ fi
 
 echo "setup: installing slocompiler (editable) with test extras into $venv"
 export PIP_DISABLE_PIP_VERSION_CHECK=1
-"$venv/bin/python" -m pip install --quiet --upgrade pip
-"$venv/bin/python" -m pip install --quiet -e '.[test]'
+# pip's and the build backend's chatter goes to a log, shown only on failure
+log="$venv/setup-pip.log"
+if ! { "$venv/bin/python" -m pip install --quiet --upgrade pip \
+       && "$venv/bin/python" -m pip install --quiet -e '.[test]'; } >"$log" 2>&1; then
+    echo "setup: pip install failed; last lines of $log:" >&2
+    tail -n 40 "$log" >&2
+    rm -f "$stamp"
+    exit 1
+fi
 printf '%s\n' "$want" > "$stamp"
 echo "setup: done ($("$venv/bin/python" --version 2>&1))"
