@@ -1,0 +1,3 @@
+from slocompiler.cli import main
+
+main()

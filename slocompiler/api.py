@@ -1,0 +1,65 @@
+"""The library API: what the CLI calls, callable from Python too."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from slocompiler import outputs
+from slocompiler.diagnostics import Position
+from slocompiler.pipeline import Compilation, Options, compile_paths, output_dir_excludes
+
+
+def validate(paths, options: Options | None = None) -> Compilation:
+    """Check every spec under `paths` (all stages, nothing written)."""
+    return compile_paths(paths, options)
+
+
+@dataclass
+class BuildResult:
+    compilation: Compilation
+    plan: outputs.Plan | None
+    written: bool
+
+
+def build(paths, out_dir: str, options: Options | None = None, *, check: bool = False,
+          dry_run: bool = False) -> BuildResult:
+    """Compile `paths` into `out_dir`. With errors nothing is written; `check` only compares."""
+    options = options or Options()
+    options.exclude = tuple(options.exclude) + output_dir_excludes(paths, out_dir)
+    comp = compile_paths(paths, options)
+    if not comp.ok:
+        return BuildResult(comp, None, False)
+    plan = outputs.plan(out_dir, comp.artifacts)
+    if check:
+        for rel in sorted(plan.writes):
+            what = "missing" if plan.old.get(rel) is None else "out of date"
+            comp.diagnostics.append(Position(f"{out_dir.rstrip('/')}/{rel}").diag(
+                "SLC402", f"generated file is {what}", hint="run `slocompiler build` and commit the result"))
+        for rel in plan.stale:
+            comp.diagnostics.append(Position(f"{out_dir.rstrip('/')}/{rel}").diag(
+                "SLC402", "generated file is stale: its spec is gone", hint="run `slocompiler build` to remove it"))
+        return BuildResult(comp, plan, False)
+    if dry_run:
+        return BuildResult(comp, plan, False)
+    try:
+        outputs.apply(plan)
+    except OSError as exc:
+        comp.diagnostics.append(Position(out_dir).diag("SLC403", f"cannot write outputs: {exc}"))
+        return BuildResult(comp, plan, False)
+    return BuildResult(comp, plan, True)
+
+
+def schema() -> dict:
+    """The JSON Schema of the native format (kept in specs/slocompiler-v1.schema.json)."""
+    from slocompiler.formats.native_spec import ServiceSpec
+
+    doc = ServiceSpec.model_json_schema(by_alias=True, mode="validation")
+    doc = {"$schema": "https://json-schema.org/draft/2020-12/schema",
+           "$id": "https://slocompiler.dev/schemas/slocompiler-v1.schema.json",
+           "title": "slocompiler/v1 service spec", **doc}
+    return doc
+
+
+def schema_text() -> str:
+    return json.dumps(schema(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"

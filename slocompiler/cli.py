@@ -1,0 +1,149 @@
+"""Command line: flags become Options, one library call, a report and an exit code.
+
+Exit codes: 0 clean, 1 problems found or outputs stale, 2 usage error, 3 internal error.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+import traceback
+
+import click
+
+from slocompiler import __version__
+
+FORMATS = ("text", "json", "github")
+
+
+def _default_format() -> str:
+    return "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
+
+
+def _labels(values) -> tuple:
+    out = []
+    for v in values:
+        key, sep, value = v.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"expected KEY=VALUE, got {v!r}", param_hint="--label")
+        out.append((key, value))
+    return tuple(out)
+
+
+def _common(f):
+    f = click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
+                     help="Report format (github is chosen automatically under GitHub Actions).")(f)
+    f = click.option("--strict", is_flag=True, help="Treat warnings as errors.")(f)
+    f = click.option("--default-period", default="30d", show_default=True,
+                     help="SLO period for specs that set none.")(f)
+    f = click.option("-l", "--label", "labels", multiple=True, metavar="KEY=VALUE",
+                     help="Extra label on every generated series (repeatable).")(f)
+    return f
+
+
+def _options(default_period, labels, **kw):
+    from slocompiler.durations import parse_duration
+    from slocompiler.pipeline import Options
+
+    if parse_duration(default_period) is None:
+        raise click.BadParameter(f"not a Prometheus duration: {default_period!r}", param_hint="--default-period")
+    return Options(default_period=default_period, extra_labels=_labels(labels), **kw)
+
+
+def _finish(comp, fmt, strict, started, extra_stdout: str = "", extra: dict | None = None) -> int:
+    from slocompiler.report import render, summary_line
+
+    fmt = fmt or _default_format()
+    diags = comp.diagnostics
+    report = render(diags, fmt, files=len(comp.files), slos=comp.slo_count, extra=extra)
+    if extra_stdout:
+        sys.stdout.write(extra_stdout)
+    if fmt == "json":
+        sys.stdout.write(report)
+    else:
+        sys.stderr.write(report)
+        sys.stderr.write(f"{summary_line(diags, len(comp.files), comp.slo_count)} "
+                         f"[{time.perf_counter() - started:.2f}s]\n")
+    failed = any(d.is_error for d in diags) or (strict and diags)
+    return 1 if failed else 0
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="slocompiler")
+def cli():
+    """Compile SLI/SLO specs into Prometheus rules with multi-window multi-burn-rate alerts."""
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@_common
+def validate(paths, fmt, strict, default_period, labels):
+    """Check spec files and folders; write nothing."""
+    from slocompiler import api
+
+    started = time.perf_counter()
+    comp = api.validate(list(paths), _options(default_period, labels))
+    sys.exit(_finish(comp, fmt, strict, started))
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option("-o", "--out", "out_dir", required=True, type=click.Path(file_okay=False),
+              help="Output folder (rule files go to OUT/prometheus/).")
+@click.option("--check", is_flag=True, help="Write nothing; exit 1 when any output would change or is stale.")
+@click.option("--diff", is_flag=True, help="Print the unified diff of what would change; write nothing.")
+@click.option("--disable-alerts", is_flag=True, help="Generate no alerting rules.")
+@click.option("--disable-recordings", is_flag=True, help="Generate no recording rules.")
+@_common
+def build(paths, out_dir, check, diff, disable_alerts, disable_recordings, fmt, strict, default_period, labels):
+    """Compile specs into OUT/: Prometheus rule files mirroring the spec tree."""
+    from slocompiler import api
+
+    started = time.perf_counter()
+    opts = _options(default_period, labels, disable_alerts=disable_alerts, disable_recordings=disable_recordings)
+    result = api.build(list(paths), out_dir, opts, check=check, dry_run=diff)
+    plan = result.plan
+    diff_text = plan.diff() if (diff and plan is not None) else ""
+    extra = None
+    if plan is not None:
+        extra = {"outputs": {"changed": sorted(plan.writes), "stale": plan.stale, "unchanged": plan.unchanged,
+                             "written": result.written}}
+    code = _finish(result.compilation, fmt, strict, started, diff_text, extra)
+    if plan is not None and result.written and (fmt or _default_format()) != "json":
+        sys.stderr.write(f"wrote {len(plan.writes)} file(s), removed {len(plan.stale)} stale, "
+                         f"{plan.unchanged} unchanged in {out_dir}\n")
+    sys.exit(code)
+
+
+@cli.command()
+def schema():
+    """Print the JSON Schema of the native slocompiler/v1 format."""
+    from slocompiler.api import schema_text
+
+    sys.stdout.write(schema_text())
+
+
+def main(argv=None):
+    """Entry point: usage errors exit 2, bugs exit 3 with a short report."""
+    try:
+        cli.main(args=argv, prog_name="slocompiler", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(2)
+    except click.exceptions.Abort:
+        sys.exit(2)
+    except SystemExit:
+        raise
+    except BaseException as exc:  # a bug: say so, exit 3
+        if isinstance(exc, KeyboardInterrupt):
+            sys.exit(130)
+        sys.stderr.write(f"slocompiler: internal error: {type(exc).__name__}: {exc}\n")
+        if os.environ.get("SLOCOMPILER_DEBUG"):
+            traceback.print_exc()
+        else:
+            sys.stderr.write("This is a bug; rerun with SLOCOMPILER_DEBUG=1 for the traceback and report it.\n")
+        sys.exit(3)
+    sys.exit(0)

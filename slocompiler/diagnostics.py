@@ -1,0 +1,100 @@
+"""Diagnostics as data: every problem a stage finds, with a stable code and a position."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class Severity(str, Enum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+# Stable codes, grouped by the stage that raises them (documented in docs/diagnostics.md).
+CODES: dict[str, str] = {
+    # load (SLC0xx)
+    "SLC001": "file cannot be read or is not UTF-8 text",
+    "SLC002": "YAML syntax error",
+    "SLC003": "duplicate key in a mapping",
+    "SLC004": "YAML tag or node type that specs never use",
+    "SLC005": "document too large, too deep or expands too many aliases",
+    "SLC006": "document of an unknown kind",
+    "SLC007": "file or path holds no spec document",
+    # schema (SLC1xx)
+    "SLC101": "unknown key",
+    "SLC102": "wrong type",
+    "SLC103": "missing required key",
+    "SLC104": "invalid value",
+    "SLC105": "an SLI needs exactly one kind",
+    # semantics (SLC2xx)
+    "SLC201": "duplicate SLO id",
+    "SLC202": "objective outside (0, 100)",
+    "SLC203": "invalid name",
+    "SLC204": "invalid or reserved label name",
+    "SLC205": "query template lacks {{.window}}",
+    "SLC206": "invalid period or alert windows",
+    "SLC207": "alert tier can never fire",
+    "SLC208": "alert tier fires while the SLO is on track",
+    "SLC209": "review date has passed",
+    "SLC210": "unknown windows catalog",
+    "SLC211": "option does not apply to this SLI kind",
+    "SLC212": "latency threshold is not a bucket boundary",
+    "SLC213": "conflicting AlertWindows catalogs",
+    "SLC214": "invalid duration",
+    # PromQL (SLC3xx)
+    "SLC301": "PromQL syntax error",
+    "SLC302": "expected a PromQL vector selector",
+    "SLC303": "generated expression does not parse (compiler bug)",
+    # outputs (SLC4xx)
+    "SLC401": "two specs map to the same output file",
+    "SLC402": "output is stale or would change",
+    "SLC403": "output cannot be written",
+}
+
+
+@dataclass(frozen=True, order=True)
+class Diagnostic:
+    """One problem found in a spec, positioned at a file, line and column (1-based)."""
+
+    file: str
+    line: int
+    column: int
+    code: str
+    message: str
+    severity: Severity = Severity.ERROR
+    path: tuple = field(default=(), compare=False)
+    hint: str | None = field(default=None, compare=False)
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity is Severity.ERROR
+
+    def as_dict(self) -> dict:
+        return {
+            "file": self.file,
+            "line": self.line,
+            "column": self.column,
+            "code": self.code,
+            "severity": self.severity.value,
+            "message": self.message,
+            "path": [str(p) for p in self.path],
+            "hint": self.hint,
+        }
+
+
+@dataclass(frozen=True)
+class Position:
+    """A 1-based line and column in a file."""
+
+    file: str
+    line: int = 1
+    column: int = 1
+
+    def diag(self, code: str, message: str, *, path: tuple = (), hint: str | None = None,
+             severity: Severity = Severity.ERROR) -> Diagnostic:
+        return Diagnostic(self.file, self.line, self.column, code, message, severity, path, hint)
+
+
+def has_errors(diags) -> bool:
+    return any(d.is_error for d in diags)

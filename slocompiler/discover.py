@@ -1,0 +1,55 @@
+"""Discover stage: paths on the command line become a sorted list of spec files."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+SUFFIXES = (".yaml", ".yml")
+
+
+@dataclass(frozen=True, order=True)
+class SourceFile:
+    """A spec file: where to read it, how to show it, and its path relative to its root."""
+
+    relpath: str
+    path: str
+    display: str
+
+
+def _display(path: str) -> str:
+    rel = os.path.relpath(path)
+    return path if rel.startswith(".." + os.sep) and os.path.isabs(path) else rel
+
+
+def discover(paths, exclude=()) -> list[SourceFile]:
+    """Files named directly, and `*.yaml`/`*.yml` under folders (hidden entries and `exclude` skipped).
+
+    Symlinked folders are followed once: a loop is not walked twice.
+    """
+    excluded = {os.path.realpath(p) for p in exclude}
+    found: dict[str, SourceFile] = {}
+    for root in paths:
+        if os.path.isfile(root):
+            real = os.path.realpath(root)
+            found.setdefault(real, SourceFile(os.path.basename(root), root, _display(root)))
+            continue
+        seen_dirs: set[str] = set()
+        for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
+            real_dir = os.path.realpath(dirpath)
+            if real_dir in seen_dirs or real_dir in excluded:
+                dirnames[:] = []
+                continue
+            seen_dirs.add(real_dir)
+            dirnames[:] = sorted(d for d in dirnames if not d.startswith(".")
+                                 and os.path.realpath(os.path.join(dirpath, d)) not in excluded)
+            for name in sorted(filenames):
+                if name.startswith(".") or not name.lower().endswith(SUFFIXES):
+                    continue
+                full = os.path.join(dirpath, name)
+                if not os.path.isfile(full):
+                    continue
+                real = os.path.realpath(full)
+                rel = os.path.relpath(full, root).replace(os.sep, "/")
+                found.setdefault(real, SourceFile(rel, full, _display(full)))
+    return sorted(found.values(), key=lambda f: (f.relpath, f.display))

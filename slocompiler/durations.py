@@ -1,0 +1,39 @@
+"""Prometheus durations: parse `1h30m` to milliseconds, print them back as Prometheus does."""
+
+from __future__ import annotations
+
+import re
+
+_UNITS = (("y", 365 * 86_400_000, True), ("w", 7 * 86_400_000, True), ("d", 86_400_000, False),
+          ("h", 3_600_000, False), ("m", 60_000, False), ("s", 1000, False), ("ms", 1, False))
+_RE = re.compile(r"^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$")
+
+
+def parse_duration(text: str) -> int | None:
+    """Milliseconds of a Prometheus duration such as `5m` or `1h30m`; None when invalid or zero."""
+    if not isinstance(text, str) or not text:
+        return None
+    m = _RE.match(text)
+    if not m:
+        return None
+    total = sum(int(v) * mult for v, (_, mult, _) in zip(m.groups(), _UNITS) if v)
+    return total or None
+
+
+def format_duration(ms: int) -> str:
+    """Prometheus' own spelling (`model.Duration.String()`): 28d prints as `4w`, 24h as `1d`."""
+    if ms == 0:
+        return "0s"
+    out = []
+    for unit, mult, exact in _UNITS:
+        if exact and ms % mult:
+            continue
+        v = ms // mult
+        if v > 0:
+            out.append(f"{v}{unit}")
+            ms -= v * mult
+    return "".join(out)
+
+
+def seconds(ms: int) -> float:
+    return ms / 1000

@@ -1,0 +1,136 @@
+"""Pydantic validation errors become positioned diagnostics with stable codes and hints."""
+
+from __future__ import annotations
+
+import difflib
+import typing
+
+from pydantic import BaseModel, ValidationError
+
+from slocompiler.diagnostics import Diagnostic
+from slocompiler.load import Document
+
+_TYPE_CODES = {
+    "extra_forbidden": "SLC101",
+    "missing": "SLC103",
+    "literal_error": "SLC104",
+    "greater_than": "SLC104",
+    "less_than": "SLC104",
+    "too_short": "SLC104",
+    "string_pattern_mismatch": "SLC203",
+}
+_FIELD_CODES = {"objective": "SLC202"}
+
+
+def _normal(name: str) -> str:
+    return name.replace("_", "").replace("-", "").lower()
+
+
+def did_you_mean(key: str, allowed: list[str]) -> str | None:
+    """A hint naming the allowed key closest to a misspelt one."""
+    if not isinstance(key, str) or not allowed:
+        return None
+    for name in allowed:
+        if _normal(name) == _normal(key):
+            return f"did you mean `{name}`?"
+    close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+    return f"did you mean `{close[0]}`?" if close else None
+
+
+def _model_at(model: type, loc: tuple) -> type | None:
+    """The pydantic model class that holds the last element of `loc`."""
+    current = model
+    for part in loc[:-1]:
+        current = _unwrap(current)
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            field = next((f for n, f in current.model_fields.items() if (f.alias or n) == part), None)
+            if field is None:
+                return None
+            current = field.annotation
+        elif typing.get_origin(current) in (list, dict):
+            current = typing.get_args(current)[-1]
+        else:
+            return None
+    current = _unwrap(current)
+    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+
+
+def _unwrap(tp):
+    while True:
+        origin = typing.get_origin(tp)
+        if origin is typing.Union or str(origin) == "types.UnionType":
+            args = [a for a in typing.get_args(tp) if a is not type(None)]
+            models = [a for a in args if isinstance(a, type) and issubclass(a, BaseModel)]
+            tp = models[0] if models else args[0]
+        elif origin is typing.Annotated:
+            tp = typing.get_args(tp)[0]
+        else:
+            return tp
+
+
+def allowed_keys(model: type[BaseModel]) -> list[str]:
+    return [f.alias or n for n, f in model.model_fields.items()]
+
+
+def _describe(value) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return type(value).__name__
+
+
+def validation_diagnostics(exc: ValidationError, doc: Document, model: type[BaseModel],
+                           base: tuple = ()) -> list[Diagnostic]:
+    """One diagnostic per pydantic error, at the offending key or value."""
+    out = []
+    for err in exc.errors(include_url=False):
+        loc = tuple(err["loc"])
+        etype = err["type"]
+        if loc and loc[-1] == "[key]":  # a mapping key failed its pattern: labels, annotations
+            path = base + loc[:-1]
+            key = loc[-2]
+            out.append(doc.diag("SLC204", f"invalid label name {key!r}: Prometheus 2.x label names match "
+                                "[a-zA-Z_][a-zA-Z0-9_]*", path, key=True))
+            continue
+        path = base + loc
+        field = loc[-1] if loc else ""
+        if etype == "extra_forbidden":
+            owner = _model_at(model, loc)
+            hint = did_you_mean(field, allowed_keys(owner)) if owner else None
+            out.append(doc.diag("SLC101", f"unknown key {field!r}", path, key=True, hint=hint))
+        elif etype == "missing":
+            out.append(doc.diag("SLC103", f"missing required key {field!r}", path[:-1]))
+        elif etype.startswith("SLC"):
+            out.append(doc.diag(etype, err["msg"], path))
+        else:
+            code = _FIELD_CODES.get(field) if etype in ("greater_than", "less_than") else None
+            code = code or _TYPE_CODES.get(etype) or ("SLC102" if etype.endswith(("_type", "_parsing")) else "SLC104")
+            msg = err["msg"]
+            if code == "SLC102":
+                msg = f"`{field}`: expected {_expected(etype)}, got {_describe(err.get('input'))}"
+            elif code == "SLC202":
+                msg = f"objective must be greater than 0 and less than 100 (a percentage), got {err.get('input')!r}"
+            elif code == "SLC203":
+                msg = (f"invalid name {err.get('input')!r}: must start and end with a letter or digit and "
+                       "contain only letters, digits, '.', '_' and '-'")
+            else:
+                msg = f"`{field}`: {msg[0].lower()}{msg[1:]}" if msg else f"invalid `{field}`"
+            hint = "quote the value to make it a string" if code == "SLC102" and etype == "string_type" else None
+            out.append(doc.diag(code, msg, path, hint=hint))
+    return out
+
+
+def _expected(etype: str) -> str:
+    name = etype.removesuffix("_type").removesuffix("_parsing")
+    return {"string": "a string", "float": "a number", "int": "an integer", "bool": "true or false",
+            "dict": "a mapping", "list": "a list", "model": "a mapping", "date": "an ISO date (YYYY-MM-DD)",
+            "model_attributes": "a mapping"}.get(name, name)

@@ -1,0 +1,212 @@
+"""The native `slocompiler/v1` format: parse strictly, check semantics, resolve to the model."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+from pydantic import ValidationError
+
+from slocompiler.diagnostics import Diagnostic, Severity
+from slocompiler.durations import format_duration, parse_duration
+from slocompiler.formats import native_spec as spec
+from slocompiler.formats.errors import validation_diagnostics
+from slocompiler.generate.sli import WINDOW_RE, render_window
+from slocompiler.load import Document
+from slocompiler.model import (SLO, EventsSLI, LatencySLI, Options, RatioSLI, RawSLI, ThresholdSLI, Tier)
+from slocompiler.promql import METRIC_NAME, syntax_error, vector_selector_error
+from slocompiler.resolve import Context
+
+RESERVED_PREFIX = "sloth_"
+_METRIC = re.compile(METRIC_NAME)
+
+
+def alert_name(service: str, name: str) -> str:
+    """Default alert name: service and SLO in CamelCase (`fraud-scoring` → `FraudScoring`)."""
+    words = re.split(r"[-_.]+", f"{service}-{name}")
+    text = "".join(w[:1].upper() + w[1:] for w in words if w)
+    return text if text[:1].isalpha() else "Slo" + text
+
+
+def check_labels(doc: Document, labels: dict, path: tuple, what: str = "label") -> list[Diagnostic]:
+    """Reserved names and empty values (name syntax is checked by the schema)."""
+    out = []
+    for k, v in labels.items():
+        if k.startswith(RESERVED_PREFIX) or k.startswith("__"):
+            out.append(doc.diag("SLC204", f"{what} name {k!r} is reserved for generated series", path + (k,),
+                                key=True, hint="choose a name without the `sloth_` or `__` prefix"))
+        elif v == "":
+            out.append(doc.diag("SLC104", f"{what} {k!r} has an empty value", path + (k,)))
+    return out
+
+
+def check_window_query(doc: Document, text: str, path: tuple) -> list[Diagnostic]:
+    """A Sloth-style query template: needs `{{.window}}` and must parse once rendered."""
+    if not WINDOW_RE.search(text):
+        return [doc.diag("SLC205", "query must contain the {{.window}} placeholder", path,
+                         hint="write the range as [{{.window}}], e.g. rate(metric[{{.window}}])")]
+    err = syntax_error(render_window(text, "5m"))
+    return [doc.diag("SLC301", f"PromQL syntax error: {err}", path)] if err else []
+
+
+def _sli_diagnostics(doc: Document, sli: spec.SLI, path: tuple) -> list[Diagnostic]:
+    kind = sli.kind
+    body = getattr(sli, kind)
+    p = path + (kind,)
+    out: list[Diagnostic] = []
+    if kind == "events":
+        out += check_window_query(doc, body.error_query, p + ("error_query",))
+        out += check_window_query(doc, body.total_query, p + ("total_query",))
+        if body.error_query.strip() == body.total_query.strip():
+            out.append(doc.diag("SLC104", "error_query and total_query are the same query", p + ("total_query",)))
+    elif kind == "raw":
+        out += check_window_query(doc, body.error_ratio_query, p + ("error_ratio_query",))
+    elif kind == "ratio":
+        for key in ("total", "errors", "good"):
+            value = getattr(body, key)
+            if value is not None:
+                err = vector_selector_error(value.strip())
+                if err:
+                    out.append(doc.diag("SLC302" if not syntax_error(value) else "SLC301", err, p + (key,)))
+    elif kind == "latency":
+        if not _METRIC.match(body.histogram):
+            out.append(doc.diag("SLC104", f"invalid histogram metric name {body.histogram!r}", p + ("histogram",)))
+        if body.selector is not None:
+            err = vector_selector_error(body.selector.strip(), allow_no_name=True)
+            if err or not body.selector.strip().startswith("{"):
+                out.append(doc.diag("SLC302", err or 'selector must be label matchers only, e.g. {job="api"}',
+                                    p + ("selector",)))
+        if body.buckets is not None and not body.native and float(body.threshold) not in [float(b) for b in body.buckets]:
+            listed = ", ".join(format(b, "g") for b in body.buckets)
+            out.append(doc.diag("SLC212", f"threshold {body.threshold:g} is not a bucket boundary of "
+                                f"{body.histogram} ({listed})", p + ("threshold",),
+                                hint="pick a listed boundary; a classic histogram can only count at its buckets"))
+    elif kind == "threshold":
+        if WINDOW_RE.search(body.query):
+            out.append(doc.diag("SLC104", "a threshold query is an instant vector: remove {{.window}}", p + ("query",)))
+        else:
+            err = syntax_error(body.query)
+            if err:
+                out.append(doc.diag("SLC301", f"PromQL syntax error: {err}", p + ("query",)))
+    for i, label in enumerate(getattr(body, "by", ()) or ()):
+        if label.startswith(RESERVED_PREFIX):
+            out.append(doc.diag("SLC204", f"cannot group by reserved label {label!r}", p + ("by", i)))
+    return out
+
+
+def _model_sli(sli: spec.SLI):
+    kind = sli.kind
+    b = getattr(sli, kind)
+    if kind == "events":
+        return EventsSLI(b.error_query, b.total_query)
+    if kind == "raw":
+        return RawSLI(b.error_ratio_query)
+    if kind == "ratio":
+        return RatioSLI(b.total, b.errors, b.good, tuple(b.by))
+    if kind == "latency":
+        return LatencySLI(b.histogram, float(b.threshold), b.selector or "", b.native, tuple(b.by))
+    return ThresholdSLI(b.query, b.at_least, b.at_most, parse_duration(b.slice), b.no_data, tuple(b.by))
+
+
+def check_windows(doc: Document, slo: SLO, path: tuple) -> list[Diagnostic]:
+    """Window pairs must fit the period; warn for tiers that never fire or fire while on track.
+
+    Sloth's built-in 28d catalog has a ticket factor of 0.93 by design; only derived and
+    user catalogs are warned about.
+    """
+    out = []
+    cat = slo.windows
+    where = path + ("period",) if slo.source_path else path
+    if any(p.long_ms > slo.period_ms for p in cat.pairs()):
+        out.append(doc.diag("SLC206", f"alert window longer than the SLO period {format_duration(slo.period_ms)}",
+                            where, hint="use a longer period or an AlertWindows catalog made for it"))
+        return out
+    budget = slo.error_budget
+    for tier, pairs in ((slo.page, cat.pairs()[:2]), (slo.ticket, cat.pairs()[2:])):
+        if not tier.enabled or not slo.alert_name or cat.origin == "builtin":
+            continue
+        for speed, pair in zip(("quick", "slow"), pairs):
+            factor = pair.factor(slo.period_ms)
+            name = f"{tier.severity} {speed} ({format_duration(pair.long_ms)}/{format_duration(pair.short_ms)})"
+            if Decimal(factor.numerator) / Decimal(factor.denominator) * budget >= 1:
+                out.append(doc.diag("SLC207", f"{name} alert can never fire: burn factor {float(factor):g} × "
+                                    f"error budget {budget} ≥ 1", where, severity=Severity.WARNING,
+                                    hint="lower the objective or use a longer period"))
+            elif factor < 1:
+                out.append(doc.diag("SLC208", f"{name} alert fires while the SLO is on track: burn factor "
+                                    f"{float(factor):g} < 1", where, severity=Severity.WARNING))
+    if isinstance(slo.sli, ThresholdSLI) and slo.sli.slice_ms > cat.page_quick.short_ms:
+        out.append(doc.diag("SLC206", f"slice {format_duration(slo.sli.slice_ms)} is longer than the shortest "
+                            f"alert window {format_duration(cat.page_quick.short_ms)}", path + ("sli", "threshold", "slice")))
+    return out
+
+
+class _Format:
+    name = "slocompiler/v1"
+
+    def parse(self, doc: Document, ctx: Context):
+        try:
+            parsed = spec.ServiceSpec.model_validate(doc.data)
+        except ValidationError as exc:
+            return None, validation_diagnostics(exc, doc, spec.ServiceSpec)
+        return parsed, []
+
+    def resolve(self, parsed: spec.ServiceSpec, doc: Document, ctx: Context):
+        diags = check_labels(doc, parsed.labels, ("labels",))
+        slos = []
+        file_period = parse_duration(parsed.period) if parsed.period else ctx.default_period_ms
+        for i, s in enumerate(parsed.slos):
+            path = ("slos", i)
+            found = check_labels(doc, s.labels, path + ("labels",))
+            a = s.alerting
+            for sub, labels in (("labels", a.labels), ("annotations", a.annotations)):
+                found += check_labels(doc, labels, path + ("alerting", sub), "label" if sub == "labels" else "annotation")
+            for t in ("page_alert", "ticket_alert"):
+                tier = getattr(a, t)
+                found += check_labels(doc, tier.labels, path + ("alerting", t, "labels"))
+                found += check_labels(doc, tier.annotations, path + ("alerting", t, "annotations"), "annotation")
+            found += _sli_diagnostics(doc, s.sli, path + ("sli",))
+            period = parse_duration(s.period) if s.period else file_period
+            if a.windows is not None:
+                cat = ctx.by_name.get(a.windows)
+                if cat is None:
+                    known = ", ".join(sorted(ctx.by_name)) or "none in this tree"
+                    found.append(doc.diag("SLC210", f"no AlertWindows catalog named {a.windows!r} (known: {known})",
+                                          path + ("alerting", "windows")))
+                    cat = ctx.windows_for(period)
+                elif cat.period_ms != period:
+                    found.append(doc.diag("SLC206", f"catalog {a.windows!r} is for a {format_duration(cat.period_ms)} "
+                                          f"period but the SLO's period is {format_duration(period)}",
+                                          path + ("alerting", "windows")))
+            else:
+                cat = ctx.windows_for(period)
+            model_sli = _model_sli(s.sli)
+            if a.min_events is not None and not isinstance(model_sli, (EventsSLI, RatioSLI, LatencySLI)):
+                found.append(doc.diag("SLC211", f"min_events needs an SLI with a denominator (events, ratio, "
+                                      f"latency), not {s.sli.kind}", path + ("alerting", "min_events")))
+            if s.review_date is not None and s.review_date < ctx.today:
+                found.append(doc.diag("SLC209", f"review date {s.review_date.isoformat()} has passed",
+                                      path + ("review_date",), severity=Severity.WARNING))
+            tiers = []
+            for sev, t in (("page", a.page_alert), ("ticket", a.ticket_alert)):
+                tiers.append(Tier(sev, not t.disable, tuple(sorted(t.labels.items())),
+                                  tuple(sorted(t.annotations.items())), t.for_))
+            slo = SLO(
+                service=parsed.service, name=s.name, objective=Decimal(repr(float(s.objective))).normalize(),
+                period_ms=period, sli=model_sli, windows=cat,
+                alert_name=a.name or alert_name(parsed.service, s.name), page=tiers[0], ticket=tiers[1],
+                labels=tuple(sorted({**parsed.labels, **s.labels}.items())),
+                alert_labels=tuple(sorted(a.labels.items())), alert_annotations=tuple(sorted(a.annotations.items())),
+                min_events=a.min_events, no_data_alert=a.no_data,
+                description=s.description, owner=s.owner or parsed.owner,
+                tier=None if s.tier is None else str(s.tier), runbook_url=s.runbook_url,
+                dashboard_url=s.dashboard_url, rationale=s.rationale, review_date=s.review_date,
+                options=Options(), source=doc.position(path + ("name",)), source_path=path,
+            )
+            found += check_windows(doc, slo, path)
+            diags += found
+            slos.append(slo)
+        return slos, diags
+
+
+FORMAT = _Format()

@@ -1,0 +1,168 @@
+"""Pydantic models of the native `slocompiler/v1` format: structure and types only.
+
+Semantic checks that need more than one field (ids, PromQL, windows) live in `check.py`
+and `resolve.py`. Custom errors carry our stable diagnostic code as their type.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from typing import Annotated, Literal, Optional, Union
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
+
+from slocompiler.durations import parse_duration
+
+NAME_PATTERN = r"^[A-Za-z0-9][-A-Za-z0-9_.]*[A-Za-z0-9]$"
+LABEL_NAME_PATTERN = r"^[a-zA-Z_][a-zA-Z0-9_]*$"
+
+
+def _duration(value: str) -> str:
+    if parse_duration(value) is None:
+        raise PydanticCustomError("SLC214", f"invalid duration {value!r}: use a Prometheus duration such as 5m, 1h or 30d")
+    return value
+
+
+Duration = Annotated[str, AfterValidator(_duration),
+                     Field(json_schema_extra={"pattern": r"^([0-9]+(y|w|d|h|m|s|ms))+$"})]
+Name = Annotated[str, Field(pattern=NAME_PATTERN)]
+LabelName = Annotated[str, Field(pattern=LABEL_NAME_PATTERN)]
+Labels = dict[LabelName, str]
+Number = float  # strict: ints are accepted, booleans and strings are not
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class EventsSLI(Strict):
+    """Sloth-compatible event ratio: errors/total, both PromQL templates with `{{.window}}`."""
+
+    error_query: str = Field(description="PromQL of bad events per second over `{{.window}}`")
+    total_query: str = Field(description="PromQL of all events per second over `{{.window}}`")
+
+
+class RawSLI(Strict):
+    """Sloth-compatible raw error ratio (0-1) with `{{.window}}`."""
+
+    error_ratio_query: str = Field(description="PromQL returning the error ratio (0-1) over `{{.window}}`")
+
+
+class RatioSLI(Strict):
+    """Counters as vector selectors; the compiler writes `sum by (...) (rate(...[w]))` itself."""
+
+    total: str = Field(description="vector selector of the counter of all events")
+    errors: Optional[str] = Field(None, description="vector selector of the counter of bad events")
+    good: Optional[str] = Field(None, description="vector selector of the counter of good events")
+    by: list[LabelName] = Field(default_factory=list, description="labels to keep: one SLI series per group")
+
+    @model_validator(mode="after")
+    def _one_of(self):
+        if (self.errors is None) == (self.good is None):
+            raise PydanticCustomError("SLC105", "a ratio SLI needs exactly one of `errors` or `good`")
+        return self
+
+
+class LatencySLI(Strict):
+    """Share of observations at or below `threshold`, from a classic or native histogram."""
+
+    histogram: str = Field(description="histogram metric base name (without _bucket/_count)")
+    threshold: Number = Field(gt=0, description="latency bound, in the histogram's unit")
+    selector: Optional[str] = Field(None, description='label matchers, e.g. {job="api"}')
+    buckets: Optional[list[Number]] = Field(None, description="the histogram's bucket bounds; threshold must be one")
+    native: bool = Field(False, description="native histogram (histogram_fraction) instead of _bucket series")
+    by: list[LabelName] = Field(default_factory=list)
+
+
+class ThresholdSLI(Strict):
+    """Time slices: a slice is good while at_least <= query <= at_most."""
+
+    query: str = Field(description="instant-vector PromQL, no {{.window}}")
+    at_least: Optional[Number] = None
+    at_most: Optional[Number] = None
+    slice: Duration = Field("1m", description="slice length; the slice rule is evaluated at this interval")
+    no_data: Literal["bad", "good", "skip"] = Field("bad", description="how a slice without data counts")
+    by: list[LabelName] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _bounds(self):
+        if self.at_least is None and self.at_most is None:
+            raise PydanticCustomError("SLC105", "a threshold SLI needs `at_least`, `at_most` or both")
+        if self.at_least is not None and self.at_most is not None and self.at_least > self.at_most:
+            raise PydanticCustomError("SLC104", "`at_least` is greater than `at_most`: no slice could be good")
+        return self
+
+
+SLI_KINDS = ("events", "raw", "ratio", "latency", "threshold")
+
+
+class SLI(Strict):
+    """Exactly one SLI kind."""
+
+    events: Optional[EventsSLI] = None
+    raw: Optional[RawSLI] = None
+    ratio: Optional[RatioSLI] = None
+    latency: Optional[LatencySLI] = None
+    threshold: Optional[ThresholdSLI] = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self):
+        kinds = [k for k in SLI_KINDS if getattr(self, k) is not None]
+        if len(kinds) != 1:
+            found = ", ".join(kinds) if kinds else "none"
+            raise PydanticCustomError("SLC105", "an SLI needs exactly one kind of " + ", ".join(SLI_KINDS)
+                                      + " (found: {found})", {"found": found})
+        return self
+
+    @property
+    def kind(self) -> str:
+        return next(k for k in SLI_KINDS if getattr(self, k) is not None)
+
+
+class AlertTier(Strict):
+    disable: bool = False
+    labels: Labels = Field(default_factory=dict)
+    annotations: Labels = Field(default_factory=dict)
+    for_: Optional[Duration] = Field(None, alias="for")
+
+
+class Alerting(Strict):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, populate_by_name=True)
+
+    name: Optional[Annotated[str, Field(pattern=LABEL_NAME_PATTERN)]] = None
+    labels: Labels = Field(default_factory=dict)
+    annotations: Labels = Field(default_factory=dict)
+    page_alert: AlertTier = Field(default_factory=AlertTier)
+    ticket_alert: AlertTier = Field(default_factory=AlertTier)
+    windows: Optional[str] = Field(None, description="name of an AlertWindows catalog entry")
+    min_events: Optional[Number] = Field(None, gt=0, description="low-traffic guard over each long window")
+    no_data: bool = Field(True, description="alert when the SLI has had no data for the page long window")
+
+
+class SLO(Strict):
+    name: Name
+    description: Optional[str] = None
+    objective: Number = Field(gt=0, lt=100, description="percent of good events or slices")
+    period: Optional[Duration] = None
+    labels: Labels = Field(default_factory=dict)
+    sli: SLI
+    alerting: Alerting = Field(default_factory=Alerting)
+    owner: Optional[str] = None
+    runbook_url: Optional[str] = None
+    dashboard_url: Optional[str] = None
+    tier: Optional[Union[str, int]] = None
+    rationale: Optional[str] = None
+    review_date: Optional[_dt.date] = Field(None, strict=False, description="ISO date; validate warns once it has passed")
+
+
+class ServiceSpec(Strict):
+    """A native document: one service and its SLOs."""
+
+    version: Literal["slocompiler/v1"]
+    service: Name
+    description: Optional[str] = None
+    owner: Optional[str] = None
+    labels: Labels = Field(default_factory=dict)
+    period: Optional[Duration] = None
+    slos: list[SLO] = Field(min_length=1)

@@ -1,0 +1,1 @@
+"""Generate stage: the model becomes plain output data (rule groups, later dashboards, tests, docs)."""

@@ -1,0 +1,163 @@
+"""The format-free model every input format resolves to, and every generator reads."""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from fractions import Fraction
+from typing import Optional, Union
+
+from slocompiler.diagnostics import Position
+
+
+@dataclass(frozen=True)
+class BurnWindow:
+    """One window pair of a multi-window multi-burn-rate alert."""
+
+    budget_percent: Fraction
+    short_ms: int
+    long_ms: int
+
+    def factor(self, period_ms: int) -> Fraction:
+        """Burn factor: the share of budget this pair consumes over its long window."""
+        return self.budget_percent / 100 * Fraction(period_ms, self.long_ms)
+
+
+@dataclass(frozen=True)
+class WindowCatalog:
+    """An AlertWindows entry: four window pairs for one SLO period."""
+
+    name: str
+    period_ms: int
+    page_quick: BurnWindow
+    page_slow: BurnWindow
+    ticket_quick: BurnWindow
+    ticket_slow: BurnWindow
+    source: Optional[Position] = None
+    origin: str = "tree"  # "builtin" | "derived" | "tree"
+
+    def pairs(self) -> tuple[BurnWindow, ...]:
+        return (self.page_quick, self.page_slow, self.ticket_quick, self.ticket_slow)
+
+    def same_windows(self, other: "WindowCatalog") -> bool:
+        return self.pairs() == other.pairs() and self.period_ms == other.period_ms
+
+
+@dataclass(frozen=True)
+class EventsSLI:
+    error_query: str
+    total_query: str
+
+
+@dataclass(frozen=True)
+class RawSLI:
+    error_ratio_query: str
+
+
+@dataclass(frozen=True)
+class RatioSLI:
+    total: str
+    errors: Optional[str] = None
+    good: Optional[str] = None
+    by: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class LatencySLI:
+    histogram: str
+    threshold: float
+    selector: str = ""
+    native: bool = False
+    by: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ThresholdSLI:
+    query: str
+    at_least: Optional[float]
+    at_most: Optional[float]
+    slice_ms: int = 60_000
+    no_data: str = "bad"
+    by: tuple[str, ...] = ()
+
+
+SLI = Union[EventsSLI, RawSLI, RatioSLI, LatencySLI, ThresholdSLI]
+
+
+@dataclass(frozen=True)
+class Tier:
+    """The page or ticket alert of one SLO."""
+
+    severity: str  # "page" | "ticket"
+    enabled: bool
+    labels: tuple[tuple[str, str], ...] = ()
+    annotations: tuple[tuple[str, str], ...] = ()
+    for_: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class Options:
+    """How generation treats an SLO; differs between native and Sloth inputs."""
+
+    numbers: str = "clean"          # "clean" | "go" (Sloth's float noise, for parity)
+    period_ratio: str = "traffic"   # "traffic" | "sloth" (average of short-window ratios)
+    spec: str = "slocompiler/v1"
+    mode: str = "cli-gen-prom"
+    reserved_labels_checked: bool = True
+
+
+@dataclass(frozen=True)
+class SLO:
+    """One SLO, ready for generation. Labels are sorted tuples; numbers are exact."""
+
+    service: str
+    name: str
+    objective: Decimal
+    period_ms: int
+    sli: SLI
+    windows: WindowCatalog
+    alert_name: Optional[str]
+    page: Tier
+    ticket: Tier
+    labels: tuple[tuple[str, str], ...] = ()
+    alert_labels: tuple[tuple[str, str], ...] = ()
+    alert_annotations: tuple[tuple[str, str], ...] = ()
+    min_events: Optional[float] = None
+    no_data_alert: bool = False
+    description: Optional[str] = None
+    owner: Optional[str] = None
+    tier: Optional[str] = None
+    runbook_url: Optional[str] = None
+    dashboard_url: Optional[str] = None
+    rationale: Optional[str] = None
+    review_date: Optional[_dt.date] = None
+    options: Options = field(default_factory=Options)
+    source: Optional[Position] = None
+    source_path: tuple = ()
+
+    @property
+    def id(self) -> str:
+        return f"{self.service}-{self.name}"
+
+    @property
+    def error_budget(self) -> Decimal:
+        return (Decimal(100) - self.objective) / Decimal(100)
+
+    @property
+    def kind(self) -> str:
+        return type(self.sli).__name__.removesuffix("SLI").lower()
+
+    @property
+    def has_denominator(self) -> bool:
+        return isinstance(self.sli, (EventsSLI, RatioSLI, LatencySLI))
+
+
+@dataclass(frozen=True)
+class SpecUnit:
+    """What one spec file contributes: its SLOs, in order, and where they came from."""
+
+    file: str
+    relpath: str
+    slos: tuple[SLO, ...]
+    kubernetes: Optional[dict] = None  # metadata of a Sloth CRD input, for PrometheusRule output

@@ -1,0 +1,122 @@
+"""The compiler, stage by stage: discover → load → parse → resolve → check → generate → emit."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+from dataclasses import dataclass, field
+
+from slocompiler import __version__
+from slocompiler.check import check_generated, check_ids
+from slocompiler.diagnostics import Diagnostic, Position, has_errors
+from slocompiler.discover import SourceFile, discover
+from slocompiler.durations import parse_duration
+from slocompiler.emit import emit_rule_file
+from slocompiler.formats import detect, registry
+from slocompiler.generate.prometheus import GenerateOptions, rule_file
+from slocompiler.load import load_file
+from slocompiler.model import SpecUnit
+from slocompiler.resolve import Context
+from slocompiler.rules import RuleFile
+
+
+@dataclass
+class Options:
+    """Build-wide options; the CLI fills them from flags."""
+
+    default_period: str = "30d"
+    extra_labels: tuple[tuple[str, str], ...] = ()
+    disable_alerts: bool = False
+    disable_recordings: bool = False
+    exclude: tuple[str, ...] = ()
+    today: _dt.date | None = None
+
+
+@dataclass
+class Compilation:
+    """Everything a run produced: the model, the rule files, their bytes, and the diagnostics."""
+
+    files: list[SourceFile] = field(default_factory=list)
+    units: list[SpecUnit] = field(default_factory=list)
+    rule_files: dict[str, RuleFile] = field(default_factory=dict)
+    artifacts: dict[str, bytes] = field(default_factory=dict)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not has_errors(self.diagnostics)
+
+    @property
+    def slo_count(self) -> int:
+        return sum(len(u.slos) for u in self.units)
+
+
+def compile_paths(paths, options: Options | None = None, *, emit: bool = True) -> Compilation:
+    """Run every stage on `paths`; never raises for bad input, collects all diagnostics."""
+    options = options or Options()
+    comp = Compilation()
+    comp.files = discover(paths, options.exclude)
+    if not comp.files:
+        comp.diagnostics.append(Position(", ".join(map(str, paths)) or ".").diag(
+            "SLC007", "no spec files (*.yaml, *.yml) found"))
+        return comp
+    ctx = Context(default_period_ms=parse_duration(options.default_period) or parse_duration("30d"),
+                  today=options.today or _dt.date.today())
+    formats = registry()
+
+    # load + parse (structure); windows catalogs are registered before any SLO resolves
+    parsed_docs = []
+    for src in comp.files:
+        loaded = load_file(src.path, src.display)
+        comp.diagnostics += loaded.diagnostics
+        for doc in loaded.documents:
+            kind = detect(doc)
+            if kind is None:
+                comp.diagnostics.append(_unknown(doc))
+                continue
+            parsed, diags = formats[kind].parse(doc, ctx)
+            comp.diagnostics += diags
+            if parsed is None:
+                continue
+            if kind == "AlertWindows":
+                catalog, named = parsed
+                comp.diagnostics += ctx.add_catalog(catalog, named=named)
+            else:
+                parsed_docs.append((src, kind, doc, parsed))
+
+    # resolve to the model, file by file
+    by_file: dict[str, list] = {}
+    for src, kind, doc, parsed in parsed_docs:
+        slos, diags = formats[kind].resolve(parsed, doc, ctx)
+        comp.diagnostics += diags
+        by_file.setdefault(src.relpath, [src, []])[1].extend(slos)
+    for rel, (src, slos) in by_file.items():
+        comp.units.append(SpecUnit(src.display, rel, tuple(slos)))
+
+    comp.diagnostics += check_ids(comp.units)
+    if emit:
+        gen = GenerateOptions(extra_labels=options.extra_labels, disable_alerts=options.disable_alerts,
+                              disable_recordings=options.disable_recordings)
+        for unit in comp.units:
+            rf = rule_file(unit.file, unit.slos, gen)
+            comp.diagnostics += check_generated(rf, unit)
+            rel = "prometheus/" + unit.relpath
+            comp.rule_files[rel] = rf
+            comp.artifacts[rel] = emit_rule_file(rf, __version__)
+    comp.diagnostics.sort()
+    return comp
+
+
+def _unknown(doc) -> Diagnostic:
+    data = doc.data
+    if isinstance(data, dict):
+        keys = ("version", "apiVersion", "kind")
+        found = ", ".join(f"{k}: {data[k]!r}" for k in keys if k in data) or "no version/apiVersion key"
+        return doc.diag("SLC006", f"not a spec document this compiler reads ({found})",
+                        hint="native specs start with `version: slocompiler/v1`")
+    return doc.diag("SLC006", "a spec document must be a mapping")
+
+
+def output_dir_excludes(paths, out_dir: str) -> tuple[str, ...]:
+    """The output folder is never read back as specs when it sits inside a spec root."""
+    return (os.path.abspath(out_dir),)

@@ -1,0 +1,34 @@
+"""PromQL checks with the `promql-parser` library (Rust core): user queries and generated rules."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import promql_parser
+
+METRIC_NAME = r"^[a-zA-Z_:][a-zA-Z0-9_:]*$"
+
+
+@lru_cache(maxsize=65536)
+def syntax_error(expr: str) -> str | None:
+    """None when `expr` parses, else the parser's message."""
+    try:
+        promql_parser.parse(expr)
+    except Exception as exc:  # the parser raises ValueError, but be safe with any message
+        return str(exc) or "invalid PromQL"
+    return None
+
+
+def vector_selector_error(expr: str, *, allow_no_name: bool = False) -> str | None:
+    """None when `expr` is a plain vector selector (no offset, no @, no range)."""
+    err = syntax_error(expr)
+    if err:
+        return err
+    node = promql_parser.parse(expr)
+    if type(node).__name__ != "VectorSelector":
+        return f"expected a vector selector such as metric{{label=\"value\"}}, got a {type(node).__name__}"
+    if node.offset is not None or node.at is not None:
+        return "offset and @ modifiers are not allowed here"
+    if not allow_no_name and not node.name:
+        return "the selector needs a metric name"
+    return None

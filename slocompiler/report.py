@@ -1,0 +1,49 @@
+"""Report stage: diagnostics as text, JSON or GitHub workflow commands."""
+
+from __future__ import annotations
+
+import json
+
+from slocompiler.diagnostics import Diagnostic
+
+
+def _text_line(d: Diagnostic) -> str:
+    hint = f" ({d.hint})" if d.hint else ""
+    return f"{d.file}:{d.line}:{d.column}: {d.severity.value}[{d.code}] {d.message}{hint}"
+
+
+def _gh_escape(text: str, prop: bool = False) -> str:
+    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    if prop:
+        text = text.replace(":", "%3A").replace(",", "%2C")
+    return text
+
+
+def _github_line(d: Diagnostic) -> str:
+    level = "error" if d.is_error else "warning"
+    msg = d.message + (f" ({d.hint})" if d.hint else "")
+    return (f"::{level} file={_gh_escape(d.file, True)},line={d.line},col={d.column},"
+            f"title={_gh_escape(d.code, True)}::{_gh_escape(msg)}")
+
+
+def summary(diags: list[Diagnostic], files: int, slos: int) -> dict:
+    errors = sum(1 for d in diags if d.is_error)
+    return {"files": files, "slos": slos, "errors": errors, "warnings": len(diags) - errors}
+
+
+def render(diags: list[Diagnostic], fmt: str, *, files: int = 0, slos: int = 0, extra: dict | None = None) -> str:
+    """The whole report in one string (`text`, `json` or `github`)."""
+    if fmt == "json":
+        doc = {"diagnostics": [d.as_dict() for d in diags], "summary": summary(diags, files, slos)}
+        if extra:
+            doc.update(extra)
+        return json.dumps(doc, indent=2, sort_keys=True) + "\n"
+    line = _github_line if fmt == "github" else _text_line
+    return "".join(line(d) + "\n" for d in diags)
+
+
+def summary_line(diags: list[Diagnostic], files: int, slos: int) -> str:
+    s = summary(diags, files, slos)
+    plural = lambda n, w: f"{n} {w}{'' if n == 1 else 's'}"  # noqa: E731
+    return (f"{plural(s['errors'], 'error')}, {plural(s['warnings'], 'warning')} in "
+            f"{plural(files, 'file')} ({plural(slos, 'SLO')})")

@@ -1,0 +1,43 @@
+"""Resolve stage context: build-wide settings and the windows catalogs SLOs draw from."""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass, field
+
+from slocompiler.diagnostics import Diagnostic
+from slocompiler.durations import format_duration, parse_duration
+from slocompiler.model import WindowCatalog
+from slocompiler.windows import builtin_catalogs, derive
+
+
+@dataclass
+class Context:
+    """What every format's resolver may consult."""
+
+    default_period_ms: int = parse_duration("30d")
+    today: _dt.date = field(default_factory=_dt.date.today)
+    by_period: dict[int, WindowCatalog] = field(default_factory=dict)
+    by_name: dict[str, WindowCatalog] = field(default_factory=dict)
+    replace_builtin: bool = False
+
+    def add_catalog(self, cat: WindowCatalog, named: bool) -> list[Diagnostic]:
+        """Register an AlertWindows entry; a different entry under the same key is an error."""
+        table, key = (self.by_name, cat.name) if named else (self.by_period, cat.period_ms)
+        other = table.get(key)
+        if other is None:
+            table[key] = cat
+            return []
+        if other.same_windows(cat):
+            return []
+        label = cat.name if named else format_duration(cat.period_ms)
+        return [c.source.diag("SLC213", f"AlertWindows {label!r} is defined twice with different windows")
+                for c in (other, cat) if c.source is not None]
+
+    def windows_for(self, period_ms: int) -> WindowCatalog:
+        """The tree's catalog for this period, else the built-in one, else one derived from 30d."""
+        if period_ms in self.by_period:
+            return self.by_period[period_ms]
+        if not self.replace_builtin and period_ms in builtin_catalogs():
+            return builtin_catalogs()[period_ms]
+        return derive(period_ms)
