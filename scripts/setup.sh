@@ -43,16 +43,35 @@ if [ ! -x "$venv/bin/python" ]; then
     fi
 fi
 
+# What the install depends on: interpreter, pyproject.toml, and whether the
+# package folder exists yet (setuptools' editable finder only maps packages
+# that existed at install time).
 want="$("$venv/bin/python" - <<'PY'
-import hashlib, sys
+import hashlib, os, sys
 with open("pyproject.toml", "rb") as f:
     digest = hashlib.sha256(f.read()).hexdigest()
-print(f"{sys.version_info[0]}.{sys.version_info[1]} {digest}")
+has_pkg = os.path.isfile(os.path.join("slocompiler", "__init__.py"))
+print(f"{sys.version_info[0]}.{sys.version_info[1]} {digest} package={has_pkg}")
 PY
 )"
 
-if [ "${SETUP_FORCE:-0}" != "1" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] \
-   && "$venv/bin/python" -c 'import importlib.metadata as m; m.version("slocompiler")' >/dev/null 2>&1; then
+up_to_date() {
+    [ "${SETUP_FORCE:-0}" != "1" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] || return 1
+    "$venv/bin/python" -c 'import importlib.metadata as m; m.version("slocompiler")' >/dev/null 2>&1 || return 1
+    if [ -f slocompiler/__init__.py ]; then
+        # the installed package must resolve to this checkout, from any folder
+        # (find_spec does not run the package's code)
+        (cd / && "$repo_root/$venv/bin/python" -c '
+import importlib.util, os, sys
+spec = importlib.util.find_spec("slocompiler")
+want = os.path.realpath(os.path.join(sys.argv[1], "slocompiler", "__init__.py"))
+sys.exit(0 if spec and spec.origin and os.path.realpath(spec.origin) == want else 1)
+' "$repo_root") >/dev/null 2>&1 || return 1
+    fi
+    return 0
+}
+
+if up_to_date; then
     echo "setup: $venv is up to date"
     exit 0
 fi
