@@ -18,7 +18,7 @@ from slocompiler.rules import Group, Rule, RuleFile
 
 # Plain scalars we allow: start with a letter, only safe characters, and not a word that
 # YAML 1.1 (PyYAML, Go yaml.v2) or 1.2 reads as a bool or null.
-_PLAIN = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_./:-]*(?<!:)$")
+_PLAIN = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_./:-]*(?<!:)\Z")
 _SPECIAL = {w for base in ("y", "yes", "n", "no", "true", "false", "on", "off", "null")
             for w in (base, base.upper(), base.capitalize())}
 _NEEDS_ESCAPE = re.compile("[\x00-\x1f\x7f-\x9f\"\\\\\u2028\u2029\ufeff\ufffe\uffff\ud800-\udfff]")
@@ -43,7 +43,7 @@ def quote(text: str) -> str:
 
 
 # A single-line expression may stay plain when YAML cannot misread it.
-_PLAIN_EXPR = re.compile(r"^[A-Za-z0-9_(][\x20-\x7e]*$")
+_PLAIN_EXPR = re.compile(r"^[A-Za-z0-9_(][\x20-\x7e]*\Z")
 _resolver = Resolver()
 
 

@@ -204,11 +204,9 @@ class _Converter:
                 continue
             if not isinstance(key_node, ScalarNode):
                 raise _Stop(_at(key_node).diag("SLC004", "mapping keys must be plain scalars"))
-            key = self.scalar(key_node)
-            try:
-                hash(key)
-            except TypeError:  # pragma: no cover - scalars are hashable
-                raise _Stop(_at(key_node).diag("SLC004", "unhashable mapping key"))
+            if key_node.tag not in (_STR, *_PLAIN_TAGS, _TIMESTAMP):
+                self.scalar(key_node)  # reports the foreign tag
+            key = key_node.value  # keys are text: `on:` or `yes:` stay names, not YAML 1.1 booleans
             if key in seen:
                 first = seen[key]
                 raise _Stop(_at(key_node).diag(

@@ -98,7 +98,7 @@ def compile_paths(paths, options: Options | None = None, *, emit: bool = True) -
         gen = GenerateOptions(extra_labels=options.extra_labels, disable_alerts=options.disable_alerts,
                               disable_recordings=options.disable_recordings)
         for unit in comp.units:
-            rf = rule_file(unit.file, unit.slos, gen)
+            rf = rule_file(unit.relpath, unit.slos, gen)
             comp.diagnostics += check_generated(rf, unit)
             rel = "prometheus/" + unit.relpath
             comp.rule_files[rel] = rf

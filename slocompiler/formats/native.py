@@ -145,17 +145,36 @@ class _Format:
     name = "slocompiler/v1"
 
     def parse(self, doc: Document, ctx: Context):
+        """Header first, then each SLO on its own, so one bad SLO hides nothing about the others."""
+        diags = []
         try:
-            parsed = spec.ServiceSpec.model_validate(doc.data)
+            header = spec.ServiceHeader.model_validate(doc.data)
         except ValidationError as exc:
-            return None, validation_diagnostics(exc, doc, spec.ServiceSpec)
-        return parsed, []
+            diags += validation_diagnostics(exc, doc, spec.ServiceSpec)
+            header = None
+        slos = []
+        items = doc.data.get("slos") if isinstance(doc.data, dict) else None
+        for i, item in enumerate(items if isinstance(items, list) else []):
+            try:
+                slos.append(spec.SLO.model_validate(item))
+            except ValidationError as exc:
+                diags += validation_diagnostics(exc, doc, spec.SLO, base=("slos", i))
+                slos.append(None)
+        if header is None:  # still check each SLO's semantics, but resolve none of them
+            raw = doc.data if isinstance(doc.data, dict) else {}
+            service = raw.get("service") if isinstance(raw.get("service"), str) else "invalid"
+            header = spec.ServiceHeader.model_construct(service=service, labels={}, period=None, owner=None)
+            return (header, slos, False), diags
+        return (header, slos, True), diags
 
-    def resolve(self, parsed: spec.ServiceSpec, doc: Document, ctx: Context):
+    def resolve(self, parsed, doc: Document, ctx: Context):
+        parsed, specs, header_ok = parsed
         diags = check_labels(doc, parsed.labels, ("labels",))
         slos = []
         file_period = parse_duration(parsed.period) if parsed.period else ctx.default_period_ms
-        for i, s in enumerate(parsed.slos):
+        for i, s in enumerate(specs):
+            if s is None:  # its structure was wrong; already reported
+                continue
             path = ("slos", i)
             found = check_labels(doc, s.labels, path + ("labels",))
             a = s.alerting
@@ -206,7 +225,7 @@ class _Format:
             found += check_windows(doc, slo, path)
             diags += found
             slos.append(slo)
-        return slos, diags
+        return (slos if header_ok else []), diags
 
 
 FORMAT = _Format()

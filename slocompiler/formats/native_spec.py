@@ -7,7 +7,7 @@ and `resolve.py`. Custom errors carry our stable diagnostic code as their type.
 from __future__ import annotations
 
 import datetime as _dt
-from typing import Annotated, Literal, Optional, Union
+from typing import Annotated, Any, Literal, Optional, Union
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
@@ -156,8 +156,8 @@ class SLO(Strict):
     review_date: Optional[_dt.date] = Field(None, strict=False, description="ISO date; validate warns once it has passed")
 
 
-class ServiceSpec(Strict):
-    """A native document: one service and its SLOs."""
+class ServiceHeader(Strict):
+    """The service-level keys of a native document; SLOs are checked one by one."""
 
     version: Literal["slocompiler/v1"]
     service: Name
@@ -165,4 +165,10 @@ class ServiceSpec(Strict):
     owner: Optional[str] = None
     labels: Labels = Field(default_factory=dict)
     period: Optional[Duration] = None
+    slos: list[Any] = Field(min_length=1)
+
+
+class ServiceSpec(ServiceHeader):
+    """A native document: one service and its SLOs (the published JSON Schema)."""
+
     slos: list[SLO] = Field(min_length=1)
