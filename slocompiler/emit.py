@@ -51,11 +51,22 @@ def _resolves_to_str(text: str) -> bool:
     return _resolver.resolve(ScalarNode, text, (True, False)) == "tag:yaml.org,2002:str"
 
 
+_scalars: dict[str, str] = {}
+
+
 def scalar(text: str) -> str:
+    """A YAML scalar for a label, annotation or name: plain when YAML reads it back as this string."""
+    cached = _scalars.get(text)
+    if cached is not None:
+        return cached
     if _PLAIN.match(text) and text not in _SPECIAL and (text[0].isalpha() or text[0] == "_"
                                                          or _resolves_to_str(text)):
-        return text
-    return quote(text)
+        out = text
+    else:
+        out = quote(text)
+    if len(_scalars) < 200_000:
+        _scalars[text] = out
+    return out
 
 
 def expr_scalar(text: str) -> str:
