@@ -107,10 +107,13 @@ def _compile(paths, options: Options | None, emit: bool) -> Compilation:
         comp.units.append(SpecUnit(src.display, rel, tuple(slos)))
 
     comp.diagnostics += check_ids(comp.units)
+    broken = {d.file for d in comp.diagnostics if d.is_error}
     if emit:
         gen = GenerateOptions(extra_labels=options.extra_labels, disable_alerts=options.disable_alerts,
                               disable_recordings=options.disable_recordings)
         for unit in comp.units:
+            if unit.file in broken:  # its errors are reported; its rules would only repeat them
+                continue
             rf = rule_file(unit.relpath, unit.slos, gen)
             comp.diagnostics += check_generated(rf, unit)
             rel = "prometheus/" + unit.relpath
@@ -120,9 +123,22 @@ def _compile(paths, options: Options | None, emit: bool) -> Compilation:
     return comp
 
 
+KNOWN_KINDS = {"sloth.slok.dev/v1": ["AlertWindows"]}
+KNOWN_VERSIONS = ["slocompiler/v1"]
+
+
 def _unknown(doc) -> Diagnostic:
+    from slocompiler.formats.errors import did_you_mean
+
     data = doc.data
     if isinstance(data, dict):
+        if "kind" in data and data.get("apiVersion") in KNOWN_KINDS:
+            return doc.diag("SLC006", f"unknown kind {data['kind']!r} for apiVersion {data['apiVersion']!r}",
+                            ("kind",), hint=did_you_mean(str(data["kind"]), KNOWN_KINDS[data["apiVersion"]]))
+        for key, known in (("version", KNOWN_VERSIONS), ("apiVersion", list(KNOWN_KINDS))):
+            if key in data:
+                return doc.diag("SLC006", f"unsupported {key} {data[key]!r}", (key,),
+                                hint=did_you_mean(str(data[key]), known) or f"supported: {', '.join(known)}")
         keys = ("version", "apiVersion", "kind")
         found = ", ".join(f"{k}: {data[k]!r}" for k in keys if k in data) or "no version/apiVersion key"
         return doc.diag("SLC006", f"not a spec document this compiler reads ({found})",

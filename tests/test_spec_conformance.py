@@ -40,26 +40,7 @@ EXPECT_RE = re.compile(r"^#\s*expect:\s*(SLC\d{3})\s+(\d+):(\d+)\s*$")
 HINT_RE = re.compile(r"^#\s*hint:\s*(.+?)\s*$")
 
 # case name -> the disagreement between the compiler and the format document
-XFAIL: dict[str, str] = {
-    # A user PromQL syntax error is reported (SLC301) and then *again* as a
-    # "generated expression does not parse (compiler bug)" SLC303 at the SLO.
-    "promql_syntax_error_query.yaml": "extra SLC303 (compiler bug code) at 5:11 besides the expected SLC301",
-    "promql_syntax_total_query.yaml": "extra SLC303 (compiler bug code) at 5:11 besides the expected SLC301",
-    "promql_syntax_error_ratio_query.yaml": "extra SLC303 (compiler bug code) at 5:11 besides the expected SLC301",
-    "promql_syntax_ratio_good.yaml": "extra SLC303 (compiler bug code) at 5:11 besides the expected SLC301",
-    "promql_syntax_ratio_errors.yaml": "extra SLC303 (compiler bug code) at 5:11 besides the expected SLC301",
-    "promql_syntax_threshold_query.yaml": "two extra SLC303 (compiler bug code) at 5:11 besides the expected SLC301",
-    "promql_syntax_latency_selector.yaml": (
-        "selector syntax error reported as SLC302 (not a vector selector) instead of SLC301, "
-        "plus an extra SLC303 at 5:11"),
-    "ratio_total_not_selector.yaml": "extra SLC303 (compiler bug code) at 5:11 besides the expected SLC302",
-    "threshold_no_bound.yaml": "reported as SLC105 ('an SLI needs exactly one kind') instead of SLC103 missing key",
-    # position conventions
-    "threshold_at_least_gt_at_most.yaml": "reported at the threshold mapping (9:9), not at the at_least value (10:19)",
-    "unknown_document_kind.yaml": "reported at the document (2:1), not at the wrong `kind` value (3:7)",
-    "min_events_on_raw.yaml": "reported at the min_events value (11:19), not at the key that does not apply (11:7)",
-    "min_events_on_threshold.yaml": "reported at the min_events value (12:19), not at the key that does not apply (12:7)",
-}
+XFAIL: dict[str, str] = {}
 
 
 def _ids(paths):
@@ -398,9 +379,6 @@ def test_multi_document_file_yields_one_output_document(valid_build: Path):
             "sloth-slo-alerts-dcgm-memory-memory-headroom"} <= names
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "the no-data alert (absent_over_time) carries only sloth_id/service/slo, not the file/SLO "
-    "labels (team, env, model) that spec-format.md says are 'on every generated series and rule'"))
 def test_no_data_alert_carries_spec_labels(valid_build: Path):
     groups = _rules_of(valid_build, "events_kserve_30d.yaml")
     nodata = [r for r in groups["sloth-slo-alerts-kserve-inference-availability"] if "absent" in r["expr"]]

@@ -74,7 +74,8 @@ def _sli_diagnostics(doc: Document, sli: spec.SLI, path: tuple) -> list[Diagnost
         if body.selector is not None:
             err = vector_selector_error(body.selector.strip(), allow_no_name=True)
             if err or not body.selector.strip().startswith("{"):
-                out.append(doc.diag("SLC302", err or 'selector must be label matchers only, e.g. {job="api"}',
+                code = "SLC301" if syntax_error(body.selector.strip()) else "SLC302"
+                out.append(doc.diag(code, err or 'selector must be label matchers only, e.g. {job="api"}',
                                     p + ("selector",)))
         if body.buckets is not None and not body.native and float(body.threshold) not in [float(b) for b in body.buckets]:
             listed = ", ".join(format(b, "g") for b in body.buckets)
@@ -82,6 +83,9 @@ def _sli_diagnostics(doc: Document, sli: spec.SLI, path: tuple) -> list[Diagnost
                                 f"{body.histogram} ({listed})", p + ("threshold",),
                                 hint="pick a listed boundary; a classic histogram can only count at its buckets"))
     elif kind == "threshold":
+        if body.at_least is not None and body.at_most is not None and body.at_least > body.at_most:
+            out.append(doc.diag("SLC104", "`at_least` is greater than `at_most`: no slice could be good",
+                                p + ("at_least",)))
         if WINDOW_RE.search(body.query):
             out.append(doc.diag("SLC104", "a threshold query is an instant vector: remove {{.window}}", p + ("query",)))
         else:
@@ -202,7 +206,7 @@ class _Format:
             model_sli = _model_sli(s.sli)
             if a.min_events is not None and not isinstance(model_sli, (EventsSLI, RatioSLI, LatencySLI)):
                 found.append(doc.diag("SLC211", f"min_events needs an SLI with a denominator (events, ratio, "
-                                      f"latency), not {s.sli.kind}", path + ("alerting", "min_events")))
+                                      f"latency), not {s.sli.kind}", path + ("alerting", "min_events"), key=True))
             if s.review_date is not None and s.review_date < ctx.today:
                 found.append(doc.diag("SLC209", f"review date {s.review_date.isoformat()} has passed",
                                       path + ("review_date",), severity=Severity.WARNING))

@@ -88,9 +88,7 @@ class ThresholdSLI(Strict):
     @model_validator(mode="after")
     def _bounds(self):
         if self.at_least is None and self.at_most is None:
-            raise PydanticCustomError("SLC105", "a threshold SLI needs `at_least`, `at_most` or both")
-        if self.at_least is not None and self.at_most is not None and self.at_least > self.at_most:
-            raise PydanticCustomError("SLC104", "`at_least` is greater than `at_most`: no slice could be good")
+            raise PydanticCustomError("SLC103", "a threshold SLI needs `at_least`, `at_most` or both")
         return self
 
 

@@ -187,7 +187,7 @@ class _SLORules:
             expr = f"absent_over_time(({slo.sli.query.strip()})[{lookback}:{step}])\n"
         else:
             expr = f"absent_over_time(slo:sli_error:ratio_rate{self.short}{self.sel}[{lookback}])\n"
-        labels = _merge(self.ids, slo.alert_labels, [("sloth_severity", "ticket"), ("slo_alert", "no_data")])
+        labels = _merge(self.labels, self.ids, slo.alert_labels, [("sloth_severity", "ticket"), ("slo_alert", "no_data")])
         annotations = _merge({
             "title": f"(no data) {slo.service} {slo.name} SLI has had no data for {lookback}.",
             "summary": f"The SLI of {slo.id} returned no series for {lookback}; its error budget is not being measured.",
