@@ -54,11 +54,27 @@ def schema() -> dict:
     """The JSON Schema of the native format (kept in specs/slocompiler-v1.schema.json)."""
     from slocompiler.formats.native_spec import ServiceSpec
 
-    doc = ServiceSpec.model_json_schema(by_alias=True, mode="validation")
+    doc = _label_maps(ServiceSpec.model_json_schema(by_alias=True, mode="validation"))
     doc = {"$schema": "https://json-schema.org/draft/2020-12/schema",
            "$id": "https://slocompiler.dev/schemas/slocompiler-v1.schema.json",
            "title": "slocompiler/v1 service spec", **doc}
     return doc
+
+
+def _label_maps(node):
+    """Pydantic writes constrained keys as patternProperties, which lets other keys through;
+    editors should reject them, so say it with propertyNames."""
+    if isinstance(node, dict):
+        pats = node.get("patternProperties")
+        if isinstance(pats, dict) and len(pats) == 1:
+            (pattern, value), = pats.items()
+            node = {k: v for k, v in node.items() if k != "patternProperties"}
+            node["propertyNames"] = {"pattern": pattern}
+            node["additionalProperties"] = value
+        return {k: _label_maps(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_label_maps(v) for v in node]
+    return node
 
 
 def schema_text() -> str:
