@@ -1,0 +1,247 @@
+"""docs/diagnostics.md cannot drift: every code is documented and every example really prints its line.
+
+The page is parsed, not imported: each `### SLCnnn — …` section has a `Severity:` line and,
+for codes a YAML snippet can trigger, a `File: slos/example.yaml` line followed by a ```yaml
+block and a ```text block with the expected output line(s). Those examples are run through
+`slocompiler validate slos` in a temporary folder. Codes that need other setup (SLC001:
+invalid bytes, SLC007: an empty folder, SLC402/SLC403: `build` against an output folder)
+are checked by hand below, against the lines the page documents for them.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from helpers import REPO_ROOT, run_cli
+
+from slocompiler.diagnostics import CODES
+
+DOC = REPO_ROOT / "docs" / "diagnostics.md"
+
+_STAGE = re.compile(r"^## .*\((SLC\d)xx\)\s*$")
+_CODE = re.compile(r"^### (SLC\d{3})\b")
+_FENCE = re.compile(r"^```(\w*)\s*$")
+_FILE = re.compile(r"^File: (\S+)\s*$")
+_SEVERITY = re.compile(r"^Severity: (error|warning)\b")
+
+
+@dataclass
+class Section:
+    code: str
+    stage: str | None                      # "SLC1" from the enclosing "## … (SLC1xx)" heading
+    severity: str | None = None
+    file: str | None = None                # from "File: …", for the next ```yaml block
+    spec: str | None = None
+    blocks: list[tuple[str, str]] = field(default_factory=list)  # (language, text), in order
+
+    def texts(self) -> list[str]:
+        return [text for lang, text in self.blocks if lang == "text"]
+
+    def shell(self) -> str:
+        return "\n".join(text for lang, text in self.blocks if lang == "sh")
+
+    @property
+    def runnable(self) -> bool:
+        return bool(self.file and self.spec is not None and self.texts())
+
+
+def parse(text: str) -> dict[str, Section]:
+    sections: dict[str, Section] = {}
+    stage = None
+    current: Section | None = None
+    lines = iter(text.splitlines())
+    for line in lines:
+        m = _FENCE.match(line)
+        if m:  # a fenced block: read it whole, so '#' lines inside are not headings
+            body = []
+            for inner in lines:
+                if inner.startswith("```"):
+                    break
+                body.append(inner)
+            block = "\n".join(body) + "\n"
+            if current is not None:
+                lang = m.group(1)
+                current.blocks.append((lang, block))
+                if lang == "yaml" and current.file and current.spec is None:
+                    current.spec = block
+            continue
+        if line.startswith("## "):
+            m = _STAGE.match(line)
+            stage = m.group(1) if m else None
+            current = None
+            continue
+        if line.startswith("### "):
+            m = _CODE.match(line)
+            current = None
+            if m:
+                assert m.group(1) not in sections, f"{m.group(1)} has two sections"
+                current = sections[m.group(1)] = Section(m.group(1), stage)
+            continue
+        if current is None:
+            continue
+        if (m := _SEVERITY.match(line)) and current.severity is None:
+            current.severity = m.group(1)
+        elif (m := _FILE.match(line)) and current.file is None:
+            current.file = m.group(1)
+    return sections
+
+
+SECTIONS = parse(DOC.read_text(encoding="utf-8"))
+RUNNABLE = sorted(code for code, s in SECTIONS.items() if s.runnable)
+# need setup a snippet cannot express; checked by the hand-written tests below
+BY_HAND = {"SLC001", "SLC007", "SLC402", "SLC403"}
+NEVER_RAISED = {"SLC401"}  # documented as never raised by this version
+
+
+def expected_lines(section: Section) -> list[str]:
+    lines = [line for text in section.texts() for line in text.splitlines() if line.strip()]
+    assert lines, f"{section.code}: no expected output line"
+    return lines
+
+
+def test_every_code_has_a_section_in_its_stage():
+    missing = sorted(set(CODES) - set(SECTIONS))
+    assert not missing, f"docs/diagnostics.md has no section for {missing}"
+    unknown = sorted(set(SECTIONS) - set(CODES))
+    assert not unknown, f"docs/diagnostics.md documents codes the compiler does not define: {unknown}"
+    for code, section in SECTIONS.items():
+        assert section.stage == code[:4], f"{code} is documented under the wrong stage ({section.stage}xx)"
+        assert section.severity, f"{code}: no 'Severity:' line"
+    # each heading carries the code's one-line meaning from CODES
+    headings = [line for line in DOC.read_text(encoding="utf-8").splitlines() if _CODE.match(line)]
+    for line in headings:
+        code = _CODE.match(line).group(1)
+        assert CODES[code] in line, f"heading {line!r} does not carry the meaning {CODES[code]!r}"
+
+
+def test_every_code_has_an_example_or_is_checked_by_hand():
+    for code in CODES:
+        if code in NEVER_RAISED:
+            continue
+        assert code in RUNNABLE or code in BY_HAND, f"{code} has no runnable example"
+        if code in BY_HAND:
+            assert SECTIONS[code].texts(), f"{code}: no expected output block"
+
+
+@pytest.mark.parametrize("code", RUNNABLE)
+def test_documented_example_prints_documented_line(code, tmp_path):
+    section = SECTIONS[code]
+    spec_file = tmp_path / section.file
+    spec_file.parent.mkdir(parents=True, exist_ok=True)
+    spec_file.write_text(section.spec, encoding="utf-8")
+    target = Path(section.file).parts[0]
+    r = run_cli("validate", target, cwd=tmp_path)
+    printed = r.stderr.splitlines()
+    for line in expected_lines(section):
+        assert line in printed, f"{code}: documented line not printed.\nexpected: {line}\nstderr:\n{r.stderr}"
+        assert f": {section.severity}[{code}] " in line, f"{code}: line does not show severity {section.severity}"
+    assert r.returncode == (1 if section.severity == "error" else 0), r.stderr
+    if section.severity == "warning":
+        strict = run_cli("validate", "--strict", target, cwd=tmp_path)
+        assert strict.returncode == 1, strict.stderr
+
+
+# --- codes that need setup a YAML snippet cannot express ---------------------------------
+
+
+def test_slc001_invalid_utf8(tmp_path):
+    section = SECTIONS["SLC001"]
+    m = re.search(r"printf '(.*)' > (\S+)", section.shell())
+    assert m, "SLC001: no `printf '…' > file` command"
+    data = codecs.decode(m.group(1), "unicode_escape").encode("latin-1")
+    target = tmp_path / m.group(2)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(data)
+    r = run_cli("validate", Path(m.group(2)).parts[0], cwd=tmp_path)
+    assert r.returncode == 1
+    for line in expected_lines(section):
+        assert line in r.stderr.splitlines(), r.stderr
+
+
+def test_slc007_empty_folder(tmp_path):
+    (tmp_path / "slos").mkdir()
+    r = run_cli("validate", "slos", cwd=tmp_path)
+    assert r.returncode == 1
+    for line in expected_lines(SECTIONS["SLC007"]):
+        assert line in r.stderr.splitlines(), r.stderr
+
+
+def _valid_spec() -> str:
+    """The page's SLC402 recipe: the SLC101 example with its misspelt `periode` line removed."""
+    spec = SECTIONS["SLC101"].spec
+    assert "periode:" in spec
+    return "".join(line for line in spec.splitlines(keepends=True) if "periode:" not in line)
+
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def test_slc402_build_check_against_stale_output(tmp_path):
+    lines = expected_lines(SECTIONS["SLC402"])
+    missing = [line for line in lines if "is missing" in line]
+    later = [line for line in lines if "is missing" not in line]
+    assert missing and later
+
+    slos = tmp_path / "slos"
+    slos.mkdir()
+    spec = slos / "example.yaml"
+    spec.write_text(_valid_spec(), encoding="utf-8")
+    out = tmp_path / "out"
+
+    # nothing built yet: the output is missing, and --check writes nothing
+    r = run_cli("build", "slos", "-o", "out", "--check", cwd=tmp_path)
+    assert r.returncode == 1, r.stderr
+    assert [l for l in r.stderr.splitlines() if "[SLC402]" in l] == missing
+    assert not out.exists()
+
+    r = run_cli("build", "slos", "-o", "out", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    r = run_cli("build", "slos", "-o", "out", "--check", cwd=tmp_path)
+    assert r.returncode == 0 and "[SLC402]" not in r.stderr, r.stderr
+
+    # spec changed, and a generated file whose spec is gone
+    text = spec.read_text(encoding="utf-8")
+    assert "objective: 99.9" in text
+    spec.write_text(text.replace("objective: 99.9", "objective: 99.5"), encoding="utf-8")
+    generated = out / "prometheus" / "example.yaml"
+    (out / "prometheus" / "old.yaml").write_bytes(generated.read_bytes())
+    before = _snapshot(out)
+    r = run_cli("build", "slos", "-o", "out", "--check", cwd=tmp_path)
+    assert r.returncode == 1, r.stderr
+    assert [l for l in r.stderr.splitlines() if "[SLC402]" in l] == later
+    assert _snapshot(out) == before, "build --check wrote to the output folder"
+
+    # a real build fixes both, and --check is clean again
+    assert run_cli("build", "slos", "-o", "out", cwd=tmp_path).returncode == 0
+    assert not (out / "prometheus" / "old.yaml").exists()
+    r = run_cli("build", "slos", "-o", "out", "--check", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+
+
+def test_slc403_output_cannot_be_written(tmp_path):
+    slos = tmp_path / "slos"
+    slos.mkdir()
+    (slos / "example.yaml").write_text(_valid_spec(), encoding="utf-8")
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "prometheus").write_text("in the way\n")
+    r = run_cli("build", "slos", "-o", "out", cwd=tmp_path)
+    assert r.returncode == 1, r.stderr
+    for line in expected_lines(SECTIONS["SLC403"]):
+        assert line in r.stderr.splitlines(), r.stderr
+
+
+def test_failed_build_writes_nothing(tmp_path):
+    """The page promises it; one good and one broken spec must leave the output folder absent."""
+    slos = tmp_path / "slos"
+    slos.mkdir()
+    (slos / "good.yaml").write_text(_valid_spec(), encoding="utf-8")
+    (slos / "bad.yaml").write_text(SECTIONS["SLC101"].spec.replace("fraud-scoring", "other"), encoding="utf-8")
+    r = run_cli("build", "slos", "-o", "out", cwd=tmp_path)
+    assert r.returncode == 1, r.stderr
+    assert "[SLC101]" in r.stderr
+    assert not (tmp_path / "out").exists()
