@@ -50,6 +50,8 @@ CODES: dict[str, str] = {
     "SLC401": "two specs map to the same output file",
     "SLC402": "output is stale or would change",
     "SLC403": "output cannot be written",
+    # convert (SLC5xx)
+    "SLC501": "construct with no native equivalent",
 }
 
 
