@@ -1,0 +1,336 @@
+"""Convert stage: rewrite Sloth specs as native `slocompiler/v1` specs, text in, text out.
+
+ruamel.yaml's round-trip mode keeps the user's comments, key order and quoting.
+Sloth constructs the native format has no field for (SLI and SLO plugins) are
+reported as SLC501 warnings; they block the conversion of their file unless
+`drop_plugins` is set, in which case they are removed so the result stays valid.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass, field
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.scalarstring import DoubleQuotedScalarString, SingleQuotedScalarString
+
+from slocompiler.diagnostics import Diagnostic, Position, Severity
+
+NATIVE_VERSION = "slocompiler/v1"
+SLOTH_VERSION = "prometheus/v1"
+CRD_API_VERSION = "sloth.slok.dev/v1"
+CRD_KIND = "PrometheusServiceLevel"
+
+# CRD camelCase -> native snake_case, by where the key sits (user label/annotation keys are never renamed)
+_SPEC_KEYS = {"sloPlugins": "slo_plugins"}
+_EVENTS_KEYS = {"errorQuery": "error_query", "totalQuery": "total_query"}
+_RAW_KEYS = {"errorRatioQuery": "error_ratio_query"}
+_ALERTING_KEYS = {"pageAlert": "page_alert", "ticketAlert": "ticket_alert"}
+
+_CORE_STEPS = {
+    "sloth.dev/core/validate/v1": "the native compiler always validates every query",
+    "sloth.dev/core/sli_rules/v1": "the native compiler always generates the SLI recording rules",
+    "sloth.dev/core/metadata_rules/v1": "the native compiler always generates the metadata rules",
+    "sloth.dev/core/alert_rules/v1": "the native compiler always generates the burn-rate alerts",
+}
+_NO_EFFECT = {"sloth.dev/core/debug/v1", "sloth.dev/core/noop/v1"}
+
+
+@dataclass
+class ConvertResult:
+    """The converted text (None when the file could not be converted) and what was found."""
+
+    text: str | None
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    converted: int = 0  # Sloth documents rewritten
+
+    @property
+    def ok(self) -> bool:
+        return self.text is not None
+
+
+def slo_plugin_advice(plugin_id, config) -> str:
+    """What a user should do instead of an SLO plugin, by plugin id."""
+    if plugin_id == "sloth.dev/contrib/info_labels/v1":
+        return "put these labels in the SLO's `labels` (or use the native `owner`/`tier` fields), they reach the info metric"
+    if plugin_id == "sloth.dev/contrib/rule_intervals/v1":
+        return "set the rule group evaluation interval with the build option instead"
+    if plugin_id == "sloth.dev/contrib/error_budget_exhausted_alert/v1":
+        return "enable the error-budget-exhausted alert with the build option instead"
+    if plugin_id == "sloth.dev/core/sli_rules/v1" and isinstance(config, dict) and "disableOptimized" in config:
+        return "native specs compute the period ratio traffic-weighted; remove it"
+    if plugin_id in _CORE_STEPS:
+        return f"{_CORE_STEPS[plugin_id]}; remove it"
+    if plugin_id in _NO_EFFECT:
+        return "it does not change the generated rules; remove it"
+    if plugin_id == "sloth.dev/contrib/validate_victoria_metrics/v1":
+        return "native specs are validated as PromQL, MetricsQL-only queries are rejected"
+    if plugin_id == "sloth.dev/contrib/denominator_corrected_rules/v1":
+        return "native specs compute the period ratio traffic-weighted; remove it"
+    if plugin_id == "sloth.dev/contrib/remove_labels/v1":
+        return "keep custom labels out of the spec's `labels` instead; remove it"
+    return "express its effect in the spec (labels, alerting) or post-process the generated rules"
+
+
+def sli_plugin_advice(plugin_id) -> str:
+    return ("write the query it generates as `sli.raw.error_ratio_query` or `sli.events`, "
+            "or use a native SLI kind or `template`")
+
+
+def _yaml(text: str) -> YAML:
+    y = YAML(typ="rt")
+    y.preserve_quotes = True
+    y.width = 4096  # never fold long PromQL queries
+    mapping, sequence, offset = _guess_indent(text)
+    y.indent(mapping=mapping, sequence=sequence, offset=offset)
+    y.explicit_start = starts_with_marker(text)
+    return y
+
+
+def _significant(text: str) -> list[str]:
+    return [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
+
+
+def starts_with_marker(text: str) -> bool:
+    lines = _significant(text)
+    return bool(lines) and lines[0].rstrip() == "---"
+
+
+_BLOCK_KEY = re.compile(r"^(\s*)(?:- +)?[^\s#-][^#]*:\s*(?:#.*)?$")
+
+
+def _guess_indent(text: str) -> tuple[int, int, int]:
+    """(mapping, sequence, offset) indentation the file uses, defaulting to Sloth's examples' 2/4/2."""
+    mapping = offset = None
+    lines = [ln for ln in _significant(text) if not ln.startswith(("---", "..."))]
+    for prev, cur in zip(lines, lines[1:]):
+        m = _BLOCK_KEY.match(prev)
+        if not m or prev.lstrip().startswith("- "):
+            continue
+        p_ind = len(m.group(1))
+        c_ind = len(cur) - len(cur.lstrip())
+        if cur.lstrip().startswith("- ") or cur.strip() == "-":
+            if offset is None and c_ind >= p_ind:
+                offset = c_ind - p_ind
+        elif mapping is None and c_ind > p_ind:
+            mapping = c_ind - p_ind
+        if mapping is not None and offset is not None:
+            break
+    mapping = mapping or 2
+    offset = 2 if offset is None else offset
+    return mapping, max(offset + 2, mapping), offset
+
+
+def _pos(file: str, node, key=None, index=None) -> Position:
+    """1-based position of `key` in a mapping (or item `index` of a sequence, or the node itself)."""
+    try:
+        if key is not None:
+            line, col = node.lc.key(key)
+        elif index is not None:
+            line, col = node.lc.item(index)
+        else:
+            line, col = node.lc.line, node.lc.col
+        return Position(file, line + 1, col + 1)
+    except (AttributeError, KeyError, IndexError, TypeError):
+        return Position(file)
+
+
+def _kind(doc) -> str | None:
+    if not isinstance(doc, CommentedMap):
+        return None
+    if doc.get("version") == SLOTH_VERSION:
+        return "sloth"
+    if doc.get("apiVersion") == CRD_API_VERSION and doc.get("kind") == CRD_KIND:
+        return "crd"
+    if doc.get("version") == NATIVE_VERSION:
+        return "native"
+    return None
+
+
+def _same_style(old, new: str):
+    if isinstance(old, DoubleQuotedScalarString):
+        return DoubleQuotedScalarString(new)
+    if isinstance(old, SingleQuotedScalarString):
+        return SingleQuotedScalarString(new)
+    return new
+
+
+def _rename(m, mapping: dict) -> None:
+    """Rename keys of a CommentedMap in place, keeping their position and comments."""
+    if not isinstance(m, CommentedMap):
+        return
+    for old, new in mapping.items():
+        if old not in m or new in m:
+            continue
+        index = list(m).index(old)
+        comment = m.ca.items.pop(old, None)
+        value = m.pop(old)
+        m.insert(index, new, value)
+        if comment is not None:
+            m.ca.items[new] = comment
+
+
+def _snake_case_slos(slos) -> None:
+    if not isinstance(slos, CommentedSeq):
+        return
+    for slo in slos:
+        if not isinstance(slo, CommentedMap):
+            continue
+        sli = slo.get("sli")
+        if isinstance(sli, CommentedMap):
+            _rename(sli.get("events"), _EVENTS_KEYS)
+            _rename(sli.get("raw"), _RAW_KEYS)
+        _rename(slo.get("alerting"), _ALERTING_KEYS)
+
+
+class _DocConverter:
+    def __init__(self, file: str, drop_plugins: bool):
+        self.file = file
+        self.drop_plugins = drop_plugins
+        self.diags: list[Diagnostic] = []
+
+    def warn(self, pos: Position, message: str, path: tuple) -> None:
+        self.diags.append(pos.diag("SLC501", message, path=path, severity=Severity.WARNING))
+
+    def plugin_block(self, owner: CommentedMap, key: str, path: tuple, where: str) -> None:
+        """Report every plugin of a `slo_plugins`/`plugins` block (and drop the block if asked)."""
+        block = owner[key]
+        chain = block.get("chain") if isinstance(block, CommentedMap) else None
+        items = list(enumerate(chain)) if isinstance(chain, CommentedSeq) else []
+        for i, item in items:
+            plugin_id = item.get("id") if isinstance(item, CommentedMap) else None
+            config = item.get("config") if isinstance(item, CommentedMap) else None
+            pos = _pos(self.file, item, key="id") if plugin_id is not None else _pos(self.file, chain, index=i)
+            self.warn(pos, f'SLO plugin "{plugin_id}" ({where}) has no native equivalent: '
+                           f"{slo_plugin_advice(plugin_id, config)}", path + (key, "chain", i))
+        if not items:
+            self.warn(_pos(self.file, owner, key=key),
+                      f"SLO plugin block `{key}` ({where}) has no native equivalent: remove it", path + (key,))
+        if self.drop_plugins:
+            del owner[key]
+
+    def slos(self, slos, path: tuple) -> None:
+        if not isinstance(slos, CommentedSeq):
+            return
+        removed = []
+        for i, slo in enumerate(slos):
+            if not isinstance(slo, CommentedMap):
+                continue
+            name = slo.get("name")
+            if "plugins" in slo:
+                self.plugin_block(slo, "plugins", path + (i,), f'SLO "{name}"')
+            sli = slo.get("sli")
+            if isinstance(sli, CommentedMap) and "plugin" in sli:
+                plugin = sli["plugin"]
+                plugin_id = plugin.get("id") if isinstance(plugin, CommentedMap) else None
+                self.warn(_pos(self.file, sli, key="plugin"),
+                          f'SLI plugin "{plugin_id}" (SLO "{name}") has no native equivalent: '
+                          f"{sli_plugin_advice(plugin_id)}", path + (i, "sli", "plugin"))
+                if self.drop_plugins:
+                    del sli["plugin"]
+                    if not any(k in sli for k in ("events", "raw")):
+                        removed.append(i)
+                        self.warn(_pos(self.file, slo, key="name") if "name" in slo else _pos(self.file, slos, index=i),
+                                  f'SLO "{name}" has no native equivalent without its SLI plugin: '
+                                  "it was removed, add it back with a native SLI", path + (i,))
+        for i in reversed(removed):
+            del slos[i]
+
+    def sloth(self, doc: CommentedMap, period: str | None) -> CommentedMap:
+        if "slo_plugins" in doc:
+            self.plugin_block(doc, "slo_plugins", (), "service level")
+        self.slos(doc.get("slos"), ("slos",))
+        doc["version"] = _same_style(doc["version"], NATIVE_VERSION)
+        if period is not None:
+            _set_period(doc, period)
+        return doc
+
+    def crd(self, doc: CommentedMap, period: str | None) -> CommentedMap:
+        spec = doc.get("spec")
+        if not isinstance(spec, CommentedMap):
+            spec = CommentedMap()
+        if "sloPlugins" in spec:
+            self.plugin_block(spec, "sloPlugins", ("spec",), "service level")
+        self.slos(spec.get("slos"), ("spec", "slos"))
+        _rename(spec, _SPEC_KEYS)
+        _snake_case_slos(spec.get("slos"))
+
+        out = CommentedMap()
+        out.ca.comment = doc.ca.comment  # comments above the document
+        out["version"] = _same_style(doc.get("apiVersion"), NATIVE_VERSION)
+        for key, value in spec.items():
+            out[key] = value
+            if key in spec.ca.items:
+                out.ca.items[key] = spec.ca.items[key]
+        note = _metadata_note(doc.get("metadata"))
+        if note and len(out) > 1:
+            out.yaml_set_comment_before_after_key(list(out)[1], before=note, indent=0)
+        if period is not None:
+            _set_period(out, period)
+        return out
+
+
+def _metadata_note(metadata) -> str | None:
+    if not isinstance(metadata, dict):
+        return None
+    parts = [f"metadata.{k}: {metadata[k]}" for k in ("name", "namespace") if metadata.get(k) is not None]
+    if not parts:
+        return None
+    return (f"Converted from a Sloth PrometheusServiceLevel ({', '.join(parts)}); "
+            "native specs have no Kubernetes metadata.")
+
+
+def _set_period(doc: CommentedMap, period: str) -> None:
+    if "period" in doc:
+        doc["period"] = period
+        return
+    keys = list(doc)
+    anchor = "service" if "service" in doc else "version"
+    doc.insert(keys.index(anchor) + 1 if anchor in doc else 0, "period", period)
+
+
+def convert_sloth_text(text: str, file: str = "<stdin>", *, period: str | None = None,
+                       drop_plugins: bool = False) -> ConvertResult:
+    """Rewrite the Sloth documents of one file's text as native specs.
+
+    Returns the new text (None when the file cannot be converted) and the diagnostics.
+    Documents that are not Sloth specs are kept; a file that holds neither a Sloth
+    nor a native spec is an error, one that holds only native specs comes back unchanged.
+    """
+    y = _yaml(text)
+    try:
+        docs = list(y.load_all(text))
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        pos = Position(file, mark.line + 1, mark.column + 1) if mark else Position(file)
+        code = "SLC003" if "duplicate key" in str(exc.problem or "") else "SLC002"
+        return ConvertResult(None, [pos.diag(code, f"invalid YAML: {exc.problem or exc}")])
+    except YAMLError as exc:
+        return ConvertResult(None, [Position(file).diag("SLC002", f"invalid YAML: {exc}")])
+
+    kinds = [_kind(d) for d in docs]
+    sloth_docs = [i for i, k in enumerate(kinds) if k in ("sloth", "crd")]
+    if not sloth_docs:
+        if "native" in kinds:
+            return ConvertResult(text)
+        return ConvertResult(None, [Position(file).diag(
+            "SLC007", "not a Sloth spec: no document has `version: prometheus/v1` or is a "
+                      "`sloth.slok.dev/v1` `PrometheusServiceLevel`")])
+
+    conv = _DocConverter(file, drop_plugins)
+    for i in sloth_docs:
+        docs[i] = conv.sloth(docs[i], period) if kinds[i] == "sloth" else conv.crd(docs[i], period)
+        slos = docs[i].get("slos")
+        if drop_plugins and isinstance(slos, CommentedSeq) and not slos:
+            conv.diags.append(_pos(file, docs[i], key="slos").diag(
+                "SLC501", "no SLO is left after dropping the plugins", path=("slos",)))
+    diags = sorted(conv.diags)
+    blocked = any(d.code == "SLC501" for d in diags) and not drop_plugins
+    if blocked or any(d.is_error for d in diags):
+        return ConvertResult(None, diags, len(sloth_docs))
+    out = io.StringIO()
+    y.dump_all(docs, out)
+    return ConvertResult(out.getvalue(), diags, len(sloth_docs))
