@@ -23,12 +23,13 @@ class BuildResult:
 
 
 def build(paths, out_dir: str, options: Options | None = None, *, check: bool = False,
-          dry_run: bool = False) -> BuildResult:
-    """Compile `paths` into `out_dir`. With errors nothing is written; `check` only compares."""
+          dry_run: bool = False, strict: bool = False) -> BuildResult:
+    """Compile `paths` into `out_dir`. With errors (or, if `strict`, warnings) nothing is written;
+    `check` only compares."""
     options = options or Options()
     options.exclude = tuple(options.exclude) + output_dir_excludes(paths, out_dir)
     comp = compile_paths(paths, options)
-    if not comp.ok:
+    if not comp.ok or (strict and comp.diagnostics):
         return BuildResult(comp, None, False)
     plan = outputs.plan(out_dir, comp.artifacts)
     if check:

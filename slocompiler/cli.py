@@ -38,17 +38,37 @@ def _common(f):
     f = click.option("--default-period", default="30d", show_default=True,
                      help="SLO period for specs that set none.")(f)
     f = click.option("-l", "--label", "labels", multiple=True, metavar="KEY=VALUE",
-                     help="Extra label on every generated series (repeatable).")(f)
+                     help="Extra label on every generated series (repeatable; Sloth's --extra-labels).")(f)
+    f = click.option("--windows", "windows_dirs", multiple=True, type=click.Path(exists=True, file_okay=False),
+                     help="Folder of AlertWindows catalogs that replaces the built-in 30d/28d ones "
+                          "(Sloth's --slo-period-windows-path; repeatable).")(f)
+    f = click.option("--exclude", "exclude_re", default=None, metavar="REGEX",
+                     help="Skip discovered files whose path matches (Sloth's --fs-exclude).")(f)
+    f = click.option("--include", "include_re", default=None, metavar="REGEX",
+                     help="Only use discovered files whose path matches (Sloth's --fs-include).")(f)
+    f = click.option("--sloth-version", default=None, help="Value of the sloth_version label (default slocompiler-<version>).")(f)
+    f = click.option("--ignore-duplicates", is_flag=True, help="Do not report SLO ids defined twice (Sloth's --ignore-slo-duplicates).")(f)
     return f
 
 
-def _options(default_period, labels, **kw):
+def _options(default_period, labels, windows_dirs=(), exclude_re=None, include_re=None, sloth_version=None,
+             ignore_duplicates=False, **kw):
     from slocompiler.durations import parse_duration
     from slocompiler.pipeline import Options
 
     if parse_duration(default_period) is None:
         raise click.BadParameter(f"not a Prometheus duration: {default_period!r}", param_hint="--default-period")
-    return Options(default_period=default_period, extra_labels=_labels(labels), **kw)
+    import re
+
+    for flag, value in (("--exclude", exclude_re), ("--include", include_re)):
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise click.BadParameter(f"invalid regular expression: {exc}", param_hint=flag)
+    return Options(default_period=default_period, extra_labels=_labels(labels), windows_dirs=tuple(windows_dirs),
+                   exclude_re=exclude_re, include_re=include_re, sloth_version=sloth_version,
+                   ignore_duplicates=ignore_duplicates, **kw)
 
 
 def _finish(comp, fmt, strict, started, extra_stdout: str = "", extra: dict | None = None) -> int:
@@ -78,12 +98,12 @@ def cli():
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
 @_common
-def validate(paths, fmt, strict, default_period, labels):
+def validate(paths, fmt, strict, **kw):
     """Check spec files and folders; write nothing."""
     from slocompiler import api
 
     started = time.perf_counter()
-    comp = api.validate(list(paths), _options(default_period, labels))
+    comp = api.validate(list(paths), _options(**kw))
     sys.exit(_finish(comp, fmt, strict, started))
 
 
@@ -96,13 +116,13 @@ def validate(paths, fmt, strict, default_period, labels):
 @click.option("--disable-alerts", is_flag=True, help="Generate no alerting rules.")
 @click.option("--disable-recordings", is_flag=True, help="Generate no recording rules.")
 @_common
-def build(paths, out_dir, check, diff, disable_alerts, disable_recordings, fmt, strict, default_period, labels):
+def build(paths, out_dir, check, diff, disable_alerts, disable_recordings, fmt, strict, **kw):
     """Compile specs into OUT/: Prometheus rule files mirroring the spec tree."""
     from slocompiler import api
 
     started = time.perf_counter()
-    opts = _options(default_period, labels, disable_alerts=disable_alerts, disable_recordings=disable_recordings)
-    result = api.build(list(paths), out_dir, opts, check=check, dry_run=diff)
+    opts = _options(disable_alerts=disable_alerts, disable_recordings=disable_recordings, **kw)
+    result = api.build(list(paths), out_dir, opts, check=check, dry_run=diff, strict=strict)
     plan = result.plan
     diff_text = plan.diff() if (diff and plan is not None) else ""
     extra = None
@@ -114,6 +134,17 @@ def build(paths, out_dir, check, diff, disable_alerts, disable_recordings, fmt, 
         sys.stderr.write(f"wrote {len(plan.writes)} file(s), removed {len(plan.stale)} stale, "
                          f"{plan.unchanged} unchanged in {out_dir}\n")
     sys.exit(code)
+
+
+def _register_convert():
+    try:
+        from slocompiler.convert_cli import convert
+    except ImportError:  # pragma: no cover - during development only
+        return
+    cli.add_command(convert)
+
+
+_register_convert()
 
 
 @cli.command()

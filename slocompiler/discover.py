@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 
 SUFFIXES = (".yaml", ".yml")
@@ -22,11 +23,21 @@ def _display(path: str) -> str:
     return path if rel.startswith(".." + os.sep) and os.path.isabs(path) else rel
 
 
-def discover(paths, exclude=()) -> list[SourceFile]:
+def discover(paths, exclude=(), exclude_re: str | None = None, include_re: str | None = None) -> list[SourceFile]:
     """Files named directly, and `*.yaml`/`*.yml` under folders (hidden entries and `exclude` skipped).
 
-    Symlinked folders are followed once: a loop is not walked twice.
+    Symlinked folders are followed once: a loop is not walked twice. `exclude_re`/`include_re`
+    filter the walked paths as Sloth's --fs-exclude/--fs-include do (exclude wins).
     """
+    found = _walk(paths, exclude)
+    if exclude_re or include_re:
+        inc = re.compile(include_re) if include_re else None
+        exc = re.compile(exclude_re) if exclude_re else None
+        found = [f for f in found if not (exc and exc.search(f.path)) and (inc is None or inc.search(f.path))]
+    return found
+
+
+def _walk(paths, exclude) -> list[SourceFile]:
     excluded = {os.path.realpath(p) for p in exclude}
     found: dict[str, SourceFile] = {}
     for root in paths:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from slocompiler import __version__
 from slocompiler.check import check_generated, check_ids
-from slocompiler.diagnostics import Diagnostic, Position, has_errors
+from slocompiler.diagnostics import Diagnostic, Position, Severity, has_errors
 from slocompiler.discover import SourceFile, discover
 from slocompiler.durations import parse_duration
 from slocompiler.emit import emit_rule_file
@@ -31,6 +31,11 @@ class Options:
     disable_recordings: bool = False
     exclude: tuple[str, ...] = ()
     today: _dt.date | None = None
+    windows_dirs: tuple[str, ...] = ()   # replace the built-in catalogs (Sloth's --slo-period-windows-path)
+    exclude_re: str | None = None        # Sloth's --fs-exclude
+    include_re: str | None = None        # Sloth's --fs-include
+    sloth_version: str | None = None     # value of sloth_version (Sloth's goldens use "dev")
+    ignore_duplicates: bool = False
 
 
 @dataclass
@@ -68,7 +73,7 @@ def compile_paths(paths, options: Options | None = None, *, emit: bool = True) -
 def _compile(paths, options: Options | None, emit: bool) -> Compilation:
     options = options or Options()
     comp = Compilation()
-    comp.files = discover(paths, options.exclude)
+    comp.files = discover(paths, options.exclude, options.exclude_re, options.include_re)
     if not comp.files:
         comp.diagnostics.append(Position(", ".join(map(str, paths)) or ".").diag(
             "SLC007", "no spec files (*.yaml, *.yml) found"))
@@ -76,12 +81,17 @@ def _compile(paths, options: Options | None, emit: bool) -> Compilation:
     ctx = Context(default_period_ms=parse_duration(options.default_period) or parse_duration("30d"),
                   today=options.today or _dt.date.today())
     formats = registry()
+    if options.windows_dirs:
+        comp.diagnostics += _load_catalog_dirs(options.windows_dirs, ctx, formats)
 
     # load + parse (structure); windows catalogs are registered before any SLO resolves
     parsed_docs = []
     for src in comp.files:
         loaded = load_file(src.path, src.display)
         comp.diagnostics += loaded.diagnostics
+        if not loaded.documents and not loaded.diagnostics:
+            comp.diagnostics.append(Position(src.display).diag(
+                "SLC007", "file holds no spec document (it is empty or only comments)", severity=Severity.WARNING))
         for doc in loaded.documents:
             kind = detect(doc)
             if kind is None:
@@ -97,20 +107,28 @@ def _compile(paths, options: Options | None, emit: bool) -> Compilation:
             else:
                 parsed_docs.append((src, kind, doc, parsed))
 
-    # resolve to the model, file by file
+    # resolve to the model, file by file; two files may not share an output path
     by_file: dict[str, list] = {}
     for src, kind, doc, parsed in parsed_docs:
         slos, diags = formats[kind].resolve(parsed, doc, ctx)
         comp.diagnostics += diags
-        by_file.setdefault(src.relpath, [src, []])[1].extend(slos)
+        entry = by_file.setdefault(src.relpath, [src, []])
+        if entry[0].path != src.path:
+            if slos or entry[1]:
+                comp.diagnostics += [Position(f.display).diag(
+                    "SLC401", f"{entry[0].display} and {src.display} would both be written to prometheus/{src.relpath}",
+                    hint="give the files different names or build the folders separately") for f in (entry[0], src)]
+            continue
+        entry[1].extend(slos)
     for rel, (src, slos) in by_file.items():
         comp.units.append(SpecUnit(src.display, rel, tuple(slos)))
 
-    comp.diagnostics += check_ids(comp.units)
+    if not options.ignore_duplicates:
+        comp.diagnostics += check_ids(comp.units)
     broken = {d.file for d in comp.diagnostics if d.is_error}
     if emit:
         gen = GenerateOptions(extra_labels=options.extra_labels, disable_alerts=options.disable_alerts,
-                              disable_recordings=options.disable_recordings)
+                              disable_recordings=options.disable_recordings, sloth_version=options.sloth_version)
         for unit in comp.units:
             if unit.file in broken:  # its errors are reported; its rules would only repeat them
                 continue
@@ -121,6 +139,24 @@ def _compile(paths, options: Options | None, emit: bool) -> Compilation:
             comp.artifacts[rel] = emit_rule_file(rf, __version__)
     comp.diagnostics.sort()
     return comp
+
+
+def _load_catalog_dirs(dirs, ctx: Context, formats) -> list[Diagnostic]:
+    """Catalog folders replace the built-in windows (Sloth's --slo-period-windows-path)."""
+    ctx.replace_builtin = True
+    diags: list[Diagnostic] = []
+    for src in discover(dirs):
+        loaded = load_file(src.path, src.display)
+        diags += loaded.diagnostics
+        for doc in loaded.documents:
+            if detect(doc) != "AlertWindows":
+                diags.append(doc.diag("SLC006", "a windows folder holds only AlertWindows documents"))
+                continue
+            parsed, found = formats["AlertWindows"].parse(doc, ctx)
+            diags += found
+            if parsed is not None:
+                diags += ctx.add_catalog(*parsed)
+    return diags
 
 
 KNOWN_KINDS = {"sloth.slok.dev/v1": ["AlertWindows"]}

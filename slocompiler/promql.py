@@ -7,6 +7,10 @@ from functools import lru_cache
 import promql_parser
 
 METRIC_NAME = r"^[a-zA-Z_:][a-zA-Z0-9_:]*$"
+_NODE_WORDS = {"AggregateExpr": "an aggregation (sum, max, ...)", "Call": "a function call",
+               "BinaryExpr": "an arithmetic or comparison expression", "MatrixSelector": "a range selector",
+               "SubqueryExpr": "a subquery", "NumberLiteral": "a number", "StringLiteral": "a string",
+               "ParenExpr": "a parenthesised expression", "UnaryExpr": "a negation"}
 
 
 @lru_cache(maxsize=65536)
@@ -26,7 +30,8 @@ def vector_selector_error(expr: str, *, allow_no_name: bool = False) -> str | No
         return err
     node = promql_parser.parse(expr)
     if type(node).__name__ != "VectorSelector":
-        return f"expected a vector selector such as metric{{label=\"value\"}}, got a {type(node).__name__}"
+        what = _NODE_WORDS.get(type(node).__name__, "an expression")
+        return f"expected a vector selector such as metric{{label=\"value\"}}, not {what}"
     if node.offset is not None or node.at is not None:
         return "offset and @ modifiers are not allowed here"
     if not allow_no_name and not node.name:

@@ -93,8 +93,8 @@ def parse(text: str) -> dict[str, Section]:
 SECTIONS = parse(DOC.read_text(encoding="utf-8"))
 RUNNABLE = sorted(code for code, s in SECTIONS.items() if s.runnable)
 # need setup a snippet cannot express; checked by the hand-written tests below
-BY_HAND = {"SLC001", "SLC007", "SLC402", "SLC403"}
-NEVER_RAISED = {"SLC401"}  # documented as never raised by this version
+BY_HAND = {"SLC001", "SLC007", "SLC401", "SLC402", "SLC403"}
+NEVER_RAISED: set[str] = set()
 
 
 def expected_lines(section: Section) -> list[str]:
@@ -245,3 +245,21 @@ def test_failed_build_writes_nothing(tmp_path):
     assert r.returncode == 1, r.stderr
     assert "[SLC101]" in r.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_slc401_two_files_one_output(tmp_path):
+    spec = _valid_spec()
+    for folder, service in (("a", "svc-a"), ("b", "svc-b")):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "example.yaml").write_text(_with_service(spec, service))
+    r = run_cli("build", "a", "b", "-o", "out", cwd=tmp_path)
+    assert r.returncode == 1
+    got = [line for line in r.stderr.splitlines() if "SLC401" in line]
+    assert got == expected_lines(SECTIONS["SLC401"])
+    assert not (tmp_path / "out").exists()
+
+
+def _with_service(spec: str, service: str) -> str:
+    import re as _re
+
+    return _re.sub(r"(?m)^service: .*$", f"service: {service}", spec, count=1)

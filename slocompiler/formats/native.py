@@ -45,8 +45,14 @@ def check_window_query(doc: Document, text: str, path: tuple) -> list[Diagnostic
     if not WINDOW_RE.search(text):
         return [doc.diag("SLC205", "query must contain the {{.window}} placeholder", path,
                          hint="write the range as [{{.window}}], e.g. rate(metric[{{.window}}])")]
-    err = syntax_error(render_window(text, "5m"))
-    return [doc.diag("SLC301", f"PromQL syntax error: {err}", path)] if err else []
+    rendered = render_window(text, "5m")
+    err = syntax_error(rendered)
+    if err:
+        return [doc.diag("SLC301", f"PromQL syntax error: {err}", path)]
+    if syntax_error(f"({rendered}\n)"):  # parses alone, breaks once embedded: a trailing `#` comment
+        return [doc.diag("SLC301", "the query ends in a `#` comment, which would swallow the rest of the "
+                         "generated expression", path, hint="move the comment to a YAML comment outside the string")]
+    return []
 
 
 def _sli_diagnostics(doc: Document, sli: spec.SLI, path: tuple) -> list[Diagnostic]:
@@ -67,7 +73,9 @@ def _sli_diagnostics(doc: Document, sli: spec.SLI, path: tuple) -> list[Diagnost
             if value is not None:
                 err = vector_selector_error(value.strip())
                 if err:
-                    out.append(doc.diag("SLC302" if not syntax_error(value) else "SLC301", err, p + (key,)))
+                    bad_syntax = syntax_error(value.strip()) is not None
+                    out.append(doc.diag("SLC301" if bad_syntax else "SLC302",
+                                        f"PromQL syntax error: {err}" if bad_syntax else err, p + (key,)))
     elif kind == "latency":
         if not _METRIC.match(body.histogram):
             out.append(doc.diag("SLC104", f"invalid histogram metric name {body.histogram!r}", p + ("histogram",)))
@@ -75,6 +83,8 @@ def _sli_diagnostics(doc: Document, sli: spec.SLI, path: tuple) -> list[Diagnost
             err = vector_selector_error(body.selector.strip(), allow_no_name=True)
             if err or not body.selector.strip().startswith("{"):
                 code = "SLC301" if syntax_error(body.selector.strip()) else "SLC302"
+                if code == "SLC301":
+                    err = f"PromQL syntax error: {err}"
                 out.append(doc.diag(code, err or 'selector must be label matchers only, e.g. {job="api"}',
                                     p + ("selector",)))
         if body.buckets is not None and not body.native and float(body.threshold) not in [float(b) for b in body.buckets]:
@@ -93,7 +103,7 @@ def _sli_diagnostics(doc: Document, sli: spec.SLI, path: tuple) -> list[Diagnost
             if err:
                 out.append(doc.diag("SLC301", f"PromQL syntax error: {err}", p + ("query",)))
     for i, label in enumerate(getattr(body, "by", ()) or ()):
-        if label.startswith(RESERVED_PREFIX):
+        if label.startswith((RESERVED_PREFIX, "__")):
             out.append(doc.diag("SLC204", f"cannot group by reserved label {label!r}", p + ("by", i)))
     return out
 
@@ -112,7 +122,7 @@ def _model_sli(sli: spec.SLI):
     return ThresholdSLI(b.query, b.at_least, b.at_most, parse_duration(b.slice), b.no_data, tuple(b.by))
 
 
-def check_windows(doc: Document, slo: SLO, path: tuple) -> list[Diagnostic]:
+def check_windows(doc: Document, slo: SLO, path: tuple, period_path: tuple | None = None) -> list[Diagnostic]:
     """Window pairs must fit the period; warn for tiers that never fire or fire while on track.
 
     Sloth's built-in 28d catalog has a ticket factor of 0.93 by design; only derived and
@@ -120,7 +130,7 @@ def check_windows(doc: Document, slo: SLO, path: tuple) -> list[Diagnostic]:
     """
     out = []
     cat = slo.windows
-    where = path + ("period",) if slo.source_path else path
+    where = path + ("period",) if period_path is None else period_path
     if any(p.long_ms > slo.period_ms for p in cat.pairs()):
         out.append(doc.diag("SLC206", f"alert window longer than the SLO period {format_duration(slo.period_ms)}",
                             where, hint="use a longer period or an AlertWindows catalog made for it"))
@@ -135,7 +145,8 @@ def check_windows(doc: Document, slo: SLO, path: tuple) -> list[Diagnostic]:
             if Decimal(factor.numerator) / Decimal(factor.denominator) * budget >= 1:
                 out.append(doc.diag("SLC207", f"{name} alert can never fire: burn factor {float(factor):g} × "
                                     f"error budget {budget} ≥ 1", where, severity=Severity.WARNING,
-                                    hint="lower the objective or use a longer period"))
+                                    hint="use a higher objective, a shorter period, or an AlertWindows catalog "
+                                         "with a smaller budget share or a longer window"))
             elif factor < 1:
                 out.append(doc.diag("SLC208", f"{name} alert fires while the SLO is on track: burn factor "
                                     f"{float(factor):g} < 1", where, severity=Severity.WARNING))
@@ -226,7 +237,8 @@ class _Format:
                 dashboard_url=s.dashboard_url, rationale=s.rationale, review_date=s.review_date,
                 options=Options(), source=doc.position(path + ("name",)), source_path=path,
             )
-            found += check_windows(doc, slo, path)
+            period_at = None if s.period else (("period",) if parsed.period else path)
+            found += check_windows(doc, slo, path, period_at)
             diags += found
             slos.append(slo)
         return (slos if header_ok else []), diags
