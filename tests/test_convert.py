@@ -1,0 +1,278 @@
+"""`slocompiler convert sloth`: Sloth specs become native specs that validate, keep comments and key order."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+from helpers import run_cli
+
+from slocompiler.convert import convert_sloth_text
+
+SLOTH_MARK = re.compile(r"(?m)^(version: +['\"]?prometheus/v1['\"]?\s*$|kind: +['\"]?PrometheusServiceLevel)")
+
+
+def _sloth_inputs(conformance_dir: Path) -> list[Path]:
+    """Sloth specs of the conformance folder that use no plugin (OpenSLO and bad versions are no Sloth specs)."""
+    root = conformance_dir / "sloth"
+    candidates = sorted((root / "test/integration/prometheus/testdata").glob("in-*.yaml"))
+    candidates += sorted((root / "examples").glob("*.yml"))
+    picked = []
+    for path in candidates:
+        text = path.read_text()
+        if "plugin" in text or not SLOTH_MARK.search(text):
+            continue
+        picked.append(path)
+    return picked
+
+
+@pytest.fixture(scope="module")
+def sloth_inputs(conformance_dir) -> list[Path]:
+    inputs = _sloth_inputs(conformance_dir)
+    assert len(inputs) >= 8, [p.name for p in inputs]
+    return inputs
+
+
+@pytest.fixture(scope="module")
+def examples(conformance_dir) -> Path:
+    return conformance_dir / "sloth" / "examples"
+
+
+def _keys_in_order(data) -> list:
+    """Every mapping's keys in document order, depth first (lists by position)."""
+    out = []
+    if isinstance(data, dict):
+        for k, v in data.items():
+            out.append(k)
+            out.extend(_keys_in_order(v))
+    elif isinstance(data, list):
+        for v in data:
+            out.extend(_keys_in_order(v))
+    return out
+
+
+NATIVE_NAMES = {"errorQuery": "error_query", "totalQuery": "total_query", "errorRatioQuery": "error_ratio_query",
+                "pageAlert": "page_alert", "ticketAlert": "ticket_alert", "sloPlugins": "slo_plugins"}
+
+
+def _expected_native(doc: dict) -> dict | None:
+    """What a Sloth document should look like once converted (plain data), None for other documents."""
+    if not isinstance(doc, dict):
+        return doc
+    if doc.get("version") == "prometheus/v1":
+        return {**doc, "version": "slocompiler/v1"}
+    if doc.get("kind") == "PrometheusServiceLevel":
+        def rename(v):
+            if isinstance(v, dict):
+                return {NATIVE_NAMES.get(k, k) if k not in ("labels", "annotations") else k:
+                        (v2 if k in ("labels", "annotations") else rename(v2)) for k, v2 in v.items()}
+            if isinstance(v, list):
+                return [rename(x) for x in v]
+            return v
+        return {"version": "slocompiler/v1", **rename(doc["spec"])}
+    return doc
+
+
+def test_every_plugin_free_sloth_input_converts_and_validates(sloth_inputs, tmp_path):
+    for src in sloth_inputs:
+        proc = run_cli("convert", "sloth", src)
+        assert proc.returncode == 0, f"{src.name}: {proc.stderr}"
+        assert proc.stderr == "", f"{src.name}: {proc.stderr}"
+        converted = list(yaml.safe_load_all(proc.stdout))
+        original = list(yaml.safe_load_all(src.read_text()))
+        assert [d for d in converted if d is not None] == [
+            _expected_native(d) for d in original if d is not None], src.name
+        # key order: every key of the original, renamed, in the same order (CRD wrappers aside)
+        for before, after in zip([d for d in original if d], [d for d in converted if d]):
+            if before.get("kind") == "PrometheusServiceLevel":
+                want = ["version"] + [NATIVE_NAMES.get(k, k) for k in _keys_in_order(before["spec"])]
+            else:
+                want = _keys_in_order(before)
+            assert _keys_in_order(after) == want, src.name
+        out = tmp_path / src.name
+        out.write_text(proc.stdout)
+        check = run_cli("validate", out)
+        assert check.returncode == 0, f"{src.name}:\n{proc.stdout}\n{check.stdout}{check.stderr}"
+
+
+def test_comments_survive(examples):
+    src = examples / "getting-started.yml"
+    proc = run_cli("convert", "sloth", src)
+    assert proc.returncode == 0, proc.stderr
+    comments = [ln.strip() for ln in src.read_text().splitlines() if ln.strip().startswith("#")]
+    assert comments, "the example should have comments"
+    out_comments = [ln.strip() for ln in proc.stdout.splitlines() if ln.strip().startswith("#")]
+    assert out_comments == comments
+    # everything else is the same text but the version line
+    diff = [(a, b) for a, b in zip(src.read_text().splitlines(), proc.stdout.splitlines()) if a != b]
+    assert diff == [('version: "prometheus/v1"', 'version: "slocompiler/v1"')]
+
+
+def test_crd_comments_survive_and_metadata_is_noted(examples):
+    src = examples / "k8s-multifile.yml"
+    proc = run_cli("convert", "sloth", src)
+    assert proc.returncode == 0, proc.stderr
+    for ln in src.read_text().splitlines():
+        if ln.startswith("#"):
+            assert ln in proc.stdout
+    assert "metadata.name: sloth-slo-my-service," in proc.stdout
+    assert "metadata.namespace: monitoring" in proc.stdout
+    assert "apiVersion" not in proc.stdout and "errorQuery" not in proc.stdout
+    docs = list(yaml.safe_load_all(proc.stdout))
+    assert [d["service"] for d in docs] == ["myservice", "myservice2"]
+
+
+def test_period_option_adds_period_after_service(examples):
+    proc = run_cli("convert", "sloth", "--period", "28d", examples / "getting-started.yml")
+    assert proc.returncode == 0, proc.stderr
+    assert list(yaml.safe_load(proc.stdout))[:3] == ["version", "service", "period"]
+    assert yaml.safe_load(proc.stdout)["period"] == "28d"
+    assert run_cli("convert", "sloth", "--period", "nope", examples / "getting-started.yml").returncode == 2
+
+
+def test_non_sloth_documents_are_kept():
+    text = ('version: "prometheus/v1"\nservice: svc\nslos:\n  - name: a\n    objective: 99\n'
+            '    sli: {raw: {error_ratio_query: "x[{{.window}}]"}}\n---\n'
+            'apiVersion: sloth.slok.dev/v1\nkind: AlertWindows\nspec:\n  sloPeriod: 7d  # week\n')
+    result = convert_sloth_text(text, "f.yaml")
+    assert result.ok and result.diagnostics == []
+    docs = list(yaml.safe_load_all(result.text))
+    assert docs[1] == {"apiVersion": "sloth.slok.dev/v1", "kind": "AlertWindows", "spec": {"sloPeriod": "7d"}}
+    assert "sloPeriod: 7d  # week" in result.text
+
+
+def test_in_place_rewrites_once(examples, tmp_path):
+    files = [tmp_path / "a.yml", tmp_path / "b.yml"]
+    shutil.copy(examples / "getting-started.yml", files[0])
+    shutil.copy(examples / "k8s-multifile.yml", files[1])
+    before = [f.read_text() for f in files]
+    proc = run_cli("convert", "sloth", "--in-place", *files)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == ""
+    first = [f.read_text() for f in files]
+    assert all(a != b for a, b in zip(before, first))
+    assert all("slocompiler/v1" in t for t in first)
+    mtimes = [f.stat().st_mtime_ns for f in files]
+    again = run_cli("convert", "sloth", "--in-place", *files)
+    assert again.returncode == 0, again.stderr
+    assert [f.read_text() for f in files] == first
+    assert [f.stat().st_mtime_ns for f in files] == mtimes
+
+
+def test_output_file_and_folder(examples, tmp_path):
+    src = examples / "getting-started.yml"
+    out_file = tmp_path / "native.yaml"
+    assert run_cli("convert", "sloth", src, "-o", out_file).returncode == 0
+    assert "slocompiler/v1" in out_file.read_text()
+    out_dir = tmp_path / "out"
+    proc = run_cli("convert", "sloth", src, examples / "home-wifi.yml", "-o", out_dir)
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(p.name for p in out_dir.iterdir()) == ["getting-started.yml", "home-wifi.yml"]
+    assert run_cli("convert", "sloth", src, "--in-place", "-o", out_file).returncode == 2
+
+
+PLUGIN_SPEC = """\
+version: "prometheus/v1"
+service: svc
+slo_plugins:
+  chain:
+    - id: sloth.dev/contrib/rule_intervals/v1
+      config: {interval: {default: 5m}}
+slos:
+  # keep me
+  - name: events
+    objective: 99.9
+    plugins:
+      chain:
+        - id: "sloth.dev/contrib/info_labels/v1"
+          config: {labels: {team: a}}
+        - id: sloth.dev/core/sli_rules/v1
+          config: {disableOptimized: true}
+        - id: sloth.dev/contrib/error_budget_exhausted_alert/v1
+    sli:
+      events:
+        error_query: sum(rate(errors[{{.window}}]))
+        total_query: sum(rate(total[{{.window}}]))
+  - name: plugin-sli
+    objective: 99
+    sli:
+      plugin:
+        id: my/plugin
+"""
+
+
+def test_plugins_block_conversion_with_positions(tmp_path):
+    src = tmp_path / "plugins.yaml"
+    src.write_text(PLUGIN_SPEC)
+    proc = run_cli("convert", "sloth", src)
+    assert proc.returncode == 1
+    assert proc.stdout == ""
+    lines = proc.stderr.splitlines()
+    expected = [
+        (5, 7, "rule_intervals", "build option"),
+        (13, 11, "info_labels", "labels"),
+        (15, 11, "sli_rules", "native specs compute the period ratio traffic-weighted"),
+        (17, 11, "error_budget_exhausted_alert", "build option"),
+        (25, 7, "my/plugin", ""),
+    ]
+    for line, col, what, advice in expected:
+        hits = [ln for ln in lines if ln.startswith(f"{src}:{line}:{col}: warning[SLC501] ") and what in ln]
+        assert len(hits) == 1, (line, col, proc.stderr)
+        assert "has no native equivalent: " in hits[0] and advice in hits[0].split("has no native equivalent: ")[1]
+    # --in-place without --drop-plugins writes nothing
+    assert run_cli("convert", "sloth", "--in-place", src).returncode == 1
+    assert src.read_text() == PLUGIN_SPEC
+
+
+def test_drop_plugins_gives_a_valid_spec(tmp_path):
+    src = tmp_path / "plugins.yaml"
+    src.write_text(PLUGIN_SPEC)
+    proc = run_cli("convert", "sloth", "--drop-plugins", src)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.count("warning[SLC501]") == 6  # 5 plugins and the SLO that had only a plugin SLI
+    assert "plugin" not in proc.stdout
+    assert "# keep me" in proc.stdout
+    data = yaml.safe_load(proc.stdout)
+    assert [s["name"] for s in data["slos"]] == ["events"]
+    out = tmp_path / "native.yaml"
+    out.write_text(proc.stdout)
+    check = run_cli("validate", out)
+    assert check.returncode == 0, check.stdout + check.stderr
+
+
+def test_conformance_plugin_inputs_need_drop_plugins(conformance_dir, tmp_path):
+    for name in ("in-slo-plugin.yaml", "in-slo-plugin-k8s.yaml"):
+        src = conformance_dir / "sloth/test/integration/prometheus/testdata" / name
+        assert run_cli("convert", "sloth", src).returncode == 1
+        proc = run_cli("convert", "sloth", "--drop-plugins", src)
+        assert proc.returncode == 0, proc.stderr
+        assert "plugin" not in proc.stdout.lower()
+        out = tmp_path / name
+        out.write_text(proc.stdout)
+        check = run_cli("validate", out)
+        assert check.returncode == 0, check.stdout + check.stderr
+
+
+@pytest.mark.parametrize("text, code", [
+    ("version: prometheus/v1\nservice: [\n", "SLC002"),
+    ("version: prometheus/v1\nservice: a\nservice: b\n", "SLC003"),
+    ("apiVersion: openslo/v1alpha\nkind: SLO\n", "SLC007"),
+    ("version: prometheus/v999\nservice: a\n", "SLC007"),
+])
+def test_unconvertible_files_exit_1(tmp_path, text, code):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(text)
+    good = tmp_path / "good.yaml"
+    good.write_text('version: prometheus/v1\nservice: svc\nslos: []\n')
+    proc = run_cli("convert", "sloth", bad, good)
+    assert proc.returncode == 1
+    assert f"[{code}]" in proc.stderr
+    assert "service: svc" in proc.stdout  # one bad file does not stop the others
+
+
+def test_usage_errors_exit_2(tmp_path):
+    assert run_cli("convert", "sloth").returncode == 2
+    assert run_cli("convert", "sloth", "--nope", tmp_path / "x").returncode == 2
