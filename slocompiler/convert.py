@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.error import CommentMark
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString, SingleQuotedScalarString
+from ruamel.yaml.tokens import CommentToken
 
 from slocompiler.diagnostics import Diagnostic, Position, Severity
 
@@ -258,6 +260,12 @@ class _DocConverter:
         _rename(spec, _SPEC_KEYS)
         _snake_case_slos(spec.get("slos"))
 
+        # comments of the dropped wrapper (apiVersion, kind, metadata, the `spec:` line) are kept as lines
+        dropped = [doc.ca.items.get(k) for k in ("apiVersion", "kind", "metadata")]
+        dropped += [_all_comment_slots(doc.get("metadata")), doc.ca.items.get("spec"), spec.ca.comment]
+        kept_lines = _comment_lines(dropped)
+        _shift_comments(spec, _indent_of(doc, "spec", spec))
+
         out = CommentedMap()
         out.ca.comment = doc.ca.comment  # comments above the document
         out["version"] = _same_style(doc.get("apiVersion"), NATIVE_VERSION)
@@ -266,8 +274,14 @@ class _DocConverter:
             if key in spec.ca.items:
                 out.ca.items[key] = spec.ca.items[key]
         note = _metadata_note(doc.get("metadata"))
-        if note and len(out) > 1:
-            out.yaml_set_comment_before_after_key(list(out)[1], before=note, indent=0)
+        if (note or kept_lines) and len(out) > 1:
+            second = list(out)[1]
+            if note:
+                out.yaml_set_comment_before_after_key(second, before=note, indent=0)
+            slot = out.ca.items.setdefault(second, [None, [], None, None])
+            if slot[1] is None:
+                slot[1] = []
+            slot[1].extend(CommentToken(line + "\n", CommentMark(0), None) for line in kept_lines)
         if period is not None:
             _set_period(out, period)
         return out
@@ -290,6 +304,76 @@ def _set_period(doc: CommentedMap, period: str) -> None:
     keys = list(doc)
     anchor = "service" if "service" in doc else "version"
     doc.insert(keys.index(anchor) + 1 if anchor in doc else 0, "period", period)
+    # comment lines that followed the anchor's line belong before the key after it, so after `period`
+    slot = doc.ca.items.get(anchor)
+    token = slot[2] if slot and len(slot) > 2 else None
+    if isinstance(token, CommentToken) and "\n" in token.value.rstrip("\n"):
+        head, rest = token.value.split("\n", 1)
+        if head.strip():
+            token.value = head + "\n"
+        else:
+            slot[2] = None
+        doc.ca.items["period"] = [None, None, CommentToken("\n" + rest, CommentMark(0), None), None]
+
+
+def _tokens(slot):
+    """Every CommentToken inside a ruamel comment slot (nested lists)."""
+    if isinstance(slot, CommentToken):
+        yield slot
+    elif isinstance(slot, (list, tuple)):
+        for item in slot:
+            yield from _tokens(item)
+
+
+def _all_comment_slots(node) -> list:
+    """The comment slots of a node and of everything below it."""
+    out = []
+    if isinstance(node, (CommentedMap, CommentedSeq)):
+        out.append(node.ca.comment)
+        out.extend(node.ca.items.values())
+        for child in (node.values() if isinstance(node, CommentedMap) else node):
+            out.extend(_all_comment_slots(child))
+    return out
+
+
+def _comment_lines(slots) -> list[str]:
+    seen, lines = set(), []
+    for token in _tokens(slots):
+        if id(token) in seen:
+            continue
+        seen.add(id(token))
+        lines.extend(ln.strip() for ln in token.value.splitlines() if ln.strip().startswith("#"))
+    return lines
+
+
+def _indent_of(parent: CommentedMap, key, child) -> int:
+    """How many columns `child` (the value of `key`) sits to the right of its key."""
+    try:
+        return max(0, child.lc.col - parent.lc.key(key)[1])
+    except (AttributeError, KeyError, TypeError):
+        return 0
+
+
+def _shift_comments(node, shift: int) -> None:
+    """Move the comments of a lifted subtree `shift` columns to the left, as its keys move."""
+    if shift <= 0:
+        return
+    seen = set()
+    pad = re.compile(r"(?m)^ {1,%d}" % shift)
+    def walk(n):
+        if not isinstance(n, (CommentedMap, CommentedSeq)):
+            return
+        for token in _tokens(list(n.ca.items.values())):
+            if id(token) in seen:
+                continue
+            seen.add(id(token))
+            first, sep, rest = token.value.partition("\n")
+            token.value = first + sep + pad.sub("", rest)
+            if first.strip() and token.column >= shift:
+                token.column = token.column - shift
+        for child in (n.values() if isinstance(n, CommentedMap) else n):
+            walk(child)
+    walk(node)
 
 
 def convert_sloth_text(text: str, file: str = "<stdin>", *, period: str | None = None,

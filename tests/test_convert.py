@@ -276,3 +276,38 @@ def test_unconvertible_files_exit_1(tmp_path, text, code):
 def test_usage_errors_exit_2(tmp_path):
     assert run_cli("convert", "sloth").returncode == 2
     assert run_cli("convert", "sloth", "--nope", tmp_path / "x").returncode == 2
+
+
+def test_crd_wrapper_comments_are_kept_and_lifted_comments_dedented():
+    text = """\
+# header
+apiVersion: sloth.slok.dev/v1  # api
+kind: PrometheusServiceLevel
+metadata:
+  name: x
+  namespace: y
+# before spec
+spec:
+  # before service
+  service: svc
+  # before slos
+  slos:
+    - name: a  # name eol
+      objective: 99
+      sli:
+        raw:
+          errorRatioQuery: x[{{.window}}]
+      alerting:
+        pageAlert: {disable: true}
+        ticketAlert: {disable: true}
+"""
+    result = convert_sloth_text(text, "crd.yaml", period="7d")
+    assert result.ok, result.diagnostics
+    lines = result.text.splitlines()
+    assert lines[:2] == ["# header", "version: slocompiler/v1"]
+    for comment in ("# api", "# before spec", "# before service"):
+        assert comment in lines[2:lines.index("service: svc")]
+    # the comment line that preceded `slos` still does, at column 1, after the added period
+    assert lines[lines.index("service: svc") + 1:][:3] == ["period: 7d", "# before slos", "slos:"]
+    assert "  - name: a  # name eol" in lines
+    assert yaml.safe_load(result.text)["slos"][0]["sli"] == {"raw": {"error_ratio_query": "x[{{.window}}]"}}
