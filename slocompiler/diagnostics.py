@@ -42,6 +42,9 @@ CODES: dict[str, str] = {
     "SLC212": "latency threshold is not a bucket boundary",
     "SLC213": "conflicting AlertWindows catalogs",
     "SLC214": "invalid duration",
+    "SLC215": "Sloth SLI plugin (Go code) cannot be run",
+    "SLC216": "Sloth SLO plugin not supported",
+    "SLC217": "Sloth SLO plugin has no effect",
     # PromQL (SLC3xx)
     "SLC301": "PromQL syntax error",
     "SLC302": "expected a PromQL vector selector",

@@ -145,3 +145,48 @@ def emit_rule_file(rf: RuleFile, version: str) -> bytes:
 
 def _comment_safe(text: str) -> str:
     return re.sub(r"[\x00-\x1f\x7f\u2028\u2029\x85]", "?", text)
+
+
+K8S_LABELS = (("app.kubernetes.io/component", "SLO"), ("app.kubernetes.io/managed-by", "sloth"))
+
+
+def _k8s_object(meta: dict, rf: RuleFile, indent: str, out: list) -> None:
+    """One prometheus-operator PrometheusRule carrying the CRD's metadata."""
+    pad = indent
+    out.append(f"{pad}apiVersion: monitoring.coreos.com/v1\n{pad}kind: PrometheusRule\n{pad}metadata:\n")
+    annotations = sorted((meta.get("annotations") or {}).items())
+    if annotations:
+        out.append(f"{pad}  annotations:\n")
+        _mapping(annotations, pad + "    ", out)
+    out.append(f"{pad}  labels:\n")
+    _mapping(sorted({**(meta.get("labels") or {}), **dict(K8S_LABELS)}.items()), pad + "    ", out)
+    out.append(f"{pad}  name: {scalar(meta['name'])}\n")
+    if meta.get("namespace"):
+        out.append(f"{pad}  namespace: {scalar(meta['namespace'])}\n")
+    out.append(f"{pad}spec:\n")
+    if not rf.groups:
+        out.append(f"{pad}  groups: []\n")
+        return
+    out.append(f"{pad}  groups:\n")
+    body: list = []
+    for group in rf.groups:
+        emit_group(group, body)
+    inner = pad + "  "
+    out.extend("".join(inner + line if line.strip() else line for line in chunk.splitlines(keepends=True))
+               for chunk in body)
+
+
+def emit_prometheus_rules(source: str, objects, version: str) -> bytes:
+    """PrometheusRule objects for a Sloth CRD file: one object, or a `v1` List of them."""
+    out = [header(_comment_safe(source), version)]
+    if len(objects) == 1:
+        _k8s_object(objects[0][0], objects[0][1], "", out)
+    else:
+        out.append("apiVersion: v1\nkind: List\nitems:\n")
+        for meta, rf in objects:
+            chunk: list = []
+            _k8s_object(meta, rf, "", chunk)
+            lines = "".join(chunk).splitlines(keepends=True)
+            out.append("- " + lines[0])
+            out.extend("  " + line if line.strip() else line for line in lines[1:])
+    return "".join(out).encode("utf-8")

@@ -97,14 +97,31 @@ class Tier:
 
 
 @dataclass(frozen=True)
+class BudgetExhaustedAlert:
+    """Sloth's contrib `error_budget_exhausted_alert`: remaining budget at or below a threshold."""
+
+    name: str = "ErrorBudgetExhausted"
+    threshold: float = 0.0
+    for_: str = "5m"
+    labels: tuple[tuple[str, str], ...] = ()
+    selector_labels: tuple[tuple[str, str], ...] = ()
+    annotations: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
 class Options:
-    """How generation treats an SLO; differs between native and Sloth inputs."""
+    """How generation treats an SLO; native and Sloth inputs differ here, never in the generators."""
 
     numbers: str = "clean"          # "clean" | "go" (Sloth's float noise, for parity)
-    period_ratio: str = "traffic"   # "traffic" | "sloth" (average of short-window ratios)
+    period_ratio: str = "traffic"   # "traffic" | "sloth" (average of 5m ratios) | "exact" (query at the period)
     spec: str = "slocompiler/v1"
     mode: str = "cli-gen-prom"
-    reserved_labels_checked: bool = True
+    groups: frozenset = frozenset({"sli", "meta", "alerts"})   # Sloth's core plugins that run
+    denominator_corrected: bool = False                        # Sloth contrib denominator_corrected_rules
+    info_labels: tuple[tuple[str, str], ...] = ()              # Sloth contrib info_labels
+    info_metric: str = "sloth_slo_info"
+    intervals: tuple[tuple[str, str], ...] = ()                # group kind ("sli"/"meta"/"alerts") -> interval
+    budget_alert: Optional[BudgetExhaustedAlert] = None
 
 
 @dataclass(frozen=True)
@@ -160,4 +177,9 @@ class SpecUnit:
     file: str
     relpath: str
     slos: tuple[SLO, ...]
-    kubernetes: Optional[dict] = None  # metadata of a Sloth CRD input, for PrometheusRule output
+    target: str = "prometheus"   # "prometheus" (rule file) | "kubernetes" (PrometheusRule objects)
+    objects: tuple = ()          # kubernetes: (metadata, SLOs) per CRD document
+
+    @property
+    def out_path(self) -> str:
+        return f"{self.target}/{self.relpath}"

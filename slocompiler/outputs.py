@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from slocompiler.emit import GENERATED_MARK
 
-MANAGED_DIRS = ("prometheus",)
+MANAGED_DIRS = ("prometheus", "kubernetes")
 
 
 @dataclass

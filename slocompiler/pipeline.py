@@ -12,7 +12,7 @@ from slocompiler.check import check_generated, check_ids
 from slocompiler.diagnostics import Diagnostic, Position, Severity, has_errors
 from slocompiler.discover import SourceFile, discover
 from slocompiler.durations import parse_duration
-from slocompiler.emit import emit_rule_file
+from slocompiler.emit import emit_prometheus_rules, emit_rule_file
 from slocompiler.formats import detect, registry
 from slocompiler.generate.prometheus import GenerateOptions, rule_file
 from slocompiler.load import load_file
@@ -108,20 +108,27 @@ def _compile(paths, options: Options | None, emit: bool) -> Compilation:
                 parsed_docs.append((src, kind, doc, parsed))
 
     # resolve to the model, file by file; two files may not share an output path
-    by_file: dict[str, list] = {}
+    by_out: dict[str, dict] = {}
     for src, kind, doc, parsed in parsed_docs:
-        slos, diags = formats[kind].resolve(parsed, doc, ctx)
+        fmt = formats[kind]
+        slos, diags = fmt.resolve(parsed, doc, ctx)
         comp.diagnostics += diags
-        entry = by_file.setdefault(src.relpath, [src, []])
-        if entry[0].path != src.path:
-            if slos or entry[1]:
+        out_rel = f"{fmt.target}/{src.relpath}"
+        entry = by_out.setdefault(out_rel, {"src": src, "target": fmt.target, "slos": [], "objects": []})
+        first = entry["src"]
+        if first.path != src.path:
+            if slos or entry["slos"]:
                 comp.diagnostics += [Position(f.display).diag(
-                    "SLC401", f"{entry[0].display} and {src.display} would both be written to prometheus/{src.relpath}",
-                    hint="give the files different names or build the folders separately") for f in (entry[0], src)]
+                    "SLC401", f"{first.display} and {src.display} would both be written to {out_rel}",
+                    hint="give the files different names or build the folders separately") for f in (first, src)]
             continue
-        entry[1].extend(slos)
-    for rel, (src, slos) in by_file.items():
-        comp.units.append(SpecUnit(src.display, rel, tuple(slos)))
+        entry["slos"].extend(slos)
+        meta = fmt.k8s_metadata(parsed)
+        if meta is not None:
+            entry["objects"].append((meta, tuple(slos)))
+    for out_rel, e in by_out.items():
+        comp.units.append(SpecUnit(e["src"].display, e["src"].relpath, tuple(e["slos"]), e["target"],
+                                   tuple(e["objects"])))
 
     if not options.ignore_duplicates:
         comp.diagnostics += check_ids(comp.units)
@@ -130,13 +137,16 @@ def _compile(paths, options: Options | None, emit: bool) -> Compilation:
         gen = GenerateOptions(extra_labels=options.extra_labels, disable_alerts=options.disable_alerts,
                               disable_recordings=options.disable_recordings, sloth_version=options.sloth_version)
         for unit in comp.units:
-            if unit.file in broken:  # its errors are reported; its rules would only repeat them
+            if unit.file in broken or not unit.slos:  # errors are reported; rules would only repeat them
                 continue
             rf = rule_file(unit.relpath, unit.slos, gen)
             comp.diagnostics += check_generated(rf, unit)
-            rel = "prometheus/" + unit.relpath
-            comp.rule_files[rel] = rf
-            comp.artifacts[rel] = emit_rule_file(rf, __version__)
+            comp.rule_files[unit.out_path] = rf
+            if unit.target == "kubernetes":
+                objects = [(meta, rule_file(unit.relpath, slos, gen)) for meta, slos in unit.objects]
+                comp.artifacts[unit.out_path] = emit_prometheus_rules(unit.relpath, objects, __version__)
+            else:
+                comp.artifacts[unit.out_path] = emit_rule_file(rf, __version__)
     comp.diagnostics.sort()
     return comp
 
@@ -159,8 +169,8 @@ def _load_catalog_dirs(dirs, ctx: Context, formats) -> list[Diagnostic]:
     return diags
 
 
-KNOWN_KINDS = {"sloth.slok.dev/v1": ["AlertWindows"]}
-KNOWN_VERSIONS = ["slocompiler/v1"]
+KNOWN_KINDS = {"sloth.slok.dev/v1": ["AlertWindows", "PrometheusServiceLevel"], "openslo/v1alpha": ["SLO"]}
+KNOWN_VERSIONS = ["slocompiler/v1", "prometheus/v1"]
 
 
 def _unknown(doc) -> Diagnostic:

@@ -15,14 +15,18 @@ def detect(doc: Document) -> str | None:
     if not isinstance(data, dict):
         return None
     version, api, kind = data.get("version"), data.get("apiVersion"), data.get("kind")
-    if version == "slocompiler/v1":
-        return "slocompiler/v1"
-    if api == "sloth.slok.dev/v1" and kind == "AlertWindows":
-        return "AlertWindows"
+    if version in ("slocompiler/v1", "prometheus/v1"):
+        return version
+    if api == "sloth.slok.dev/v1" and kind in ("AlertWindows", "PrometheusServiceLevel"):
+        return kind
+    if api == "openslo/v1alpha" and kind == "SLO":
+        return "openslo/v1alpha"
     return None
 
 
 def registry() -> dict:
-    from slocompiler.formats import alert_windows, native
+    from slocompiler.formats import alert_windows, native, sloth
 
-    return {"slocompiler/v1": native.FORMAT, "AlertWindows": alert_windows.FORMAT}
+    return {"slocompiler/v1": native.FORMAT, "AlertWindows": alert_windows.FORMAT,
+            "prometheus/v1": sloth.PROMETHEUS_V1, "PrometheusServiceLevel": sloth.CRD,
+            "openslo/v1alpha": sloth.OPENSLO_V1ALPHA}

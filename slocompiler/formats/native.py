@@ -158,6 +158,10 @@ def check_windows(doc: Document, slo: SLO, path: tuple, period_path: tuple | Non
 
 class _Format:
     name = "slocompiler/v1"
+    target = "prometheus"
+
+    def k8s_metadata(self, parsed):
+        return None
 
     def parse(self, doc: Document, ctx: Context):
         """Header first, then each SLO on its own, so one bad SLO hides nothing about the others."""

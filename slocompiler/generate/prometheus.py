@@ -65,15 +65,22 @@ class _SLORules:
 
     def groups(self) -> list[Group]:
         out = []
+        enabled = self.slo.options.groups
+        intervals = dict(self.slo.options.intervals)
         if not self.opts.disable_recordings:
             if isinstance(self.kind, Threshold):
                 out.append(self.slice_group())
-            out.append(Group(f"sloth-slo-sli-recordings-{self.slo.id}", tuple(self.sli_rules())))
-            out.append(Group(f"sloth-slo-meta-recordings-{self.slo.id}", tuple(self.meta_rules())))
+            if "sli" in enabled:
+                out.append(Group(f"sloth-slo-sli-recordings-{self.slo.id}", tuple(self.sli_rules()),
+                                 interval=intervals.get("sli")))
+            if "meta" in enabled:
+                out.append(Group(f"sloth-slo-meta-recordings-{self.slo.id}", tuple(self.meta_rules()),
+                                 interval=intervals.get("meta")))
         if not self.opts.disable_alerts:
-            alerts = tuple(self.alert_rules())
+            alerts = tuple(self.alert_rules()) if "alerts" in enabled else ()
+            alerts += tuple(self.budget_alert())
             if alerts:
-                out.append(Group(f"sloth-slo-alerts-{self.slo.id}", alerts))
+                out.append(Group(f"sloth-slo-alerts-{self.slo.id}", alerts, interval=intervals.get("alerts")))
         return out
 
     # -- SLI -----------------------------------------------------------------------------
@@ -83,9 +90,15 @@ class _SLORules:
         return Group(f"sloth-slo-time-slices-{self.slo.id}", (rule,),
                      interval=format_duration(self.slo.sli.slice_ms))
 
+    def _ratio(self, w: str) -> str:
+        if self.slo.options.denominator_corrected and self.kind.denominator:
+            return (f"(\nslo:numerator_correction:ratio{w}{self.sel}\n* on()\n{self.kind.errors(w)}\n)\n"
+                    f"/\n({self.kind.total(w)})\n")
+        return self.kind.ratio(w)
+
     def sli_rules(self):
         for w in self.windows:
-            yield Rule(self.kind.ratio(w), record=f"slo:sli_error:ratio_rate{w}",
+            yield Rule(self._ratio(w), record=f"slo:sli_error:ratio_rate{w}",
                        labels=_merge(self.labels, self.ids, [("sloth_window", w)]))
         yield from self.period_rules()
 
@@ -102,7 +115,7 @@ class _SLORules:
             yield Rule(f"sum_over_time({ERRORS_RECORD}{short}{self.sel}[{period}])\n/ ignoring (sloth_window)\n"
                        f"sum_over_time({TOTAL_RECORD}{short}{self.sel}[{period}])\n", record=record, labels=labels)
         elif slo.options.period_ratio == "exact":
-            yield Rule(self.kind.ratio(period), record=record, labels=labels)
+            yield Rule(self._ratio(period), record=record, labels=labels)
         else:  # Sloth's optimized form: the average of the short-window ratios
             src = f"slo:sli_error:ratio_rate{short}{self.sel}[{period}]"
             yield Rule(f"sum_over_time({src})\n/ ignoring (sloth_window)\ncount_over_time({src})\n",
@@ -132,7 +145,11 @@ class _SLORules:
             info.append(("sloth_owner", slo.owner))
         if slo.tier:
             info.append(("sloth_tier", slo.tier))
-        yield Rule("vector(1)", record="sloth_slo_info", labels=_merge(labels, info))
+        yield Rule("vector(1)", record=slo.options.info_metric, labels=_merge(labels, info, slo.options.info_labels))
+        if slo.options.denominator_corrected and self.kind.denominator:
+            for w in self.windows:
+                yield Rule(f"({self.kind.total(w)})/({self.kind.total(self.period)})",
+                           record=f"slo:numerator_correction:ratio{w}", labels=labels)
 
     # -- alerts --------------------------------------------------------------------------
     def alert_rules(self):
@@ -144,6 +161,15 @@ class _SLORules:
                 yield self.burn_alert(tier, quick, slow)
         if slo.no_data_alert and slo.alert_name:
             yield self.no_data_alert()
+
+    def budget_alert(self):
+        """Sloth contrib: an alert when the period's remaining error budget is at or below a threshold."""
+        cfg = self.slo.options.budget_alert
+        if cfg is None:
+            return
+        sel = selector(_merge(self.labels, self.ids, cfg.selector_labels))
+        yield Rule(f"slo:period_error_budget_remaining:ratio{sel} <= {_num(self.slo, cfg.threshold)}",
+                   alert=cfg.name, for_=cfg.for_, labels=cfg.labels, annotations=cfg.annotations)
 
     def _condition(self, pair: BurnWindow) -> str:
         slo = self.slo
