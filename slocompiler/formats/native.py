@@ -60,6 +60,9 @@ def _sli_diagnostics(doc: Document, sli: spec.SLI, path: tuple) -> list[Diagnost
     body = getattr(sli, kind)
     p = path + (kind,)
     out: list[Diagnostic] = []
+    if kind == "plugin":
+        return [doc.diag("SLC215", f"SLI plugin {body.id!r} is Go code, which this compiler does not run",
+                         p + ("id",), hint="use one of the SLI kinds (events, raw, ratio, latency, threshold)")]
     if kind == "events":
         out += check_window_query(doc, body.error_query, p + ("error_query",))
         out += check_window_query(doc, body.total_query, p + ("total_query",))
@@ -218,6 +221,16 @@ class _Format:
                                           path + ("alerting", "windows")))
             else:
                 cat = ctx.windows_for(period)
+            if s.sli.kind == "plugin":
+                diags += found
+                continue
+            from slocompiler.formats.sloth import plugin_options
+
+            plugin_opts, plugin_diags = plugin_options(
+                doc, [(None if (s.plugins and s.plugins.overridePrevious) else parsed.slo_plugins, ("slo_plugins",)),
+                      (s.plugins, path + ("plugins",))])
+            found += plugin_diags
+            plugin_opts.setdefault("period_ratio", "traffic")
             model_sli = _model_sli(s.sli)
             if a.min_events is not None and not isinstance(model_sli, (EventsSLI, RatioSLI, LatencySLI)):
                 found.append(doc.diag("SLC211", f"min_events needs an SLI with a denominator (events, ratio, "
@@ -239,7 +252,7 @@ class _Format:
                 description=s.description, owner=s.owner or parsed.owner,
                 tier=None if s.tier is None else str(s.tier), runbook_url=s.runbook_url,
                 dashboard_url=s.dashboard_url, rationale=s.rationale, review_date=s.review_date,
-                options=Options(), source=doc.position(path + ("name",)), source_path=path,
+                options=Options(**plugin_opts), source=doc.position(path + ("name",)), source_path=path,
             )
             period_at = None if s.period else (("period",) if parsed.period else path)
             found += check_windows(doc, slo, path, period_at)

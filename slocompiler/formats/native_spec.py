@@ -36,6 +36,28 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
+class PluginRef(Strict):
+    """One entry of a Sloth SLO-plugin chain (the contrib plugins are supported as options)."""
+
+    id: str = Field(min_length=1)
+    config: Any = None
+    priority: int = 0
+
+
+class PluginChain(Strict):
+    """Sloth's `slo_plugins` / `plugins` block, accepted as is so Sloth specs switch by changing `version`."""
+
+    overridePrevious: bool = False
+    chain: list[PluginRef] = Field(default_factory=list)
+
+
+class SLIPlugin(Strict):
+    """Sloth SLI plugin reference: Go code, reported (SLC215) rather than run."""
+
+    id: str
+    options: dict[str, str] = Field(default_factory=dict)
+
+
 class EventsSLI(Strict):
     """Sloth-compatible event ratio: errors/total, both PromQL templates with `{{.window}}`."""
 
@@ -103,10 +125,11 @@ class SLI(Strict):
     ratio: Optional[RatioSLI] = None
     latency: Optional[LatencySLI] = None
     threshold: Optional[ThresholdSLI] = None
+    plugin: Optional[SLIPlugin] = Field(None, description="Sloth SLI plugin: not supported (Go code)")
 
     @model_validator(mode="after")
     def _exactly_one(self):
-        kinds = [k for k in SLI_KINDS if getattr(self, k) is not None]
+        kinds = [k for k in SLI_KINDS + ("plugin",) if getattr(self, k) is not None]
         if len(kinds) != 1:
             found = ", ".join(kinds) if kinds else "none"
             raise PydanticCustomError("SLC105", "an SLI needs exactly one kind of " + ", ".join(SLI_KINDS)
@@ -115,7 +138,7 @@ class SLI(Strict):
 
     @property
     def kind(self) -> str:
-        return next(k for k in SLI_KINDS if getattr(self, k) is not None)
+        return next(k for k in SLI_KINDS + ("plugin",) if getattr(self, k) is not None)
 
 
 class AlertTier(Strict):
@@ -146,6 +169,7 @@ class SLO(Strict):
     labels: Labels = Field(default_factory=dict)
     sli: SLI
     alerting: Alerting = Field(default_factory=Alerting)
+    plugins: Optional[PluginChain] = Field(None, description="Sloth SLO plugins (contrib ones are supported)")
     owner: Optional[str] = None
     runbook_url: Optional[str] = None
     dashboard_url: Optional[str] = None
@@ -163,6 +187,7 @@ class ServiceHeader(Strict):
     owner: Optional[str] = None
     labels: Labels = Field(default_factory=dict)
     period: Optional[Duration] = None
+    slo_plugins: Optional[PluginChain] = Field(None, description="Sloth SLO plugins for every SLO of the file")
     slos: list[Any] = Field(min_length=1)
 
 

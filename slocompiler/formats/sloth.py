@@ -7,6 +7,7 @@ Sloth's contrib SLO plugins become options; Go plugins we cannot run are reporte
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 from pydantic import ValidationError
@@ -17,10 +18,12 @@ from slocompiler.durations import parse_duration
 from slocompiler.formats import sloth_spec as spec
 from slocompiler.formats.errors import validation_diagnostics
 from slocompiler.formats.native import check_labels, check_window_query
+from slocompiler.formats.native_spec import LABEL_NAME_PATTERN
 from slocompiler.load import Document
 from slocompiler.model import SLO, BudgetExhaustedAlert, EventsSLI, Options, RawSLI, Tier
 from slocompiler.resolve import Context
 
+LABEL_NAME = re.compile(LABEL_NAME_PATTERN)
 CORE = {"sloth.dev/core/validate/v1": None, "sloth.dev/core/sli_rules/v1": "sli",
         "sloth.dev/core/metadata_rules/v1": "meta", "sloth.dev/core/alert_rules/v1": "alerts"}
 IGNORED = {"sloth.dev/core/debug/v1", "sloth.dev/core/noop/v1"}
@@ -29,7 +32,7 @@ CONTRIB = {"sloth.dev/contrib/info_labels/v1", "sloth.dev/contrib/rule_intervals
 OPENSLO_RAW = "\n  1 - (\n    (\n      {good}\n    )\n    /\n    (\n      {total}\n    )\n  )\n"
 
 
-def _plugin_options(doc: Document, chains, k) -> tuple[dict, list[Diagnostic]]:
+def plugin_options(doc: Document, chains) -> tuple[dict, list[Diagnostic]]:
     """Sloth's SLO-plugin chain (group, then SLO) as generator options, or diagnostics."""
     diags: list[Diagnostic] = []
     override = any(chain.overridePrevious for chain, _ in chains if chain is not None)
@@ -76,6 +79,11 @@ def _contrib(doc, pid, cfg, path, opts) -> list[Diagnostic]:
     if pid.endswith("/info_labels/v1"):
         if not _str_map(cfg.get("labels")) or not cfg.get("labels"):
             return bad("labels", "info_labels needs `labels`, a mapping of strings")
+        invalid = [k for k in cfg["labels"] if not LABEL_NAME.match(k)]
+        if invalid:
+            return [doc.diag("SLC204", f"invalid label name {k!r}: Prometheus 2.x label names match "
+                             "[a-zA-Z_][a-zA-Z0-9_]* (Sloth accepts it, but promtool 2.x and Prometheus 2.x "
+                             "reject the rule file)", path + ("labels", k), key=True) for k in invalid]
         name = cfg.get("metricName", "sloth_slo_info")
         if not isinstance(name, str) or not name:
             return bad("metricName", "`metricName` must be a metric name")
@@ -157,9 +165,9 @@ def _resolve_slos(doc: Document, ctx: Context, service: str, group_labels: dict,
                                        f"{k('page_alert')} and {k('ticket_alert')}"))
         sli, sli_diags = _sli(doc, s.sli, path + ("sli",), k)
         found += sli_diags
-        plugin_opts, plugin_diags = _plugin_options(
+        plugin_opts, plugin_diags = plugin_options(
             doc, [(None if (s.plugins and s.plugins.overridePrevious) else group_plugins[0], group_plugins[1]),
-                  (s.plugins, path + ("plugins",))], k)
+                  (s.plugins, path + ("plugins",))])
         found += plugin_diags
         diags += found
         if sli is None:

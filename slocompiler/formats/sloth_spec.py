@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
-from slocompiler.formats.native_spec import Labels, Name, Number
+from slocompiler.formats.native_spec import Labels, Name, Number, PluginChain
 
 
 class _Snake(BaseModel):
@@ -23,17 +23,6 @@ class _Snake(BaseModel):
 class _Camel(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True, alias_generator=to_camel,
                               populate_by_name=False)
-
-
-class PluginRef(_Snake):
-    id: str = Field(min_length=1)
-    config: Any = None
-    priority: int = 0
-
-
-class PluginChain(_Snake):
-    overridePrevious: bool = False
-    chain: list[PluginRef] = Field(default_factory=list)
 
 
 def _models(base):
