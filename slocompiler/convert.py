@@ -1,9 +1,10 @@
 """Convert stage: rewrite Sloth specs as native `slocompiler/v1` specs, text in, text out.
 
 ruamel.yaml's round-trip mode keeps the user's comments, key order and quoting.
-Sloth constructs the native format has no field for (SLI and SLO plugins) are
-reported as SLC501 warnings; they block the conversion of their file unless
-`drop_plugins` is set, in which case they are removed so the result stays valid.
+Native specs keep Sloth's core and contrib SLO plugins (the compiler runs them as
+options) and get `compatibility: sloth`, so the converted spec builds the same rules.
+Go plugins (SLI plugins, custom SLO plugins) are reported as SLC501 warnings; they block
+the conversion of their file unless `drop_plugins` is set, which removes them.
 """
 
 from __future__ import annotations
@@ -32,14 +33,6 @@ _EVENTS_KEYS = {"errorQuery": "error_query", "totalQuery": "total_query"}
 _RAW_KEYS = {"errorRatioQuery": "error_ratio_query"}
 _ALERTING_KEYS = {"pageAlert": "page_alert", "ticketAlert": "ticket_alert"}
 
-_CORE_STEPS = {
-    "sloth.dev/core/validate/v1": "the native compiler always validates every query",
-    "sloth.dev/core/sli_rules/v1": "the native compiler always generates the SLI recording rules",
-    "sloth.dev/core/metadata_rules/v1": "the native compiler always generates the metadata rules",
-    "sloth.dev/core/alert_rules/v1": "the native compiler always generates the burn-rate alerts",
-}
-_NO_EFFECT = {"sloth.dev/core/debug/v1", "sloth.dev/core/noop/v1"}
-
 
 @dataclass
 class ConvertResult:
@@ -55,26 +48,12 @@ class ConvertResult:
 
 
 def slo_plugin_advice(plugin_id, config) -> str:
-    """What a user should do instead of an SLO plugin, by plugin id."""
-    if plugin_id == "sloth.dev/contrib/info_labels/v1":
-        return "put these labels in the SLO's `labels` (or use the native `owner`/`tier` fields), they reach the info metric"
-    if plugin_id == "sloth.dev/contrib/rule_intervals/v1":
-        return "set the rule group evaluation interval with the build option instead"
-    if plugin_id == "sloth.dev/contrib/error_budget_exhausted_alert/v1":
-        return "enable the error-budget-exhausted alert with the build option instead"
-    if plugin_id == "sloth.dev/core/sli_rules/v1" and isinstance(config, dict) and "disableOptimized" in config:
-        return "native specs compute the period ratio traffic-weighted; remove it"
-    if plugin_id in _CORE_STEPS:
-        return f"{_CORE_STEPS[plugin_id]}; remove it"
-    if plugin_id in _NO_EFFECT:
-        return "it does not change the generated rules; remove it"
+    """What a user should do instead of an SLO plugin native specs cannot run, by plugin id."""
     if plugin_id == "sloth.dev/contrib/validate_victoria_metrics/v1":
         return "native specs are validated as PromQL, MetricsQL-only queries are rejected"
-    if plugin_id == "sloth.dev/contrib/denominator_corrected_rules/v1":
-        return "native specs compute the period ratio traffic-weighted; remove it"
     if plugin_id == "sloth.dev/contrib/remove_labels/v1":
         return "keep custom labels out of the spec's `labels` instead; remove it"
-    return "express its effect in the spec (labels, alerting) or post-process the generated rules"
+    return "it is Go code, which this compiler does not run: express its effect in the spec (labels, alerting)"
 
 
 def sli_plugin_advice(plugin_id) -> str:
@@ -198,21 +177,28 @@ class _DocConverter:
         self.diags.append(pos.diag("SLC501", message, path=path, severity=Severity.WARNING))
 
     def plugin_block(self, owner: CommentedMap, key: str, path: tuple, where: str) -> None:
-        """Report every plugin of a `slo_plugins`/`plugins` block (and drop the block if asked)."""
+        """Keep the plugins native specs run (Sloth's core and contrib ones); report the others
+        (Go plugins) and, if asked, drop them."""
+        from slocompiler.formats.sloth import SUPPORTED_SLO_PLUGINS
+
         block = owner[key]
         chain = block.get("chain") if isinstance(block, CommentedMap) else None
         items = list(enumerate(chain)) if isinstance(chain, CommentedSeq) else []
+        unsupported = []
         for i, item in items:
             plugin_id = item.get("id") if isinstance(item, CommentedMap) else None
+            if plugin_id in SUPPORTED_SLO_PLUGINS:
+                continue
+            unsupported.append(i)
             config = item.get("config") if isinstance(item, CommentedMap) else None
             pos = _pos(self.file, item, key="id") if plugin_id is not None else _pos(self.file, chain, index=i)
             self.warn(pos, f'SLO plugin "{plugin_id}" ({where}) has no native equivalent: '
                            f"{slo_plugin_advice(plugin_id, config)}", path + (key, "chain", i))
-        if not items:
-            self.warn(_pos(self.file, owner, key=key),
-                      f"SLO plugin block `{key}` ({where}) has no native equivalent: remove it", path + (key,))
-        if self.drop_plugins:
-            del owner[key]
+        if self.drop_plugins and unsupported:
+            for i in reversed(unsupported):
+                del chain[i]
+            if not chain:
+                del owner[key]
 
     def slos(self, slos, path: tuple) -> None:
         if not isinstance(slos, CommentedSeq):
@@ -246,6 +232,7 @@ class _DocConverter:
             self.plugin_block(doc, "slo_plugins", (), "service level")
         self.slos(doc.get("slos"), ("slos",))
         doc["version"] = _same_style(doc["version"], NATIVE_VERSION)
+        _set_compatibility(doc)
         if period is not None:
             _set_period(doc, period)
         return doc
@@ -282,9 +269,19 @@ class _DocConverter:
             if slot[1] is None:
                 slot[1] = []
             slot[1].extend(CommentToken(line + "\n", CommentMark(0), None) for line in kept_lines)
+        _set_compatibility(out)
         if period is not None:
             _set_period(out, period)
         return out
+
+
+def _set_compatibility(doc: CommentedMap) -> None:
+    """Pin Sloth's output semantics, so the converted spec builds the rules the original did."""
+    if "compatibility" in doc:
+        return
+    doc.insert(list(doc).index("version") + 1, "compatibility", "sloth")
+    doc.yaml_add_eol_comment("generate what Sloth did; remove for traffic-weighted period ratios and "
+                             "no-data alerts", "compatibility")
 
 
 def _metadata_note(metadata) -> str | None:

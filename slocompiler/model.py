@@ -122,6 +122,7 @@ class Options:
     info_metric: str = "sloth_slo_info"
     intervals: tuple[tuple[str, str], ...] = ()                # group kind ("sli"/"meta"/"alerts") -> interval
     budget_alert: Optional[BudgetExhaustedAlert] = None
+    governance_annotations: bool = True                        # description/runbook/dashboard/owner on alerts
 
 
 @dataclass(frozen=True)

@@ -230,7 +230,9 @@ class _Format:
                 doc, [(None if (s.plugins and s.plugins.overridePrevious) else parsed.slo_plugins, ("slo_plugins",)),
                       (s.plugins, path + ("plugins",))])
             found += plugin_diags
-            plugin_opts.setdefault("period_ratio", "traffic")
+            sloth_like = parsed.compatibility == "sloth"
+            plugin_opts.setdefault("period_ratio", "sloth" if sloth_like else "traffic")
+            plugin_opts["governance_annotations"] = not sloth_like
             model_sli = _model_sli(s.sli)
             if a.min_events is not None and not isinstance(model_sli, (EventsSLI, RatioSLI, LatencySLI)):
                 found.append(doc.diag("SLC211", f"min_events needs an SLI with a denominator (events, ratio, "
@@ -248,7 +250,7 @@ class _Format:
                 alert_name=a.name or alert_name(parsed.service, s.name), page=tiers[0], ticket=tiers[1],
                 labels=tuple(sorted({**parsed.labels, **s.labels}.items())),
                 alert_labels=tuple(sorted(a.labels.items())), alert_annotations=tuple(sorted(a.annotations.items())),
-                min_events=a.min_events, no_data_alert=a.no_data,
+                min_events=a.min_events, no_data_alert=(not sloth_like) if a.no_data is None else a.no_data,
                 description=s.description, owner=s.owner or parsed.owner,
                 tier=None if s.tier is None else str(s.tier), runbook_url=s.runbook_url,
                 dashboard_url=s.dashboard_url, rationale=s.rationale, review_date=s.review_date,

@@ -158,7 +158,8 @@ class Alerting(Strict):
     ticket_alert: AlertTier = Field(default_factory=AlertTier)
     windows: Optional[str] = Field(None, description="name of an AlertWindows catalog entry")
     min_events: Optional[Number] = Field(None, gt=0, description="low-traffic guard over each long window")
-    no_data: bool = Field(True, description="alert when the SLI has had no data for the page long window")
+    no_data: Optional[bool] = Field(None, description="alert when the SLI has had no data for the page long window "
+                                                      "(default true; false under `compatibility: sloth`)")
 
 
 class SLO(Strict):
@@ -187,6 +188,9 @@ class ServiceHeader(Strict):
     owner: Optional[str] = None
     labels: Labels = Field(default_factory=dict)
     period: Optional[Duration] = None
+    compatibility: Literal["native", "sloth"] = Field(
+        "native", description="`sloth`: generate what Sloth generates for this spec (its averaged period ratio, "
+                              "no no-data alert, no governance annotations); `slocompiler convert sloth` sets it")
     slo_plugins: Optional[PluginChain] = Field(None, description="Sloth SLO plugins for every SLO of the file")
     slos: list[Any] = Field(min_length=1)
 

@@ -29,6 +29,7 @@ CORE = {"sloth.dev/core/validate/v1": None, "sloth.dev/core/sli_rules/v1": "sli"
 IGNORED = {"sloth.dev/core/debug/v1", "sloth.dev/core/noop/v1"}
 CONTRIB = {"sloth.dev/contrib/info_labels/v1", "sloth.dev/contrib/rule_intervals/v1",
            "sloth.dev/contrib/error_budget_exhausted_alert/v1", "sloth.dev/contrib/denominator_corrected_rules/v1"}
+SUPPORTED_SLO_PLUGINS = frozenset(CORE) | IGNORED | CONTRIB
 OPENSLO_RAW = "\n  1 - (\n    (\n      {good}\n    )\n    /\n    (\n      {total}\n    )\n  )\n"
 
 
@@ -181,7 +182,7 @@ def _resolve_slos(doc: Document, ctx: Context, service: str, group_labels: dict,
             alert_labels=tuple(sorted(a.labels.items())), alert_annotations=tuple(sorted(a.annotations.items())),
             description=s.description,
             options=Options(numbers="go", period_ratio=plugin_opts.pop("period_ratio", "sloth"), spec=spec_name,
-                            mode=mode, **plugin_opts),
+                            mode=mode, governance_annotations=False, **plugin_opts),
             source=doc.position(path + ("name",)), source_path=path))
     return out, diags
 
@@ -286,7 +287,8 @@ class _OpenSloV1Alpha:
                 objective=Decimal(repr(float(obj.target) * 100)), period_ms=period, sli=RawSLI(query),
                 windows=ctx.windows_for(period), alert_name=None, page=off[0], ticket=off[1],
                 description=s.description,
-                options=Options(numbers="go", period_ratio="sloth", spec="openslo/v1alpha", mode="cli-gen-openslo"),
+                options=Options(numbers="go", period_ratio="sloth", spec="openslo/v1alpha", mode="cli-gen-openslo",
+                                governance_annotations=False),
                 source=doc.position(("spec", "objectives", i)), source_path=("spec", "objectives", i)))
         return out, diags
 

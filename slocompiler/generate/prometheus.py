@@ -198,7 +198,7 @@ class _SLORules:
     def _annotations(self, tier: Tier):
         slo = self.slo
         base = {"title": DEFAULT_TITLE.format(severity=tier.severity), "summary": DEFAULT_SUMMARY}
-        if slo.options.spec == "slocompiler/v1":
+        if slo.options.governance_annotations:
             for key, value in (("description", slo.description), ("runbook_url", slo.runbook_url),
                                ("dashboard_url", slo.dashboard_url), ("owner", slo.owner)):
                 if value:
