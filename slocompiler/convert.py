@@ -57,8 +57,9 @@ def slo_plugin_advice(plugin_id, config) -> str:
 
 
 def sli_plugin_advice(plugin_id) -> str:
-    return ("write the query it generates as `sli.raw.error_ratio_query` or `sli.events`, "
-            "or use a native SLI kind or `template`")
+    """What to write instead of a Sloth SLI plugin."""
+    return ("write the query it generates as `sli.raw.error_ratio_query` or `sli.events`, or use a native SLI "
+            "kind (ratio, latency, threshold)")
 
 
 def _yaml(text: str) -> YAML:

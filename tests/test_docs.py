@@ -93,7 +93,7 @@ def parse(text: str) -> dict[str, Section]:
 SECTIONS = parse(DOC.read_text(encoding="utf-8"))
 RUNNABLE = sorted(code for code, s in SECTIONS.items() if s.runnable)
 # need setup a snippet cannot express; checked by the hand-written tests below
-BY_HAND = {"SLC001", "SLC007", "SLC401", "SLC402", "SLC403"}
+BY_HAND = {"SLC001", "SLC007", "SLC401", "SLC402", "SLC403", "SLC501"}
 NEVER_RAISED: set[str] = set()
 
 
@@ -263,3 +263,11 @@ def _with_service(spec: str, service: str) -> str:
     import re as _re
 
     return _re.sub(r"(?m)^service: .*$", f"service: {service}", spec, count=1)
+
+
+def test_slc501_convert_reports_go_plugins(tmp_path):
+    (tmp_path / "slos").mkdir()
+    (tmp_path / "slos/example.yaml").write_text(SECTIONS["SLC215"].spec)
+    r = run_cli("convert", "sloth", "slos/example.yaml", cwd=tmp_path)
+    assert r.returncode == 1 and r.stdout == ""
+    assert [line for line in r.stderr.splitlines() if "SLC501" in line] == expected_lines(SECTIONS["SLC501"])
