@@ -88,3 +88,12 @@ def conformance_dir() -> Path:
     if not path.is_dir():
         _missing(f"conformance data not found at {path} ({source}; set ${CONFORMANCE_ENV})")
     return path
+
+
+@pytest.fixture(scope="session")
+def prometheus_bin() -> str:
+    """Path of the ``prometheus`` server binary (Debian's ``prometheus`` package; see tests/prom_server.py)."""
+    path = shutil.which("prometheus")
+    if path is None:
+        _missing("the prometheus server is not on PATH (install it with scripts/ensure-promtool.sh)")
+    return path
