@@ -48,11 +48,17 @@ def _common(f):
                      help="Only use discovered files whose path matches (Sloth's --fs-include).")(f)
     f = click.option("--sloth-version", default=None, help="Value of the sloth_version label (default slocompiler-<version>).")(f)
     f = click.option("--ignore-duplicates", is_flag=True, help="Do not report SLO ids defined twice (Sloth's --ignore-slo-duplicates).")(f)
+    f = _templates_option(f)
     return f
 
 
+def _templates_option(f):
+    return click.option("--templates", "template_dirs", multiple=True, type=click.Path(exists=True, file_okay=False),
+                        help="Folder of SLI templates (repeatable); a template with a shipped name overrides it.")(f)
+
+
 def _options(default_period, labels, windows_dirs=(), exclude_re=None, include_re=None, sloth_version=None,
-             ignore_duplicates=False, **kw):
+             ignore_duplicates=False, template_dirs=(), **kw):
     from slocompiler.durations import parse_duration
     from slocompiler.pipeline import Options
 
@@ -68,7 +74,7 @@ def _options(default_period, labels, windows_dirs=(), exclude_re=None, include_r
                 raise click.BadParameter(f"invalid regular expression: {exc}", param_hint=flag)
     return Options(default_period=default_period, extra_labels=_labels(labels), windows_dirs=tuple(windows_dirs),
                    exclude_re=exclude_re, include_re=include_re, sloth_version=sloth_version,
-                   ignore_duplicates=ignore_duplicates, **kw)
+                   ignore_duplicates=ignore_duplicates, template_dirs=tuple(template_dirs), **kw)
 
 
 def _finish(comp, fmt, strict, started, extra_stdout: str = "", extra: dict | None = None) -> int:
@@ -145,6 +151,50 @@ def _register_convert():
 
 
 _register_convert()
+
+
+@cli.group(invoke_without_command=True)
+@_templates_option
+@click.option("--markdown", is_flag=True, help="Print docs/templates.md (generated from the templates' metadata).")
+@click.pass_context
+def templates(ctx, template_dirs, markdown):
+    """List the SLI templates (shipped and from --templates folders)."""
+    from slocompiler.templating import Registry, markdown as to_markdown
+
+    registry = Registry(template_dirs)
+    ctx.obj = registry
+    if ctx.invoked_subcommand is not None:
+        return
+    for d in registry.diagnostics:
+        sys.stderr.write(f"{d.file}:{d.line}:{d.column}: {d.severity.value}[{d.code}] {d.message}\n")
+    if markdown:
+        sys.stdout.write(to_markdown(registry))
+    else:
+        width = max((len(n) for n in registry.templates), default=0)
+        for name, t in sorted(registry.templates.items()):
+            origin = "" if t.shipped else f"  [{t.source}]"
+            sys.stdout.write(f"{name:<{width}}  {t.kind:<9}  {t.engine}: {t.title}{origin}\n")
+    sys.exit(1 if registry.diagnostics else 0)
+
+
+@templates.command("show")
+@click.argument("name")
+@click.pass_obj
+def templates_show(registry, name):
+    """Print a template's params and a complete example spec that builds as is."""
+    from slocompiler.formats.errors import did_you_mean
+    from slocompiler.templating import example_yaml, params_table
+
+    tpl = registry.get(name)
+    if tpl is None:
+        hint = did_you_mean(name, list(registry.templates))
+        raise click.BadParameter(f"unknown template {name!r}" + (f"; {hint}" if hint else ""), param_hint="NAME")
+    out = [f"{tpl.name}: {tpl.title} ({tpl.engine}; expands to `{tpl.kind}`)", "", tpl.description, "", "Params:", ""]
+    out += params_table(tpl)
+    if tpl.pitfalls:
+        out += ["", "Handled pitfalls:"] + [f"- {p}" for p in tpl.pitfalls]
+    out += ["", "Example spec (builds as is):", "", example_yaml(tpl)]
+    sys.stdout.write("\n".join(out))
 
 
 @cli.command()

@@ -45,6 +45,9 @@ CODES: dict[str, str] = {
     "SLC215": "Sloth SLI plugin (Go code) cannot be run",
     "SLC216": "Sloth SLO plugin not supported",
     "SLC217": "Sloth SLO plugin has no effect",
+    "SLC218": "unknown SLI template",
+    "SLC219": "invalid SLI template param",
+    "SLC220": "invalid SLI template file",
     # PromQL (SLC3xx)
     "SLC301": "PromQL syntax error",
     "SLC302": "expected a PromQL vector selector",

@@ -36,6 +36,7 @@ class Options:
     include_re: str | None = None        # Sloth's --fs-include
     sloth_version: str | None = None     # value of sloth_version (Sloth's goldens use "dev")
     ignore_duplicates: bool = False
+    template_dirs: tuple[str, ...] = ()  # user SLI template folders (override shipped ones by name)
 
 
 @dataclass
@@ -79,7 +80,7 @@ def _compile(paths, options: Options | None, emit: bool) -> Compilation:
             "SLC007", "no spec files (*.yaml, *.yml) found"))
         return comp
     ctx = Context(default_period_ms=parse_duration(options.default_period) or parse_duration("30d"),
-                  today=options.today or _dt.date.today())
+                  today=options.today or _dt.date.today(), template_dirs=tuple(options.template_dirs))
     formats = registry()
     if options.windows_dirs:
         comp.diagnostics += _load_catalog_dirs(options.windows_dirs, ctx, formats)
@@ -126,6 +127,8 @@ def _compile(paths, options: Options | None, emit: bool) -> Compilation:
         meta = fmt.k8s_metadata(parsed)
         if meta is not None:
             entry["objects"].append((meta, tuple(slos)))
+    if ctx._templates is not None:  # problems in template files, reported once
+        comp.diagnostics += ctx.templates.diagnostics
     for out_rel, e in by_out.items():
         comp.units.append(SpecUnit(e["src"].display, e["src"].relpath, tuple(e["slos"]), e["target"],
                                    tuple(e["objects"])))

@@ -20,6 +20,17 @@ class Context:
     by_period: dict[int, WindowCatalog] = field(default_factory=dict)
     by_name: dict[str, WindowCatalog] = field(default_factory=dict)
     replace_builtin: bool = False
+    template_dirs: tuple[str, ...] = ()
+    _templates: object = None
+
+    @property
+    def templates(self):
+        """The SLI template registry, loaded on first use (shipped + user folders)."""
+        if self._templates is None:
+            from slocompiler.templating import Registry
+
+            self._templates = Registry(self.template_dirs)
+        return self._templates
 
     def add_catalog(self, cat: WindowCatalog, named: bool) -> list[Diagnostic]:
         """Register an AlertWindows entry; a different entry under the same key is an error."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from decimal import Decimal
 
 from pydantic import ValidationError
@@ -111,6 +112,31 @@ def _sli_diagnostics(doc: Document, sli: spec.SLI, path: tuple) -> list[Diagnost
     return out
 
 
+def expand_template(doc: Document, ctx: Context, ref: spec.TemplateSLI, path: tuple):
+    """The SLI a template expands to, checked like a hand-written one; problems name the template."""
+    from slocompiler.formats.errors import did_you_mean
+    from slocompiler.templating import expand
+
+    tpl = ctx.templates.get(ref.name)
+    if tpl is None:
+        known = sorted(ctx.templates.templates)
+        return None, [doc.diag("SLC218", f"unknown SLI template {ref.name!r}", path + ("name",),
+                               hint=did_you_mean(ref.name, known) or "`slocompiler templates` lists them")]
+    result = expand(tpl, ref.params, doc, path)
+    if result.sli is None:
+        return None, result.diagnostics
+    try:
+        sli = spec.SLI.model_validate(result.sli)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        where = ".".join(str(p) for p in first["loc"])
+        return None, [doc.diag("SLC220", f"template {tpl.name!r} ({tpl.source}) expands to an invalid SLI: "
+                               f"{where}: {first['msg']}", path + ("name",))]
+    found = _sli_diagnostics(doc, sli, path[:-1])
+    return sli, [replace(d, message=f"template {tpl.name!r}: {d.message}", path=path + ("params",))
+                 if not d.message.startswith("template ") else d for d in found]
+
+
 def _model_sli(sli: spec.SLI):
     kind = sli.kind
     b = getattr(sli, kind)
@@ -206,7 +232,15 @@ class _Format:
                 tier = getattr(a, t)
                 found += check_labels(doc, tier.labels, path + ("alerting", t, "labels"))
                 found += check_labels(doc, tier.annotations, path + ("alerting", t, "annotations"), "annotation")
-            found += _sli_diagnostics(doc, s.sli, path + ("sli",))
+            sli_spec = s.sli
+            if sli_spec.kind == "template":
+                sli_spec, expanded_diags = expand_template(doc, ctx, sli_spec.template, path + ("sli", "template"))
+                found += expanded_diags
+                if sli_spec is None:
+                    diags += found
+                    continue
+            else:
+                found += _sli_diagnostics(doc, sli_spec, path + ("sli",))
             period = parse_duration(s.period) if s.period else file_period
             if a.windows is not None:
                 cat = ctx.by_name.get(a.windows)
@@ -221,7 +255,7 @@ class _Format:
                                           path + ("alerting", "windows")))
             else:
                 cat = ctx.windows_for(period)
-            if s.sli.kind == "plugin":
+            if sli_spec.kind == "plugin":
                 diags += found
                 continue
             from slocompiler.formats.sloth import plugin_options
@@ -233,7 +267,7 @@ class _Format:
             sloth_like = parsed.compatibility == "sloth"
             plugin_opts.setdefault("period_ratio", "sloth" if sloth_like else "traffic")
             plugin_opts["governance_annotations"] = not sloth_like
-            model_sli = _model_sli(s.sli)
+            model_sli = _model_sli(sli_spec)
             if a.min_events is not None and not isinstance(model_sli, (EventsSLI, RatioSLI, LatencySLI)):
                 found.append(doc.diag("SLC211", f"min_events needs an SLI with a denominator (events, ratio, "
                                       f"latency), not {s.sli.kind}", path + ("alerting", "min_events"), key=True))

@@ -114,7 +114,14 @@ class ThresholdSLI(Strict):
         return self
 
 
-SLI_KINDS = ("events", "raw", "ratio", "latency", "threshold")
+class TemplateSLI(Strict):
+    """A reusable SLI: `slocompiler templates` lists them, `templates show NAME` documents one."""
+
+    name: str = Field(description="template name (shipped in templates/sli/ or from --templates folders)")
+    params: dict[str, Any] = Field(default_factory=dict, description="the template's params")
+
+
+SLI_KINDS = ("events", "raw", "ratio", "latency", "threshold", "template")
 
 
 class SLI(Strict):
@@ -125,6 +132,7 @@ class SLI(Strict):
     ratio: Optional[RatioSLI] = None
     latency: Optional[LatencySLI] = None
     threshold: Optional[ThresholdSLI] = None
+    template: Optional[TemplateSLI] = None
     plugin: Optional[SLIPlugin] = Field(None, description="Sloth SLI plugin: not supported (Go code)")
 
     @model_validator(mode="after")
