@@ -153,6 +153,24 @@ def _register_convert():
 _register_convert()
 
 
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@_common
+def explain(paths, fmt, strict, **kw):
+    """Per SLO and alert tier: windows, burn factor, thresholds, budget spent, detection and reset times."""
+    import json
+
+    from slocompiler import explain as ex
+    from slocompiler.pipeline import compile_paths
+
+    started = time.perf_counter()
+    comp = compile_paths(list(paths), _options(**kw), emit=False)
+    infos = [ex.explain_slo(slo, unit.file) for unit in comp.units for slo in unit.slos] if comp.ok else []
+    if (fmt or _default_format()) == "json":
+        sys.exit(_finish(comp, "json", strict, started, extra={"slos": ex.as_json(infos)}))
+    sys.exit(_finish(comp, fmt, strict, started, extra_stdout=ex.text(infos)))
+
+
 @cli.group(invoke_without_command=True)
 @_templates_option
 @click.option("--markdown", is_flag=True, help="Print docs/templates.md (generated from the templates' metadata).")
