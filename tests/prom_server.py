@@ -36,7 +36,8 @@ Two ways to get recorded (``record:``) series:
 
 Process hygiene: only 127.0.0.1 is bound, every wait has a timeout, the server
 is terminated (killed after a timeout) on ``__exit__``/``stop()`` and by an
-``atexit`` guard, and the temporary directory is removed.
+``atexit`` guard (and, on Linux, by PR_SET_PDEATHSIG if the test process is
+killed outright), and the temporary directory is removed.
 """
 
 from __future__ import annotations
@@ -296,6 +297,16 @@ def _stop_all() -> None:  # atexit guard: never leave a server behind
 atexit.register(_stop_all)
 
 
+def _die_with_parent() -> None:
+    """Child-side (preexec): SIGTERM the server if the test process dies (Linux only, best effort)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except Exception:  # noqa: BLE001 - not Linux/glibc: the atexit guard still applies
+        pass
+
+
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
@@ -470,7 +481,7 @@ class PromServer:
                     "--log.level=info",
                 ],
                 stdin=subprocess.DEVNULL, stdout=self._log_handle, stderr=subprocess.STDOUT,
-                cwd=self.workdir, start_new_session=True,
+                cwd=self.workdir, start_new_session=True, preexec_fn=_die_with_parent,
             )
             try:
                 self._wait_ready()
