@@ -39,6 +39,7 @@ example: setup
 	@find $(EXAMPLE_OUT) -type f | LC_ALL=C sort | sed 's/^/    /'
 
 test: setup promtool
+	@bash scripts/fetch-sarif-schema.sh
 	@echo "==> pytest"
 	@$(PY) -m pytest -q $(PYTEST_ARGS)
 

@@ -14,7 +14,7 @@ import click
 
 from slocompiler import __version__
 
-FORMATS = ("text", "json", "github")
+FORMATS = ("text", "json", "github", "sarif")
 
 
 def _default_format() -> str:
@@ -72,9 +72,31 @@ def _options(default_period, labels, windows_dirs=(), exclude_re=None, include_r
                 re.compile(value)
             except re.error as exc:
                 raise click.BadParameter(f"invalid regular expression: {exc}", param_hint=flag)
+    config = _config()
+    policies = tuple(config.resolve(p) for p in config.model.policies)
     return Options(default_period=default_period, extra_labels=_labels(labels), windows_dirs=tuple(windows_dirs),
                    exclude_re=exclude_re, include_re=include_re, sloth_version=sloth_version,
-                   ignore_duplicates=ignore_duplicates, template_dirs=tuple(template_dirs), **kw)
+                   ignore_duplicates=ignore_duplicates, template_dirs=tuple(template_dirs),
+                   outputs=tuple(config.model.outputs), policies=policies, **kw)
+
+
+def _config():
+    """The config file found for this run (an empty one when there is none)."""
+    from slocompiler.config import Config
+
+    ctx = click.get_current_context(silent=True)
+    root = ctx.find_root() if ctx else None
+    return root.obj if root is not None and isinstance(root.obj, Config) else Config()
+
+
+def _paths(paths) -> list[str]:
+    """PATHs from the command line, else the spec roots the config file names."""
+    if paths:
+        return list(paths)
+    config = _config()
+    if config.model.specs:
+        return [config.resolve(p) for p in config.model.specs]
+    raise click.UsageError("give spec files or folders, or name them under `specs:` in slocompiler.yaml")
 
 
 def _finish(comp, fmt, strict, started, extra_stdout: str = "", extra: dict | None = None) -> int:
@@ -85,7 +107,7 @@ def _finish(comp, fmt, strict, started, extra_stdout: str = "", extra: dict | No
     report = render(diags, fmt, files=len(comp.files), slos=comp.slo_count, extra=extra)
     if extra_stdout:
         sys.stdout.write(extra_stdout)
-    if fmt == "json":
+    if fmt in ("json", "sarif"):
         sys.stdout.write(report)
     else:
         sys.stderr.write(report)
@@ -102,21 +124,21 @@ def cli():
 
 
 @cli.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@click.argument("paths", nargs=-1, type=click.Path(exists=True))
 @_common
 def validate(paths, fmt, strict, **kw):
-    """Check spec files and folders; write nothing."""
+    """Check spec files and folders (default: the config's `specs`); write nothing."""
     from slocompiler import api
 
     started = time.perf_counter()
-    comp = api.validate(list(paths), _options(**kw))
+    comp = api.validate(_paths(paths), _options(**kw))
     sys.exit(_finish(comp, fmt, strict, started))
 
 
 @cli.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
-@click.option("-o", "--out", "out_dir", required=True, type=click.Path(file_okay=False),
-              help="Output folder (rule files go to OUT/prometheus/).")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True))
+@click.option("-o", "--out", "out_dir", default=None, type=click.Path(file_okay=False),
+              help="Output folder (rule files go to OUT/prometheus/; default: the config's `output`).")
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 when any output would change or is stale.")
 @click.option("--diff", is_flag=True, help="Print the unified diff of what would change; write nothing.")
 @click.option("--disable-alerts", is_flag=True, help="Generate no alerting rules.")
@@ -128,7 +150,12 @@ def build(paths, out_dir, check, diff, disable_alerts, disable_recordings, fmt, 
 
     started = time.perf_counter()
     opts = _options(disable_alerts=disable_alerts, disable_recordings=disable_recordings, **kw)
-    result = api.build(list(paths), out_dir, opts, check=check, dry_run=diff, strict=strict)
+    if out_dir is None:
+        config = _config()
+        if not config.model.output:
+            raise click.UsageError("give -o/--out, or name the output folder under `output:` in slocompiler.yaml")
+        out_dir = config.resolve(config.model.output)
+    result = api.build(_paths(paths), out_dir, opts, check=check, dry_run=diff, strict=strict)
     plan = result.plan
     diff_text = plan.diff() if (diff and plan is not None) else ""
     extra = None
@@ -136,7 +163,7 @@ def build(paths, out_dir, check, diff, disable_alerts, disable_recordings, fmt, 
         extra = {"outputs": {"changed": sorted(plan.writes), "stale": plan.stale, "unchanged": plan.unchanged,
                              "written": result.written}}
     code = _finish(result.compilation, fmt, strict, started, diff_text, extra)
-    if plan is not None and result.written and (fmt or _default_format()) != "json":
+    if plan is not None and result.written and (fmt or _default_format()) not in ("json", "sarif"):
         sys.stderr.write(f"wrote {len(plan.writes)} file(s), removed {len(plan.stale)} stale, "
                          f"{plan.unchanged} unchanged in {out_dir}\n")
     sys.exit(code)
@@ -154,17 +181,15 @@ _register_convert()
 
 
 @cli.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@click.argument("paths", nargs=-1, type=click.Path(exists=True))
 @_common
 def explain(paths, fmt, strict, **kw):
     """Per SLO and alert tier: windows, burn factor, thresholds, budget spent, detection and reset times."""
-    import json
-
     from slocompiler import explain as ex
     from slocompiler.pipeline import compile_paths
 
     started = time.perf_counter()
-    comp = compile_paths(list(paths), _options(**kw), emit=False)
+    comp = compile_paths(_paths(paths), _options(**kw), emit=False)
     infos = [ex.explain_slo(slo, unit.file) for unit in comp.units for slo in unit.slos] if comp.ok else []
     if (fmt or _default_format()) == "json":
         sys.exit(_finish(comp, "json", strict, started, extra={"slos": ex.as_json(infos)}))
@@ -223,10 +248,44 @@ def schema():
     sys.stdout.write(schema_text())
 
 
+def _load_config(argv: list[str]):
+    """`--config FILE` / `--no-config` anywhere on the line, else the nearest config file upward."""
+    from slocompiler import config as cfg
+
+    path, rest, skip = None, [], False
+    explicit = False
+    for i, arg in enumerate(argv):
+        if skip:
+            skip = False
+            continue
+        if arg == "--no-config":
+            explicit, path = True, None
+        elif arg == "--config" and i + 1 < len(argv):
+            explicit, path, skip = True, argv[i + 1], True
+        elif arg.startswith("--config="):
+            explicit, path = True, arg.split("=", 1)[1]
+        else:
+            rest.append(arg)
+    if explicit and path is not None and not os.path.isfile(path):
+        raise click.UsageError(f"config file {path!r} does not exist")
+    found = path if explicit else cfg.find()
+    return cfg.load(found), rest
+
+
 def main(argv=None):
     """Entry point: usage errors exit 2, bugs exit 3 with a short report."""
     try:
-        cli.main(args=argv, prog_name="slocompiler", standalone_mode=False)
+        argv = list(sys.argv[1:] if argv is None else argv)
+        config, argv = _load_config(argv)
+        if config.diagnostics:
+            from slocompiler.report import render
+
+            sys.stderr.write(render(config.diagnostics, "text"))
+            sys.stderr.write(f"slocompiler: the config file {config.path} has errors\n")
+            sys.exit(1)
+        shared = config.defaults()
+        default_map = {name: dict(shared) for name in ("validate", "build", "explain", "test")}
+        cli.main(args=argv, prog_name="slocompiler", standalone_mode=False, obj=config, default_map=default_map)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.ClickException as exc:

@@ -48,6 +48,8 @@ CODES: dict[str, str] = {
     "SLC218": "unknown SLI template",
     "SLC219": "invalid SLI template param",
     "SLC220": "invalid SLI template file",
+    "SLC221": "invalid policy file",
+    "SLC222": "organisation policy violated",
     # PromQL (SLC3xx)
     "SLC301": "PromQL syntax error",
     "SLC302": "expected a PromQL vector selector",

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from slocompiler import __version__
 from slocompiler.check import check_generated, check_ids
+from slocompiler.policies import check_policies, load_policies
 from slocompiler.diagnostics import Diagnostic, Position, Severity, has_errors
 from slocompiler.discover import SourceFile, discover
 from slocompiler.durations import parse_duration
@@ -37,6 +38,8 @@ class Options:
     sloth_version: str | None = None     # value of sloth_version (Sloth's goldens use "dev")
     ignore_duplicates: bool = False
     template_dirs: tuple[str, ...] = ()  # user SLI template folders (override shipped ones by name)
+    outputs: tuple[str, ...] = ("prometheus", "kubernetes", "grafana", "tests", "docs")  # what build writes
+    policies: tuple[str, ...] = ()       # JSON Schema files every spec document must satisfy
 
 
 @dataclass
@@ -82,6 +85,8 @@ def _compile(paths, options: Options | None, emit: bool) -> Compilation:
     ctx = Context(default_period_ms=parse_duration(options.default_period) or parse_duration("30d"),
                   today=options.today or _dt.date.today(), template_dirs=tuple(options.template_dirs))
     formats = registry()
+    policies, policy_diags = load_policies(options.policies)
+    comp.diagnostics += policy_diags
     if options.windows_dirs:
         comp.diagnostics += _load_catalog_dirs(options.windows_dirs, ctx, formats)
 
@@ -100,6 +105,8 @@ def _compile(paths, options: Options | None, emit: bool) -> Compilation:
                 continue
             parsed, diags = formats[kind].parse(doc, ctx)
             comp.diagnostics += diags
+            if policies and kind != "AlertWindows":
+                comp.diagnostics += check_policies(doc, policies)
             if parsed is None:
                 continue
             if kind == "AlertWindows":
@@ -150,6 +157,8 @@ def _compile(paths, options: Options | None, emit: bool) -> Compilation:
                 comp.artifacts[unit.out_path] = emit_prometheus_rules(unit.relpath, objects, __version__)
             else:
                 comp.artifacts[unit.out_path] = emit_rule_file(rf, __version__)
+    if set(options.outputs) != set(Options.outputs):
+        comp.artifacts = {k: v for k, v in comp.artifacts.items() if k.split("/", 1)[0] in options.outputs}
     comp.diagnostics.sort()
     return comp
 

@@ -31,8 +31,41 @@ def summary(diags: list[Diagnostic], files: int, slos: int) -> dict:
     return {"files": files, "slos": slos, "errors": errors, "warnings": len(diags) - errors}
 
 
+def sarif(diags: list[Diagnostic]) -> dict:
+    """SARIF 2.1.0, for code-scanning upload (GitHub, GitLab, Azure DevOps)."""
+    from slocompiler import __version__
+    from slocompiler.diagnostics import CODES
+
+    used = sorted({d.code for d in diags})
+    index = {code: i for i, code in enumerate(used)}
+    results = []
+    for d in diags:
+        results.append({
+            "ruleId": d.code,
+            "ruleIndex": index[d.code],
+            "level": "error" if d.is_error else "warning",
+            "message": {"text": d.message + (f" ({d.hint})" if d.hint else "")},
+            "locations": [{"physicalLocation": {
+                "artifactLocation": {"uri": d.file.replace("\\", "/")},
+                "region": {"startLine": max(d.line, 1), "startColumn": max(d.column, 1)}}}],
+        })
+    return {
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "slocompiler", "version": __version__,
+                "rules": [{"id": c, "name": c, "shortDescription": {"text": CODES.get(c, c)}} for c in used],
+            }},
+            "results": results,
+        }],
+    }
+
+
 def render(diags: list[Diagnostic], fmt: str, *, files: int = 0, slos: int = 0, extra: dict | None = None) -> str:
-    """The whole report in one string (`text`, `json` or `github`)."""
+    """The whole report in one string (`text`, `json`, `github` or `sarif`)."""
+    if fmt == "sarif":
+        return json.dumps(sarif(diags), indent=2, sort_keys=True) + "\n"
     if fmt == "json":
         doc = {"diagnostics": [d.as_dict() for d in diags], "summary": summary(diags, files, slos)}
         if extra:

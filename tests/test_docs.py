@@ -93,7 +93,7 @@ def parse(text: str) -> dict[str, Section]:
 SECTIONS = parse(DOC.read_text(encoding="utf-8"))
 RUNNABLE = sorted(code for code, s in SECTIONS.items() if s.runnable)
 # need setup a snippet cannot express; checked by the hand-written tests below
-BY_HAND = {"SLC001", "SLC007", "SLC401", "SLC402", "SLC403", "SLC501"}
+BY_HAND = {"SLC001", "SLC007", "SLC220", "SLC221", "SLC222", "SLC401", "SLC402", "SLC403", "SLC501"}
 NEVER_RAISED: set[str] = set()
 
 
@@ -271,3 +271,25 @@ def test_slc501_convert_reports_go_plugins(tmp_path):
     r = run_cli("convert", "sloth", "slos/example.yaml", cwd=tmp_path)
     assert r.returncode == 1 and r.stdout == ""
     assert [line for line in r.stderr.splitlines() if "SLC501" in line] == expected_lines(SECTIONS["SLC501"])
+
+
+def test_slc221_and_slc222_policies(tmp_path):
+    import json as _json
+
+    (tmp_path / "slos").mkdir()
+    (tmp_path / "policies").mkdir()
+    (tmp_path / "slocompiler.yaml").write_text("specs: [slos]\npolicies: [policies/tier1.json]\n")
+    (tmp_path / "slos/api.yaml").write_text(
+        "version: slocompiler/v1\nservice: api\nslos:\n  - name: availability\n    objective: 99.999\n"
+        "    tier: 1\n    sli:\n      ratio: {errors: 'r{code=~\"5..\"}', total: r}\n")
+    (tmp_path / "policies/tier1.json").write_text('{"type": "objekt"}')
+    r = run_cli("validate", cwd=tmp_path)
+    assert r.returncode == 1
+    assert [ln for ln in r.stderr.splitlines() if "SLC221" in ln] == expected_lines(SECTIONS["SLC221"])
+    policy = {"type": "object", "properties": {"slos": {"type": "array", "items": {
+        "if": {"properties": {"tier": {"const": 1}}, "required": ["tier"]},
+        "then": {"required": ["owner", "runbook_url"], "errorMessage": "tier-1 SLOs need an owner and a runbook_url"},
+        "properties": {"objective": {"maximum": 99.99, "errorMessage": "objectives above 99.99 are not allowed"}}}}}}
+    (tmp_path / "policies/tier1.json").write_text(_json.dumps(policy))
+    r = run_cli("validate", cwd=tmp_path)
+    assert [ln for ln in r.stderr.splitlines() if "SLC222" in ln] == expected_lines(SECTIONS["SLC222"])
