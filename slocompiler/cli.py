@@ -99,6 +99,30 @@ def _paths(paths) -> list[str]:
     raise click.UsageError("give spec files or folders, or name them under `specs:` in slocompiler.yaml")
 
 
+def _report_only_passed_option(f):
+    return click.option("--report-only-passed", is_flag=True,
+                        help="Compile the config's `specs` tree, but report only on the spec files given as "
+                             "PATHs (pre-commit hooks); output diagnostics are always reported.")(f)
+
+
+def _scope(paths, report_only_passed):
+    """(the paths to compile, the files to report on or None for all)."""
+    if report_only_passed and paths:
+        return _paths(()), list(paths)
+    return _paths(paths), None
+
+
+def _narrow(comp, passed):
+    """Leave out diagnostics of spec files not passed; say how many on stderr."""
+    from slocompiler.scope import Hidden, keep_passed
+
+    if passed is None:
+        return Hidden()
+    hidden = keep_passed(comp, passed)
+    sys.stderr.write(hidden.note())
+    return hidden
+
+
 def _finish(comp, fmt, strict, started, extra_stdout: str = "", extra: dict | None = None) -> int:
     from slocompiler.report import render, summary_line
 
@@ -125,13 +149,16 @@ def cli():
 
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path(exists=True))
+@_report_only_passed_option
 @_common
-def validate(paths, fmt, strict, **kw):
+def validate(paths, fmt, strict, report_only_passed, **kw):
     """Check spec files and folders (default: the config's `specs`); write nothing."""
     from slocompiler import api
 
     started = time.perf_counter()
-    comp = api.validate(_paths(paths), _options(**kw))
+    tree, passed = _scope(paths, report_only_passed)
+    comp = api.validate(tree, _options(**kw))
+    _narrow(comp, passed)
     sys.exit(_finish(comp, fmt, strict, started))
 
 
@@ -143,8 +170,9 @@ def validate(paths, fmt, strict, **kw):
 @click.option("--diff", is_flag=True, help="Print the unified diff of what would change; write nothing.")
 @click.option("--disable-alerts", is_flag=True, help="Generate no alerting rules.")
 @click.option("--disable-recordings", is_flag=True, help="Generate no recording rules.")
+@_report_only_passed_option
 @_common
-def build(paths, out_dir, check, diff, disable_alerts, disable_recordings, fmt, strict, **kw):
+def build(paths, out_dir, check, diff, disable_alerts, disable_recordings, fmt, strict, report_only_passed, **kw):
     """Compile specs into OUT/: Prometheus rule files mirroring the spec tree."""
     from slocompiler import api
 
@@ -155,7 +183,9 @@ def build(paths, out_dir, check, diff, disable_alerts, disable_recordings, fmt, 
         if not config.model.output:
             raise click.UsageError("give -o/--out, or name the output folder under `output:` in slocompiler.yaml")
         out_dir = config.resolve(config.model.output)
-    result = api.build(_paths(paths), out_dir, opts, check=check, dry_run=diff, strict=strict)
+    tree, passed = _scope(paths, report_only_passed)
+    result = api.build(tree, out_dir, opts, check=check, dry_run=diff, strict=strict)
+    hidden = _narrow(result.compilation, passed)
     plan = result.plan
     diff_text = plan.diff() if (diff and plan is not None) else ""
     extra = None
@@ -166,7 +196,7 @@ def build(paths, out_dir, check, diff, disable_alerts, disable_recordings, fmt, 
     if plan is not None and result.written and (fmt or _default_format()) not in ("json", "sarif"):
         sys.stderr.write(f"wrote {len(plan.writes)} file(s), removed {len(plan.stale)} stale, "
                          f"{plan.unchanged} unchanged in {out_dir}\n")
-    sys.exit(code)
+    sys.exit(1 if hidden.errors else code)  # errors elsewhere in the tree: nothing was built or checked
 
 
 def _register_convert():
