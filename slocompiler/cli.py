@@ -210,6 +210,20 @@ def _register_convert():
 _register_convert()
 
 
+def _register_gitops():
+    """`init` (scaffold a repository) and `fmt` (normalise spec files)."""
+    try:
+        from slocompiler.fmt import fmt_command
+        from slocompiler.init_cli import init
+    except ImportError:  # pragma: no cover - during development only
+        return
+    cli.add_command(init)
+    cli.add_command(fmt_command)
+
+
+_register_gitops()
+
+
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path(exists=True))
 @_common

@@ -1,0 +1,1 @@
+"""Files `slocompiler init` writes into a new repository (package data)."""
