@@ -16,6 +16,7 @@ from slocompiler.durations import parse_duration
 from slocompiler.emit import emit_prometheus_rules, emit_rule_file
 from slocompiler.formats import detect, registry
 from slocompiler.generate.docs import catalog as docs_catalog
+from slocompiler.generate.grafana import dashboards
 from slocompiler.generate.prometheus import GenerateOptions, rule_file
 from slocompiler.load import load_file
 from slocompiler.model import SpecUnit
@@ -160,6 +161,7 @@ def _compile(paths, options: Options | None, emit: bool) -> Compilation:
                 comp.artifacts[unit.out_path] = emit_rule_file(rf, __version__)
         if comp.ok:
             comp.artifacts.update(docs_catalog(comp.units, __version__))
+            comp.artifacts.update(dashboards(comp.units, __version__))
     if set(options.outputs) != set(Options.outputs):
         comp.artifacts = {k: v for k, v in comp.artifacts.items() if k.split("/", 1)[0] in options.outputs}
     comp.diagnostics.sort()
