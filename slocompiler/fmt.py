@@ -199,6 +199,36 @@ def _format_native(doc: CommentedMap) -> None:
                 _reorder(slo, SLO_ORDER)
 
 
+_BLOCK_SCALAR = re.compile(r"(?:^|:|-)\s*[|>][-+0-9]*\s*(?:#.*)?$")
+
+
+def _align_comments(text: str) -> str:
+    """Indent each full-line comment like the line it stands above (keys moved or were
+    re-indented; comments keep the column they had). Block scalar contents are not comments."""
+    lines = text.splitlines(keepends=True)
+    out = list(lines)
+    block = None  # indentation of the line that opened a block scalar
+    pending: list[int] = []
+    for i, line in enumerate(lines):
+        stripped = line.strip()
+        indent = len(line) - len(line.lstrip(" "))
+        if block is not None:
+            if not stripped or indent > block:
+                continue
+            block = None
+        if not stripped:
+            continue
+        if stripped.startswith("#"):
+            pending.append(i)
+            continue
+        for j in pending:
+            out[j] = " " * indent + lines[j].lstrip(" ")
+        pending = []
+        if _BLOCK_SCALAR.search(stripped.split(" #")[0] if "'" not in stripped and '"' not in stripped else stripped):
+            block = indent
+    return "".join(out)
+
+
 def format_text(text: str, file: str = "<stdin>") -> FormatResult:
     """Format the native documents of one file's text; other documents are kept as they are."""
     out = []
@@ -221,7 +251,7 @@ def format_text(text: str, file: str = "<stdin>") -> FormatResult:
         _format_native(doc)
         buf = io.StringIO()
         y.dump(doc, buf)
-        out.append(marker + buf.getvalue())
+        out.append(marker + _align_comments(buf.getvalue()))
     return FormatResult("".join(out))
 
 

@@ -1,0 +1,65 @@
+"""`slocompiler init`: a scaffold that builds, CI files that parse, no overwriting."""
+
+from __future__ import annotations
+
+import yaml
+
+from helpers import run_cli
+
+FILES = ("slocompiler.yaml", "slos/llm-chat.yaml", "schemas/slocompiler-v1.schema.json",
+         ".pre-commit-config.yaml", ".github/workflows/slo.yaml", ".gitlab-ci.yml")
+
+
+def test_init_then_build(tmp_path):
+    r = run_cli("init", tmp_path / "repo")
+    assert r.returncode == 0, r.stderr
+    root = tmp_path / "repo"
+    for f in FILES:
+        assert (root / f).is_file(), f
+    spec = (root / "slos/llm-chat.yaml").read_text()
+    assert "vllm-ttft-latency" in spec and "ratio:" in spec
+    assert spec.startswith("# yaml-language-server: $schema=../schemas/slocompiler-v1.schema.json")
+
+    r = run_cli("build", cwd=root)  # no arguments: the scaffolded config names slos/ and generated/
+    assert r.returncode == 0, r.stderr
+    assert "0 errors, 0 warnings" in r.stderr
+    rules = (root / "generated/prometheus/llm-chat.yaml").read_text()
+    assert "vllm:time_to_first_token_seconds_bucket" in rules and "http_requests_total" in rules
+    assert run_cli("build", "--check", cwd=root).returncode == 0
+    assert run_cli("validate", "--format", "sarif", cwd=root).returncode == 0
+    assert run_cli("fmt", "--check", cwd=root).returncode == 0  # the example is formatted
+
+
+def test_ci_files_parse_and_run_the_checks(tmp_path):
+    assert run_cli("init", tmp_path, "--pip-spec", "git+https://example.com/slocompiler.git@v1").returncode == 0
+    wf = yaml.safe_load((tmp_path / ".github/workflows/slo.yaml").read_text())
+    assert True in wf or "on" in wf  # PyYAML reads the `on:` key as a boolean
+    steps = wf["jobs"]["slo"]["steps"]
+    runs = " ".join(s.get("run", "") for s in steps)
+    assert "slocompiler build --check" in runs and "--format sarif" in runs
+    assert any(s.get("uses", "").startswith("github/codeql-action/upload-sarif") for s in steps)
+    assert wf["env"]["SLOCOMPILER_PIP_SPEC"] == "git+https://example.com/slocompiler.git@v1"
+    assert wf["permissions"]["security-events"] == "write"
+
+    gl = yaml.safe_load((tmp_path / ".gitlab-ci.yml").read_text())
+    script = " ".join(gl["slo"]["script"])
+    assert "slocompiler build --check" in script and gl["slo"]["variables"]["SLOCOMPILER_PIP_SPEC"].startswith("git+")
+
+    pc = yaml.safe_load((tmp_path / ".pre-commit-config.yaml").read_text())
+    hook = pc["repos"][0]["hooks"][0]
+    assert pc["repos"][0]["repo"] == "local" and hook["language"] == "system"
+    assert hook["entry"] == "slocompiler build --check --report-only-passed"
+    hooks = yaml.safe_load(open(__import__("helpers").REPO_ROOT / ".pre-commit-hooks.yaml").read())
+    assert hook["entry"] == next(h["entry"] for h in hooks if h["id"] == "slocompiler-check")
+
+
+def test_init_refuses_to_overwrite(tmp_path):
+    (tmp_path / "slocompiler.yaml").write_text("specs: [mine]\n")
+    r = run_cli("init", tmp_path)
+    assert r.returncode == 1
+    assert "slocompiler.yaml already exists" in r.stderr and "--force" in r.stderr
+    assert (tmp_path / "slocompiler.yaml").read_text() == "specs: [mine]\n"
+    assert not (tmp_path / "slos").exists()  # nothing written at all
+    r = run_cli("init", tmp_path, "--force")
+    assert r.returncode == 0, r.stderr
+    assert "specs:" in (tmp_path / "slocompiler.yaml").read_text() and "mine" not in (tmp_path / "slocompiler.yaml").read_text()
