@@ -183,6 +183,8 @@ def build(paths, out_dir, check, diff, disable_alerts, disable_recordings, fmt, 
         if not config.model.output:
             raise click.UsageError("give -o/--out, or name the output folder under `output:` in slocompiler.yaml")
         out_dir = config.resolve(config.model.output)
+        rel = os.path.relpath(out_dir)
+        out_dir = out_dir if rel.startswith("..") else rel  # diagnostics show paths as specs do
     tree, passed = _scope(paths, report_only_passed)
     result = api.build(tree, out_dir, opts, check=check, dry_run=diff, strict=strict)
     hidden = _narrow(result.compilation, passed)
