@@ -63,3 +63,47 @@ def test_init_refuses_to_overwrite(tmp_path):
     r = run_cli("init", tmp_path, "--force")
     assert r.returncode == 0, r.stderr
     assert "specs:" in (tmp_path / "slocompiler.yaml").read_text() and "mine" not in (tmp_path / "slocompiler.yaml").read_text()
+
+
+def _shell_lines(md: str) -> list[str]:
+    import re
+
+    blocks = re.findall(r"```sh\n(.*?)```", md, re.S)
+    return [ln.split("#")[0].strip() for b in blocks for ln in b.splitlines() if ln.strip()]
+
+
+def test_getting_started_commands_exist():
+    """Every `slocompiler ...` line of docs/getting-started.md names a real command and real options."""
+    import shlex
+
+    from helpers import REPO_ROOT
+    from slocompiler.cli import cli
+
+    lines = [ln for ln in _shell_lines((REPO_ROOT / "docs/getting-started.md").read_text())
+             if ln.startswith("slocompiler ")]
+    assert any(ln.startswith("slocompiler init") for ln in lines)
+    assert any(ln == "slocompiler build" for ln in lines)
+    for line in lines:
+        words = shlex.split(line)[1:]
+        if words[0].startswith("--"):
+            assert words[0] == "--version", line
+            continue
+        cmd = cli.commands.get(words[0])
+        assert cmd is not None, line
+        names = {o for p in cmd.params for o in getattr(p, "opts", [])}
+        for w in words[1:]:
+            if w.startswith("-"):
+                assert w.split("=")[0] in names, line
+
+
+def test_ci_doc_shows_the_scaffolded_files():
+    from helpers import REPO_ROOT
+    from slocompiler.init_cli import PLACEHOLDER_PIP_SPEC, render
+
+    doc = (REPO_ROOT / "docs/ci.md").read_text()
+    files = render(PLACEHOLDER_PIP_SPEC)
+    workflow = files[".github/workflows/slo.yaml"]
+    body = workflow[workflow.index("name: slo"):]
+    assert body in doc, "docs/ci.md's GitHub Actions workflow differs from slocompiler/scaffold/github-workflow.yaml"
+    pc = files[".pre-commit-config.yaml"]
+    assert pc[pc.index("repos:"):] in doc

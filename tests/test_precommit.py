@@ -15,8 +15,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
-pytestmark = pytest.mark.slow
+from helpers import run_cli
 
 REPO = Path(__file__).resolve().parents[1]
 GOOD = textwrap.dedent("""\
@@ -84,6 +83,7 @@ def _user_repo(path: Path, clone: Path, rev: str) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_check_hook_fails_on_the_broken_line_then_passes(hook_repo, tmp_path):
     clone, rev, env = hook_repo
     repo = _user_repo(tmp_path / "gitops", clone, rev)
@@ -126,6 +126,7 @@ def test_check_hook_fails_on_the_broken_line_then_passes(hook_repo, tmp_path):
         r.stdout + r.stderr).replace(str(repo) + "/", ""), r.stdout + r.stderr
 
 
+@pytest.mark.slow
 def test_try_repo(hook_repo, tmp_path):
     clone, rev, env = hook_repo
     repo = _user_repo(tmp_path / "gitops", clone, rev)
@@ -152,3 +153,41 @@ def test_hooks_file_declares_both_hooks():
         assert h["language"] == "python" and h["files"] == r"\.(ya?ml)$" and h["require_serial"] is True
         assert "--report-only-passed" in h["entry"]
     assert "--check" in hooks["slocompiler-check"]["entry"]
+
+
+def _tree(tmp_path: Path) -> Path:
+    (tmp_path / "slos").mkdir()
+    (tmp_path / "slos/a.yaml").write_text(GOOD.format(service="api", objective=99.9))
+    (tmp_path / "slos/b.yaml").write_text(BROKEN.format(service="web", objective=99))
+    (tmp_path / "slos/c.yaml").write_text(GOOD.format(service="api", objective=99))  # same id as a.yaml
+    (tmp_path / "slocompiler.yaml").write_text("specs: [slos]\noutput: generated\n")
+    return tmp_path
+
+
+def test_report_only_passed_compiles_the_tree_and_reports_the_passed_files(tmp_path):
+    root = _tree(tmp_path)
+    r = run_cli("validate", "--report-only-passed", "slos/a.yaml", "slocompiler.yaml", cwd=root)
+    assert r.returncode == 1
+    # a.yaml's clash with c.yaml is found (the whole tree is compiled) and reported at a.yaml only
+    assert "slos/a.yaml:4:11: error[SLC201]" in r.stderr
+    assert "slos/c.yaml:4" in r.stderr  # ...in the message, not as a diagnostic of c.yaml
+    assert "slos/c.yaml:4:11" not in r.stderr and "slos/b.yaml" not in r.stderr
+    assert "3 error(s) and 0 warning(s) in spec files not passed are not shown" in r.stderr
+
+    (root / "slos/c.yaml").unlink()
+    r = run_cli("validate", "--report-only-passed", "slos/a.yaml", cwd=root)
+    assert r.returncode == 0, r.stderr  # validate: the status of what it reports
+    assert "2 error(s)" in r.stderr
+    r = run_cli("build", "--report-only-passed", "slos/a.yaml", cwd=root)
+    assert r.returncode == 1  # build: b.yaml keeps the tree from building
+    assert not (root / "generated").exists()
+
+    (root / "slos/b.yaml").write_text(GOOD.format(service="web", objective=99))
+    assert run_cli("build", cwd=root).returncode == 0
+    (root / "slos/b.yaml").write_text(GOOD.format(service="web", objective=98))
+    r = run_cli("build", "--check", "--report-only-passed", "slos/a.yaml", cwd=root)
+    assert r.returncode == 1  # outputs are always reported, whichever files were passed
+    assert "generated/prometheus/b.yaml:1:1: error[SLC402] generated file is out of date" in r.stderr
+    # with the option and no PATHs, everything is reported
+    r = run_cli("validate", "--report-only-passed", cwd=root)
+    assert r.returncode == 0 and "not shown" not in r.stderr
