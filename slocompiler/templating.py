@@ -2,7 +2,8 @@
 
 A template is a YAML file (shipped in `templates/sli/`, or in the user's `--templates`
 folders, which override shipped ones by name) with typed params and an `sli` body. The body
-is data: string leaves are Jinja2 templates (StrictUndefined); a leaf that is one whole
+is data: string leaves are Jinja2 templates (StrictUndefined; helpers `selector`, `matcher`,
+`by_clause`, `window` and the filters `pq` and `seconds`); a leaf that is one whole
 `{{ expression }}` takes the expression's value (a number stays a number, a list a list,
 an empty value drops the key). User values are never themselves rendered.
 """
@@ -18,6 +19,7 @@ from typing import Any
 
 import jinja2
 
+from slocompiler import numbers
 from slocompiler.diagnostics import Diagnostic, Position
 from slocompiler.durations import parse_duration
 from slocompiler.load import Document, load_bytes
@@ -77,11 +79,23 @@ def _by(labels) -> str:
     return f" by ({', '.join(labels)})" if labels else ""
 
 
+def _seconds(duration: str) -> int | float:
+    """`26h` → 93600: a duration param as a number of seconds, for PromQL arithmetic."""
+    ms = parse_duration(duration)
+    if ms is None:
+        raise jinja2.TemplateRuntimeError(f"not a duration: {duration!r}")
+    return ms // 1000 if ms % 1000 == 0 else ms / 1000
+
+
+GLOBALS = {"selector": _selector, "matcher": _matcher, "by_clause": _by, "window": "{{.window}}"}
+
+
 @lru_cache(maxsize=1)
 def _env() -> jinja2.Environment:
     env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True)
-    env.globals.update(selector=_selector, matcher=_matcher, by=_by, window="{{.window}}")
+    env.globals.update(GLOBALS)
     env.filters["pq"] = _quote
+    env.filters["seconds"] = _seconds
     return env
 
 
@@ -169,6 +183,8 @@ def parse_template(doc: Document, shipped: bool) -> tuple[Template | None, list[
     for pname, p in (d.get("params") or {}).items():
         if not isinstance(p, dict) or p.get("type") not in TYPES:
             return bad(f"param {pname!r} needs a `type` among {', '.join(TYPES)}", ("params", pname))
+        if pname in GLOBALS:
+            return bad(f"param name {pname!r} is reserved for the template helper of that name", ("params", pname))
         params[pname] = Param(pname, p["type"], str(p.get("description", "")), p.get("default"),
                               bool(p.get("required", False)), tuple(p.get("choices") or ()), p.get("bucket_of"))
     return Template(str(d["name"]), str(d.get("title", d["name"])), str(d.get("description", "")),
@@ -216,16 +232,16 @@ def expand(tpl: Template, params: dict, doc: Document, path: tuple) -> Expansion
         if p.bucket_of and values.get(p.name) is not None:
             buckets = values.get(p.bucket_of) or []
             if buckets and float(values[p.name]) not in [float(b) for b in buckets]:
-                listed = ", ".join(format(b, "g") for b in buckets)
+                listed = ", ".join(numbers.clean(float(b)) for b in buckets)
                 diags.append(doc.diag(
-                    "SLC212", f"template {tpl.name!r}: {p.name} {values[p.name]:g} is not a bucket boundary of the "
+                    "SLC212", f"template {tpl.name!r}: {p.name} {numbers.clean(float(values[p.name]))} is not a bucket boundary of the "
                     f"{tpl.engine or tpl.name} histogram ({listed})", where + (p.name,),
                     hint="pick a listed boundary, or pass the `buckets` your deployment really exports"))
     if diags:
         return Expansion(None, diags)
     try:
         return Expansion(_render(tpl.sli, values))
-    except jinja2.TemplateError as exc:
+    except Exception as exc:  # a template is user code: any failure is a diagnostic, not a crash
         return Expansion(None, [doc.diag("SLC220", f"template {tpl.name!r} ({tpl.source}) fails to render: {exc}",
                                          path + ("name",))])
 

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from pydantic import ValidationError
 
+from slocompiler import numbers
 from slocompiler.diagnostics import Diagnostic, Severity
 from slocompiler.durations import format_duration, parse_duration
 from slocompiler.formats import native_spec as spec
@@ -92,8 +93,8 @@ def _sli_diagnostics(doc: Document, sli: spec.SLI, path: tuple) -> list[Diagnost
                 out.append(doc.diag(code, err or 'selector must be label matchers only, e.g. {job="api"}',
                                     p + ("selector",)))
         if body.buckets is not None and not body.native and float(body.threshold) not in [float(b) for b in body.buckets]:
-            listed = ", ".join(format(b, "g") for b in body.buckets)
-            out.append(doc.diag("SLC212", f"threshold {body.threshold:g} is not a bucket boundary of "
+            listed = ", ".join(numbers.clean(float(b)) for b in body.buckets)
+            out.append(doc.diag("SLC212", f"threshold {numbers.clean(float(body.threshold))} is not a bucket boundary of "
                                 f"{body.histogram} ({listed})", p + ("threshold",),
                                 hint="pick a listed boundary; a classic histogram can only count at its buckets"))
     elif kind == "threshold":
