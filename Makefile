@@ -35,8 +35,10 @@ promtool:
 example: setup
 	@echo "==> $(SLOCOMPILER) build $(EXAMPLE_SPECS) -o $(EXAMPLE_OUT)"
 	@$(SLOCOMPILER) build $(EXAMPLE_SPECS) -o $(EXAMPLE_OUT)
+	@echo "==> cd examples/ml-platform && slocompiler build   (paths from its slocompiler.yaml)"
+	@cd examples/ml-platform && ../../$(SLOCOMPILER) build
 	@echo "==> generated files:"
-	@find $(EXAMPLE_OUT) -type f | LC_ALL=C sort | sed 's/^/    /'
+	@find $(EXAMPLE_OUT) examples/ml-platform/generated -type f | LC_ALL=C sort | sed 's/^/    /'
 
 test: setup promtool
 	@bash scripts/fetch-sarif-schema.sh
