@@ -170,14 +170,18 @@ def validate(paths, fmt, strict, report_only_passed, **kw):
 @click.option("--diff", is_flag=True, help="Print the unified diff of what would change; write nothing.")
 @click.option("--disable-alerts", is_flag=True, help="Generate no alerting rules.")
 @click.option("--disable-recordings", is_flag=True, help="Generate no recording rules.")
+@click.option("--target", type=click.Choice(("prometheus", "thanos", "mimir", "victoriametrics")), default=None,
+              help="Rule engine layout (docs/deployment.md; default: the config's `target`, else prometheus).")
 @_report_only_passed_option
 @_common
-def build(paths, out_dir, check, diff, disable_alerts, disable_recordings, fmt, strict, report_only_passed, **kw):
+def build(paths, out_dir, check, diff, disable_alerts, disable_recordings, target, fmt, strict, report_only_passed,
+          **kw):
     """Compile specs into OUT/: Prometheus rule files mirroring the spec tree."""
     from slocompiler import api
 
     started = time.perf_counter()
-    opts = _options(disable_alerts=disable_alerts, disable_recordings=disable_recordings, **kw)
+    opts = _options(disable_alerts=disable_alerts, disable_recordings=disable_recordings,
+                    target=target or _config().model.target, **kw)
     if out_dir is None:
         config = _config()
         if not config.model.output:

@@ -42,6 +42,7 @@ class Options:
     template_dirs: tuple[str, ...] = ()  # user SLI template folders (override shipped ones by name)
     outputs: tuple[str, ...] = ("prometheus", "kubernetes", "grafana", "tests", "docs")  # what build writes
     policies: tuple[str, ...] = ()       # JSON Schema files every spec document must satisfy
+    target: str = "prometheus"           # rule engine layout: prometheus|thanos|mimir|victoriametrics (targets.py)
 
 
 @dataclass
@@ -164,6 +165,10 @@ def _compile(paths, options: Options | None, emit: bool) -> Compilation:
             comp.artifacts.update(dashboards(comp.units, __version__))
     if set(options.outputs) != set(Options.outputs):
         comp.artifacts = {k: v for k, v in comp.artifacts.items() if k.split("/", 1)[0] in options.outputs}
+    if emit and options.target != "prometheus":
+        from slocompiler.targets import target_artifacts
+
+        comp.artifacts = target_artifacts(comp, options.target, gen)
     comp.diagnostics.sort()
     return comp
 
