@@ -51,5 +51,52 @@ if ! command -v promtool >/dev/null 2>&1; then
     fi
 fi
 
+# The second engine of tests/test_engines.py: Debian's `victoria-metrics` package ships the
+# single-node server and vmalert (/usr/bin/victoria-metrics, /usr/bin/vmalert). Same rules as
+# above: no service left running, nothing recommended pulled in, nothing done when present.
+if ! command -v victoria-metrics >/dev/null 2>&1 || ! command -v vmalert >/dev/null 2>&1; then
+    echo "ensure-promtool: victoria-metrics/vmalert not found; installing Debian package 'victoria-metrics'"
+
+    sudo=""
+    if [ "$(id -u)" -ne 0 ]; then
+        if command -v sudo >/dev/null 2>&1; then
+            sudo="sudo"
+        else
+            echo "ensure-promtool: not root and sudo is missing; install 'victoria-metrics' by hand" >&2
+            exit 1
+        fi
+    fi
+
+    vm_policy=/usr/sbin/policy-rc.d
+    vm_created_policy=0
+    if [ ! -e "$vm_policy" ]; then
+        printf '#!/bin/sh\n# temporary, from slocompiler scripts/ensure-promtool.sh\nexit 101\n' \
+            | $sudo tee "$vm_policy" >/dev/null
+        $sudo chmod 755 "$vm_policy"
+        vm_created_policy=1
+    fi
+    vm_cleanup() {
+        if [ "$vm_created_policy" = 1 ]; then $sudo rm -f "$vm_policy"; fi
+    }
+    # keep the prometheus block's cleanup (if it ran) when replacing the EXIT trap
+    trap 'vm_cleanup; if declare -F cleanup >/dev/null; then cleanup; fi' EXIT
+
+    $sudo apt-get update -qq
+    vm_reinstall=""
+    status="$(dpkg-query -W -f='${Status}' victoria-metrics 2>/dev/null || true)"
+    if [ "$status" = "install ok installed" ]; then
+        vm_reinstall="--reinstall"
+    fi
+    $sudo env DEBIAN_FRONTEND=noninteractive \
+        apt-get install -y -qq --no-install-recommends $vm_reinstall victoria-metrics </dev/null
+
+    if ! command -v victoria-metrics >/dev/null 2>&1 || ! command -v vmalert >/dev/null 2>&1; then
+        echo "ensure-promtool: installed 'victoria-metrics' but victoria-metrics/vmalert are not on PATH" >&2
+        exit 1
+    fi
+    vm_cleanup
+    vm_created_policy=0
+fi
+
 version="$(promtool --version 2>&1)"
 printf '%s\n' "${version%%$'\n'*}"
