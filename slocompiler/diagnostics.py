@@ -60,6 +60,12 @@ CODES: dict[str, str] = {
     "SLC403": "output cannot be written",
     # convert (SLC5xx)
     "SLC501": "construct with no native equivalent",
+    # OpenSLO (SLC6xx)
+    "SLC601": "calendar-aligned OpenSLO time window",
+    "SLC602": "OpenSLO reference to an object that does not exist",
+    "SLC603": "OpenSLO data source is not Prometheus",
+    "SLC604": "OpenSLO construct that does not map to the model",
+    "SLC605": "OpenSLO object defined twice with different content",
 }
 
 

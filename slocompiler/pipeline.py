@@ -191,7 +191,9 @@ def _load_catalog_dirs(dirs, ctx: Context, formats) -> list[Diagnostic]:
     return diags
 
 
-KNOWN_KINDS = {"sloth.slok.dev/v1": ["AlertWindows", "PrometheusServiceLevel"], "openslo/v1alpha": ["SLO"]}
+KNOWN_KINDS = {"sloth.slok.dev/v1": ["AlertWindows", "PrometheusServiceLevel"], "openslo/v1alpha": ["SLO"],
+               "openslo/v1": ["Service", "SLO", "SLI", "DataSource", "AlertPolicy", "AlertCondition",
+                              "AlertNotificationTarget"]}
 KNOWN_VERSIONS = ["slocompiler/v1", "prometheus/v1"]
 
 

@@ -21,6 +21,7 @@ class Context:
     by_name: dict[str, WindowCatalog] = field(default_factory=dict)
     replace_builtin: bool = False
     template_dirs: tuple[str, ...] = ()
+    openslo: dict = field(default_factory=dict)  # OpenSLO named objects of the build, (kind, name) -> object
     _templates: object = None
 
     @property

@@ -12,6 +12,8 @@ from slocompiler.load import Document
 def detect(doc: Document) -> str | None:
     """The format key of a document, from its keys (never from a regex over text)."""
     data = doc.data
+    if isinstance(data, list) and data and isinstance(data[0], dict) and data[0].get("apiVersion") == "openslo/v1":
+        return "openslo/v1"  # OpenSLO allows a list of objects in one document
     if not isinstance(data, dict):
         return None
     version, api, kind = data.get("version"), data.get("apiVersion"), data.get("kind")
@@ -21,12 +23,14 @@ def detect(doc: Document) -> str | None:
         return kind
     if api == "openslo/v1alpha" and kind == "SLO":
         return "openslo/v1alpha"
+    if api == "openslo/v1":
+        return "openslo/v1"
     return None
 
 
 def registry() -> dict:
-    from slocompiler.formats import alert_windows, native, sloth
+    from slocompiler.formats import alert_windows, native, openslo, sloth
 
     return {"slocompiler/v1": native.FORMAT, "AlertWindows": alert_windows.FORMAT,
             "prometheus/v1": sloth.PROMETHEUS_V1, "PrometheusServiceLevel": sloth.CRD,
-            "openslo/v1alpha": sloth.OPENSLO_V1ALPHA}
+            "openslo/v1alpha": sloth.OPENSLO_V1ALPHA, "openslo/v1": openslo.FORMAT}

@@ -1,0 +1,408 @@
+"""OpenSLO `v1`: every kind is parsed; named objects are registered while documents parse, so an
+SLO resolves its `indicatorRef`, `alertPolicyRef`, `conditionRef`, `targetRef` and
+`metricSourceRef` against objects of any file of the build. Only SLOs produce rules.
+
+The mapping, field by field, is documented in docs/openslo.md.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+import promql_parser
+from pydantic import ValidationError
+
+from slocompiler.diagnostics import Diagnostic, Severity
+from slocompiler.durations import format_duration
+from slocompiler.formats import openslo_spec as spec
+from slocompiler.formats.errors import did_you_mean, validation_diagnostics
+from slocompiler.formats.native import alert_name, check_window_query, check_windows
+from slocompiler.generate.sli import WINDOW_RE, render_window
+from slocompiler.load import Document
+from slocompiler.model import SLO, EventsSLI, Options, RawSLI, ThresholdSLI, Tier
+from slocompiler.promql import syntax_error
+from slocompiler.resolve import Context
+
+LABEL = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+REFERENCED = ("SLI", "DataSource", "AlertPolicy", "AlertCondition", "AlertNotificationTarget")
+PAGE_SEVERITIES = {"page", "critical", "high"}
+BOUND = {"lte": "at_most", "lt": "at_most", "gte": "at_least", "gt": "at_least"}
+PROMQL_OP = {"lte": "<=", "lt": "<", "gte": ">=", "gt": ">"}
+
+
+def registry(ctx: Context) -> dict:
+    """(kind, name) -> (object, document, path) for the whole build, kept on the context."""
+    reg = getattr(ctx, "openslo", None)
+    if reg is None:
+        reg = {}
+        ctx.openslo = reg
+    return reg
+
+
+def _items(doc: Document):
+    """The objects of a document: a mapping, or a list of mappings (the go-sdk accepts both)."""
+    if isinstance(doc.data, list):
+        return [(item, (i,)) for i, item in enumerate(doc.data)]
+    return [(doc.data, ())]
+
+
+def _gopath(path: tuple) -> str:
+    """`spec.conditions[0].conditionRef`, as the go-sdk writes property paths."""
+    return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".")
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+class _Format:
+    name = "openslo/v1"
+    target = "prometheus"
+
+    def k8s_metadata(self, parsed):
+        return None
+
+    def parse(self, doc: Document, ctx: Context):
+        diags: list[Diagnostic] = []
+        slos = []
+        reg = registry(ctx)
+        for item, base in _items(doc):
+            if not isinstance(item, dict):
+                diags.append(doc.diag("SLC006", "an OpenSLO object must be a mapping", base))
+                continue
+            kind = item.get("kind")
+            if item.get("apiVersion") != spec.API_VERSION:
+                diags.append(doc.diag("SLC006", f"unsupported apiVersion {item.get('apiVersion')!r} in a list of "
+                                      f"{spec.API_VERSION} objects", base + ("apiVersion",)))
+                continue
+            if kind not in spec.OBJECTS:
+                diags.append(doc.diag("SLC006", f"unknown kind {kind!r} for apiVersion {spec.API_VERSION!r}",
+                                      base + ("kind",), hint=did_you_mean(str(kind), list(spec.KINDS))))
+                continue
+            model = spec.OBJECTS[kind]
+            try:
+                obj = model.model_validate(item)
+            except ValidationError as exc:
+                diags += validation_diagnostics(exc, doc, model, base=base)
+                continue
+            if kind in ("SLO", "AlertPolicy"):  # SLOs resolve; policies have their references checked
+                slos.append((obj, base))
+            if kind in REFERENCED:
+                key = (kind, obj.metadata.name)
+                other = reg.get(key)
+                if other is None:
+                    reg[key] = (obj, doc, base)
+                elif other[0] != obj:
+                    where = other[1].position(other[2] + ("metadata", "name"))
+                    diags.append(doc.diag("SLC605", f"{kind} {obj.metadata.name!r} is defined twice with different "
+                                          f"content (also at {where.file}:{where.line})", base + ("metadata", "name")))
+        return slos, diags
+
+    def resolve(self, parsed, doc: Document, ctx: Context):
+        out: list[SLO] = []
+        diags: list[Diagnostic] = []
+        for obj, base in parsed:
+            r = _Resolver(doc, ctx, obj, base)
+            if obj.kind == "AlertPolicy":  # its references must exist even when no SLO uses it
+                r.policy_refs(obj.spec, doc, base + ("spec",))
+                diags += r.diags
+                continue
+            slos, found = r.run()
+            out += slos
+            diags += found
+        return out, diags
+
+
+class _Resolver:
+    def __init__(self, doc: Document, ctx: Context, obj, base: tuple):
+        self.doc, self.ctx, self.obj, self.base = doc, ctx, obj, base
+        self.reg = registry(ctx)
+        self.diags: list[Diagnostic] = []
+
+    def diag(self, code, msg, path, doc=None, **kw):
+        self.diags.append((doc or self.doc).diag(code, msg, path, **kw))
+
+    def lookup(self, kind: str, name: str, path: tuple):
+        """A referenced object (object, document, path) or None after a positioned error."""
+        found = self.reg.get((kind, name))
+        if found is None:
+            known = sorted(n for k, n in self.reg if k == kind)
+            self.diag("SLC602", f"{kind} {name!r} referenced at {_gopath(path[len(self.base):])!r} "
+                      "does not exist in this build", path,
+                      hint=did_you_mean(name, known) or (f"known: {', '.join(known)}" if known
+                                                         else f"no {kind} object in the files being built"))
+        return found
+
+    # --- metrics ---------------------------------------------------------------------------
+
+    def query(self, metric: spec.Metric, doc: Document, path: tuple) -> str | None:
+        src = metric.metricSource
+        p = path + ("metricSource",)
+        kind = src.type
+        if src.metricSourceRef is not None:
+            ds = self.reg.get(("DataSource", src.metricSourceRef))
+            if ds is not None and kind is None:
+                kind = ds[0].spec.type
+            elif ds is None and kind is None:
+                self.lookup("DataSource", src.metricSourceRef, p + ("metricSourceRef",))
+                return None
+        if kind.lower() != "prometheus":
+            self.diag("SLC603", f"data source type {kind!r} is not supported: this compiler writes Prometheus rules "
+                      "from PromQL queries", p + ("type" if src.type else "metricSourceRef",), doc=doc,
+                      hint="use `type: Prometheus` with `spec: {query: <PromQL>}`")
+            return None
+        extra = sorted(set(src.spec) - {"query"})
+        if extra:
+            self.diag("SLC101", f"unknown key {extra[0]!r} in a Prometheus metricSource spec", p + ("spec", extra[0]),
+                      doc=doc, key=True, hint=did_you_mean(extra[0], ["query"]) or "a Prometheus spec holds `query`")
+            return None
+        q = src.spec.get("query")
+        if not isinstance(q, str) or not q.strip():
+            self.diag("SLC103", "a Prometheus metricSource spec needs `query`, a PromQL string", p + ("spec",), doc=doc)
+            return None
+        return q.strip()
+
+    def windowed(self, q: str, counter, doc: Document, path: tuple) -> str | None:
+        """A query over `{{.window}}`: as written, or `sum(rate(selector[{{.window}}]))` for a counter."""
+        qp = path + ("metricSource", "spec", "query")
+        if WINDOW_RE.search(q):
+            found = check_window_query(doc, q, qp)
+            self.diags += found
+            return None if found else q
+        err = syntax_error(q)
+        if err:
+            self.diag("SLC301", f"PromQL syntax error: {err}", qp, doc=doc)
+            return None
+        node = promql_parser.parse(q)
+        by = ""
+        if type(node).__name__ == "AggregateExpr" and str(node.op) == "sum" and node.param is None \
+                and type(node.expr).__name__ == "VectorSelector":
+            mod = node.modifier
+            if mod is not None:
+                if "Without" in str(mod.type):
+                    by = None
+                else:
+                    by = f" by ({', '.join(mod.labels)})"
+            node = node.expr
+        if type(node).__name__ == "VectorSelector" and by is not None and node.offset is None and node.at is None:
+            if counter is True:
+                return f"sum{by} (rate({str(node)}[{{{{.window}}}}]))"
+            self.diag("SLC205", "a query without {{.window}} must be a counter (`counter: true`): a gauge has no "
+                      "rate to take over the SLO's windows", qp, doc=doc,
+                      hint="set `counter: true` if it is a counter, or write the range as [{{.window}}]")
+            return None
+        ranges = re.findall(r"\[\s*[0-9][0-9a-z]*\s*(?::[^\]]*)?\]", q)
+        self.diag("SLC205", "the query has no {{.window}} placeholder" + (
+            f" and a fixed range {ranges[0]}: it would measure every SLO window over that range" if ranges else "")
+            + "; only a counter selector (optionally in one `sum`/`sum by`) is windowed automatically", qp, doc=doc,
+            hint="write the range as [{{.window}}], e.g. sum(rate(http_requests_total[{{.window}}]))")
+        return None
+
+    # --- the SLO --------------------------------------------------------------------------
+
+    def run(self):
+        obj, base = self.obj, self.base
+        s = obj.spec
+        sp = base + ("spec",)
+        if s.indicator is None and s.indicatorRef is None:
+            self.diag("SLC604", "composite SLOs (an indicator per objective) do not map: each objective would need "
+                      "its own SLO, and their burn rates combined", sp + ("objectives", 0))
+            return [], self.diags
+        if s.indicator is not None:
+            sli, sdoc, spath = s.indicator.spec, self.doc, sp + ("indicator", "spec")
+        else:
+            found = self.lookup("SLI", s.indicatorRef, sp + ("indicatorRef",))
+            if found is None:
+                return [], self.diags
+            sli, sdoc, spath = found[0].spec, found[1], found[2] + ("spec",)
+        tw = s.timeWindow[0] if s.timeWindow else None
+        if tw is None:
+            period = self.ctx.default_period_ms
+        elif tw.calendar is not None or tw.isRolling is False:
+            self.diag("SLC601", f"calendar-aligned time window {tw.duration} is not supported: the rules measure "
+                      "rolling windows", sp + ("timeWindow", 0, "calendar" if tw.calendar else "isRolling"),
+                      hint=f"use `isRolling: true` without `calendar` (a rolling {tw.duration})")
+        if tw is not None:
+            period = spec.shorthand_ms(tw.duration)
+        for i, o in enumerate(s.objectives):
+            op_path = sp + ("objectives", i)
+            if sli.ratioMetric is not None:
+                for key in ("op", "value"):
+                    if getattr(o, key) is not None:
+                        self.diag("SLC104", f"`{key}` is forbidden with a ratioMetric SLI (it compares a "
+                                  "thresholdMetric's values)", op_path + (key,))
+            elif o.op is None or o.value is None:
+                self.diag("SLC103", "a thresholdMetric SLI needs `op` and `value` in every objective", op_path)
+        if s.budgetingMethod == "RatioTimeslices" and sli.thresholdMetric is not None:
+            self.diag("SLC604", "RatioTimeslices averages per-slice ratios: it needs a ratioMetric SLI",
+                      sp + ("budgetingMethod",))
+        if any(d.is_error for d in self.diags):
+            return [], self.diags
+        tiers, no_data = self.alerting(s, period, sp)
+        labels = self.labels(obj.metadata.labels, base + ("metadata", "labels"))
+        names = self.names(s.objectives)
+        out = []
+        for i, o in enumerate(s.objectives):
+            op_path = sp + ("objectives", i)
+            model_sli = self.sli(sli, sdoc, spath, s.budgetingMethod, o)
+            if model_sli is None:
+                continue
+            pct = Decimal(repr(float(o.targetPercent))) if o.target is None else Decimal(repr(float(o.target))) * 100
+            if pct <= 0:
+                self.diag("SLC202", "an objective of 0 allows every event to fail: use a target above 0",
+                          op_path + ("target" if o.target is not None else "targetPercent",))
+                continue
+            name = names[i]
+            slo = SLO(service=s.service, name=name, objective=pct.normalize(), period_ms=period, sli=model_sli,
+                      windows=self.ctx.windows_for(period),
+                      alert_name=alert_name(s.service, name) if any(t.enabled for t in tiers) else None,
+                      page=tiers[0], ticket=tiers[1], labels=labels, no_data_alert=no_data,
+                      description=s.description, options=Options(spec=spec.API_VERSION),
+                      source=self.doc.position(base + ("metadata", "name")), source_path=op_path)
+            self.diags += check_windows(self.doc, slo, op_path, sp + ("timeWindow", 0, "duration") if tw else sp)
+            out.append(slo)
+        return out, self.diags
+
+    def names(self, objectives) -> list[str]:
+        base = self.obj.metadata.name
+        if len(objectives) == 1:
+            return [base]
+        slugs = [_slug(o.displayName or "") for o in objectives]
+        return [f"{base}-{slug}" if slug and slugs.count(slug) == 1 else f"{base}-{i}" for i, slug in enumerate(slugs)]
+
+    def labels(self, labels: dict, path: tuple) -> tuple:
+        out = {}
+        for k, v in labels.items():
+            if not LABEL.match(k) or k.startswith(("__", "sloth_")):
+                self.diag("SLC204", f"label {k!r} is not a Prometheus label name: it is not copied to the rules",
+                          path + (k,), key=True, severity=Severity.WARNING)
+                continue
+            out[k] = ",".join(v) if isinstance(v, list) else v
+        return tuple(sorted(out.items()))
+
+    def sli(self, sli: spec.SLISpec, doc: Document, path: tuple, method: str, o: spec.Objective):
+        slice_ms = None
+        if o.timeSliceWindow is not None:
+            w = o.timeSliceWindow
+            slice_ms = int(w * 60_000) if isinstance(w, (int, float)) else spec.shorthand_ms(w)
+        if sli.thresholdMetric is not None:
+            tp = path + ("thresholdMetric",)
+            q = self.query(sli.thresholdMetric, doc, tp)
+            if q is None:
+                return None
+            qp = tp + ("metricSource", "spec", "query")
+            if WINDOW_RE.search(q):
+                self.diag("SLC104", "a thresholdMetric query is an instant vector: remove {{.window}}", qp, doc=doc)
+                return None
+            err = syntax_error(q)
+            if err:
+                self.diag("SLC301", f"PromQL syntax error: {err}", qp, doc=doc)
+                return None
+            value = float(o.value)
+            if method == "Occurrences":  # one data point per minute
+                return ThresholdSLI(q, value if BOUND[o.op] == "at_least" else None,
+                                    value if BOUND[o.op] == "at_most" else None)
+            share = f"avg_over_time((({q}) {PROMQL_OP[o.op]} bool {value:g})[{format_duration(slice_ms)}:])"
+            return ThresholdSLI(share, float(o.timeSliceTarget), None, slice_ms)
+        r = sli.ratioMetric
+        rp = path + ("ratioMetric",)
+        parts = {}
+        for key in ("good", "bad", "total", "raw"):
+            metric = getattr(r, key)
+            if metric is None:
+                continue
+            q = self.query(metric, doc, rp + (key,))
+            q = q and self.windowed(q, r.counter if key != "raw" else None, doc, rp + (key,))
+            if q is None:
+                return None
+            parts[key] = q
+        if "raw" in parts:
+            success = parts["raw"] if r.rawType == "success" else f"1 - (\n{parts['raw']}\n)"
+            error = parts["raw"] if r.rawType == "failure" else f"1 - (\n{parts['raw']}\n)"
+        elif "good" in parts:
+            success = f"(\n{parts['good']}\n)\n/\n(\n{parts['total']}\n)"
+            error = None
+        else:
+            success = f"1 - (\n{parts['bad']}\n)\n/\n(\n{parts['total']}\n)"
+            error = None
+        if method == "Occurrences":
+            if "raw" in parts:
+                return RawSLI(error)
+            if "bad" in parts:
+                return EventsSLI(parts["bad"], parts["total"])
+            return EventsSLI(f"(\n{parts['total']}\n)\n-\n(\n{parts['good']}\n)", parts["total"])
+        at_slice = render_window(success, format_duration(slice_ms))
+        if method == "Timeslices":
+            return ThresholdSLI(at_slice, float(o.timeSliceTarget), None, slice_ms)
+        return RawSLI(f"1 - avg_over_time(\n(\n{at_slice}\n)[{{{{.window}}}}:{format_duration(slice_ms)}]\n)")
+
+    def policy_refs(self, pol, doc: Document, path: tuple, condition: bool = True) -> None:
+        refs = [("AlertNotificationTarget", t.targetRef, path + ("notificationTargets", j, "targetRef"))
+                for j, t in enumerate(pol.notificationTargets) if t.targetRef is not None]
+        if condition and pol.conditions[0].conditionRef is not None:
+            refs.insert(0, ("AlertCondition", pol.conditions[0].conditionRef, path + ("conditions", 0, "conditionRef")))
+        for kind, name, p in refs:
+            if (kind, name) not in self.reg:
+                saved, self.doc = self.doc, doc
+                self.lookup(kind, name, p)
+                self.doc = saved
+
+    # --- alerting ---------------------------------------------------------------------------
+
+    def alerting(self, s: spec.SLOSpec, period: int, sp: tuple):
+        """Burn-rate conditions become the page or ticket tier; what does not fit is reported."""
+        enabled: dict[str, str | None] = {}
+        no_data = False
+        cat = self.ctx.windows_for(period)
+        pairs = {"page": cat.pairs()[:2], "ticket": cat.pairs()[2:]}
+        for i, item in enumerate(s.alertPolicies or ()):
+            ip = sp + ("alertPolicies", i)
+            pdoc, ppath, pol = self.doc, ip, item.spec
+            if item.alertPolicyRef is not None:
+                found = self.lookup("AlertPolicy", item.alertPolicyRef, ip + ("alertPolicyRef",))
+                if found is None:
+                    continue
+                pol, pdoc, ppath = found[0].spec, found[1], found[2] + ("spec",)
+            if pdoc is self.doc:  # a referenced policy's own references are checked where it is defined
+                self.policy_refs(pol, pdoc, ppath, condition=False)
+            no_data = no_data or bool(pol.alertWhenNoData)
+            c = pol.conditions[0]
+            cdoc, cpath, cond, cname = pdoc, ppath + ("conditions", 0), c.spec, None
+            if c.conditionRef is not None:
+                found = self.reg.get(("AlertCondition", c.conditionRef))
+                if found is None:
+                    self.lookup("AlertCondition", c.conditionRef, cpath + ("conditionRef",))
+                    continue
+                cond, cdoc, cpath, cname = found[0].spec, found[1], found[2], c.conditionRef
+            else:
+                cname = c.metadata.name
+                cpath = cpath + ("spec",)
+            cc = cond.condition
+            tier = "page" if cond.severity.lower() in PAGE_SEVERITIES else "ticket"
+            where = cpath + ("condition",)
+            if cc.op in ("lt", "lte"):
+                self.diags.append(cdoc.diag("SLC604", f"alert condition {cname!r} fires when the burn rate is "
+                                            f"{'below' if cc.op == 'lt' else 'at most'} {cc.threshold:g}: only "
+                                            "burn rates above a threshold map to alert tiers; it is not compiled",
+                                            where + ("op",), severity=Severity.WARNING))
+                continue
+            look = spec.shorthand_ms(cc.lookbackWindow)
+            fits = any(p.long_ms == look and abs(float(p.factor(period)) - cc.threshold) < 1e-9 for p in pairs[tier])
+            if not fits:
+                have = " and ".join(f"burn rate > {float(p.factor(period)):g} over {format_duration(p.long_ms)} "
+                                    f"(and {format_duration(p.short_ms)})" for p in pairs[tier])
+                self.diags.append(cdoc.diag(
+                    "SLC604", f"alert condition {cname!r} (severity {cond.severity!r}: burn rate "
+                    f"{'>' if cc.op == 'gt' else '>='} {cc.threshold:g} over {cc.lookbackWindow}) becomes the {tier} "
+                    f"tier, which alerts on {have} for a {format_duration(period)} period; its threshold and "
+                    "lookbackWindow are not used", where, severity=Severity.WARNING,
+                    hint="use an AlertWindows catalog or match a tier's windows to map it exactly"))
+            after = cc.alertAfter if cc.alertAfter and spec.shorthand_ms(cc.alertAfter) else None
+            enabled[tier] = format_duration(spec.shorthand_ms(after)) if after else enabled.get(tier)
+        tiers = (Tier("page", "page" in enabled, for_=enabled.get("page")),
+                 Tier("ticket", "ticket" in enabled, for_=enabled.get("ticket")))
+        return tiers, no_data
+
+
+FORMAT = _Format()
