@@ -113,3 +113,42 @@ def sloth(files, in_place, output, period, drop_plugins):
             sys.stderr.write(render([Position(display).diag("SLC403", f"cannot write the output: {exc}")], "text"))
             failed = True
     sys.exit(1 if failed else 0)
+
+
+def _write_converted(result, output) -> bool:
+    """Print or write an OpenSLO/native conversion; False when it failed."""
+    from slocompiler.report import render
+
+    if result.diagnostics:
+        sys.stderr.write(render(sorted(result.diagnostics), "text"))
+    if not result.ok:
+        return False
+    if output:
+        for name, text in result.files.items():
+            path = os.path.join(output, name)
+            os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+            _write_atomic(path, text)
+    else:
+        sys.stdout.write("---\n".join(result.files.values()))
+    return True
+
+
+@convert.command("openslo")
+@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+@click.option("-o", "--output", metavar="DIR", help="Write one native spec per service into this folder.")
+def openslo(paths, output):
+    """Convert OpenSLO v1 objects (references resolved across PATHs) into native specs (docs/openslo.md)."""
+    from slocompiler.openslo_convert import to_native
+
+    sys.exit(0 if _write_converted(to_native(paths), output) else 1)
+
+
+@convert.command("native")
+@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+@click.option("--to", "to", type=click.Choice(["openslo"]), required=True, help="Format to write.")
+@click.option("-o", "--output", metavar="DIR", help="Write one OpenSLO file per native spec into this folder.")
+def native(paths, to, output):
+    """Convert native specs into another format; what does not map is reported (docs/openslo.md)."""
+    from slocompiler.openslo_convert import to_openslo
+
+    sys.exit(0 if _write_converted(to_openslo(paths), output) else 1)

@@ -52,6 +52,12 @@ def _gopath(path: tuple) -> str:
     return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".")
 
 
+def _combine(left: str, op: str, right: str) -> str:
+    if "\n" in left or "\n" in right:
+        return f"(\n{left}\n)\n{op}\n(\n{right}\n)"
+    return f"({left}) {op} ({right})"
+
+
 def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
@@ -187,7 +193,7 @@ class _Resolver:
             node = node.expr
         if type(node).__name__ == "VectorSelector" and by is not None and node.offset is None and node.at is None:
             if counter is True:
-                return f"sum{by} (rate({str(node)}[{{{{.window}}}}]))"
+                return f"sum{by + ' ' if by else ''}(rate({str(node)}[{{{{.window}}}}]))"
             self.diag("SLC205", "a query without {{.window}} must be a counter (`counter: true`): a gauge has no "
                       "rate to take over the SLO's windows", qp, doc=doc,
                       hint="set `counter: true` if it is a counter, or write the range as [{{.window}}]")
@@ -321,17 +327,15 @@ class _Resolver:
             success = parts["raw"] if r.rawType == "success" else f"1 - (\n{parts['raw']}\n)"
             error = parts["raw"] if r.rawType == "failure" else f"1 - (\n{parts['raw']}\n)"
         elif "good" in parts:
-            success = f"(\n{parts['good']}\n)\n/\n(\n{parts['total']}\n)"
-            error = None
+            success, error = _combine(parts["good"], "/", parts["total"]), None
         else:
-            success = f"1 - (\n{parts['bad']}\n)\n/\n(\n{parts['total']}\n)"
-            error = None
+            success, error = "1 - " + _combine(parts["bad"], "/", parts["total"]), None
         if method == "Occurrences":
             if "raw" in parts:
                 return RawSLI(error)
             if "bad" in parts:
                 return EventsSLI(parts["bad"], parts["total"])
-            return EventsSLI(f"(\n{parts['total']}\n)\n-\n(\n{parts['good']}\n)", parts["total"])
+            return EventsSLI(_combine(parts["total"], "-", parts["good"]), parts["total"])
         at_slice = render_window(success, format_duration(slice_ms))
         if method == "Timeslices":
             return ThresholdSLI(at_slice, float(o.timeSliceTarget), None, slice_ms)

@@ -1,0 +1,232 @@
+"""Convert between OpenSLO v1 and native `slocompiler/v1` specs, through the model.
+
+Both directions compile the input first (so references across the given files resolve and
+every diagnostic of `validate` applies), then write the other format from the model's SLOs.
+What a format cannot express is reported as an SLC501 warning naming the SLO and the field;
+docs/openslo.md lists the mapping field by field.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import yaml
+
+from slocompiler.diagnostics import Diagnostic, Severity
+from slocompiler.durations import format_duration
+from slocompiler.model import SLO, EventsSLI, LatencySLI, RatioSLI, RawSLI, ThresholdSLI
+
+
+@dataclass
+class Converted:
+    files: dict[str, str] = field(default_factory=dict)   # output name -> YAML text
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not any(d.is_error for d in self.diagnostics)
+
+
+def _compile(paths, spec_kind: str):
+    from slocompiler.pipeline import compile_paths
+
+    comp = compile_paths(list(paths), emit=False)
+    units = [u for u in comp.units if u.slos and all(s.options.spec == spec_kind for s in u.slos)]
+    return comp, units
+
+
+def _warn(slo: SLO, msg: str) -> Diagnostic:
+    pos = slo.source
+    return pos.diag("SLC501", f"{slo.id}: {msg}", severity=Severity.WARNING)
+
+
+def _num(value) -> float | int:
+    f = float(value)
+    return int(f) if f.is_integer() else f
+
+
+class _Dumper(yaml.SafeDumper):
+    pass
+
+
+def _str(dumper, value: str):
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value.strip("\n") + "\n" if style else value, style=style)
+
+
+_Dumper.add_representer(str, _str)
+
+
+def _dump(docs: list[dict]) -> str:
+    return "---\n".join(yaml.dump(d, Dumper=_Dumper, sort_keys=False, width=120) for d in docs)
+
+
+# --- OpenSLO -> native -------------------------------------------------------------------------
+
+def _native_sli(slo: SLO) -> dict:
+    s = slo.sli
+    if isinstance(s, EventsSLI):
+        return {"events": {"error_query": s.error_query, "total_query": s.total_query}}
+    if isinstance(s, RawSLI):
+        return {"raw": {"error_ratio_query": s.error_ratio_query}}
+    out = {"query": s.query}
+    if s.at_least is not None:
+        out["at_least"] = _num(s.at_least)
+    if s.at_most is not None:
+        out["at_most"] = _num(s.at_most)
+    out["slice"] = format_duration(s.slice_ms)
+    return {"threshold": out}
+
+
+def to_native(paths) -> Converted:
+    """OpenSLO files -> one native spec per service."""
+    comp, units = _compile(paths, "openslo/v1")
+    res = Converted(diagnostics=list(comp.diagnostics))
+    if not comp.ok:
+        return res
+    by_service: dict[str, list[SLO]] = {}
+    for u in units:
+        for slo in u.slos:
+            by_service.setdefault(slo.service, []).append(slo)
+    for service, slos in sorted(by_service.items()):
+        items = []
+        for slo in slos:
+            item: dict = {"name": slo.name}
+            if slo.description:
+                item["description"] = slo.description
+            item["objective"] = _num(slo.objective)
+            item["period"] = format_duration(slo.period_ms)
+            if slo.labels:
+                item["labels"] = dict(slo.labels)
+            item["sli"] = _native_sli(slo)
+            alerting: dict = {}
+            for key, tier in (("page_alert", slo.page), ("ticket_alert", slo.ticket)):
+                t: dict = {}
+                if not tier.enabled:
+                    t["disable"] = True
+                elif tier.for_:
+                    t["for"] = tier.for_
+                if t:
+                    alerting[key] = t
+            alerting["no_data"] = slo.no_data_alert
+            item["alerting"] = alerting
+            items.append(item)
+        res.files[f"{service}.yaml"] = _dump([{"version": "slocompiler/v1", "service": service, "slos": items}])
+    return res
+
+
+# --- native -> OpenSLO -------------------------------------------------------------------------
+
+def _metric(query: str) -> dict:
+    return {"metricSource": {"type": "Prometheus", "spec": {"query": query}}}
+
+
+def _sum_rate(sel: str, by: tuple, window: str = "{{.window}}") -> str:
+    group = f" by ({', '.join(by)}) " if by else ""
+    return f"sum{group}(rate({sel}[{window}]))"
+
+
+def _openslo_sli(slo: SLO, diags: list) -> tuple[dict | None, str, dict]:
+    """(SLI spec, budgetingMethod, objective extras) or None when the SLI does not map."""
+    s = slo.sli
+    if isinstance(s, EventsSLI):
+        return {"ratioMetric": {"counter": True, "bad": _metric(s.error_query), "total": _metric(s.total_query)}}, \
+            "Occurrences", {}
+    if isinstance(s, RawSLI):
+        return {"ratioMetric": {"rawType": "failure", "raw": _metric(s.error_ratio_query)}}, "Occurrences", {}
+    if isinstance(s, RatioSLI):
+        key, sel = ("bad", s.errors) if s.errors else ("good", s.good)
+        return {"ratioMetric": {"counter": True, key: _metric(_sum_rate(sel, s.by)),
+                                "total": _metric(_sum_rate(s.total, s.by))}}, "Occurrences", {}
+    if isinstance(s, LatencySLI):
+        if s.native:
+            diags.append(_warn(slo, "a native-histogram latency SLI does not map: OpenSLO has no histogram metric; "
+                               "write it as a raw ratio"))
+            return None, "", {}
+        inner = s.selector.strip()[1:-1] if s.selector else ""
+        sep = ", " if inner else ""
+        good = _sum_rate(f'{s.histogram}_bucket{{{inner}{sep}le="{s.threshold:g}"}}', s.by)
+        total = _sum_rate(f"{s.histogram}_count{{{inner}}}", s.by)
+        diags.append(_warn(slo, "latency SLI written as a ratioMetric of the histogram's bucket and count series "
+                           "(it reads back as an events SLI)"))
+        return {"ratioMetric": {"counter": True, "good": _metric(good), "total": _metric(total)}}, "Occurrences", {}
+    if s.at_least is not None and s.at_most is not None:
+        diags.append(_warn(slo, "a threshold SLI with both at_least and at_most does not map: an OpenSLO objective "
+                           "has one `op` and one `value`"))
+        return None, "", {}
+    if s.by or s.no_data != "bad":
+        diags.append(_warn(slo, "threshold `by` / `no_data` do not map: OpenSLO has no equivalent"))
+    op, value = ("gte", s.at_least) if s.at_least is not None else ("lte", s.at_most)
+    if s.slice_ms != 60_000:
+        diags.append(_warn(slo, f"threshold slice {format_duration(s.slice_ms)} does not map: OpenSLO Occurrences "
+                           "of a thresholdMetric read one data point per minute"))
+        return None, "", {}
+    return {"thresholdMetric": _metric(s.query)}, "Occurrences", {"op": op, "value": _num(value)}
+
+
+def _shorthand(ms: int) -> str:
+    for unit, size in (("w", 7 * 86_400_000), ("d", 86_400_000), ("h", 3_600_000), ("m", 60_000)):
+        if ms % size == 0:
+            return f"{ms // size}{unit}"
+    return format_duration(ms)
+
+
+def to_openslo(paths) -> Converted:
+    """Native files -> OpenSLO objects (one file per input file): a Service per service, an SLO per SLO."""
+    comp, units = _compile(paths, "slocompiler/v1")
+    res = Converted(diagnostics=list(comp.diagnostics))
+    if not comp.ok:
+        return res
+    for u in units:
+        docs: list[dict] = []
+        services = []
+        for slo in u.slos:
+            if slo.service not in services:
+                services.append(slo.service)
+                docs.append({"apiVersion": "openslo/v1", "kind": "Service", "metadata": {"name": slo.service},
+                             "spec": {}})
+            sli, method, extras = _openslo_sli(slo, res.diagnostics)
+            if sli is None:
+                continue
+            name = slo.name.lower().replace("_", "-").replace(".", "-")
+            meta: dict = {"name": name}
+            if slo.labels:
+                meta["labels"] = dict(slo.labels)
+            spec: dict = {}
+            if slo.description:
+                spec["description"] = slo.description
+            spec.update({"service": slo.service, "indicator": {"metadata": {"name": name}, "spec": sli},
+                         "timeWindow": [{"duration": _shorthand(slo.period_ms), "isRolling": True}],
+                         "budgetingMethod": method,
+                         "objectives": [{**extras, "target": float(Decimal(slo.objective) / 100)}]})
+            policies = []
+            for tier, pair in ((slo.page, slo.windows.page_quick), (slo.ticket, slo.windows.ticket_quick)):
+                if not tier.enabled or not slo.alert_name:
+                    continue
+                cond = {"kind": "burnrate", "op": "gt", "threshold": _num(round(float(pair.factor(slo.period_ms)), 6)),
+                        "lookbackWindow": _shorthand(pair.long_ms)}
+                if tier.for_:
+                    cond["alertAfter"] = tier.for_
+                policies.append({"kind": "AlertPolicy", "metadata": {"name": f"{name}-{tier.severity}"},
+                                 "spec": {"alertWhenNoData": slo.no_data_alert, "alertWhenBreaching": True,
+                                          "conditions": [{"kind": "AlertCondition",
+                                                          "metadata": {"name": f"{name}-{tier.severity}-burn"},
+                                                          "spec": {"severity": tier.severity, "condition": cond}}],
+                                          "notificationTargets": [{"kind": "AlertNotificationTarget",
+                                                                   "metadata": {"name": f"{name}-{tier.severity}"},
+                                                                   "spec": {"target": "alertmanager"}}]}})
+            if policies:
+                spec["alertPolicies"] = policies
+            lost = [f for f, v in (("owner", slo.owner), ("tier", slo.tier), ("runbook_url", slo.runbook_url),
+                                   ("dashboard_url", slo.dashboard_url), ("rationale", slo.rationale),
+                                   ("review_date", slo.review_date), ("min_events", slo.min_events),
+                                   ("alerting.labels", slo.alert_labels),
+                                   ("alerting.annotations", slo.alert_annotations)) if v]
+            if slo.windows.origin == "tree":
+                lost.append("alerting.windows (only each tier's first window pair is written)")
+            if lost:
+                res.diagnostics.append(_warn(slo, "not written (no OpenSLO field): " + ", ".join(lost)))
+            docs.append({"apiVersion": "openslo/v1", "kind": "SLO", "metadata": meta, "spec": spec})
+        res.files[u.relpath] = _dump(docs)
+    return res
