@@ -497,9 +497,10 @@ def fleet_dashboard(slos: list[SLO], sources, version: str) -> dict:
     ]
     variables = [_datasource_var(),
                  _query_var("service", "service", "label_values(sloth_slo_info, sloth_service)"),
-                 _query_var("owner", "owner", "label_values(sloth_slo_info, sloth_owner)",
+                 _query_var("owner", "owner", 'label_values(sloth_slo_info{sloth_service=~"$service"}, sloth_owner)',
                             "The SLO's owner (sloth_owner)"),
-                 _query_var("team", "team", "label_values(sloth_slo_info, team)",
+                 _query_var("team", "team",
+                            'label_values(sloth_slo_info{sloth_service=~"$service", sloth_owner=~"$owner"}, team)',
                             "The SLO label `team`")]
     shortest = min((s.period_ms for s in slos), default=86_400_000)
     desc = _note(version, sources) + f" Fleet overview: {len(slos)} SLO(s)."
