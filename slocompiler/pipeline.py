@@ -18,6 +18,7 @@ from slocompiler.formats import detect, registry
 from slocompiler.generate.docs import catalog as docs_catalog
 from slocompiler.generate.grafana import dashboards
 from slocompiler.generate.prometheus import GenerateOptions, rule_file
+from slocompiler.generate.promtool_tests import test_files as promtool_test_files
 from slocompiler.load import load_file
 from slocompiler.model import SpecUnit
 from slocompiler.resolve import Context
@@ -160,6 +161,9 @@ def _compile(paths, options: Options | None, emit: bool) -> Compilation:
                 comp.artifacts[unit.out_path] = emit_prometheus_rules(unit.relpath, objects, __version__)
             else:
                 comp.artifacts[unit.out_path] = emit_rule_file(rf, __version__)
+                # promtool unit tests of this file's alerts (tests/<relpath>, and a .ticket file)
+                for rel, data in promtool_test_files(unit.relpath, unit.slos, rf).items():
+                    comp.artifacts["tests/" + rel] = data
         if comp.ok:
             comp.artifacts.update(docs_catalog(comp.units, __version__))
             comp.artifacts.update(dashboards(comp.units, __version__))
