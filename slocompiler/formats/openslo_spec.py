@@ -275,6 +275,10 @@ def _object(kind: str, spec_model):
         spec: spec_model
 
     Obj.__name__ = f"OpenSLO{kind}"
+    if kind == "Service":  # the go-sdk accepts a Service without spec
+        class Obj(Obj):  # noqa: F811
+            spec: spec_model = Field(default_factory=spec_model)
+        Obj.__name__ = "OpenSLOService"
     return Obj
 
 
