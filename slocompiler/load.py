@@ -123,8 +123,8 @@ def load_bytes(raw: bytes, display: str) -> LoadedFile:
     docs: list[Document] = []
     try:
         for index, root in enumerate(yaml.compose_all(text, Loader=_Loader)):
-            if root is None:
-                continue
+            if root is None or _empty(root):
+                continue  # `---` with nothing after it (a trailing separator): not a document
             try:
                 data = _Converter().value(root, 0)
             except _Stop as stop:
@@ -140,6 +140,12 @@ def load_bytes(raw: bytes, display: str) -> LoadedFile:
     except RecursionError:
         return LoadedFile(display, docs, [Position(display).diag("SLC005", "document is nested too deeply")], digest)
     return LoadedFile(display, docs, [], digest)
+
+
+def _empty(root: Node) -> bool:
+    """A document with no content at all (not even `~` or `null`), as a bare `---` makes."""
+    return (isinstance(root, ScalarNode) and root.tag == "tag:yaml.org,2002:null" and root.value == ""
+            and root.start_mark.index == root.end_mark.index)
 
 
 def _reposition(diag: Diagnostic, display: str) -> Diagnostic:
