@@ -148,6 +148,12 @@ def _empty(root: Node) -> bool:
             and root.start_mark.index == root.end_mark.index)
 
 
+def _empty(root: Node) -> bool:
+    """A document with no content at all (not even `~` or `null`), as a bare `---` makes."""
+    return (isinstance(root, ScalarNode) and root.tag == "tag:yaml.org,2002:null" and root.value == ""
+            and root.start_mark.index == root.end_mark.index)
+
+
 def _reposition(diag: Diagnostic, display: str) -> Diagnostic:
     return Diagnostic(display, diag.line, diag.column, diag.code, diag.message, diag.severity, diag.path, diag.hint)
 
