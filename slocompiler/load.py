@@ -23,6 +23,9 @@ except AttributeError:  # pragma: no cover
 
 MAX_FILE_BYTES = 64 * 1024 * 1024
 MAX_NODES = 2_000_000  # nodes visited per document, counting alias re-visits
+# Characters of scalars visited in one file, counting alias re-visits: without aliases this is
+# below the file's size; a long string referenced many times would make later stages quadratic.
+MAX_EXPANDED_CHARS = MAX_FILE_BYTES
 MAX_DEPTH = 200
 
 _STR = "tag:yaml.org,2002:str"
@@ -121,12 +124,14 @@ def load_bytes(raw: bytes, display: str) -> LoadedFile:
     if problem:
         return LoadedFile(display, [], [problem], digest)
     docs: list[Document] = []
+    converter = _Converter()
     try:
         for index, root in enumerate(yaml.compose_all(text, Loader=_Loader)):
             if root is None or _empty(root):
                 continue  # `---` with nothing after it (a trailing separator): not a document
             try:
-                data = _Converter().value(root, 0)
+                converter.visited = 0
+                data = converter.value(root, 0)
             except _Stop as stop:
                 return LoadedFile(display, docs, [_reposition(stop.diag, display)], digest)
             docs.append(Document(display, index, data, root))
@@ -140,12 +145,6 @@ def load_bytes(raw: bytes, display: str) -> LoadedFile:
     except RecursionError:
         return LoadedFile(display, docs, [Position(display).diag("SLC005", "document is nested too deeply")], digest)
     return LoadedFile(display, docs, [], digest)
-
-
-def _empty(root: Node) -> bool:
-    """A document with no content at all (not even `~` or `null`), as a bare `---` makes."""
-    return (isinstance(root, ScalarNode) and root.tag == "tag:yaml.org,2002:null" and root.value == ""
-            and root.start_mark.index == root.end_mark.index)
 
 
 def _empty(root: Node) -> bool:
@@ -181,6 +180,7 @@ class _Converter:
 
     def __init__(self):
         self.visited = 0
+        self.chars = 0  # over the whole file
 
     def value(self, node: Node, depth: int) -> Any:
         self.visited += 1
@@ -189,6 +189,10 @@ class _Converter:
         if depth > MAX_DEPTH:
             raise _Stop(_at(node).diag("SLC005", f"document is nested deeper than {MAX_DEPTH} levels"))
         if isinstance(node, ScalarNode):
+            self.chars += len(node.value)
+            if self.chars > MAX_EXPANDED_CHARS:
+                raise _Stop(_at(node).diag("SLC005", f"document expands to more than {MAX_EXPANDED_CHARS} "
+                                                     "characters of text (a long string behind many aliases?)"))
             return self.scalar(node)
         if isinstance(node, SequenceNode):
             if node.tag != _SEQ:

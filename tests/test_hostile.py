@@ -57,6 +57,7 @@ def _deep_block(depth: int) -> str:
 # name -> (bytes, the codes any of which must be reported as an error for the file)
 HOSTILE: dict[str, tuple[bytes, set[str]]] = {
     "billion_laughs": (_billion_laughs().encode(), {"SLC005"}),
+    "quadratic_blowup": (_quadratic().encode(), {"SLC005"}),
     "recursive_alias": (b"a: &a [*a]\n", {"SLC005"}),
     "merge_of_aliases": (b"a: &a {x: 1}\nb: {<<: [*a, *a]}\n", {"SLC006"}),
     "deep_flow_seq": (b"a: " + b"[" * 100_000 + b"]" * 100_000 + b"\n", {"SLC002", "SLC005"}),
