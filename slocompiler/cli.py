@@ -230,6 +230,18 @@ def _register_gitops():
 _register_gitops()
 
 
+def _register_test():
+    """`test`: run the generated promtool tests of every alert."""
+    try:
+        from slocompiler.test_cli import test_command
+    except ImportError:  # pragma: no cover - during development only
+        return
+    cli.add_command(test_command)
+
+
+_register_test()
+
+
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path(exists=True))
 @_common
