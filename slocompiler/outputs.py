@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 import tempfile
 from dataclasses import dataclass, field
 
@@ -26,6 +27,7 @@ class Plan:
     writes: dict[str, bytes] = field(default_factory=dict)      # relpath -> new bytes (changed or new)
     old: dict[str, bytes | None] = field(default_factory=dict)  # relpath -> current bytes (None: absent)
     stale: list[str] = field(default_factory=list)              # relpaths to delete
+    leftovers: list[str] = field(default_factory=list)          # temp files of killed builds, removed quietly
     unchanged: int = 0
 
     @property
@@ -49,15 +51,46 @@ def _read(path: str) -> bytes | None:
         return None
 
 
-def _generated_files(out_dir: str):
+# `.slocompiler-<pid>-<random>.tmp` (older builds: `.slocompiler-<random>.tmp`): never an output
+_TEMP = re.compile(r"\.slocompiler-(?:(\d+)-)?[^/]*\.tmp\Z")
+
+
+def _abandoned(name: str) -> bool:
+    """A temp file whose build is gone (killed before it could rename or remove it)."""
+    m = _TEMP.match(name)
+    if m is None:
+        return False
+    if m.group(1) is None:
+        return True
+    pid = int(m.group(1))
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # alive, owned by someone else
+        return False
+    return False
+
+
+def _generated_files(out_dir: str, leftovers: list | None = None):
     for sub in MANAGED_DIRS:
         base = os.path.join(out_dir, sub)
         for dirpath, _, files in os.walk(base):
             for name in files:
                 full = os.path.join(dirpath, name)
-                with open(full, "rb") as fh:
-                    if MARK in fh.read(4096):
-                        yield os.path.relpath(full, out_dir).replace(os.sep, "/")
+                if _TEMP.match(name):  # another build's file in flight, or one a killed build left
+                    if leftovers is not None and _abandoned(name):
+                        leftovers.append(os.path.relpath(full, out_dir).replace(os.sep, "/"))
+                    continue
+                try:
+                    with open(full, "rb") as fh:
+                        head = fh.read(4096)
+                except OSError:  # removed meanwhile (a concurrent build), or unreadable: not ours
+                    continue
+                if MARK in head:
+                    yield os.path.relpath(full, out_dir).replace(os.sep, "/")
 
 
 def plan(out_dir: str, artifacts: dict[str, bytes]) -> Plan:
@@ -70,7 +103,7 @@ def plan(out_dir: str, artifacts: dict[str, bytes]) -> Plan:
         else:
             p.writes[rel] = data
             p.old[rel] = current
-    for rel in sorted(_generated_files(out_dir)):
+    for rel in sorted(_generated_files(out_dir, p.leftovers)):
         if rel not in artifacts:
             p.stale.append(rel)
             p.old[rel] = _read(os.path.join(out_dir, rel))
@@ -81,7 +114,7 @@ def write_atomic(path: str, data: bytes) -> None:
     """Write via a temporary file in the same folder and rename it over the target."""
     folder = os.path.dirname(path) or "."
     os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".slocompiler-", suffix=".tmp", dir=folder)
+    fd, tmp = tempfile.mkstemp(prefix=f".slocompiler-{os.getpid()}-", suffix=".tmp", dir=folder)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
@@ -104,4 +137,9 @@ def apply(p: Plan) -> None:
         try:
             os.unlink(os.path.join(p.out_dir, rel))
         except FileNotFoundError:
+            pass
+    for rel in p.leftovers:
+        try:
+            os.unlink(os.path.join(p.out_dir, rel))
+        except OSError:
             pass
