@@ -206,7 +206,7 @@ def _unknown(doc) -> Diagnostic:
 
     data = doc.data
     if isinstance(data, dict):
-        if "kind" in data and data.get("apiVersion") in KNOWN_KINDS:
+        if "kind" in data and isinstance(data.get("apiVersion"), str) and data["apiVersion"] in KNOWN_KINDS:
             return doc.diag("SLC006", f"unknown kind {data['kind']!r} for apiVersion {data['apiVersion']!r}",
                             ("kind",), hint=did_you_mean(str(data["kind"]), KNOWN_KINDS[data["apiVersion"]]))
         for key, known in (("version", KNOWN_VERSIONS), ("apiVersion", list(KNOWN_KINDS))):

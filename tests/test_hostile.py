@@ -87,6 +87,8 @@ HOSTILE: dict[str, tuple[bytes, set[str]]] = {
     "duplicate_nested_key": (VALID.format(service="dup").replace(
         "    objective: 99.5\n", "    objective: 99.5\n    objective: 99.9\n").encode(), {"SLC003"}),
     "null_document": (b"~\n", {"SLC006"}),
+    "unhashable_api_version": (b"apiVersion: []\nkind: AlertWindows\n", {"SLC006"}),
+    "mapping_api_version": (b"apiVersion: {a: 1}\nkind: [x]\n", {"SLC006"}),
     "scalar_document": (b"just text\n", {"SLC006"}),
     "list_document": (b"- 1\n- 2\n", {"SLC006"}),
     "unclosed_flow": (b"version: slocompiler/v1\nslos: [\n", {"SLC002"}),
