@@ -11,8 +11,8 @@ from slocompiler.pipeline import Compilation, Options, compile_paths, output_dir
 
 
 def validate(paths, options: Options | None = None) -> Compilation:
-    """Check every spec under `paths` (all stages, nothing written)."""
-    return compile_paths(paths, options)
+    """Check every spec under `paths` (every stage that can find a problem; nothing written)."""
+    return compile_paths(paths, options, extras=False)
 
 
 @dataclass

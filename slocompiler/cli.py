@@ -141,7 +141,26 @@ def _finish(comp, fmt, strict, started, extra_stdout: str = "", extra: dict | No
     return 1 if failed else 0
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _LazyGroup(click.Group):
+    """Commands whose modules are imported only when used: a pre-commit `validate` of one file
+    should not pay for ruamel.yaml, the scaffold or promtool plumbing."""
+
+    lazy = {"convert": "slocompiler.convert_cli:convert", "fmt": "slocompiler.fmt:fmt_command",
+            "init": "slocompiler.init_cli:init", "test": "slocompiler.test_cli:test_command"}
+
+    def list_commands(self, ctx):
+        return sorted(set(super().list_commands(ctx)) | set(self.lazy))
+
+    def get_command(self, ctx, name):
+        if name in self.lazy and name not in self.commands:
+            import importlib
+
+            module, attr = self.lazy[name].split(":")
+            self.add_command(getattr(importlib.import_module(module), attr), name)
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="slocompiler")
 def cli():
     """Compile SLI/SLO specs into Prometheus rules with multi-window multi-burn-rate alerts."""
@@ -205,41 +224,6 @@ def build(paths, out_dir, check, diff, disable_alerts, disable_recordings, targe
     sys.exit(1 if hidden.errors else code)  # errors elsewhere in the tree: nothing was built or checked
 
 
-def _register_convert():
-    try:
-        from slocompiler.convert_cli import convert
-    except ImportError:  # pragma: no cover - during development only
-        return
-    cli.add_command(convert)
-
-
-_register_convert()
-
-
-def _register_gitops():
-    """`init` (scaffold a repository) and `fmt` (normalise spec files)."""
-    try:
-        from slocompiler.fmt import fmt_command
-        from slocompiler.init_cli import init
-    except ImportError:  # pragma: no cover - during development only
-        return
-    cli.add_command(init)
-    cli.add_command(fmt_command)
-
-
-_register_gitops()
-
-
-def _register_test():
-    """`test`: run the generated promtool tests of every alert."""
-    try:
-        from slocompiler.test_cli import test_command
-    except ImportError:  # pragma: no cover - during development only
-        return
-    cli.add_command(test_command)
-
-
-_register_test()
 
 
 @cli.command()
@@ -251,7 +235,7 @@ def explain(paths, fmt, strict, **kw):
     from slocompiler.pipeline import compile_paths
 
     started = time.perf_counter()
-    comp = compile_paths(_paths(paths), _options(**kw), emit=False)
+    comp = compile_paths(_paths(paths), _options(**kw), emit=False, extras=False)
     infos = [ex.explain_slo(slo, unit.file) for unit in comp.units for slo in unit.slos] if comp.ok else []
     if (fmt or _default_format()) == "json":
         sys.exit(_finish(comp, "json", strict, started, extra={"slos": ex.as_json(infos)}))

@@ -15,10 +15,7 @@ from slocompiler.discover import SourceFile, discover
 from slocompiler.durations import parse_duration
 from slocompiler.emit import emit_prometheus_rules, emit_rule_file
 from slocompiler.formats import detect, registry
-from slocompiler.generate.docs import catalog as docs_catalog
-from slocompiler.generate.grafana import dashboards
 from slocompiler.generate.prometheus import GenerateOptions, rule_file
-from slocompiler.generate.promtool_tests import test_files as promtool_test_files
 from slocompiler.load import load_file
 from slocompiler.model import SpecUnit
 from slocompiler.resolve import Context
@@ -65,20 +62,20 @@ class Compilation:
         return sum(len(u.slos) for u in self.units)
 
 
-def compile_paths(paths, options: Options | None = None, *, emit: bool = True) -> Compilation:
+def compile_paths(paths, options: Options | None = None, *, emit: bool = True, extras: bool = True) -> Compilation:
     """Run every stage on `paths`; never raises for bad input, collects all diagnostics."""
     # The stages allocate millions of small objects and free almost none of them before
     # the end; the cyclic collector would rescan them over and over (about 30% of a build).
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return _compile(paths, options, emit)
+        return _compile(paths, options, emit, extras)
     finally:
         if enabled:
             gc.enable()
 
 
-def _compile(paths, options: Options | None, emit: bool) -> Compilation:
+def _compile(paths, options: Options | None, emit: bool, extras: bool = True) -> Compilation:
     options = options or Options()
     comp = Compilation()
     comp.files = discover(paths, options.exclude, options.exclude_re, options.include_re)
@@ -147,6 +144,7 @@ def _compile(paths, options: Options | None, emit: bool) -> Compilation:
     if not options.ignore_duplicates:
         comp.diagnostics += check_ids(comp.units)
     broken = {d.file for d in comp.diagnostics if d.is_error}
+    wanted = set(options.outputs) if extras else set()  # validate needs the rules only (they are checked)
     if emit:
         gen = GenerateOptions(extra_labels=options.extra_labels, disable_alerts=options.disable_alerts,
                               disable_recordings=options.disable_recordings, sloth_version=options.sloth_version)
@@ -161,11 +159,18 @@ def _compile(paths, options: Options | None, emit: bool) -> Compilation:
                 comp.artifacts[unit.out_path] = emit_prometheus_rules(unit.relpath, objects, __version__)
             else:
                 comp.artifacts[unit.out_path] = emit_rule_file(rf, __version__)
-                # promtool unit tests of this file's alerts (tests/<relpath>, and a .ticket file)
-                for rel, data in promtool_test_files(unit.relpath, unit.slos, rf).items():
-                    comp.artifacts["tests/" + rel] = data
-        if comp.ok:
+                if "tests" in wanted:  # promtool unit tests of this file's alerts (and a .ticket file)
+                    from slocompiler.generate.promtool_tests import test_files as promtool_test_files
+
+                    for rel, data in promtool_test_files(unit.relpath, unit.slos, rf).items():
+                        comp.artifacts["tests/" + rel] = data
+        if comp.ok and "docs" in wanted:
+            from slocompiler.generate.docs import catalog as docs_catalog
+
             comp.artifacts.update(docs_catalog(comp.units, __version__))
+        if comp.ok and "grafana" in wanted:
+            from slocompiler.generate.grafana import dashboards
+
             comp.artifacts.update(dashboards(comp.units, __version__))
     if set(options.outputs) != set(Options.outputs):
         comp.artifacts = {k: v for k, v in comp.artifacts.items() if k.split("/", 1)[0] in options.outputs}

@@ -44,7 +44,7 @@ def test_build_mirrors_tree_and_passes_promtool(tmp_path, promtool):
     out = tmp_path / "out"
     r = run_cli("build", specs, "-o", out)
     assert r.returncode == 0, r.stderr
-    files = sorted(p.relative_to(out).as_posix() for p in out.rglob("*.y*ml"))
+    files = sorted(p.relative_to(out).as_posix() for p in (out / "prometheus").rglob("*.y*ml"))
     assert files == ["prometheus/a/scoring.yaml", "prometheus/b/other.yml"]
     ok, output = promtool_check_rules(promtool, [out / f for f in files])
     assert ok, output
