@@ -140,6 +140,12 @@ def load_bytes(raw: bytes, display: str) -> LoadedFile:
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         msg = " ".join(p for p in (exc.context, exc.problem) if p) or "invalid YAML"
         return LoadedFile(display, docs, [Position(display, line, col).diag("SLC002", f"YAML syntax error: {msg}")], digest)
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow; `position` counts characters
+        before = text[: exc.position]
+        line, col = before.count("\n") + 1, exc.position - (before.rfind("\n") + 1) + 1
+        char = exc.character if isinstance(exc.character, int) else ord(exc.character or "?")
+        return LoadedFile(display, docs, [Position(display, line, col).diag(
+            "SLC002", f"YAML syntax error: character U+{char:04X} is not allowed ({exc.reason})")], digest)
     except yaml.YAMLError as exc:
         return LoadedFile(display, docs, [Position(display).diag("SLC002", f"YAML error: {exc}")], digest)
     except RecursionError:

@@ -433,3 +433,12 @@ def test_unclosed_template_in_alert_label_is_a_diagnostic(tmp_path, promtool):
         assert ok, output
     else:
         assert "svc.yaml:" in proc.stderr
+
+
+def test_disallowed_character_is_reported_where_it_is(tmp_path):
+    spec = tmp_path / "ctl.yaml"
+    spec.write_bytes(b"version: slocompiler/v1\nservice: ab\x01c\n")
+    comp = api.validate([str(spec)])
+    [d] = comp.diagnostics
+    assert (d.code, d.line, d.column) == ("SLC002", 2, 12), d
+    assert "U+0001" in d.message and "position" not in d.message
