@@ -148,22 +148,13 @@ def _compile(paths, options: Options | None, emit: bool, extras: bool = True) ->
     if emit:
         gen = GenerateOptions(extra_labels=options.extra_labels, disable_alerts=options.disable_alerts,
                               disable_recordings=options.disable_recordings, sloth_version=options.sloth_version)
-        for unit in comp.units:
-            if unit.file in broken or not unit.slos:  # errors are reported; rules would only repeat them
-                continue
-            rf = rule_file(unit.relpath, unit.slos, gen)
-            comp.diagnostics += check_generated(rf, unit)
-            comp.rule_files[unit.out_path] = rf
-            if unit.target == "kubernetes":
-                objects = [(meta, rule_file(unit.relpath, slos, gen)) for meta, slos in unit.objects]
-                comp.artifacts[unit.out_path] = emit_prometheus_rules(unit.relpath, objects, __version__)
-            else:
-                comp.artifacts[unit.out_path] = emit_rule_file(rf, __version__)
-                if "tests" in wanted:  # promtool unit tests of this file's alerts (and a .ticket file)
-                    from slocompiler.generate.promtool_tests import test_files as promtool_test_files
-
-                    for rel, data in promtool_test_files(unit.relpath, unit.slos, rf).items():
-                        comp.artifacts["tests/" + rel] = data
+        todo = [u for u in comp.units if u.file not in broken and u.slos]  # errors: rules would only repeat them
+        keep_rules = options.target != "prometheus"
+        for unit, rf, artifacts, diags in generate_units(todo, gen, wanted, keep_rules):
+            comp.diagnostics += diags
+            comp.artifacts.update(artifacts)
+            if rf is not None:
+                comp.rule_files[unit.out_path] = rf
         if comp.ok and "docs" in wanted:
             from slocompiler.generate.docs import catalog as docs_catalog
 
@@ -180,6 +171,59 @@ def _compile(paths, options: Options | None, emit: bool, extras: bool = True) ->
         comp.artifacts = target_artifacts(comp, options.target, gen)
     comp.diagnostics.sort()
     return comp
+
+
+PARALLEL_MIN_SLOS = 2000  # below this, starting a second process costs more than it saves
+
+
+def _unit_artifacts(unit: SpecUnit, gen: GenerateOptions, wanted: set, keep_rules: bool):
+    """Generate, check and emit one spec file's outputs (runs in a worker for large trees)."""
+    rf = rule_file(unit.relpath, unit.slos, gen)
+    diags = check_generated(rf, unit)
+    artifacts: dict[str, bytes] = {}
+    if unit.target == "kubernetes":
+        objects = [(meta, rule_file(unit.relpath, slos, gen)) for meta, slos in unit.objects]
+        artifacts[unit.out_path] = emit_prometheus_rules(unit.relpath, objects, __version__)
+    else:
+        artifacts[unit.out_path] = emit_rule_file(rf, __version__)
+        if "tests" in wanted:  # promtool unit tests of this file's alerts (and a .ticket file)
+            from slocompiler.generate.promtool_tests import test_files as promtool_test_files
+
+            for rel, data in promtool_test_files(unit.relpath, unit.slos, rf).items():
+                artifacts["tests/" + rel] = data
+    return unit, (rf if keep_rules or unit.target == "kubernetes" else None), artifacts, diags
+
+
+_WORK: tuple = ()
+
+
+def _work_chunk(bounds: tuple[int, int]):
+    units, gen, wanted, keep_rules = _WORK
+    return [_unit_artifacts(u, gen, wanted, keep_rules)[1:] for u in units[bounds[0]:bounds[1]]]
+
+
+def generate_units(units, gen, wanted, keep_rules):
+    """Per spec file outputs, in order; large trees use every core (fork: workers read the model
+    from memory and send back bytes). Falls back to one process where fork is unavailable."""
+    cores = os.cpu_count() or 1
+    if cores < 2 or sum(len(u.slos) for u in units) < PARALLEL_MIN_SLOS:
+        return [_unit_artifacts(u, gen, wanted, keep_rules) for u in units]
+    import multiprocessing
+
+    try:
+        ctx = multiprocessing.get_context("fork")
+    except ValueError:  # pragma: no cover - platforms without fork
+        return [_unit_artifacts(u, gen, wanted, keep_rules) for u in units]
+    global _WORK
+    _WORK = (units, gen, wanted, keep_rules)
+    size = max(1, len(units) // (cores * 4))
+    chunks = [(i, min(i + size, len(units))) for i in range(0, len(units), size)]
+    try:
+        with ctx.Pool(cores) as pool:
+            results = [r for chunk in pool.map(_work_chunk, chunks) for r in chunk]
+    finally:
+        _WORK = ()
+    return [(u, *r) for u, r in zip(units, results)]
 
 
 def _load_catalog_dirs(dirs, ctx: Context, formats) -> list[Diagnostic]:

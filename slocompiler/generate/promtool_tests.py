@@ -166,6 +166,22 @@ def _esc(v: str) -> str:
 
 # --------------------------------------------------------------------------- SLI input shapes
 
+def _sparsest_bad_share(live, slice_m: int) -> int | None:
+    """Smallest q >= 2 such that one bad slice in q stays below every pair's threshold:
+    ceil(N/q)/N < theta for each long window of N slices, i.e. q >= N/k with k = ceil(theta*N) - 1."""
+    q = 2
+    for p in live:
+        n = p.long_m // slice_m + 1
+        k = math.ceil(p.theta * n) - 1
+        if k < 1:
+            return None
+        q = max(q, math.ceil(n / k))
+    for candidate in range(q, q + 1000):  # the bound is exact up to rounding; confirm it
+        if all(math.ceil((p.long_m // slice_m + 1) / candidate) / (p.long_m // slice_m + 1) < p.theta for p in live):
+            return candidate
+    return None
+
+
 @dataclass(frozen=True)
 class Term:
     """`sum [by (…)] (rate(metric{…}[w]))`: a selector's matchers (with __name__) and grouping."""
@@ -592,11 +608,8 @@ class _Builder:
         longest = max(p.long_m for p in live)
         if self.threshold:
             n_min = min(p.long_m // self.slice_m + 1 for p in live)
-            q = 2
-            while q < 100_000 and not all(math.ceil((p.long_m // self.slice_m + 1) / q) / (p.long_m // self.slice_m + 1)
-                                          < p.theta for p in live):
-                q += 1
-            r = 1 / q if q < 100_000 and q <= n_min else 0.0
+            q = _sparsest_bad_share(live, self.slice_m)
+            r = 1 / q if q is not None and q <= n_min else 0.0
             what = (f"1 bad slice in {q} (at most {theta:.6g} of any long window)" if r else "all slices good")
         else:
             r = 0.9 * theta
