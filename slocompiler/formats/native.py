@@ -63,8 +63,10 @@ def _sli_diagnostics(doc: Document, sli: spec.SLI, path: tuple) -> list[Diagnost
     p = path + (kind,)
     out: list[Diagnostic] = []
     if kind == "plugin":
+        from slocompiler.formats.sloth import plugin_hint
+
         return [doc.diag("SLC215", f"SLI plugin {body.id!r} is Go code, which this compiler does not run",
-                         p + ("id",), hint="use one of the SLI kinds (events, raw, ratio, latency, threshold)")]
+                         p + ("id",), hint=plugin_hint(body.id, body.options))]
     if kind == "events":
         out += check_window_query(doc, body.error_query, p + ("error_query",))
         out += check_window_query(doc, body.total_query, p + ("total_query",))

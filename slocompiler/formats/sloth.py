@@ -124,11 +124,54 @@ def _contrib(doc, pid, cfg, path, opts) -> list[Diagnostic]:
     return []
 
 
+def _http_availability(metric: str, status_label: str, errors: str):
+    def params(o: dict) -> dict:
+        out = {"metric": metric, "status_label": status_label, "error_regex": errors}
+        if o.get("filter"):
+            out["matchers"] = o["filter"]
+        return out
+    return params
+
+
+def _http_latency(histogram: str):
+    def params(o: dict) -> dict:
+        out = {"histogram": histogram, "threshold": float(o.get("bucket", "0") or 0)}
+        out["buckets"] = [out["threshold"]]  # the plugin requires `bucket` to be a bucket bound
+        if o.get("filter"):
+            out["matchers"] = o["filter"]
+        return out
+    return params
+
+
+# Sloth's common SLI plugins that one of our shipped templates covers (template, params from options)
+PLUGIN_EQUIVALENTS = {
+    "sloth-common/slok-go-http-metrics/availability": ("http-availability", _http_availability(
+        "http_request_duration_seconds_count", "code", "5..")),
+    "sloth-common/slok-go-http-metrics/latency": ("http-latency", _http_latency("http_request_duration_seconds")),
+    "sloth-common/kubernetes/apiserver/availability": ("http-availability", _http_availability(
+        "apiserver_request_total", "code", "(5..|429)")),
+    "sloth-common/kubernetes/apiserver/latency": ("http-latency", _http_latency("apiserver_request_duration_seconds")),
+    "sloth-common/kubernetes/nginx-ingress/availability": ("http-availability", _http_availability(
+        "nginx_ingress_controller_requests", "status", "5..")),
+}
+
+
+def plugin_hint(plugin_id: str, options: dict) -> str:
+    """The native equivalent of a Sloth SLI plugin, spelled out, when a shipped template covers it."""
+    found = PLUGIN_EQUIVALENTS.get(plugin_id)
+    if found is None:
+        return "write the query it produces as an `events` or `raw` SLI"
+    import json
+
+    name, params = found
+    spelled = json.dumps({"template": {"name": name, "params": params(options)}}, separators=(", ", ": "))
+    return f"the shipped template `{name}` covers it: sli: {spelled}"
+
+
 def _sli(doc: Document, sli, path: tuple, k) -> tuple[object | None, list[Diagnostic]]:
     if sli.plugin is not None:
         return None, [doc.diag("SLC215", f"SLI plugin {sli.plugin.id!r} is Go code, which this compiler does not run",
-                               path + ("plugin", "id"),
-                               hint="write the query it produces as an `events` or `raw` SLI")]
+                               path + ("plugin", "id"), hint=plugin_hint(sli.plugin.id, sli.plugin.options))]
     if sli.events is not None:
         e = sli.events
         p = path + ("events",)
