@@ -219,7 +219,8 @@ def build(paths, out_dir, check, diff, disable_alerts, disable_recordings, targe
                              "written": result.written}}
     code = _finish(result.compilation, fmt, strict, started, diff_text, extra)
     if plan is not None and result.written and (fmt or _default_format()) not in ("json", "sarif"):
-        sys.stderr.write(f"wrote {len(plan.writes)} file(s), removed {len(plan.stale)} stale, "
+        sys.stderr.write(f"{result.compilation.rule_count} rules for {result.compilation.slo_count} SLOs: "
+                         f"wrote {len(plan.writes)} file(s), removed {len(plan.stale)} stale, "
                          f"{plan.unchanged} unchanged in {out_dir}\n")
     sys.exit(1 if hidden.errors else code)  # errors elsewhere in the tree: nothing was built or checked
 
@@ -287,11 +288,17 @@ def templates_show(registry, name):
 
 
 @cli.command()
-def schema():
+@click.option("--markdown", is_flag=True, help="Print the Markdown reference generated from it (docs/schema-reference.md).")
+def schema(markdown):
     """Print the JSON Schema of the native slocompiler/v1 format."""
-    from slocompiler.api import schema_text
+    from slocompiler.api import schema, schema_text
 
-    sys.stdout.write(schema_text())
+    if markdown:
+        from slocompiler.schema_doc import markdown as to_markdown
+
+        sys.stdout.write(to_markdown(schema()))
+    else:
+        sys.stdout.write(schema_text())
 
 
 def _load_config(argv: list[str]):

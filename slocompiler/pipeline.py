@@ -52,6 +52,7 @@ class Compilation:
     rule_files: dict[str, RuleFile] = field(default_factory=dict)
     artifacts: dict[str, bytes] = field(default_factory=dict)
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    rule_count: int = 0
 
     @property
     def ok(self) -> bool:
@@ -150,8 +151,9 @@ def _compile(paths, options: Options | None, emit: bool, extras: bool = True) ->
                               disable_recordings=options.disable_recordings, sloth_version=options.sloth_version)
         todo = [u for u in comp.units if u.file not in broken and u.slos]  # errors: rules would only repeat them
         keep_rules = options.target != "prometheus"
-        for unit, rf, artifacts, diags in generate_units(todo, gen, wanted, keep_rules):
+        for unit, rf, artifacts, diags, rules in generate_units(todo, gen, wanted, keep_rules):
             comp.diagnostics += diags
+            comp.rule_count += rules
             comp.artifacts.update(artifacts)
             if rf is not None:
                 comp.rule_files[unit.out_path] = rf
@@ -191,7 +193,8 @@ def _unit_artifacts(unit: SpecUnit, gen: GenerateOptions, wanted: set, keep_rule
 
             for rel, data in promtool_test_files(unit.relpath, unit.slos, rf).items():
                 artifacts["tests/" + rel] = data
-    return unit, (rf if keep_rules or unit.target == "kubernetes" else None), artifacts, diags
+    rules = sum(len(g.rules) for g in rf.groups)
+    return unit, (rf if keep_rules or unit.target == "kubernetes" else None), artifacts, diags, rules
 
 
 _WORK: tuple = ()

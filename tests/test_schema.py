@@ -85,3 +85,14 @@ def test_built_wheel_compiles_the_example_in_a_fresh_venv(tmp_path):
     assert built == ["pipelines/training.yaml", "serving/fraud-scoring.yaml", "serving/llm-gateway.yaml"]
     for rel in built:
         assert (out / "prometheus" / rel).read_bytes() == (REPO / "examples/out/prometheus" / rel).read_bytes()
+
+
+def test_generated_spec_reference_is_current():
+    from slocompiler.api import schema
+    from slocompiler.schema_doc import markdown
+
+    assert (REPO / "docs/schema-reference.md").read_text() == markdown(schema()), \
+        "regenerate with `slocompiler schema --markdown > docs/schema-reference.md`"
+    text = markdown(schema())
+    for key in ("`objective`", "`error_query`", "`at_least`", "`min_events`", "`page_alert`", "`review_date`"):
+        assert key in text
