@@ -200,6 +200,19 @@ def _unit_artifacts(unit: SpecUnit, gen: GenerateOptions, wanted: set, keep_rule
 _WORK: tuple = ()
 
 
+def _worker_init(parent: int) -> None:
+    """Workers die with the build: a killed build must not leave them writing to a closed pipe."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # pragma: no cover - not Linux
+        pass
+    if os.getppid() != parent:  # the build died before prctl took effect
+        os._exit(1)
+
+
 def _work_chunk(bounds: tuple[int, int]):
     units, gen, wanted, keep_rules = _WORK
     return [_unit_artifacts(u, gen, wanted, keep_rules)[1:] for u in units[bounds[0]:bounds[1]]]
@@ -222,7 +235,7 @@ def generate_units(units, gen, wanted, keep_rules):
     size = max(1, len(units) // (cores * 4))
     chunks = [(i, min(i + size, len(units))) for i in range(0, len(units), size)]
     try:
-        with ctx.Pool(cores) as pool:
+        with ctx.Pool(cores, initializer=_worker_init, initargs=(os.getpid(),)) as pool:
             results = [r for chunk in pool.map(_work_chunk, chunks) for r in chunk]
     finally:
         _WORK = ()

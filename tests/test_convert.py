@@ -320,7 +320,7 @@ GENERATOR_LABELS = ("sloth_spec", "sloth_mode", "sloth_version")  # who generate
 def _groups_of(out: Path) -> list:
     """All rule groups a build wrote, rule files and PrometheusRule objects alike, generator labels removed."""
     groups = []
-    for path in sorted(out.rglob("*.y*ml")):
+    for path in sorted(p for sub in ("prometheus", "kubernetes") for p in (out / sub).rglob("*.y*ml")):
         for doc in yaml.safe_load_all(path.read_text()):
             if not doc:
                 continue
