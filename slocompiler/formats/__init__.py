@@ -28,9 +28,22 @@ def detect(doc: Document) -> str | None:
     return None
 
 
-def registry() -> dict:
-    from slocompiler.formats import alert_windows, native, openslo, sloth
+_FORMATS = {"slocompiler/v1": ("native", "FORMAT"), "AlertWindows": ("alert_windows", "FORMAT"),
+            "prometheus/v1": ("sloth", "PROMETHEUS_V1"), "PrometheusServiceLevel": ("sloth", "CRD"),
+            "openslo/v1alpha": ("sloth", "OPENSLO_V1ALPHA"), "openslo/v1": ("openslo", "FORMAT")}
 
-    return {"slocompiler/v1": native.FORMAT, "AlertWindows": alert_windows.FORMAT,
-            "prometheus/v1": sloth.PROMETHEUS_V1, "PrometheusServiceLevel": sloth.CRD,
-            "openslo/v1alpha": sloth.OPENSLO_V1ALPHA, "openslo/v1": openslo.FORMAT}
+
+class _Registry(dict):
+    """Format key -> adapter; an adapter's module is imported the first time a document needs it
+    (a native-only tree never pays for the Sloth and OpenSLO models)."""
+
+    def __missing__(self, key):
+        import importlib
+
+        module, attr = _FORMATS[key]
+        value = self[key] = getattr(importlib.import_module(f"slocompiler.formats.{module}"), attr)
+        return value
+
+
+def registry() -> dict:
+    return _Registry()
