@@ -50,6 +50,7 @@ CODES: dict[str, str] = {
     "SLC220": "invalid SLI template file",
     "SLC221": "invalid policy file",
     "SLC222": "organisation policy violated",
+    "SLC223": "unclosed template action in a label or annotation",
     # PromQL (SLC3xx)
     "SLC301": "PromQL syntax error",
     "SLC302": "expected a PromQL vector selector",

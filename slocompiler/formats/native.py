@@ -39,7 +39,23 @@ def check_labels(doc: Document, labels: dict, path: tuple, what: str = "label") 
                                 key=True, hint="choose a name without the `sloth_` or `__` prefix"))
         elif v == "":
             out.append(doc.diag("SLC104", f"{what} {k!r} has an empty value", path + (k,)))
+        elif unclosed_action(v):
+            out.append(doc.diag("SLC223", f"{what} {k!r} opens a template action `{{{{` that is never closed: "
+                                "alert labels and annotations are Go templates, and Prometheus would reject the "
+                                "rule file", path + (k,), hint="close it with `}}`, or write a literal "
+                                "`{{` as {{ \"{{\" }}"))
     return out
+
+
+def unclosed_action(value: str) -> bool:
+    """True when a `{{` has no `}}` after it (Go's text/template would fail to parse the value)."""
+    start = value.find("{{")
+    while start != -1:
+        end = value.find("}}", start + 2)
+        if end == -1:
+            return True
+        start = value.find("{{", end + 2)
+    return False
 
 
 def check_window_query(doc: Document, text: str, path: tuple) -> list[Diagnostic]:
