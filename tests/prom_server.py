@@ -307,6 +307,33 @@ def _die_with_parent() -> None:
         pass
 
 
+def wait_ready(proc: subprocess.Popen, url: str, timeout: float, fail, log) -> None:
+    """Poll URL until it answers 200; FAIL(message) when PROC exits or TIMEOUT passes."""
+    deadline = _time.monotonic() + timeout
+    while _time.monotonic() < deadline:
+        if proc.poll() is not None:
+            fail(f"exited with {proc.returncode} during startup:\n{log()}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                if r.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            pass
+        _time.sleep(0.1)
+    fail(f"not ready after {timeout}s:\n{log()}")
+
+
+def terminate(proc: subprocess.Popen | None, timeout: float = 10) -> None:
+    """SIGTERM, then SIGKILL after TIMEOUT."""
+    if proc is not None and proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=timeout)
+
+
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
@@ -494,29 +521,16 @@ class PromServer:
                     raise
 
     def _wait_ready(self) -> None:
-        deadline = _time.monotonic() + self.startup_timeout
-        while _time.monotonic() < deadline:
-            assert self.proc is not None
-            if self.proc.poll() is not None:
-                raise PromServerError(f"prometheus exited with {self.proc.returncode} during startup:\n{self.log()}")
-            try:
-                with urllib.request.urlopen(self.url + "/-/ready", timeout=2) as r:
-                    if r.status == 200:
-                        return
-            except (urllib.error.URLError, OSError):
-                pass
-            _time.sleep(0.1)
-        raise PromServerError(f"prometheus not ready after {self.startup_timeout}s:\n{self.log()}")
+        assert self.proc is not None
+
+        def fail(message: str):
+            raise PromServerError(f"prometheus {message}")
+
+        wait_ready(self.proc, self.url + "/-/ready", self.startup_timeout, fail, self.log)
 
     def _terminate(self, timeout: float = 10) -> None:
         proc, self.proc = self.proc, None
-        if proc is not None and proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=timeout)
+        terminate(proc, timeout)
         if self._log_handle is not None:
             self._log_handle.close()
             self._log_handle = None
@@ -666,17 +680,30 @@ class PromServer:
         for lv, groups in enumerate(levels):
             level_file = self.workdir / f"backfill-level-{lv}.yml"
             level_file.write_text(yaml.safe_dump({"groups": groups}, sort_keys=False), encoding="utf-8")
-            out = self.workdir / f"backfill-level-{lv}"
-            self._promtool(
-                "tsdb", "create-blocks-from", "rules", "--quiet",
-                f"--url={self.url}", f"--start={start}", f"--end={end}",
-                f"--eval-interval={interval}", f"--output-dir={out}", level_file,
-                timeout=timeout,
-            )
-            self._terminate()
-            for block in sorted(out.iterdir()) if out.is_dir() else []:
-                if block.is_dir() and (block / "meta.json").is_file():
-                    shutil.move(str(block), str(self.datadir / block.name))
-            shutil.rmtree(out, ignore_errors=True)
-            self._launch()
+            records = [r["record"] for g in groups for r in g.get("rules", []) if "record" in r]
+            for attempt in range(3):
+                # promtool's rule importer sometimes writes no samples for a rule without failing
+                # (seen intermittently with 2.42); a level with a record that got no data is run again
+                self._backfill_level(level_file, lv, start, end, interval, timeout)
+                if self._all_recorded(records, start, end):
+                    break
         return len(levels)
+
+    def _backfill_level(self, level_file: Path, lv: int, start: int, end: int, interval: str, timeout: float) -> None:
+        out = self.workdir / f"backfill-level-{lv}"
+        self._promtool(
+            "tsdb", "create-blocks-from", "rules", "--quiet",
+            f"--url={self.url}", f"--start={start}", f"--end={end}",
+            f"--eval-interval={interval}", f"--output-dir={out}", level_file,
+            timeout=timeout,
+        )
+        self._terminate()
+        for block in sorted(out.iterdir()) if out.is_dir() else []:
+            if block.is_dir() and (block / "meta.json").is_file():
+                shutil.move(str(block), str(self.datadir / block.name))
+        shutil.rmtree(out, ignore_errors=True)
+        self._launch()
+
+    def _all_recorded(self, records: list[str], start: int, end: int) -> bool:
+        span = max(int(end - start), 60) + 60
+        return all(self.query(f'count(count_over_time({{__name__="{r}"}}[{span}s]))', end) for r in records)

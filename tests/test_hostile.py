@@ -297,7 +297,7 @@ def test_paths_with_dotdot_never_write_outside_out(tmp_path):
     (outside / "deep" / "evil2.yaml").write_text(VALID.format(service="evil2"))
     os.symlink("../../../outside/evil.yaml", specs / "team" / "escape.yaml")
     os.symlink("../../outside/deep", specs / "linked")
-    work = world / "repo" / "work"
+    work = world / "repo" / "cwd"
     work.mkdir()
     before = _files_under(world)
     spellings = [
@@ -313,7 +313,7 @@ def test_paths_with_dotdot_never_write_outside_out(tmp_path):
         _no_crash(proc, spelling)
         assert proc.returncode == 0, f"{spelling}: {proc.stderr}"
         new = _files_under(world) - before
-        assert new and all(p.startswith("repo/work/out/") for p in new), f"{spelling}: wrote {sorted(new)}"
+        assert new and all(p.startswith("repo/cwd/out/") for p in new), f"{spelling}: wrote {sorted(new)}"
         for p in new:
             assert ".." not in Path(p).parts
         # every output is under OUT/ by its path and by its real path

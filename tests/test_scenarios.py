@@ -1,7 +1,7 @@
 """Scenario tests from the SRE Workbook's alerting table, written without reading the generator.
 
 For a 99.9 % / 30 d SLO the Workbook's multi-window multi-burn-rate alerts are
-(reference: /work/shared/reference/pyrra-openslo-workbook.md):
+(reference: ../shared/reference/pyrra-openslo-workbook.md):
 
     severity  long/short window  burn factor  budget consumed when it fires
     page      1h / 5m            14.4         2 %

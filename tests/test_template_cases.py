@@ -63,16 +63,21 @@ def test_template_measures_the_known_share(case_file, tmp_path, prometheus_bin, 
     rules = tmp_path / "out/prometheus/case.yaml"
     slo_id = f"{spec['service']}-{slo['name']}"
     expected = case["expected"]
-    with PromServer([rules], list(_series(case)), step=STEP, history=HISTORY_S, prometheus_bin=prometheus_bin,
-                    promtool_bin=promtool) as prom:
-        prom.backfill_rules(eval_interval=60)
-        got = prom.query(f'slo:sli_error:ratio_rate1h{{sloth_id="{slo_id}"}}', prom.end)
-        want_labels = expected.get("labels") or {}
-        matching = [(labels, v) for labels, v in got if all(labels.get(k) == v2 for k, v2 in want_labels.items())]
-        assert len(matching) == 1, f"{case_file.stem}: series {got}"
-        value = matching[0][1]
-        target = float(expected["error_ratio"])
-        if target == 0:
-            assert abs(value) < 1e-9, f"{case_file.stem}: got {value}, expected 0"
-        else:
-            assert math.isclose(value, target, rel_tol=0.01), f"{case_file.stem}: got {value}, expected {target}"
+    want_labels = expected.get("labels") or {}
+    for attempt in range(3):
+        with PromServer([rules], list(_series(case)), step=STEP, history=HISTORY_S, prometheus_bin=prometheus_bin,
+                        promtool_bin=promtool) as prom:
+            prom.backfill_rules(eval_interval=60)
+            got = prom.query(f'slo:sli_error:ratio_rate1h{{sloth_id="{slo_id}"}}', prom.end)
+        if got:
+            break
+        # promtool 2.42's rule importer intermittently writes no samples for a time-slice rule
+        # (the same query answers live); only an absent series is retried, never a wrong value
+    matching = [(labels, v) for labels, v in got if all(labels.get(k) == v2 for k, v2 in want_labels.items())]
+    assert len(matching) == 1, f"{case_file.stem}: series {got}"
+    value = matching[0][1]
+    target = float(expected["error_ratio"])
+    if target == 0:
+        assert abs(value) < 1e-9, f"{case_file.stem}: got {value}, expected 0"
+    else:
+        assert math.isclose(value, target, rel_tol=0.01), f"{case_file.stem}: got {value}, expected {target}"

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import signal
 import subprocess
 import tempfile
 import time as _time
@@ -28,7 +27,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from prom_server import _die_with_parent, _free_port
+from prom_server import _die_with_parent, _free_port, terminate, wait_ready
 
 DEFAULT_TIMEOUT = 30.0
 
@@ -100,29 +99,16 @@ class _Proc:
                     raise
 
     def _wait_ready(self) -> None:
-        deadline = _time.monotonic() + DEFAULT_TIMEOUT
-        while _time.monotonic() < deadline:
-            assert self.proc is not None
-            if self.proc.poll() is not None:
-                raise VMError(f"{self.name} exited with {self.proc.returncode} during startup:\n{self.log()}")
-            try:
-                with urllib.request.urlopen(self.url + self._ready_path(), timeout=2) as r:
-                    if r.status == 200:
-                        return
-            except (urllib.error.URLError, OSError):
-                pass
-            _time.sleep(0.1)
-        raise VMError(f"{self.name} not ready after {DEFAULT_TIMEOUT}s:\n{self.log()}")
+        assert self.proc is not None
+
+        def fail(message: str):
+            raise VMError(f"{self.name} {message}")
+
+        wait_ready(self.proc, self.url + self._ready_path(), DEFAULT_TIMEOUT, fail, self.log)
 
     def _terminate(self, timeout: float = 10) -> None:
         proc, self.proc = self.proc, None
-        if proc is not None and proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=timeout)
+        terminate(proc, timeout)
         if self._log is not None:
             self._log.close()
             self._log = None
