@@ -680,13 +680,7 @@ class PromServer:
         for lv, groups in enumerate(levels):
             level_file = self.workdir / f"backfill-level-{lv}.yml"
             level_file.write_text(yaml.safe_dump({"groups": groups}, sort_keys=False), encoding="utf-8")
-            records = [r["record"] for g in groups for r in g.get("rules", []) if "record" in r]
-            for attempt in range(3):
-                # promtool's rule importer sometimes writes no samples for a rule without failing
-                # (seen intermittently with 2.42); a level with a record that got no data is run again
-                self._backfill_level(level_file, lv, start, end, interval, timeout)
-                if self._all_recorded(records, start, end):
-                    break
+            self._backfill_level(level_file, lv, start, end, interval, timeout)
         return len(levels)
 
     def _backfill_level(self, level_file: Path, lv: int, start: int, end: int, interval: str, timeout: float) -> None:
@@ -703,7 +697,3 @@ class PromServer:
                 shutil.move(str(block), str(self.datadir / block.name))
         shutil.rmtree(out, ignore_errors=True)
         self._launch()
-
-    def _all_recorded(self, records: list[str], start: int, end: int) -> bool:
-        span = max(int(end - start), 60) + 60
-        return all(self.query(f'count(count_over_time({{__name__="{r}"}}[{span}s]))', end) for r in records)
