@@ -34,6 +34,3 @@ def format_duration(ms: int) -> str:
             ms -= v * mult
     return "".join(out)
 
-
-def seconds(ms: int) -> float:
-    return ms / 1000

@@ -20,7 +20,7 @@ from typing import Any
 import jinja2
 
 from slocompiler import numbers
-from slocompiler.diagnostics import Diagnostic, Position
+from slocompiler.diagnostics import Diagnostic
 from slocompiler.durations import parse_duration
 from slocompiler.load import Document, load_bytes
 from slocompiler.promql import syntax_error
@@ -279,9 +279,6 @@ def example_spec(tpl: Template) -> dict:
     slo["sli"] = {"template": {"name": tpl.name, "params": dict(ex.get("params") or {})}}
     return {"version": "slocompiler/v1", "service": ex.get("service", "example-service"), "slos": [slo]}
 
-
-def at(doc: Document, path: tuple) -> Position:
-    return doc.position(path)
 
 
 def params_table(tpl: Template) -> list[str]:

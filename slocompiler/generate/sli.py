@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 
 from slocompiler import numbers
-from slocompiler.durations import format_duration
 from slocompiler.model import SLO, EventsSLI, LatencySLI, RatioSLI, RawSLI, ThresholdSLI
 
 WINDOW_RE = re.compile(r"\{\{\s*\.window\s*\}\}")
@@ -161,6 +160,3 @@ KINDS = {EventsSLI: Events, RawSLI: Raw, RatioSLI: Ratio, LatencySLI: Latency, T
 def kind_of(slo: SLO) -> Kind:
     return KINDS[type(slo.sli)](slo)
 
-
-def window_name(ms: int) -> str:
-    return format_duration(ms)
