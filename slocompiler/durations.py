@@ -33,4 +33,3 @@ def format_duration(ms: int) -> str:
             out.append(f"{v}{unit}")
             ms -= v * mult
     return "".join(out)
-

@@ -159,4 +159,3 @@ KINDS = {EventsSLI: Events, RawSLI: Raw, RatioSLI: Ratio, LatencySLI: Latency, T
 
 def kind_of(slo: SLO) -> Kind:
     return KINDS[type(slo.sli)](slo)
-
