@@ -23,15 +23,28 @@ class BuildResult:
 
 
 def build(paths, out_dir: str, options: Options | None = None, *, check: bool = False,
-          dry_run: bool = False, strict: bool = False) -> BuildResult:
+          dry_run: bool = False, strict: bool = False, cache_dir: str | None = None) -> BuildResult:
     """Compile `paths` into `out_dir`. With errors (or, if `strict`, warnings) nothing is written;
-    `check` only compares."""
+    `check` only compares. With `cache_dir`, only what changed since the last build is recompiled
+    (incremental.py; the prometheus target only)."""
     options = options or Options()
     options.exclude = tuple(options.exclude) + output_dir_excludes(paths, out_dir)
-    comp = compile_paths(paths, options)
+    cache = None
+    if cache_dir is not None and options.target == "prometheus":
+        from slocompiler.incremental import Cache
+
+        cache = Cache(out_dir, cache_dir)
+    comp = cache.compile(paths, options) if cache else compile_paths(paths, options)
+    result = _write(comp, out_dir, check, dry_run, strict)
+    if cache:
+        cache.save(result.plan, result.written)
+    return result
+
+
+def _write(comp: Compilation, out_dir: str, check: bool, dry_run: bool, strict: bool) -> BuildResult:
     if not comp.ok or (strict and comp.diagnostics):
         return BuildResult(comp, None, False)
-    plan = outputs.plan(out_dir, comp.artifacts)
+    plan = outputs.plan(out_dir, comp.artifacts, comp.verified)
     if check:
         for rel in sorted(plan.writes):
             what = "missing" if plan.old.get(rel) is None else "out of date"

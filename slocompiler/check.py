@@ -8,21 +8,20 @@ from slocompiler.promql import syntax_error
 from slocompiler.rules import RuleFile
 
 
-def check_ids(units: list[SpecUnit]) -> list[Diagnostic]:
-    """Every SLO id (`<service>-<name>`) is unique across the whole tree; report each place."""
+def check_ids(ids) -> list[Diagnostic]:
+    """Every SLO id (`<service>-<name>`) is unique across the whole tree; report each place.
+    IDS: (SLO id, Position where it is defined or None, key path) for every SLO of the tree."""
     seen: dict[str, list] = {}
-    for unit in units:
-        for slo in unit.slos:
-            seen.setdefault(slo.id, []).append(slo)
+    for entry in ids:
+        seen.setdefault(entry[0], []).append(entry)
     out = []
-    for slo_id, slos in seen.items():
-        if len(slos) < 2:
+    for slo_id, entries in seen.items():
+        if len(entries) < 2:
             continue
-        for slo in slos:
-            others = ", ".join(f"{o.source.file}:{o.source.line}" for o in slos if o is not slo)
-            pos = slo.source or Position("?")
-            out.append(pos.diag("SLC201", f"duplicate SLO id {slo_id!r} (also defined at {others})",
-                                path=slo.source_path))
+        for i, (_, source, path) in enumerate(entries):
+            others = ", ".join(f"{o[1].file}:{o[1].line}" for j, o in enumerate(entries) if j != i and o[1])
+            pos = source or Position("?")
+            out.append(pos.diag("SLC201", f"duplicate SLO id {slo_id!r} (also defined at {others})", path=path))
     return out
 
 

@@ -191,10 +191,14 @@ def validate(paths, fmt, strict, report_only_passed, **kw):
 @click.option("--disable-recordings", is_flag=True, help="Generate no recording rules.")
 @click.option("--target", type=click.Choice(("prometheus", "thanos", "mimir", "victoriametrics")), default=None,
               help="Rule engine layout (docs/deployment.md; default: the config's `target`, else prometheus).")
+@click.option("--cache-dir", default=None, type=click.Path(file_okay=False),
+              help="Folder of the incremental build cache (default: $SLOCOMPILER_CACHE_DIR, else "
+                   "$XDG_CACHE_HOME/slocompiler, else ~/.cache/slocompiler).")
+@click.option("--no-cache", is_flag=True, help="Recompile every spec file; neither read nor update the cache.")
 @_report_only_passed_option
 @_common
-def build(paths, out_dir, check, diff, disable_alerts, disable_recordings, target, fmt, strict, report_only_passed,
-          **kw):
+def build(paths, out_dir, check, diff, disable_alerts, disable_recordings, target, cache_dir, no_cache, fmt, strict,
+          report_only_passed, **kw):
     """Compile specs into OUT/: Prometheus rule files mirroring the spec tree."""
     from slocompiler import api
 
@@ -209,7 +213,12 @@ def build(paths, out_dir, check, diff, disable_alerts, disable_recordings, targe
         rel = os.path.relpath(out_dir)
         out_dir = out_dir if rel.startswith("..") else rel  # diagnostics show paths as specs do
     tree, passed = _scope(paths, report_only_passed)
-    result = api.build(tree, out_dir, opts, check=check, dry_run=diff, strict=strict)
+    if not no_cache and cache_dir is None:
+        from slocompiler.incremental import default_cache_dir
+
+        cache_dir = default_cache_dir()
+    result = api.build(tree, out_dir, opts, check=check, dry_run=diff, strict=strict,
+                       cache_dir=None if no_cache else cache_dir)
     hidden = _narrow(result.compilation, passed)
     plan = result.plan
     diff_text = plan.diff() if (diff and plan is not None) else ""
@@ -219,9 +228,13 @@ def build(paths, out_dir, check, diff, disable_alerts, disable_recordings, targe
                              "written": result.written}}
     code = _finish(result.compilation, fmt, strict, started, diff_text, extra)
     if plan is not None and result.written and (fmt or _default_format()) not in ("json", "sarif"):
-        sys.stderr.write(f"{result.compilation.rule_count} rules for {result.compilation.slo_count} SLOs: "
+        comp = result.compilation
+        cached = len(comp.files) - len(comp.compiled)
+        sys.stderr.write(f"{comp.rule_count} rules for {comp.slo_count} SLOs: "
                          f"wrote {len(plan.writes)} file(s), removed {len(plan.stale)} stale, "
-                         f"{plan.unchanged} unchanged in {out_dir}\n")
+                         f"{plan.unchanged} unchanged in {out_dir}"
+                         + (f" ({cached} of {len(comp.files)} spec files unchanged since the last build)"
+                            if cached else "") + "\n")
     sys.exit(1 if hidden.errors else code)  # errors elsewhere in the tree: nothing was built or checked
 
 

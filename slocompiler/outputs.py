@@ -74,7 +74,7 @@ def _abandoned(name: str) -> bool:
     return False
 
 
-def _generated_files(out_dir: str, leftovers: list | None = None):
+def _generated_files(out_dir: str, leftovers: list | None = None, known=frozenset()):
     for sub in MANAGED_DIRS:
         base = os.path.join(out_dir, sub)
         for dirpath, _, files in os.walk(base):
@@ -84,17 +84,21 @@ def _generated_files(out_dir: str, leftovers: list | None = None):
                     if leftovers is not None and _abandoned(name):
                         leftovers.append(os.path.relpath(full, out_dir).replace(os.sep, "/"))
                     continue
+                rel = os.path.relpath(full, out_dir).replace(os.sep, "/")
+                if rel in known:  # an output of this build: whether it is ours does not matter
+                    continue
                 try:
                     with open(full, "rb") as fh:
                         head = fh.read(4096)
                 except OSError:  # removed meanwhile (a concurrent build), or unreadable: not ours
                     continue
                 if MARK in head:
-                    yield os.path.relpath(full, out_dir).replace(os.sep, "/")
+                    yield rel
 
 
-def plan(out_dir: str, artifacts: dict[str, bytes]) -> Plan:
-    """Compare `artifacts` (relpath -> bytes) with the output folder."""
+def plan(out_dir: str, artifacts: dict[str, bytes], verified: set[str] = frozenset()) -> Plan:
+    """Compare `artifacts` (relpath -> bytes) with the output folder; `verified` outputs are known
+    to be on disk byte for byte already (an incremental build compared them)."""
     p = Plan(out_dir)
     for rel, data in sorted(artifacts.items()):
         current = _read(os.path.join(out_dir, rel))
@@ -103,8 +107,10 @@ def plan(out_dir: str, artifacts: dict[str, bytes]) -> Plan:
         else:
             p.writes[rel] = data
             p.old[rel] = current
-    for rel in sorted(_generated_files(out_dir, p.leftovers)):
-        if rel not in artifacts:
+    p.unchanged += len(verified - artifacts.keys())
+    known = artifacts.keys() | verified
+    for rel in sorted(_generated_files(out_dir, p.leftovers, known)):
+        if rel not in known:
             p.stale.append(rel)
             p.old[rel] = _read(os.path.join(out_dir, rel))
     return p

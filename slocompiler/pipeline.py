@@ -1,10 +1,18 @@
-"""The compiler, stage by stage: discover → load → parse → resolve → check → generate → emit."""
+"""The compiler, stage by stage: discover → load → parse → resolve → check → generate → emit.
+
+`Run.compile` takes spec files in batches; each file's result depends only on its bytes and what
+the run shares (options, windows catalogs, OpenSLO objects, templates), which is what lets
+`incremental.py` reuse the results of unchanged files. What spans files (SLO ids, output paths,
+dashboards, the catalog) is assembled afterwards from per-file and per-service results.
+"""
 
 from __future__ import annotations
 
 import datetime as _dt
 import gc
+import hashlib
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from slocompiler import __version__
@@ -16,7 +24,8 @@ from slocompiler.durations import parse_duration
 from slocompiler.emit import emit_prometheus_rules, emit_rule_file
 from slocompiler.formats import detect, registry
 from slocompiler.generate.prometheus import GenerateOptions, rule_file
-from slocompiler.load import load_file
+from slocompiler.generate import by_service
+from slocompiler.load import LoadedFile, load_file
 from slocompiler.model import SpecUnit
 from slocompiler.resolve import Context
 from slocompiler.rules import RuleFile
@@ -45,134 +54,263 @@ class Options:
 
 @dataclass
 class Compilation:
-    """Everything a run produced: the model, the rule files, their bytes, and the diagnostics."""
+    """Everything a run produced: the model, the rule files, their bytes, and the diagnostics.
+
+    An incremental build (`incremental.py`) compiles only some files: `units`, `rule_files` and
+    `artifacts` then hold what was compiled, `verified` the outputs of the rest (already on disk,
+    byte for byte); the counts always cover the whole tree."""
 
     files: list[SourceFile] = field(default_factory=list)
     units: list[SpecUnit] = field(default_factory=list)
     rule_files: dict[str, RuleFile] = field(default_factory=dict)
     artifacts: dict[str, bytes] = field(default_factory=dict)
+    verified: set[str] = field(default_factory=set)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     rule_count: int = 0
+    slo_count: int = 0
+    compiled: list[str] = field(default_factory=list)  # spec files compiled by this run (the rest: cache)
 
     @property
     def ok(self) -> bool:
         return not has_errors(self.diagnostics)
 
+
+@dataclass
+class FileRecord:
+    """What the whole-tree stages need of one compiled spec file; JSON-able, so the incremental
+    cache keeps it for files whose bytes did not change."""
+
+    diagnostics: list[Diagnostic]
+    out_paths: dict[str, int]         # output rule file -> SLOs in it (two files may not share one)
+    ids: list[tuple[str, Position | None, tuple]]  # SLO id, where it is defined (duplicates across files)
+    services: list[str]
+    rules: int
+    outputs: dict[str, str] = field(default_factory=dict)  # artifact relpath -> digest (incremental builds)
+
     @property
-    def slo_count(self) -> int:
-        return sum(len(u.slos) for u in self.units)
+    def slos(self) -> int:
+        return len(self.ids)
+
+
+@dataclass
+class FileResult:
+    """One spec file compiled: its own diagnostics, units (one per output target) and artifacts."""
+
+    src: SourceFile
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    units: list[SpecUnit] = field(default_factory=list)
+    artifacts: dict[str, bytes] = field(default_factory=dict)
+    rule_files: dict[str, RuleFile] = field(default_factory=dict)
+    rules: int = 0
+    kinds: set[str] = field(default_factory=set)  # format keys of its documents
+    dated: bool = False                           # a result depends on today's date
+
+    def record(self) -> FileRecord:
+        slos = [slo for u in self.units for slo in u.slos]
+        return FileRecord(list(self.diagnostics), {u.out_path: len(u.slos) for u in self.units},
+                          [(slo.id, slo.source, tuple(slo.source_path)) for slo in slos],
+                          sorted({slo.service for slo in slos}), self.rules)
+
+
+def digest(data: bytes) -> str:
+    """The digest outputs are compared by (SHA-256: hardware-accelerated, as fast as reading)."""
+    return hashlib.sha256(data).hexdigest()
 
 
 def compile_paths(paths, options: Options | None = None, *, emit: bool = True, extras: bool = True) -> Compilation:
     """Run every stage on `paths`; never raises for bad input, collects all diagnostics."""
-    # The stages allocate millions of small objects and free almost none of them before
-    # the end; the cyclic collector would rescan them over and over (about 30% of a build).
+    with paused_gc():
+        options = options or Options()
+        comp = Compilation(files=discover_files(paths, options))
+        if not comp.files:
+            comp.diagnostics.append(no_specs(paths))
+            return comp
+        run = Run(options, emit=emit, extras=extras)
+        results = run.compile(comp.files)
+        assemble(comp, run, {r.src.display: r.record() for r in results}, results)
+        if emit and comp.ok and run.whole_tree:
+            summaries = {}
+            for service, entries in by_service(comp.units).items():
+                files, summaries[service] = run.service_outputs(service, entries)
+                comp.artifacts.update(files)
+            comp.artifacts.update(run.tree_outputs(summaries))
+        finish(comp, run)
+        return comp
+
+
+@contextmanager
+def paused_gc():
+    """The stages allocate millions of small objects and free almost none of them before the
+    end; the cyclic collector would rescan them over and over (about 30% of a build)."""
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return _compile(paths, options, emit, extras)
+        yield
     finally:
         if enabled:
             gc.enable()
 
 
-def _compile(paths, options: Options | None, emit: bool, extras: bool = True) -> Compilation:
-    options = options or Options()
-    comp = Compilation()
-    comp.files = discover(paths, options.exclude, options.exclude_re, options.include_re)
-    if not comp.files:
-        comp.diagnostics.append(Position(", ".join(map(str, paths)) or ".").diag(
-            "SLC007", "no spec files (*.yaml, *.yml) found"))
-        return comp
-    ctx = Context(default_period_ms=parse_duration(options.default_period) or parse_duration("30d"),
-                  today=options.today or _dt.date.today(), template_dirs=tuple(options.template_dirs))
-    formats = registry()
-    policies, policy_diags = load_policies(options.policies)
-    comp.diagnostics += policy_diags
-    if options.windows_dirs:
-        comp.diagnostics += _load_catalog_dirs(options.windows_dirs, ctx, formats)
+def discover_files(paths, options: Options) -> list[SourceFile]:
+    return discover(paths, options.exclude, options.exclude_re, options.include_re)
 
-    # load + parse (structure); windows catalogs are registered before any SLO resolves
-    parsed_docs = []
-    for src in comp.files:
-        loaded = load_file(src.path, src.display)
-        comp.diagnostics += loaded.diagnostics
-        if not loaded.documents and not loaded.diagnostics:
-            comp.diagnostics.append(Position(src.display).diag(
-                "SLC007", "file holds no spec document (it is empty or only comments)", severity=Severity.WARNING))
-        for doc in loaded.documents:
-            kind = detect(doc)
-            if kind is None:
-                comp.diagnostics.append(_unknown(doc))
-                continue
-            parsed, diags = formats[kind].parse(doc, ctx)
-            comp.diagnostics += diags
-            if policies and kind != "AlertWindows":
-                comp.diagnostics += check_policies(doc, policies)
-            if parsed is None:
-                continue
-            if kind == "AlertWindows":
-                catalog, named = parsed
-                comp.diagnostics += ctx.add_catalog(catalog, named=named)
-            else:
-                parsed_docs.append((src, kind, doc, parsed))
 
-    # resolve to the model, file by file; two files may not share an output path
-    by_out: dict[str, dict] = {}
-    for src, kind, doc, parsed in parsed_docs:
-        fmt = formats[kind]
-        slos, diags = fmt.resolve(parsed, doc, ctx)
-        comp.diagnostics += diags
-        out_rel = f"{fmt.target}/{src.relpath}"
-        entry = by_out.setdefault(out_rel, {"src": src, "target": fmt.target, "slos": [], "objects": []})
-        first = entry["src"]
-        if first.path != src.path:
-            if slos or entry["slos"]:
-                comp.diagnostics += [Position(f.display).diag(
-                    "SLC401", f"{first.display} and {src.display} would both be written to {out_rel}",
-                    hint="give the files different names or build the folders separately") for f in (first, src)]
-            continue
-        entry["slos"].extend(slos)
-        meta = fmt.k8s_metadata(parsed)
-        if meta is not None:
-            entry["objects"].append((meta, tuple(slos)))
-    if ctx._templates is not None:  # problems in template files, reported once
-        comp.diagnostics += ctx.templates.diagnostics
-    for out_rel, e in by_out.items():
-        comp.units.append(SpecUnit(e["src"].display, e["src"].relpath, tuple(e["slos"]), e["target"],
-                                   tuple(e["objects"])))
+def no_specs(paths) -> Diagnostic:
+    return Position(", ".join(map(str, paths)) or ".").diag("SLC007", "no spec files (*.yaml, *.yml) found")
 
-    if not options.ignore_duplicates:
-        comp.diagnostics += check_ids(comp.units)
-    broken = {d.file for d in comp.diagnostics if d.is_error}
-    wanted = set(options.outputs) if extras else set()  # validate needs the rules only (they are checked)
-    if emit:
-        gen = GenerateOptions(extra_labels=options.extra_labels, disable_alerts=options.disable_alerts,
-                              disable_recordings=options.disable_recordings, sloth_version=options.sloth_version)
-        todo = [u for u in comp.units if u.file not in broken and u.slos]  # errors: rules would only repeat them
-        keep_rules = options.target != "prometheus"
-        for unit, rf, artifacts, diags, rules in generate_units(todo, gen, wanted, keep_rules):
-            comp.diagnostics += diags
-            comp.rule_count += rules
-            comp.artifacts.update(artifacts)
+
+class Run:
+    """What the files of one compilation share: options, the resolve context (windows catalogs,
+    OpenSLO objects, templates), policies, and the diagnostics that belong to no spec file."""
+
+    def __init__(self, options: Options, *, emit: bool = True, extras: bool = True):
+        self.options, self.emit = options, emit
+        self.wanted = set(options.outputs) if extras else set()  # validate needs the rules only (checked)
+        self.whole_tree = bool(self.wanted & {"docs", "grafana"})
+        self.ctx = Context(default_period_ms=parse_duration(options.default_period) or parse_duration("30d"),
+                           today=options.today or _dt.date.today(), template_dirs=tuple(options.template_dirs))
+        self.formats = registry()
+        self.policies, self.diagnostics = load_policies(options.policies)
+        if options.windows_dirs:
+            self.diagnostics += _load_catalog_dirs(options.windows_dirs, self.ctx, self.formats)
+        if options.template_dirs:  # problems in the user's template files, whether used or not
+            self.diagnostics += self.ctx.templates.diagnostics
+        self.gen = GenerateOptions(extra_labels=options.extra_labels, disable_alerts=options.disable_alerts,
+                                   disable_recordings=options.disable_recordings, sloth_version=options.sloth_version)
+
+    def compile(self, files: list[SourceFile], loaded: dict[str, LoadedFile] | None = None) -> list[FileResult]:
+        """Load, parse, resolve and generate FILES (LOADED: those already loaded). Windows catalogs
+        and OpenSLO objects register while parsing, before anything resolves."""
+        results = [FileResult(src) for src in files]
+        parsed_docs = []
+        for res in results:
+            src = res.src
+            loaded_file = (loaded or {}).get(src.display) or load_file(src.path, src.display)
+            res.diagnostics += loaded_file.diagnostics
+            if not loaded_file.documents and not loaded_file.diagnostics:
+                res.diagnostics.append(Position(src.display).diag(
+                    "SLC007", "file holds no spec document (it is empty or only comments)", severity=Severity.WARNING))
+            for doc in loaded_file.documents:
+                kind = detect(doc)
+                if kind is None:
+                    res.diagnostics.append(_unknown(doc))
+                    continue
+                res.kinds.add(kind)
+                parsed, diags = self.formats[kind].parse(doc, self.ctx)
+                res.diagnostics += diags
+                if self.policies and kind != "AlertWindows":
+                    res.diagnostics += check_policies(doc, self.policies)
+                if parsed is None:
+                    continue
+                if kind == "AlertWindows":
+                    catalog, named = parsed
+                    res.diagnostics += self.ctx.add_catalog(catalog, named=named)
+                else:
+                    parsed_docs.append((res, kind, doc, parsed))
+
+        groups: dict[int, dict[str, tuple[list, list]]] = {id(res): {} for res in results}
+        for res, kind, doc, parsed in parsed_docs:
+            fmt = self.formats[kind]
+            self.ctx.dated = False
+            slos, diags = fmt.resolve(parsed, doc, self.ctx)
+            res.dated |= self.ctx.dated
+            res.diagnostics += diags
+            slo_list, objects = groups[id(res)].setdefault(fmt.target, ([], []))
+            slo_list.extend(slos)
+            meta = fmt.k8s_metadata(parsed)
+            if meta is not None:
+                objects.append((meta, tuple(slos)))
+        for res in results:
+            res.units = [SpecUnit(res.src.display, res.src.relpath, tuple(slos), target, tuple(objects))
+                         for target, (slos, objects) in groups[id(res)].items()]
+        if self.emit:
+            self._generate(results)
+        return results
+
+    def _generate(self, results: list[FileResult]) -> None:
+        by_file = {res.src.display: res for res in results}
+        todo = [u for res in results if not has_errors(res.diagnostics) for u in res.units if u.slos]
+        keep_rules = self.options.target != "prometheus"
+        for unit, rf, artifacts, diags, rules in generate_units(todo, self.gen, self.wanted, keep_rules):
+            res = by_file[unit.file]
+            res.diagnostics += diags
+            res.rules += rules
+            res.artifacts.update((rel, data) for rel, data in artifacts.items() if self.keeps(rel))
             if rf is not None:
-                comp.rule_files[unit.out_path] = rf
-        if comp.ok and "docs" in wanted:
-            from slocompiler.generate.docs import catalog as docs_catalog
+                res.rule_files[unit.out_path] = rf
 
-            comp.artifacts.update(docs_catalog(comp.units, __version__))
-        if comp.ok and "grafana" in wanted:
-            from slocompiler.generate.grafana import dashboards
+    def keeps(self, rel: str) -> bool:
+        """Whether an artifact is one of the outputs asked for (`outputs:` in the config)."""
+        return rel.split("/", 1)[0] in self.options.outputs
 
-            comp.artifacts.update(dashboards(comp.units, __version__))
-    if set(options.outputs) != set(Options.outputs):
-        comp.artifacts = {k: v for k, v in comp.artifacts.items() if k.split("/", 1)[0] in options.outputs}
-    if emit and options.target != "prometheus":
+    def service_outputs(self, service: str, entries) -> tuple[dict[str, bytes], dict]:
+        """The dashboards and catalog page of one service, from its (SLO, spec file) ENTRIES, and the
+        summary of them the fleet overview and the index need."""
+        files: dict[str, bytes] = {}
+        summary: dict = {}
+        if "grafana" in self.wanted:
+            from slocompiler.generate.grafana import service_boards
+
+            boards, summary["grafana"] = service_boards(service, [s for s, _ in entries],
+                                                        {f for _, f in entries}, __version__)
+            files.update(boards)
+        if "docs" in self.wanted:
+            from slocompiler.generate.docs import service_page
+
+            page, summary["docs"] = service_page(service, entries, __version__)
+            files.update(page)
+        return {k: v for k, v in files.items() if self.keeps(k)}, summary
+
+    def tree_outputs(self, summaries: dict[str, dict]) -> dict[str, bytes]:
+        """The fleet overview, provisioning file and catalog index, from every service's summary."""
+        files: dict[str, bytes] = {}
+        if "grafana" in self.wanted:
+            from slocompiler.generate.grafana import fleet_boards
+
+            files.update(fleet_boards({s: v["grafana"] for s, v in summaries.items()}, __version__))
+        if "docs" in self.wanted:
+            from slocompiler.generate.docs import index_page
+
+            files.update(index_page({s: v["docs"] for s, v in summaries.items()}, __version__))
+        return {k: v for k, v in files.items() if self.keeps(k)}
+
+
+def assemble(comp: Compilation, run: Run, records: dict[str, FileRecord], results: list[FileResult]) -> None:
+    """Whole-tree checks and totals over every file's record (compiled now or remembered), and the
+    compiled files' units and artifacts."""
+    comp.diagnostics = list(run.diagnostics)
+    owner: dict[str, str] = {}
+    ids = []
+    for src in comp.files:
+        rec = records[src.display]
+        comp.diagnostics += rec.diagnostics
+        comp.rule_count += rec.rules
+        comp.slo_count += rec.slos
+        clash = False
+        for out_rel, count in rec.out_paths.items():
+            first = owner.setdefault(out_rel, src.display)
+            if first != src.display and (count or records[first].out_paths.get(out_rel)):
+                clash = True
+                comp.diagnostics += [Position(f).diag(
+                    "SLC401", f"{first} and {src.display} would both be written to {out_rel}",
+                    hint="give the files different names or build the folders separately") for f in (first, src.display)]
+        if not clash:
+            ids += rec.ids
+    if not run.options.ignore_duplicates:
+        comp.diagnostics += check_ids(ids)
+    for res in results:
+        comp.compiled.append(res.src.display)
+        comp.units += res.units
+        comp.artifacts.update(res.artifacts)
+        comp.rule_files.update(res.rule_files)
+
+
+def finish(comp: Compilation, run: Run) -> None:
+    if run.emit and run.options.target != "prometheus":
         from slocompiler.targets import target_artifacts
 
-        comp.artifacts = target_artifacts(comp, options.target, gen)
+        comp.artifacts = target_artifacts(comp, run.options.target, run.gen)
     comp.diagnostics.sort()
-    return comp
 
 
 PARALLEL_MIN_SLOS = 2000  # below this, starting a second process costs more than it saves

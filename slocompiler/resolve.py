@@ -23,6 +23,11 @@ class Context:
     template_dirs: tuple[str, ...] = ()
     openslo: dict = field(default_factory=dict)  # OpenSLO named objects of the build, (kind, name) -> object
     _templates: object = None
+    dated: bool = False  # a resolve compared a date with today (incremental builds key such files by the date)
+
+    def has_passed(self, day: _dt.date) -> bool:
+        self.dated = True
+        return day < self.today
 
     @property
     def templates(self):

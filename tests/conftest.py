@@ -18,6 +18,21 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 CONFORMANCE_ENV = "SLOCOMPILER_CONFORMANCE"
 
 
+def pytest_configure(config):
+    """Builds run by the tests keep their incremental cache in a folder of this session, not in
+    the user's ~/.cache (the CLI children inherit the variable)."""
+    import tempfile
+
+    config._slocompiler_cache = tempfile.mkdtemp(prefix="slocompiler-test-cache-")
+    os.environ["SLOCOMPILER_CACHE_DIR"] = config._slocompiler_cache
+
+
+def pytest_unconfigure(config):
+    folder = getattr(config, "_slocompiler_cache", None)
+    if folder:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def in_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() in {"true", "1", "yes"}
 

@@ -290,7 +290,7 @@ class _Format:
             if a.min_events is not None and not isinstance(model_sli, (EventsSLI, RatioSLI, LatencySLI)):
                 found.append(doc.diag("SLC211", f"min_events needs an SLI with a denominator (events, ratio, "
                                       f"latency), not {s.sli.kind}", path + ("alerting", "min_events"), key=True))
-            if s.review_date is not None and s.review_date < ctx.today:
+            if s.review_date is not None and ctx.has_passed(s.review_date):
                 found.append(doc.diag("SLC209", f"review date {s.review_date.isoformat()} has passed",
                                       path + ("review_date",), severity=Severity.WARNING))
             tiers = []

@@ -110,38 +110,49 @@ def _link(url) -> str:
     return f"[{_md(url)}]({url})" if url else "—"
 
 
+def service_page(service: str, entries, version: str) -> tuple[dict[str, bytes], dict]:
+    """`docs/<service>.md` from (SLO, spec file) ENTRIES, and the service's index rows (JSON-able)."""
+    rows, sections = [], []
+    for slo, file in sorted(entries, key=lambda e: e[0].name):
+        info = explain_slo(slo, file)
+        alerts = []
+        for tier in info.tiers:
+            for p in tier.pairs:
+                name = f"{tier.alert or '—'} ({tier.severity} {p.name})" + ("" if tier.enabled else ", disabled")
+                outage = "never" if p.detection_total_outage_s == float("inf") else _fmt_s(p.detection_total_outage_s)
+                alerts.append([_md(name), f"{p.long_window}/{p.short_window}", f"{p.burn_factor:.4g}",
+                               f"{p.error_ratio_threshold:.4g}", f"{p.budget_consumed:.1%}", outage,
+                               _fmt_s(p.reset_s)])
+        objective = format(Decimal(slo.objective).normalize(), "f")
+        sections.append({
+            "name": slo.name, "id": slo.id, "description": _md(slo.description) if slo.description else "",
+            "objective": objective, "period": info.period, "sli": sli_in_words(slo), "owner": slo.owner,
+            "tier": slo.tier, "runbook": _link(slo.runbook_url), "dashboard": _link(slo.dashboard_url),
+            "review": slo.review_date.isoformat() if slo.review_date else "—", "file": file,
+            "rationale": _md(slo.rationale) if slo.rationale else "", "alerts": alerts})
+        rows.append({"name": slo.name, "anchor": _anchor(slo.name), "objective": objective,
+                     "period": info.period, "kind": slo.kind, "owner": slo.owner})
+    page = SERVICE_PAGE.render(service=service, slos=sections, version=version).encode()
+    return {f"docs/{service}.md": page}, {"rows": rows}
+
+
+def index_page(summaries: "dict[str, dict]", version: str) -> dict[str, bytes]:
+    """`docs/index.md` from every service's rows."""
+    if not summaries:
+        return {}
+    services = [(service, summaries[service]["rows"]) for service in sorted(summaries)]
+    total = sum(len(rows) for _, rows in services)
+    return {"docs/index.md": INDEX_PAGE.render(services=services, total=total, version=version).encode()}
+
+
 def catalog(units, version: str) -> dict[str, bytes]:
     """`docs/<service>.md` per service and `docs/index.md`."""
-    by_service: dict[str, list] = {}
-    for unit in units:
-        for slo in unit.slos:
-            by_service.setdefault(slo.service, []).append((slo, unit.relpath))
+    from slocompiler.generate import by_service
+
     pages: dict[str, bytes] = {}
-    index_rows = []
-    for service in sorted(by_service):
-        rows, entries = [], []
-        for slo, file in sorted(by_service[service], key=lambda e: e[0].name):
-            info = explain_slo(slo, file)
-            alerts = []
-            for tier in info.tiers:
-                for p in tier.pairs:
-                    name = f"{tier.alert or '—'} ({tier.severity} {p.name})" + ("" if tier.enabled else ", disabled")
-                    outage = "never" if p.detection_total_outage_s == float("inf") else _fmt_s(p.detection_total_outage_s)
-                    alerts.append([_md(name), f"{p.long_window}/{p.short_window}", f"{p.burn_factor:.4g}",
-                                   f"{p.error_ratio_threshold:.4g}", f"{p.budget_consumed:.1%}", outage,
-                                   _fmt_s(p.reset_s)])
-            objective = format(Decimal(slo.objective).normalize(), "f")
-            entries.append({
-                "name": slo.name, "id": slo.id, "description": _md(slo.description) if slo.description else "",
-                "objective": objective, "period": info.period, "sli": sli_in_words(slo), "owner": slo.owner,
-                "tier": slo.tier, "runbook": _link(slo.runbook_url), "dashboard": _link(slo.dashboard_url),
-                "review": slo.review_date.isoformat() if slo.review_date else "—", "file": file,
-                "rationale": _md(slo.rationale) if slo.rationale else "", "alerts": alerts})
-            rows.append({"name": slo.name, "anchor": _anchor(slo.name), "objective": objective,
-                         "period": info.period, "kind": slo.kind, "owner": slo.owner})
-        pages[f"docs/{service}.md"] = SERVICE_PAGE.render(service=service, slos=entries, version=version).encode()
-        index_rows.append((service, rows))
-    if by_service:
-        total = sum(len(r) for _, r in index_rows)
-        pages["docs/index.md"] = INDEX_PAGE.render(services=index_rows, total=total, version=version).encode()
+    summaries = {}
+    for service, entries in by_service(units).items():
+        files, summaries[service] = service_page(service, entries, version)
+        pages.update(files)
+    pages.update(index_page(summaries, version))
     return pages

@@ -439,7 +439,8 @@ def service_dashboard(service: str, slos: list[SLO], sources, version: str) -> d
                       variables, format_duration(shortest), _links("SLO dashboards"))
 
 
-def fleet_dashboard(slos: list[SLO], sources, version: str) -> dict:
+def fleet_dashboard(count: int, shortest_ms: int, sources, version: str) -> dict:
+    """The overview of every service: COUNT SLOs, the shortest period SHORTEST_MS, built from SOURCES."""
     ids = _Ids()
     info = 'sloth_slo_info{sloth_service=~"$service", sloth_owner=~"$owner", team=~"$team"}'
     f = f"on(sloth_id) group_left() max by (sloth_id) ({info})"
@@ -502,10 +503,9 @@ def fleet_dashboard(slos: list[SLO], sources, version: str) -> dict:
                  _query_var("team", "team",
                             'label_values(sloth_slo_info{sloth_service=~"$service", sloth_owner=~"$owner"}, team)',
                             "The SLO label `team`")]
-    shortest = min((s.period_ms for s in slos), default=86_400_000)
-    desc = _note(version, sources) + f" Fleet overview: {len(slos)} SLO(s)."
+    desc = _note(version, sources) + f" Fleet overview: {count} SLO(s)."
     return _dashboard("SLOs / fleet overview", uid_for("fleet", "overview"), desc, [TAG, "slo", "fleet"], panels,
-                      variables, format_duration(shortest), _links("SLO dashboards"))
+                      variables, format_duration(shortest_ms), _links("SLO dashboards"))
 
 
 def provisioning(version: str) -> bytes:
@@ -539,23 +539,33 @@ def service_path(service: str) -> str:
     return f"grafana/{name}.json"
 
 
+def service_boards(service: str, slos: list[SLO], sources, version: str) -> tuple[dict[str, bytes], dict]:
+    """One service's dashboard, and the summary of it the fleet overview needs (JSON-able: the
+    incremental cache keeps it for services that did not change)."""
+    files = {service_path(service): encode(service_dashboard(service, slos, sources, version))}
+    return files, {"slos": len(slos), "shortest_ms": min(s.period_ms for s in slos), "sources": sorted(set(sources))}
+
+
+def fleet_boards(summaries: "dict[str, dict]", version: str) -> dict[str, bytes]:
+    """The fleet overview and the provisioning file, from every service's summary."""
+    if not summaries:
+        return {}
+    count = sum(s["slos"] for s in summaries.values())
+    shortest = min(s["shortest_ms"] for s in summaries.values())
+    sources = {src for s in summaries.values() for src in s["sources"]}
+    return {FLEET_PATH: encode(fleet_dashboard(count, shortest, sources, version)),
+            PROVISIONING_PATH: provisioning(version)}
+
+
 def dashboards(units, version: str) -> dict[str, bytes]:
     """Relative output path -> bytes for every dashboard of UNITS, plus the provisioning file."""
-    by_service: "dict[str, list[SLO]]" = {}
-    sources: "dict[str, set[str]]" = {}
-    for unit in units:
-        for slo in unit.slos:
-            by_service.setdefault(slo.service, []).append(slo)
-            sources.setdefault(slo.service, set()).add(unit.relpath)
-    if not by_service:
-        return {}
+    from slocompiler.generate import by_service
+
     out: dict[str, bytes] = {}
-    all_slos = []
-    for service in sorted(by_service):
-        slos = by_service[service]
-        all_slos += slos
-        out[service_path(service)] = encode(service_dashboard(service, slos, sources[service], version))
-    every_source = set().union(*sources.values())
-    out[FLEET_PATH] = encode(fleet_dashboard(all_slos, every_source, version))
-    out[PROVISIONING_PATH] = provisioning(version)
+    summaries = {}
+    for service, entries in by_service(units).items():
+        files, summaries[service] = service_boards(service, [s for s, _ in entries], {f for _, f in entries},
+                                                   version)
+        out.update(files)
+    out.update(fleet_boards(summaries, version))
     return out

@@ -1,0 +1,352 @@
+"""Incremental stage: a build remembers what each spec file and each service compiled to, so the
+next build recompiles only what changed (docs/performance.md, "Incremental builds").
+
+The cache is one JSON file per output folder, kept outside the repository (SLOCOMPILER_CACHE_DIR,
+else $XDG_CACHE_HOME/slocompiler, else ~/.cache/slocompiler), so a pull request cannot plant one.
+A file's entry is keyed by the SHA-256 of everything its result depends on: the compiler (version
+and code), the options, the contents of template, windows and policy files, the file's path and
+bytes, and where it needs them the AlertWindows catalogs of the tree (every file), the other
+OpenSLO v1 files (an OpenSLO v1 file) and today's date (a file with a review date). A service's
+dashboards and catalog page are keyed by the keys of the files that define it.
+
+Outputs of remembered files are compared with the disk by content, never by time stamps: a file
+whose outputs differ is recompiled, so `--check` stays exact. Any problem reading the cache means
+no cache; a build never fails because of it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+
+from slocompiler import __version__
+from slocompiler.diagnostics import Diagnostic, Position, Severity
+from slocompiler.discover import SourceFile
+from slocompiler.generate import by_service
+from slocompiler.load import MAX_FILE_BYTES, load_bytes
+from slocompiler.pipeline import (Compilation, FileRecord, FileResult, Options, Run, assemble, digest,
+                                  discover_files, finish, no_specs, paused_gc)
+
+FORMAT = "slocompiler-cache/1"
+_CHUNK = 1 << 20
+
+
+def default_cache_dir() -> str:
+    return os.environ.get("SLOCOMPILER_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "slocompiler")
+
+
+def cache_file(out_dir: str, cache_dir: str) -> str:
+    """Where the cache of builds into OUT_DIR lives (one file per output folder)."""
+    name = hashlib.sha256(os.path.abspath(out_dir).encode("utf-8", "surrogateescape")).hexdigest()[:24]
+    return os.path.join(cache_dir, f"{name}.json")
+
+
+class Cache:
+    """The cache of builds into one output folder: `compile` recompiles what it cannot vouch for,
+    `save` remembers this build (after its outputs are written, so their state on disk is known)."""
+
+    def __init__(self, out_dir: str, cache_dir: str):
+        self.out_dir = out_dir
+        self.path = cache_file(out_dir, cache_dir)
+        self.started = time.time_ns()
+        self.memo = _load(self.path)
+        self.disk: dict[str, list] = self.memo["disk"]  # relpath -> [digest, size, mtime, ctime, inode]
+        self.same: dict[str, str] = {}                  # relpath -> digest: on disk this run, byte for byte
+        self.files: dict[str, dict] = {}
+        self.services: dict[str, dict] = self.memo["services"]
+        self.comp: Compilation | None = None
+
+    def compile(self, paths, options: Options) -> Compilation:
+        """What `compile_paths` returns for the build, recompiling only the files (and services) the
+        cache cannot vouch for; the outputs it vouches for are in `Compilation.verified`."""
+        with paused_gc():
+            comp = self.comp = Compilation(files=discover_files(paths, options))
+            if not comp.files:
+                comp.diagnostics.append(no_specs(paths))
+                return comp
+            run = Run(options)
+            tree = _Tree(comp.files, run, self.memo["files"])
+            compiled = {r.src.display: r for r in run.compile(self._dirty(tree), tree.loaded)}
+            records = {f.display: compiled[f.display].record() if f.display in compiled
+                       else tree.record(f.display) for f in comp.files}
+            assemble(comp, run, records, [compiled[f.display] for f in comp.files if f.display in compiled])
+            comp.verified = {rel for d, e in tree.remembered.items() for rel in e["outputs"]}
+            if comp.ok and run.whole_tree:
+                self.services = self._services(comp, run, tree, records, compiled)
+            finish(comp, run)
+            self.files = tree.entries(compiled)
+            return comp
+
+    def _dirty(self, tree: "_Tree") -> list[SourceFile]:
+        """Files to compile: new or changed ones, those whose outputs on disk differ, every catalog
+        file (they register windows for the others), and all OpenSLO v1 files when one is dirty."""
+        same = self.on_disk({rel: h for e in tree.remembered.values() for rel, h in e["outputs"].items()})
+        dirty = {f.display for f in tree.files if f.display not in tree.remembered
+                 or not all(rel in same for rel in tree.remembered[f.display]["outputs"])}
+        dirty.update(tree.catalogs)
+        if dirty & tree.openslo:
+            dirty |= tree.openslo
+        for d in dirty:
+            tree.remembered.pop(d, None)
+        return [f for f in tree.files if f.display in dirty]
+
+    def _services(self, comp: Compilation, run: Run, tree: "_Tree", records, compiled: dict) -> dict:
+        """Dashboards and catalog pages of the services whose files changed; the rest are remembered.
+        Unchanged files of a changed service are compiled too (their SLOs are needed)."""
+        same = self.on_disk({rel: h for e in self.services.values() for rel, h in e["outputs"].items()})
+        old = {s: e for s, e in self.services.items() if all(rel in same for rel in e["outputs"])}
+        contributors: dict[str, list[SourceFile]] = {}
+        for f in comp.files:
+            for service in records[f.display].services:
+                contributors.setdefault(service, []).append(f)
+        dated = {d: r.dated for d, r in compiled.items()} | {d: e["dated"] for d, e in tree.remembered.items()}
+        keys = {s: _key(*[tree.key(f, dated[f.display]) for f in fs]) for s, fs in contributors.items()}
+        stale = {s for s in contributors if s not in old or old[s]["key"] != keys[s]}
+        need = {f.display for s in stale for f in contributors[s] if f.display not in compiled}
+        if need & tree.openslo:
+            need |= tree.openslo - compiled.keys()
+        if need:
+            compiled = dict(compiled)
+            compiled.update((r.src.display, r) for r in run.compile([f for f in tree.files if f.display in need]))
+        entries = by_service(u for f in comp.files if f.display in compiled for u in compiled[f.display].units)
+        summaries, kept = {}, {}
+        for service in sorted(contributors):
+            if service in stale:
+                files, summaries[service] = run.service_outputs(service, entries[service])
+                comp.artifacts.update(files)
+                kept[service] = {"key": keys[service], "summary": summaries[service],
+                                 "outputs": {rel: digest(data) for rel, data in files.items()}}
+            else:
+                kept[service] = old[service]
+                summaries[service] = old[service]["summary"]
+                comp.verified.update(old[service]["outputs"])
+        comp.artifacts.update(run.tree_outputs(summaries))
+        return kept
+
+    def on_disk(self, expected: dict[str, str]) -> set[str]:
+        """The EXPECTED outputs (relpath -> digest) whose bytes are on disk. A file is read and hashed
+        unless it is, by inode, size, mtime and ctime, the file an earlier build found or wrote
+        with that digest (as git does); hashing runs on two threads (it releases the GIL)."""
+        todo = []
+        for rel, want in sorted(expected.items()):
+            try:
+                st = os.stat(os.path.join(self.out_dir, rel))
+            except OSError:
+                continue
+            if self.disk.get(rel) == [want, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]:
+                self.same[rel] = want
+            else:
+                todo.append((rel, want))
+
+        def check(item):
+            rel, want = item
+            h = hashlib.sha256()
+            try:
+                with open(os.path.join(self.out_dir, rel), "rb") as fh:
+                    while chunk := fh.read(_CHUNK):
+                        h.update(chunk)
+            except OSError:
+                return None
+            return item if h.hexdigest() == want else None
+
+        if todo:
+            with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
+                self.same.update(x for x in pool.map(check, todo, chunksize=16) if x is not None)
+        return {rel for rel in expected if rel in self.same}
+
+    def save(self, plan=None, applied: bool = False) -> None:
+        """Remember this build: every file's and service's result, and the state on disk of the
+        outputs known to hold their bytes (found so, or written now). Files changed since the build
+        started are left out: they are hashed again next time."""
+        if self.comp is None or not self.comp.files:
+            return
+        same = dict(self.same)
+        if plan is not None:
+            for rel, data in self.comp.artifacts.items():
+                if rel not in plan.writes or applied:
+                    same[rel] = digest(data)
+        disk = {}
+        limit = self.started - 50_000_000  # 50 ms: a coarse file clock's tick, twice
+        for rel, h in same.items():
+            try:
+                st = os.stat(os.path.join(self.out_dir, rel))
+            except OSError:
+                continue
+            if st.st_ctime_ns < limit:
+                disk[rel] = [h, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
+        _save(self.path, {"format": FORMAT, "files": self.files, "services": self.services, "disk": disk})
+
+
+class _Tree:
+    """The spec tree's bytes and keys, and the cache entries still valid for it."""
+
+    def __init__(self, files: list[SourceFile], run: Run, old: dict):
+        self.files, self.run = files, run
+        self.raw = {f.display: _read(f.path) for f in files}
+        self.digests = {d: digest(b) for d, b in self.raw.items() if b is not None}
+        # kinds and date dependence: from the cache for unchanged bytes, else from loading the file
+        self.loaded = {}
+        facts: dict[str, tuple[set, bool]] = {}
+        for f in files:
+            entry, d = old.get(f.display), self.digests.get(f.display)
+            if d is None:
+                continue
+            if entry is not None and entry["digest"] == d:
+                facts[f.display] = (set(entry["kinds"]), entry["dated"])
+            else:
+                self.loaded[f.display] = loaded = load_bytes(self.raw[f.display], f.display)
+                facts[f.display] = ({_kind(doc) for doc in loaded.documents} - {None}, False)
+        self.catalogs = [f.display for f in files if "AlertWindows" in facts.get(f.display, ((), 0))[0]]
+        self.openslo = {f.display for f in files if "openslo/v1" in facts.get(f.display, ((), 0))[0]}
+        self.base = _key(_base(run), *[(d, self.digests[d]) for d in self.catalogs])
+        self.openslo_key = _key(*sorted((d, self.digests[d]) for d in self.openslo))
+        self.remembered = {f.display: old[f.display] for f in files
+                           if f.display in facts and f.display in old
+                           and old[f.display]["key"] == self.key(f, facts[f.display][1])}
+
+    def key(self, src: SourceFile, dated: bool) -> str:
+        return _key(self.base, src.display, src.relpath, self.digests.get(src.display),
+                    self.openslo_key if src.display in self.openslo else "",
+                    self.run.ctx.today.isoformat() if dated else "")
+
+    def record(self, display: str) -> FileRecord:
+        e = self.remembered[display]
+        return FileRecord([_diagnostic(x) for x in e["diagnostics"]], e["out_paths"],
+                          [(i, Position(*p) if p else None, tuple(path)) for i, p, path in e["ids"]],
+                          e["services"], e["rules"], e["outputs"])
+
+    def entries(self, compiled: dict[str, FileResult]) -> dict[str, dict]:
+        """The cache entries of this tree: new ones for compiled files, the rest as remembered."""
+        out = {}
+        for f in self.files:
+            if f.display in compiled and f.display in self.digests:
+                res = compiled[f.display]
+                rec = res.record()
+                out[f.display] = {
+                    "key": self.key(f, res.dated), "digest": self.digests[f.display], "kinds": sorted(res.kinds),
+                    "dated": res.dated, "diagnostics": [_encode(x) for x in rec.diagnostics],
+                    "out_paths": rec.out_paths, "services": rec.services, "rules": rec.rules,
+                    "ids": [[i, [p.file, p.line, p.column] if p else None, list(path)] for i, p, path in rec.ids],
+                    "outputs": {rel: digest(data) for rel, data in res.artifacts.items()}}
+            elif f.display in self.remembered:
+                out[f.display] = self.remembered[f.display]
+        return out
+
+
+# --------------------------------------------------------------------------- keys
+
+
+def _key(*parts) -> str:
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(repr(part).encode("utf-8", "surrogateescape"))
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+_CODE: list[str] = []
+
+
+def _code_fingerprint() -> str:
+    """The compiler's own files (sizes and times): an edited checkout invalidates the cache."""
+    if not _CODE:
+        root = os.path.dirname(os.path.abspath(__file__))
+        parts = []
+        for dirpath, dirnames, names in os.walk(root):
+            dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
+            for name in sorted(names):
+                st = os.stat(os.path.join(dirpath, name))
+                parts.append((os.path.relpath(os.path.join(dirpath, name), root), st.st_size, st.st_mtime_ns))
+        _CODE.append(_key(*parts))
+    return _CODE[0]
+
+
+def _tree_digest(path: str) -> list:
+    """Every file under PATH (or PATH itself) with the digest of its bytes."""
+    if os.path.isfile(path):
+        return [(path, digest(_read(path) or b""))]
+    out = []
+    for dirpath, dirnames, names in os.walk(path, followlinks=True):
+        dirnames.sort()
+        for name in sorted(names):
+            full = os.path.join(dirpath, name)
+            out.append((full, digest(_read(full) or b"")))
+    return out
+
+
+def _base(run: Run) -> str:
+    o = run.options
+    return _key(FORMAT, __version__, _code_fingerprint(), repr(replace(o, today=None)), sorted(run.wanted),
+                *[_tree_digest(p) for p in (*o.template_dirs, *o.windows_dirs, *o.policies)])
+
+
+def _kind(doc):
+    from slocompiler.formats import detect
+
+    return detect(doc)
+
+
+def _read(path: str) -> bytes | None:
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_FILE_BYTES + 1)
+    except OSError:
+        return None
+    return data if len(data) <= MAX_FILE_BYTES else None  # the load stage reports it
+
+
+# --------------------------------------------------------------------------- the cache file
+
+
+def _empty() -> dict:
+    return {"format": FORMAT, "files": {}, "services": {}, "disk": {}}
+
+
+def _load(path: str) -> dict:
+    """The cache at PATH: a SHA-256 line, then the JSON it is the digest of. A file that does not
+    match its digest (truncated, edited by hand) or of another format is no cache."""
+    try:
+        import orjson
+
+        with open(path, "rb") as fh:
+            check, _, payload = fh.read().partition(b"\n")
+        if check.decode("ascii", "replace") == digest(payload):
+            memo = orjson.loads(payload)
+            if isinstance(memo, dict) and memo.get("format") == FORMAT:
+                return {**_empty(), **memo}
+    except (OSError, ValueError):
+        pass
+    return _empty()
+
+
+def _save(path: str, memo: dict) -> None:
+    """Replace the cache file atomically; a cache that cannot be written is no error."""
+    try:
+        import orjson
+
+        from slocompiler.outputs import write_atomic
+
+        payload = orjson.dumps(memo)
+        data = digest(payload).encode("ascii") + b"\n" + payload
+        folder = os.path.dirname(path)
+        os.makedirs(folder, exist_ok=True)
+        tag = os.path.join(folder, "CACHEDIR.TAG")
+        if not os.path.exists(tag):
+            write_atomic(tag, b"Signature: 8a477f597d28d172789f06886806bc55\n"
+                              b"# the incremental build cache of slocompiler (safe to delete)\n")
+        write_atomic(path, data)
+    except (OSError, TypeError, ValueError):
+        pass
+
+
+def _encode(d: Diagnostic) -> list:
+    return [d.file, d.line, d.column, d.code, d.message, d.severity.value, list(d.path), d.hint]
+
+
+def _diagnostic(x: list) -> Diagnostic:
+    file, line, column, code, message, severity, path, hint = x
+    return Diagnostic(file, line, column, code, message, Severity(severity), tuple(path), hint)
