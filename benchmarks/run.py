@@ -86,7 +86,8 @@ class Run:
         return "\n".join(lines)
 
 
-def run_child(argv: list[str], cwd: Path | None = None, timeout: float | None = None) -> Run:
+def run_child(argv: list[str], cwd: Path | None = None, timeout: float | None = None,
+              env: dict[str, str] | None = None) -> Run:
     """Run ``argv`` and measure its wall time and the peak RSS of it (and its waited-for children)."""
     result = Run(argv=list(argv))
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
@@ -94,7 +95,8 @@ def run_child(argv: list[str], cwd: Path | None = None, timeout: float | None = 
         try:
             # own process group, so that a timeout also ends any workers it started
             proc = subprocess.Popen(
-                argv, cwd=cwd, stdin=subprocess.DEVNULL, stdout=out, stderr=err, start_new_session=True
+                argv, cwd=cwd, stdin=subprocess.DEVNULL, stdout=out, stderr=err, start_new_session=True,
+                env={**os.environ, **(env or {})},
             )
         except OSError as exc:
             result.error = f"could not start: {exc}"
@@ -191,6 +193,9 @@ class SizeResult:
     output_root: str = ""
     floor_load: float | None = None
     floor_dump: float | None = None
+    noop: Run | None = None       # build again, nothing changed (hashes every output once)
+    edited: Run | None = None     # build after one spec file changed
+    check: Run | None = None      # build --check after that
     notes: list[str] = field(default_factory=list)
 
 
@@ -217,12 +222,27 @@ def bench_size(
     res.validate = best_of([run_child([*cmd, "validate", str(specs)], cwd=work, timeout=timeout) for _ in range(repeat)])
 
     builds = []
+    cache = work / "cache"
+    env = {"SLOCOMPILER_CACHE_DIR": str(cache)}
+    build = [*cmd, "build", str(specs), "-o", str(out)]
     for i in range(repeat):
         progress(f"[{n_slos} SLOs] build {i + 1}/{repeat}")
-        if out.exists():
-            shutil.rmtree(out)
-        builds.append(run_child([*cmd, "build", str(specs), "-o", str(out)], cwd=work, timeout=timeout))
+        for folder in (out, cache):
+            if folder.exists():
+                shutil.rmtree(folder)
+        builds.append(run_child(build, cwd=work, timeout=timeout, env=env))
     res.build = best_of(builds)
+
+    progress(f"[{n_slos} SLOs] incremental: rebuild, edit one file, rebuild, check")
+    res.noop = run_child(build, cwd=work, timeout=timeout, env=env)
+    edited = specs / gen.files[len(gen.files) // 2]
+    text = edited.read_text()
+    edits = []
+    for i in range(repeat):
+        edited.write_text(_edit_objective(text, i))  # a real change to compile every time
+        edits.append(run_child(build, cwd=work, timeout=timeout, env=env))
+    res.edited = best_of(edits)
+    res.check = best_of([run_child([*build, "--check"], cwd=work, timeout=timeout, env=env) for _ in range(repeat)])
 
     progress(f"[{n_slos} SLOs] YAML floor x{repeat}")
     inputs = yaml_files(specs)
@@ -241,6 +261,13 @@ def bench_size(
         except yaml.YAMLError as exc:
             res.notes.append(f"build output is not loadable YAML: {exc}")
     return res, single
+
+
+def _edit_objective(text: str, i: int) -> str:
+    """TEXT with its first SLO objective set to a value that differs for every I."""
+    import re
+
+    return re.sub(r"objective: [0-9.]+", f"objective: {90 + (i % 9) + 0.5}", text, count=1)
 
 
 # --------------------------------------------------------------------------- report
@@ -352,6 +379,22 @@ def report(results: list[SizeResult], single: Run | None, cmd: list[str], repeat
         "writing the same YAML with PyYAML alone costs; a build that writes its output with its own "
         "emitter instead of `yaml.dump` can come in under it (build / floor < 1x).",
     ]
+    lines += [
+        "",
+        "Incremental builds (the cache of `build`, in a folder of its own; same tree, after the build above):",
+        "",
+        "| SLOs | rebuild, nothing changed s | rebuild after one spec file changed s | `build --check` after it s "
+        "| RSS MB (edit) |",
+        "| ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for r in results:
+        lines.append(f"| {r.n_slos} | {fmt_run_time(r.noop)} | {fmt_run_time(r.edited)} | {fmt_run_time(r.check)} "
+                     f"| {fmt_rss(r.edited)} |")
+    lines += [
+        "",
+        "The first rebuild reads and hashes every output once (files written by the previous build are "
+        "not trusted by their time stamps); later ones compare inode, size and times as git does.",
+    ]
     if single is not None:
         lines += [
             "",
@@ -362,7 +405,8 @@ def report(results: list[SizeResult], single: Run | None, cmd: list[str], repeat
     notes = [f"- {r.n_slos} SLOs: {note}" for r in results for note in r.notes]
     if notes:
         lines += ["", "Notes:", *notes]
-    failures = [run for r in results for run in (r.validate, r.build) if run and not run.ok]
+    failures = [run for r in results for run in (r.validate, r.build, r.noop, r.edited, r.check)
+                if run and not run.ok]
     if single is not None and not single.ok:
         failures.insert(0, single)
     if failures:
