@@ -2,101 +2,85 @@
 # Make sure `promtool` is available, installing Debian's `prometheus` package
 # (which ships /usr/bin/promtool) if it is not, then print its version.
 #
-# Only promtool is used by the project. Installing the package must not leave a
-# Prometheus server running: while apt runs, a temporary policy-rc.d (only if
-# the system has none) forbids maintainer scripts to start services, and
+# The second engine of tests/test_engines.py: Debian's `victoria-metrics` package ships the
+# single-node server and vmalert (/usr/bin/victoria-metrics, /usr/bin/vmalert); it is
+# installed the same way when either is missing.
+#
+# Only promtool is used by the project. Installing a package must not leave a
+# server running: while apt runs, a temporary policy-rc.d (only if the system
+# has none) forbids maintainer scripts to start services, and
 # --no-install-recommends keeps node-exporter & co. out. Nothing in the tests
 # relies on a Prometheus listening on :9090 (or on that port being free).
+# Nothing is done (no apt call) for a package whose binaries are all on PATH.
 set -euo pipefail
 
-if ! command -v promtool >/dev/null 2>&1; then
-    echo "ensure-promtool: promtool not found; installing Debian package 'prometheus'"
+policy=/usr/sbin/policy-rc.d
+created_policy=0
+sudo=""
+remove_policy() {
+    if [ "$created_policy" = 1 ]; then
+        $sudo rm -f "$policy"
+        created_policy=0
+    fi
+}
+trap remove_policy EXIT
 
+# ensure_package PACKAGE BINARY...: install the Debian package PACKAGE unless every
+# BINARY is already on PATH; fail when it cannot be installed or does not provide them.
+ensure_package() {
+    local package="$1"
+    shift
+    local binaries missing=0 bin
+    binaries="$(IFS=/; printf '%s' "$*")"
+    for bin in "$@"; do
+        command -v "$bin" >/dev/null 2>&1 || missing=1
+    done
+    if [ "$missing" = 0 ]; then
+        return 0
+    fi
+    echo "ensure-promtool: $binaries not found; installing Debian package '$package'"
+
+    if ! command -v apt-get >/dev/null 2>&1 || ! command -v dpkg-query >/dev/null 2>&1; then
+        echo "ensure-promtool: apt-get is not available (not Debian/Ubuntu?); install '$package' (for $binaries) by hand" >&2
+        exit 1
+    fi
     sudo=""
     if [ "$(id -u)" -ne 0 ]; then
         if command -v sudo >/dev/null 2>&1; then
             sudo="sudo"
         else
-            echo "ensure-promtool: not root and sudo is missing; install 'prometheus' (for promtool) by hand" >&2
+            echo "ensure-promtool: not root and sudo is missing; install '$package' (for $binaries) by hand" >&2
             exit 1
         fi
     fi
 
-    policy=/usr/sbin/policy-rc.d
-    created_policy=0
     if [ ! -e "$policy" ]; then
         printf '#!/bin/sh\n# temporary, from slocompiler scripts/ensure-promtool.sh\nexit 101\n' \
             | $sudo tee "$policy" >/dev/null
         $sudo chmod 755 "$policy"
         created_policy=1
     fi
-    cleanup() {
-        if [ "$created_policy" = 1 ]; then $sudo rm -f "$policy"; fi
-    }
-    trap cleanup EXIT
 
     $sudo apt-get update -qq
-    reinstall=""
-    status="$(dpkg-query -W -f='${Status}' prometheus 2>/dev/null || true)"
-    if [ "$status" = "install ok installed" ]; then
-        # package present but its promtool gone: put the files back
+    local reinstall=""
+    if [ "$(dpkg-query -W -f='${Status}' "$package" 2>/dev/null || true)" = "install ok installed" ]; then
+        # package present but some of its binaries gone: put the files back
         reinstall="--reinstall"
     fi
     $sudo env DEBIAN_FRONTEND=noninteractive \
-        apt-get install -y -qq --no-install-recommends $reinstall prometheus </dev/null
+        apt-get install -y -qq --no-install-recommends $reinstall "$package" </dev/null
+    remove_policy
 
-    if ! command -v promtool >/dev/null 2>&1; then
-        echo "ensure-promtool: installed 'prometheus' but promtool is still not on PATH" >&2
-        exit 1
-    fi
-fi
-
-# The second engine of tests/test_engines.py: Debian's `victoria-metrics` package ships the
-# single-node server and vmalert (/usr/bin/victoria-metrics, /usr/bin/vmalert). Same rules as
-# above: no service left running, nothing recommended pulled in, nothing done when present.
-if ! command -v victoria-metrics >/dev/null 2>&1 || ! command -v vmalert >/dev/null 2>&1; then
-    echo "ensure-promtool: victoria-metrics/vmalert not found; installing Debian package 'victoria-metrics'"
-
-    sudo=""
-    if [ "$(id -u)" -ne 0 ]; then
-        if command -v sudo >/dev/null 2>&1; then
-            sudo="sudo"
-        else
-            echo "ensure-promtool: not root and sudo is missing; install 'victoria-metrics' by hand" >&2
+    for bin in "$@"; do
+        if ! command -v "$bin" >/dev/null 2>&1; then
+            echo "ensure-promtool: installed '$package' but $bin is still not on PATH" >&2
             exit 1
         fi
-    fi
+    done
+}
 
-    vm_policy=/usr/sbin/policy-rc.d
-    vm_created_policy=0
-    if [ ! -e "$vm_policy" ]; then
-        printf '#!/bin/sh\n# temporary, from slocompiler scripts/ensure-promtool.sh\nexit 101\n' \
-            | $sudo tee "$vm_policy" >/dev/null
-        $sudo chmod 755 "$vm_policy"
-        vm_created_policy=1
-    fi
-    vm_cleanup() {
-        if [ "$vm_created_policy" = 1 ]; then $sudo rm -f "$vm_policy"; fi
-    }
-    # keep the prometheus block's cleanup (if it ran) when replacing the EXIT trap
-    trap 'vm_cleanup; if declare -F cleanup >/dev/null; then cleanup; fi' EXIT
-
-    $sudo apt-get update -qq
-    vm_reinstall=""
-    status="$(dpkg-query -W -f='${Status}' victoria-metrics 2>/dev/null || true)"
-    if [ "$status" = "install ok installed" ]; then
-        vm_reinstall="--reinstall"
-    fi
-    $sudo env DEBIAN_FRONTEND=noninteractive \
-        apt-get install -y -qq --no-install-recommends $vm_reinstall victoria-metrics </dev/null
-
-    if ! command -v victoria-metrics >/dev/null 2>&1 || ! command -v vmalert >/dev/null 2>&1; then
-        echo "ensure-promtool: installed 'victoria-metrics' but victoria-metrics/vmalert are not on PATH" >&2
-        exit 1
-    fi
-    vm_cleanup
-    vm_created_policy=0
-fi
+ensure_package prometheus promtool
+ensure_package victoria-metrics victoria-metrics vmalert
 
 version="$(promtool --version 2>&1)"
 printf '%s\n' "${version%%$'\n'*}"

@@ -58,7 +58,7 @@ import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, Sequence, Union
+from typing import IO, Any, Callable, Iterable, Mapping, Sequence, Union
 
 import yaml
 
@@ -340,6 +340,56 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def launch(
+    command: Callable[[int], Sequence[str]],
+    ready_path: str,
+    *,
+    name: str,
+    error: type[Exception],
+    log_path: Path,
+    log: Callable[[], str],
+    cwd: Path,
+    timeout: float,
+    attempts: int = 3,
+) -> tuple[int, subprocess.Popen, IO[bytes]]:
+    """Start ``COMMAND(port)`` on a free loopback port and wait until it is ready.
+
+    Ready means ``http://127.0.0.1:<port>READY_PATH`` answers 200 within TIMEOUT.
+    Output goes (appended) to LOG_PATH; the process gets its own session and dies
+    with the test process (:func:`_die_with_parent`). When it does not get ready,
+    it is terminated and ``ERROR(f"{NAME} ...")`` raised with LOG() in the message;
+    when LOG() says "address already in use" (the free port was taken between
+    probing and binding) it is started again on another port, ATTEMPTS times in all.
+    Returns ``(port, process, log handle)``; the caller closes the handle after
+    terminating the process.
+    """
+
+    def fail(message: str):
+        raise error(f"{name} {message}")
+
+    for attempt in range(attempts):
+        port = _free_port()
+        log_handle = open(log_path, "ab")
+        try:
+            proc = subprocess.Popen(
+                list(command(port)), stdin=subprocess.DEVNULL, stdout=log_handle, stderr=subprocess.STDOUT,
+                cwd=cwd, start_new_session=True, preexec_fn=_die_with_parent,
+            )
+        except BaseException:
+            log_handle.close()
+            raise
+        try:
+            wait_ready(proc, f"http://127.0.0.1:{port}{ready_path}", timeout, fail, log)
+            return port, proc, log_handle
+        except BaseException as exc:
+            in_use = isinstance(exc, error) and "address already in use" in log()
+            terminate(proc)
+            log_handle.close()
+            if not in_use or attempt == attempts - 1:
+                raise
+    raise ValueError("attempts must be at least 1")
+
+
 def _parse_duration(d: str | int | float) -> float:
     if isinstance(d, (int, float)):
         return float(d)
@@ -493,40 +543,24 @@ class PromServer:
 
     def _launch(self, attempts: int = 3) -> None:
         assert self.workdir is not None
-        for attempt in range(attempts):
-            self.port = _free_port()
-            self._log_handle = open(self.log_path, "ab")
-            self.proc = subprocess.Popen(
-                [
-                    str(self.prometheus_bin),
-                    f"--config.file={self.workdir / 'prometheus.yml'}",
-                    f"--storage.tsdb.path={self.datadir}",
-                    f"--storage.tsdb.retention.time={self.retention}",
-                    f"--web.listen-address=127.0.0.1:{self.port}",
-                    "--web.console.templates=/nonexistent",
-                    "--web.console.libraries=/nonexistent",
-                    "--log.level=info",
-                ],
-                stdin=subprocess.DEVNULL, stdout=self._log_handle, stderr=subprocess.STDOUT,
-                cwd=self.workdir, start_new_session=True, preexec_fn=_die_with_parent,
-            )
-            try:
-                self._wait_ready()
-                self.started_at = _time.time()
-                return
-            except PromServerError:
-                in_use = "address already in use" in self.log()
-                self._terminate()
-                if not in_use or attempt == attempts - 1:
-                    raise
+        self.port, self.proc, self._log_handle = launch(
+            self._command, "/-/ready", name="prometheus", error=PromServerError, log_path=self.log_path,
+            log=self.log, cwd=self.workdir, timeout=self.startup_timeout, attempts=attempts,
+        )
+        self.started_at = _time.time()
 
-    def _wait_ready(self) -> None:
-        assert self.proc is not None
-
-        def fail(message: str):
-            raise PromServerError(f"prometheus {message}")
-
-        wait_ready(self.proc, self.url + "/-/ready", self.startup_timeout, fail, self.log)
+    def _command(self, port: int) -> list[str]:
+        assert self.workdir is not None
+        return [
+            str(self.prometheus_bin),
+            f"--config.file={self.workdir / 'prometheus.yml'}",
+            f"--storage.tsdb.path={self.datadir}",
+            f"--storage.tsdb.retention.time={self.retention}",
+            f"--web.listen-address=127.0.0.1:{port}",
+            "--web.console.templates=/nonexistent",
+            "--web.console.libraries=/nonexistent",
+            "--log.level=info",
+        ]
 
     def _terminate(self, timeout: float = 10) -> None:
         proc, self.proc = self.proc, None

@@ -27,7 +27,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from prom_server import _die_with_parent, _free_port, terminate, wait_ready
+from prom_server import launch, terminate
 
 DEFAULT_TIMEOUT = 30.0
 
@@ -64,7 +64,7 @@ class _Proc:
         except (OSError, AssertionError):
             return ""
 
-    def _args(self) -> list[str]:
+    def _args(self, port: int) -> list[str]:
         raise NotImplementedError
 
     def _ready_path(self) -> str:
@@ -83,28 +83,11 @@ class _Proc:
         self.stop()
 
     def _launch(self, attempts: int = 3) -> None:
-        for attempt in range(attempts):
-            self.port = _free_port()
-            self._log = open(self.log_path, "ab")
-            self.proc = subprocess.Popen(self._args(), stdin=subprocess.DEVNULL, stdout=self._log,
-                                         stderr=subprocess.STDOUT, cwd=self.workdir, start_new_session=True,
-                                         preexec_fn=_die_with_parent)
-            try:
-                self._wait_ready()
-                return
-            except VMError:
-                in_use = "address already in use" in self.log()
-                self._terminate()
-                if not in_use or attempt == attempts - 1:
-                    raise
-
-    def _wait_ready(self) -> None:
-        assert self.proc is not None
-
-        def fail(message: str):
-            raise VMError(f"{self.name} {message}")
-
-        wait_ready(self.proc, self.url + self._ready_path(), DEFAULT_TIMEOUT, fail, self.log)
+        assert self.workdir is not None
+        self.port, self.proc, self._log = launch(
+            self._args, self._ready_path(), name=self.name, error=VMError, log_path=self.log_path,
+            log=self.log, cwd=self.workdir, timeout=DEFAULT_TIMEOUT, attempts=attempts,
+        )
 
     def _terminate(self, timeout: float = 10) -> None:
         proc, self.proc = self.proc, None
@@ -144,9 +127,9 @@ class VMServer(_Proc):
             raise VMError("victoria-metrics is not installed (scripts/ensure-promtool.sh)")
         self.retention = retention
 
-    def _args(self) -> list[str]:
+    def _args(self, port: int) -> list[str]:
         assert self.workdir is not None
-        return [self.binary, f"-httpListenAddr=127.0.0.1:{self.port}",
+        return [self.binary, f"-httpListenAddr=127.0.0.1:{port}",
                 f"-storageDataPath={self.workdir / 'data'}", f"-retentionPeriod={self.retention}",
                 "-search.latencyOffset=0s",  # recent samples are queryable at once
                 "-search.disableCache", "-loggerLevel=WARN"]
@@ -189,10 +172,10 @@ class VMAlert(_Proc):
         self.server = server
         self.eval_interval = eval_interval
 
-    def _args(self) -> list[str]:
+    def _args(self, port: int) -> list[str]:
         return [self.binary, *(f"-rule={f}" for f in self.rule_files),
                 f"-datasource.url={self.server.url}", f"-remoteWrite.url={self.server.url}",
-                f"-evaluationInterval={self.eval_interval}", f"-httpListenAddr=127.0.0.1:{self.port}",
+                f"-evaluationInterval={self.eval_interval}", f"-httpListenAddr=127.0.0.1:{port}",
                 "-remoteWrite.flushInterval=500ms", "-datasource.queryTimeAlignment=false",
                 f"-notifier.url={self.server.url}", "-loggerLevel=WARN"]
 
