@@ -12,6 +12,8 @@ from typing import Any
 
 import yaml
 from yaml.constructor import ConstructorError, SafeConstructor
+from yaml.events import (AliasEvent, DocumentStartEvent, MappingEndEvent, MappingStartEvent, ScalarEvent,
+                         SequenceEndEvent, SequenceStartEvent)
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from slocompiler.diagnostics import Diagnostic, Position
@@ -27,6 +29,12 @@ MAX_NODES = 2_000_000  # nodes visited per document, counting alias re-visits
 # below the file's size; a long string referenced many times would make later stages quadratic.
 MAX_EXPANDED_CHARS = MAX_FILE_BYTES
 MAX_DEPTH = 200
+# The C composer keeps ~300 bytes a node, so bigger files have their nodes counted on the
+# parser's events first. A node takes a character or more (two in `[a,a,...]`), so smaller files
+# cannot reach MAX_NODES without aliases, which cost the composer nothing.
+_PRECOUNT_CHARS = 1024 * 1024
+_NODE_EVENTS = {ScalarEvent, AliasEvent, SequenceStartEvent, MappingStartEvent}
+_END_EVENTS = {SequenceEndEvent, MappingEndEvent}
 
 _STR = "tag:yaml.org,2002:str"
 _PLAIN_TAGS = {
@@ -123,6 +131,9 @@ def load_bytes(raw: bytes, display: str) -> LoadedFile:
     text, problem = _decode(raw, display)
     if problem:
         return LoadedFile(display, [], [problem], digest)
+    too_big = _precount(text, display)
+    if too_big:
+        return LoadedFile(display, [], [too_big], digest)
     docs: list[Document] = []
     converter = _Converter()
     try:
@@ -163,8 +174,72 @@ def _reposition(diag: Diagnostic, display: str) -> Diagnostic:
     return Diagnostic(display, diag.line, diag.column, diag.code, diag.message, diag.severity, diag.path, diag.hint)
 
 
+def _precount(text: str, display: str) -> Diagnostic | None:
+    """SLC005 for a document with more nodes than the converter would visit (without alias
+    re-visits), found on the parser's event stream before the composer builds any of them."""
+    if len(text) < _PRECOUNT_CHARS:
+        return None
+    try:  # libyaml counts all events in C without making objects: the cheap path for real specs
+        if _Loader(text).raw_parse() <= MAX_NODES:
+            return None
+    except (AttributeError, yaml.YAMLError):
+        pass  # no libyaml, or a syntax error: count up to the limit or the error, then compose
+    frames: list[int] = []  # per open collection: children seen so far, or -1 for a sequence
+    count, merge = 0, False
+    try:
+        for event in iter(_Loader(text).get_event, None):
+            kind = type(event)
+            if kind in _NODE_EVENTS:
+                top = frames[-1] if frames else -1
+                if top >= 0:
+                    frames[-1] = top + 1
+                if top >= 0 and not top % 2:  # a mapping key: the converter does not count keys
+                    merge = kind is ScalarEvent and event.value == "<<"
+                else:
+                    if not (merge and kind is SequenceStartEvent):  # nor the list of a `<<` merge
+                        count += 1
+                        if count > MAX_NODES:
+                            mark = event.start_mark
+                            return Position(display, mark.line + 1, mark.column + 1).diag(
+                                "SLC005", f"document has more than {MAX_NODES} nodes")
+                    merge = False
+                if kind is MappingStartEvent:
+                    frames.append(0)
+                elif kind is SequenceStartEvent:
+                    frames.append(-1)
+            elif kind in _END_EVENTS:
+                frames.pop()
+            elif kind is DocumentStartEvent:
+                count = 0
+    except yaml.YAMLError:
+        pass  # composing reports it, having built no more than MAX_NODES nodes
+    return None
+
+
+_WIDE = (("UTF-32LE", b"\xff\xfe\x00\x00"), ("UTF-32BE", b"\x00\x00\xfe\xff"),
+         ("UTF-16LE", b"\xff\xfe"), ("UTF-16BE", b"\xfe\xff"))
+
+
+def _wide_encoding(head: bytes) -> str | None:
+    """UTF-16/32 by byte-order mark, or by NUL bytes that decode to mostly ASCII text in one of them."""
+    for name, bom in _WIDE:
+        if head.startswith(bom):
+            return name
+    if b"\x00" not in head:
+        return None
+    for name, _ in _WIDE:
+        text = head.decode(name, errors="replace")
+        if text and "\x00" not in text and sum(c.isascii() for c in text) >= 0.9 * len(text):
+            return name
+    return None
+
+
 def _decode(raw: bytes, display: str) -> tuple[str, Diagnostic | None]:
-    if b"\x00" in raw[:8192] and not raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+    wide = _wide_encoding(raw[:8192])
+    if wide:
+        return "", Position(display).diag("SLC001", f"file is {wide} text, not UTF-8",
+                                          hint="save the file as UTF-8")
+    if b"\x00" in raw[:8192]:
         return "", Position(display).diag("SLC001", "binary file (contains NUL bytes), not YAML text")
     try:
         text = raw.decode("utf-8-sig")

@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
+import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -16,9 +20,9 @@ import pytest
 import yaml
 
 from helpers import promtool_check_rules, run_cli
-from slocompiler import api
+from slocompiler import api, load
 from slocompiler.diagnostics import CODES
-from slocompiler.load import MAX_FILE_BYTES
+from slocompiler.load import MAX_FILE_BYTES, MAX_NODES
 
 VALID = """\
 version: slocompiler/v1
@@ -72,6 +76,7 @@ HOSTILE: dict[str, tuple[bytes, set[str]]] = {
     "utf16_le_bom": ("version: slocompiler/v1\nservice: x\n".encode("utf-16"), {"SLC001"}),
     "utf16_be_bom": (b"\xfe\xff" + "version: slocompiler/v1\n".encode("utf-16-be"), {"SLC001"}),
     "utf32_bom": ("version: slocompiler/v1\n".encode("utf-32"), {"SLC001"}),
+    "utf16_le_no_bom": ("version: slocompiler/v1\nservice: x\n".encode("utf-16-le"), {"SLC001"}),
     "control_chars": (b"version: slocompiler/v1\nservice: a\x01\x02\x1bb\n", {"SLC002"}),
     "lone_surrogate_escape": (b'version: "\\ud800"\n', {"SLC002", "SLC006"}),
     "python_object_apply": (b"version: slocompiler/v1\nservice: !!python/object/apply:os.system "
@@ -239,8 +244,31 @@ def test_file_over_the_size_cap(tmp_path):
     assert [d["code"] for d in _json_diags(proc)] == ["SLC005"]
 
 
-def test_20mb_of_pointless_yaml_is_bounded(tmp_path):
+def _run_measured(args: list[str], timeout: float) -> tuple[int, str, str, float, float]:
+    """Run the CLI; return exit code, stdout, stderr, wall seconds and the child's peak RSS in MiB."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        started = time.perf_counter()
+        proc = subprocess.Popen([sys.executable, "-m", "slocompiler", *args],
+                                stdin=subprocess.DEVNULL, stdout=out, stderr=err)
+        timer = threading.Timer(timeout, proc.kill)
+        timer.start()
+        try:
+            _, status, usage = os.wait4(proc.pid, 0)  # this child's own rusage, not all children's
+        finally:
+            timer.cancel()
+        elapsed = time.perf_counter() - started
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        return proc.returncode, out.read().decode(), err.read().decode(), elapsed, usage.ru_maxrss / 1024
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="ru_maxrss in KiB and os.wait4: Linux")
+def test_20mb_of_pointless_yaml_fails_fast_in_little_memory(tmp_path):
+    """Millions of tiny nodes and no aliases: counted on the parser's events before any node is
+    built (before, `validate` took ~14 s and ~1.9 GB of RSS on this file, in the C composer)."""
     spec = tmp_path / "pointless.yaml"
+    per_line = 7  # nodes the converter counts on each line: the list, a, b, the mapping, d, 'f', 12345
     with open(spec, "w") as fh:
         i = n = 0
         while n < 20 * 1024 * 1024:
@@ -248,13 +276,94 @@ def test_20mb_of_pointless_yaml_is_bounded(tmp_path):
             fh.write(line)
             n += len(line)
             i += 1
+    code, out, err, elapsed, peak_mib = _run_measured(
+        ["validate", str(spec), "--no-config", "--format", "json"], timeout=120)
+    assert "Traceback" not in err and code == 1, err[-2000:]
+    [diag] = json.loads(out)["diagnostics"]
+    # node 2,000,001 (the root mapping is node 1) is the `a` on this line
+    line = (MAX_NODES - 1) // per_line + 1
+    assert (diag["code"], diag["line"], diag["column"]) == ("SLC005", line, len(f"key{line - 1}: [") + 1), diag
+    assert elapsed < 15, f"20 MB took {elapsed:.1f}s"
+    assert peak_mib < 500, f"20 MB took {peak_mib:.0f} MiB"
+
+
+def _many_nodes(docs: int, items: int) -> bytes:
+    """`docs` documents over 1 MiB in all, each a mapping with keys, merges and `items` list items."""
+    body = "base: {x: 1}\nm: {<<: {y: 2}, z: 3}\nn: {<<: [{p: 1}, {q: 2}]}\nlist:\n"
+    body += f"  - [{'ab' * 24}, {{k: v}}]\n" * items
+    return ("---\n" + body).encode() * docs
+
+
+@pytest.mark.parametrize("docs, items, over", [(3, 7_000, False), (3, 7_001, True), (1, 25_000, True)])
+def test_node_count_before_composing_agrees_with_the_converter(monkeypatch, docs, items, over):
+    """With a lower MAX_NODES, files over 1 MiB are counted on the event stream: a document over
+    the limit gets the position the converter would give it, and the rest load as before."""
+    monkeypatch.setattr(load, "MAX_NODES", 13 + 4 * 7_000)  # 13 nodes the converter counts, 4 an item
+    raw = _many_nodes(docs, items)
+    assert len(raw) > load._PRECOUNT_CHARS
+    counted = load.load_bytes(raw, "f.yaml")
+    monkeypatch.setattr(load, "_PRECOUNT_CHARS", len(raw) + 1)  # the converter alone, as before
+    composed = load.load_bytes(raw, "f.yaml")
+    assert bool(counted.diagnostics) == over
+    if over:
+        [c], [d] = counted.diagnostics, composed.diagnostics
+        assert (c.code, c.line, c.column) == (d.code, d.line, d.column) and c.code == "SLC005", (c, d)
+        assert not counted.documents  # nothing was composed
+    else:
+        assert [d.data for d in counted.documents] == [d.data for d in composed.documents]
+        assert len(counted.documents) == docs
+
+
+def test_large_legitimate_spec_loads_as_before():
+    slos = "".join(f"  - name: slo{i}\n    objective: 99.5\n    labels: {{team: a, tier: '{i % 3}'}}\n"
+                   f"    sli:\n      ratio:\n        errors: http_requests_total{{code=~\"5..\",route=\"/r{i}\"}}\n"
+                   f"        total: http_requests_total{{route=\"/r{i}\"}}\n" for i in range(10_000))
+    raw = ("version: slocompiler/v1\nservice: big\nslos:\n" + slos).encode()
+    assert len(raw) > load._PRECOUNT_CHARS
     started = time.perf_counter()
-    proc = run_cli("validate", str(spec), "--no-config", "--format", "json", timeout=240)
-    elapsed = time.perf_counter() - started
-    _no_crash(proc)
-    assert proc.returncode == 1
-    assert _json_diags(proc)
-    assert elapsed < 120, f"20 MB took {elapsed:.1f}s"
+    loaded = load.load_bytes(raw, "big.yaml")
+    assert time.perf_counter() - started < 30
+    assert not loaded.diagnostics
+    [doc] = loaded.documents
+    assert doc.data == yaml.load(raw, Loader=yaml.CSafeLoader)
+    assert doc.position(("slos", 9_999, "name")).line == 3 + 9_999 * 7 + 1
+
+
+def test_big_file_with_a_syntax_error_after_many_nodes():
+    """The count stops at the limit, so a syntax error further on is never composed up to."""
+    raw = b"a: [" + b"x, " * 2_100_000 + b"\n  oops: ]\n"
+    started = time.perf_counter()
+    loaded = load.load_bytes(raw, "f.yaml")
+    assert time.perf_counter() - started < 15
+    [d] = loaded.diagnostics  # the root mapping and the list are nodes 1 and 2
+    assert (d.code, d.line, d.column) == ("SLC005", 1, 5 + 3 * (MAX_NODES - 2)), d
+
+
+WIDE = {  # id: (bytes, the encoding the message names)
+    "utf16le_bom": ("version: slocompiler/v1\nservice: x\n".encode("utf-16"), "UTF-16LE"),
+    "utf16be_bom": (b"\xfe\xff" + "version: slocompiler/v1\n".encode("utf-16-be"), "UTF-16BE"),
+    "utf16le": ("version: slocompiler/v1\nservice: caf\xe9\n".encode("utf-16-le"), "UTF-16LE"),
+    "utf16be": ("version: slocompiler/v1\n".encode("utf-16-be"), "UTF-16BE"),
+    "utf32le_bom": ("version: slocompiler/v1\n".encode("utf-32"), "UTF-32LE"),
+    "utf32be_bom": (b"\x00\x00\xfe\xff" + "version: slocompiler/v1\n".encode("utf-32-be"), "UTF-32BE"),
+    "utf32le": ("version: slocompiler/v1\n".encode("utf-32-le"), "UTF-32LE"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(WIDE))
+def test_utf16_and_utf32_files_are_named(tmp_path, case):
+    raw, name = WIDE[case]
+    spec = tmp_path / "wide.yaml"
+    spec.write_bytes(raw)
+    [d] = api.validate([str(spec)]).diagnostics
+    assert (d.code, d.line, d.column) == ("SLC001", 1, 1), d
+    assert d.message == f"file is {name} text, not UTF-8" and d.hint == "save the file as UTF-8", d
+
+
+@pytest.mark.parametrize("raw", [bytes(range(256)) * 64, b"\x00", b"abc\x00\x00\x00\x01\x02"])
+def test_binary_files_are_not_taken_for_utf16(raw):
+    [d] = load.load_bytes(raw, "f.yaml").diagnostics
+    assert d.message == "binary file (contains NUL bytes), not YAML text", d
 
 
 # ---------------------------------------------------------------- symlinks and output paths
