@@ -277,12 +277,15 @@ class _Format:
             if sli_spec.kind == "plugin":
                 diags += found
                 continue
-            from slocompiler.formats.sloth import plugin_options
+            chains = [(None if (s.plugins and s.plugins.overridePrevious) else parsed.slo_plugins, ("slo_plugins",)),
+                      (s.plugins, path + ("plugins",))]
+            if any(chain is not None for chain, _ in chains):  # Sloth's plugin chains (the Sloth models load lazily)
+                from slocompiler.formats.sloth import plugin_options
 
-            plugin_opts, plugin_diags = plugin_options(
-                doc, [(None if (s.plugins and s.plugins.overridePrevious) else parsed.slo_plugins, ("slo_plugins",)),
-                      (s.plugins, path + ("plugins",))])
-            found += plugin_diags
+                plugin_opts, plugin_diags = plugin_options(doc, chains)
+                found += plugin_diags
+            else:
+                plugin_opts = {"groups": frozenset({"sli", "meta", "alerts"})}
             sloth_like = parsed.compatibility == "sloth"
             plugin_opts.setdefault("period_ratio", "sloth" if sloth_like else "traffic")
             plugin_opts["governance_annotations"] = not sloth_like
