@@ -113,10 +113,12 @@ class Cache:
             compiled = dict(compiled)
             compiled.update((r.src.display, r) for r in run.compile([f for f in tree.files if f.display in need]))
         entries = by_service(u for f in comp.files if f.display in compiled for u in compiled[f.display].units)
+        todo = [(s, entries[s]) for s in sorted(stale)]
+        made = dict(zip(sorted(stale), run.all_service_outputs(todo)))
         summaries, kept = {}, {}
         for service in sorted(contributors):
             if service in stale:
-                files, summaries[service] = run.service_outputs(service, entries[service])
+                files, summaries[service] = made[service]
                 comp.artifacts.update(files)
                 kept[service] = {"key": keys[service], "summary": summaries[service],
                                  "outputs": {rel: digest(data) for rel, data in files.items()}}

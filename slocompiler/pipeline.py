@@ -130,9 +130,10 @@ def compile_paths(paths, options: Options | None = None, *, emit: bool = True, e
         assemble(comp, run, {r.src.display: r.record() for r in results}, results)
         if emit and comp.ok and run.whole_tree:
             summaries = {}
-            for service, entries in by_service(comp.units).items():
-                files, summaries[service] = run.service_outputs(service, entries)
+            services = list(by_service(comp.units).items())
+            for (service, _), (files, summary) in zip(services, run.all_service_outputs(services)):
                 comp.artifacts.update(files)
+                summaries[service] = summary
             comp.artifacts.update(run.tree_outputs(summaries))
         finish(comp, run)
         return comp
@@ -261,6 +262,10 @@ class Run:
             files.update(page)
         return {k: v for k, v in files.items() if self.keeps(k)}, summary
 
+    def all_service_outputs(self, services: list) -> list:
+        """`service_outputs` of every (service, entries), in order (large trees on every core)."""
+        return fork_map(lambda item: self.service_outputs(*item), services, sum(len(e) for _, e in services))
+
     def tree_outputs(self, summaries: dict[str, dict]) -> dict[str, bytes]:
         """The fleet overview, provisioning file and catalog index, from every service's summary."""
         files: dict[str, bytes] = {}
@@ -352,31 +357,38 @@ def _worker_init(parent: int) -> None:
 
 
 def _work_chunk(bounds: tuple[int, int]):
-    units, gen, wanted, keep_rules = _WORK
-    return [_unit_artifacts(u, gen, wanted, keep_rules)[1:] for u in units[bounds[0]:bounds[1]]]
+    fn, items = _WORK
+    return [fn(x) for x in items[bounds[0]:bounds[1]]]
 
 
-def generate_units(units, gen, wanted, keep_rules):
-    """Per spec file outputs, in order; large trees use every core (fork: workers read the model
-    from memory and send back bytes). Falls back to one process where fork is unavailable."""
+def fork_map(fn, items: list, weight: int) -> list:
+    """`[fn(x) for x in items]`, on every core when WEIGHT (SLOs) is worth a process: workers are
+    forked, so they read FN and ITEMS from memory and only results travel back. Falls back to one
+    process where fork is unavailable."""
     cores = os.cpu_count() or 1
-    if cores < 2 or sum(len(u.slos) for u in units) < PARALLEL_MIN_SLOS:
-        return [_unit_artifacts(u, gen, wanted, keep_rules) for u in units]
+    if cores < 2 or weight < PARALLEL_MIN_SLOS or len(items) < 2:
+        return [fn(x) for x in items]
     import multiprocessing
 
     try:
         ctx = multiprocessing.get_context("fork")
     except ValueError:  # pragma: no cover - platforms without fork
-        return [_unit_artifacts(u, gen, wanted, keep_rules) for u in units]
+        return [fn(x) for x in items]
     global _WORK
-    _WORK = (units, gen, wanted, keep_rules)
-    size = max(1, len(units) // (cores * 4))
-    chunks = [(i, min(i + size, len(units))) for i in range(0, len(units), size)]
+    _WORK = (fn, items)
+    size = max(1, len(items) // (cores * 4))
+    chunks = [(i, min(i + size, len(items))) for i in range(0, len(items), size)]
     try:
         with ctx.Pool(cores, initializer=_worker_init, initargs=(os.getpid(),)) as pool:
-            results = [r for chunk in pool.map(_work_chunk, chunks) for r in chunk]
+            return [r for chunk in pool.map(_work_chunk, chunks) for r in chunk]
     finally:
         _WORK = ()
+
+
+def generate_units(units, gen, wanted, keep_rules):
+    """Per spec file outputs, in order (large trees on every core)."""
+    results = fork_map(lambda u: _unit_artifacts(u, gen, wanted, keep_rules)[1:], units,
+                       sum(len(u.slos) for u in units))
     return [(u, *r) for u, r in zip(units, results)]
 
 
