@@ -116,36 +116,60 @@ def plan(out_dir: str, artifacts: dict[str, bytes], verified: set[str] = frozens
     return p
 
 
-def write_atomic(path: str, data: bytes) -> None:
-    """Write via a temporary file in the same folder and rename it over the target."""
+def _temp_file(path: str, data: bytes) -> str:
+    """DATA in a new temporary file beside PATH (a name no output has: `.slocompiler-<pid>-….tmp`)."""
     folder = os.path.dirname(path) or "."
     os.makedirs(folder, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".slocompiler-{os.getpid()}-", suffix=".tmp", dir=folder)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
         os.chmod(tmp, 0o644)
+    except BaseException:
+        _unlink(tmp)
+        raise
+    return tmp
+
+
+def _unlink(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def write_atomic(path: str, data: bytes) -> None:
+    """Write via a temporary file in the same folder, flushed to disk, renamed over the target."""
+    tmp = _temp_file(path, data)
+    try:
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
+        _unlink(tmp)
         raise
 
 
 def apply(p: Plan) -> None:
-    for rel, data in p.writes.items():
-        write_atomic(os.path.join(p.out_dir, rel), data)
+    """Write every changed output and remove stale ones. All new bytes go to temporary files
+    first, reach the disk in one sync, and only then replace their targets one rename at a time:
+    whenever the build stops, each output is its old or its new version (one sync instead of
+    one per file: a second at ten thousand SLOs)."""
+    temps: dict[str, str] = {}
+    try:
+        for rel, data in p.writes.items():
+            temps[rel] = _temp_file(os.path.join(p.out_dir, rel), data)
+        if temps:
+            os.sync()
+        for rel in list(temps):
+            os.replace(temps.pop(rel), os.path.join(p.out_dir, rel))
+    finally:
+        for tmp in temps.values():
+            _unlink(tmp)
     for rel in p.stale:
         try:
             os.unlink(os.path.join(p.out_dir, rel))
         except FileNotFoundError:
             pass
     for rel in p.leftovers:
-        try:
-            os.unlink(os.path.join(p.out_dir, rel))
-        except OSError:
-            pass
+        _unlink(os.path.join(p.out_dir, rel))

@@ -168,25 +168,49 @@ class Run:
         self.options, self.emit = options, emit
         self.wanted = set(options.outputs) if extras else set()  # validate needs the rules only (checked)
         self.whole_tree = bool(self.wanted & {"docs", "grafana"})
-        self.ctx = Context(default_period_ms=parse_duration(options.default_period) or parse_duration("30d"),
-                           today=options.today or _dt.date.today(), template_dirs=tuple(options.template_dirs))
         self.formats = registry()
+        self.ctx = self._context()
         self.policies, self.diagnostics = load_policies(options.policies)
-        if options.windows_dirs:
-            self.diagnostics += _load_catalog_dirs(options.windows_dirs, self.ctx, self.formats)
+        self.diagnostics += self.catalog_diagnostics
         if options.template_dirs:  # problems in the user's template files, whether used or not
             self.diagnostics += self.ctx.templates.diagnostics
         self.gen = GenerateOptions(extra_labels=options.extra_labels, disable_alerts=options.disable_alerts,
                                    disable_recordings=options.disable_recordings, sloth_version=options.sloth_version)
 
     def compile(self, files: list[SourceFile], loaded: dict[str, LoadedFile] | None = None) -> list[FileResult]:
-        """Load, parse, resolve and generate FILES (LOADED: those already loaded). Windows catalogs
-        and OpenSLO objects register while parsing, before anything resolves."""
+        """Load, parse, resolve and generate FILES (LOADED: those already loaded), in order.
+
+        Large batches use every core: files that may register objects for others (AlertWindows
+        catalogs, OpenSLO v1) are compiled here first, then forked workers compile the rest whole.
+        Should a worker meet such a document after all (its bytes hid the kind, e.g. in escapes),
+        the batch is compiled again in this process from a fresh context."""
+        loaded = loaded or {}
+        if _IN_WORKER or not _fork_worthy(files):
+            return self._compile(files, loaded)
+        shared = {f.display for f in files if _may_register(f, loaded)}
+        first = self._compile([f for f in files if f.display in shared], loaded)
+        rest = fork_map(lambda f: self._compile([f], loaded)[0], [f for f in files if f.display not in shared],
+                        PARALLEL_MIN_SLOS)
+        if any(r.kinds & REGISTERING_KINDS for r in rest):
+            self.ctx = self._context()
+            return self._compile(files, loaded)
+        by_file = {r.src.display: r for r in (*first, *rest)}
+        return [by_file[f.display] for f in files]
+
+    def _context(self) -> Context:
+        """A resolve context with the windows catalogs of `--windows` folders registered."""
+        o = self.options
+        ctx = Context(default_period_ms=parse_duration(o.default_period) or parse_duration("30d"),
+                      today=o.today or _dt.date.today(), template_dirs=tuple(o.template_dirs))
+        self.catalog_diagnostics = _load_catalog_dirs(o.windows_dirs, ctx, self.formats) if o.windows_dirs else []
+        return ctx
+
+    def _compile(self, files: list[SourceFile], loaded: dict[str, LoadedFile]) -> list[FileResult]:
         results = [FileResult(src) for src in files]
         parsed_docs = []
         for res in results:
             src = res.src
-            loaded_file = (loaded or {}).get(src.display) or load_file(src.path, src.display)
+            loaded_file = loaded.get(src.display) or load_file(src.path, src.display)
             res.diagnostics += loaded_file.diagnostics
             if not loaded_file.documents and not loaded_file.diagnostics:
                 res.diagnostics.append(Position(src.display).diag(
@@ -341,10 +365,40 @@ def _unit_artifacts(unit: SpecUnit, gen: GenerateOptions, wanted: set, keep_rule
 
 
 _WORK: tuple = ()
+_IN_WORKER = False
+PARALLEL_MIN_BYTES = 1_500_000  # of spec files in a batch: about PARALLEL_MIN_SLOS SLOs
+REGISTERING_KINDS = frozenset({"AlertWindows", "openslo/v1"})  # documents other files' SLOs may use
+
+
+def _fork_worthy(files: list[SourceFile]) -> bool:
+    if (os.cpu_count() or 1) < 2 or len(files) < 2:
+        return False
+    total = 0
+    for f in files:
+        try:
+            total += os.stat(f.path).st_size
+        except OSError:
+            pass
+    return total >= PARALLEL_MIN_BYTES
+
+
+def _may_register(src: SourceFile, loaded: dict[str, LoadedFile]) -> bool:
+    """Whether a file may hold an AlertWindows or OpenSLO v1 document (from its documents when
+    loaded, else from its bytes; a worker that finds one anyway makes the batch start over)."""
+    if src.display in loaded:
+        return any(detect(doc) in REGISTERING_KINDS for doc in loaded[src.display].documents)
+    try:
+        with open(src.path, "rb") as fh:
+            data = fh.read()
+    except OSError:
+        return True
+    return b"AlertWindows" in data or b"openslo/v1" in data
 
 
 def _worker_init(parent: int) -> None:
     """Workers die with the build: a killed build must not leave them writing to a closed pipe."""
+    global _IN_WORKER
+    _IN_WORKER = True  # a worker does its share in its own process
     try:
         import ctypes
         import signal
@@ -366,7 +420,7 @@ def fork_map(fn, items: list, weight: int) -> list:
     forked, so they read FN and ITEMS from memory and only results travel back. Falls back to one
     process where fork is unavailable."""
     cores = os.cpu_count() or 1
-    if cores < 2 or weight < PARALLEL_MIN_SLOS or len(items) < 2:
+    if cores < 2 or weight < PARALLEL_MIN_SLOS or len(items) < 2 or _IN_WORKER:
         return [fn(x) for x in items]
     import multiprocessing
 
