@@ -75,10 +75,15 @@ class Cache:
                        else tree.record(f.display) for f in comp.files}
             assemble(comp, run, records, [compiled[f.display] for f in comp.files if f.display in compiled])
             comp.verified = {rel for d, e in tree.remembered.items() for rel in e["outputs"]}
-            if comp.ok and run.whole_tree:
-                self.services = self._services(comp, run, tree, records, compiled)
+            services = self._services(comp, run, tree, records, compiled) if comp.ok and run.whole_tree else None
             finish(comp, run)
-            self.files = tree.entries(compiled)
+            self.digests = _digests(comp.artifacts)
+            if services is not None:
+                for entry in services.values():
+                    if "files" in entry:  # made now: remember its outputs by digest
+                        entry["outputs"] = {rel: self.digests[rel] for rel in entry.pop("files")}
+                self.services = services
+            self.files = tree.entries(compiled, self.digests)
             return comp
 
     def _dirty(self, tree: "_Tree") -> list[SourceFile]:
@@ -120,8 +125,7 @@ class Cache:
             if service in stale:
                 files, summaries[service] = made[service]
                 comp.artifacts.update(files)
-                kept[service] = {"key": keys[service], "summary": summaries[service],
-                                 "outputs": {rel: digest(data) for rel, data in files.items()}}
+                kept[service] = {"key": keys[service], "summary": summaries[service], "files": sorted(files)}
             else:
                 kept[service] = old[service]
                 summaries[service] = old[service]["summary"]
@@ -168,9 +172,9 @@ class Cache:
             return
         same = dict(self.same)
         if plan is not None:
-            for rel, data in self.comp.artifacts.items():
+            for rel in self.comp.artifacts:
                 if rel not in plan.writes or applied:
-                    same[rel] = digest(data)
+                    same[rel] = self.digests[rel]
         disk = {}
         limit = self.started - 50_000_000  # 50 ms: a coarse file clock's tick, twice
         for rel, h in same.items():
@@ -221,7 +225,7 @@ class _Tree:
                           [(i, Position(*p) if p else None, tuple(path)) for i, p, path in e["ids"]],
                           e["services"], e["rules"], e["outputs"])
 
-    def entries(self, compiled: dict[str, FileResult]) -> dict[str, dict]:
+    def entries(self, compiled: dict[str, FileResult], digests: dict[str, str]) -> dict[str, dict]:
         """The cache entries of this tree: new ones for compiled files, the rest as remembered."""
         out = {}
         for f in self.files:
@@ -233,10 +237,18 @@ class _Tree:
                     "dated": res.dated, "diagnostics": [_encode(x) for x in rec.diagnostics],
                     "out_paths": rec.out_paths, "services": rec.services, "rules": rec.rules,
                     "ids": [[i, [p.file, p.line, p.column] if p else None, list(path)] for i, p, path in rec.ids],
-                    "outputs": {rel: digest(data) for rel, data in res.artifacts.items()}}
+                    "outputs": {rel: digests[rel] for rel in res.artifacts}}
             elif f.display in self.remembered:
                 out[f.display] = self.remembered[f.display]
         return out
+
+
+def _digests(artifacts: dict[str, bytes]) -> dict[str, str]:
+    """The digest of every artifact (on two threads when there is much: hashing releases the GIL)."""
+    if sum(map(len, artifacts.values())) < 8 << 20:
+        return {rel: digest(data) for rel, data in artifacts.items()}
+    with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
+        return dict(zip(artifacts, pool.map(digest, artifacts.values(), chunksize=32)))
 
 
 # --------------------------------------------------------------------------- keys

@@ -464,21 +464,16 @@ def _load_catalog_dirs(dirs, ctx: Context, formats) -> list[Diagnostic]:
     return diags
 
 
-KNOWN_KINDS = {"sloth.slok.dev/v1": ["AlertWindows", "PrometheusServiceLevel"], "openslo/v1alpha": ["SLO"],
-               "openslo/v1": ["Service", "SLO", "SLI", "DataSource", "AlertPolicy", "AlertCondition",
-                              "AlertNotificationTarget"]}
-KNOWN_VERSIONS = ["slocompiler/v1", "prometheus/v1"]
-
-
 def _unknown(doc) -> Diagnostic:
+    from slocompiler.formats import API_KINDS, VERSIONS
     from slocompiler.formats.errors import did_you_mean
 
     data = doc.data
     if isinstance(data, dict):
-        if "kind" in data and isinstance(data.get("apiVersion"), str) and data["apiVersion"] in KNOWN_KINDS:
+        if "kind" in data and isinstance(data.get("apiVersion"), str) and data["apiVersion"] in API_KINDS:
             return doc.diag("SLC006", f"unknown kind {data['kind']!r} for apiVersion {data['apiVersion']!r}",
-                            ("kind",), hint=did_you_mean(str(data["kind"]), KNOWN_KINDS[data["apiVersion"]]))
-        for key, known in (("version", KNOWN_VERSIONS), ("apiVersion", list(KNOWN_KINDS))):
+                            ("kind",), hint=did_you_mean(str(data["kind"]), list(API_KINDS[data["apiVersion"]])))
+        for key, known in (("version", list(VERSIONS)), ("apiVersion", list(API_KINDS))):
             if key in data:
                 return doc.diag("SLC006", f"unsupported {key} {data[key]!r}", (key,),
                                 hint=did_you_mean(str(data[key]), known) or f"supported: {', '.join(known)}")

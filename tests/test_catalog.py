@@ -46,3 +46,17 @@ def test_removed_service_page_is_stale(repo_root, tmp_path):
     assert r.returncode == 1 and "docs/llm-gateway.md" in r.stderr and "stale" in r.stderr
     assert run_cli("build", specs, "-o", out).returncode == 0
     assert not (out / "docs/llm-gateway.md").exists()
+
+
+def test_a_service_named_index_keeps_its_page(tmp_path):
+    specs = tmp_path / "specs"
+    specs.mkdir()
+    (specs / "index.yaml").write_text(
+        "version: slocompiler/v1\nservice: index\nslos:\n  - name: search\n    objective: 99\n    sli:\n"
+        "      raw:\n        error_ratio_query: sum(rate(errors[{{.window}}])) / sum(rate(total[{{.window}}]))\n")
+    out = tmp_path / "out"
+    r = run_cli("build", specs, "-o", out)
+    assert r.returncode == 0, r.stderr
+    assert "1 SLOs across 1 services." in (out / "docs/index.md").read_text()
+    assert "[index](service-index.md) | [search](service-index.md#search)" in (out / "docs/index.md").read_text()
+    assert (out / "docs/service-index.md").read_text().startswith("# index\n")

@@ -9,6 +9,14 @@ from __future__ import annotations
 from slocompiler.load import Document
 
 
+VERSIONS = ("slocompiler/v1", "prometheus/v1")  # documents recognised by their `version:`
+API_KINDS = {  # documents recognised by `apiVersion:` and `kind:`
+    "sloth.slok.dev/v1": ("AlertWindows", "PrometheusServiceLevel"),
+    "openslo/v1alpha": ("SLO",),
+    "openslo/v1": ("Service", "SLO", "SLI", "DataSource", "AlertPolicy", "AlertCondition", "AlertNotificationTarget"),
+}
+
+
 def detect(doc: Document) -> str | None:
     """The format key of a document, from its keys (never from a regex over text)."""
     data = doc.data
@@ -17,9 +25,9 @@ def detect(doc: Document) -> str | None:
     if not isinstance(data, dict):
         return None
     version, api, kind = data.get("version"), data.get("apiVersion"), data.get("kind")
-    if version in ("slocompiler/v1", "prometheus/v1"):
+    if version in VERSIONS:
         return version
-    if api == "sloth.slok.dev/v1" and kind in ("AlertWindows", "PrometheusServiceLevel"):
+    if api == "sloth.slok.dev/v1" and kind in API_KINDS[api]:
         return kind
     if api == "openslo/v1alpha" and kind == "SLO":
         return "openslo/v1alpha"

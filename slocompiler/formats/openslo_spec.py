@@ -13,8 +13,10 @@ from typing import Annotated, Any, Literal, Optional, Union
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
+from slocompiler.formats import API_KINDS
+
 API_VERSION = "openslo/v1"
-KINDS = ("Service", "SLO", "SLI", "DataSource", "AlertPolicy", "AlertCondition", "AlertNotificationTarget")
+KINDS = API_KINDS["openslo/v1"]
 RFC1123 = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 SHORTHAND = re.compile(r"^([1-9][0-9]*)([mhdwMQY])$")
 UNIT_MS = {"m": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 7 * 86_400_000,

@@ -63,7 +63,12 @@ INDEX_HEAD = """\
 | service | SLO | objective | period | SLI | owner |
 | --- | --- | --- | --- | --- | --- |
 """
-INDEX_ROW = "| [{svc}]({svc}.md) | [{name}]({svc}.md#{anchor}) | {objective}% | {period} | {kind} | {owner} |\n"
+INDEX_ROW = "| [{svc}]({page}) | [{name}]({page}#{anchor}) | {objective}% | {period} | {kind} | {owner} |\n"
+
+
+def page_name(service: str) -> str:
+    """The catalog page of SERVICE (a service named `index` must not replace the index)."""
+    return f"{service}.md" if service != "index" else "service-index.md"
 
 
 def _md(text) -> str:
@@ -129,7 +134,7 @@ def service_page(service: str, entries, version: str) -> tuple[dict[str, bytes],
         rows.append({"name": slo.name, "anchor": _anchor(slo.name), "objective": objective,
                      "period": info.period, "kind": slo.kind, "owner": slo.owner})
     page = SERVICE_PAGE.render(service=service, slos=sections, version=version).encode()
-    return {f"docs/{service}.md": page}, {"rows": rows}
+    return {f"docs/{page_name(service)}": page}, {"rows": rows}
 
 
 def index_page(summaries: "dict[str, dict]", version: str) -> dict[str, bytes]:
@@ -140,7 +145,7 @@ def index_page(summaries: "dict[str, dict]", version: str) -> dict[str, bytes]:
     total = sum(len(rows) for _, rows in services)
     # plain formatting: for ten thousand rows a template engine costs a tenth of a second
     lines = [INDEX_HEAD.format(version=version, total=total, count=len(services))]
-    lines += [INDEX_ROW.format(svc=svc, name=r["name"], anchor=r["anchor"], objective=r["objective"],
+    lines += [INDEX_ROW.format(svc=svc, page=page_name(svc), name=r["name"], anchor=r["anchor"], objective=r["objective"],
                                period=r["period"], kind=r["kind"], owner=r["owner"] or "—")
               for svc, rows in services for r in rows]
     return {"docs/index.md": "".join(lines).encode()}
