@@ -150,6 +150,22 @@ def write_atomic(path: str, data: bytes) -> None:
         raise
 
 
+def _sync(folder: str) -> None:
+    """Flush the file system holding FOLDER (syncfs: not every disk of the machine, as sync)."""
+    try:
+        import ctypes
+
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            if ctypes.CDLL(None, use_errno=True).syncfs(fd) == 0:
+                return
+        finally:
+            os.close(fd)
+    except (OSError, AttributeError):  # pragma: no cover - not Linux
+        pass
+    os.sync()
+
+
 def apply(p: Plan) -> None:
     """Write every changed output and remove stale ones. All new bytes go to temporary files
     first, reach the disk in one sync, and only then replace their targets one rename at a time:
@@ -160,7 +176,7 @@ def apply(p: Plan) -> None:
         for rel, data in p.writes.items():
             temps[rel] = _temp_file(os.path.join(p.out_dir, rel), data)
         if temps:
-            os.sync()
+            _sync(p.out_dir)
         for rel in list(temps):
             os.replace(temps.pop(rel), os.path.join(p.out_dir, rel))
     finally:
