@@ -275,3 +275,11 @@ def test_other_targets_build_without_the_cache(tmp_path, target):
     w.options = {"target": target}
     w.rebuild_and_compare()
     assert not Path(cache_file(str(w.out), str(w.cache))).exists()
+
+
+def test_an_unusable_cache_folder_is_no_error(tmp_path):
+    w = World(tmp_path, {"a.yaml": spec("svc-a")})
+    w.cache.write_text("a file where the cache folder should be")
+    first = w.rebuild_and_compare()
+    assert first.written and compiled_files(first) == {"a.yaml"}
+    assert compiled_files(w.rebuild_and_compare()) == {"a.yaml"}  # nothing could be remembered
