@@ -27,8 +27,9 @@ from slocompiler.diagnostics import Diagnostic, Position, Severity
 from slocompiler.discover import SourceFile
 from slocompiler.generate import by_service
 from slocompiler.load import MAX_FILE_BYTES, load_bytes
-from slocompiler.pipeline import (Compilation, FileRecord, FileResult, Options, Run, assemble, digest,
-                                  discover_files, finish, no_specs, paused_gc)
+from slocompiler import pipeline
+from slocompiler.pipeline import (Compilation, FileRecord, FileResult, Options, Run, assemble, digest, discover_files,
+                                  finish, fork_map, no_specs, paused_gc)
 
 FORMAT = "slocompiler-cache/1"
 _CHUNK = 1 << 20
@@ -71,6 +72,7 @@ class Cache:
             run = Run(options)
             tree = _Tree(comp.files, run, self.memo["files"])
             compiled = {r.src.display: r for r in run.compile(self._dirty(tree), tree.loaded)}
+            tree.learned(compiled)
             records = {f.display: compiled[f.display].record() if f.display in compiled
                        else tree.record(f.display) for f in comp.files}
             assemble(comp, run, records, [compiled[f.display] for f in comp.files if f.display in compiled])
@@ -194,25 +196,49 @@ class _Tree:
         self.files, self.run = files, run
         self.raw = {f.display: _read(f.path) for f in files}
         self.digests = {d: digest(b) for d, b in self.raw.items() if b is not None}
+        # files are compiled from the bytes hashed here, never read again (they may change meanwhile)
+        self.loaded: dict = {d: b for d, b in self.raw.items() if b is not None}
         # kinds and date dependence: from the cache for unchanged bytes, else from loading the file
-        self.loaded = {}
-        facts: dict[str, tuple[set, bool]] = {}
+        # (not needed when nothing is remembered: then every file is compiled, and tells)
+        self.facts: dict[str, tuple[set, bool]] = {}
+        unknown = []
         for f in files:
             entry, d = old.get(f.display), self.digests.get(f.display)
             if d is None:
                 continue
             if entry is not None and entry["digest"] == d:
-                facts[f.display] = (set(entry["kinds"]), entry["dated"])
+                self.facts[f.display] = (set(entry["kinds"]), entry["dated"])
             else:
-                self.loaded[f.display] = loaded = load_bytes(self.raw[f.display], f.display)
-                facts[f.display] = ({_kind(doc) for doc in loaded.documents} - {None}, False)
-        self.catalogs = [f.display for f in files if "AlertWindows" in facts.get(f.display, ((), 0))[0]]
-        self.openslo = {f.display for f in files if "openslo/v1" in facts.get(f.display, ((), 0))[0]}
-        self.base = _key(_base(run), *[(d, self.digests[d]) for d in self.catalogs])
-        self.openslo_key = _key(*sorted((d, self.digests[d]) for d in self.openslo))
+                unknown.append(f)
+        if old and unknown:
+            self._learn(unknown)
+        self._keys()
         self.remembered = {f.display: old[f.display] for f in files
-                           if f.display in facts and f.display in old
-                           and old[f.display]["key"] == self.key(f, facts[f.display][1])}
+                           if f.display in self.facts and f.display in old
+                           and old[f.display]["key"] == self.key(f, self.facts[f.display][1])}
+
+    def _learn(self, unknown: list[SourceFile]) -> None:
+        """Kinds of changed files: loaded here (and kept for the compile), or on every core when many."""
+        if sum(len(self.raw[f.display]) for f in unknown) >= pipeline.PARALLEL_MIN_BYTES:
+            kinds = fork_map(lambda f: _kinds(load_bytes(self.raw[f.display], f.display)), unknown,
+                             pipeline.PARALLEL_MIN_SLOS)
+        else:
+            kinds = []
+            for f in unknown:
+                self.loaded[f.display] = loaded = load_bytes(self.raw[f.display], f.display)
+                kinds.append(_kinds(loaded))
+        self.facts.update((f.display, (k, False)) for f, k in zip(unknown, kinds))
+
+    def _keys(self) -> None:
+        self.catalogs = [f.display for f in self.files if "AlertWindows" in self.facts.get(f.display, ((), 0))[0]]
+        self.openslo = {f.display for f in self.files if "openslo/v1" in self.facts.get(f.display, ((), 0))[0]}
+        self.base = _key(_base(self.run), *[(d, self.digests[d]) for d in self.catalogs])
+        self.openslo_key = _key(*sorted((d, self.digests[d]) for d in self.openslo))
+
+    def learned(self, compiled: dict[str, FileResult]) -> None:
+        """What compiling told: the exact kinds and date dependence of the compiled files."""
+        self.facts.update((d, (r.kinds, r.dated)) for d, r in compiled.items() if d in self.digests)
+        self._keys()
 
     def key(self, src: SourceFile, dated: bool) -> str:
         return _key(self.base, src.display, src.relpath, self.digests.get(src.display),
@@ -298,10 +324,10 @@ def _base(run: Run) -> str:
                 *[_tree_digest(p) for p in (*o.template_dirs, *o.windows_dirs, *o.policies)])
 
 
-def _kind(doc):
+def _kinds(loaded) -> set[str]:
     from slocompiler.formats import detect
 
-    return detect(doc)
+    return {detect(doc) for doc in loaded.documents} - {None}
 
 
 def _read(path: str) -> bytes | None:

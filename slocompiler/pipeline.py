@@ -25,7 +25,7 @@ from slocompiler.emit import emit_prometheus_rules, emit_rule_file
 from slocompiler.formats import detect, registry
 from slocompiler.generate.prometheus import GenerateOptions, rule_file
 from slocompiler.generate import by_service
-from slocompiler.load import LoadedFile, load_file
+from slocompiler.load import LoadedFile, load_bytes, load_file
 from slocompiler.model import SpecUnit
 from slocompiler.resolve import Context
 from slocompiler.rules import RuleFile
@@ -177,8 +177,9 @@ class Run:
         self.gen = GenerateOptions(extra_labels=options.extra_labels, disable_alerts=options.disable_alerts,
                                    disable_recordings=options.disable_recordings, sloth_version=options.sloth_version)
 
-    def compile(self, files: list[SourceFile], loaded: dict[str, LoadedFile] | None = None) -> list[FileResult]:
-        """Load, parse, resolve and generate FILES (LOADED: those already loaded), in order.
+    def compile(self, files: list[SourceFile], loaded: dict[str, LoadedFile | bytes] | None = None) -> list[FileResult]:
+        """Load, parse, resolve and generate FILES, in order. LOADED has, by display path, files
+        already loaded or already read (their bytes); the others are read now.
 
         Large batches use every core: files that may register objects for others (AlertWindows
         catalogs, OpenSLO v1) are compiled here first, then forked workers compile the rest whole.
@@ -205,12 +206,14 @@ class Run:
         self.catalog_diagnostics = _load_catalog_dirs(o.windows_dirs, ctx, self.formats) if o.windows_dirs else []
         return ctx
 
-    def _compile(self, files: list[SourceFile], loaded: dict[str, LoadedFile]) -> list[FileResult]:
+    def _compile(self, files: list[SourceFile], loaded: dict[str, LoadedFile | bytes]) -> list[FileResult]:
         results = [FileResult(src) for src in files]
         parsed_docs = []
         for res in results:
             src = res.src
-            loaded_file = loaded.get(src.display) or load_file(src.path, src.display)
+            known = loaded.get(src.display)
+            loaded_file = (load_file(src.path, src.display) if known is None else
+                           load_bytes(known, src.display) if isinstance(known, bytes) else known)
             res.diagnostics += loaded_file.diagnostics
             if not loaded_file.documents and not loaded_file.diagnostics:
                 res.diagnostics.append(Position(src.display).diag(
@@ -382,16 +385,18 @@ def _fork_worthy(files: list[SourceFile]) -> bool:
     return total >= PARALLEL_MIN_BYTES
 
 
-def _may_register(src: SourceFile, loaded: dict[str, LoadedFile]) -> bool:
+def _may_register(src: SourceFile, loaded: dict[str, LoadedFile | bytes]) -> bool:
     """Whether a file may hold an AlertWindows or OpenSLO v1 document (from its documents when
     loaded, else from its bytes; a worker that finds one anyway makes the batch start over)."""
-    if src.display in loaded:
-        return any(detect(doc) in REGISTERING_KINDS for doc in loaded[src.display].documents)
-    try:
-        with open(src.path, "rb") as fh:
-            data = fh.read()
-    except OSError:
-        return True
+    data = loaded.get(src.display)
+    if isinstance(data, LoadedFile):
+        return any(detect(doc) in REGISTERING_KINDS for doc in data.documents)
+    if data is None:
+        try:
+            with open(src.path, "rb") as fh:
+                data = fh.read()
+        except OSError:
+            return True
     return b"AlertWindows" in data or b"openslo/v1" in data
 
 

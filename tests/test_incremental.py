@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from helpers import run_cli
-from slocompiler import api
+from slocompiler import api, pipeline
 from slocompiler.incremental import cache_file
 from slocompiler.pipeline import Options
 
@@ -225,17 +225,24 @@ def test_a_damaged_cache_is_no_cache(tmp_path):
         assert r.compilation.ok
 
 
-def test_random_edits_agree_with_full_builds(tmp_path):
-    """A seeded walk of edits, additions, deletions, breakages and fixes over a small tree."""
+@pytest.mark.parametrize("parallel", [False, True], ids=["one-process", "forked"])
+def test_random_edits_agree_with_full_builds(tmp_path, monkeypatch, parallel):
+    """A seeded walk of edits, additions, deletions, breakages and fixes over a small tree (forked:
+    the thresholds are lowered so that compiling and learning changed files use worker processes)."""
+    if parallel:
+        monkeypatch.setattr(pipeline, "PARALLEL_MIN_BYTES", 0)
+        monkeypatch.setattr(pipeline, "PARALLEL_MIN_SLOS", 0)
     rng = random.Random(7)
     w = World(tmp_path, {f"t{i % 3}/s{i}.yaml": spec(f"svc{i % 4}", f"slo{i}") for i in range(8)})
     w.write("windows-7d.yaml", (EXAMPLES / "windows-7d.yaml").read_text())
     w.rebuild_and_compare()
+    seen: set[str] = set()
     for step in range(25):
         files = sorted(p for p in w.specs.rglob("s*.yaml"))
-        action = rng.choice(["objective", "objective", "add", "delete", "break", "service", "period", "noop"])
+        action = rng.choice(["objective", "objective", "add", "delete", "break", "service", "period", "many", "noop"])
         target = rng.choice(files)
         rel = str(target.relative_to(w.specs))
+        seen.add(action)
         if action == "objective":
             w.write(rel, spec(f"svc{rng.randrange(4)}", target.stem, rng.choice([95, 99, 99.5, 99.9])))
         elif action == "add":
@@ -246,9 +253,13 @@ def test_random_edits_agree_with_full_builds(tmp_path):
             w.write(rel, target.read_text().replace("objective:", "objectiv:"))
         elif action == "service":
             w.write(rel, target.read_text().replace("service: svc", "service: moved-svc"))
+        elif action == "many":  # several files at once (a branch switch)
+            for path in rng.sample(files, min(3, len(files))):
+                w.write(str(path.relative_to(w.specs)), spec(f"svc{rng.randrange(4)}", path.stem, rng.choice([95, 99])))
         elif action == "period":
             w.write(rel, target.read_text().replace("    objective:", "    period: 7d\n    objective:", 1))
         w.rebuild_and_compare(ok=None)
+    assert {"many", "break", "add", "service"} <= seen  # the walk covers what it is meant to
 
 
 def test_cli_uses_the_cache_unless_told_not_to(tmp_path):
