@@ -342,6 +342,11 @@ def main(argv=None):
     """Entry point: usage errors exit 2, bugs exit 3 with a short report."""
     # pydantic would scan every installed package's metadata for plugins (~20 ms of each start)
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    # a short-lived process: the cyclic collector would only rescan the objects imports create
+    # (pydantic's models: ~12 ms of each start); compiles pause it anyway
+    import gc
+
+    gc.disable()
     try:
         argv = list(sys.argv[1:] if argv is None else argv)
         config, argv = _load_config(argv)

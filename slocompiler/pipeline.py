@@ -353,16 +353,18 @@ def _unit_artifacts(unit: SpecUnit, gen: GenerateOptions, wanted: set, keep_rule
     rf = rule_file(unit.relpath, unit.slos, gen)
     diags = check_generated(rf, unit)
     artifacts: dict[str, bytes] = {}
-    if unit.target == "kubernetes":
+    if unit.target not in wanted:  # validate: the rules are checked, their text is not needed
+        pass
+    elif unit.target == "kubernetes":
         objects = [(meta, rule_file(unit.relpath, slos, gen)) for meta, slos in unit.objects]
         artifacts[unit.out_path] = emit_prometheus_rules(unit.relpath, objects, __version__)
     else:
         artifacts[unit.out_path] = emit_rule_file(rf, __version__)
-        if "tests" in wanted:  # promtool unit tests of this file's alerts (and a .ticket file)
-            from slocompiler.generate.promtool_tests import test_files as promtool_test_files
+    if unit.target == "prometheus" and "tests" in wanted:  # promtool unit tests of its alerts (and a .ticket file)
+        from slocompiler.generate.promtool_tests import test_files as promtool_test_files
 
-            for rel, data in promtool_test_files(unit.relpath, unit.slos, rf).items():
-                artifacts["tests/" + rel] = data
+        for rel, data in promtool_test_files(unit.relpath, unit.slos, rf).items():
+            artifacts["tests/" + rel] = data
     rules = sum(len(g.rules) for g in rf.groups)
     return unit, (rf if keep_rules or unit.target == "kubernetes" else None), artifacts, diags, rules
 
