@@ -249,7 +249,7 @@ class _Tree:
         e = self.remembered[display]
         return FileRecord([_diagnostic(x) for x in e["diagnostics"]], e["out_paths"],
                           [(i, Position(*p) if p else None, tuple(path)) for i, p, path in e["ids"]],
-                          e["services"], e["rules"], e["outputs"])
+                          e["services"], e["rules"])
 
     def entries(self, compiled: dict[str, FileResult], digests: dict[str, str]) -> dict[str, dict]:
         """The cache entries of this tree: new ones for compiled files, the rest as remembered."""

@@ -85,7 +85,6 @@ class FileRecord:
     ids: list[tuple[str, Position | None, tuple]]  # SLO id, where it is defined (duplicates across files)
     services: list[str]
     rules: int
-    outputs: dict[str, str] = field(default_factory=dict)  # artifact relpath -> digest (incremental builds)
 
     @property
     def slos(self) -> int:
