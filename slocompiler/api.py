@@ -26,11 +26,11 @@ def build(paths, out_dir: str, options: Options | None = None, *, check: bool = 
           dry_run: bool = False, strict: bool = False, cache_dir: str | None = None) -> BuildResult:
     """Compile `paths` into `out_dir`. With errors (or, if `strict`, warnings) nothing is written;
     `check` only compares. With `cache_dir`, only what changed since the last build is recompiled
-    (incremental.py; the prometheus target only)."""
+    (incremental.py; the prometheus and victoriametrics targets, whose files are the same)."""
     options = options or Options()
     options.exclude = tuple(options.exclude) + output_dir_excludes(paths, out_dir)
     cache = None
-    if cache_dir is not None and options.target == "prometheus":
+    if cache_dir is not None and options.target in ("prometheus", "victoriametrics"):  # same files
         from slocompiler.incremental import Cache
 
         cache = Cache(out_dir, cache_dir)

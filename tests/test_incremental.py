@@ -294,3 +294,12 @@ def test_an_unusable_cache_folder_is_no_error(tmp_path):
     first = w.rebuild_and_compare()
     assert first.written and compiled_files(first) == {"a.yaml"}
     assert compiled_files(w.rebuild_and_compare()) == {"a.yaml"}  # nothing could be remembered
+
+
+def test_victoriametrics_target_uses_the_cache(tmp_path):
+    w = World(tmp_path, {"a.yaml": spec("svc-a"), "b.yaml": spec("svc-b")})
+    w.options = {"target": "victoriametrics"}
+    w.rebuild_and_compare()
+    assert compiled_files(w.rebuild_and_compare()) == set()
+    w.write("b.yaml", spec("svc-b", objective=99))
+    assert compiled_files(w.rebuild_and_compare()) == {"b.yaml"}
