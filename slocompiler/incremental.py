@@ -9,9 +9,10 @@ bytes, and where it needs them the AlertWindows catalogs of the tree (every file
 OpenSLO v1 files (an OpenSLO v1 file) and today's date (a file with a review date). A service's
 dashboards and catalog page are keyed by the keys of the files that define it.
 
-Outputs of remembered files are compared with the disk by content, never by time stamps: a file
-whose outputs differ is recompiled, so `--check` stays exact. Any problem reading the cache means
-no cache; a build never fails because of it.
+Outputs of remembered files are compared with the disk by content: hashed, unless a file is, by
+inode, size, mtime and ctime, the one an earlier build hashed or wrote (git's rule). A file whose
+outputs differ is recompiled, so `--check` stays exact. Any problem reading the cache means no
+cache; a build never fails because of it.
 """
 
 from __future__ import annotations
@@ -22,12 +23,11 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
-from slocompiler import __version__
+from slocompiler import __version__, pipeline
 from slocompiler.diagnostics import Diagnostic, Position, Severity
 from slocompiler.discover import SourceFile
 from slocompiler.generate import by_service
 from slocompiler.load import MAX_FILE_BYTES, load_bytes
-from slocompiler import pipeline
 from slocompiler.pipeline import (Compilation, FileRecord, FileResult, Options, Run, assemble, digest, discover_files,
                                   finish, fork_map, no_specs, paused_gc)
 
