@@ -278,8 +278,7 @@ class Run:
         if "grafana" in self.wanted:
             from slocompiler.generate.grafana import service_boards
 
-            boards, summary["grafana"] = service_boards(service, [s for s, _ in entries],
-                                                        {f for _, f in entries}, __version__)
+            boards, summary["grafana"] = service_boards(service, entries, __version__)
             files.update(boards)
         if "docs" in self.wanted:
             from slocompiler.generate.docs import service_page

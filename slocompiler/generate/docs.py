@@ -153,12 +153,6 @@ def index_page(summaries: "dict[str, dict]", version: str) -> dict[str, bytes]:
 
 def catalog(units, version: str) -> dict[str, bytes]:
     """`docs/<service>.md` per service and `docs/index.md`."""
-    from slocompiler.generate import by_service
+    from slocompiler.generate import tree_files
 
-    pages: dict[str, bytes] = {}
-    summaries = {}
-    for service, entries in by_service(units).items():
-        files, summaries[service] = service_page(service, entries, version)
-        pages.update(files)
-    pages.update(index_page(summaries, version))
-    return pages
+    return tree_files(units, service_page, index_page, version)

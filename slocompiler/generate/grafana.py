@@ -539,9 +539,10 @@ def service_path(service: str) -> str:
     return f"grafana/{name}.json"
 
 
-def service_boards(service: str, slos: list[SLO], sources, version: str) -> tuple[dict[str, bytes], dict]:
-    """One service's dashboard, and the summary of it the fleet overview needs (JSON-able: the
-    incremental cache keeps it for services that did not change)."""
+def service_boards(service: str, entries, version: str) -> tuple[dict[str, bytes], dict]:
+    """One service's dashboard from its (SLO, spec file) ENTRIES, and the summary of it the fleet
+    overview needs (JSON-able: the incremental cache keeps it for services that did not change)."""
+    slos, sources = [slo for slo, _ in entries], {f for _, f in entries}
     files = {service_path(service): encode(service_dashboard(service, slos, sources, version))}
     return files, {"slos": len(slos), "shortest_ms": min(s.period_ms for s in slos), "sources": sorted(set(sources))}
 
@@ -559,13 +560,6 @@ def fleet_boards(summaries: "dict[str, dict]", version: str) -> dict[str, bytes]
 
 def dashboards(units, version: str) -> dict[str, bytes]:
     """Relative output path -> bytes for every dashboard of UNITS, plus the provisioning file."""
-    from slocompiler.generate import by_service
+    from slocompiler.generate import tree_files
 
-    out: dict[str, bytes] = {}
-    summaries = {}
-    for service, entries in by_service(units).items():
-        files, summaries[service] = service_boards(service, [s for s, _ in entries], {f for _, f in entries},
-                                                   version)
-        out.update(files)
-    out.update(fleet_boards(summaries, version))
-    return out
+    return tree_files(units, service_boards, fleet_boards, version)
