@@ -274,6 +274,10 @@ def test_cli_uses_the_cache_unless_told_not_to(tmp_path):
     assert r.returncode == 0, r.stderr
     assert Path(cache_file(str(tmp_path / "out"), str(cache))).is_file()
     assert (cache / "CACHEDIR.TAG").read_text().startswith("Signature: 8a477f597d28d172789f06886806bc55")
+    (specs / "b.yaml").write_text(spec("svc-b"))
+    r = run_cli("build", specs, "-o", tmp_path / "out", env={"SLOCOMPILER_CACHE_DIR": str(cache)})
+    assert r.returncode == 0, r.stderr
+    assert "(1 of 2 spec files unchanged since the last build)" in r.stderr
     other = tmp_path / "elsewhere"
     r = run_cli("build", specs, "-o", tmp_path / "out", "--check", "--cache-dir", other)
     assert r.returncode == 0, r.stderr
