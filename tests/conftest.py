@@ -48,6 +48,14 @@ def _find_promtool() -> str | None:
     return shutil.which("promtool")
 
 
+def require_binary(name: str, why: str) -> str:
+    """Path of the program NAME on PATH; missing: skip loudly, or fail under CI (WHY says where from)."""
+    path = shutil.which(name)
+    if path is None:
+        _missing(f"{name} is not on PATH ({why})")
+    return path
+
+
 def _find_conformance_dir() -> tuple[Path, str]:
     configured = os.environ.get(CONFORMANCE_ENV)
     if configured:
@@ -87,10 +95,7 @@ def repo_root() -> Path:
 @pytest.fixture(scope="session")
 def promtool() -> str:
     """Path of the ``promtool`` binary (``scripts/ensure-promtool.sh`` installs it)."""
-    path = _find_promtool()
-    if path is None:
-        _missing("promtool is not on PATH (install it with scripts/ensure-promtool.sh)")
-    return path
+    return require_binary("promtool", "install it with scripts/ensure-promtool.sh")
 
 
 @pytest.fixture(scope="session")
@@ -108,7 +113,4 @@ def conformance_dir() -> Path:
 @pytest.fixture(scope="session")
 def prometheus_bin() -> str:
     """Path of the ``prometheus`` server binary (Debian's ``prometheus`` package; see tests/prom_server.py)."""
-    path = shutil.which("prometheus")
-    if path is None:
-        _missing("the prometheus server is not on PATH (install it with scripts/ensure-promtool.sh)")
-    return path
+    return require_binary("prometheus", "the server; install it with scripts/ensure-promtool.sh")

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import _missing
+from conftest import _missing, require_binary
 from helpers import promtool_check_rules, run_cli
 from vm_server import run_vmalert_dry_run
 
@@ -84,10 +84,7 @@ def groups_of(path: Path) -> list[dict]:
 
 @pytest.fixture(scope="module")
 def vmalert_bin() -> str:
-    path = shutil.which("vmalert")
-    if path is None:
-        _missing("vmalert is not on PATH (Debian's victoria-metrics package; scripts/ensure-promtool.sh)")
-    return path
+    return require_binary("vmalert", "Debian's victoria-metrics package; scripts/ensure-promtool.sh")
 
 
 def thanos_schema(conformance_dir: Path) -> tuple[dict, dict]:
