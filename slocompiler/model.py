@@ -109,8 +109,8 @@ class BudgetExhaustedAlert:
 
 
 @dataclass(frozen=True)
-class Options:
-    """How generation treats an SLO; native and Sloth inputs differ here, never in the generators."""
+class Dialect:
+    """How generation spells an SLO's rules; native and Sloth inputs differ here, never in the generators."""
 
     numbers: str = "clean"          # "clean" | "go" (Sloth's float noise, for parity)
     period_ratio: str = "traffic"   # "traffic" | "sloth" (average of 5m ratios) | "exact" (query at the period)
@@ -150,7 +150,7 @@ class SLO:
     dashboard_url: Optional[str] = None
     rationale: Optional[str] = None
     review_date: Optional[_dt.date] = None
-    options: Options = field(default_factory=Options)
+    dialect: Dialect = field(default_factory=Dialect)
     source: Optional[Position] = None
     source_path: tuple = ()
 

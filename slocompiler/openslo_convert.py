@@ -32,7 +32,7 @@ def _compile(paths, spec_kind: str):
     from slocompiler.pipeline import compile_paths
 
     comp = compile_paths(list(paths), emit=False)
-    units = [u for u in comp.units if u.slos and all(s.options.spec == spec_kind for s in u.slos)]
+    units = [u for u in comp.units if u.slos and all(s.dialect.spec == spec_kind for s in u.slos)]
     return comp, units
 
 

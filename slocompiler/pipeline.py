@@ -27,29 +27,9 @@ from slocompiler.generate.prometheus import GenerateOptions, rule_file
 from slocompiler.generate import by_service
 from slocompiler.load import LoadedFile, load_bytes, load_file
 from slocompiler.model import SpecUnit
+from slocompiler.options import Options
 from slocompiler.resolve import Context
 from slocompiler.rules import RuleFile
-
-
-@dataclass
-class Options:
-    """Build-wide options; the CLI fills them from flags."""
-
-    default_period: str = "30d"
-    extra_labels: tuple[tuple[str, str], ...] = ()
-    disable_alerts: bool = False
-    disable_recordings: bool = False
-    exclude: tuple[str, ...] = ()
-    today: _dt.date | None = None
-    windows_dirs: tuple[str, ...] = ()   # replace the built-in catalogs (Sloth's --slo-period-windows-path)
-    exclude_re: str | None = None        # Sloth's --fs-exclude
-    include_re: str | None = None        # Sloth's --fs-include
-    sloth_version: str | None = None     # value of sloth_version (Sloth's goldens use "dev")
-    ignore_duplicates: bool = False
-    template_dirs: tuple[str, ...] = ()  # user SLI template folders (override shipped ones by name)
-    outputs: tuple[str, ...] = ("prometheus", "kubernetes", "grafana", "tests", "docs")  # what build writes
-    policies: tuple[str, ...] = ()       # JSON Schema files every spec document must satisfy
-    target: str = "prometheus"           # rule engine layout: prometheus|thanos|mimir|victoriametrics (targets.py)
 
 
 @dataclass

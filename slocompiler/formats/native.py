@@ -15,7 +15,7 @@ from slocompiler.formats import native_spec as spec
 from slocompiler.formats.errors import validation_diagnostics
 from slocompiler.generate.sli import WINDOW_RE, render_window
 from slocompiler.load import Document
-from slocompiler.model import (SLO, EventsSLI, LatencySLI, Options, RatioSLI, RawSLI, ThresholdSLI, Tier)
+from slocompiler.model import SLO, Dialect, EventsSLI, LatencySLI, RatioSLI, RawSLI, ThresholdSLI, Tier
 from slocompiler.promql import METRIC_NAME, syntax_error, vector_selector_error
 from slocompiler.resolve import Context
 
@@ -310,7 +310,7 @@ class _Format:
                 description=s.description, owner=s.owner or parsed.owner,
                 tier=None if s.tier is None else str(s.tier), runbook_url=s.runbook_url,
                 dashboard_url=s.dashboard_url, rationale=s.rationale, review_date=s.review_date,
-                options=Options(**plugin_opts), source=doc.position(path + ("name",)), source_path=path,
+                dialect=Dialect(**plugin_opts), source=doc.position(path + ("name",)), source_path=path,
             )
             period_at = None if s.period else (("period",) if parsed.period else path)
             found += check_windows(doc, slo, path, period_at)

@@ -20,7 +20,7 @@ from slocompiler.formats.errors import did_you_mean, validation_diagnostics
 from slocompiler.formats.native import alert_name, check_window_query, check_windows
 from slocompiler.generate.sli import WINDOW_RE, render_window
 from slocompiler.load import Document
-from slocompiler.model import SLO, EventsSLI, Options, RawSLI, ThresholdSLI, Tier
+from slocompiler.model import SLO, Dialect, EventsSLI, RawSLI, ThresholdSLI, Tier
 from slocompiler.promql import syntax_error
 from slocompiler.resolve import Context
 
@@ -264,7 +264,7 @@ class _Resolver:
                       windows=self.ctx.windows_for(period),
                       alert_name=alert_name(s.service, name) if any(t.enabled for t in tiers) else None,
                       page=tiers[0], ticket=tiers[1], labels=labels, no_data_alert=no_data,
-                      description=s.description, options=Options(spec=spec.API_VERSION),
+                      description=s.description, dialect=Dialect(spec=spec.API_VERSION),
                       source=self.doc.position(base + ("metadata", "name")), source_path=op_path)
             self.diags += check_windows(self.doc, slo, op_path, sp + ("timeWindow", 0, "duration") if tw else sp)
             out.append(slo)

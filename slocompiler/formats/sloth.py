@@ -1,6 +1,6 @@
 """Sloth's inputs: `prometheus/v1`, the `PrometheusServiceLevel` CRD and OpenSLO `v1alpha`.
 
-They resolve to the same model as native specs, with `Options` that make the generators
+They resolve to the same model as native specs, with a `Dialect` that makes the generators
 reproduce Sloth's output (Go float spelling, the averaged period ratio, no extras).
 Sloth's contrib SLO plugins become options; Go plugins we cannot run are reported.
 """
@@ -20,7 +20,7 @@ from slocompiler.formats.errors import validation_diagnostics
 from slocompiler.formats.native import check_labels, check_window_query
 from slocompiler.formats.native_spec import LABEL_NAME_PATTERN
 from slocompiler.load import Document
-from slocompiler.model import SLO, BudgetExhaustedAlert, EventsSLI, Options, RawSLI, Tier
+from slocompiler.model import SLO, BudgetExhaustedAlert, Dialect, EventsSLI, RawSLI, Tier
 from slocompiler.resolve import Context
 
 LABEL_NAME = re.compile(LABEL_NAME_PATTERN)
@@ -224,7 +224,7 @@ def _resolve_slos(doc: Document, ctx: Context, service: str, group_labels: dict,
             ticket=tiers[1], labels=tuple(sorted({**group_labels, **s.labels}.items())),
             alert_labels=tuple(sorted(a.labels.items())), alert_annotations=tuple(sorted(a.annotations.items())),
             description=s.description,
-            options=Options(numbers="go", period_ratio=plugin_opts.pop("period_ratio", "sloth"), spec=spec_name,
+            dialect=Dialect(numbers="go", period_ratio=plugin_opts.pop("period_ratio", "sloth"), spec=spec_name,
                             mode=mode, governance_annotations=False, **plugin_opts),
             source=doc.position(path + ("name",)), source_path=path))
     return out, diags
@@ -330,7 +330,7 @@ class _OpenSloV1Alpha:
                 objective=Decimal(repr(float(obj.target) * 100)), period_ms=period, sli=RawSLI(query),
                 windows=ctx.windows_for(period), alert_name=None, page=off[0], ticket=off[1],
                 description=s.description,
-                options=Options(numbers="go", period_ratio="sloth", spec="openslo/v1alpha", mode="cli-gen-openslo",
+                dialect=Dialect(numbers="go", period_ratio="sloth", spec="openslo/v1alpha", mode="cli-gen-openslo",
                                 governance_annotations=False),
                 source=doc.position(("spec", "objectives", i)), source_path=("spec", "objectives", i)))
         return out, diags

@@ -33,7 +33,7 @@ class GenerateOptions:
 
 def _num(slo: SLO, value) -> str:
     """Spell a number as the SLO's input format expects (clean decimals, or Go floats for Sloth)."""
-    if slo.options.numbers == "go":
+    if slo.dialect.numbers == "go":
         return numbers.go_g(float(value))
     return numbers.clean(value)
 
@@ -58,15 +58,15 @@ class _SLORules:
         self.short = format_duration(cat.page_quick.short_ms)
         self.period = format_duration(slo.period_ms)
         self.windows = [format_duration(ms) for ms in sli_windows(cat)]
-        if slo.options.numbers == "go":
+        if slo.dialect.numbers == "go":
             self.budget = (100 - float(slo.objective)) / 100  # Go float64, as Sloth prints it
         else:
             self.budget = slo.error_budget
 
     def groups(self) -> list[Group]:
         out = []
-        enabled = self.slo.options.groups
-        intervals = dict(self.slo.options.intervals)
+        enabled = self.slo.dialect.groups
+        intervals = dict(self.slo.dialect.intervals)
         if not self.opts.disable_recordings:
             if isinstance(self.kind, Threshold):
                 out.append(self.slice_group())
@@ -91,7 +91,7 @@ class _SLORules:
                      interval=format_duration(self.slo.sli.slice_ms))
 
     def _ratio(self, w: str) -> str:
-        if self.slo.options.denominator_corrected and self.kind.denominator:
+        if self.slo.dialect.denominator_corrected and self.kind.denominator:
             return (f"(\nslo:numerator_correction:ratio{w}{self.sel}\n* on()\n{self.kind.errors(w)}\n)\n"
                     f"/\n({self.kind.total(w)})\n")
         return self.kind.ratio(w)
@@ -108,13 +108,13 @@ class _SLORules:
         record = f"slo:sli_error:ratio_rate{period}"
         if isinstance(self.kind, Threshold):
             yield Rule(self.kind.ratio(period), record=record, labels=labels)
-        elif self.kind.denominator and slo.options.period_ratio == "traffic":
+        elif self.kind.denominator and slo.dialect.period_ratio == "traffic":
             short_labels = _merge(self.labels, self.ids, [("sloth_window", short)])
             yield Rule(self.kind.errors(short), record=ERRORS_RECORD + short, labels=short_labels)
             yield Rule(self.kind.total(short), record=TOTAL_RECORD + short, labels=short_labels)
             yield Rule(f"sum_over_time({ERRORS_RECORD}{short}{self.sel}[{period}])\n/ ignoring (sloth_window)\n"
                        f"sum_over_time({TOTAL_RECORD}{short}{self.sel}[{period}])\n", record=record, labels=labels)
-        elif slo.options.period_ratio == "exact":
+        elif slo.dialect.period_ratio == "exact":
             yield Rule(self._ratio(period), record=record, labels=labels)
         else:  # Sloth's optimized form: the average of the short-window ratios
             src = f"slo:sli_error:ratio_rate{short}{self.sel}[{period}]"
@@ -125,7 +125,7 @@ class _SLORules:
     def meta_rules(self):
         slo, sel = self.slo, self.sel
         labels = _merge(self.labels, self.ids)
-        if slo.options.numbers == "go":
+        if slo.dialect.numbers == "go":
             objective = _num(slo, float(slo.objective) / 100)
         else:
             objective = numbers.clean(slo.objective / Decimal(100))
@@ -138,15 +138,15 @@ class _SLORules:
                        f"slo:error_budget:ratio{sel}\n", record=record, labels=labels)
         yield Rule(f"1 - slo:period_burn_rate:ratio{sel}", record="slo:period_error_budget_remaining:ratio",
                    labels=labels)
-        info = [("sloth_version", self.opts.sloth_version), ("sloth_mode", slo.options.mode),
-                ("sloth_spec", slo.options.spec), ("sloth_objective", numbers.clean(slo.objective)
-                                                   if slo.options.numbers == "clean" else numbers.go_g(float(slo.objective)))]
+        info = [("sloth_version", self.opts.sloth_version), ("sloth_mode", slo.dialect.mode),
+                ("sloth_spec", slo.dialect.spec), ("sloth_objective", numbers.clean(slo.objective)
+                                                   if slo.dialect.numbers == "clean" else numbers.go_g(float(slo.objective)))]
         if slo.owner:
             info.append(("sloth_owner", slo.owner))
         if slo.tier:
             info.append(("sloth_tier", slo.tier))
-        yield Rule("vector(1)", record=slo.options.info_metric, labels=_merge(labels, info, slo.options.info_labels))
-        if slo.options.denominator_corrected and self.kind.denominator:
+        yield Rule("vector(1)", record=slo.dialect.info_metric, labels=_merge(labels, info, slo.dialect.info_labels))
+        if slo.dialect.denominator_corrected and self.kind.denominator:
             for w in self.windows:
                 yield Rule(f"({self.kind.total(w)})/({self.kind.total(self.period)})",
                            record=f"slo:numerator_correction:ratio{w}", labels=labels)
@@ -164,7 +164,7 @@ class _SLORules:
 
     def budget_alert(self):
         """Sloth contrib: an alert when the period's remaining error budget is at or below a threshold."""
-        cfg = self.slo.options.budget_alert
+        cfg = self.slo.dialect.budget_alert
         if cfg is None:
             return
         sel = selector(_merge(self.labels, self.ids, cfg.selector_labels))
@@ -173,7 +173,7 @@ class _SLORules:
 
     def _condition(self, pair: BurnWindow) -> str:
         slo = self.slo
-        if slo.options.numbers == "go":
+        if slo.dialect.numbers == "go":
             factor = _num(slo, float(pair.budget_percent) * (slo.period_ms / 3_600_000) / 100
                           / (pair.long_ms / 3_600_000))
         else:
@@ -198,7 +198,7 @@ class _SLORules:
     def _annotations(self, tier: Tier):
         slo = self.slo
         base = {"title": DEFAULT_TITLE.format(severity=tier.severity), "summary": DEFAULT_SUMMARY}
-        if slo.options.governance_annotations:
+        if slo.dialect.governance_annotations:
             for key, value in (("description", slo.description), ("runbook_url", slo.runbook_url),
                                ("dashboard_url", slo.dashboard_url), ("owner", slo.owner)):
                 if value:

@@ -1,0 +1,113 @@
+"""Names the output contract fixes: series, groups, labels, placeholders, targets and outputs.
+
+Sloth's names (`rule-contract.md`), so Sloth's dashboards and alert routes keep working. Every
+other module takes them from here; a name spelled twice is a name that can drift.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import Enum
+
+
+class _Names(str, Enum):
+    """A closed set of names whose values are the strings users write and read."""
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class Severity(_Names):
+    """The two alert tiers of a multi-window multi-burn-rate alert (Sloth's `sloth_severity`)."""
+
+    PAGE = "page"
+    TICKET = "ticket"
+
+
+class Speed(_Names):
+    """The two window pairs of a tier: the quick (short) and the slow (long) one."""
+
+    QUICK = "quick"
+    SLOW = "slow"
+
+
+class Target(_Names):
+    """Rule engine layouts `build --target` writes (docs/deployment.md)."""
+
+    PROMETHEUS = "prometheus"
+    THANOS = "thanos"
+    MIMIR = "mimir"
+    VICTORIAMETRICS = "victoriametrics"
+
+
+class Output(_Names):
+    """Output kinds: each is a top-level folder of the output directory."""
+
+    PROMETHEUS = "prometheus"
+    KUBERNETES = "kubernetes"
+    GRAFANA = "grafana"
+    TESTS = "tests"
+    DOCS = "docs"
+
+
+TARGETS: tuple[str, ...] = tuple(t.value for t in Target)
+OUTPUTS: tuple[str, ...] = tuple(o.value for o in Output)
+RULE_OUTPUTS = (Output.PROMETHEUS.value, Output.KUBERNETES.value)  # where a spec file's own rules go
+
+# -- the `{{.window}}` placeholder of Sloth's query templates --------------------------------------
+WINDOW_RE = re.compile(r"\{\{\s*\.window\s*\}\}")
+WINDOW_PLACEHOLDER = "{{.window}}"
+
+# -- labels -----------------------------------------------------------------------------------------
+RESERVED_PREFIXES = ("sloth_", "__")  # label names users may not set: the generated series own them
+ID_LABEL = "sloth_id"
+SERVICE_LABEL = "sloth_service"
+SLO_LABEL = "sloth_slo"
+WINDOW_LABEL = "sloth_window"
+SEVERITY_LABEL = "sloth_severity"
+VERSION_LABEL = "sloth_version"
+MODE_LABEL = "sloth_mode"
+SPEC_LABEL = "sloth_spec"
+OBJECTIVE_LABEL = "sloth_objective"
+OWNER_LABEL = "sloth_owner"
+TIER_LABEL = "sloth_tier"
+NO_DATA_LABEL = "slo_alert"          # value "no_data" on the no-data alert
+ID_LABELS = (ID_LABEL, SERVICE_LABEL, SLO_LABEL)
+
+# -- recorded series --------------------------------------------------------------------------------
+SLI_ERROR = "slo:sli_error:ratio_rate"           # + window: the SLI's error ratio over that window
+ERRORS_RATE = "slo:sli_errors:rate"              # + short window: bad events per second (period ratio)
+TOTAL_RATE = "slo:sli_total:rate"                # + short window: all events per second
+TIME_SLICE = "slo:time_slice_error:bool"         # 1 for a bad slice, 0 for a good one
+OBJECTIVE = "slo:objective:ratio"
+ERROR_BUDGET = "slo:error_budget:ratio"
+TIME_PERIOD_DAYS = "slo:time_period:days"
+CURRENT_BURN = "slo:current_burn_rate:ratio"
+PERIOD_BURN = "slo:period_burn_rate:ratio"
+BUDGET_REMAINING = "slo:period_error_budget_remaining:ratio"
+NUMERATOR_CORRECTION = "slo:numerator_correction:ratio"  # + window (Sloth contrib)
+INFO = "sloth_slo_info"
+
+# -- rule groups ------------------------------------------------------------------------------------
+GROUP_PREFIX = "sloth-slo-"
+
+
+def sli_error(window: str) -> str:
+    """`slo:sli_error:ratio_rate<window>`."""
+    return SLI_ERROR + window
+
+
+def group_name(part: str, slo_id: str) -> str:
+    """Rule group of one SLO: `part` is sli-recordings, meta-recordings, alerts or time-slices."""
+    return f"{GROUP_PREFIX}{part}-{slo_id}"
+
+
+def is_reserved(label: str) -> bool:
+    return label.startswith(RESERVED_PREFIXES)
+
+
+def alert_name(service: str, name: str) -> str:
+    """Default alert name: service and SLO in CamelCase (`fraud-scoring` → `FraudScoring`)."""
+    words = re.split(r"[-_.]+", f"{service}-{name}")
+    text = "".join(w[:1].upper() + w[1:] for w in words if w)
+    return text if text[:1].isalpha() else "Slo" + text

@@ -1,0 +1,29 @@
+"""The options of one compilation: what the command line and the config file ask for."""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass
+
+from slocompiler.conventions import OUTPUTS, Target
+
+
+@dataclass
+class Options:
+    """Build-wide options; the CLI fills them from flags."""
+
+    default_period: str = "30d"
+    extra_labels: tuple[tuple[str, str], ...] = ()
+    disable_alerts: bool = False
+    disable_recordings: bool = False
+    exclude: tuple[str, ...] = ()
+    today: _dt.date | None = None
+    windows_dirs: tuple[str, ...] = ()   # replace the built-in catalogs (Sloth's --slo-period-windows-path)
+    exclude_re: str | None = None        # Sloth's --fs-exclude
+    include_re: str | None = None        # Sloth's --fs-include
+    sloth_version: str | None = None     # value of sloth_version (Sloth's goldens use "dev")
+    ignore_duplicates: bool = False
+    template_dirs: tuple[str, ...] = ()  # user SLI template folders (override shipped ones by name)
+    outputs: tuple[str, ...] = OUTPUTS    # what build writes
+    policies: tuple[str, ...] = ()       # JSON Schema files every spec document must satisfy
+    target: str = Target.PROMETHEUS.value  # rule engine layout (targets.py)

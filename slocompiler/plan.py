@@ -1,0 +1,135 @@
+"""The alert plan of an SLO: its tiers, their window pairs, and every number derived from them.
+
+The SRE Workbook's arithmetic (chapter 5), computed in one place. For a window pair with long
+window L, short window S and budget share s over period P, and an error budget B:
+
+- burn factor f = s · P / L (the pair spends s of the budget over L at that rate);
+- the pair fires when both windows' error ratios exceed the threshold f·B;
+- firing at the threshold, f·L/P of the period's budget has been spent;
+- a total outage (error ratio 1) trips the long window after f·B·L, an error ratio r ≥ f·B
+  after f·B·L/r (an error ratio just above the threshold takes the whole long window);
+- after recovery, the short window drops below the threshold within S: the reset time.
+
+Rules, `explain`, docs, dashboards, promtool tests and the period checks all read `alert_plan`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+
+from slocompiler.conventions import Severity, Speed
+from slocompiler.model import SLO, BurnWindow, Tier
+
+
+@dataclass(frozen=True)
+class PairPlan:
+    """One window pair of a tier, with its numbers."""
+
+    severity: Severity
+    speed: Speed
+    window: BurnWindow
+    factor: Fraction            # burn factor, exact
+    threshold: float            # error-ratio threshold f·B
+    budget_consumed: float      # share of the period's budget spent when it fires at the threshold
+    never_fires: bool           # f·B ≥ 1 (exact): the error ratio would have to exceed 100 %
+    on_track: bool              # f < 1: it fires while the SLO is still within budget
+
+    @property
+    def short_ms(self) -> int:
+        return self.window.short_ms
+
+    @property
+    def long_ms(self) -> int:
+        return self.window.long_ms
+
+    @property
+    def detection_outage_s(self) -> float:
+        """Seconds from the start of a total outage to the long window crossing the threshold."""
+        return float("inf") if self.never_fires else min(self.threshold, 1.0) * self.long_ms / 1000
+
+    @property
+    def detection_at_threshold_s(self) -> float:
+        """Seconds to fire at an error ratio just above the threshold: the whole long window."""
+        return self.long_ms / 1000
+
+    @property
+    def reset_s(self) -> float:
+        """Seconds after recovery until the short window drops below the threshold."""
+        return self.short_ms / 1000
+
+    @property
+    def warning(self) -> str | None:
+        """Why a reviewer should look at this pair, if they should."""
+        if self.never_fires:
+            return "can never fire: the error ratio would have to exceed 100%"
+        if self.on_track:
+            return "fires while the SLO is on track (burn factor below 1)"
+        return None
+
+
+@dataclass(frozen=True)
+class TierPlan:
+    """The page or ticket alert: the spec's tier and its two window pairs."""
+
+    severity: Severity
+    tier: Tier
+    enabled: bool               # the tier is on and the SLO has an alert name
+    pairs: tuple[PairPlan, PairPlan]
+
+    @property
+    def quick(self) -> PairPlan:
+        return self.pairs[0]
+
+    @property
+    def slow(self) -> PairPlan:
+        return self.pairs[1]
+
+
+@dataclass(frozen=True)
+class AlertPlan:
+    """Both tiers of one SLO over its period and error budget."""
+
+    period_ms: int
+    budget: Decimal
+    page: TierPlan
+    ticket: TierPlan
+
+    @property
+    def tiers(self) -> tuple[TierPlan, TierPlan]:
+        return (self.page, self.ticket)
+
+    def pairs(self) -> Iterator[PairPlan]:
+        """The four pairs: page quick, page slow, ticket quick, ticket slow."""
+        for tier in self.tiers:
+            yield from tier.pairs
+
+    def tier(self, severity: Severity | str) -> TierPlan:
+        return self.page if severity == Severity.PAGE else self.ticket
+
+
+def burn_factor(window: BurnWindow, period_ms: int) -> Fraction:
+    """The share of budget a pair consumes over its long window, scaled to the period."""
+    return window.budget_percent / 100 * Fraction(period_ms, window.long_ms)
+
+
+def _pair(severity: Severity, speed: Speed, window: BurnWindow, period_ms: int, budget: Decimal) -> PairPlan:
+    factor = burn_factor(window, period_ms)
+    f = float(factor)
+    threshold = f * float(budget)
+    return PairPlan(severity, speed, window, factor, threshold, f * window.long_ms / period_ms,
+                    never_fires=factor * Fraction(budget) >= 1, on_track=factor < 1)
+
+
+def alert_plan(slo: SLO) -> AlertPlan:
+    """The tiers of SLO: severity, windows, factor, threshold, budget share, detection and reset."""
+    cat, budget = slo.windows, slo.error_budget
+    tiers = []
+    for severity, tier, windows in ((Severity.PAGE, slo.page, (cat.page_quick, cat.page_slow)),
+                                    (Severity.TICKET, slo.ticket, (cat.ticket_quick, cat.ticket_slow))):
+        pairs = tuple(_pair(severity, speed, w, slo.period_ms, budget)
+                      for speed, w in zip((Speed.QUICK, Speed.SLOW), windows))
+        tiers.append(TierPlan(severity, tier, tier.enabled and bool(slo.alert_name), pairs))  # type: ignore[arg-type]
+    return AlertPlan(slo.period_ms, budget, tiers[0], tiers[1])
