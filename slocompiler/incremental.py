@@ -23,13 +23,16 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
-from slocompiler import __version__, pipeline
+from slocompiler import __version__
 from slocompiler.diagnostics import Diagnostic, Position, Severity
 from slocompiler.discover import SourceFile
 from slocompiler.generate import by_service
 from slocompiler.load import MAX_FILE_BYTES, load_bytes
 from slocompiler.pipeline import (Compilation, FileRecord, FileResult, Options, Run, assemble, digest, discover_files,
-                                  finish, fork_map, no_specs, paused_gc)
+                                  finish, no_specs, paused_gc)
+from slocompiler.pipeline import parallel
+from slocompiler.pipeline.results import SLORef
+from slocompiler.pipeline.tree import all_service_outputs, tree_outputs
 
 FORMAT = "slocompiler-cache/1"
 _CHUNK = 1 << 20
@@ -121,7 +124,7 @@ class Cache:
             compiled.update((r.src.display, r) for r in run.compile([f for f in tree.files if f.display in need]))
         entries = by_service(u for f in comp.files if f.display in compiled for u in compiled[f.display].units)
         todo = [(s, entries[s]) for s in sorted(stale)]
-        made = dict(zip(sorted(stale), run.all_service_outputs(todo)))
+        made = dict(zip(sorted(stale), all_service_outputs(run, todo)))
         summaries, kept = {}, {}
         for service in sorted(contributors):
             if service in stale:
@@ -132,7 +135,7 @@ class Cache:
                 kept[service] = old[service]
                 summaries[service] = old[service]["summary"]
                 comp.verified.update(old[service]["outputs"])
-        comp.artifacts.update(run.tree_outputs(summaries))
+        comp.artifacts.update(tree_outputs(run, summaries))
         return kept
 
     def on_disk(self, expected: dict[str, str]) -> set[str]:
@@ -219,9 +222,9 @@ class _Tree:
 
     def _learn(self, unknown: list[SourceFile]) -> None:
         """Kinds of changed files: loaded here (and kept for the compile), or on every core when many."""
-        if sum(len(self.raw[f.display]) for f in unknown) >= pipeline.PARALLEL_MIN_BYTES:
-            kinds = fork_map(lambda f: _kinds(load_bytes(self.raw[f.display], f.display)), unknown,
-                             pipeline.PARALLEL_MIN_SLOS)
+        if sum(len(self.raw[f.display]) for f in unknown) >= parallel.PARALLEL_MIN_BYTES:
+            kinds = parallel.fork_map(lambda f: _kinds(load_bytes(self.raw[f.display], f.display)), unknown,
+                             parallel.PARALLEL_MIN_SLOS)
         else:
             kinds = []
             for f in unknown:
@@ -248,7 +251,7 @@ class _Tree:
     def record(self, display: str) -> FileRecord:
         e = self.remembered[display]
         return FileRecord([_diagnostic(x) for x in e["diagnostics"]], e["out_paths"],
-                          [(i, Position(*p) if p else None, tuple(path)) for i, p, path in e["ids"]],
+                          [SLORef(i, Position(*p) if p else None, tuple(path)) for i, p, path in e["ids"]],
                           e["services"], e["rules"])
 
     def entries(self, compiled: dict[str, FileResult], digests: dict[str, str]) -> dict[str, dict]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as _dt
 from dataclasses import dataclass
 
+from slocompiler import __version__
 from slocompiler.conventions import OUTPUTS, Target
 
 
@@ -27,3 +28,8 @@ class Options:
     outputs: tuple[str, ...] = OUTPUTS    # what build writes
     policies: tuple[str, ...] = ()       # JSON Schema files every spec document must satisfy
     target: str = Target.PROMETHEUS.value  # rule engine layout (targets.py)
+
+    @property
+    def version_label(self) -> str:
+        """Value of the `sloth_version` label of every generated series."""
+        return self.sloth_version or f"slocompiler-{__version__}"

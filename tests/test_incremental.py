@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from helpers import run_cli
-from slocompiler import api, pipeline
+from slocompiler import api
+from slocompiler.pipeline import parallel as forking
 from slocompiler.incremental import cache_file
 from slocompiler.pipeline import Options
 
@@ -230,8 +231,8 @@ def test_random_edits_agree_with_full_builds(tmp_path, monkeypatch, parallel):
     """A seeded walk of edits, additions, deletions, breakages and fixes over a small tree (forked:
     the thresholds are lowered so that compiling and learning changed files use worker processes)."""
     if parallel:
-        monkeypatch.setattr(pipeline, "PARALLEL_MIN_BYTES", 0)
-        monkeypatch.setattr(pipeline, "PARALLEL_MIN_SLOS", 0)
+        monkeypatch.setattr(forking, "PARALLEL_MIN_BYTES", 0)
+        monkeypatch.setattr(forking, "PARALLEL_MIN_SLOS", 0)
     rng = random.Random(7)
     w = World(tmp_path, {f"t{i % 3}/s{i}.yaml": spec(f"svc{i % 4}", f"slo{i}") for i in range(8)})
     w.write("windows-7d.yaml", (EXAMPLES / "windows-7d.yaml").read_text())

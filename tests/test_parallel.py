@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from slocompiler import pipeline
+from slocompiler.pipeline import parallel as forking
 from slocompiler.pipeline import Options, compile_paths
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -19,11 +19,11 @@ TREES = {"examples": ROOT / "examples" / "specs", "ml-platform": ROOT / "example
 def compiled(paths, monkeypatch, parallel: bool):
     with monkeypatch.context() as m:
         if parallel:
-            m.setattr(pipeline, "PARALLEL_MIN_BYTES", 0)
-            m.setattr(pipeline, "PARALLEL_MIN_SLOS", 0)
+            m.setattr(forking, "PARALLEL_MIN_BYTES", 0)
+            m.setattr(forking, "PARALLEL_MIN_SLOS", 0)
         else:
-            m.setattr(pipeline, "PARALLEL_MIN_BYTES", float("inf"))
-            m.setattr(pipeline, "PARALLEL_MIN_SLOS", float("inf"))
+            m.setattr(forking, "PARALLEL_MIN_BYTES", float("inf"))
+            m.setattr(forking, "PARALLEL_MIN_SLOS", float("inf"))
         return compile_paths([str(p) for p in paths], Options())
 
 

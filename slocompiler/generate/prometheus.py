@@ -8,27 +8,17 @@ from __future__ import annotations
 from decimal import Decimal
 from fractions import Fraction
 
-from slocompiler import __version__, numbers
+from slocompiler import numbers
 from slocompiler.durations import format_duration
 from slocompiler.generate.sli import (ERRORS_RECORD, SLICE_RECORD, TOTAL_RECORD, Threshold, id_labels,
                                       kind_of, selector)
 from slocompiler.model import SLO, BurnWindow, Tier
+from slocompiler.options import Options
 from slocompiler.rules import Group, Rule, RuleFile
 from slocompiler.windows import sli_windows
 
 DEFAULT_TITLE = "({severity}) {{{{$labels.sloth_service}}}} {{{{$labels.sloth_slo}}}} SLO error budget burn rate is too fast."
 DEFAULT_SUMMARY = "{{$labels.sloth_service}} {{$labels.sloth_slo}} SLO error budget burn rate is over expected."
-
-
-class GenerateOptions:
-    """Build-wide switches (Sloth's CLI flags and our own)."""
-
-    def __init__(self, *, extra_labels=(), disable_alerts=False, disable_recordings=False,
-                 sloth_version: str | None = None):
-        self.extra_labels = tuple(extra_labels)
-        self.disable_alerts = disable_alerts
-        self.disable_recordings = disable_recordings
-        self.sloth_version = sloth_version or f"slocompiler-{__version__}"
 
 
 def _num(slo: SLO, value) -> str:
@@ -48,7 +38,7 @@ def _merge(*label_sets) -> tuple[tuple[str, str], ...]:
 class _SLORules:
     """Builds the groups of one SLO; small methods named after the group they fill."""
 
-    def __init__(self, slo: SLO, opts: GenerateOptions):
+    def __init__(self, slo: SLO, opts: Options):
         self.slo, self.opts = slo, opts
         self.kind = kind_of(slo)
         self.ids = id_labels(slo)
@@ -138,7 +128,7 @@ class _SLORules:
                        f"slo:error_budget:ratio{sel}\n", record=record, labels=labels)
         yield Rule(f"1 - slo:period_burn_rate:ratio{sel}", record="slo:period_error_budget_remaining:ratio",
                    labels=labels)
-        info = [("sloth_version", self.opts.sloth_version), ("sloth_mode", slo.dialect.mode),
+        info = [("sloth_version", self.opts.version_label), ("sloth_mode", slo.dialect.mode),
                 ("sloth_spec", slo.dialect.spec), ("sloth_objective", numbers.clean(slo.objective)
                                                    if slo.dialect.numbers == "clean" else numbers.go_g(float(slo.objective)))]
         if slo.owner:
@@ -221,12 +211,12 @@ class _SLORules:
         return Rule(expr, alert=f"{slo.alert_name}NoData", labels=labels, annotations=annotations)
 
 
-def rule_groups(slo: SLO, opts: GenerateOptions) -> list[Group]:
+def rule_groups(slo: SLO, opts: Options) -> list[Group]:
     """All rule groups of one SLO, in Sloth's order (SLI, metadata, alerts)."""
     return _SLORules(slo, opts).groups()
 
 
-def rule_file(source: str, slos, opts: GenerateOptions) -> RuleFile:
+def rule_file(source: str, slos, opts: Options) -> RuleFile:
     rf = RuleFile(source)
     for slo in slos:
         rf.groups.extend(rule_groups(slo, opts))

@@ -1,0 +1,95 @@
+"""What the stages hand over: one spec file's result, its cacheable record, and the whole run."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from slocompiler.diagnostics import Diagnostic, Position, has_errors
+from slocompiler.discover import SourceFile
+from slocompiler.model import SpecUnit
+from slocompiler.rules import RuleFile
+
+
+@dataclass
+class Compilation:
+    """Everything a run produced: the model, the rule files, their bytes, and the diagnostics.
+
+    An incremental build (`incremental.py`) compiles only some files: `units`, `rule_files` and
+    `artifacts` then hold what was compiled, `verified` the outputs of the rest (already on disk,
+    byte for byte); the counts always cover the whole tree."""
+
+    files: list[SourceFile] = field(default_factory=list)
+    units: list[SpecUnit] = field(default_factory=list)
+    rule_files: dict[str, RuleFile] = field(default_factory=dict)
+    artifacts: dict[str, bytes] = field(default_factory=dict)
+    verified: set[str] = field(default_factory=set)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    rule_count: int = 0
+    slo_count: int = 0
+    compiled: list[str] = field(default_factory=list)  # spec files compiled by this run (the rest: cache)
+
+    @property
+    def ok(self) -> bool:
+        return not has_errors(self.diagnostics)
+
+
+class SLORef(NamedTuple):
+    """An SLO id and where it is defined (duplicate ids are reported across files)."""
+
+    id: str
+    source: Position | None
+    path: tuple
+
+
+@dataclass
+class FileRecord:
+    """What the whole-tree stages need of one compiled spec file; JSON-able, so the incremental
+    cache keeps it for files whose bytes did not change."""
+
+    diagnostics: list[Diagnostic]
+    out_paths: dict[str, int]         # output rule file -> SLOs in it (two files may not share one)
+    ids: list[SLORef]
+    services: list[str]
+    rules: int
+
+    @property
+    def slos(self) -> int:
+        return len(self.ids)
+
+
+@dataclass
+class UnitOutput:
+    """One spec unit generated: its diagnostics, rule count, artifacts and (when the tree needs
+    them later) its rule file."""
+
+    diagnostics: list[Diagnostic]
+    rules: int
+    artifacts: dict[str, bytes]
+    rule_file: RuleFile | None
+
+
+@dataclass
+class FileResult:
+    """One spec file compiled: its own diagnostics, units (one per output target) and artifacts."""
+
+    src: SourceFile
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    units: list[SpecUnit] = field(default_factory=list)
+    artifacts: dict[str, bytes] = field(default_factory=dict)
+    rule_files: dict[str, RuleFile] = field(default_factory=dict)
+    rules: int = 0
+    kinds: set[str] = field(default_factory=set)  # format keys of its documents
+    dated: bool = False                           # a result depends on today's date
+
+    def record(self) -> FileRecord:
+        slos = [slo for u in self.units for slo in u.slos]
+        return FileRecord(list(self.diagnostics), {u.out_path: len(u.slos) for u in self.units},
+                          [SLORef(slo.id, slo.source, tuple(slo.source_path)) for slo in slos],
+                          sorted({slo.service for slo in slos}), self.rules)
+
+
+def digest(data: bytes) -> str:
+    """The digest outputs are compared by (SHA-256: hardware-accelerated, as fast as reading)."""
+    return hashlib.sha256(data).hexdigest()

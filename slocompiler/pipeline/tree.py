@@ -1,0 +1,90 @@
+"""What spans files: whole-tree checks and totals, per-service outputs, and the tree's own files."""
+
+from __future__ import annotations
+
+from slocompiler import __version__
+from slocompiler.check import check_ids
+from slocompiler.conventions import Output, Target
+from slocompiler.diagnostics import Position
+from slocompiler.emit.targets import mimir_files
+from slocompiler.model import SLO
+from slocompiler.pipeline.parallel import fork_map
+from slocompiler.pipeline.results import Compilation, FileRecord, FileResult, SLORef
+from slocompiler.pipeline.run import Run
+
+ServiceEntries = list[tuple[SLO, str]]  # a service's (SLO, spec file) pairs in tree order
+
+
+def assemble(comp: Compilation, run: Run, records: dict[str, FileRecord], results: list[FileResult]) -> None:
+    """Whole-tree checks and totals over every file's record (compiled now or remembered), and the
+    compiled files' units and artifacts."""
+    comp.diagnostics = list(run.diagnostics)
+    owner: dict[str, str] = {}
+    ids: list[SLORef] = []
+    for src in comp.files:
+        rec = records[src.display]
+        comp.diagnostics += rec.diagnostics
+        comp.rule_count += rec.rules
+        comp.slo_count += rec.slos
+        clash = False
+        for out_rel, count in rec.out_paths.items():
+            first = owner.setdefault(out_rel, src.display)
+            if first != src.display and (count or records[first].out_paths.get(out_rel)):
+                clash = True
+                comp.diagnostics += [Position(f).diag(
+                    "SLC401", f"{first} and {src.display} would both be written to {out_rel}",
+                    hint="give the files different names or build the folders separately") for f in (first, src.display)]
+        if not clash:
+            ids += rec.ids
+    if not run.options.ignore_duplicates:
+        comp.diagnostics += check_ids(ids)
+    for res in results:
+        comp.compiled.append(res.src.display)
+        comp.units += res.units
+        comp.artifacts.update(res.artifacts)
+        comp.rule_files.update(res.rule_files)
+
+
+def finish(comp: Compilation, run: Run) -> None:
+    """The tree's rule files where the target packs several spec files into one (mimir), and the
+    diagnostics in order."""
+    if run.emit and run.target == Target.MIMIR:
+        comp.artifacts.update(mimir_files(comp.rule_files.items()))
+    comp.diagnostics.sort()
+
+
+def service_outputs(run: Run, service: str, entries: ServiceEntries) -> tuple[dict[str, bytes], dict]:
+    """The dashboards and catalog page of one service, from its (SLO, spec file) ENTRIES, and the
+    summary of them the fleet overview and the index need."""
+    files: dict[str, bytes] = {}
+    summary: dict = {}
+    if Output.GRAFANA in run.wanted:
+        from slocompiler.generate.grafana import service_boards
+
+        boards, summary[Output.GRAFANA.value] = service_boards(service, entries, __version__)
+        files.update(boards)
+    if Output.DOCS in run.wanted:
+        from slocompiler.generate.docs import service_page
+
+        page, summary[Output.DOCS.value] = service_page(service, entries, __version__)
+        files.update(page)
+    return {k: v for k, v in files.items() if run.keeps(k)}, summary
+
+
+def all_service_outputs(run: Run, services: list[tuple[str, ServiceEntries]]) -> list[tuple[dict[str, bytes], dict]]:
+    """`service_outputs` of every (service, entries), in order (large trees on every core)."""
+    return fork_map(lambda item: service_outputs(run, *item), services, sum(len(e) for _, e in services))
+
+
+def tree_outputs(run: Run, summaries: dict[str, dict]) -> dict[str, bytes]:
+    """The fleet overview, provisioning file and catalog index, from every service's summary."""
+    files: dict[str, bytes] = {}
+    if Output.GRAFANA in run.wanted:
+        from slocompiler.generate.grafana import fleet_boards
+
+        files.update(fleet_boards({s: v[Output.GRAFANA.value] for s, v in summaries.items()}, __version__))
+    if Output.DOCS in run.wanted:
+        from slocompiler.generate.docs import index_page
+
+        files.update(index_page({s: v[Output.DOCS.value] for s, v in summaries.items()}, __version__))
+    return {k: v for k, v in files.items() if run.keeps(k)}
