@@ -8,17 +8,20 @@ from __future__ import annotations
 from decimal import Decimal
 from fractions import Fraction
 
+from slocompiler import conventions as c
 from slocompiler import numbers
 from slocompiler.durations import format_duration
-from slocompiler.generate.sli import (ERRORS_RECORD, SLICE_RECORD, TOTAL_RECORD, Threshold, id_labels,
-                                      kind_of, selector)
-from slocompiler.model import SLO, BurnWindow, Tier
+from slocompiler.generate.sli import Threshold, id_labels, kind_of, selector
+from slocompiler.model import SLO, Tier
 from slocompiler.options import Options
+from slocompiler.plan import PairPlan, TierPlan, alert_plan
 from slocompiler.rules import Group, Rule, RuleFile
 from slocompiler.windows import sli_windows
 
-DEFAULT_TITLE = "({severity}) {{{{$labels.sloth_service}}}} {{{{$labels.sloth_slo}}}} SLO error budget burn rate is too fast."
-DEFAULT_SUMMARY = "{{$labels.sloth_service}} {{$labels.sloth_slo}} SLO error budget burn rate is over expected."
+DEFAULT_TITLE = ("({severity}) {{{{$labels.%s}}}} {{{{$labels.%s}}}} SLO error budget burn rate is too fast."
+                 % (c.SERVICE_LABEL, c.SLO_LABEL))
+DEFAULT_SUMMARY = (f"{{{{$labels.{c.SERVICE_LABEL}}}}} {{{{$labels.{c.SLO_LABEL}}}}} SLO error budget burn rate is "
+                   "over expected.")
 
 
 def _num(slo: SLO, value) -> str:
@@ -61,54 +64,54 @@ class _SLORules:
             if isinstance(self.kind, Threshold):
                 out.append(self.slice_group())
             if "sli" in enabled:
-                out.append(Group(f"sloth-slo-sli-recordings-{self.slo.id}", tuple(self.sli_rules()),
+                out.append(Group(c.group_name("sli-recordings", self.slo.id), tuple(self.sli_rules()),
                                  interval=intervals.get("sli")))
             if "meta" in enabled:
-                out.append(Group(f"sloth-slo-meta-recordings-{self.slo.id}", tuple(self.meta_rules()),
+                out.append(Group(c.group_name("meta-recordings", self.slo.id), tuple(self.meta_rules()),
                                  interval=intervals.get("meta")))
         if not self.opts.disable_alerts:
             alerts = tuple(self.alert_rules()) if "alerts" in enabled else ()
             alerts += tuple(self.budget_alert())
             if alerts:
-                out.append(Group(f"sloth-slo-alerts-{self.slo.id}", alerts, interval=intervals.get("alerts")))
+                out.append(Group(c.group_name("alerts", self.slo.id), alerts, interval=intervals.get("alerts")))
         return out
 
     # -- SLI -----------------------------------------------------------------------------
     def slice_group(self) -> Group:
         lookback = format_duration(self.slo.windows.page_quick.long_ms)
-        rule = Rule(self.kind.slice_expr(lookback), record=SLICE_RECORD, labels=_merge(self.labels, self.ids))
-        return Group(f"sloth-slo-time-slices-{self.slo.id}", (rule,),
+        rule = Rule(self.kind.slice_expr(lookback), record=c.TIME_SLICE, labels=_merge(self.labels, self.ids))
+        return Group(c.group_name("time-slices", self.slo.id), (rule,),
                      interval=format_duration(self.slo.sli.slice_ms))
 
     def _ratio(self, w: str) -> str:
         if self.slo.dialect.denominator_corrected and self.kind.denominator:
-            return (f"(\nslo:numerator_correction:ratio{w}{self.sel}\n* on()\n{self.kind.errors(w)}\n)\n"
+            return (f"(\n{c.NUMERATOR_CORRECTION}{w}{self.sel}\n* on()\n{self.kind.errors(w)}\n)\n"
                     f"/\n({self.kind.total(w)})\n")
         return self.kind.ratio(w)
 
     def sli_rules(self):
         for w in self.windows:
-            yield Rule(self._ratio(w), record=f"slo:sli_error:ratio_rate{w}",
-                       labels=_merge(self.labels, self.ids, [("sloth_window", w)]))
+            yield Rule(self._ratio(w), record=c.sli_error(w),
+                       labels=_merge(self.labels, self.ids, [(c.WINDOW_LABEL, w)]))
         yield from self.period_rules()
 
     def period_rules(self):
         slo, short, period = self.slo, self.short, self.period
-        labels = _merge(self.labels, self.ids, [("sloth_window", period)])
-        record = f"slo:sli_error:ratio_rate{period}"
+        labels = _merge(self.labels, self.ids, [(c.WINDOW_LABEL, period)])
+        record = c.sli_error(period)
         if isinstance(self.kind, Threshold):
             yield Rule(self.kind.ratio(period), record=record, labels=labels)
         elif self.kind.denominator and slo.dialect.period_ratio == "traffic":
-            short_labels = _merge(self.labels, self.ids, [("sloth_window", short)])
-            yield Rule(self.kind.errors(short), record=ERRORS_RECORD + short, labels=short_labels)
-            yield Rule(self.kind.total(short), record=TOTAL_RECORD + short, labels=short_labels)
-            yield Rule(f"sum_over_time({ERRORS_RECORD}{short}{self.sel}[{period}])\n/ ignoring (sloth_window)\n"
-                       f"sum_over_time({TOTAL_RECORD}{short}{self.sel}[{period}])\n", record=record, labels=labels)
+            short_labels = _merge(self.labels, self.ids, [(c.WINDOW_LABEL, short)])
+            yield Rule(self.kind.errors(short), record=c.ERRORS_RATE + short, labels=short_labels)
+            yield Rule(self.kind.total(short), record=c.TOTAL_RATE + short, labels=short_labels)
+            yield Rule(f"sum_over_time({c.ERRORS_RATE}{short}{self.sel}[{period}])\n/ ignoring ({c.WINDOW_LABEL})\n"
+                       f"sum_over_time({c.TOTAL_RATE}{short}{self.sel}[{period}])\n", record=record, labels=labels)
         elif slo.dialect.period_ratio == "exact":
             yield Rule(self._ratio(period), record=record, labels=labels)
         else:  # Sloth's optimized form: the average of the short-window ratios
-            src = f"slo:sli_error:ratio_rate{short}{self.sel}[{period}]"
-            yield Rule(f"sum_over_time({src})\n/ ignoring (sloth_window)\ncount_over_time({src})\n",
+            src = f"{c.sli_error(short)}{self.sel}[{period}]"
+            yield Rule(f"sum_over_time({src})\n/ ignoring ({c.WINDOW_LABEL})\ncount_over_time({src})\n",
                        record=record, labels=labels)
 
     # -- metadata ------------------------------------------------------------------------
@@ -120,35 +123,34 @@ class _SLORules:
         else:
             objective = numbers.clean(slo.objective / Decimal(100))
         days = _num(slo, Fraction(slo.period_ms, 86_400_000))
-        yield Rule(f"vector({objective})", record="slo:objective:ratio", labels=labels)
-        yield Rule(f"vector(1-{objective})", record="slo:error_budget:ratio", labels=labels)
-        yield Rule(f"vector({days})", record="slo:time_period:days", labels=labels)
-        for record, window in (("slo:current_burn_rate:ratio", self.short), ("slo:period_burn_rate:ratio", self.period)):
-            yield Rule(f"slo:sli_error:ratio_rate{window}{sel}\n/ on(sloth_id, sloth_slo, sloth_service) group_left\n"
-                       f"slo:error_budget:ratio{sel}\n", record=record, labels=labels)
-        yield Rule(f"1 - slo:period_burn_rate:ratio{sel}", record="slo:period_error_budget_remaining:ratio",
+        yield Rule(f"vector({objective})", record=c.OBJECTIVE, labels=labels)
+        yield Rule(f"vector(1-{objective})", record=c.ERROR_BUDGET, labels=labels)
+        yield Rule(f"vector({days})", record=c.TIME_PERIOD_DAYS, labels=labels)
+        on = f"{c.ID_LABEL}, {c.SLO_LABEL}, {c.SERVICE_LABEL}"
+        for record, window in ((c.CURRENT_BURN, self.short), (c.PERIOD_BURN, self.period)):
+            yield Rule(f"{c.sli_error(window)}{sel}\n/ on({on}) group_left\n"
+                       f"{c.ERROR_BUDGET}{sel}\n", record=record, labels=labels)
+        yield Rule(f"1 - {c.PERIOD_BURN}{sel}", record=c.BUDGET_REMAINING,
                    labels=labels)
-        info = [("sloth_version", self.opts.version_label), ("sloth_mode", slo.dialect.mode),
-                ("sloth_spec", slo.dialect.spec), ("sloth_objective", numbers.clean(slo.objective)
+        info = [(c.VERSION_LABEL, self.opts.version_label), (c.MODE_LABEL, slo.dialect.mode),
+                (c.SPEC_LABEL, slo.dialect.spec), (c.OBJECTIVE_LABEL, numbers.clean(slo.objective)
                                                    if slo.dialect.numbers == "clean" else numbers.go_g(float(slo.objective)))]
         if slo.owner:
-            info.append(("sloth_owner", slo.owner))
+            info.append((c.OWNER_LABEL, slo.owner))
         if slo.tier:
-            info.append(("sloth_tier", slo.tier))
+            info.append((c.TIER_LABEL, slo.tier))
         yield Rule("vector(1)", record=slo.dialect.info_metric, labels=_merge(labels, info, slo.dialect.info_labels))
         if slo.dialect.denominator_corrected and self.kind.denominator:
             for w in self.windows:
                 yield Rule(f"({self.kind.total(w)})/({self.kind.total(self.period)})",
-                           record=f"slo:numerator_correction:ratio{w}", labels=labels)
+                           record=c.NUMERATOR_CORRECTION + w, labels=labels)
 
     # -- alerts --------------------------------------------------------------------------
     def alert_rules(self):
         slo = self.slo
-        cat = slo.windows
-        for tier, quick, slow in ((slo.page, cat.page_quick, cat.page_slow),
-                                  (slo.ticket, cat.ticket_quick, cat.ticket_slow)):
-            if tier.enabled and slo.alert_name:
-                yield self.burn_alert(tier, quick, slow)
+        for tier in alert_plan(slo).tiers:
+            if tier.enabled:
+                yield self.burn_alert(tier)
         if slo.no_data_alert and slo.alert_name:
             yield self.no_data_alert()
 
@@ -158,19 +160,19 @@ class _SLORules:
         if cfg is None:
             return
         sel = selector(_merge(self.labels, self.ids, cfg.selector_labels))
-        yield Rule(f"slo:period_error_budget_remaining:ratio{sel} <= {_num(self.slo, cfg.threshold)}",
+        yield Rule(f"{c.BUDGET_REMAINING}{sel} <= {_num(self.slo, cfg.threshold)}",
                    alert=cfg.name, for_=cfg.for_, labels=cfg.labels, annotations=cfg.annotations)
 
-    def _condition(self, pair: BurnWindow) -> str:
+    def _condition(self, pair: PairPlan) -> str:
         slo = self.slo
-        if slo.dialect.numbers == "go":
-            factor = _num(slo, float(pair.budget_percent) * (slo.period_ms / 3_600_000) / 100
+        if slo.dialect.numbers == "go":  # Sloth's float64 arithmetic, operation for operation
+            factor = _num(slo, float(pair.window.budget_percent) * (slo.period_ms / 3_600_000) / 100
                           / (pair.long_ms / 3_600_000))
         else:
-            factor = numbers.clean(pair.factor(slo.period_ms))
+            factor = numbers.clean(pair.factor)
         budget = _num(slo, self.budget)
         short, long = format_duration(pair.short_ms), format_duration(pair.long_ms)
-        lines = [f"    max(slo:sli_error:ratio_rate{w}{self.sel} > ({factor} * {budget})) without (sloth_window)"
+        lines = [f"    max({c.sli_error(w)}{self.sel} > ({factor} * {budget})) without ({c.WINDOW_LABEL})"
                  for w in (short, long)]
         text = f"{lines[0]}\n    and\n{lines[1]}"
         if slo.min_events is not None and self.kind.denominator:
@@ -179,9 +181,10 @@ class _SLORules:
             text += f"\n    and ignoring ({ignoring})\n    ({events} >= {numbers.clean(float(slo.min_events))})"
         return text
 
-    def burn_alert(self, tier: Tier, quick: BurnWindow, slow: BurnWindow) -> Rule:
-        expr = f"(\n{self._condition(quick)}\n)\nor\n(\n{self._condition(slow)}\n)\n"
-        labels = _merge(self.slo.alert_labels, tier.labels, [("sloth_severity", tier.severity)])
+    def burn_alert(self, plan: TierPlan) -> Rule:
+        expr = f"(\n{self._condition(plan.quick)}\n)\nor\n(\n{self._condition(plan.slow)}\n)\n"
+        tier = plan.tier
+        labels = _merge(self.slo.alert_labels, tier.labels, [(c.SEVERITY_LABEL, plan.severity.value)])
         return Rule(expr, alert=self.slo.alert_name, for_=tier.for_, labels=labels,
                     annotations=self._annotations(tier))
 
@@ -202,8 +205,8 @@ class _SLORules:
             step = format_duration(slo.sli.slice_ms)
             expr = f"absent_over_time(({slo.sli.query.strip()})[{lookback}:{step}])\n"
         else:
-            expr = f"absent_over_time(slo:sli_error:ratio_rate{self.short}{self.sel}[{lookback}])\n"
-        labels = _merge(self.labels, self.ids, slo.alert_labels, [("sloth_severity", "ticket"), ("slo_alert", "no_data")])
+            expr = f"absent_over_time({c.sli_error(self.short)}{self.sel}[{lookback}])\n"
+        labels = _merge(self.labels, self.ids, slo.alert_labels, [(c.SEVERITY_LABEL, c.Severity.TICKET.value), (c.NO_DATA_LABEL, "no_data")])
         annotations = _merge({
             "title": f"(no data) {slo.service} {slo.name} SLI has had no data for {lookback}.",
             "summary": f"The SLI of {slo.id} returned no series for {lookback}; its error budget is not being measured.",

@@ -6,15 +6,10 @@ on where the SLO came from.
 
 from __future__ import annotations
 
-import re
-
 from slocompiler import numbers
+from slocompiler.conventions import ID_LABEL, SERVICE_LABEL, SLO_LABEL, TIME_SLICE, WINDOW_RE
 from slocompiler.model import SLO, EventsSLI, LatencySLI, RatioSLI, RawSLI, ThresholdSLI
 
-WINDOW_RE = re.compile(r"\{\{\s*\.window\s*\}\}")
-SLICE_RECORD = "slo:time_slice_error:bool"
-ERRORS_RECORD = "slo:sli_errors:rate"
-TOTAL_RECORD = "slo:sli_total:rate"
 
 
 def render_window(template: str, window: str) -> str:
@@ -32,7 +27,7 @@ def _escape(value: str) -> str:
 
 
 def id_labels(slo: SLO) -> tuple[tuple[str, str], ...]:
-    return (("sloth_id", slo.id), ("sloth_service", slo.service), ("sloth_slo", slo.name))
+    return ((ID_LABEL, slo.id), (SERVICE_LABEL, slo.service), (SLO_LABEL, slo.name))
 
 
 def _sum(by: tuple[str, ...], inner: str) -> str:
@@ -147,11 +142,11 @@ class Threshold(Kind):
         if not by:
             return f"{agg}\nor on() vector({fill})\n"
         sel = selector(id_labels(self.slo))
-        keep = f"max by ({', '.join(by)}) (last_over_time({SLICE_RECORD}{sel}[{lookback}]))"
+        keep = f"max by ({', '.join(by)}) (last_over_time({TIME_SLICE}{sel}[{lookback}]))"
         return f"{agg}\nor\n({keep} * 0 + {fill})\n"
 
     def ratio(self, w):
-        return f"avg_over_time({SLICE_RECORD}{selector(id_labels(self.slo))}[{w}])"
+        return f"avg_over_time({TIME_SLICE}{selector(id_labels(self.slo))}[{w}])"
 
 
 KINDS = {EventsSLI: Events, RawSLI: Raw, RatioSLI: Ratio, LatencySLI: Latency, ThresholdSLI: Threshold}
