@@ -17,11 +17,12 @@ EXAMPLE_OUT   := examples/out
 PYTEST_ARGS ?=
 BENCH_ARGS  ?=
 
-.PHONY: help setup promtool example test bench clean distclean
+.PHONY: help setup promtool lint example test bench clean distclean
 
 help:
 	@echo "make example    compile $(EXAMPLE_SPECS) into $(EXAMPLE_OUT) and list the files"
-	@echo "make test       run the test suite (installs promtool if missing)"
+	@echo "make test       lint, type-check and run the test suite (installs promtool if missing)"
+	@echo "make lint       ruff and mypy only"
 	@echo "make bench      run the benchmark (BENCH_ARGS='--sizes 1000,10000,50000')"
 	@echo "make setup      create/refresh $(VENV) only"
 	@echo "make clean      remove caches and build artifacts; distclean also removes $(VENV)"
@@ -40,10 +41,16 @@ example: setup
 	@echo "==> generated files:"
 	@find $(EXAMPLE_OUT) examples/ml-platform/generated -type f | LC_ALL=C sort | sed 's/^/    /'
 
-test: setup promtool
+test: setup promtool lint
 	@bash scripts/fetch-sarif-schema.sh
 	@echo "==> pytest"
 	@$(PY) -m pytest -q $(PYTEST_ARGS)
+
+lint: setup
+	@echo "==> ruff check"
+	@$(VENV)/bin/ruff check slocompiler tests benchmarks scripts
+	@echo "==> mypy"
+	@$(VENV)/bin/mypy
 
 bench: setup
 	@$(PY) benchmarks/run.py $(BENCH_ARGS)

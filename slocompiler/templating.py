@@ -1,6 +1,6 @@
 """SLI templates: reusable, parameterised SLIs that expand into one of the built-in kinds.
 
-A template is a YAML file (shipped in `templates/sli/`, or in the user's `--templates`
+A template is a YAML file (shipped in `slocompiler/templates/sli/`, or in the user's `--templates`
 folders, which override shipped ones by name) with typed params and an `sli` body. The body
 is data: string leaves are Jinja2 templates (StrictUndefined; helpers `selector`, `matcher`,
 `by_clause`, `window` and the filters `pq` and `seconds`); a leaf that is one whole

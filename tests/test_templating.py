@@ -74,7 +74,7 @@ def test_wrong_param_type(tmp_path):
 
 
 def test_user_folder_overrides_a_shipped_template(tmp_path):
-    shipped = (REPO / "templates/sli/vllm-ttft-latency.yaml").read_text()
+    shipped = (REPO / "slocompiler/templates/sli/vllm-ttft-latency.yaml").read_text()
     user = tmp_path / "tpl"
     user.mkdir()
     (user / "mine.yaml").write_text(shipped.replace('"vllm:time_to_first_token_seconds"', '"my_ttft_seconds"'))
