@@ -27,10 +27,21 @@ from slocompiler import __version__
 from slocompiler.diagnostics import Diagnostic, Position, Severity
 from slocompiler.discover import SourceFile
 from slocompiler.generate import by_service
-from slocompiler.load import MAX_FILE_BYTES, load_bytes
-from slocompiler.pipeline import (Compilation, FileRecord, FileResult, Options, Run, assemble, digest, discover_files,
-                                  finish, no_specs, paused_gc)
-from slocompiler.pipeline import parallel
+from slocompiler.load import MAX_FILE_BYTES, LoadedFile, load_bytes
+from slocompiler.pipeline import (
+    Compilation,
+    FileRecord,
+    FileResult,
+    Options,
+    Run,
+    assemble,
+    digest,
+    discover_files,
+    finish,
+    no_specs,
+    parallel,
+    paused_gc,
+)
 from slocompiler.pipeline.results import SLORef
 from slocompiler.pipeline.tree import all_service_outputs, tree_outputs
 
@@ -91,7 +102,7 @@ class Cache:
             self.files = tree.entries(compiled, self.digests)
             return comp
 
-    def _dirty(self, tree: "_Tree") -> list[SourceFile]:
+    def _dirty(self, tree: _Tree) -> list[SourceFile]:
         """Files to compile: new or changed ones, those whose outputs on disk differ, every catalog
         file (they register windows for the others), and all OpenSLO v1 files when one is dirty."""
         same = self.on_disk({rel: h for e in tree.remembered.values() for rel, h in e["outputs"].items()})
@@ -104,7 +115,7 @@ class Cache:
             tree.remembered.pop(d, None)
         return [f for f in tree.files if f.display in dirty]
 
-    def _services(self, comp: Compilation, run: Run, tree: "_Tree", records, compiled: dict) -> dict:
+    def _services(self, comp: Compilation, run: Run, tree: _Tree, records, compiled: dict) -> dict:
         """Dashboards and catalog pages of the services whose files changed; the rest are remembered.
         Unchanged files of a changed service are compiled too (their SLOs are needed)."""
         same = self.on_disk({rel: h for e in self.services.values() for rel, h in e["outputs"].items()})
@@ -222,13 +233,13 @@ class _Tree:
 
     def _learn(self, unknown: list[SourceFile]) -> None:
         """Kinds of changed files: loaded here (and kept for the compile), or on every core when many."""
-        if sum(len(self.raw[f.display]) for f in unknown) >= parallel.PARALLEL_MIN_BYTES:
-            kinds = parallel.fork_map(lambda f: _kinds(load_bytes(self.raw[f.display], f.display)), unknown,
-                             parallel.PARALLEL_MIN_SLOS)
+        if sum(len(self.raw[f.display] or b"") for f in unknown) >= parallel.PARALLEL_MIN_BYTES:
+            kinds = parallel.fork_map(lambda f: _kinds(load_bytes(self.raw[f.display] or b"", f.display)), unknown,
+                                      parallel.PARALLEL_MIN_SLOS)
         else:
             kinds = []
             for f in unknown:
-                self.loaded[f.display] = loaded = load_bytes(self.raw[f.display], f.display)
+                self.loaded[f.display] = loaded = load_bytes(self.raw[f.display] or b"", f.display)
                 kinds.append(_kinds(loaded))
         self.facts.update((f.display, (k, False)) for f, k in zip(unknown, kinds))
 
@@ -327,10 +338,10 @@ def _base(run: Run) -> str:
                 *[_tree_digest(p) for p in (*o.template_dirs, *o.windows_dirs, *o.policies)])
 
 
-def _kinds(loaded) -> set[str]:
+def _kinds(loaded: LoadedFile) -> set[str]:
     from slocompiler.formats import detect
 
-    return {detect(doc) for doc in loaded.documents} - {None}
+    return {kind for kind in map(detect, loaded.documents) if kind is not None}
 
 
 def _read(path: str) -> bytes | None:

@@ -6,7 +6,7 @@ import datetime as _dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
-from typing import Optional, Union
+from typing import Union
 
 from slocompiler.diagnostics import Position
 
@@ -34,13 +34,13 @@ class WindowCatalog:
     page_slow: BurnWindow
     ticket_quick: BurnWindow
     ticket_slow: BurnWindow
-    source: Optional[Position] = None
+    source: Position | None = None
     origin: str = "tree"  # "builtin" | "derived" | "tree"
 
     def pairs(self) -> tuple[BurnWindow, ...]:
         return (self.page_quick, self.page_slow, self.ticket_quick, self.ticket_slow)
 
-    def same_windows(self, other: "WindowCatalog") -> bool:
+    def same_windows(self, other: WindowCatalog) -> bool:
         return self.pairs() == other.pairs() and self.period_ms == other.period_ms
 
 
@@ -58,8 +58,8 @@ class RawSLI:
 @dataclass(frozen=True)
 class RatioSLI:
     total: str
-    errors: Optional[str] = None
-    good: Optional[str] = None
+    errors: str | None = None
+    good: str | None = None
     by: tuple[str, ...] = ()
 
 
@@ -75,8 +75,8 @@ class LatencySLI:
 @dataclass(frozen=True)
 class ThresholdSLI:
     query: str
-    at_least: Optional[float]
-    at_most: Optional[float]
+    at_least: float | None
+    at_most: float | None
     slice_ms: int = 60_000
     no_data: str = "bad"
     by: tuple[str, ...] = ()
@@ -93,7 +93,7 @@ class Tier:
     enabled: bool
     labels: tuple[tuple[str, str], ...] = ()
     annotations: tuple[tuple[str, str], ...] = ()
-    for_: Optional[str] = None
+    for_: str | None = None
 
 
 @dataclass(frozen=True)
@@ -121,7 +121,7 @@ class Dialect:
     info_labels: tuple[tuple[str, str], ...] = ()              # Sloth contrib info_labels
     info_metric: str = "sloth_slo_info"
     intervals: tuple[tuple[str, str], ...] = ()                # group kind ("sli"/"meta"/"alerts") -> interval
-    budget_alert: Optional[BudgetExhaustedAlert] = None
+    budget_alert: BudgetExhaustedAlert | None = None
     governance_annotations: bool = True                        # description/runbook/dashboard/owner on alerts
 
 
@@ -135,23 +135,23 @@ class SLO:
     period_ms: int
     sli: SLI
     windows: WindowCatalog
-    alert_name: Optional[str]
+    alert_name: str | None
     page: Tier
     ticket: Tier
     labels: tuple[tuple[str, str], ...] = ()
     alert_labels: tuple[tuple[str, str], ...] = ()
     alert_annotations: tuple[tuple[str, str], ...] = ()
-    min_events: Optional[float] = None
+    min_events: float | None = None
     no_data_alert: bool = False
-    description: Optional[str] = None
-    owner: Optional[str] = None
-    tier: Optional[str] = None
-    runbook_url: Optional[str] = None
-    dashboard_url: Optional[str] = None
-    rationale: Optional[str] = None
-    review_date: Optional[_dt.date] = None
+    description: str | None = None
+    owner: str | None = None
+    tier: str | None = None
+    runbook_url: str | None = None
+    dashboard_url: str | None = None
+    rationale: str | None = None
+    review_date: _dt.date | None = None
     dialect: Dialect = field(default_factory=Dialect)
-    source: Optional[Position] = None
+    source: Position | None = None
     source_path: tuple = ()
 
     @property

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional
 
 
 @dataclass(frozen=True)
@@ -11,9 +10,9 @@ class Rule:
     """A recording rule (`record`) or an alerting rule (`alert`)."""
 
     expr: str
-    record: Optional[str] = None
-    alert: Optional[str] = None
-    for_: Optional[str] = None
+    record: str | None = None
+    alert: str | None = None
+    for_: str | None = None
     labels: tuple[tuple[str, str], ...] = ()
     annotations: tuple[tuple[str, str], ...] = ()
 
@@ -22,7 +21,7 @@ class Rule:
 class Group:
     name: str
     rules: tuple[Rule, ...]
-    interval: Optional[str] = None
+    interval: str | None = None
     extra: tuple[tuple[str, str], ...] = ()  # engine fields such as partial_response_strategy
 
 

@@ -7,7 +7,8 @@ from slocompiler.rules import Group, Rule, RuleFile
 
 
 def emit_rule(rule: Rule, out: list) -> None:
-    head = f"  - record: {scalar(rule.record)}\n" if rule.record is not None else f"  - alert: {scalar(rule.alert)}\n"
+    head = (f"  - record: {scalar(rule.record)}\n" if rule.record is not None
+            else f"  - alert: {scalar(rule.alert or '')}\n")
     out.append(head)
     expr = block(rule.expr, "      ")
     out.append(f"    expr: {expr}\n" if expr is not None else f"    expr: {expr_scalar(rule.expr)}\n")

@@ -13,7 +13,6 @@ import re
 from yaml.nodes import ScalarNode
 from yaml.resolver import Resolver
 
-
 # Plain scalars we allow: start with a letter, only safe characters, and not a word that
 # YAML 1.1 (PyYAML, Go yaml.v2) or 1.2 reads as a bool or null.
 _PLAIN = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_./:-]*(?<!:)\Z")

@@ -18,10 +18,12 @@ from slocompiler.plan import PairPlan, TierPlan, alert_plan
 from slocompiler.rules import Group, Rule, RuleFile
 from slocompiler.windows import sli_windows
 
-DEFAULT_TITLE = ("({severity}) {{{{$labels.%s}}}} {{{{$labels.%s}}}} SLO error budget burn rate is too fast."
-                 % (c.SERVICE_LABEL, c.SLO_LABEL))
-DEFAULT_SUMMARY = (f"{{{{$labels.{c.SERVICE_LABEL}}}}} {{{{$labels.{c.SLO_LABEL}}}}} SLO error budget burn rate is "
-                   "over expected.")
+_WHO = f"{{{{$labels.{c.SERVICE_LABEL}}}}} {{{{$labels.{c.SLO_LABEL}}}}}"  # Sloth's alert text, templated
+DEFAULT_SUMMARY = f"{_WHO} SLO error budget burn rate is over expected."
+
+
+def default_title(severity: str) -> str:
+    return f"({severity}) {_WHO} SLO error budget burn rate is too fast."
 
 
 def _num(slo: SLO, value) -> str:
@@ -51,10 +53,8 @@ class _SLORules:
         self.short = format_duration(cat.page_quick.short_ms)
         self.period = format_duration(slo.period_ms)
         self.windows = [format_duration(ms) for ms in sli_windows(cat)]
-        if slo.dialect.numbers == "go":
-            self.budget = (100 - float(slo.objective)) / 100  # Go float64, as Sloth prints it
-        else:
-            self.budget = slo.error_budget
+        self.budget: float | Decimal = ((100 - float(slo.objective)) / 100 if slo.dialect.numbers == "go"
+                                        else slo.error_budget)  # Go float64, as Sloth prints it
 
     def groups(self) -> list[Group]:
         out = []
@@ -62,7 +62,7 @@ class _SLORules:
         intervals = dict(self.slo.dialect.intervals)
         if not self.opts.disable_recordings:
             if isinstance(self.kind, Threshold):
-                out.append(self.slice_group())
+                out.append(self.slice_group(self.kind))
             if "sli" in enabled:
                 out.append(Group(c.group_name("sli-recordings", self.slo.id), tuple(self.sli_rules()),
                                  interval=intervals.get("sli")))
@@ -77,11 +77,10 @@ class _SLORules:
         return out
 
     # -- SLI -----------------------------------------------------------------------------
-    def slice_group(self) -> Group:
+    def slice_group(self, kind: Threshold) -> Group:
         lookback = format_duration(self.slo.windows.page_quick.long_ms)
-        rule = Rule(self.kind.slice_expr(lookback), record=c.TIME_SLICE, labels=_merge(self.labels, self.ids))
-        return Group(c.group_name("time-slices", self.slo.id), (rule,),
-                     interval=format_duration(self.slo.sli.slice_ms))
+        rule = Rule(kind.slice_expr(lookback), record=c.TIME_SLICE, labels=_merge(self.labels, self.ids))
+        return Group(c.group_name("time-slices", self.slo.id), (rule,), interval=format_duration(kind.sli.slice_ms))
 
     def _ratio(self, w: str) -> str:
         if self.slo.dialect.denominator_corrected and self.kind.denominator:
@@ -190,7 +189,7 @@ class _SLORules:
 
     def _annotations(self, tier: Tier):
         slo = self.slo
-        base = {"title": DEFAULT_TITLE.format(severity=tier.severity), "summary": DEFAULT_SUMMARY}
+        base = {"title": default_title(tier.severity), "summary": DEFAULT_SUMMARY}
         if slo.dialect.governance_annotations:
             for key, value in (("description", slo.description), ("runbook_url", slo.runbook_url),
                                ("dashboard_url", slo.dashboard_url), ("owner", slo.owner)):
@@ -202,8 +201,8 @@ class _SLORules:
         slo = self.slo
         lookback = format_duration(slo.windows.page_quick.long_ms)
         if isinstance(self.kind, Threshold):
-            step = format_duration(slo.sli.slice_ms)
-            expr = f"absent_over_time(({slo.sli.query.strip()})[{lookback}:{step}])\n"
+            step = format_duration(self.kind.sli.slice_ms)
+            expr = f"absent_over_time(({self.kind.sli.query.strip()})[{lookback}:{step}])\n"
         else:
             expr = f"absent_over_time({c.sli_error(self.short)}{self.sel}[{lookback}])\n"
         labels = _merge(self.labels, self.ids, slo.alert_labels, [(c.SEVERITY_LABEL, c.Severity.TICKET.value), (c.NO_DATA_LABEL, "no_data")])

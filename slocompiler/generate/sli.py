@@ -6,10 +6,13 @@ on where the SLO came from.
 
 from __future__ import annotations
 
+from typing import Any, Generic, TypeVar, cast
+
 from slocompiler import numbers
 from slocompiler.conventions import ID_LABEL, SERVICE_LABEL, SLO_LABEL, TIME_SLICE, WINDOW_RE
-from slocompiler.model import SLO, EventsSLI, LatencySLI, RatioSLI, RawSLI, ThresholdSLI
+from slocompiler.model import SLI, SLO, EventsSLI, LatencySLI, RatioSLI, RawSLI, ThresholdSLI
 
+S = TypeVar("S", EventsSLI, RawSLI, RatioSLI, LatencySLI, ThresholdSLI)
 
 
 def render_window(template: str, window: str) -> str:
@@ -47,13 +50,14 @@ def le_matcher(threshold: float) -> str:
     return f'le="{text}"'
 
 
-class Kind:
+class Kind(Generic[S]):
     """How one SLI kind turns into PromQL. `errors`/`total` are per-second rates over `w`."""
 
     denominator = True
 
     def __init__(self, slo: SLO):
-        self.slo, self.sli = slo, slo.sli
+        self.slo = slo
+        self.sli: S = cast(S, slo.sli)
 
     def errors(self, w: str) -> str:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -69,7 +73,7 @@ class Kind:
         return f"({self.total(w)}) * {numbers.clean(seconds)}"
 
 
-class Events(Kind):
+class Events(Kind[EventsSLI]):
     def errors(self, w):
         return render_window(self.sli.error_query, w)
 
@@ -77,14 +81,14 @@ class Events(Kind):
         return render_window(self.sli.total_query, w)
 
 
-class Raw(Kind):
+class Raw(Kind[RawSLI]):
     denominator = False
 
     def ratio(self, w):
         return f"({render_window(self.sli.error_ratio_query, w)})"
 
 
-class Ratio(Kind):
+class Ratio(Kind[RatioSLI]):
     def _rate(self, sel: str, w: str) -> str:
         return _sum(self.sli.by, f"rate({sel.strip()}[{w}])")
 
@@ -95,10 +99,10 @@ class Ratio(Kind):
         total = self.total(w)
         if self.sli.errors is not None:  # an error counter that never incremented may not exist yet
             return f"{self._rate(self.sli.errors, w)} or 0 * {total}"
-        return f"{total} - ({self._rate(self.sli.good, w)} or 0 * {total})"
+        return f"{total} - ({self._rate(self.sli.good or '', w)} or 0 * {total})"
 
 
-class Latency(Kind):
+class Latency(Kind[LatencySLI]):
     def _native(self, w):
         sel = _merge_matchers(self.sli.histogram, self.sli.selector.strip()[1:-1] if self.sli.selector else "")
         return _sum(self.sli.by, f"rate({sel}[{w}])")
@@ -121,7 +125,7 @@ class Latency(Kind):
         return self.sli.selector.strip()[1:-1] if self.sli.selector else ""
 
 
-class Threshold(Kind):
+class Threshold(Kind[ThresholdSLI]):
     """Time slices: a recorded 0/1 per slice, averaged over windows."""
 
     denominator = False
@@ -149,8 +153,9 @@ class Threshold(Kind):
         return f"avg_over_time({TIME_SLICE}{selector(id_labels(self.slo))}[{w}])"
 
 
-KINDS = {EventsSLI: Events, RawSLI: Raw, RatioSLI: Ratio, LatencySLI: Latency, ThresholdSLI: Threshold}
+KINDS: dict[type[SLI], type[Kind[Any]]] = {EventsSLI: Events, RawSLI: Raw, RatioSLI: Ratio, LatencySLI: Latency,
+                                           ThresholdSLI: Threshold}
 
 
-def kind_of(slo: SLO) -> Kind:
+def kind_of(slo: SLO) -> Kind[Any]:
     return KINDS[type(slo.sli)](slo)

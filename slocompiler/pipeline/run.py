@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as _dt
 
-from slocompiler.policies import check_policies, load_policies
 from slocompiler.conventions import Output
 from slocompiler.diagnostics import Diagnostic, Position, Severity, has_errors
 from slocompiler.discover import SourceFile, discover
@@ -22,6 +21,7 @@ from slocompiler.options import Options
 from slocompiler.pipeline import parallel
 from slocompiler.pipeline.results import FileResult
 from slocompiler.pipeline.units import generate_units
+from slocompiler.policies import check_policies, load_policies
 from slocompiler.resolve import Context
 
 REGISTERING_KINDS = frozenset({"AlertWindows", "openslo/v1"})  # documents other files' SLOs may use
