@@ -21,13 +21,13 @@ import hashlib
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
 
-from slocompiler import __version__
-from slocompiler.diagnostics import Diagnostic, Position, Severity
 from slocompiler.discover import SourceFile
 from slocompiler.generate import by_service
-from slocompiler.load import MAX_FILE_BYTES, LoadedFile, load_bytes
+from slocompiler.incremental import entries
+from slocompiler.incremental.entries import FileEntry, Memo, ServiceEntry
+from slocompiler.incremental.keys import base, key, read
+from slocompiler.load import LoadedFile, load_bytes
 from slocompiler.pipeline import (
     Compilation,
     FileRecord,
@@ -42,10 +42,8 @@ from slocompiler.pipeline import (
     parallel,
     paused_gc,
 )
-from slocompiler.pipeline.results import SLORef
 from slocompiler.pipeline.tree import all_service_outputs, tree_outputs
 
-FORMAT = "slocompiler-cache/1"
 _CHUNK = 1 << 20
 
 
@@ -68,11 +66,11 @@ class Cache:
         self.out_dir = out_dir
         self.path = cache_file(out_dir, cache_dir)
         self.started = time.time_ns()
-        self.memo = _load(self.path)
-        self.disk: dict[str, list] = self.memo["disk"]  # relpath -> [digest, size, mtime, ctime, inode]
+        self.memo = entries.load(self.path)
+        self.disk = self.memo.disk  # relpath -> [digest, size, mtime, ctime, inode]
         self.same: dict[str, str] = {}                  # relpath -> digest: on disk this run, byte for byte
-        self.files: dict[str, dict] = {}
-        self.services: dict[str, dict] = self.memo["services"]
+        self.files: dict[str, FileEntry] = {}
+        self.services: dict[str, ServiceEntry] = self.memo.services
         self.comp: Compilation | None = None
 
     def compile(self, paths, options: Options) -> Compilation:
@@ -84,20 +82,22 @@ class Cache:
                 comp.diagnostics.append(no_specs(paths))
                 return comp
             run = Run(options)
-            tree = _Tree(comp.files, run, self.memo["files"])
+            tree = _Tree(comp.files, run, self.memo.files)
             compiled = {r.src.display: r for r in run.compile(self._dirty(tree), tree.loaded)}
             tree.learned(compiled)
             records = {f.display: compiled[f.display].record() if f.display in compiled
                        else tree.record(f.display) for f in comp.files}
             assemble(comp, run, records, [compiled[f.display] for f in comp.files if f.display in compiled])
-            comp.verified = {rel for d, e in tree.remembered.items() for rel in e["outputs"]}
-            services = self._services(comp, run, tree, records, compiled) if comp.ok and run.whole_tree else None
+            comp.verified = {rel for e in tree.remembered.values() for rel in e.outputs}
+            made_now: dict[str, list[str]] = {}
+            services = (self._services(comp, run, tree, records, compiled, made_now) if comp.ok and run.whole_tree
+                        else None)
             finish(comp, run)
             self.digests = _digests(comp.artifacts)
             if services is not None:
-                for entry in services.values():
-                    if "files" in entry:  # made now: remember its outputs by digest
-                        entry["outputs"] = {rel: self.digests[rel] for rel in entry.pop("files")}
+                for service, entry in services.items():
+                    if service in made_now:  # remember its outputs by digest
+                        entry.outputs = {rel: self.digests[rel] for rel in made_now[service]}
                 self.services = services
             self.files = tree.entries(compiled, self.digests)
             return comp
@@ -105,9 +105,9 @@ class Cache:
     def _dirty(self, tree: _Tree) -> list[SourceFile]:
         """Files to compile: new or changed ones, those whose outputs on disk differ, every catalog
         file (they register windows for the others), and all OpenSLO v1 files when one is dirty."""
-        same = self.on_disk({rel: h for e in tree.remembered.values() for rel, h in e["outputs"].items()})
+        same = self.on_disk({rel: h for e in tree.remembered.values() for rel, h in e.outputs.items()})
         dirty = {f.display for f in tree.files if f.display not in tree.remembered
-                 or not all(rel in same for rel in tree.remembered[f.display]["outputs"])}
+                 or not all(rel in same for rel in tree.remembered[f.display].outputs)}
         dirty.update(tree.catalogs)
         if dirty & tree.openslo:
             dirty |= tree.openslo
@@ -115,18 +115,20 @@ class Cache:
             tree.remembered.pop(d, None)
         return [f for f in tree.files if f.display in dirty]
 
-    def _services(self, comp: Compilation, run: Run, tree: _Tree, records, compiled: dict) -> dict:
-        """Dashboards and catalog pages of the services whose files changed; the rest are remembered.
-        Unchanged files of a changed service are compiled too (their SLOs are needed)."""
-        same = self.on_disk({rel: h for e in self.services.values() for rel, h in e["outputs"].items()})
-        old = {s: e for s, e in self.services.items() if all(rel in same for rel in e["outputs"])}
+    def _services(self, comp: Compilation, run: Run, tree: _Tree, records: dict[str, FileRecord],
+                  compiled: dict[str, FileResult], made_now: dict[str, list[str]]) -> dict[str, ServiceEntry]:
+        """Dashboards and catalog pages of the services whose files changed (their outputs listed in
+        MADE_NOW); the rest are remembered. Unchanged files of a changed service are compiled too
+        (their SLOs are needed)."""
+        same = self.on_disk({rel: h for e in self.services.values() for rel, h in e.outputs.items()})
+        old = {s: e for s, e in self.services.items() if all(rel in same for rel in e.outputs)}
         contributors: dict[str, list[SourceFile]] = {}
         for f in comp.files:
             for service in records[f.display].services:
                 contributors.setdefault(service, []).append(f)
-        dated = {d: r.dated for d, r in compiled.items()} | {d: e["dated"] for d, e in tree.remembered.items()}
-        keys = {s: _key(*[tree.key(f, dated[f.display]) for f in fs]) for s, fs in contributors.items()}
-        stale = {s for s in contributors if s not in old or old[s]["key"] != keys[s]}
+        dated = {d: r.dated for d, r in compiled.items()} | {d: e.dated for d, e in tree.remembered.items()}
+        keys = {s: key(*[tree.key(f, dated[f.display]) for f in fs]) for s, fs in contributors.items()}
+        stale = {s for s in contributors if s not in old or old[s].key != keys[s]}
         need = {f.display for s in stale for f in contributors[s] if f.display not in compiled}
         if need & tree.openslo:
             need |= tree.openslo - compiled.keys()
@@ -141,11 +143,12 @@ class Cache:
             if service in stale:
                 files, summaries[service] = made[service]
                 comp.artifacts.update(files)
-                kept[service] = {"key": keys[service], "summary": summaries[service], "files": sorted(files)}
+                kept[service] = ServiceEntry(keys[service], summaries[service])
+                made_now[service] = sorted(files)
             else:
                 kept[service] = old[service]
-                summaries[service] = old[service]["summary"]
-                comp.verified.update(old[service]["outputs"])
+                summaries[service] = old[service].summary
+                comp.verified.update(old[service].outputs)
         comp.artifacts.update(tree_outputs(run, summaries))
         return kept
 
@@ -200,15 +203,15 @@ class Cache:
                 continue
             if st.st_ctime_ns < limit:
                 disk[rel] = [h, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
-        _save(self.path, {"format": FORMAT, "files": self.files, "services": self.services, "disk": disk})
+        entries.save(self.path, Memo(self.files, self.services, disk))
 
 
 class _Tree:
     """The spec tree's bytes and keys, and the cache entries still valid for it."""
 
-    def __init__(self, files: list[SourceFile], run: Run, old: dict):
+    def __init__(self, files: list[SourceFile], run: Run, old: dict[str, FileEntry]):
         self.files, self.run = files, run
-        self.raw = {f.display: _read(f.path) for f in files}
+        self.raw = {f.display: read(f.path) for f in files}
         self.digests = {d: digest(b) for d, b in self.raw.items() if b is not None}
         # files are compiled from the bytes hashed here, never read again (they may change meanwhile)
         self.loaded: dict = {d: b for d, b in self.raw.items() if b is not None}
@@ -220,16 +223,16 @@ class _Tree:
             entry, d = old.get(f.display), self.digests.get(f.display)
             if d is None:
                 continue
-            if entry is not None and entry["digest"] == d:
-                self.facts[f.display] = (set(entry["kinds"]), entry["dated"])
+            if entry is not None and entry.digest == d:
+                self.facts[f.display] = (set(entry.kinds), entry.dated)
             else:
                 unknown.append(f)
         if old and unknown:
             self._learn(unknown)
         self._keys()
-        self.remembered = {f.display: old[f.display] for f in files
+        self.remembered: dict[str, FileEntry] = {f.display: old[f.display] for f in files
                            if f.display in self.facts and f.display in old
-                           and old[f.display]["key"] == self.key(f, self.facts[f.display][1])}
+                           and old[f.display].key == self.key(f, self.facts[f.display][1])}
 
     def _learn(self, unknown: list[SourceFile]) -> None:
         """Kinds of changed files: loaded here (and kept for the compile), or on every core when many."""
@@ -246,8 +249,8 @@ class _Tree:
     def _keys(self) -> None:
         self.catalogs = [f.display for f in self.files if "AlertWindows" in self.facts.get(f.display, ((), 0))[0]]
         self.openslo = {f.display for f in self.files if "openslo/v1" in self.facts.get(f.display, ((), 0))[0]}
-        self.base = _key(_base(self.run), *[(d, self.digests[d]) for d in self.catalogs])
-        self.openslo_key = _key(*sorted((d, self.digests[d]) for d in self.openslo))
+        self.base = key(base(self.run), *[(d, self.digests[d]) for d in self.catalogs])
+        self.openslo_key = key(*sorted((d, self.digests[d]) for d in self.openslo))
 
     def learned(self, compiled: dict[str, FileResult]) -> None:
         """What compiling told: the exact kinds and date dependence of the compiled files."""
@@ -255,29 +258,21 @@ class _Tree:
         self._keys()
 
     def key(self, src: SourceFile, dated: bool) -> str:
-        return _key(self.base, src.display, src.relpath, self.digests.get(src.display),
+        return key(self.base, src.display, src.relpath, self.digests.get(src.display),
                     self.openslo_key if src.display in self.openslo else "",
                     self.run.ctx.today.isoformat() if dated else "")
 
     def record(self, display: str) -> FileRecord:
-        e = self.remembered[display]
-        return FileRecord([_diagnostic(x) for x in e["diagnostics"]], e["out_paths"],
-                          [SLORef(i, Position(*p) if p else None, tuple(path)) for i, p, path in e["ids"]],
-                          e["services"], e["rules"])
+        return self.remembered[display].record
 
-    def entries(self, compiled: dict[str, FileResult], digests: dict[str, str]) -> dict[str, dict]:
+    def entries(self, compiled: dict[str, FileResult], digests: dict[str, str]) -> dict[str, FileEntry]:
         """The cache entries of this tree: new ones for compiled files, the rest as remembered."""
         out = {}
         for f in self.files:
             if f.display in compiled and f.display in self.digests:
                 res = compiled[f.display]
-                rec = res.record()
-                out[f.display] = {
-                    "key": self.key(f, res.dated), "digest": self.digests[f.display], "kinds": sorted(res.kinds),
-                    "dated": res.dated, "diagnostics": [_encode(x) for x in rec.diagnostics],
-                    "out_paths": rec.out_paths, "services": rec.services, "rules": rec.rules,
-                    "ids": [[i, [p.file, p.line, p.column] if p else None, list(path)] for i, p, path in rec.ids],
-                    "outputs": {rel: digests[rel] for rel in res.artifacts}}
+                out[f.display] = FileEntry(self.key(f, res.dated), self.digests[f.display], sorted(res.kinds),
+                                           res.dated, res.record(), {rel: digests[rel] for rel in res.artifacts})
             elif f.display in self.remembered:
                 out[f.display] = self.remembered[f.display]
         return out
@@ -291,116 +286,7 @@ def _digests(artifacts: dict[str, bytes]) -> dict[str, str]:
         return dict(zip(artifacts, pool.map(digest, artifacts.values(), chunksize=32)))
 
 
-# --------------------------------------------------------------------------- keys
-
-
-def _key(*parts) -> str:
-    h = hashlib.sha256()
-    for part in parts:
-        h.update(repr(part).encode("utf-8", "surrogateescape"))
-        h.update(b"\0")
-    return h.hexdigest()
-
-
-_CODE: list[str] = []
-
-
-def _code_fingerprint() -> str:
-    """The compiler's own files (sizes and times): an edited checkout invalidates the cache."""
-    if not _CODE:
-        root = os.path.dirname(os.path.abspath(__file__))
-        parts = []
-        for dirpath, dirnames, names in os.walk(root):
-            dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
-            for name in sorted(names):
-                st = os.stat(os.path.join(dirpath, name))
-                parts.append((os.path.relpath(os.path.join(dirpath, name), root), st.st_size, st.st_mtime_ns))
-        _CODE.append(_key(*parts))
-    return _CODE[0]
-
-
-def _tree_digest(path: str) -> list:
-    """Every file under PATH (or PATH itself) with the digest of its bytes."""
-    if os.path.isfile(path):
-        return [(path, digest(_read(path) or b""))]
-    out = []
-    for dirpath, dirnames, names in os.walk(path, followlinks=True):
-        dirnames.sort()
-        for name in sorted(names):
-            full = os.path.join(dirpath, name)
-            out.append((full, digest(_read(full) or b"")))
-    return out
-
-
-def _base(run: Run) -> str:
-    o = run.options
-    return _key(FORMAT, __version__, _code_fingerprint(), repr(replace(o, today=None)), sorted(run.wanted),
-                *[_tree_digest(p) for p in (*o.template_dirs, *o.windows_dirs, *o.policies)])
-
-
 def _kinds(loaded: LoadedFile) -> set[str]:
     from slocompiler.formats import detect
 
     return {kind for kind in map(detect, loaded.documents) if kind is not None}
-
-
-def _read(path: str) -> bytes | None:
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read(MAX_FILE_BYTES + 1)
-    except OSError:
-        return None
-    return data if len(data) <= MAX_FILE_BYTES else None  # the load stage reports it
-
-
-# --------------------------------------------------------------------------- the cache file
-
-
-def _empty() -> dict:
-    return {"format": FORMAT, "files": {}, "services": {}, "disk": {}}
-
-
-def _load(path: str) -> dict:
-    """The cache at PATH: a SHA-256 line, then the JSON it is the digest of. A file that does not
-    match its digest (truncated, edited by hand) or of another format is no cache."""
-    try:
-        import orjson
-
-        with open(path, "rb") as fh:
-            check, _, payload = fh.read().partition(b"\n")
-        if check.decode("ascii", "replace") == digest(payload):
-            memo = orjson.loads(payload)
-            if isinstance(memo, dict) and memo.get("format") == FORMAT:
-                return {**_empty(), **memo}
-    except (OSError, ValueError):
-        pass
-    return _empty()
-
-
-def _save(path: str, memo: dict) -> None:
-    """Replace the cache file atomically; a cache that cannot be written is no error."""
-    try:
-        import orjson
-
-        from slocompiler.outputs import write_atomic
-
-        payload = orjson.dumps(memo)
-        data = digest(payload).encode("ascii") + b"\n" + payload
-        folder = os.path.dirname(path)
-        os.makedirs(folder, exist_ok=True)
-        tag = os.path.join(folder, "CACHEDIR.TAG")
-        if not os.path.exists(tag):
-            write_atomic(tag, b"Signature: 8a477f597d28d172789f06886806bc55\n"
-                              b"# the incremental build cache of slocompiler (safe to delete)\n")
-        write_atomic(path, data)
-    except (OSError, TypeError, ValueError):
-        pass
-
-
-def _encode(d: Diagnostic) -> list:
-    return [d.file, d.line, d.column, d.code, d.message, d.severity.value, list(d.path), d.hint]
-
-
-def _diagnostic(x: list) -> Diagnostic:
-    file, line, column, code, message, severity, path, hint = x
-    return Diagnostic(file, line, column, code, message, Severity(severity), tuple(path), hint)
