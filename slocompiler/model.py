@@ -8,6 +8,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Union
 
+from slocompiler.conventions import INFO
 from slocompiler.diagnostics import Position
 
 
@@ -119,7 +120,7 @@ class Dialect:
     groups: frozenset = frozenset({"sli", "meta", "alerts"})   # Sloth's core plugins that run
     denominator_corrected: bool = False                        # Sloth contrib denominator_corrected_rules
     info_labels: tuple[tuple[str, str], ...] = ()              # Sloth contrib info_labels
-    info_metric: str = "sloth_slo_info"
+    info_metric: str = INFO
     intervals: tuple[tuple[str, str], ...] = ()                # group kind ("sli"/"meta"/"alerts") -> interval
     budget_alert: BudgetExhaustedAlert | None = None
     governance_annotations: bool = True                        # description/runbook/dashboard/owner on alerts

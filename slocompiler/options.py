@@ -29,6 +29,10 @@ class Options:
     policies: tuple[str, ...] = ()       # JSON Schema files every spec document must satisfy
     target: str = Target.PROMETHEUS.value  # rule engine layout (targets.py)
 
+    def keeps(self, rel: str) -> bool:
+        """Whether an artifact (path under the output folder) is one of the outputs asked for."""
+        return rel.split("/", 1)[0] in self.outputs
+
     @property
     def version_label(self) -> str:
         """Value of the `sloth_version` label of every generated series."""

@@ -3,42 +3,39 @@ promtool tests); on every core for large trees."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from slocompiler.check import check_generated
 from slocompiler.conventions import Output, Target
 from slocompiler.emit.targets import unit_outputs, with_promtool_tests
 from slocompiler.generate.prometheus import rule_file
 from slocompiler.model import SpecUnit
+from slocompiler.options import Options
 from slocompiler.pipeline.parallel import fork_map
 from slocompiler.pipeline.results import UnitOutput
 
-if TYPE_CHECKING:
-    from slocompiler.pipeline.run import Run
 
-
-def unit_output(unit: SpecUnit, run: Run) -> UnitOutput:
-    """Generate, check and emit one spec unit's outputs (runs in a worker for large trees)."""
-    opts, wanted = run.options, run.wanted
+def unit_output(unit: SpecUnit, opts: Options, wanted: set[str], target: Target) -> UnitOutput:
+    """Generate, check and emit one spec unit's outputs in TARGET's layout, those WANTED (runs in a
+    worker for large trees)."""
     rf = rule_file(unit.relpath, unit.slos, opts)
     diags = check_generated(rf, unit)
     artifacts: dict[str, bytes] = {}
     kubernetes = unit.target == Output.KUBERNETES
-    if unit.target in wanted and run.keeps(unit.out_path):  # validate: the rules are checked, not written
+    if unit.target in wanted and opts.keeps(unit.out_path):  # validate: the rules are checked, not written
         objects = [(meta, rule_file(unit.relpath, slos, opts)) for meta, slos in unit.objects] if kubernetes else []
-        artifacts.update(unit_outputs(unit, rf, objects, run.target))
-    if (not kubernetes and Output.TESTS in wanted and run.keeps(Output.TESTS.value)
-            and with_promtool_tests(run.target)):  # promtool unit tests of its alerts (and a .ticket file)
+        artifacts.update(unit_outputs(unit, rf, objects, target))
+    if (not kubernetes and Output.TESTS in wanted and opts.keeps(Output.TESTS.value)
+            and with_promtool_tests(target)):  # promtool unit tests of its alerts (and a .ticket file)
         from slocompiler.generate.promtool_tests import test_files as promtool_test_files
 
         for rel, data in promtool_test_files(unit.relpath, unit.slos, rf).items():
             artifacts[f"{Output.TESTS.value}/{rel}"] = data
     rules = sum(len(g.rules) for g in rf.groups)
-    keep = run.target == Target.MIMIR and unit.target in wanted and run.keeps(unit.out_path)  # mimir's files are emitted per tree
+    keep = target == Target.MIMIR and unit.target in wanted and opts.keeps(unit.out_path)  # mimir's files are emitted per tree
     return UnitOutput(diags, rules, artifacts, rf if keep else None)
 
 
-def generate_units(units: list[SpecUnit], run: Run) -> list[tuple[SpecUnit, UnitOutput]]:
+def generate_units(units: list[SpecUnit], opts: Options, wanted: set[str],
+                   target: Target) -> list[tuple[SpecUnit, UnitOutput]]:
     """Per spec unit outputs, in order (large trees on every core)."""
-    results = fork_map(lambda u: unit_output(u, run), units, sum(len(u.slos) for u in units))
+    results = fork_map(lambda u: unit_output(u, opts, wanted, target), units, sum(len(u.slos) for u in units))
     return list(zip(units, results))
