@@ -46,7 +46,7 @@ from pathlib import Path
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from gen_specs import generate  # noqa: E402
+from gen_specs import generate
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SLOS_PER_FILE = 20

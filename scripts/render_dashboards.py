@@ -29,9 +29,8 @@ import matplotlib  # noqa: E402
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.dates import DateFormatter  # noqa: E402
-
 from grafana_world import build, label_values, panels, start_server, substitute  # noqa: E402
+from matplotlib.dates import DateFormatter  # noqa: E402
 
 COLORS = {"green": "#56a64b", "red": "#e02f44", "dark-red": "#8b0000", "orange": "#ff9830",
           "yellow": "#f2cc0c", "blue": "#3274d9"}
@@ -139,7 +138,7 @@ def draw(prom, board: dict, path: Path, max_rows: int | None = None) -> None:
             if not rows:
                 ax.text(0.5, 0.5, "no rows", ha="center", transform=ax.transAxes)
         elif p["type"] == "state-timeline":
-            for i, (lbl, pts, _v) in enumerate(data):
+            for i, (_lbl, pts, _v) in enumerate(data):
                 for (t0, v0), (t1, _v1) in zip(pts, pts[1:]):
                     ax.barh(i, t1 - t0, left=t0, color={0: COLORS["green"], 1: COLORS["orange"]}.get(int(v0), COLORS["red"]))
             ax.set_yticks([])
