@@ -1,16 +1,33 @@
-"""The library API: what the CLI calls, callable from Python too."""
+"""The library API: what the CLI calls, callable from Python too.
+
+`validate`, `build`, `explain`, `run_tests` and `schema` compose the pipeline's stages; the
+other commands call their stage module directly (`convert.sloth`, `convert.openslo`, `fmt`,
+`scaffold`, `templating`).
+"""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+import shutil
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from slocompiler import outputs
 from slocompiler.diagnostics import Position
-from slocompiler.pipeline import Compilation, Options, compile_paths, output_dir_excludes
+from slocompiler.options import Options
+from slocompiler.pipeline import Compilation, compile_paths, output_dir_excludes
+
+if TYPE_CHECKING:
+    from slocompiler.explain import SLOInfo
+    from slocompiler.promtool import Result
+
+__all__ = ["BuildResult", "Explanation", "PromtoolRun", "build", "explain", "run_tests", "schema", "schema_text",
+           "validate"]
 
 
-def validate(paths, options: Options | None = None) -> Compilation:
+def validate(paths: Sequence[str], options: Options | None = None) -> Compilation:
     """Check every spec under `paths` (every stage that can find a problem; nothing written)."""
     return compile_paths(paths, options, extras=False)
 
@@ -22,7 +39,7 @@ class BuildResult:
     written: bool
 
 
-def build(paths, out_dir: str, options: Options | None = None, *, check: bool = False,
+def build(paths: Sequence[str], out_dir: str, options: Options | None = None, *, check: bool = False,
           dry_run: bool = False, strict: bool = False, cache_dir: str | None = None) -> BuildResult:
     """Compile `paths` into `out_dir`. With errors (or, if `strict`, warnings) nothing is written;
     `check` only compares. With `cache_dir`, only what changed since the last build is recompiled
@@ -64,7 +81,58 @@ def _write(comp: Compilation, out_dir: str, check: bool, dry_run: bool, strict: 
     return BuildResult(comp, plan, True)
 
 
-def schema() -> dict:
+@dataclass
+class Explanation:
+    compilation: Compilation
+    slos: list[SLOInfo]  # per SLO and alert tier (empty when the specs have errors)
+
+
+def explain(paths: Sequence[str], options: Options | None = None) -> Explanation:
+    """Compile `paths` (no rule files emitted) and work out each SLO's alert arithmetic."""
+    from slocompiler import explain as ex
+
+    comp = compile_paths(paths, options, emit=False, extras=False)
+    infos = [ex.explain_slo(slo, unit.file) for unit in comp.units for slo in unit.slos] if comp.ok else []
+    return Explanation(comp, infos)
+
+
+@dataclass
+class PromtoolRun:
+    """`run_tests`: the build into the test folder, then each promtool test group's result."""
+
+    build: BuildResult
+    files: list[str] = field(default_factory=list)      # generated test files that were run
+    results: list[Result] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)      # scenarios the generator skipped, and why
+
+    @property
+    def failed(self) -> list[Result]:
+        return [r for r in self.results if not r.passed]
+
+
+def run_tests(paths: Sequence[str], promtool: str, options: Options | None = None, *, out_dir: str | None = None,
+              jobs: int = 0, strict: bool = False) -> PromtoolRun:
+    """Build `paths` with the promtool tests of every alert into `out_dir` (default: a temporary
+    folder, removed afterwards) and run them, `jobs` test groups at a time (0: one per CPU).
+    Nothing is run when the specs do not build (`.build.written` is False)."""
+    from slocompiler import promtool as pt
+
+    options = options or Options()
+    options.outputs = ("prometheus", "tests")
+    tmp = tempfile.mkdtemp(prefix="slocompiler-test-") if out_dir is None else None
+    try:
+        result = build(paths, tmp or str(out_dir), options, strict=strict)
+        if not result.written:
+            return PromtoolRun(result)
+        files = pt.find_tests(tmp or str(out_dir))
+        results, notes = pt.run_files(promtool, files, jobs)
+        return PromtoolRun(result, files, results, notes)
+    finally:
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def schema() -> dict[str, Any]:
     """The JSON Schema of the native format (kept in specs/slocompiler-v1.schema.json)."""
     from slocompiler.formats.native_spec import ServiceSpec
 
@@ -75,7 +143,7 @@ def schema() -> dict:
     return doc
 
 
-def _label_maps(node):
+def _label_maps(node: Any) -> Any:
     """Pydantic writes constrained keys as patternProperties, which lets other keys through;
     editors should reject them, so say it with propertyNames."""
     if isinstance(node, dict):

@@ -12,26 +12,26 @@ from typing import Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from slocompiler.conventions import OUTPUTS, TARGETS, Target
 from slocompiler.diagnostics import Diagnostic
 from slocompiler.formats.native_spec import Duration, Labels
 from slocompiler.load import load_file
 
 CONFIG_NAMES = ("slocompiler.yaml", "slocompiler.yml")
-OUTPUTS = ("prometheus", "kubernetes", "grafana", "tests", "docs")
 
 
 class ConfigModel(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
     specs: list[str] = Field(default_factory=list, description="spec roots (files or folders)")
-    output: Optional[str] = Field(None, description="output folder of `slocompiler build`")
+    output: Optional[str] = Field(default=None, description="output folder of `slocompiler build`")
     outputs: list[Literal[OUTPUTS]] = Field(default_factory=lambda: list(OUTPUTS),  # type: ignore[valid-type]
                                             description="which outputs `build` writes")
     labels: Labels = Field(default_factory=dict, description="extra labels on every generated series")
-    period: Optional[Duration] = Field(None, description="default SLO period")
+    period: Optional[Duration] = Field(default=None, description="default SLO period")
     templates: list[str] = Field(default_factory=list, description="SLI template folders")
     windows: list[str] = Field(default_factory=list, description="AlertWindows catalog folders (replace built-ins)")
-    target: Literal["prometheus", "thanos", "mimir", "victoriametrics"] = "prometheus"
+    target: Literal[TARGETS] = Target.PROMETHEUS.value  # type: ignore[valid-type]
     policies: list[str] = Field(default_factory=list, description="JSON Schema files every spec document must satisfy")
     strict: bool = False
 
@@ -95,7 +95,7 @@ def _pyproject_table(path: str):
         import tomllib
     except ModuleNotFoundError:  # Python 3.10
         try:
-            import tomli as tomllib  # type: ignore[no-redef]
+            import tomli as tomllib
         except ModuleNotFoundError:
             return None
     try:

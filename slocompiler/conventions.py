@@ -90,6 +90,11 @@ INFO = "sloth_slo_info"
 
 # -- rule groups ------------------------------------------------------------------------------------
 GROUP_PREFIX = "sloth-slo-"
+SLICE_GROUP = "time-slices"          # the recorded 0/1 of each slice (time-slice SLIs)
+SLI_GROUP = "sli-recordings"         # error ratios per window and the period ratio
+META_GROUP = "meta-recordings"       # objective, budget, burn rates, info
+ALERT_GROUP = "alerts"               # burn-rate, no-data and budget alerts
+GROUP_ORDER = (SLICE_GROUP, SLI_GROUP, META_GROUP, ALERT_GROUP)  # the order rules depend on each other
 
 
 def sli_error(window: str) -> str:
@@ -98,7 +103,7 @@ def sli_error(window: str) -> str:
 
 
 def group_name(part: str, slo_id: str) -> str:
-    """Rule group of one SLO: `part` is sli-recordings, meta-recordings, alerts or time-slices."""
+    """Rule group of one SLO: `part` is one of GROUP_ORDER."""
     return f"{GROUP_PREFIX}{part}-{slo_id}"
 
 

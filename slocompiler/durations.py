@@ -1,4 +1,4 @@
-"""Prometheus durations: parse `1h30m` to milliseconds, print them back as Prometheus does."""
+"""Prometheus durations: parse `1h30m` to milliseconds, print them back as Prometheus does, or for people."""
 
 from __future__ import annotations
 
@@ -33,3 +33,19 @@ def format_duration(ms: int) -> str:
             out.append(f"{v}{unit}")
             ms -= v * mult
     return "".join(out)
+
+
+def human_seconds(seconds: float) -> str:
+    """Seconds as a reviewer reads them: `52s`, `12.5m`, `6.0h`, `3.0d` (one decimal past minutes)."""
+    if seconds < 120:
+        return f"{seconds:.0f}s"
+    if seconds < 2 * 3600:
+        return f"{seconds / 60:.1f}m"
+    if seconds < 2 * 86400:
+        return f"{seconds / 3600:.1f}h"
+    return f"{seconds / 86400:.1f}d"
+
+
+def human_period(ms: int) -> str:
+    """A period as people say it: `28d` rather than Prometheus' `4w`."""
+    return f"{ms // 86_400_000}d" if ms % 86_400_000 == 0 else format_duration(ms)

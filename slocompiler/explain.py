@@ -1,22 +1,20 @@
 """`slocompiler explain`: what each alert tier of each SLO means, in numbers a reviewer can judge.
 
-Pure arithmetic over the model (SRE Workbook, chapter 5): for a window pair with long window
-L, short window S, burn factor f and error budget B over period P:
-
-- the pair fires when both windows' error ratios exceed f·B;
-- when it fires at that threshold, f·L/P of the period's budget has been spent;
-- a total outage (error ratio 1) trips the long window after f·B·L, an error ratio r ≥ f·B
-  after f·B·L/r (so an error ratio just above the threshold takes the whole long window);
-- after recovery, the short window drops below the threshold within S: the reset time.
+The numbers are the alert plan's (`plan.alert_plan`, SRE Workbook chapter 5): per window pair
+the burn factor f, the error-ratio threshold f·B, the share of the period's budget spent when
+it fires at the threshold, the detection times of a total outage and of an error ratio just
+above the threshold, and the reset time after recovery.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
+from typing import Any
 
-from slocompiler.durations import format_duration
+from slocompiler.durations import format_duration, human_seconds
 from slocompiler.model import SLO
+from slocompiler.plan import PairPlan, alert_plan
 
 
 @dataclass
@@ -52,37 +50,19 @@ class SLOInfo:
     tiers: list[TierInfo]
 
 
-def _fmt_s(seconds: float) -> str:
-    if seconds < 120:
-        return f"{seconds:.0f}s"
-    if seconds < 2 * 3600:
-        return f"{seconds / 60:.1f}m"
-    if seconds < 2 * 86400:
-        return f"{seconds / 3600:.1f}h"
-    return f"{seconds / 86400:.1f}d"
+def _pair_info(pair: PairPlan) -> PairInfo:
+    warning = pair.warning
+    return PairInfo(str(pair.speed), format_duration(pair.short_ms), format_duration(pair.long_ms),
+                    float(pair.factor), pair.threshold, pair.budget_consumed, pair.detection_outage_s,
+                    pair.detection_at_threshold_s, pair.reset_s, [warning] if warning else [])
 
 
 def explain_slo(slo: SLO, file: str) -> SLOInfo:
-    budget = float(slo.error_budget)
-    cat = slo.windows
-    tiers = []
-    for tier, pairs in ((slo.page, cat.pairs()[:2]), (slo.ticket, cat.pairs()[2:])):
-        infos = []
-        for name, pair in zip(("quick", "slow"), pairs):
-            f = float(pair.factor(slo.period_ms))
-            threshold = f * budget
-            long_s, short_s = pair.long_ms / 1000, pair.short_ms / 1000
-            warnings = []
-            if threshold >= 1:
-                warnings.append("can never fire: the error ratio would have to exceed 100%")
-            elif f < 1:
-                warnings.append("fires while the SLO is on track (burn factor below 1)")
-            infos.append(PairInfo(
-                name, format_duration(pair.short_ms), format_duration(pair.long_ms), f, threshold,
-                f * pair.long_ms / slo.period_ms, min(threshold, 1.0) * long_s if threshold < 1 else float("inf"),
-                long_s, short_s, warnings))
-        tiers.append(TierInfo(tier.severity, tier.enabled and bool(slo.alert_name), slo.alert_name, infos))
-    return SLOInfo(slo.id, file, float(slo.objective), format_duration(slo.period_ms), budget, slo.kind, tiers)
+    plan = alert_plan(slo)
+    tiers = [TierInfo(tier.tier.severity, tier.enabled, slo.alert_name, [_pair_info(p) for p in tier.pairs])
+             for tier in plan.tiers]
+    return SLOInfo(slo.id, file, float(slo.objective), format_duration(slo.period_ms), float(plan.budget), slo.kind,
+                   tiers)
 
 
 def text(infos: list[SLOInfo]) -> str:
@@ -97,16 +77,16 @@ def text(infos: list[SLOInfo]) -> str:
                 out.append(
                     f"    {p.name:<5} {p.long_window:>4}/{p.short_window:<4} burn {p.burn_factor:.4g}x  "
                     f"error ratio > {p.error_ratio_threshold:.4g}  budget spent when firing {p.budget_consumed:.1%}  "
-                    f"detects: outage {_fmt_s(p.detection_total_outage_s)}, at threshold {_fmt_s(p.detection_at_threshold_s)}"
-                    f"  resets within {_fmt_s(p.reset_s)}")
+                    f"detects: outage {human_seconds(p.detection_total_outage_s)}, at threshold {human_seconds(p.detection_at_threshold_s)}"
+                    f"  resets within {human_seconds(p.reset_s)}")
                 for w in p.warnings:
                     out.append(f"          warning: {w}")
         out.append("")
     return "\n".join(out)
 
 
-def as_json(infos: list[SLOInfo]) -> list[dict]:
-    def clean(d):
+def as_json(infos: list[SLOInfo]) -> list[dict[str, Any]]:
+    def clean(d: Any) -> Any:
         if isinstance(d, dict):
             return {k: clean(v) for k, v in d.items()}
         if isinstance(d, list):

@@ -1,4 +1,4 @@
-"""`slocompiler fmt`: normalise native spec files, keeping their comments.
+"""Format stage of `slocompiler fmt` (cli/fmt.py): normalise native spec files, keeping their comments.
 
 ruamel.yaml's round-trip mode rewrites each `slocompiler/v1` document with
 
@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import io
 import re
-import sys
 from dataclasses import dataclass, field
+from itertools import pairwise
+from typing import Any
 
-import click
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import CommentMark, MarkedYAMLError, YAMLError
@@ -71,7 +71,7 @@ def _chunks(text: str) -> list[tuple[str, str]]:
 
 # -- comments: a full-line comment above a key is stored on whatever precedes it -------------
 
-def _tail(container, key):
+def _tail(container: Any, key: Any) -> tuple[Any, Any]:
     """Where ruamel keeps the comment that follows item `key` of `container`: its deepest last
     block item."""
     value = container[key]
@@ -81,11 +81,11 @@ def _tail(container, key):
     return container, key
 
 
-def _slot(container) -> int:
+def _slot(container: Any) -> int:
     return 2 if isinstance(container, CommentedMap) else 0
 
 
-def _get_token(container, key):
+def _get_token(container: Any, key: Any) -> CommentToken | None:
     slot = container.ca.items.get(key)
     if not slot:
         return None
@@ -93,7 +93,7 @@ def _get_token(container, key):
     return token if isinstance(token, CommentToken) else None
 
 
-def _split_tail(container, key) -> str:
+def _split_tail(container: Any, key: Any) -> str:
     """Detach the full-line comments (and blank lines) after item `key`; its end-of-line comment stays."""
     where, k = _tail(container, key)
     token = _get_token(where, k)
@@ -104,7 +104,7 @@ def _split_tail(container, key) -> str:
     return rest
 
 
-def _append_tail(container, key, lines: str) -> None:
+def _append_tail(container: Any, key: Any, lines: str) -> None:
     if not lines:
         return
     where, k = _tail(container, key)
@@ -142,7 +142,7 @@ def _reorder(m: CommentedMap, order: tuple[str, ...]) -> None:
             m.ca.items[k] = c
     # a key that moved to the front has no line above it inside the mapping: its comments follow it
     _append_tail(m, new[0], above[new[0]])
-    for prev, k in zip(new, new[1:]):
+    for prev, k in pairwise(new):
         _append_tail(m, prev, above[k])
     _append_tail(m, new[-1], after)
 
@@ -163,7 +163,7 @@ def _plain_is_text(s: str) -> bool:
     return _PYYAML_RESOLVER.resolve(yaml.nodes.ScalarNode, s, (True, False)) == "tag:yaml.org,2002:str"
 
 
-def _requote(value):
+def _requote(value: Any) -> Any:
     if not isinstance(value, (SingleQuotedScalarString, DoubleQuotedScalarString)):
         return value
     text = str(value)
@@ -174,7 +174,7 @@ def _requote(value):
     return SingleQuotedScalarString(text)  # the emitter falls back to double quotes for escapes
 
 
-def _normalise_quotes(node) -> None:
+def _normalise_quotes(node: Any) -> None:
     if isinstance(node, CommentedMap):
         for k in list(node):
             new = _requote(node[k])
@@ -263,36 +263,3 @@ def format_file(path: str, display: str | None = None) -> FormatResult:
     except (OSError, UnicodeDecodeError) as exc:
         return FormatResult(None, [Position(display).diag("SLC001", f"cannot read the file: {exc}")])
     return format_text(text, display)
-
-
-@click.command("fmt")
-@click.argument("paths", nargs=-1, type=click.Path(exists=True))
-@click.option("--check", is_flag=True, help="Write nothing; exit 1 and list the files that would change.")
-def fmt_command(paths, check):
-    """Normalise spec files (key order, indentation, quoting), keeping comments (default: the config's `specs`)."""
-    from slocompiler.cli import _paths
-    from slocompiler.convert_cli import _write_atomic
-    from slocompiler.discover import discover
-    from slocompiler.report import render
-
-    files = discover(_paths(paths))
-    changed, failed = [], False
-    for src in files:
-        with open(src.path, "rb") as fh:
-            before = fh.read().decode("utf-8", "replace")
-        result = format_file(src.path, src.display)
-        if not result.ok:
-            sys.stderr.write(render(result.diagnostics, "text"))
-            failed = True
-            continue
-        if result.text == before:
-            continue
-        changed.append(src.display)
-        if check:
-            sys.stdout.write(f"would reformat {src.display}\n")
-        else:
-            _write_atomic(src.path, result.text)
-            sys.stdout.write(f"reformatted {src.display}\n")
-    verb = "would be reformatted" if check else "reformatted"
-    sys.stderr.write(f"{len(changed)} file(s) {verb}, {len(files) - len(changed)} unchanged\n")
-    sys.exit(1 if failed or (check and changed) else 0)

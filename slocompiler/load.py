@@ -12,12 +12,20 @@ from typing import Any
 
 import yaml
 from yaml.constructor import ConstructorError, SafeConstructor
-from yaml.events import (AliasEvent, DocumentStartEvent, MappingEndEvent, MappingStartEvent, ScalarEvent,
-                         SequenceEndEvent, SequenceStartEvent)
+from yaml.events import (
+    AliasEvent,
+    DocumentStartEvent,
+    MappingEndEvent,
+    MappingStartEvent,
+    ScalarEvent,
+    SequenceEndEvent,
+    SequenceStartEvent,
+)
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from slocompiler.diagnostics import Diagnostic, Position
 
+_Loader: type[yaml.CSafeLoader] | type[yaml.SafeLoader]
 try:  # the C composer is ~20x faster; fall back to pure Python where libyaml is missing
     _Loader = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover
@@ -180,7 +188,8 @@ def _precount(text: str, display: str) -> Diagnostic | None:
     if len(text) < _PRECOUNT_CHARS:
         return None
     try:  # libyaml counts all events in C without making objects: the cheap path for real specs
-        if _Loader(text).raw_parse() <= MAX_NODES:
+        loader = _Loader(text)
+        if isinstance(loader, yaml.CSafeLoader) and loader.raw_parse() <= MAX_NODES:
             return None
     except (AttributeError, yaml.YAMLError):
         pass  # no libyaml, or a syntax error: count up to the limit or the error, then compose
@@ -194,13 +203,14 @@ def _precount(text: str, display: str) -> Diagnostic | None:
                 if top >= 0:
                     frames[-1] = top + 1
                 if top >= 0 and not top % 2:  # a mapping key: the converter does not count keys
-                    merge = kind is ScalarEvent and event.value == "<<"
+                    merge = isinstance(event, ScalarEvent) and event.value == "<<"
                 else:
                     if not (merge and kind is SequenceStartEvent):  # nor the list of a `<<` merge
                         count += 1
                         if count > MAX_NODES:
                             mark = event.start_mark
-                            return Position(display, mark.line + 1, mark.column + 1).diag(
+                            line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+                            return Position(display, line, column).diag(
                                 "SLC005", f"document has more than {MAX_NODES} nodes")
                     merge = False
                 if kind is MappingStartEvent:

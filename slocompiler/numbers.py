@@ -1,4 +1,4 @@
-"""Number spelling in PromQL: clean decimals for native specs, Go's `%g` for Sloth parity."""
+"""Number spelling: clean decimals for native specs, Go's `%g` for Sloth parity, short text, JSON numbers."""
 
 from __future__ import annotations
 
@@ -6,19 +6,29 @@ from decimal import Decimal
 from fractions import Fraction
 
 
-def clean(value) -> str:
+def clean(value: object) -> str:
     """Shortest exact spelling: 0.001 not 0.0009999999999999432, 6 not 6.0."""
     if isinstance(value, Fraction):
         d = _exact_decimal(value)
         value = d if d is not None else float(value)
     if isinstance(value, Decimal):
-        text = format(value.normalize(), "f")
-        return text
+        return format(value.normalize(), "f")
     if isinstance(value, float):
         if value.is_integer() and abs(value) < 1e16:
             return str(int(value))
         return repr(value)
     return str(value)
+
+
+def short(value: float | Fraction | Decimal) -> str:
+    """At most 4 significant digits, for text (`14.4`, `0.9333`)."""
+    return f"{float(value):.4g}"
+
+
+def json_number(value: float | Fraction | Decimal) -> float | int:
+    """A JSON number with a clean spelling (0.001, 14.4, 6)."""
+    f = float(clean(value))
+    return int(f) if f.is_integer() else f
 
 
 def _exact_decimal(f: Fraction) -> Decimal | None:

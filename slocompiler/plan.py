@@ -33,6 +33,7 @@ class PairPlan:
     window: BurnWindow
     factor: Fraction            # burn factor, exact
     threshold: float            # error-ratio threshold f·B
+    exact_threshold: Fraction   # f·B, exact (dashboards print it)
     budget_consumed: float      # share of the period's budget spent when it fires at the threshold
     never_fires: bool           # f·B ≥ 1 (exact): the error ratio would have to exceed 100 %
     on_track: bool              # f < 1: it fires while the SLO is still within budget
@@ -47,8 +48,9 @@ class PairPlan:
 
     @property
     def detection_outage_s(self) -> float:
-        """Seconds from the start of a total outage to the long window crossing the threshold."""
-        return float("inf") if self.never_fires else min(self.threshold, 1.0) * self.long_ms / 1000
+        """Seconds from the start of a total outage to the long window crossing the threshold
+        (infinite when the rule's float threshold is 100 % or more: an error ratio cannot exceed it)."""
+        return float("inf") if self.threshold >= 1 else self.threshold * (self.long_ms / 1000)
 
     @property
     def detection_at_threshold_s(self) -> float:
@@ -62,8 +64,8 @@ class PairPlan:
 
     @property
     def warning(self) -> str | None:
-        """Why a reviewer should look at this pair, if they should."""
-        if self.never_fires:
+        """Why a reviewer should look at this pair, if they should (`explain`: by the rule's float threshold)."""
+        if self.threshold >= 1:
             return "can never fire: the error ratio would have to exceed 100%"
         if self.on_track:
             return "fires while the SLO is on track (burn factor below 1)"
@@ -119,8 +121,9 @@ def _pair(severity: Severity, speed: Speed, window: BurnWindow, period_ms: int, 
     factor = burn_factor(window, period_ms)
     f = float(factor)
     threshold = f * float(budget)
-    return PairPlan(severity, speed, window, factor, threshold, f * window.long_ms / period_ms,
-                    never_fires=factor * Fraction(budget) >= 1, on_track=factor < 1)
+    exact = factor * Fraction(budget)
+    return PairPlan(severity, speed, window, factor, threshold, exact, f * window.long_ms / period_ms,
+                    never_fires=exact >= 1, on_track=factor < 1)
 
 
 def alert_plan(slo: SLO) -> AlertPlan:

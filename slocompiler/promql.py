@@ -1,4 +1,5 @@
-"""PromQL checks with the `promql-parser` library (Rust core): user queries and generated rules."""
+"""PromQL with the `promql-parser` library (Rust core): checks of user queries and generated rules,
+and Sloth's `{{.window}}` substitution."""
 
 from __future__ import annotations
 
@@ -6,11 +7,18 @@ from functools import lru_cache
 
 import promql_parser
 
+from slocompiler.conventions import WINDOW_RE
+
 METRIC_NAME = r"^[a-zA-Z_:][a-zA-Z0-9_:]*$"
 _NODE_WORDS = {"AggregateExpr": "an aggregation (sum, max, ...)", "Call": "a function call",
                "BinaryExpr": "an arithmetic or comparison expression", "MatrixSelector": "a range selector",
                "SubqueryExpr": "a subquery", "NumberLiteral": "a number", "StringLiteral": "a string",
                "ParenExpr": "a parenthesised expression", "UnaryExpr": "a negation"}
+
+
+def render_window(template: str, window: str) -> str:
+    """Sloth's `{{.window}}` substitution."""
+    return WINDOW_RE.sub(window, template)
 
 
 @lru_cache(maxsize=65536)
@@ -29,7 +37,7 @@ def vector_selector_error(expr: str, *, allow_no_name: bool = False) -> str | No
     if err:
         return err
     node = promql_parser.parse(expr)
-    if type(node).__name__ != "VectorSelector":
+    if not isinstance(node, promql_parser.VectorSelector):
         what = _NODE_WORDS.get(type(node).__name__, "an expression")
         return f"expected a vector selector such as metric{{label=\"value\"}}, not {what}"
     if node.offset is not None or node.at is not None:

@@ -6,16 +6,16 @@ import datetime as _dt
 from dataclasses import dataclass, field
 
 from slocompiler.diagnostics import Diagnostic
-from slocompiler.durations import format_duration, parse_duration
+from slocompiler.durations import format_duration
 from slocompiler.model import WindowCatalog
-from slocompiler.windows import builtin_catalogs, derive
+from slocompiler.windows import BASE_PERIOD_MS, builtin_catalogs, derive
 
 
 @dataclass
 class Context:
     """What every format's resolver may consult."""
 
-    default_period_ms: int = parse_duration("30d")
+    default_period_ms: int = BASE_PERIOD_MS  # 30d, as Sloth
     today: _dt.date = field(default_factory=_dt.date.today)
     by_period: dict[int, WindowCatalog] = field(default_factory=dict)
     by_name: dict[str, WindowCatalog] = field(default_factory=dict)
@@ -40,12 +40,8 @@ class Context:
 
     def add_catalog(self, cat: WindowCatalog, named: bool) -> list[Diagnostic]:
         """Register an AlertWindows entry; a different entry under the same key is an error."""
-        table, key = (self.by_name, cat.name) if named else (self.by_period, cat.period_ms)
-        other = table.get(key)
-        if other is None:
-            table[key] = cat
-            return []
-        if other.same_windows(cat):
+        other = self.by_name.setdefault(cat.name, cat) if named else self.by_period.setdefault(cat.period_ms, cat)
+        if other is cat or other.same_windows(cat):  # new, or the same windows again
             return []
         label = cat.name if named else format_duration(cat.period_ms)
         return [c.source.diag("SLC213", f"AlertWindows {label!r} is defined twice with different windows")

@@ -8,21 +8,36 @@ from importlib import resources
 
 import yaml
 
+from slocompiler.conventions import Severity, Speed
+from slocompiler.diagnostics import Position
 from slocompiler.durations import format_duration, parse_duration
 from slocompiler.model import BurnWindow, WindowCatalog
 
-_SEVERITIES = (("page", "quick"), ("page", "slow"), ("ticket", "quick"), ("ticket", "slow"))
+_PAIRS = tuple((sev.value, speed.value) for sev in Severity for speed in Speed)  # page quick, ..., ticket slow
 
 
-def catalog_from_spec(spec: dict, name: str | None = None, source=None, origin: str = "tree") -> WindowCatalog:
+def _ms(text: str) -> int:
+    """Milliseconds of a duration the schema has already checked."""
+    ms = parse_duration(text)
+    if ms is None:
+        raise ValueError(f"invalid duration {text!r}")
+    return ms
+
+
+BASE_PERIOD_MS = _ms("30d")  # the period of the catalog other periods are derived from
+
+
+def catalog_from_spec(spec: dict, name: str | None = None, source: Position | None = None,
+                      origin: str = "tree") -> WindowCatalog:
     """Build a catalog from the `spec` of an AlertWindows document already checked for shape."""
-    period = parse_duration(spec["sloPeriod"])
+    period = _ms(spec["sloPeriod"])
     pairs = []
-    for sev, speed in _SEVERITIES:
+    for sev, speed in _PAIRS:
         w = spec[sev][speed]
-        pairs.append(BurnWindow(Fraction(str(w["errorBudgetPercent"])), parse_duration(w["shortWindow"]),
-                                parse_duration(w["longWindow"])))
-    return WindowCatalog(name or format_duration(period), period, *pairs, source=source, origin=origin)
+        pairs.append(BurnWindow(Fraction(str(w["errorBudgetPercent"])), _ms(w["shortWindow"]), _ms(w["longWindow"])))
+    page_quick, page_slow, ticket_quick, ticket_slow = pairs
+    return WindowCatalog(name or format_duration(period), period, page_quick, page_slow, ticket_quick, ticket_slow,
+                         source=source, origin=origin)
 
 
 @lru_cache(maxsize=1)
@@ -30,8 +45,8 @@ def builtin_catalogs() -> dict[int, WindowCatalog]:
     """Sloth's built-in 30d and 28d catalogs (SRE Workbook values), keyed by period."""
     out = {}
     for name in ("google-30d.yaml", "google-28d.yaml"):
-        text = resources.files("slocompiler").joinpath("catalogs", name).read_text(encoding="utf-8")
-        data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506 (safe loader)
+        text = resources.files("slocompiler").joinpath("catalogs").joinpath(name).read_text(encoding="utf-8")
+        data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
         cat = catalog_from_spec(data["spec"], origin="builtin")
         out[cat.period_ms] = cat
     return out
@@ -39,8 +54,9 @@ def builtin_catalogs() -> dict[int, WindowCatalog]:
 
 def derive(period_ms: int, base: WindowCatalog | None = None) -> WindowCatalog:
     """A catalog for any period: the 30d windows and budget shares, factors scaled to the period."""
-    base = base or builtin_catalogs()[parse_duration("30d")]
-    return WindowCatalog(format_duration(period_ms), period_ms, *base.pairs(), origin="derived")
+    base = base or builtin_catalogs()[BASE_PERIOD_MS]
+    return WindowCatalog(format_duration(period_ms), period_ms, base.page_quick, base.page_slow, base.ticket_quick,
+                         base.ticket_slow, origin="derived")
 
 
 def sli_windows(cat: WindowCatalog) -> list[int]:

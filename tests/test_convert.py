@@ -10,7 +10,7 @@ import pytest
 import yaml
 from helpers import run_cli
 
-from slocompiler.convert import convert_sloth_text
+from slocompiler.convert.sloth import convert_sloth_text
 
 SLOTH_MARK = re.compile(r"(?m)^(version: +['\"]?prometheus/v1['\"]?\s*$|kind: +['\"]?PrometheusServiceLevel)")
 

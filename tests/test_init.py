@@ -100,7 +100,8 @@ def test_getting_started_commands_exist():
 
 def test_ci_doc_shows_the_scaffolded_files():
     from helpers import REPO_ROOT
-    from slocompiler.init_cli import PLACEHOLDER_PIP_SPEC, render
+
+    from slocompiler.scaffold import PLACEHOLDER_PIP_SPEC, render
 
     doc = (REPO_ROOT / "docs/ci.md").read_text()
     files = render(PLACEHOLDER_PIP_SPEC)

@@ -231,7 +231,7 @@ def _model(comp):
 
 
 def test_convert_openslo_round_trip(tmp_path):
-    from slocompiler.openslo_convert import to_native, to_openslo
+    from slocompiler.convert.openslo import to_native, to_openslo
 
     first = compile_paths([str(TREE)], emit=False)
     native = to_native([str(TREE)])
@@ -249,7 +249,7 @@ def test_convert_openslo_round_trip(tmp_path):
 
 
 def test_native_to_openslo_reports_what_does_not_map(tmp_path):
-    from slocompiler.openslo_convert import to_openslo
+    from slocompiler.convert.openslo import to_openslo
 
     p = _write(tmp_path, "svc.yaml", """\
 version: slocompiler/v1

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from helpers import run_cli
-from slocompiler.test_cli import split_and_run
+from slocompiler.promtool import split_and_run
 
 pytestmark = pytest.mark.integration
 

@@ -7,7 +7,7 @@ import textwrap
 import pytest
 from helpers import run_cli
 
-from slocompiler.formats.sloth import PLUGIN_EQUIVALENTS
+from slocompiler.formats.sloth_plugins import PLUGIN_EQUIVALENTS
 
 OPTIONS = {"filter": 'job="api"', "bucket": "0.5"}
 

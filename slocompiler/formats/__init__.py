@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from slocompiler.load import Document
 
-
 VERSIONS = ("slocompiler/v1", "prometheus/v1")  # documents recognised by their `version:`
 API_KINDS = {  # documents recognised by `apiVersion:` and `kind:`
     "sloth.slok.dev/v1": ("AlertWindows", "PrometheusServiceLevel"),

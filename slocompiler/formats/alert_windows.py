@@ -7,9 +7,8 @@ from typing import Literal, Optional
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
 
-from slocompiler.durations import parse_duration
 from slocompiler.formats.errors import validation_diagnostics
-from slocompiler.formats.native_spec import Duration, Name
+from slocompiler.formats.native_spec import Duration, Name, duration_ms
 from slocompiler.load import Document
 from slocompiler.windows import catalog_from_spec
 
@@ -25,7 +24,7 @@ class Window(_Strict):
 
     @model_validator(mode="after")
     def _order(self):
-        if parse_duration(self.shortWindow) >= parse_duration(self.longWindow):
+        if duration_ms(self.shortWindow) >= duration_ms(self.longWindow):
             raise PydanticCustomError("SLC206", "shortWindow must be shorter than longWindow")
         return self
 

@@ -19,14 +19,14 @@ _TYPE_CODES = {
     "too_short": "SLC104",
     "string_pattern_mismatch": "SLC203",
 }
-_FIELD_CODES = {"objective": "SLC202"}
+_FIELD_CODES: dict[str | int, str] = {"objective": "SLC202"}
 
 
 def _normal(name: str) -> str:
     return name.replace("_", "").replace("-", "").lower()
 
 
-def did_you_mean(key: str, allowed: list[str]) -> str | None:
+def did_you_mean(key: object, allowed: list[str]) -> str | None:
     """A hint naming the allowed key closest to a misspelt one."""
     if not isinstance(key, str) or not allowed:
         return None
@@ -39,7 +39,7 @@ def did_you_mean(key: str, allowed: list[str]) -> str | None:
 
 def _model_at(model: type, loc: tuple) -> type | None:
     """The pydantic model class that holds the last element of `loc`."""
-    current = model
+    current: typing.Any = model
     for part in loc[:-1]:
         current = _unwrap(current)
         if isinstance(current, type) and issubclass(current, BaseModel):

@@ -1,7 +1,7 @@
 """Pydantic models of the native `slocompiler/v1` format: structure and types only.
 
-Semantic checks that need more than one field (ids, PromQL, windows) live in `check.py`
-and `resolve.py`. Custom errors carry our stable diagnostic code as their type.
+Semantic checks that need more than one field (PromQL, labels, windows) are the check stage's
+(`slocompiler.check`). Custom errors carry our stable diagnostic code as their type.
 """
 
 from __future__ import annotations
@@ -22,6 +22,14 @@ def _duration(value: str) -> str:
     if parse_duration(value) is None:
         raise PydanticCustomError("SLC214", f"invalid duration {value!r}: use a Prometheus duration such as 5m, 1h or 30d")
     return value
+
+
+def duration_ms(value: str) -> int:
+    """Milliseconds of a `Duration` the schema has checked."""
+    ms = parse_duration(value)
+    if ms is None:
+        raise ValueError(f"invalid duration {value!r}")
+    return ms
 
 
 Duration = Annotated[str, AfterValidator(_duration),
@@ -75,8 +83,8 @@ class RatioSLI(Strict):
     """Counters as vector selectors; the compiler writes `sum by (...) (rate(...[w]))` itself."""
 
     total: str = Field(description="vector selector of the counter of all events")
-    errors: Optional[str] = Field(None, description="vector selector of the counter of bad events")
-    good: Optional[str] = Field(None, description="vector selector of the counter of good events")
+    errors: Optional[str] = Field(default=None, description="vector selector of the counter of bad events")
+    good: Optional[str] = Field(default=None, description="vector selector of the counter of good events")
     by: list[LabelName] = Field(default_factory=list, description="labels to keep: one SLI series per group")
 
     @model_validator(mode="after")
@@ -91,9 +99,9 @@ class LatencySLI(Strict):
 
     histogram: str = Field(description="histogram metric base name (without _bucket/_count)")
     threshold: Number = Field(gt=0, description="latency bound, in the histogram's unit")
-    selector: Optional[str] = Field(None, description='label matchers, e.g. {job="api"}')
-    buckets: Optional[list[Number]] = Field(None, description="the histogram's bucket bounds; threshold must be one")
-    native: bool = Field(False, description="native histogram (histogram_fraction) instead of _bucket series")
+    selector: Optional[str] = Field(default=None, description='label matchers, e.g. {job="api"}')
+    buckets: Optional[list[Number]] = Field(default=None, description="the histogram's bucket bounds; threshold must be one")
+    native: bool = Field(default=False, description="native histogram (histogram_fraction) instead of _bucket series")
     by: list[LabelName] = Field(default_factory=list)
 
 
@@ -103,8 +111,8 @@ class ThresholdSLI(Strict):
     query: str = Field(description="instant-vector PromQL, no {{.window}}")
     at_least: Optional[Number] = None
     at_most: Optional[Number] = None
-    slice: Duration = Field("1m", description="slice length; the slice rule is evaluated at this interval")
-    no_data: Literal["bad", "good", "skip"] = Field("bad", description="how a slice without data counts")
+    slice: Duration = Field(default="1m", description="slice length; the slice rule is evaluated at this interval")
+    no_data: Literal["bad", "good", "skip"] = Field(default="bad", description="how a slice without data counts")
     by: list[LabelName] = Field(default_factory=list)
 
     @model_validator(mode="after")
@@ -133,7 +141,7 @@ class SLI(Strict):
     latency: Optional[LatencySLI] = None
     threshold: Optional[ThresholdSLI] = None
     template: Optional[TemplateSLI] = None
-    plugin: Optional[SLIPlugin] = Field(None, description="Sloth SLI plugin: not supported (Go code)")
+    plugin: Optional[SLIPlugin] = Field(default=None, description="Sloth SLI plugin: not supported (Go code)")
 
     @model_validator(mode="after")
     def _exactly_one(self):
@@ -153,7 +161,7 @@ class AlertTier(Strict):
     disable: bool = False
     labels: Labels = Field(default_factory=dict)
     annotations: Labels = Field(default_factory=dict)
-    for_: Optional[Duration] = Field(None, alias="for")
+    for_: Optional[Duration] = Field(default=None, alias="for")
 
 
 class Alerting(Strict):
@@ -164,9 +172,9 @@ class Alerting(Strict):
     annotations: Labels = Field(default_factory=dict)
     page_alert: AlertTier = Field(default_factory=AlertTier)
     ticket_alert: AlertTier = Field(default_factory=AlertTier)
-    windows: Optional[str] = Field(None, description="name of an AlertWindows catalog entry")
-    min_events: Optional[Number] = Field(None, gt=0, description="low-traffic guard over each long window")
-    no_data: Optional[bool] = Field(None, description="alert when the SLI has had no data for the page long window "
+    windows: Optional[str] = Field(default=None, description="name of an AlertWindows catalog entry")
+    min_events: Optional[Number] = Field(default=None, gt=0, description="low-traffic guard over each long window")
+    no_data: Optional[bool] = Field(default=None, description="alert when the SLI has had no data for the page long window "
                                                       "(default true; false under `compatibility: sloth`)")
 
 
@@ -178,13 +186,13 @@ class SLO(Strict):
     labels: Labels = Field(default_factory=dict)
     sli: SLI
     alerting: Alerting = Field(default_factory=Alerting)
-    plugins: Optional[PluginChain] = Field(None, description="Sloth SLO plugins (contrib ones are supported)")
+    plugins: Optional[PluginChain] = Field(default=None, description="Sloth SLO plugins (contrib ones are supported)")
     owner: Optional[str] = None
     runbook_url: Optional[str] = None
     dashboard_url: Optional[str] = None
     tier: Optional[Union[str, int]] = None
     rationale: Optional[str] = None
-    review_date: Optional[_dt.date] = Field(None, strict=False, description="ISO date; validate warns once it has passed")
+    review_date: Optional[_dt.date] = Field(default=None, strict=False, description="ISO date; validate warns once it has passed")
 
 
 class ServiceHeader(Strict):
@@ -197,9 +205,9 @@ class ServiceHeader(Strict):
     labels: Labels = Field(default_factory=dict)
     period: Optional[Duration] = None
     compatibility: Literal["native", "sloth"] = Field(
-        "native", description="`sloth`: generate what Sloth generates for this spec (its averaged period ratio, "
+        default="native", description="`sloth`: generate what Sloth generates for this spec (its averaged period ratio, "
                               "no no-data alert, no governance annotations); `slocompiler convert sloth` sets it")
-    slo_plugins: Optional[PluginChain] = Field(None, description="Sloth SLO plugins for every SLO of the file")
+    slo_plugins: Optional[PluginChain] = Field(default=None, description="Sloth SLO plugins for every SLO of the file")
     slos: list[Any] = Field(min_length=1)
 
 

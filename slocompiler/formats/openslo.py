@@ -10,34 +10,25 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-import promql_parser
 from pydantic import ValidationError
 
-from slocompiler.diagnostics import Diagnostic, Severity
+from slocompiler.check.periods import check_windows
+from slocompiler.conventions import Output, Severity, alert_name, is_reserved
+from slocompiler.diagnostics import Diagnostic
+from slocompiler.diagnostics import Severity as Level
 from slocompiler.durations import format_duration
 from slocompiler.formats import openslo_spec as spec
 from slocompiler.formats.errors import did_you_mean, validation_diagnostics
-from slocompiler.formats.native import alert_name, check_window_query, check_windows
-from slocompiler.generate.sli import WINDOW_RE, render_window
+from slocompiler.formats.native_spec import LABEL_NAME_PATTERN
+from slocompiler.formats.openslo_sli import SliResolver, registry
 from slocompiler.load import Document
-from slocompiler.model import SLO, Dialect, EventsSLI, RawSLI, ThresholdSLI, Tier
-from slocompiler.promql import syntax_error
+from slocompiler.model import SLO, Dialect, Tier
+from slocompiler.plan import burn_factor
 from slocompiler.resolve import Context
 
-LABEL = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+LABEL = re.compile(LABEL_NAME_PATTERN)
 REFERENCED = ("SLI", "DataSource", "AlertPolicy", "AlertCondition", "AlertNotificationTarget")
-PAGE_SEVERITIES = {"page", "critical", "high"}
-BOUND = {"lte": "at_most", "lt": "at_most", "gte": "at_least", "gt": "at_least"}
-PROMQL_OP = {"lte": "<=", "lt": "<", "gte": ">=", "gt": ">"}
-
-
-def registry(ctx: Context) -> dict:
-    """(kind, name) -> (object, document, path) for the whole build, kept on the context."""
-    reg = getattr(ctx, "openslo", None)
-    if reg is None:
-        reg = {}
-        ctx.openslo = reg
-    return reg
+PAGE_SEVERITIES = {Severity.PAGE.value, "critical", "high"}  # OpenSLO severities that page; the others ticket
 
 
 def _items(doc: Document):
@@ -47,24 +38,13 @@ def _items(doc: Document):
     return [(doc.data, ())]
 
 
-def _gopath(path: tuple) -> str:
-    """`spec.conditions[0].conditionRef`, as the go-sdk writes property paths."""
-    return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".")
-
-
-def _combine(left: str, op: str, right: str) -> str:
-    if "\n" in left or "\n" in right:
-        return f"(\n{left}\n)\n{op}\n(\n{right}\n)"
-    return f"({left}) {op} ({right})"
-
-
 def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
 
 class _Format:
     name = "openslo/v1"
-    target = "prometheus"
+    target = Output.PROMETHEUS.value  # the output folder its rules go to
 
     def k8s_metadata(self, parsed):
         return None
@@ -120,90 +100,8 @@ class _Format:
         return out, diags
 
 
-class _Resolver:
-    def __init__(self, doc: Document, ctx: Context, obj, base: tuple):
-        self.doc, self.ctx, self.obj, self.base = doc, ctx, obj, base
-        self.reg = registry(ctx)
-        self.diags: list[Diagnostic] = []
-
-    def diag(self, code, msg, path, doc=None, **kw):
-        self.diags.append((doc or self.doc).diag(code, msg, path, **kw))
-
-    def lookup(self, kind: str, name: str, path: tuple):
-        """A referenced object (object, document, path) or None after a positioned error."""
-        found = self.reg.get((kind, name))
-        if found is None:
-            known = sorted(n for k, n in self.reg if k == kind)
-            self.diag("SLC602", f"{kind} {name!r} referenced at {_gopath(path[len(self.base):])!r} "
-                      "does not exist in this build", path,
-                      hint=did_you_mean(name, known) or (f"known: {', '.join(known)}" if known
-                                                         else f"no {kind} object in the files being built"))
-        return found
-
-    # --- metrics ---------------------------------------------------------------------------
-
-    def query(self, metric: spec.Metric, doc: Document, path: tuple) -> str | None:
-        src = metric.metricSource
-        p = path + ("metricSource",)
-        kind = src.type
-        if src.metricSourceRef is not None:
-            ds = self.reg.get(("DataSource", src.metricSourceRef))
-            if ds is not None and kind is None:
-                kind = ds[0].spec.type
-            elif ds is None and kind is None:
-                self.lookup("DataSource", src.metricSourceRef, p + ("metricSourceRef",))
-                return None
-        if kind.lower() != "prometheus":
-            self.diag("SLC603", f"data source type {kind!r} is not supported: this compiler writes Prometheus rules "
-                      "from PromQL queries", p + ("type" if src.type else "metricSourceRef",), doc=doc,
-                      hint="use `type: Prometheus` with `spec: {query: <PromQL>}`")
-            return None
-        extra = sorted(set(src.spec) - {"query"})
-        if extra:
-            self.diag("SLC101", f"unknown key {extra[0]!r} in a Prometheus metricSource spec", p + ("spec", extra[0]),
-                      doc=doc, key=True, hint=did_you_mean(extra[0], ["query"]) or "a Prometheus spec holds `query`")
-            return None
-        q = src.spec.get("query")
-        if not isinstance(q, str) or not q.strip():
-            self.diag("SLC103", "a Prometheus metricSource spec needs `query`, a PromQL string", p + ("spec",), doc=doc)
-            return None
-        return q.strip()
-
-    def windowed(self, q: str, counter, doc: Document, path: tuple) -> str | None:
-        """A query over `{{.window}}`: as written, or `sum(rate(selector[{{.window}}]))` for a counter."""
-        qp = path + ("metricSource", "spec", "query")
-        if WINDOW_RE.search(q):
-            found = check_window_query(doc, q, qp)
-            self.diags += found
-            return None if found else q
-        err = syntax_error(q)
-        if err:
-            self.diag("SLC301", f"PromQL syntax error: {err}", qp, doc=doc)
-            return None
-        node = promql_parser.parse(q)
-        by = ""
-        if type(node).__name__ == "AggregateExpr" and str(node.op) == "sum" and node.param is None \
-                and type(node.expr).__name__ == "VectorSelector":
-            mod = node.modifier
-            if mod is not None:
-                if "Without" in str(mod.type):
-                    by = None
-                else:
-                    by = f" by ({', '.join(mod.labels)})"
-            node = node.expr
-        if type(node).__name__ == "VectorSelector" and by is not None and node.offset is None and node.at is None:
-            if counter is True:
-                return f"sum{by + ' ' if by else ''}(rate({str(node)}[{{{{.window}}}}]))"
-            self.diag("SLC205", "a query without {{.window}} must be a counter (`counter: true`): a gauge has no "
-                      "rate to take over the SLO's windows", qp, doc=doc,
-                      hint="set `counter: true` if it is a counter, or write the range as [{{.window}}]")
-            return None
-        ranges = re.findall(r"\[\s*[0-9][0-9a-z]*\s*(?::[^\]]*)?\]", q)
-        self.diag("SLC205", "the query has no {{.window}} placeholder" + (
-            f" and a fixed range {ranges[0]}: it would measure every SLO window over that range" if ranges else "")
-            + "; only a counter selector (optionally in one `sum`/`sum by`) is windowed automatically", qp, doc=doc,
-            hint="write the range as [{{.window}}], e.g. sum(rate(http_requests_total[{{.window}}]))")
-        return None
+class _Resolver(SliResolver):
+    """One OpenSLO SLO (or AlertPolicy): its objectives, labels and alerting."""
 
     # --- the SLO --------------------------------------------------------------------------
 
@@ -280,66 +178,12 @@ class _Resolver:
     def labels(self, labels: dict, path: tuple) -> tuple:
         out = {}
         for k, v in labels.items():
-            if not LABEL.match(k) or k.startswith(("__", "sloth_")):
+            if not LABEL.match(k) or is_reserved(k):
                 self.diag("SLC204", f"label {k!r} is not a Prometheus label name: it is not copied to the rules",
-                          path + (k,), key=True, severity=Severity.WARNING)
+                          path + (k,), key=True, severity=Level.WARNING)
                 continue
             out[k] = ",".join(v) if isinstance(v, list) else v
         return tuple(sorted(out.items()))
-
-    def sli(self, sli: spec.SLISpec, doc: Document, path: tuple, method: str, o: spec.Objective):
-        slice_ms = None
-        if o.timeSliceWindow is not None:
-            w = o.timeSliceWindow
-            slice_ms = int(w * 60_000) if isinstance(w, (int, float)) else spec.shorthand_ms(w)
-        if sli.thresholdMetric is not None:
-            tp = path + ("thresholdMetric",)
-            q = self.query(sli.thresholdMetric, doc, tp)
-            if q is None:
-                return None
-            qp = tp + ("metricSource", "spec", "query")
-            if WINDOW_RE.search(q):
-                self.diag("SLC104", "a thresholdMetric query is an instant vector: remove {{.window}}", qp, doc=doc)
-                return None
-            err = syntax_error(q)
-            if err:
-                self.diag("SLC301", f"PromQL syntax error: {err}", qp, doc=doc)
-                return None
-            value = float(o.value)
-            if method == "Occurrences":  # one data point per minute
-                return ThresholdSLI(q, value if BOUND[o.op] == "at_least" else None,
-                                    value if BOUND[o.op] == "at_most" else None)
-            share = f"avg_over_time((({q}) {PROMQL_OP[o.op]} bool {value:g})[{format_duration(slice_ms)}:])"
-            return ThresholdSLI(share, float(o.timeSliceTarget), None, slice_ms)
-        r = sli.ratioMetric
-        rp = path + ("ratioMetric",)
-        parts = {}
-        for key in ("good", "bad", "total", "raw"):
-            metric = getattr(r, key)
-            if metric is None:
-                continue
-            q = self.query(metric, doc, rp + (key,))
-            q = q and self.windowed(q, r.counter if key != "raw" else None, doc, rp + (key,))
-            if q is None:
-                return None
-            parts[key] = q
-        if "raw" in parts:
-            success = parts["raw"] if r.rawType == "success" else f"1 - (\n{parts['raw']}\n)"
-            error = parts["raw"] if r.rawType == "failure" else f"1 - (\n{parts['raw']}\n)"
-        elif "good" in parts:
-            success, error = _combine(parts["good"], "/", parts["total"]), None
-        else:
-            success, error = "1 - " + _combine(parts["bad"], "/", parts["total"]), None
-        if method == "Occurrences":
-            if "raw" in parts:
-                return RawSLI(error)
-            if "bad" in parts:
-                return EventsSLI(parts["bad"], parts["total"])
-            return EventsSLI(_combine(parts["total"], "-", parts["good"]), parts["total"])
-        at_slice = render_window(success, format_duration(slice_ms))
-        if method == "Timeslices":
-            return ThresholdSLI(at_slice, float(o.timeSliceTarget), None, slice_ms)
-        return RawSLI(f"1 - avg_over_time(\n(\n{at_slice}\n)[{{{{.window}}}}:{format_duration(slice_ms)}]\n)")
 
     def policy_refs(self, pol, doc: Document, path: tuple, condition: bool = True) -> None:
         refs = [("AlertNotificationTarget", t.targetRef, path + ("notificationTargets", j, "targetRef"))
@@ -359,7 +203,7 @@ class _Resolver:
         enabled: dict[str, str | None] = {}
         no_data = False
         cat = self.ctx.windows_for(period)
-        pairs = {"page": cat.pairs()[:2], "ticket": cat.pairs()[2:]}
+        pairs = {Severity.PAGE.value: cat.pairs()[:2], Severity.TICKET.value: cat.pairs()[2:]}
         for i, item in enumerate(s.alertPolicies or ()):
             ip = sp + ("alertPolicies", i)
             pdoc, ppath, pol = self.doc, ip, item.spec
@@ -368,11 +212,12 @@ class _Resolver:
                 if found is None:
                     continue
                 pol, pdoc, ppath = found[0].spec, found[1], found[2] + ("spec",)
+            assert pol is not None  # an inline policy has kind, metadata and spec (PolicyItem)
             if pdoc is self.doc:  # a referenced policy's own references are checked where it is defined
                 self.policy_refs(pol, pdoc, ppath, condition=False)
             no_data = no_data or bool(pol.alertWhenNoData)
             c = pol.conditions[0]
-            cdoc, cpath, cond, cname = pdoc, ppath + ("conditions", 0), c.spec, None
+            cdoc, cpath, cond = pdoc, ppath + ("conditions", 0), c.spec
             if c.conditionRef is not None:
                 found = self.reg.get(("AlertCondition", c.conditionRef))
                 if found is None:
@@ -380,32 +225,34 @@ class _Resolver:
                     continue
                 cond, cdoc, cpath, cname = found[0].spec, found[1], found[2], c.conditionRef
             else:
+                assert c.metadata is not None  # an inline condition has kind, metadata and spec (ConditionItem)
                 cname = c.metadata.name
                 cpath = cpath + ("spec",)
+            assert cond is not None
             cc = cond.condition
-            tier = "page" if cond.severity.lower() in PAGE_SEVERITIES else "ticket"
+            tier = (Severity.PAGE if cond.severity.lower() in PAGE_SEVERITIES else Severity.TICKET).value
             where = cpath + ("condition",)
             if cc.op in ("lt", "lte"):
                 self.diags.append(cdoc.diag("SLC604", f"alert condition {cname!r} fires when the burn rate is "
                                             f"{'below' if cc.op == 'lt' else 'at most'} {cc.threshold:g}: only "
                                             "burn rates above a threshold map to alert tiers; it is not compiled",
-                                            where + ("op",), severity=Severity.WARNING))
+                                            where + ("op",), severity=Level.WARNING))
                 continue
             look = spec.shorthand_ms(cc.lookbackWindow)
-            fits = any(p.long_ms == look and abs(float(p.factor(period)) - cc.threshold) < 1e-9 for p in pairs[tier])
+            fits = any(p.long_ms == look and abs(float(burn_factor(p, period)) - cc.threshold) < 1e-9 for p in pairs[tier])
             if not fits:
-                have = " and ".join(f"burn rate > {float(p.factor(period)):g} over {format_duration(p.long_ms)} "
+                have = " and ".join(f"burn rate > {float(burn_factor(p, period)):g} over {format_duration(p.long_ms)} "
                                     f"(and {format_duration(p.short_ms)})" for p in pairs[tier])
                 self.diags.append(cdoc.diag(
                     "SLC604", f"alert condition {cname!r} (severity {cond.severity!r}: burn rate "
                     f"{'>' if cc.op == 'gt' else '>='} {cc.threshold:g} over {cc.lookbackWindow}) becomes the {tier} "
                     f"tier, which alerts on {have} for a {format_duration(period)} period; its threshold and "
-                    "lookbackWindow are not used", where, severity=Severity.WARNING,
+                    "lookbackWindow are not used", where, severity=Level.WARNING,
                     hint="use an AlertWindows catalog or match a tier's windows to map it exactly"))
             after = cc.alertAfter if cc.alertAfter and spec.shorthand_ms(cc.alertAfter) else None
             enabled[tier] = format_duration(spec.shorthand_ms(after)) if after else enabled.get(tier)
-        tiers = (Tier("page", "page" in enabled, for_=enabled.get("page")),
-                 Tier("ticket", "ticket" in enabled, for_=enabled.get("ticket")))
+        tiers = tuple(Tier(sev, sev in enabled, for_=enabled.get(sev))
+                      for sev in (Severity.PAGE.value, Severity.TICKET.value))
         return tiers, no_data
 
 

@@ -24,7 +24,10 @@ UNIT_MS = {"m": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 7 * 86_400_000,
 
 
 def shorthand_ms(value: str) -> int:
+    """Milliseconds of an OpenSLO duration shorthand (`28d`), already checked by the schema."""
     m = SHORTHAND.match(value)
+    if m is None:
+        raise ValueError(f"invalid OpenSLO duration {value!r}")
     return int(m.group(1)) * UNIT_MS[m.group(2)]
 
 
@@ -138,13 +141,13 @@ class Objective(Strict):
     displayName: Optional[str] = None
     op: Optional[Literal["lte", "gte", "lt", "gt"]] = None
     value: Optional[Number] = None
-    target: Optional[Number] = Field(None, ge=0, lt=1)
-    targetPercent: Optional[Number] = Field(None, ge=0, lt=100)
-    timeSliceTarget: Optional[Number] = Field(None, gt=0, le=1)
+    target: Optional[Number] = Field(default=None, ge=0, lt=1)
+    targetPercent: Optional[Number] = Field(default=None, ge=0, lt=100)
+    timeSliceTarget: Optional[Number] = Field(default=None, gt=0, le=1)
     timeSliceWindow: Optional[Union[Shorthand, Number]] = None
     indicator: Optional[InlineSLI] = None
     indicatorRef: Optional[Name] = None
-    compositeWeight: Optional[Number] = Field(None, gt=0)
+    compositeWeight: Optional[Number] = Field(default=None, gt=0)
 
     @model_validator(mode="after")
     def _target(self):
@@ -229,7 +232,7 @@ class SLOSpec(Strict):
     service: Name
     indicator: Optional[InlineSLI] = None
     indicatorRef: Optional[Name] = None
-    timeWindow: Optional[list[TimeWindow]] = Field(None, min_length=1, max_length=1)
+    timeWindow: Optional[list[TimeWindow]] = Field(default=None, min_length=1, max_length=1)
     budgetingMethod: Literal["Occurrences", "Timeslices", "RatioTimeslices"]
     objectives: list[Objective] = Field(min_length=1)
     alertPolicies: Optional[list[PolicyItem]] = None
@@ -277,11 +280,13 @@ def _object(kind: str, spec_model):
         spec: spec_model
 
     Obj.__name__ = f"OpenSLO{kind}"
-    if kind == "Service":  # the go-sdk accepts a Service without spec
-        class Obj(Obj):  # noqa: F811
-            spec: spec_model = Field(default_factory=spec_model)
-        Obj.__name__ = "OpenSLOService"
-    return Obj
+    if kind != "Service":
+        return Obj
+
+    class ServiceObj(Obj):  # the go-sdk accepts a Service without spec
+        spec: spec_model = Field(default_factory=spec_model)
+    ServiceObj.__name__ = "OpenSLOService"
+    return ServiceObj
 
 
 OBJECTS = {kind: _object(kind, model) for kind, model in SPECS.items()}

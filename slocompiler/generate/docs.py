@@ -7,11 +7,15 @@ is measured, who owns it, and how each alert tier behaves (windows, burn factor,
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
 from decimal import Decimal
+from typing import Any
 
 from jinja2 import Environment, StrictUndefined
 
-from slocompiler.explain import _fmt_s, explain_slo
+from slocompiler.durations import format_duration, human_seconds
+from slocompiler.explain import explain_slo
 from slocompiler.model import SLO, EventsSLI, LatencySLI, RatioSLI, RawSLI, ThresholdSLI
 
 _ENV = Environment(undefined=StrictUndefined, autoescape=False, trim_blocks=True, lstrip_blocks=True,
@@ -66,19 +70,32 @@ INDEX_HEAD = """\
 INDEX_ROW = "| [{svc}]({page}) | [{name}]({page}#{anchor}) | {objective}% | {period} | {kind} | {owner} |\n"
 
 
+@dataclass(frozen=True)
+class IndexRow:
+    """One SLO's row of the catalog index (kept JSON-able in the service's summary)."""
+
+    name: str
+    anchor: str
+    objective: str
+    period: str
+    kind: str
+    owner: str | None
+
+
 def page_name(service: str) -> str:
     """The catalog page of SERVICE (a service named `index` must not replace the index)."""
     return f"{service}.md" if service != "index" else "service-index.md"
 
 
-def _md(text) -> str:
+def _md(text: object) -> str:
     return str(text).replace("|", "\\\\|").replace("\\n", " ")
 
 
 def sli_in_words(slo: SLO) -> str:
     """The SLI as a sentence a reviewer can check."""
     s = slo.sli
-    by = f", per {', '.join(s.by)}" if getattr(s, "by", ()) else ""
+    labels: tuple[str, ...] = getattr(s, "by", ())
+    by = f", per {', '.join(labels)}" if labels else ""
     if isinstance(s, RatioSLI):
         what = f"`{s.errors}`" if s.errors else f"`{s.total}` not counted by `{s.good}`"
         return f"share of events that are errors: {_md(what)} out of `{_md(s.total)}`{by}"
@@ -92,8 +109,6 @@ def sli_in_words(slo: SLO) -> str:
             bounds.append(f"≥ {s.at_least:g}")
         if s.at_most is not None:
             bounds.append(f"≤ {s.at_most:g}")
-        from slocompiler.durations import format_duration
-
         return (f"share of {format_duration(s.slice_ms)} slices in which `{_md(s.query.strip())}` is not "
                 f"{' and '.join(bounds)} (no data counts as {s.no_data}){by}")
     if isinstance(s, EventsSLI):
@@ -107,23 +122,25 @@ def _anchor(name: str) -> str:
     return re.sub(r"[^a-z0-9_-]", "", name.lower().replace(" ", "-"))
 
 
-def _link(url) -> str:
+def _link(url: str | None) -> str:
     return f"[{_md(url)}]({url})" if url else "—"
 
 
-def service_page(service: str, entries, version: str) -> tuple[dict[str, bytes], dict]:
+def service_page(service: str, entries: Sequence[tuple[SLO, str]],
+                 version: str) -> tuple[dict[str, bytes], dict[str, Any]]:
     """`docs/<service>.md` from (SLO, spec file) ENTRIES, and the service's index rows (JSON-able)."""
-    rows, sections = [], []
+    rows: list[IndexRow] = []
+    sections: list[dict[str, Any]] = []
     for slo, file in sorted(entries, key=lambda e: e[0].name):
         info = explain_slo(slo, file)
         alerts = []
         for tier in info.tiers:
             for p in tier.pairs:
                 name = f"{tier.alert or '—'} ({tier.severity} {p.name})" + ("" if tier.enabled else ", disabled")
-                outage = "never" if p.detection_total_outage_s == float("inf") else _fmt_s(p.detection_total_outage_s)
+                outage = "never" if p.detection_total_outage_s == float("inf") else human_seconds(p.detection_total_outage_s)
                 alerts.append([_md(name), f"{p.long_window}/{p.short_window}", f"{p.burn_factor:.4g}",
                                f"{p.error_ratio_threshold:.4g}", f"{p.budget_consumed:.1%}", outage,
-                               _fmt_s(p.reset_s)])
+                               human_seconds(p.reset_s)])
         objective = format(Decimal(slo.objective).normalize(), "f")
         sections.append({
             "name": slo.name, "id": slo.id, "description": _md(slo.description) if slo.description else "",
@@ -131,27 +148,26 @@ def service_page(service: str, entries, version: str) -> tuple[dict[str, bytes],
             "tier": slo.tier, "runbook": _link(slo.runbook_url), "dashboard": _link(slo.dashboard_url),
             "review": slo.review_date.isoformat() if slo.review_date else "—", "file": file,
             "rationale": _md(slo.rationale) if slo.rationale else "", "alerts": alerts})
-        rows.append({"name": slo.name, "anchor": _anchor(slo.name), "objective": objective,
-                     "period": info.period, "kind": slo.kind, "owner": slo.owner})
+        rows.append(IndexRow(slo.name, _anchor(slo.name), objective, info.period, slo.kind, slo.owner))
     page = SERVICE_PAGE.render(service=service, slos=sections, version=version).encode()
-    return {f"docs/{page_name(service)}": page}, {"rows": rows}
+    return {f"docs/{page_name(service)}": page}, {"rows": [asdict(r) for r in rows]}
 
 
-def index_page(summaries: "dict[str, dict]", version: str) -> dict[str, bytes]:
+def index_page(summaries: Mapping[str, Mapping[str, Any]], version: str) -> dict[str, bytes]:
     """`docs/index.md` from every service's rows."""
     if not summaries:
         return {}
-    services = [(service, summaries[service]["rows"]) for service in sorted(summaries)]
+    services = [(service, [IndexRow(**r) for r in summaries[service]["rows"]]) for service in sorted(summaries)]
     total = sum(len(rows) for _, rows in services)
     # plain formatting: for ten thousand rows a template engine costs a tenth of a second
     lines = [INDEX_HEAD.format(version=version, total=total, count=len(services))]
-    lines += [INDEX_ROW.format(svc=svc, page=page_name(svc), name=r["name"], anchor=r["anchor"], objective=r["objective"],
-                               period=r["period"], kind=r["kind"], owner=r["owner"] or "—")
+    lines += [INDEX_ROW.format(svc=svc, page=page_name(svc), name=r.name, anchor=r.anchor, objective=r.objective,
+                               period=r.period, kind=r.kind, owner=r.owner or "—")
               for svc, rows in services for r in rows]
     return {"docs/index.md": "".join(lines).encode()}
 
 
-def catalog(units, version: str) -> dict[str, bytes]:
+def catalog(units: Any, version: str) -> dict[str, bytes]:
     """`docs/<service>.md` per service and `docs/index.md`."""
     from slocompiler.generate import tree_files
 

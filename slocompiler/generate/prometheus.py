@@ -64,23 +64,23 @@ class _SLORules:
             if isinstance(self.kind, Threshold):
                 out.append(self.slice_group(self.kind))
             if "sli" in enabled:
-                out.append(Group(c.group_name("sli-recordings", self.slo.id), tuple(self.sli_rules()),
+                out.append(Group(c.group_name(c.SLI_GROUP, self.slo.id), tuple(self.sli_rules()),
                                  interval=intervals.get("sli")))
             if "meta" in enabled:
-                out.append(Group(c.group_name("meta-recordings", self.slo.id), tuple(self.meta_rules()),
+                out.append(Group(c.group_name(c.META_GROUP, self.slo.id), tuple(self.meta_rules()),
                                  interval=intervals.get("meta")))
         if not self.opts.disable_alerts:
             alerts = tuple(self.alert_rules()) if "alerts" in enabled else ()
             alerts += tuple(self.budget_alert())
             if alerts:
-                out.append(Group(c.group_name("alerts", self.slo.id), alerts, interval=intervals.get("alerts")))
+                out.append(Group(c.group_name(c.ALERT_GROUP, self.slo.id), alerts, interval=intervals.get("alerts")))
         return out
 
     # -- SLI -----------------------------------------------------------------------------
     def slice_group(self, kind: Threshold) -> Group:
         lookback = format_duration(self.slo.windows.page_quick.long_ms)
         rule = Rule(kind.slice_expr(lookback), record=c.TIME_SLICE, labels=_merge(self.labels, self.ids))
-        return Group(c.group_name("time-slices", self.slo.id), (rule,), interval=format_duration(kind.sli.slice_ms))
+        return Group(c.group_name(c.SLICE_GROUP, self.slo.id), (rule,), interval=format_duration(kind.sli.slice_ms))
 
     def _ratio(self, w: str) -> str:
         if self.slo.dialect.denominator_corrected and self.kind.denominator:

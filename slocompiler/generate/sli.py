@@ -9,15 +9,11 @@ from __future__ import annotations
 from typing import Any, Generic, TypeVar, cast
 
 from slocompiler import numbers
-from slocompiler.conventions import ID_LABEL, SERVICE_LABEL, SLO_LABEL, TIME_SLICE, WINDOW_RE
+from slocompiler.conventions import ID_LABEL, SERVICE_LABEL, SLO_LABEL, TIME_SLICE
 from slocompiler.model import SLI, SLO, EventsSLI, LatencySLI, RatioSLI, RawSLI, ThresholdSLI
+from slocompiler.promql import render_window
 
 S = TypeVar("S", EventsSLI, RawSLI, RatioSLI, LatencySLI, ThresholdSLI)
-
-
-def render_window(template: str, window: str) -> str:
-    """Sloth's `{{.window}}` substitution."""
-    return WINDOW_RE.sub(window, template)
 
 
 def selector(labels) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as _dt
 
+from slocompiler.check.policies import check_policies, load_policies
 from slocompiler.conventions import Output
 from slocompiler.diagnostics import Diagnostic, Position, Severity, has_errors
 from slocompiler.discover import SourceFile, discover
@@ -21,7 +22,6 @@ from slocompiler.options import Options
 from slocompiler.pipeline import parallel
 from slocompiler.pipeline.results import FileResult
 from slocompiler.pipeline.units import generate_units
-from slocompiler.policies import check_policies, load_policies
 from slocompiler.resolve import Context
 
 REGISTERING_KINDS = frozenset({"AlertWindows", "openslo/v1"})  # documents other files' SLOs may use
@@ -131,7 +131,7 @@ class Run:
     def _generate(self, results: list[FileResult]) -> None:
         by_file = {res.src.display: res for res in results}
         todo = [u for res in results if not has_errors(res.diagnostics) for u in res.units if u.slos]
-        for unit, out in generate_units(todo, self):
+        for unit, out in generate_units(todo, self.options, self.wanted, self.target):
             res = by_file[unit.file]
             res.diagnostics += out.diagnostics
             res.rules += out.rules
@@ -141,7 +141,7 @@ class Run:
 
     def keeps(self, rel: str) -> bool:
         """Whether an artifact is one of the outputs asked for (`outputs:` in the config)."""
-        return rel.split("/", 1)[0] in self.options.outputs
+        return self.options.keeps(rel)
 
 
 def _may_register(src: SourceFile, loaded: dict[str, LoadedFile | bytes]) -> bool:

@@ -25,7 +25,7 @@ def unit_output(unit: SpecUnit, opts: Options, wanted: set[str], target: Target)
         artifacts.update(unit_outputs(unit, rf, objects, target))
     if (not kubernetes and Output.TESTS in wanted and opts.keeps(Output.TESTS.value)
             and with_promtool_tests(target)):  # promtool unit tests of its alerts (and a .ticket file)
-        from slocompiler.generate.promtool_tests import test_files as promtool_test_files
+        from slocompiler.generate.promtool_tests import promtool_test_files
 
         for rel, data in promtool_test_files(unit.relpath, unit.slos, rf).items():
             artifacts[f"{Output.TESTS.value}/{rel}"] = data

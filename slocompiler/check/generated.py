@@ -1,4 +1,4 @@
-"""Check stage: problems that span files or need the generated rules."""
+"""Checks of the generated rules: every expression parses before it is written."""
 
 from __future__ import annotations
 
@@ -6,23 +6,6 @@ from slocompiler.diagnostics import Diagnostic, Position
 from slocompiler.model import SpecUnit
 from slocompiler.promql import syntax_error
 from slocompiler.rules import RuleFile
-
-
-def check_ids(ids) -> list[Diagnostic]:
-    """Every SLO id (`<service>-<name>`) is unique across the whole tree; report each place.
-    IDS: (SLO id, Position where it is defined or None, key path) for every SLO of the tree."""
-    seen: dict[str, list] = {}
-    for entry in ids:
-        seen.setdefault(entry[0], []).append(entry)
-    out = []
-    for slo_id, entries in seen.items():
-        if len(entries) < 2:
-            continue
-        for i, (_, source, path) in enumerate(entries):
-            others = ", ".join(f"{o[1].file}:{o[1].line}" for j, o in enumerate(entries) if j != i and o[1])
-            pos = source or Position("?")
-            out.append(pos.diag("SLC201", f"duplicate SLO id {slo_id!r} (also defined at {others})", path=path))
-    return out
 
 
 def check_generated(rf: RuleFile, unit: SpecUnit) -> list[Diagnostic]:

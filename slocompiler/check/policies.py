@@ -9,26 +9,35 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 from slocompiler.diagnostics import Diagnostic, Position
 from slocompiler.load import Document
+
+
+class Validator(Protocol):
+    """What is used of a jsonschema validator."""
+
+    def iter_errors(self, instance: Any) -> Iterator[Any]: ...
 
 
 @dataclass(frozen=True)
 class Policy:
     path: str
     title: str
-    validator: object
+    validator: Validator
 
 
-def load_policies(paths) -> tuple[list[Policy], list[Diagnostic]]:
+def load_policies(paths: Iterable[str] | None) -> tuple[list[Policy], list[Diagnostic]]:
     if not paths:
         return [], []
     import jsonschema
     import yaml
 
-    policies, diags = [], []
+    policies: list[Policy] = []
+    diags: list[Diagnostic] = []
     for path in paths:
         display = os.path.relpath(path)
         try:
@@ -51,7 +60,7 @@ def check_policies(doc: Document, policies: list[Policy]) -> list[Diagnostic]:
     out = []
     data = json.loads(json.dumps(doc.data, default=str))  # dates as ISO text, as in the schema
     for policy in policies:
-        missing: dict = {}  # one diagnostic per object lacking required keys, naming them all
+        missing: dict[tuple, tuple[Any, list[str]]] = {}  # one diagnostic per object lacking required keys, naming them all
         for err in sorted(policy.validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
             path = tuple(err.absolute_path)
             if err.validator == "required":

@@ -7,46 +7,39 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import click
 
-from slocompiler.diagnostics import Position
+from slocompiler.cli.exit_codes import ExitCode
+
+if TYPE_CHECKING:
+    from slocompiler.convert.openslo import Converted
 
 
 @click.group()
-def convert():
+def convert() -> None:
     """Rewrite specs of other tools as native slocompiler/v1 specs (comments and key order kept)."""
 
 
-def _write_atomic(path: str, text: str) -> None:
-    """Write through a temp file and rename; leave the file alone when its bytes would not change."""
-    data = text.encode("utf-8")
-    try:
-        with open(path, "rb") as f:
-            if f.read() == data:
-                return
-    except OSError:
-        pass
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".slocompiler-", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        if os.path.exists(path):
-            os.chmod(tmp, os.stat(path).st_mode & 0o7777)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-def _read(path: str) -> str:
+def read_input(path: str) -> str:
+    """A file's text, or standard input's for `-`."""
     if path == "-":
         return sys.stdin.read()
     with open(path, "rb") as f:
         return f.read().decode("utf-8")
+
+
+def sloth_out_dir(files: Sequence[str], output: str | None) -> str | None:
+    """The folder -o names (a folder, a path ending in /, or any -o with several inputs), else None."""
+    if not output or not (os.path.isdir(output) or output.endswith(("/", os.sep)) or len(files) > 1):
+        return None
+    if len(files) > 1 and os.path.exists(output) and not os.path.isdir(output):
+        raise click.UsageError(f"-o {output}: with several input files, -o must be a folder")
+    if "-" in files:
+        raise click.UsageError("-o FOLDER needs file names: standard input cannot be written to a folder")
+    return output
 
 
 @convert.command("sloth")
@@ -58,10 +51,12 @@ def _read(path: str) -> str:
               help="Add `period: DURATION` to each converted spec (for users of Sloth's --default-slo-period).")
 @click.option("--drop-plugins", is_flag=True,
               help="Remove Sloth SLI/SLO plugins (reported as warnings) instead of refusing to convert.")
-def sloth(files, in_place, output, period, drop_plugins):
+def sloth(files: tuple[str, ...], in_place: bool, output: str | None, period: str | None, drop_plugins: bool) -> None:
     """Convert Sloth prometheus/v1 specs and PrometheusServiceLevel CRDs (default: print to stdout)."""
-    from slocompiler.convert import convert_sloth_text, starts_with_marker
+    from slocompiler.convert.sloth import convert_sloth_text, starts_with_marker
+    from slocompiler.diagnostics import Position
     from slocompiler.durations import parse_duration
+    from slocompiler.outputs import write_atomic
     from slocompiler.report import render
 
     if in_place and output:
@@ -70,21 +65,14 @@ def sloth(files, in_place, output, period, drop_plugins):
         raise click.UsageError("--in-place cannot rewrite standard input")
     if period is not None and parse_duration(period) is None:
         raise click.BadParameter(f"not a Prometheus duration: {period!r}", param_hint="--period")
-    out_dir = None
-    if output:
-        if os.path.isdir(output) or output.endswith(("/", os.sep)) or len(files) > 1:
-            out_dir = output
-            if len(files) > 1 and os.path.exists(output) and not os.path.isdir(output):
-                raise click.UsageError(f"-o {output}: with several input files, -o must be a folder")
-            if "-" in files:
-                raise click.UsageError("-o FOLDER needs file names: standard input cannot be written to a folder")
+    out_dir = sloth_out_dir(files, output)
 
     failed = False
     printed = 0
     for path in files:
         display = "<stdin>" if path == "-" else path
         try:
-            text = _read(path)
+            text = read_input(path)
         except (OSError, UnicodeDecodeError) as exc:
             sys.stderr.write(render([Position(display).diag("SLC001", f"cannot read the file: {exc}")], "text"))
             failed = True
@@ -92,17 +80,17 @@ def sloth(files, in_place, output, period, drop_plugins):
         result = convert_sloth_text(text, display, period=period, drop_plugins=drop_plugins)
         if result.diagnostics:
             sys.stderr.write(render(result.diagnostics, "text"))
-        if not result.ok:
+        if result.text is None:
             failed = True
             continue
         try:
             if in_place:
-                _write_atomic(path, result.text)
+                write_atomic(path, result.text, edit=True)
             elif out_dir is not None:
                 os.makedirs(out_dir, exist_ok=True)
-                _write_atomic(os.path.join(out_dir, os.path.basename(path)), result.text)
+                write_atomic(os.path.join(out_dir, os.path.basename(path)), result.text, edit=True)
             elif output:
-                _write_atomic(output, result.text)
+                write_atomic(output, result.text, edit=True)
             else:
                 chunk = result.text
                 if printed and not starts_with_marker(chunk):
@@ -112,43 +100,44 @@ def sloth(files, in_place, output, period, drop_plugins):
         except OSError as exc:
             sys.stderr.write(render([Position(display).diag("SLC403", f"cannot write the output: {exc}")], "text"))
             failed = True
-    sys.exit(1 if failed else 0)
+    sys.exit(ExitCode.PROBLEMS if failed else ExitCode.OK)
 
 
-def _write_converted(result, output) -> bool:
-    """Print or write an OpenSLO/native conversion; False when it failed."""
+def write_converted(result: Converted, output: str | None) -> ExitCode:
+    """Print or write an OpenSLO/native conversion."""
+    from slocompiler.outputs import write_atomic
     from slocompiler.report import render
 
     if result.diagnostics:
         sys.stderr.write(render(sorted(result.diagnostics), "text"))
     if not result.ok:
-        return False
+        return ExitCode.PROBLEMS
     if output:
         for name, text in result.files.items():
             path = os.path.join(output, name)
             os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-            _write_atomic(path, text)
+            write_atomic(path, text, edit=True)
     else:
         sys.stdout.write("---\n".join(result.files.values()))
-    return True
+    return ExitCode.OK
 
 
 @convert.command("openslo")
 @click.argument("paths", nargs=-1, required=True, metavar="PATH...")
 @click.option("-o", "--output", metavar="DIR", help="Write one native spec per service into this folder.")
-def openslo(paths, output):
+def openslo(paths: tuple[str, ...], output: str | None) -> None:
     """Convert OpenSLO v1 objects (references resolved across PATHs) into native specs (docs/openslo.md)."""
-    from slocompiler.openslo_convert import to_native
+    from slocompiler.convert.openslo import to_native
 
-    sys.exit(0 if _write_converted(to_native(paths), output) else 1)
+    sys.exit(write_converted(to_native(paths), output))
 
 
 @convert.command("native")
 @click.argument("paths", nargs=-1, required=True, metavar="PATH...")
 @click.option("--to", "to", type=click.Choice(["openslo"]), required=True, help="Format to write.")
 @click.option("-o", "--output", metavar="DIR", help="Write one OpenSLO file per native spec into this folder.")
-def native(paths, to, output):
+def native(paths: tuple[str, ...], to: str, output: str | None) -> None:
     """Convert native specs into another format; what does not map is reported (docs/openslo.md)."""
-    from slocompiler.openslo_convert import to_openslo
+    from slocompiler.convert.openslo import to_openslo
 
-    sys.exit(0 if _write_converted(to_openslo(paths), output) else 1)
+    sys.exit(write_converted(to_openslo(paths), output))

@@ -8,14 +8,19 @@ docs/openslo.md lists the mapping field by field.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from slocompiler.diagnostics import Diagnostic, Severity
 from slocompiler.durations import format_duration
-from slocompiler.model import SLO, EventsSLI, LatencySLI, RatioSLI, RawSLI, ThresholdSLI
+from slocompiler.model import SLO, EventsSLI, LatencySLI, RatioSLI, RawSLI, SpecUnit, ThresholdSLI
+
+if TYPE_CHECKING:
+    from slocompiler.pipeline import Compilation
 
 
 @dataclass
@@ -28,7 +33,7 @@ class Converted:
         return not any(d.is_error for d in self.diagnostics)
 
 
-def _compile(paths, spec_kind: str):
+def _compile(paths: Iterable[str], spec_kind: str) -> tuple[Compilation, list[SpecUnit]]:
     from slocompiler.pipeline import compile_paths
 
     comp = compile_paths(list(paths), emit=False)
@@ -38,10 +43,11 @@ def _compile(paths, spec_kind: str):
 
 def _warn(slo: SLO, msg: str) -> Diagnostic:
     pos = slo.source
+    assert pos is not None, "a compiled SLO knows where it was defined"
     return pos.diag("SLC501", f"{slo.id}: {msg}", severity=Severity.WARNING)
 
 
-def _num(value) -> float | int:
+def _num(value: Any) -> float | int:
     f = float(value)
     return int(f) if f.is_integer() else f
 
@@ -50,7 +56,7 @@ class _Dumper(yaml.SafeDumper):
     pass
 
 
-def _str(dumper, value: str):
+def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
     style = "|" if "\n" in value else None
     return dumper.represent_scalar("tag:yaml.org,2002:str", value.strip("\n") + "\n" if style else value, style=style)
 
@@ -58,19 +64,20 @@ def _str(dumper, value: str):
 _Dumper.add_representer(str, _str)
 
 
-def _dump(docs: list[dict]) -> str:
+def _dump(docs: list[dict[str, Any]]) -> str:
     return "---\n".join(yaml.dump(d, Dumper=_Dumper, sort_keys=False, width=120) for d in docs)
 
 
 # --- OpenSLO -> native -------------------------------------------------------------------------
 
-def _native_sli(slo: SLO) -> dict:
+def _native_sli(slo: SLO) -> dict[str, Any]:
     s = slo.sli
     if isinstance(s, EventsSLI):
         return {"events": {"error_query": s.error_query, "total_query": s.total_query}}
     if isinstance(s, RawSLI):
         return {"raw": {"error_ratio_query": s.error_ratio_query}}
-    out = {"query": s.query}
+    assert isinstance(s, ThresholdSLI), "OpenSLO specs make events, raw and threshold SLIs"
+    out: dict[str, Any] = {"query": s.query}
     if s.at_least is not None:
         out["at_least"] = _num(s.at_least)
     if s.at_most is not None:
@@ -79,7 +86,7 @@ def _native_sli(slo: SLO) -> dict:
     return {"threshold": out}
 
 
-def to_native(paths) -> Converted:
+def to_native(paths: Iterable[str]) -> Converted:
     """OpenSLO files -> one native spec per service."""
     comp, units = _compile(paths, "openslo/v1")
     res = Converted(diagnostics=list(comp.diagnostics))
@@ -118,16 +125,16 @@ def to_native(paths) -> Converted:
 
 # --- native -> OpenSLO -------------------------------------------------------------------------
 
-def _metric(query: str) -> dict:
+def _metric(query: str) -> dict[str, Any]:
     return {"metricSource": {"type": "Prometheus", "spec": {"query": query}}}
 
 
-def _sum_rate(sel: str, by: tuple, window: str = "{{.window}}") -> str:
+def _sum_rate(sel: str, by: tuple[str, ...], window: str = "{{.window}}") -> str:
     group = f" by ({', '.join(by)}) " if by else ""
     return f"sum{group}(rate({sel}[{window}]))"
 
 
-def _openslo_sli(slo: SLO, diags: list) -> tuple[dict | None, str, dict]:
+def _openslo_sli(slo: SLO, diags: list[Diagnostic]) -> tuple[dict[str, Any] | None, str, dict[str, Any]]:
     """(SLI spec, budgetingMethod, objective extras) or None when the SLI does not map."""
     s = slo.sli
     if isinstance(s, EventsSLI):
@@ -137,6 +144,7 @@ def _openslo_sli(slo: SLO, diags: list) -> tuple[dict | None, str, dict]:
         return {"ratioMetric": {"rawType": "failure", "raw": _metric(s.error_ratio_query)}}, "Occurrences", {}
     if isinstance(s, RatioSLI):
         key, sel = ("bad", s.errors) if s.errors else ("good", s.good)
+        assert sel is not None, "a ratio SLI has `errors` or `good`"
         return {"ratioMetric": {"counter": True, key: _metric(_sum_rate(sel, s.by)),
                                 "total": _metric(_sum_rate(s.total, s.by))}}, "Occurrences", {}
     if isinstance(s, LatencySLI):
@@ -172,7 +180,7 @@ def _shorthand(ms: int) -> str:
     return format_duration(ms)
 
 
-def to_openslo(paths) -> Converted:
+def to_openslo(paths: Iterable[str]) -> Converted:
     """Native files -> OpenSLO objects (one file per input file): a Service per service, an SLO per SLO."""
     comp, units = _compile(paths, "slocompiler/v1")
     res = Converted(diagnostics=list(comp.diagnostics))

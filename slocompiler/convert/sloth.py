@@ -12,14 +12,16 @@ from __future__ import annotations
 import io
 import re
 from dataclasses import dataclass, field
+from itertools import pairwise
+from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.error import CommentMark
+from ruamel.yaml.error import CommentMark, MarkedYAMLError, YAMLError
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString, SingleQuotedScalarString
 from ruamel.yaml.tokens import CommentToken
 
+from slocompiler.convert.comments import all_comment_slots, comment_lines, indent_of, shift_comments
 from slocompiler.diagnostics import Diagnostic, Position, Severity
 
 NATIVE_VERSION = "slocompiler/v1"
@@ -47,7 +49,7 @@ class ConvertResult:
         return self.text is not None
 
 
-def slo_plugin_advice(plugin_id, config) -> str:
+def slo_plugin_advice(plugin_id: Any, config: Any) -> str:
     """What a user should do instead of an SLO plugin native specs cannot run, by plugin id."""
     if plugin_id == "sloth.dev/contrib/validate_victoria_metrics/v1":
         return "native specs are validated as PromQL, MetricsQL-only queries are rejected"
@@ -56,7 +58,7 @@ def slo_plugin_advice(plugin_id, config) -> str:
     return "it is Go code, which this compiler does not run: express its effect in the spec (labels, alerting)"
 
 
-def sli_plugin_advice(plugin_id) -> str:
+def sli_plugin_advice(plugin_id: Any) -> str:
     """What to write instead of a Sloth SLI plugin."""
     return ("write the query it generates as `sli.raw.error_ratio_query` or `sli.events`, or use a native SLI "
             "kind (ratio, latency, threshold)")
@@ -88,7 +90,7 @@ def _guess_indent(text: str) -> tuple[int, int, int]:
     """(mapping, sequence, offset) indentation the file uses, defaulting to Sloth's examples' 2/4/2."""
     mapping = offset = None
     lines = [ln for ln in _significant(text) if not ln.startswith(("---", "..."))]
-    for prev, cur in zip(lines, lines[1:]):
+    for prev, cur in pairwise(lines):
         m = _BLOCK_KEY.match(prev)
         if not m or prev.lstrip().startswith("- "):
             continue
@@ -106,7 +108,7 @@ def _guess_indent(text: str) -> tuple[int, int, int]:
     return mapping, max(offset + 2, mapping), offset
 
 
-def _pos(file: str, node, key=None, index=None) -> Position:
+def _pos(file: str, node: Any, key: Any = None, index: int | None = None) -> Position:
     """1-based position of `key` in a mapping (or item `index` of a sequence, or the node itself)."""
     try:
         if key is not None:
@@ -120,7 +122,7 @@ def _pos(file: str, node, key=None, index=None) -> Position:
         return Position(file)
 
 
-def _kind(doc) -> str | None:
+def _kind(doc: Any) -> str | None:
     if not isinstance(doc, CommentedMap):
         return None
     if doc.get("version") == SLOTH_VERSION:
@@ -132,7 +134,7 @@ def _kind(doc) -> str | None:
     return None
 
 
-def _same_style(old, new: str):
+def _same_style(old: Any, new: str) -> str:
     if isinstance(old, DoubleQuotedScalarString):
         return DoubleQuotedScalarString(new)
     if isinstance(old, SingleQuotedScalarString):
@@ -140,7 +142,7 @@ def _same_style(old, new: str):
     return new
 
 
-def _rename(m, mapping: dict) -> None:
+def _rename(m: Any, mapping: dict[str, str]) -> None:
     """Rename keys of a CommentedMap in place, keeping their position and comments."""
     if not isinstance(m, CommentedMap):
         return
@@ -155,7 +157,7 @@ def _rename(m, mapping: dict) -> None:
             m.ca.items[new] = comment
 
 
-def _snake_case_slos(slos) -> None:
+def _snake_case_slos(slos: Any) -> None:
     if not isinstance(slos, CommentedSeq):
         return
     for slo in slos:
@@ -169,7 +171,7 @@ def _snake_case_slos(slos) -> None:
 
 
 class _DocConverter:
-    def __init__(self, file: str, drop_plugins: bool):
+    def __init__(self, file: str, drop_plugins: bool) -> None:
         self.file = file
         self.drop_plugins = drop_plugins
         self.diags: list[Diagnostic] = []
@@ -195,13 +197,13 @@ class _DocConverter:
             pos = _pos(self.file, item, key="id") if plugin_id is not None else _pos(self.file, chain, index=i)
             self.warn(pos, f'SLO plugin "{plugin_id}" ({where}) has no native equivalent: '
                            f"{slo_plugin_advice(plugin_id, config)}", path + (key, "chain", i))
-        if self.drop_plugins and unsupported:
+        if self.drop_plugins and unsupported and isinstance(chain, CommentedSeq):
             for i in reversed(unsupported):
                 del chain[i]
             if not chain:
                 del owner[key]
 
-    def slos(self, slos, path: tuple) -> None:
+    def slos(self, slos: Any, path: tuple) -> None:
         if not isinstance(slos, CommentedSeq):
             return
         removed = []
@@ -250,9 +252,9 @@ class _DocConverter:
 
         # comments of the dropped wrapper (apiVersion, kind, metadata, the `spec:` line) are kept as lines
         dropped = [doc.ca.items.get(k) for k in ("apiVersion", "kind", "metadata")]
-        dropped += [_all_comment_slots(doc.get("metadata")), doc.ca.items.get("spec"), spec.ca.comment]
-        kept_lines = _comment_lines(dropped)
-        _shift_comments(spec, _indent_of(doc, "spec", spec))
+        dropped += [all_comment_slots(doc.get("metadata")), doc.ca.items.get("spec"), spec.ca.comment]
+        kept_lines = comment_lines(dropped)
+        shift_comments(spec, indent_of(doc, "spec", spec))
 
         out = CommentedMap()
         out.ca.comment = doc.ca.comment  # comments above the document
@@ -285,7 +287,7 @@ def _set_compatibility(doc: CommentedMap) -> None:
                              "no-data alerts", "compatibility")
 
 
-def _metadata_note(metadata) -> str | None:
+def _metadata_note(metadata: Any) -> str | None:
     if not isinstance(metadata, dict):
         return None
     parts = [f"metadata.{k}: {metadata[k]}" for k in ("name", "namespace") if metadata.get(k) is not None]
@@ -312,66 +314,6 @@ def _set_period(doc: CommentedMap, period: str) -> None:
         else:
             slot[2] = None
         doc.ca.items["period"] = [None, None, CommentToken("\n" + rest, CommentMark(0), None), None]
-
-
-def _tokens(slot):
-    """Every CommentToken inside a ruamel comment slot (nested lists)."""
-    if isinstance(slot, CommentToken):
-        yield slot
-    elif isinstance(slot, (list, tuple)):
-        for item in slot:
-            yield from _tokens(item)
-
-
-def _all_comment_slots(node) -> list:
-    """The comment slots of a node and of everything below it."""
-    out = []
-    if isinstance(node, (CommentedMap, CommentedSeq)):
-        out.append(node.ca.comment)
-        out.extend(node.ca.items.values())
-        for child in (node.values() if isinstance(node, CommentedMap) else node):
-            out.extend(_all_comment_slots(child))
-    return out
-
-
-def _comment_lines(slots) -> list[str]:
-    seen, lines = set(), []
-    for token in _tokens(slots):
-        if id(token) in seen:
-            continue
-        seen.add(id(token))
-        lines.extend(ln.strip() for ln in token.value.splitlines() if ln.strip().startswith("#"))
-    return lines
-
-
-def _indent_of(parent: CommentedMap, key, child) -> int:
-    """How many columns `child` (the value of `key`) sits to the right of its key."""
-    try:
-        return max(0, child.lc.col - parent.lc.key(key)[1])
-    except (AttributeError, KeyError, TypeError):
-        return 0
-
-
-def _shift_comments(node, shift: int) -> None:
-    """Move the comments of a lifted subtree `shift` columns to the left, as its keys move."""
-    if shift <= 0:
-        return
-    seen = set()
-    pad = re.compile(r"(?m)^ {1,%d}" % shift)
-    def walk(n):
-        if not isinstance(n, (CommentedMap, CommentedSeq)):
-            return
-        for token in _tokens(list(n.ca.items.values())):
-            if id(token) in seen:
-                continue
-            seen.add(id(token))
-            first, sep, rest = token.value.partition("\n")
-            token.value = first + sep + pad.sub("", rest)
-            if first.strip() and token.column >= shift:
-                token.column = token.column - shift
-        for child in (n.values() if isinstance(n, CommentedMap) else n):
-            walk(child)
-    walk(node)
 
 
 def convert_sloth_text(text: str, file: str = "<stdin>", *, period: str | None = None,

@@ -1,0 +1,119 @@
+"""Command line: flags become Options, one library call, a report and an exit code.
+
+Exit codes (exit_codes.ExitCode): 0 clean, 1 problems found or outputs stale, 2 usage error,
+3 internal error, 130 interrupted. One module per command; a command's module is imported only
+when the command runs (a pre-commit `validate` of one file starts in a fraction of a second).
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, NoReturn
+
+import click
+
+from slocompiler import __version__
+from slocompiler.cli.exit_codes import ExitCode
+
+if TYPE_CHECKING:
+    from slocompiler.config import Config
+
+__all__ = ["ExitCode", "cli", "main"]
+
+
+class LazyGroup(click.Group):
+    """Commands whose modules are imported only when used: a pre-commit `validate` of one file
+    should not pay for ruamel.yaml, the scaffold or promtool plumbing."""
+
+    lazy = {"validate": "slocompiler.cli.validate:validate", "build": "slocompiler.cli.build:build",
+            "explain": "slocompiler.cli.explain:explain", "templates": "slocompiler.cli.templates:templates",
+            "schema": "slocompiler.cli.schema:schema", "convert": "slocompiler.cli.convert:convert",
+            "fmt": "slocompiler.cli.fmt:fmt_command", "init": "slocompiler.cli.init:init",
+            "test": "slocompiler.cli.test:promtool_tests"}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(self.lazy))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy and cmd_name not in self.commands:
+            module, attr = self.lazy[cmd_name].split(":")
+            self.add_command(getattr(importlib.import_module(module), attr), cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="slocompiler")
+def cli() -> None:
+    """Compile SLI/SLO specs into Prometheus rules with multi-window multi-burn-rate alerts."""
+
+
+def load_config(argv: list[str]) -> tuple[Config, list[str]]:
+    """`--config FILE` / `--no-config` anywhere on the line, else the nearest config file upward;
+    (the config, the other arguments)."""
+    from slocompiler import config as cfg
+
+    path: str | None = None
+    rest: list[str] = []
+    skip = explicit = False
+    for i, arg in enumerate(argv):
+        if skip:
+            skip = False
+            continue
+        if arg == "--no-config":
+            explicit, path = True, None
+        elif arg == "--config" and i + 1 < len(argv):
+            explicit, path, skip = True, argv[i + 1], True
+        elif arg.startswith("--config="):
+            explicit, path = True, arg.split("=", 1)[1]
+        else:
+            rest.append(arg)
+    if explicit and path is not None and not os.path.isfile(path):
+        raise click.UsageError(f"config file {path!r} does not exist")
+    found = path if explicit else cfg.find()
+    return cfg.load(found), rest
+
+
+def main(argv: Sequence[str] | None = None) -> NoReturn:
+    """Entry point: usage errors exit 2, bugs exit 3 with a short report."""
+    # pydantic would scan every installed package's metadata for plugins (~20 ms of each start)
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    # a short-lived process: the cyclic collector would only rescan the objects imports create
+    # (pydantic's models: ~12 ms of each start); compiles pause it anyway
+    import gc
+
+    gc.disable()
+    try:
+        args = list(sys.argv[1:] if argv is None else argv)
+        config, args = load_config(args)
+        if config.diagnostics:
+            from slocompiler.report import render
+
+            sys.stderr.write(render(config.diagnostics, "text"))
+            sys.stderr.write(f"slocompiler: the config file {config.path} has errors\n")
+            sys.exit(ExitCode.PROBLEMS)
+        shared = config.defaults()
+        default_map = {name: dict(shared) for name in ("validate", "build", "explain", "test")}
+        cli.main(args=args, prog_name="slocompiler", standalone_mode=False, obj=config, default_map=default_map)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(ExitCode.USAGE)
+    except click.exceptions.Abort:
+        sys.exit(ExitCode.USAGE)
+    except SystemExit:
+        raise
+    except BaseException as exc:  # a bug: say so, exit 3
+        if isinstance(exc, KeyboardInterrupt):
+            sys.exit(ExitCode.INTERRUPTED)
+        sys.stderr.write(f"slocompiler: internal error: {type(exc).__name__}: {exc}\n")
+        if os.environ.get("SLOCOMPILER_DEBUG"):
+            traceback.print_exc()
+        else:
+            sys.stderr.write("This is a bug; rerun with SLOCOMPILER_DEBUG=1 for the traceback and report it.\n")
+        sys.exit(ExitCode.INTERNAL)
+    sys.exit(ExitCode.OK)

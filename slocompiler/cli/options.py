@@ -1,0 +1,155 @@
+"""What the commands share: the common click options, label parsing, the config file of the run,
+which spec paths to compile and report on, and the finished report with its exit code."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+from slocompiler.cli.exit_codes import ExitCode
+
+if TYPE_CHECKING:
+    from slocompiler.config import Config
+    from slocompiler.options import Options
+    from slocompiler.pipeline import Compilation
+    from slocompiler.scope import Hidden
+
+FORMATS = ("text", "json", "github", "sarif")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def default_format() -> str:
+    return "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
+
+
+def parse_labels(values: Iterable[str]) -> tuple[tuple[str, str], ...]:
+    """`-l KEY=VALUE` flags as (key, value) pairs."""
+    out = []
+    for v in values:
+        key, sep, value = v.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"expected KEY=VALUE, got {v!r}", param_hint="--label")
+        out.append((key, value))
+    return tuple(out)
+
+
+def common_options(f: F) -> F:
+    """The options of every command that compiles specs (validate, build, explain, test)."""
+    f = click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
+                     help="Report format (github is chosen automatically under GitHub Actions).")(f)
+    f = click.option("--strict", is_flag=True, help="Treat warnings as errors.")(f)
+    f = click.option("--default-period", default="30d", show_default=True,
+                     help="SLO period for specs that set none.")(f)
+    f = click.option("-l", "--label", "labels", multiple=True, metavar="KEY=VALUE",
+                     help="Extra label on every generated series (repeatable; Sloth's --extra-labels).")(f)
+    f = click.option("--windows", "windows_dirs", multiple=True, type=click.Path(exists=True, file_okay=False),
+                     help="Folder of AlertWindows catalogs that replaces the built-in 30d/28d ones "
+                          "(Sloth's --slo-period-windows-path; repeatable).")(f)
+    f = click.option("--exclude", "exclude_re", default=None, metavar="REGEX",
+                     help="Skip discovered files whose path matches (Sloth's --fs-exclude).")(f)
+    f = click.option("--include", "include_re", default=None, metavar="REGEX",
+                     help="Only use discovered files whose path matches (Sloth's --fs-include).")(f)
+    f = click.option("--sloth-version", default=None, help="Value of the sloth_version label (default slocompiler-<version>).")(f)
+    f = click.option("--ignore-duplicates", is_flag=True, help="Do not report SLO ids defined twice (Sloth's --ignore-slo-duplicates).")(f)
+    f = templates_option(f)
+    return f
+
+
+def templates_option(f: F) -> F:
+    return click.option("--templates", "template_dirs", multiple=True, type=click.Path(exists=True, file_okay=False),
+                        help="Folder of SLI templates (repeatable); a template with a shipped name overrides it.")(f)
+
+
+def report_only_passed_option(f: F) -> F:
+    return click.option("--report-only-passed", is_flag=True,
+                        help="Compile the config's `specs` tree, but report only on the spec files given as "
+                             "PATHs (pre-commit hooks); output diagnostics are always reported.")(f)
+
+
+def build_options(default_period: str, labels: Iterable[str], windows_dirs: Iterable[str] = (),
+                  exclude_re: str | None = None, include_re: str | None = None, sloth_version: str | None = None,
+                  ignore_duplicates: bool = False, template_dirs: Iterable[str] = (), **kw: Any) -> Options:
+    """The common options' values (and `kw`: Options fields of one command) as the run's Options."""
+    from slocompiler.durations import parse_duration
+    from slocompiler.options import Options
+
+    if parse_duration(default_period) is None:
+        raise click.BadParameter(f"not a Prometheus duration: {default_period!r}", param_hint="--default-period")
+    import re
+
+    for flag, value in (("--exclude", exclude_re), ("--include", include_re)):
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise click.BadParameter(f"invalid regular expression: {exc}", param_hint=flag) from None
+    config = current_config()
+    policies = tuple(config.resolve(p) for p in config.model.policies)
+    return Options(default_period=default_period, extra_labels=parse_labels(labels), windows_dirs=tuple(windows_dirs),
+                   exclude_re=exclude_re, include_re=include_re, sloth_version=sloth_version,
+                   ignore_duplicates=ignore_duplicates, template_dirs=tuple(template_dirs),
+                   outputs=tuple(config.model.outputs), policies=policies, **kw)
+
+
+def current_config() -> Config:
+    """The config file found for this run (an empty one when there is none)."""
+    from slocompiler.config import Config
+
+    ctx = click.get_current_context(silent=True)
+    root = ctx.find_root() if ctx else None
+    return root.obj if root is not None and isinstance(root.obj, Config) else Config()
+
+
+def spec_paths(paths: Sequence[str]) -> list[str]:
+    """PATHs from the command line, else the spec roots the config file names."""
+    if paths:
+        return list(paths)
+    config = current_config()
+    if config.model.specs:
+        return [config.resolve(p) for p in config.model.specs]
+    raise click.UsageError("give spec files or folders, or name them under `specs:` in slocompiler.yaml")
+
+
+def scope(paths: Sequence[str], report_only_passed: bool) -> tuple[list[str], list[str] | None]:
+    """(the paths to compile, the files to report on or None for all)."""
+    if report_only_passed and paths:
+        return spec_paths(()), list(paths)
+    return spec_paths(paths), None
+
+
+def narrow(comp: Compilation, passed: list[str] | None) -> Hidden:
+    """Leave out diagnostics of spec files not passed; say how many on stderr."""
+    from slocompiler.scope import Hidden, keep_passed
+
+    if passed is None:
+        return Hidden()
+    hidden = keep_passed(comp, passed)
+    sys.stderr.write(hidden.note())
+    return hidden
+
+
+def finish(comp: Compilation, fmt: str | None, strict: bool, started: float, extra_stdout: str = "",
+           extra: dict[str, Any] | None = None) -> ExitCode:
+    """Write the report (json and sarif to stdout, text and github to stderr with a summary line);
+    PROBLEMS when there are errors, or any diagnostic under --strict."""
+    from slocompiler.report import render, summary_line
+
+    fmt = fmt or default_format()
+    diags = comp.diagnostics
+    report = render(diags, fmt, files=len(comp.files), slos=comp.slo_count, extra=extra)
+    if extra_stdout:
+        sys.stdout.write(extra_stdout)
+    if fmt in ("json", "sarif"):
+        sys.stdout.write(report)
+    else:
+        sys.stderr.write(report)
+        sys.stderr.write(f"{summary_line(diags, len(comp.files), comp.slo_count)} "
+                         f"[{time.perf_counter() - started:.2f}s]\n")
+    failed = any(d.is_error for d in diags) or (strict and diags)
+    return ExitCode.PROBLEMS if failed else ExitCode.OK

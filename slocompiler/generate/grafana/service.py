@@ -1,0 +1,287 @@
+"""The dashboard of one service: per SLO its facts, SLI, budget, burn rates and alert state.
+
+Queries read the series of `rule-contract.md` (Sloth's names, from `conventions`); burn factors
+and thresholds are the alert plan's (`plan.alert_plan`), printed exactly (`numbers.clean`).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator, Sequence
+from fractions import Fraction
+
+from slocompiler import numbers
+from slocompiler.conventions import (
+    BUDGET_REMAINING,
+    CURRENT_BURN,
+    ID_LABEL,
+    OBJECTIVE,
+    SERVICE_LABEL,
+    SEVERITY_LABEL,
+    Severity,
+    Speed,
+    sli_error,
+)
+from slocompiler.durations import format_duration, human_period
+from slocompiler.generate.grafana import panels as gp
+from slocompiler.generate.grafana.fleet import FLEET_PATH, ServiceSummary
+from slocompiler.generate.grafana.panels import JSON, Pos, Step
+from slocompiler.generate.sli import id_labels, selector
+from slocompiler.model import SLO
+from slocompiler.numbers import json_number, short
+from slocompiler.plan import PairPlan, TierPlan, alert_plan
+
+TIER_COLORS = {(Severity.PAGE, Speed.QUICK): "dark-red", (Severity.PAGE, Speed.SLOW): "red",
+               (Severity.TICKET, Speed.QUICK): "orange", (Severity.TICKET, Speed.SLOW): "yellow"}
+
+
+def _by(slo: SLO) -> tuple[str, ...]:
+    return tuple(getattr(slo.sli, "by", ()) or ())
+
+
+def var_name(label: str) -> str:
+    """The template variable of a `by` label (the label's own name, unless it is reserved)."""
+    return label if label not in ("datasource", "service", "owner", "team") else f"by_{label}"
+
+
+def _seconds(ms: int) -> str:
+    return numbers.clean(Fraction(ms, 1000))
+
+
+class SLOPanels:
+    """The panels of one SLO: queries from its series, numbers from its alert plan."""
+
+    def __init__(self, slo: SLO, ids: gp.Ids):
+        self.slo, self.ids = slo, ids
+        self.plan = alert_plan(slo)
+        self.by = _by(slo)
+        ids_sel = selector(id_labels(slo))[1:-1]
+        groups = "".join(f', {k}=~"${var_name(k)}"' for k in self.by)
+        self.sel = "{" + ids_sel + groups + "}"
+        self.meta_sel = "{" + ids_sel + "}"   # objective, budget and info carry no group labels
+        cat = slo.windows
+        self.period = format_duration(slo.period_ms)   # as in the series names
+        self.human = human_period(slo.period_ms)
+        self.short = format_duration(cat.page_quick.short_ms)
+        self.step_ms = cat.page_quick.long_ms   # burn-down sampling: a recorded window tiling the period
+        self.step = format_duration(self.step_ms)
+        self.budget = self.plan.budget
+        self.group_legend = " ".join(f"{{{{{k}}}}}" for k in self.by)
+
+    def legend(self, what: str) -> str:
+        return f"{self.group_legend} {what}".strip() if self.by else what
+
+    # -- the numbers of the alert plan ----------------------------------------------------------
+    def pairs(self) -> Iterator[tuple[TierPlan, PairPlan]]:
+        """(tier, pair) for the four window pairs: page quick, page slow, ticket quick, ticket slow."""
+        for tier in self.plan.tiers:
+            for pair in tier.pairs:
+                yield tier, pair
+
+    def factor_steps(self) -> list[Step]:
+        steps: dict[Fraction, str] = {}
+        for tier, pair in self.pairs():
+            if tier.tier.enabled:
+                steps.setdefault(pair.factor, TIER_COLORS[(pair.severity, pair.speed)])
+        return [("green", None)] + [(c, json_number(f)) for f, c in sorted(steps.items())]
+
+    # -- queries ---------------------------------------------------------------------------
+    def q_sli(self, window: str) -> str:
+        return f"1 - {sli_error(window)}{self.sel}"
+
+    def q_burn(self, window: str) -> str:
+        return f"{sli_error(window)}{self.sel} / {numbers.clean(self.budget)}"
+
+    def q_burndown(self) -> str:
+        p_s = _seconds(self.slo.period_ms)
+        n = numbers.clean(Fraction(self.slo.period_ms, self.step_ms) * Fraction(self.budget))  # step windows x budget
+        return (f"1 - sum_over_time(({sli_error(self.step)}{self.sel} * "
+                f"(time() > bool ({gp.TO_SECONDS} - {p_s})))[{self.period}:{self.step}]) / {n}")
+
+    def q_on_track(self) -> str:
+        p_s = _seconds(self.slo.period_ms)
+        return f"clamp(vector(1 - (time() - ({gp.TO_SECONDS} - {p_s})) / {p_s}), 0, 1)"
+
+    def q_alert(self, severity: str) -> str:
+        sel = f'alertname="{self.slo.alert_name}", {ID_LABEL}="{self.slo.id}", {SEVERITY_LABEL}="{severity}"'
+        return (f'max((ALERTS{{{sel}, alertstate="firing"}} * 2) or ALERTS{{{sel}, alertstate="pending"}})'
+                f" or on() vector(0)")
+
+    # -- panels ----------------------------------------------------------------------------
+    def about(self, pos: Pos) -> JSON:
+        slo = self.slo
+        lines = [f"**Objective:** {numbers.clean(slo.objective)}% over {self.human} "
+                 f"(error budget {numbers.clean(self.budget * 100)}%)", ""]
+        if slo.description:
+            lines += [slo.description, ""]
+        catalog = slo.windows
+        facts = [("SLI kind", slo.kind), ("Owner", slo.owner), ("Tier", slo.tier),
+                 ("Grouped by", ", ".join(self.by) if self.by else None),
+                 ("Runbook", f"[{slo.runbook_url}]({slo.runbook_url})" if slo.runbook_url else None),
+                 ("Alert", slo.alert_name), ("Rationale", slo.rationale),
+                 ("Review by", slo.review_date.isoformat() if slo.review_date else None),
+                 ("Windows catalog", human_period(catalog.period_ms)
+                  if catalog.name == format_duration(catalog.period_ms) else catalog.name)]
+        lines += [f"- **{k}:** {v}" for k, v in facts if v]
+        lines += ["", "| alert | windows | budget share | burn factor | error ratio above |",
+                  "| --- | --- | --- | --- | --- |"]
+        for tier, pair in self.pairs():
+            state = "" if tier.enabled else " (off)"
+            lines.append(f"| {pair.severity} {pair.speed}{state} | {format_duration(pair.short_ms)} "
+                         f"& {format_duration(pair.long_ms)} | {numbers.clean(pair.window.budget_percent)}% | "
+                         f"{short(pair.factor)}x | {short(pair.exact_threshold * 100)}% |")
+        return gp.text(self.ids, f"{slo.name}: about", pos, "\n".join(lines) + "\n")
+
+    def stats(self, x: int, y: int) -> list[JSON]:
+        slo, ids = self.slo, self.ids
+        return [
+            gp.panel(ids, "stat", f"SLI ({self.human})", (x, y, 4, 4),
+                     [gp.target("A", self.q_sli(self.period), self.legend("SLI"), instant=True)],
+                     description=f"Share of good events over the SLO period ({self.human}); objective "
+                                 f"{numbers.clean(slo.objective)}%.",
+                     unit="percentunit", decimals=3, color="thresholds",
+                     thresholds=gp.thresholds(("red", None), ("green", json_number(slo.objective / 100))),
+                     options=gp.stat_options()),
+            gp.panel(ids, "stat", "Objective", (x, y + 4, 4, 4),
+                     [gp.target("A", f"{OBJECTIVE}{self.meta_sel}", "objective", instant=True)],
+                     unit="percentunit", decimals=3, options=gp.stat_options("none")),
+            gp.panel(ids, "stat", f"Error budget remaining ({self.human})", (x + 4, y, 4, 4),
+                     [gp.target("A", f"{BUDGET_REMAINING}{self.sel}", self.legend("remaining"), instant=True)],
+                     description="1 - period burn rate: the share of the period's error budget left if the "
+                                 "error ratio seen over the period so far holds for the whole period "
+                                 "(Sloth's definition).",
+                     unit="percentunit", decimals=1, color="thresholds", thresholds=gp.thresholds(*gp.BUDGET_STEPS),
+                     options=gp.stat_options()),
+            gp.panel(ids, "stat", f"Current burn rate ({self.short})", (x + 4, y + 4, 4, 4),
+                     [gp.target("A", f"{CURRENT_BURN}{self.sel}", self.legend("burn rate"), instant=True)],
+                     description="Error ratio over the shortest alert window divided by the error budget; "
+                                 "1 spends exactly the budget over the period. Colours at the alert tiers' "
+                                 "burn factors.",
+                     unit="x", decimals=2, color="thresholds", thresholds=gp.thresholds(*self.factor_steps()),
+                     options=gp.stat_options()),
+        ]
+
+    def alert_state(self, pos: Pos) -> JSON:
+        slo = self.slo
+        tiers = [t.severity for t in (slo.page, slo.ticket) if t.enabled]
+        if not slo.alert_name or not tiers:
+            return gp.text(self.ids, "Alerts", pos, f"{slo.name} has no burn-rate alerts (alerting disabled).\n")
+        mappings = [{"type": "value", "options": {
+            "0": {"text": "OK", "color": "green", "index": 0},
+            "1": {"text": "pending", "color": "orange", "index": 1},
+            "2": {"text": "firing", "color": "red", "index": 2}}}]
+        return gp.panel(self.ids, "state-timeline", f"Alert state ({slo.alert_name})", pos,
+                        [gp.target("A", self.q_alert(sev), sev) for sev in tiers],
+                        description="From ALERTS: the page and ticket burn-rate alerts of this SLO (any group).",
+                        mappings=mappings, color="thresholds",
+                        thresholds=gp.thresholds(("green", None), ("orange", 1), ("red", 2)),
+                        options={"showValue": "never", "mergeValues": True, "rowHeight": 0.8,
+                                 "alignValue": "left", "legend": {"showLegend": False, "displayMode": "list",
+                                                                    "placement": "bottom"},
+                                 "tooltip": {"mode": "single", "sort": "none"}})
+
+    def sli_chart(self, pos: Pos) -> JSON:
+        w = self.step
+        return gp.panel(self.ids, "timeseries", f"SLI ({w} window) vs objective", pos,
+                        [gp.target("A", self.q_sli(w), self.legend(f"SLI {w}")),
+                         gp.target("B", f"{OBJECTIVE}{self.meta_sel}", "objective")],
+                        description=f"Good-event ratio over {w} (the long window of the fastest alert) against "
+                                    f"the objective.",
+                        unit="percentunit", decimals=3, custom=gp.ts_custom(), options=gp.TS_OPTIONS,
+                        color="palette-classic")
+
+    def burn_chart(self, pos: Pos) -> JSON:
+        longs = sorted({pair.long_ms for _, pair in self.pairs()})
+        targets = [gp.target("A", self.q_burn(format_duration(ms)), self.legend(f"burn rate {format_duration(ms)}"))
+                   for ms in longs]
+        factors = ", ".join(f"{p.severity} {p.speed} {short(p.factor)}x over "
+                            f"{format_duration(p.long_ms)} (and {format_duration(p.short_ms)})"
+                            for tier, p in self.pairs() if tier.tier.enabled)
+        return gp.panel(self.ids, "timeseries", "Burn rate vs alert thresholds", pos, targets,
+                        description=f"Error ratio over each alert's long window divided by the budget "
+                                    f"({numbers.clean(self.budget)}). Dashed lines: burn factors ({factors}).",
+                        unit="x", custom=gp.ts_custom("dashed"), thresholds=gp.thresholds(*self.factor_steps()),
+                        options=gp.TS_OPTIONS, color="palette-classic", minmax=(0, None))
+
+    def burndown_chart(self, pos: Pos) -> JSON:
+        return gp.panel(self.ids, "timeseries", f"Error budget burn-down ({self.human})", pos,
+                        [gp.target("A", self.q_burndown(), self.legend("budget remaining")),
+                         gp.target("B", self.q_on_track(), "on track")],
+                        description=f"Budget left over the {self.human} ending at the end of the time range: "
+                                    f"1 - sum of {self.step} error ratios since the period's start / "
+                                    f"({self.human}/{self.step} x budget). Missing data counts as no errors. "
+                                    f"'on track' spends the budget evenly.",
+                        unit="percentunit", custom=gp.ts_custom(), options=gp.TS_OPTIONS, color="palette-classic",
+                        time_from=self.human, minmax=(None, 1))
+
+    def rows(self, y: int) -> tuple[list[JSON], int]:
+        slo, ids = self.slo, self.ids
+        panels = [gp.row(ids, f"{slo.name}: {numbers.clean(slo.objective)}% over {self.human}", y)]
+        y += 1
+        panels.append(self.about((0, y, 8, 8)))
+        panels += self.stats(8, y)
+        panels.append(self.alert_state((16, y, 8, 8)))
+        y += 8
+        panels += [self.sli_chart((0, y, 8, 9)), self.burn_chart((8, y, 8, 9)),
+                   self.burndown_chart((16, y, 8, 9))]
+        y += 9
+        if self.by:
+            panels += self.comparison(y)
+            y += 10
+        return panels, y
+
+    def comparison(self, y: int) -> list[JSON]:
+        ids, by = self.ids, ", ".join(self.by)
+        legend = self.group_legend
+        objective = json_number(self.slo.objective / 100)
+        return [
+            gp.row(ids, f"{self.slo.name}: compare by {by}", y),
+            gp.panel(ids, "bargauge", f"SLI ({self.human}) per {by}", (0, y + 1, 8, 9),
+                     [gp.target("A", f"sort({self.q_sli(self.period)})", legend, instant=True)],
+                     description="Each group against the same objective.",
+                     unit="percentunit", decimals=3, color="thresholds", options=gp.bar_options(),
+                     thresholds=gp.thresholds(("red", None), ("green", objective))),
+            gp.panel(ids, "bargauge", f"Error budget remaining ({self.human}) per {by}", (8, y + 1, 8, 9),
+                     [gp.target("A", f"sort({BUDGET_REMAINING}{self.sel})", legend, instant=True)],
+                     unit="percentunit", decimals=1, color="thresholds", options=gp.bar_options(), minmax=(0, 1),
+                     thresholds=gp.thresholds(*gp.BUDGET_STEPS)),
+            gp.panel(ids, "timeseries", f"Burn rate ({self.short}) per {by}", (16, y + 1, 8, 9),
+                     [gp.target("A", f"{CURRENT_BURN}{self.sel}", legend)],
+                     unit="x", custom=gp.ts_custom("dashed"), thresholds=gp.thresholds(*self.factor_steps()),
+                     options=gp.TS_OPTIONS, color="palette-classic", minmax=(0, None)),
+        ]
+
+
+def service_dashboard(service: str, slos: Sequence[SLO], sources: Iterable[str], version: str) -> JSON:
+    ids = gp.Ids()
+    panels: list[JSON] = []
+    y = 0
+    group_labels: OrderedDict[str, None] = OrderedDict()
+    for slo in slos:
+        for label in _by(slo):
+            group_labels.setdefault(label, None)
+        built, y = SLOPanels(slo, ids).rows(y)
+        panels += built
+    variables = [gp.datasource_var()]
+    for label in group_labels:
+        variables.append(gp.query_var(var_name(label), label,
+                                      f'label_values({CURRENT_BURN}{{{SERVICE_LABEL}="{service}"}}, {label})',
+                                      f"Groups of the SLIs grouped by {label}"))
+    shortest = min(s.period_ms for s in slos)
+    desc = gp.note(version, sources) + f" Service {service}: {len(slos)} SLO(s)."
+    return gp.dashboard(f"SLOs / {service}", gp.uid_for("service", service), desc, [gp.TAG, "slo", service], panels,
+                        variables, format_duration(shortest), gp.links("SLO dashboards"))
+
+
+def service_path(service: str) -> str:
+    name = service if f"grafana/{service}.json" != FLEET_PATH else f"service-{service}"
+    return f"grafana/{name}.json"
+
+
+def service_boards(service: str, entries: Sequence[tuple[SLO, str]], version: str) -> tuple[dict[str, bytes], JSON]:
+    """One service's dashboard from its (SLO, spec file) ENTRIES, and the summary of it the fleet
+    overview needs (JSON-able: the incremental cache keeps it for services that did not change)."""
+    slos, sources = [slo for slo, _ in entries], {f for _, f in entries}
+    files = {service_path(service): gp.encode(service_dashboard(service, slos, sources, version))}
+    summary = ServiceSummary(len(slos), min(s.period_ms for s in slos), tuple(sorted(sources)))
+    return files, summary.to_json()

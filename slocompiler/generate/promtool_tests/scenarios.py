@@ -1,0 +1,291 @@
+"""The scenarios of one SLO's promtool tests: healthy warm-up, then an error ratio, and when the alert fires.
+
+Every threshold is the alert plan's (`plan.alert_plan`): the rule's float threshold f·B per
+window pair, with the windows in minutes. See the package docstring for the scenarios.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from slocompiler.conventions import (
+    ALERT_GROUP,
+    ID_LABEL,
+    SEVERITY_LABEL,
+    SLI_ERROR,
+    SLI_GROUP,
+    WINDOW_LABEL,
+    Severity,
+    group_name,
+)
+from slocompiler.durations import parse_duration
+from slocompiler.generate.promtool_tests.series import MIN, Segment, counter_values, gauge_values, minutes, series_text
+from slocompiler.generate.promtool_tests.shapes import Shape, Skip
+from slocompiler.model import SLO, ThresholdSLI
+from slocompiler.numbers import clean
+from slocompiler.plan import PairPlan, TierPlan, alert_plan
+from slocompiler.rules import Group, Rule
+
+Check = dict[str, Any]   # one promql_expr_test entry
+Test = dict[str, Any]    # one test of a test file (with its "comment")
+
+
+@dataclass(frozen=True)
+class ScenarioPair:
+    """A window pair in the tests' units: the plan's threshold f·B, the windows in minutes."""
+
+    name: str          # quick | slow
+    theta: float       # error-ratio threshold f·B
+    long_m: int
+    short_m: int
+
+    @classmethod
+    def of(cls, pair: PairPlan) -> ScenarioPair:
+        return cls(str(pair.speed), pair.threshold, pair.long_ms // MIN, pair.short_ms // MIN)
+
+
+def sparsest_bad_share(live: Sequence[ScenarioPair], slice_m: int) -> int | None:
+    """Smallest q >= 2 such that one bad slice in q stays below every pair's threshold:
+    ceil(N/q)/N < theta for each long window of N slices, i.e. q >= N/k with k = ceil(theta*N) - 1."""
+    q = 2
+    for p in live:
+        n = p.long_m // slice_m + 1
+        k = math.ceil(p.theta * n) - 1
+        if k < 1:
+            return None
+        q = max(q, math.ceil(n / k))
+    for candidate in range(q, q + 1000):  # the bound is exact up to rounding; confirm it
+        if all(math.ceil((p.long_m // slice_m + 1) / candidate) / (p.long_m // slice_m + 1) < p.theta for p in live):
+            return candidate
+    return None
+
+
+class Scenarios:
+    """The tests of one SLO against its rule groups: page tiers and no-data every minute
+    (`fine_tests`), ticket tiers every `coarse` minutes (`coarse_tests`)."""
+
+    def __init__(self, slo: SLO, shape: Shape, groups: Sequence[Group], coarse: int = 1):
+        self.slo, self.shape = slo, shape
+        self.plan = alert_plan(slo)
+        self.coarse = coarse
+        self.fine_tests: list[Test] = []     # evaluated every minute: page tiers, no-data
+        self.coarse_tests: list[Test] = []   # evaluated every `coarse` minutes: ticket tiers (days of data)
+        self.tests = self.fine_tests
+        self.notes: list[str] = []
+        self.rec_labels = self._sli_labels(groups)
+        self.alert_rules = [r for g in groups if g.name == group_name(ALERT_GROUP, slo.id) for r in g.rules]
+        self.threshold = isinstance(slo.sli, ThresholdSLI)
+        self.sli_slice_m = slo.sli.slice_ms // MIN if isinstance(slo.sli, ThresholdSLI) else 0
+        self.slice_m = max(1, self.sli_slice_m) if self.threshold else 1
+        n = 1000.0
+        if slo.min_events is not None and not self.threshold:
+            shortest = min(ScenarioPair.of(p).long_m for p in self.plan.pairs())
+            n = max(n, math.ceil(2 * float(slo.min_events) / shortest))
+        self.n = n
+        self.step = 1
+
+    def _sli_labels(self, groups: Sequence[Group]) -> dict[str, str]:
+        for g in groups:
+            if g.name == group_name(SLI_GROUP, self.slo.id):
+                for r in g.rules:
+                    if r.record and r.record.startswith(SLI_ERROR):
+                        return {k: v for k, v in r.labels if k != WINDOW_LABEL}
+        raise Skip("no SLI recording rules for this SLO (recordings disabled)")
+
+    # -- series ----------------------------------------------------------------------------
+    def series(self, segments: Sequence[Segment], *, end_stale: bool = False, step: int = 1) -> list[dict[str, str]]:
+        """Input series for segments of (minutes, events/min, error ratio)."""
+        out = []
+        if self.shape.gauge is not None:
+            values: list[float] = []
+            minute = 0
+            for mins, _, r in segments:
+                for _ in range(mins // step + (1 if not values else 0)):
+                    bad = r >= 1 or (r > 0 and self._pattern_bad(minute, r))
+                    values.append(self.shape.bad_value if bad else self.shape.good_value)
+                    minute += step
+            text = gauge_values(values)
+            out.append({"series": series_text(self.shape.gauge), "values": text + (" stale" if end_stale else "")})
+            return out
+        for counter in self.shape.counters:
+            text = counter_values(segments, counter.share, step)
+            out.append({"series": series_text(counter.labels), "values": text + (" stale" if end_stale else "")})
+        return out
+
+    def _pattern_bad(self, minute: int, q: float) -> bool:
+        # threshold "ratio" r < 1 is encoded as 1 bad slice every q = round(1/r) slices
+        period = max(2, round(1 / q))
+        return (minute // self.slice_m) % period == period - 1
+
+    # -- assertions --------------------------------------------------------------------------
+    def alert_labels(self, rule: Rule) -> dict[str, str]:
+        labels = dict(self.rec_labels)
+        labels.update(self.shape.by_values)
+        labels.update(dict(rule.labels))
+        return labels
+
+    def alerts_sel(self, rule: Rule) -> str:
+        labels = dict(rule.labels)
+        parts = {"alertname": rule.alert or "", "alertstate": "firing", ID_LABEL: self.slo.id}
+        if SEVERITY_LABEL in labels:
+            parts[SEVERITY_LABEL] = labels[SEVERITY_LABEL]
+        return "ALERTS" + series_text(parts)
+
+    def firing(self, rule: Rule, at_m: int) -> Check:
+        labels = {"__name__": "ALERTS", "alertname": rule.alert or "", "alertstate": "firing", **self.alert_labels(rule)}
+        return {"expr": self.alerts_sel(rule), "eval_time": minutes(at_m),
+                "exp_samples": [{"labels": series_text(labels), "value": 1}]}
+
+    def quiet(self, rule: Rule, until_m: int, from_m: int = 0) -> Check | None:
+        """Never firing at any evaluation in [from_m, until_m]."""
+        if until_m < from_m:
+            return None
+        return {"expr": f"count_over_time({self.alerts_sel(rule)}[{minutes(until_m - from_m) if until_m > from_m else '1s'}])",
+                "eval_time": minutes(until_m), "exp_samples": []}
+
+    def quiet_at(self, rule: Rule, at_m: int) -> Check:
+        return {"expr": self.alerts_sel(rule), "eval_time": minutes(at_m), "exp_samples": []}
+
+    def add(self, name: str, segments: Sequence[Segment], checks: Sequence[Check | None], comment: str,
+            end_stale: bool = False, step: int = 1) -> None:
+        kept = [c for c in checks if c is not None]
+        if step > 1:
+            comment += f" (one sample every {step}m to keep the test short)"
+        self.tests.append({"name": f"{self.slo.id} {name}", "comment": comment, "interval": minutes(step),
+                           "input_series": self.series(segments, end_stale=end_stale, step=step),
+                           "promql_expr_test": kept})
+
+    # -- scenarios -------------------------------------------------------------------------
+    def build(self) -> None:
+        slo = self.slo
+        found = [(t, next((r for r in self.alert_rules if r.alert == slo.alert_name
+                           and dict(r.labels).get(SEVERITY_LABEL) == t.tier.severity), None))
+                 for t in self.plan.tiers]
+        tiers = [(t, r) for t, r in found if t.tier.enabled and r is not None]
+        if not tiers:
+            self.notes.append(f"{slo.id}: no burn-rate alert is generated (disabled); nothing to test")
+        for i, (tier, rule) in enumerate(tiers):
+            self.tier_tests(tier, rule, outage=(i == 0))
+        nodata = next((r for r in self.alert_rules if r.alert == f"{slo.alert_name}NoData"), None)
+        self.step, self.tests = 1, self.fine_tests
+        if self.threshold:
+            self.slice_m = max(1, self.sli_slice_m)
+        if nodata is not None:
+            self.no_data(nodata)
+
+    def tier_tests(self, tier: TierPlan, rule: Rule, outage: bool) -> None:
+        sev = tier.tier.severity
+        pairs = [ScenarioPair.of(p) for p in tier.pairs]
+        live = [p for p in pairs if p.theta < 1]
+        for p in pairs:
+            if p.theta >= 1:
+                self.notes.append(f"{self.slo.id} {sev} {p.name}: threshold {p.theta:.4g} >= 1, the pair can never fire")
+        if not live:
+            return
+        for_ = tier.tier.for_
+        for_m = math.ceil((parse_duration(for_) or 0) / MIN) if for_ else 0
+        ticket = sev == Severity.TICKET
+        self.step = self.coarse if ticket else 1
+        self.tests = self.coarse_tests if ticket else self.fine_tests
+        if self.threshold:
+            self.slice_m = max(self.step, self.sli_slice_m)
+        if not self.threshold:
+            for p in live:
+                self.above(sev, rule, p, live, for_m)
+        else:
+            self.notes.append(f"{self.slo.id} {sev}: threshold SLI, no 'just above' test (a time-slice error "
+                              f"ratio moves in whole slices; a {pairs[0].short_m}m short window cannot hold a "
+                              f"ratio just above the threshold)")
+        self.below(sev, rule, live)
+        if outage:
+            self.outage(sev, rule, live, for_m)
+        if self.slo.min_events is not None and self.shape.counters and self.slo.has_denominator:
+            self.min_events(sev, rule, live, for_m, float(self.slo.min_events))
+
+    def _up(self, mins: float) -> int:
+        """Minutes rounded up to whole input samples."""
+        return math.ceil(mins / self.step) * self.step
+
+    def above(self, sev: str, rule: Rule, p: ScenarioPair, live: Sequence[ScenarioPair], for_m: int) -> None:
+        r = min(1.0, 1.1 * p.theta)
+        firing = [q for q in live if q.theta < r]
+        d = min(q.theta * q.long_m / r for q in firing)       # minutes after onset, SRE Workbook
+        warm = max(q.long_m for q in firing)
+        step = self.step
+        # with samples every `step` minutes a window can hold one sample interval less of
+        # healthy traffic, so the ratio may cross up to d*step/L earlier, and up to a step later
+        early = d * step / min(q.long_m for q in firing) if step > 1 else 0.0
+        quiet_until = (warm + math.ceil(d - early) - 1) // step * step
+        fire_at = self._up(warm + math.ceil(d) + step + for_m)
+        run = self._up(fire_at - warm + 2)
+        self.add(f"{sev} above-{p.name}", [(warm, self.n, 0.0), (run, self.n, r)], [
+            self.quiet(rule, quiet_until),
+            self.firing(rule, fire_at),
+        ], f"error ratio {r:.6g} = 1.1 x the {p.name} pair's threshold {p.theta:.6g} after {minutes(warm)} healthy: "
+           f"fires {d:.1f}m after onset (f*B*L/r) + {minutes(step)} evaluation" + (f" + for {minutes(for_m)}" if for_m else "")
+           + f", not before {quiet_until - warm + 1}m", step=step)
+
+    def below(self, sev: str, rule: Rule, live: Sequence[ScenarioPair]) -> None:
+        theta = min(p.theta for p in live)
+        longest = max(p.long_m for p in live)
+        if self.threshold:
+            n_min = min(p.long_m // self.slice_m + 1 for p in live)
+            q = sparsest_bad_share(live, self.slice_m)
+            r = 1 / q if q is not None and q <= n_min else 0.0
+            what = (f"1 bad slice in {q} (at most {theta:.6g} of any long window)" if r else "all slices good")
+        else:
+            r = 0.9 * theta
+            what = f"error ratio {r:.6g} = 0.9 x the lowest threshold {theta:.6g}"
+        end = self._up(longest + 5)
+        self.add(f"{sev} below", [(end, self.n, r)], [self.quiet(rule, end)],
+                 f"{what} for {minutes(end)}: never fires within the longest window", step=self.step)
+
+    def outage(self, sev: str, rule: Rule, live: Sequence[ScenarioPair], for_m: int) -> None:
+        d: float
+        if self.threshold:
+            s = self.slice_m
+            d = min(math.ceil(p.theta * (p.long_m // s + 1)) * s for p in live)
+            pmin = min(live, key=lambda p: math.ceil(p.theta * (p.long_m // s + 1)))
+            fire = d + s + 1 + for_m
+        else:
+            d = min(p.theta * p.long_m for p in live)
+            pmin = min(live, key=lambda p: p.theta * p.long_m)
+            fire = math.ceil(d) + self.step + for_m
+        warm = pmin.long_m
+        hold = self._up(fire + 2)
+        reset = max(p.short_m for p in live) + self.slice_m + self.step
+        t1 = warm + hold
+        after = self._up(reset)
+        self.add(f"{sev} outage", [(warm, self.n, 0.0), (hold, self.n, 1.0), (after + self.step, self.n, 0.0)], [
+            self.quiet(rule, warm),
+            self.firing(rule, self._up(warm + fire)),
+            self.firing(rule, t1),
+            self.quiet(rule, t1 + after + self.step, t1 + after),
+        ], f"total outage after {minutes(warm)} healthy fires within {minutes(fire)} (min f*B*L = {d:.2f}m"
+           + (f", + for {minutes(for_m)}" if for_m else "") + f"); resolves within {minutes(reset)} of recovery "
+           "(the longest short window + one evaluation)", step=self.step)
+
+    def min_events(self, sev: str, rule: Rule, live: Sequence[ScenarioPair], for_m: int, min_events: float) -> None:
+        d = self._up(max(math.ceil(p.theta * p.long_m) for p in live) + self.step + for_m + 5)
+        n_low = min_events / (2 * (d + self.step))
+        self.add(f"{sev} min-events", [(d, n_low, 1.0)], [self.quiet(rule, d)],
+                 f"total outage at {n_low:.4g} events/min: fewer than min_events {clean(min_events)} "
+                 f"in any window, so it never fires (an unguarded rule would within {d}m)", step=self.step)
+
+    def no_data(self, rule: Rule) -> None:
+        quick = self.plan.page.quick
+        look = quick.long_ms // MIN
+        short = quick.short_ms // MIN
+        last = 10
+        labels = {"__name__": "ALERTS", "alertname": rule.alert or "", "alertstate": "firing", **dict(rule.labels)}
+        sel = "ALERTS" + series_text({"alertname": rule.alert or "", "alertstate": "firing"})
+        fire = last + look + max(short, 5) + self.slice_m + 2
+        self.add("no-data", [(last, self.n, 0.0)], [
+            {"expr": f"count_over_time({sel}[{minutes(last + look - 1 - 2)}])", "eval_time": minutes(last + look - 1),
+             "exp_samples": []},
+            {"expr": sel, "eval_time": minutes(fire), "exp_samples": [{"labels": series_text(labels), "value": 1}]},
+        ], f"series stop after {minutes(last)}: {rule.alert} stays quiet for {minutes(look)} and fires by {minutes(fire)}",
+            end_stale=True)

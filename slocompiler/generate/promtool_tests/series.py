@@ -1,0 +1,197 @@
+"""Input series of the promtool tests: label values that satisfy a selector, and sample values.
+
+Label values are solved from a selector's matchers (regexes are sampled, best effort); counters
+and gauges are spelled in promtool's expanding notation (`a+bxN`).
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from slocompiler.durations import format_duration
+from slocompiler.numbers import clean
+
+MIN = 60_000          # one minute in milliseconds: the tests' time unit
+SYNTH = "synthetic"   # the label value used when a selector does not care
+
+Matcher = tuple[str, str, str]       # (label name, op, value); op is =, !=, =~ or !~
+Segment = tuple[int, float, float]   # (minutes, events per minute, error ratio)
+
+
+def minutes(m: int | float) -> str:
+    """Whole minutes as a Prometheus duration (`90` -> `1h30m`)."""
+    return format_duration(int(m) * MIN)
+
+
+# --------------------------------------------------------------------------- label solving
+
+def sample_regex(pattern: str, limit: int = 24) -> list[str]:
+    """A few short strings that the (anchored) regex matches, best effort."""
+    if sys.version_info >= (3, 11):
+        import re._constants as sc
+        import re._parser as sre
+    else:
+        import sre_constants as sc
+        import sre_parse as sre
+
+    def gen(items: Any) -> list[str]:  # sre's parse tree: (opcode, argument) pairs, untyped
+        outs = [""]
+        for op, av in items:
+            opts: list[str]
+            if op is sc.LITERAL:
+                opts = [chr(av)]
+            elif op is sc.NOT_LITERAL:
+                opts = ["x" if chr(av) != "x" else "y"]
+            elif op is sc.ANY:
+                opts = ["0"]
+            elif op is sc.IN:
+                opts = in_set(av)
+            elif op is sc.BRANCH:
+                opts = [s for alt in av[1] for s in gen(alt)]
+            elif op is sc.SUBPATTERN:
+                opts = gen(av[-1])
+            elif op in (sc.MAX_REPEAT, sc.MIN_REPEAT):
+                lo, hi, sub = av
+                inner = gen(sub)[:3]
+                opts = [s * max(lo, 1) for s in inner] if hi != 0 else [""]
+                if lo == 0:
+                    opts = ["", *opts]
+            elif op is sc.AT:
+                opts = [""]
+            else:
+                return []
+            outs = [a + b for a in outs for b in opts][:limit]
+        return outs
+
+    def in_set(av: Any) -> list[str]:
+        neg = any(op is sc.NEGATE for op, _ in av)
+        cands = []
+        for op, v in av:
+            if op is sc.LITERAL:
+                cands.append(chr(v))
+            elif op is sc.RANGE:
+                cands.append(chr(v[0]))
+            elif op is sc.CATEGORY:
+                cands.append({sc.CATEGORY_DIGIT: "0", sc.CATEGORY_WORD: "a", sc.CATEGORY_SPACE: " "}.get(v, "a"))
+        if neg:
+            return [c for c in "xyz0_a" if c not in cands][:1]
+        return cands[:3]
+
+    try:
+        parsed = sre.parse(pattern)
+    except Exception:
+        return []
+    rx = re.compile(f"(?:{pattern})\\Z")
+    return [s for s in dict.fromkeys(gen(list(parsed.data))) if rx.match(s)]
+
+
+def _ok(value: str, op: str, arg: str) -> bool:
+    if op == "=":
+        return value == arg
+    if op == "!=":
+        return value != arg
+    try:
+        hit = re.fullmatch(arg, value, flags=re.S) is not None
+    except re.error:
+        return False
+    return hit if op == "=~" else not hit
+
+
+def _negate(op: str) -> str:
+    return {"=": "!=", "!=": "=", "=~": "!~", "!~": "=~"}[op]
+
+
+def solve(matchers: Sequence[Matcher], present: Sequence[str] = ()) -> dict[str, str] | None:
+    """Labels satisfying every (name, op, value) matcher; `present` labels must have a value."""
+    names = list(dict.fromkeys([m[0] for m in matchers] + list(present)))
+    out: dict[str, str] = {}
+    for name in names:
+        mine = [m for m in matchers if m[0] == name]
+        cands: list[str] = []
+        for _, op, arg in mine:
+            if op == "=":
+                cands.append(arg)
+            elif op == "=~":
+                cands += sample_regex(arg)
+        if name not in present:
+            cands.append("")
+        cands += [SYNTH, "200", "500", "ok", "0", "1", "x"]
+        if name == "__name__":
+            cands = [c for c in cands if c]
+        for c in dict.fromkeys(cands):
+            if all(_ok(c, op, arg) for _, op, arg in mine) and (c or name not in present):
+                if c:
+                    out[name] = c
+                break
+        else:
+            return None
+    return out
+
+
+def solve_not(required: Sequence[Matcher], forbidden: Sequence[Matcher],
+              present: Sequence[str] = ()) -> dict[str, str] | None:
+    """Labels satisfying `required` and failing at least one matcher of `forbidden`."""
+    for m in forbidden:
+        got = solve([*required, (m[0], _negate(m[1]), m[2])], present)
+        if got is not None:
+            return got
+    return None
+
+
+def series_text(labels: dict[str, str]) -> str:
+    """`name{a="1", b="2"}`: labels sorted, `__name__` in front."""
+    name = labels.get("__name__", "")
+    rest = ", ".join(f'{k}="{_esc(v)}"' for k, v in sorted(labels.items()) if k != "__name__")
+    return f"{name}{{{rest}}}"
+
+
+def _esc(v: str) -> str:
+    return v.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+# --------------------------------------------------------------------------- series values
+
+COUNTER_START = 1_000_000.0
+
+
+def counter_values(segments: Sequence[Segment], share: str, step: int = 1) -> str:
+    """Counter text for segments of (minutes, events/min, error ratio), one sample every `step` minutes.
+
+    Counters start at COUNTER_START, not 0: rate() then extrapolates every counter of a window
+    alike (a counter at 0 would be cut at its zero point), so ratios are exact even when the
+    samples are coarser than the evaluation interval."""
+    tokens, value, first = [], COUNTER_START, True
+    for mins, n, r in segments:
+        steps = mins // step
+        if steps <= 0:
+            continue
+        inc = {"total": n, "bad": n * r, "good": n * (1 - r)}[share] * step
+        inc = float(f"{inc:.12g}")
+        if first:
+            tokens.append(f"{_f(value)}+{_f(inc)}x{steps}")
+            first = False
+        elif steps == 1:
+            tokens.append(_f(value + inc))
+        else:
+            tokens.append(f"{_f(value + inc)}+{_f(inc)}x{steps - 1}")
+        value = value + inc * steps
+    return " ".join(tokens)
+
+
+def gauge_values(per_minute: list[float]) -> str:
+    """Gauge text for one value per sample, runs of equal values folded (`v+0xN`)."""
+    tokens, i = [], 0
+    while i < len(per_minute):
+        j = i
+        while j + 1 < len(per_minute) and per_minute[j + 1] == per_minute[i]:
+            j += 1
+        tokens.append(f"{_f(per_minute[i])}+0x{j - i}" if j > i else _f(per_minute[i]))
+        i = j + 1
+    return " ".join(tokens)
+
+
+def _f(x: float) -> str:
+    return clean(float(f"{x:.12g}"))

@@ -1,0 +1,225 @@
+"""The input an SLI needs: counters with their share of the traffic, or a gauge, solved from its queries.
+
+`ratio` and classic `latency` SLIs name their selectors; `events` and `raw` queries are parsed
+(the common `sum(rate(m{…}[{{.window}}]))` shapes); a `threshold` SLI is a gauge with a good and
+a bad value. What cannot be synthesised raises `Skip` with the reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from slocompiler.conventions import SLI_ERROR
+from slocompiler.generate.promtool_tests.series import Matcher, solve, solve_not
+from slocompiler.generate.sli import render_window
+from slocompiler.model import SLO, EventsSLI, LatencySLI, RatioSLI, RawSLI, ThresholdSLI
+from slocompiler.numbers import clean
+
+
+class Skip(Exception):
+    """The SLO's tests cannot be synthesised; the message says why."""
+
+
+@dataclass(frozen=True)
+class Term:
+    """`sum [by (…)] (rate(metric{…}[w]))`: a selector's matchers (with __name__) and grouping."""
+
+    matchers: tuple[Matcher, ...]
+    by: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Counter:
+    """One input counter: its labels and the share of the events it counts (total, bad or good)."""
+
+    labels: dict[str, str]
+    share: str
+
+
+@dataclass
+class Shape:
+    """How to feed an SLI: counters with shares, or a gauge."""
+
+    counters: list[Counter] = field(default_factory=list)
+    gauge: dict[str, str] | None = None            # labels of a threshold gauge
+    good_value: float = 0.0
+    bad_value: float = 0.0
+    by_values: dict[str, str] = field(default_factory=dict)  # grouping labels the SLI keeps, with their values
+
+
+def _matchers_of(vs: Any) -> tuple[Matcher, ...]:
+    ops = {"MatchOp.Equal": "=", "MatchOp.NotEqual": "!=", "MatchOp.Re": "=~", "MatchOp.NotRe": "!~"}
+    out = []
+    if vs.name:
+        out.append(("__name__", "=", vs.name))
+    for m in vs.matchers.matchers:
+        op = ops.get(str(m.op))
+        if op is None:
+            raise Skip(f"unsupported matcher {m}")
+        out.append((m.name, op, m.value))
+    if vs.matchers.or_matchers:
+        raise Skip("`or` matchers")
+    return tuple(out)
+
+
+def _selector_matchers(text: str) -> tuple[Matcher, ...]:
+    import promql_parser
+
+    node = promql_parser.parse(text)
+    if type(node).__name__ != "VectorSelector":
+        raise Skip(f"{text!r} is not a vector selector")
+    return _matchers_of(node)
+
+
+def _unparen(node: Any) -> Any:
+    while type(node).__name__ == "ParenExpr":
+        node = node.expr
+    return node
+
+
+def _term(node: Any) -> Term:
+    node = _unparen(node)
+    if type(node).__name__ != "AggregateExpr" or str(node.op) != "sum" or node.param is not None:
+        raise Skip("not sum(rate(...))")
+    by: tuple[str, ...] = ()
+    if node.modifier is not None:
+        if "without" in str(node.modifier).lower():
+            raise Skip("sum without (...)")
+        by = tuple(sorted(node.modifier.labels))
+    call = _unparen(node.expr)
+    if type(call).__name__ != "Call" or call.func.name != "rate" or len(call.args) != 1:
+        raise Skip("not sum(rate(...))")
+    ms = call.args[0]
+    if type(ms).__name__ != "MatrixSelector":
+        raise Skip("rate() of something other than a selector")
+    vs = ms.vector_selector
+    if vs.offset is not None or vs.at is not None:
+        raise Skip("offset/@ modifiers")
+    return Term(_matchers_of(vs), by)
+
+
+def _parse(template: str) -> Any:
+    import promql_parser
+
+    try:
+        return promql_parser.parse(render_window(template, "5m"))
+    except Exception as exc:
+        raise Skip(f"query does not parse: {exc}") from exc
+
+
+def _events_terms(error_node: Any, total_node: Any) -> tuple[Term, str, Term]:
+    """(total term, "errors"|"good", other term) from an error query and a total query."""
+    total = _term(total_node)
+    err = _unparen(error_node)
+    if type(err).__name__ == "BinaryExpr" and str(err.op) == "-" and err.modifier is None:
+        left = _term(err.lhs)
+        if left != total:
+            raise Skip("error query is `A - B` but A is not the total query")
+        return total, "good", _term(err.rhs)
+    return total, "errors", _term(err)
+
+
+def _counter_shape(total: Term, role: str, other: Term, by: tuple[str, ...] = ()) -> Shape:
+    """Counters for `total` and an errors (or good) selector, with the grouping labels present."""
+    present = tuple(sorted(set(by) | set(total.by) | set(other.by)))
+    if total.by != other.by:
+        raise Skip("the two queries group by different labels")
+    name_t = {m[0]: m[2] for m in total.matchers if m[0] == "__name__" and m[1] == "="}
+    name_o = {m[0]: m[2] for m in other.matchers if m[0] == "__name__" and m[1] == "="}
+    if not name_t or not name_o:
+        raise Skip("selector without a metric name")
+    shape = Shape()
+    inner_share, outer_share = ("bad", "good") if role == "errors" else ("good", "bad")
+    if name_t == name_o:
+        inside = solve(list(total.matchers) + list(other.matchers), present)
+        outside = solve_not(total.matchers, [m for m in other.matchers if m[0] != "__name__"], present)
+        if inside is None or outside is None:
+            raise Skip(f"cannot find label values that select {role} and non-{role} series of the total")
+        shape.counters = [Counter(inside, inner_share), Counter(outside, outer_share)]
+    else:
+        t = solve(total.matchers, present)
+        o = solve(other.matchers, present)
+        if t is None or o is None:
+            raise Skip("cannot find label values matching the selectors")
+        keep = {k: t[k] for k in present if k in t}
+        if any(o.get(k) != v for k, v in keep.items()):
+            o = solve(list(other.matchers) + [(k, "=", v) for k, v in keep.items()], present)
+            if o is None:
+                raise Skip("grouping labels cannot take the same value on both selectors")
+        shape.counters = [Counter(t, "total"), Counter(o, inner_share)]
+    first = shape.counters[0].labels
+    shape.by_values = {k: first[k] for k in present if k in first}
+    return shape
+
+
+def _threshold_shape(sli: ThresholdSLI) -> Shape:
+    import promql_parser
+
+    try:
+        node = _unparen(promql_parser.parse(sli.query))
+    except Exception as exc:
+        raise Skip(f"query does not parse: {exc}") from exc
+    by: tuple[str, ...] = ()
+    if type(node).__name__ == "AggregateExpr":
+        if str(node.op) not in ("max", "min", "avg", "sum") or node.param is not None:
+            raise Skip(f"aggregation {node.op} (only max/min/avg/sum of one selector are synthesised)")
+        if node.modifier is not None:
+            if "without" in str(node.modifier).lower():
+                raise Skip("aggregation `without`")
+            by = tuple(node.modifier.labels)
+        node = _unparen(node.expr)
+    if type(node).__name__ != "VectorSelector" or node.offset is not None or node.at is not None:
+        raise Skip("the query is not a plain selector or an aggregation of one")
+    matchers = _matchers_of(node)
+    present = tuple(sorted(set(by) | set(sli.by)))
+    labels = solve(matchers, present)
+    if labels is None or "__name__" not in labels:
+        raise Skip("cannot find label values matching the query's selector")
+    lo, hi = sli.at_least, sli.at_most
+    if lo is not None and hi is not None:
+        good, bad = (lo + hi) / 2, hi + max(1.0, abs(hi))
+    elif hi is not None:
+        good, bad = hi - max(1.0, abs(hi)) / 2, hi + max(1.0, abs(hi))
+    elif lo is not None:
+        good, bad = lo + max(1.0, abs(lo)), lo - max(1.0, abs(lo))
+    else:
+        raise Skip("a threshold SLI without bounds")  # pragma: no cover (the spec requires one)
+    kept = set(sli.by) if by or sli.by else set()
+    return Shape(gauge=labels, good_value=good, bad_value=bad,
+                 by_values={k: labels[k] for k in kept if k in labels})
+
+
+def shape_of(slo: SLO) -> Shape:
+    """Input series for the SLO's SLI, or Skip with the reason."""
+    sli = slo.sli
+    if isinstance(sli, RatioSLI):
+        total = Term(_selector_matchers(sli.total), tuple(sorted(sli.by)))
+        role, sel = ("errors", sli.errors) if sli.errors is not None else ("good", sli.good)
+        if sel is None:
+            raise Skip("a ratio SLI without errors or good")  # pragma: no cover (the spec requires one)
+        return _counter_shape(total, role, Term(_selector_matchers(sel), tuple(sorted(sli.by))), sli.by)
+    if isinstance(sli, LatencySLI):
+        if sli.native:
+            raise Skip("native histogram: promtool 2.42 input series cannot express native histograms "
+                       "(the {{schema:…}} notation came in later releases)")
+        base = _selector_matchers("{" + (sli.selector.strip()[1:-1] if sli.selector else "") + "}"
+                                  if sli.selector else "{__name__=~\".+\"}")
+        base = tuple(m for m in base if m[0] != "__name__")
+        by = tuple(sorted(sli.by))
+        count = Term((("__name__", "=", sli.histogram + "_count"), *base), by)
+        bucket = Term((("__name__", "=", sli.histogram + "_bucket"), *base, ("le", "=", clean(float(sli.threshold)))), by)
+        return _counter_shape(count, "good", bucket, by)
+    if isinstance(sli, EventsSLI):
+        total, role, other = _events_terms(_parse(sli.error_query), _parse(sli.total_query))
+        return _counter_shape(total, role, other)
+    if isinstance(sli, RawSLI):
+        node = _unparen(_parse(sli.error_ratio_query))
+        if type(node).__name__ != "BinaryExpr" or str(node.op) != "/" or node.modifier is not None:
+            raise Skip("raw error_ratio_query is not `errors / total` over sum(rate(...)) terms; "
+                       f"its recorded {SLI_ERROR}<w> series cannot be fed as input")
+        total, role, other = _events_terms(node.lhs, node.rhs)
+        return _counter_shape(total, role, other)
+    if isinstance(sli, ThresholdSLI):
+        return _threshold_shape(sli)
+    raise Skip(f"unknown SLI kind {slo.kind}")  # pragma: no cover
