@@ -145,7 +145,7 @@ def substitute(expr: str, values: dict[str, str], to_s: float) -> str:
     for name in sorted(merged, key=len, reverse=True):
         expr = expr.replace("${" + name + "}", merged[name])
         if ":" not in name:
-            expr = re.sub(r"\$" + re.escape(name) + r"\b", lambda _m: merged[name], expr)
+            expr = re.sub(r"\$" + re.escape(name) + r"\b", lambda _m, v=merged[name]: v, expr)
     assert "$" not in expr, f"unsubstituted variable in {expr}"
     return expr
 

@@ -56,9 +56,10 @@ import time as _time
 import urllib.error
 import urllib.parse
 import urllib.request
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Callable, Iterable, Mapping, Sequence, Union
+from typing import IO, Any, Union
 
 import yaml
 
@@ -283,14 +284,14 @@ def rule_dependency_levels(rule_files: Iterable[str | os.PathLike[str]]) -> list
 
 # --------------------------------------------------------------------------- server
 
-_LIVE: set["PromServer"] = set()
+_LIVE: set[PromServer] = set()
 
 
 def _stop_all() -> None:  # atexit guard: never leave a server behind
     for server in list(_LIVE):
         try:
             server.stop()
-        except Exception:  # noqa: BLE001 - best effort at interpreter exit
+        except Exception:
             pass
 
 
@@ -303,7 +304,7 @@ def _die_with_parent() -> None:
         import ctypes
 
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except Exception:  # noqa: BLE001 - not Linux/glibc: the atexit guard still applies
+    except Exception:
         pass
 
 
@@ -369,7 +370,7 @@ def launch(
 
     for attempt in range(attempts):
         port = _free_port()
-        log_handle = open(log_path, "ab")
+        log_handle = open(log_path, "ab")  # noqa: SIM115 - returned to the caller, who closes it
         try:
             proc = subprocess.Popen(
                 list(command(port)), stdin=subprocess.DEVNULL, stdout=log_handle, stderr=subprocess.STDOUT,
@@ -406,7 +407,7 @@ def _parse_duration(d: str | int | float) -> float:
 
 
 def _fmt_duration(seconds: float) -> str:
-    ms = int(round(seconds * 1000))
+    ms = round(seconds * 1000)
     return f"{ms // 1000}s" if ms % 1000 == 0 else f"{ms}ms"
 
 
@@ -498,14 +499,14 @@ class PromServer:
             return ""
         return "\n".join(lines[-tail:])
 
-    def __enter__(self) -> "PromServer":
+    def __enter__(self) -> PromServer:
         self.open()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def open(self) -> "PromServer":
+    def open(self) -> PromServer:
         self.workdir = Path(tempfile.mkdtemp(prefix="slocompiler-prom-"))
         _LIVE.add(self)
         try:

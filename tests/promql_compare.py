@@ -25,9 +25,10 @@ difference in file order.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Iterable
+from typing import Any
 
 import promql_parser
 import yaml
@@ -194,7 +195,7 @@ def _duration(v: Any) -> Any:
     if isinstance(v, str):
         try:
             return promql_parser.parse_duration(v).total_seconds()
-        except BaseException as exc:  # noqa: BLE001 - keep the raw text then
+        except BaseException as exc:
             if isinstance(exc, (KeyboardInterrupt, SystemExit)):
                 raise
     return v

@@ -196,8 +196,8 @@ def test_slc402_build_check_against_stale_output(tmp_path):
     # nothing built yet: the output is missing, and --check writes nothing
     r = run_cli("build", "slos", "-o", "out", "--check", cwd=tmp_path)
     assert r.returncode == 1, r.stderr
-    assert [l for l in r.stderr.splitlines() if "[SLC402]" in l and "out/prometheus/" in l] == missing
-    assert any("[SLC402]" in l and "out/docs/" in l for l in r.stderr.splitlines())  # the catalog too
+    assert [ln for ln in r.stderr.splitlines() if "[SLC402]" in ln and "out/prometheus/" in ln] == missing
+    assert any("[SLC402]" in ln and "out/docs/" in ln for ln in r.stderr.splitlines())  # the catalog too
     assert not out.exists()
 
     r = run_cli("build", "slos", "-o", "out", cwd=tmp_path)
@@ -214,7 +214,7 @@ def test_slc402_build_check_against_stale_output(tmp_path):
     before = _snapshot(out)
     r = run_cli("build", "slos", "-o", "out", "--check", cwd=tmp_path)
     assert r.returncode == 1, r.stderr
-    assert [l for l in r.stderr.splitlines() if "[SLC402]" in l and "out/prometheus/" in l] == later
+    assert [ln for ln in r.stderr.splitlines() if "[SLC402]" in ln and "out/prometheus/" in ln] == later
     assert _snapshot(out) == before, "build --check wrote to the output folder"
 
     # a real build fixes both, and --check is clean again

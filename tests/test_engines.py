@@ -19,7 +19,6 @@ import time as _time
 from pathlib import Path
 
 import pytest
-
 from conftest import _missing
 from helpers import run_cli
 from prom_server import PromServer, Series

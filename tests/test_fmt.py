@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import shutil
 import textwrap
-from pathlib import Path
 
 import pytest
-
 from helpers import REPO_ROOT, run_cli
+
 from slocompiler.fmt import format_text
 
 MESSY = textwrap.dedent("""\
@@ -156,9 +155,8 @@ def test_formatted_examples_validate_and_build_the_same_rules(tmp_path):
 
 def test_template_example_specs_survive_fmt(tmp_path):
     """Every shipped template's example spec formats to one that builds the same rules."""
-    from slocompiler.templating import Registry, example_yaml
-    from slocompiler.api import validate
     from slocompiler.pipeline import compile_paths
+    from slocompiler.templating import Registry, example_yaml
 
     registry = Registry(())
     for name, tpl in sorted(registry.templates.items()):

@@ -17,13 +17,11 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
+from grafana_world import BURN, build, hour_ticks, label_values, panels, start_server, substitute, targets
 
-from grafana_world import (BURN, build, hour_ticks, label_values, panels, start_server, substitute,
-                           targets)
 from slocompiler import __version__
 from slocompiler.durations import format_duration
-from slocompiler.generate.grafana import (FLEET_PATH, PROVISIONING_PATH, SCHEMA_VERSION, dashboards,
-                                          uid_for)
+from slocompiler.generate.grafana import FLEET_PATH, PROVISIONING_PATH, SCHEMA_VERSION, dashboards, uid_for
 from slocompiler.pipeline import compile_paths
 
 REPO = Path(__file__).resolve().parents[1]

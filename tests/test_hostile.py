@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from helpers import promtool_check_rules, run_cli
+
 from slocompiler import api, load
 from slocompiler.diagnostics import CODES
 from slocompiler.load import MAX_FILE_BYTES, MAX_NODES

@@ -10,12 +10,12 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from helpers import run_cli
+
 from slocompiler import api
-from slocompiler.pipeline import parallel as forking
 from slocompiler.incremental import cache_file
 from slocompiler.pipeline import Options
+from slocompiler.pipeline import parallel as forking
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples" / "specs"

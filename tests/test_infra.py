@@ -12,7 +12,6 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
 from helpers import promtool_check_rules
 
 VALID_RULES = """\

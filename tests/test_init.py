@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import yaml
-
 from helpers import run_cli
 
 FILES = ("slocompiler.yaml", "slos/llm-chat.yaml", "schemas/slocompiler-v1.schema.json",
@@ -49,7 +48,7 @@ def test_ci_files_parse_and_run_the_checks(tmp_path):
     hook = pc["repos"][0]["hooks"][0]
     assert pc["repos"][0]["repo"] == "local" and hook["language"] == "system"
     assert hook["entry"] == "slocompiler build --check --report-only-passed"
-    hooks = yaml.safe_load(open(__import__("helpers").REPO_ROOT / ".pre-commit-hooks.yaml").read())
+    hooks = yaml.safe_load((__import__("helpers").REPO_ROOT / ".pre-commit-hooks.yaml").read_text())
     assert hook["entry"] == next(h["entry"] for h in hooks if h["id"] == "slocompiler-check")
 
 
@@ -77,6 +76,7 @@ def test_getting_started_commands_exist():
     import shlex
 
     from helpers import REPO_ROOT
+
     from slocompiler.cli import cli
 
     lines = [ln for ln in _shell_lines((REPO_ROOT / "docs/getting-started.md").read_text())

@@ -18,7 +18,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from helpers import REPO_ROOT, run_cli
 
 TEMP = re.compile(r"\.slocompiler-.*\.tmp\Z")
@@ -165,7 +164,7 @@ def test_build_killed_at_random_moments(versions, tmp_path):
 
 
 def test_two_builds_at_once(versions, tmp_path):
-    base, refs = versions
+    _base, refs = versions
     out = tmp_path / "out"
     for round_ in range(2):
         procs = [subprocess.Popen(_cmd("build", refs[seed][0], "-o", out, "--no-config"),

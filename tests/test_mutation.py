@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 import yaml
+from helpers import REPO_ROOT, run_cli
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from helpers import REPO_ROOT, run_cli
 from slocompiler import api
 from slocompiler.diagnostics import CODES
 
@@ -49,7 +49,7 @@ def _compile(folder: Path, name: str, data: bytes) -> None:
     path.write_bytes(data)
     try:
         comp = api.validate([str(path)])
-    except Exception as exc:  # noqa: BLE001 - the point of the test
+    except Exception as exc:
         raise AssertionError(f"exception for mutant of {name}:\n{data[:2000]!r}") from exc
     for d in comp.diagnostics:
         assert d.file, (d, data[:500])

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from slocompiler.pipeline import parallel as forking
 from slocompiler.pipeline import Options, compile_paths
+from slocompiler.pipeline import parallel as forking
 
 ROOT = Path(__file__).resolve().parents[1]
 TREES = {"examples": ROOT / "examples" / "specs", "ml-platform": ROOT / "examples" / "ml-platform" / "slos",

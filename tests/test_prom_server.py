@@ -14,7 +14,6 @@ import socket
 from pathlib import Path
 
 import pytest
-
 from helpers import run_cli
 from prom_server import (
     PromServer,
@@ -214,7 +213,7 @@ def test_broken_rule_file_fails_startup(tmp_path, prometheus_bin, promtool):
     bad.write_text("groups:\n- name: g\n  rules:\n  - record: x:y\n    expr: sum(rate(x[5m])\n", encoding="utf-8")
     server = PromServer([bad], [gauge("g", {}, 1)], history="10m",
                         prometheus_bin=prometheus_bin, promtool_bin=promtool)
-    with pytest.raises(PromServerError, match="bad.yml"):
+    with pytest.raises(PromServerError, match=r"bad\.yml"):
         server.__enter__()
     assert server.proc is None and server.workdir is None  # nothing left behind
 

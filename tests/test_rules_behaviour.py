@@ -24,12 +24,11 @@ from __future__ import annotations
 
 import json
 import subprocess
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Iterable, Sequence
 
 import pytest
 import yaml
-
 from helpers import run_cli
 
 pytestmark = pytest.mark.integration

@@ -46,7 +46,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import _find_conformance_dir
 from helpers import promtool_check_rules, run_cli
 from promql_compare import (

@@ -29,7 +29,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from helpers import promtool_check_rules, run_cli
 
 CASES = Path(__file__).resolve().parent / "cases" / "spec"
@@ -265,7 +264,7 @@ def test_28d_period_uses_4w_window_and_28_days(valid_build: Path):
     # the per-SLO period overrides the file's 30d: no 30d window
     assert not any(r["record"] == "slo:sli_error:ratio_rate30d" for r in sli + meta)
     # ratio with `by`: the compiler writes sum by (...) (rate(...))
-    five = [r for r in sli if r["record"] == "slo:sli_error:ratio_rate5m"][0]
+    five = next(r for r in sli if r["record"] == "slo:sli_error:ratio_rate5m")
     assert re.search(r"sum by \(model_name, ?namespace\)", five["expr"]), five["expr"]
     assert "rate(vllm:request_success_total" in five["expr"]
 
@@ -298,7 +297,7 @@ def test_annotation_templates_reach_output_unchanged(valid_build: Path):
 def test_latency_classic_uses_bucket_le_threshold_and_count(valid_build: Path):
     groups = _rules_of(valid_build, "latency_classic_vllm.yaml")
     sli = groups["sloth-slo-sli-recordings-vllm-serving-time-to-first-token"]
-    expr = [r for r in sli if r["record"] == "slo:sli_error:ratio_rate5m"][0]["expr"]
+    expr = next(r for r in sli if r["record"] == "slo:sli_error:ratio_rate5m")["expr"]
     assert "vllm:time_to_first_token_seconds_bucket" in expr
     assert "vllm:time_to_first_token_seconds_count" in expr
     assert re.search(r'le="0\.5"', expr), expr
@@ -309,7 +308,7 @@ def test_latency_classic_uses_bucket_le_threshold_and_count(valid_build: Path):
 def test_latency_native_uses_histogram_fraction(valid_build: Path):
     groups = _rules_of(valid_build, "latency_native_kserve.yaml")
     sli = groups["sloth-slo-sli-recordings-kserve-predictor-predict-latency"]
-    expr = [r for r in sli if r["record"] == "slo:sli_error:ratio_rate5m"][0]["expr"]
+    expr = next(r for r in sli if r["record"] == "slo:sli_error:ratio_rate5m")["expr"]
     assert "histogram_fraction" in expr, expr
     assert "_bucket" not in expr
 
@@ -350,7 +349,7 @@ def test_alert_windows_catalog_is_used(valid_build: Path):
 def test_governance_fields_reach_info_and_annotations(valid_build: Path):
     groups = _rules_of(valid_build, "events_kserve_30d.yaml")
     meta = groups["sloth-slo-meta-recordings-kserve-inference-availability"]
-    info = [r for r in meta if r["record"] == "sloth_slo_info"][0]["labels"]
+    info = next(r for r in meta if r["record"] == "sloth_slo_info")["labels"]
     assert "recsys-oncall" in info.values() and "critical" in info.values(), info
     burn = [r for r in groups["sloth-slo-alerts-kserve-inference-availability"] if "absent" not in r["expr"]]
     for r in burn:
@@ -401,7 +400,7 @@ def test_invalid_spec_reports_expected_errors(case: Path):
     assert proc.returncode == 1, proc.stdout + proc.stderr
     errors = [d for d in report["diagnostics"] if d["severity"] == "error"]
     got = {((INVALID_DIR / d["file"]).resolve(), d["code"], d["line"], d["column"]) for d in errors}
-    fmt = lambda s: sorted((str(p.relative_to(INVALID_DIR)), c, l, k) for p, c, l, k in s)  # noqa: E731
+    fmt = lambda s: sorted((str(p.relative_to(INVALID_DIR)), c, ln, k) for p, c, ln, k in s)  # noqa: E731
     assert fmt(got) == fmt(expected), "\n".join(
         f"  {d['code']} {d['line']}:{d['column']} {d['message']}" for d in errors)
     for text in hints:

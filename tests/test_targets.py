@@ -18,7 +18,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import _missing, require_binary
 from helpers import promtool_check_rules, run_cli
 from vm_server import run_vmalert_dry_run

@@ -20,12 +20,12 @@ import json
 import shutil
 import subprocess
 import tempfile
-import time as _time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from prom_server import launch, terminate
 

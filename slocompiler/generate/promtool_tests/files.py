@@ -6,18 +6,15 @@ the ticket-tier tests to `tests/<stem>.ticket.<ext>` at a coarser interval (`coa
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Sequence
-from typing import Any
 
 from slocompiler import __version__
 from slocompiler.conventions import GROUP_ORDER, group_name
+from slocompiler.emit.yaml import dump
 from slocompiler.generate.promtool_tests.scenarios import Scenarios, Test
 from slocompiler.generate.promtool_tests.series import MIN, minutes
 from slocompiler.generate.promtool_tests.shapes import Skip, shape_of
 from slocompiler.model import SLO, ThresholdSLI
-from slocompiler.numbers import clean
 from slocompiler.rules import RuleFile
 
 # promtool evaluates groups in this order: time slices before the SLI recordings before the alerts
@@ -100,43 +97,6 @@ def promtool_test_file(rule_file_name: str, slos: Sequence[SLO], rules: RuleFile
     return promtool_test_files(rule_file_name, slos, rules).get(rule_file_name)
 
 
-_PLAIN_OK = re.compile(r"^[A-Za-z_][A-Za-z0-9_.:/ +-]*$")
-_YAML_WORDS = {"y", "yes", "n", "no", "true", "false", "on", "off", "null", "~"}
-
-
-def _scalar(v: object) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, (int, float)):
-        return clean(v)
-    text = str(v)
-    if _PLAIN_OK.match(text) and text.lower() not in _YAML_WORDS and not text.endswith(" ") and ": " not in text:
-        return text
-    return json.dumps(text)  # a JSON string is a YAML double-quoted scalar
-
-
-def _dump(data: dict[str, Any] | list[Any], indent: str = "") -> str:
-    """Block YAML for the plain dicts/lists/scalars of a test file (PyYAML is too slow for 10k SLOs);
-    a test parses the output back and runs it through promtool."""
-    out = []
-    if isinstance(data, dict):
-        for k, v in data.items():
-            if isinstance(v, (dict, list)) and v:
-                out.append(f"{indent}{k}:\n{_dump(v, indent + '  ')}")
-            elif isinstance(v, (dict, list)):
-                out.append(f"{indent}{k}: {'{}' if isinstance(v, dict) else '[]'}\n")
-            else:
-                out.append(f"{indent}{k}: {_scalar(v)}\n")
-    else:
-        for item in data:
-            if isinstance(item, dict) and item:
-                body = _dump(item, indent + "  ")
-                out.append(f"{indent}- {body[len(indent) + 2:]}")
-            else:
-                out.append(f"{indent}- {_scalar(item)}\n")
-    return "".join(out)
-
-
 def _render(rule_file_name: str, rules: RuleFile, tests: list[Test], notes: list[str], step: int,
             what: str) -> bytes | None:
     depth = rule_file_name.count("/")
@@ -149,9 +109,9 @@ def _render(rule_file_name: str, rules: RuleFile, tests: list[Test], notes: list
     body = {"rule_files": ["../" * depth + f"../prometheus/{rule_file_name}"],
             "evaluation_interval": minutes(step),
             "group_eval_order": group_eval_order(rules)}
-    parts = [_dump(body), "tests:\n" if tests else "tests: []\n"]
+    parts = [dump(body), "tests:\n" if tests else "tests: []\n"]
     for t in tests:  # each test's explanation as a comment above it
         parts.append(f"  # {t['comment']}\n")
-        parts.append(_dump([{k: v for k, v in t.items() if k != "comment"}]))
+        parts.append(dump([{k: v for k, v in t.items() if k != "comment"}]))
     text = "".join(parts)
     return ("\n".join(head) + "\n" + text).encode("utf-8")
