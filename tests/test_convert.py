@@ -218,9 +218,10 @@ def test_plugins_block_conversion_with_positions(tmp_path):
     lines = [ln for ln in proc.stderr.splitlines() if "SLC501" in ln]
     # Sloth's core and contrib plugins are native too; only Go plugins are reported
     assert len(lines) == 2, proc.stderr
-    assert lines[0].startswith(f"{src}:7:7: warning[SLC501] ") and "my-company/custom/v1" in lines[0]
-    assert lines[1].startswith(f"{src}:26:7: warning[SLC501] ") and "my/plugin" in lines[1]
+    assert lines[0].startswith(f"{src}:7:7: error[SLC501] ") and "my-company/custom/v1" in lines[0]
+    assert lines[1].startswith(f"{src}:26:7: error[SLC501] ") and "my/plugin" in lines[1]
     assert all("has no native equivalent: " in ln for ln in lines)
+    assert all(ln.endswith("(convert with --drop-plugins to remove it and convert the rest)") for ln in lines)
     # --in-place without --drop-plugins writes nothing
     assert run_cli("convert", "sloth", "--in-place", src).returncode == 1
     assert src.read_text() == PLUGIN_SPEC
@@ -357,3 +358,47 @@ def test_converted_spec_builds_the_rules_of_the_original(conformance_dir, tmp_pa
         assert diff_groups(expected, got) == [], src.name
         checked += 1
     assert checked >= 9
+
+
+def test_alert_names_sloth_accepts_convert_and_build_the_same_rules(tmp_path):
+    """Sloth accepts any non-empty alert name (a hyphen, a dot); the converted native spec must too."""
+    from promql_compare import diff_groups
+
+    text = PLUGIN_FREE_WITH_ALERT_NAME
+    (tmp_path / "sloth").mkdir()
+    (tmp_path / "native").mkdir()
+    (tmp_path / "sloth/svc.yaml").write_text(text)
+    proc = run_cli("convert", "sloth", tmp_path / "sloth/svc.yaml", "-o", tmp_path / "native/svc.yaml")
+    assert proc.returncode == 0, proc.stderr
+    a = run_cli("build", tmp_path / "sloth", "-o", tmp_path / "out-sloth")
+    b = run_cli("build", tmp_path / "native", "-o", tmp_path / "out-native")
+    assert a.returncode == 0 and b.returncode == 0, a.stderr + b.stderr
+    got = _groups_of(tmp_path / "out-native")
+    assert {r["alert"] for g in got for r in g["rules"] if "alert" in r} == {"Svc-HighErrorRate.v2"}
+    assert diff_groups(_groups_of(tmp_path / "out-sloth"), got) == []
+
+
+def test_alert_name_error_states_the_rule_it_enforces(tmp_path):
+    spec = tmp_path / "svc.yaml"
+    spec.write_text('version: slocompiler/v1\nservice: svc\nslos:\n  - name: a\n    objective: 99\n'
+                    '    sli: {raw: {error_ratio_query: "x[{{.window}}]"}}\n    alerting: {name: "bad\\tname"}\n')
+    r = run_cli("validate", spec)
+    assert r.returncode == 1
+    assert "error[SLC203] invalid name 'bad\\tname': alert names are non-empty text without control characters" in r.stderr
+
+
+PLUGIN_FREE_WITH_ALERT_NAME = """\
+version: prometheus/v1
+service: svc
+slos:
+  - name: requests
+    objective: 99.9
+    sli:
+      events:
+        error_query: sum(rate(http_requests_total{code=~"5.."}[{{.window}}]))
+        total_query: sum(rate(http_requests_total[{{.window}}]))
+    alerting:
+      name: Svc-HighErrorRate.v2
+      page_alert: {labels: {severity: page}}
+      ticket_alert: {labels: {severity: ticket}}
+"""

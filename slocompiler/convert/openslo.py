@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from slocompiler.diagnostics import Diagnostic, Severity
+from slocompiler.diagnostics import Diagnostic, Position, Severity
 from slocompiler.durations import format_duration
 from slocompiler.model import SLO, EventsSLI, LatencySLI, RatioSLI, RawSLI, SpecUnit, ThresholdSLI
 
@@ -33,12 +33,18 @@ class Converted:
         return not any(d.is_error for d in self.diagnostics)
 
 
-def _compile(paths: Iterable[str], spec_kind: str) -> tuple[Compilation, list[SpecUnit]]:
+def _compile(paths: Iterable[str], *spec_kinds: str) -> tuple[Compilation, list[SpecUnit]]:
     from slocompiler.pipeline import compile_paths
 
     comp = compile_paths(list(paths), emit=False)
-    units = [u for u in comp.units if u.slos and all(s.dialect.spec == spec_kind for s in u.slos)]
+    units = [u for u in comp.units if u.slos and all(s.dialect.spec in spec_kinds for s in u.slos)]
     return comp, units
+
+
+def _nothing_found(paths: Iterable[str], what: str) -> Diagnostic:
+    """The error for a conversion whose inputs hold none of the documents it reads (never exit 0 with nothing)."""
+    shown = ", ".join(paths)
+    return Position(shown).diag("SLC007", f"no {what} document found in {shown}")
 
 
 def _warn(slo: SLO, msg: str) -> Diagnostic:
@@ -87,16 +93,24 @@ def _native_sli(slo: SLO) -> dict[str, Any]:
 
 
 def to_native(paths: Iterable[str]) -> Converted:
-    """OpenSLO files -> one native spec per service."""
-    comp, units = _compile(paths, "openslo/v1")
+    """OpenSLO files (v1, and the v1alpha subset Sloth reads) -> one native spec per service.
+
+    v1alpha SLOs are compiled as Sloth compiles them, so their native specs say `compatibility: sloth`
+    (and go to a file of their own when the same service also has v1 SLOs)."""
+    paths = list(paths)
+    comp, units = _compile(paths, "openslo/v1", "openslo/v1alpha")
     res = Converted(diagnostics=list(comp.diagnostics))
     if not comp.ok:
         return res
-    by_service: dict[str, list[SLO]] = {}
+    if not units:
+        res.diagnostics.append(_nothing_found(paths, "OpenSLO (openslo/v1 or openslo/v1alpha)"))
+        return res
+    by_service: dict[tuple[str, bool], list[SLO]] = {}
     for u in units:
         for slo in u.slos:
-            by_service.setdefault(slo.service, []).append(slo)
-    for service, slos in sorted(by_service.items()):
+            by_service.setdefault((slo.service, slo.dialect.spec == "openslo/v1alpha"), []).append(slo)
+    services = [service for service, _ in by_service]
+    for (service, alpha), slos in sorted(by_service.items()):
         items = []
         for slo in slos:
             item: dict = {"name": slo.name}
@@ -119,7 +133,11 @@ def to_native(paths: Iterable[str]) -> Converted:
             alerting["no_data"] = slo.no_data_alert
             item["alerting"] = alerting
             items.append(item)
-        res.files[f"{service}.yaml"] = _dump([{"version": "slocompiler/v1", "service": service, "slos": items}])
+        head: dict[str, Any] = {"version": "slocompiler/v1"}
+        if alpha:
+            head["compatibility"] = "sloth"
+        name = f"{service}-v1alpha.yaml" if alpha and services.count(service) > 1 else f"{service}.yaml"
+        res.files[name] = _dump([{**head, "service": service, "slos": items}])
     return res
 
 

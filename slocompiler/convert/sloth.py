@@ -3,8 +3,8 @@
 ruamel.yaml's round-trip mode keeps the user's comments, key order and quoting.
 Native specs keep Sloth's core and contrib SLO plugins (the compiler runs them as
 options) and get `compatibility: sloth`, so the converted spec builds the same rules.
-Go plugins (SLI plugins, custom SLO plugins) are reported as SLC501 warnings; they block
-the conversion of their file unless `drop_plugins` is set, which removes them.
+Go plugins (SLI plugins, custom SLO plugins) are SLC501 errors that block the conversion of
+their file, unless `drop_plugins` is set, which removes them (and they are reported as warnings).
 """
 
 from __future__ import annotations
@@ -177,7 +177,12 @@ class _DocConverter:
         self.diags: list[Diagnostic] = []
 
     def warn(self, pos: Position, message: str, path: tuple) -> None:
-        self.diags.append(pos.diag("SLC501", message, path=path, severity=Severity.WARNING))
+        """A Go plugin: an error that blocks the file, or a warning once `--drop-plugins` removed it."""
+        if self.drop_plugins:
+            self.diags.append(pos.diag("SLC501", message, path=path, severity=Severity.WARNING))
+        else:
+            self.diags.append(pos.diag("SLC501", message, path=path,
+                                       hint="convert with --drop-plugins to remove it and convert the rest"))
 
     def plugin_block(self, owner: CommentedMap, key: str, path: tuple, where: str) -> None:
         """Keep the plugins native specs run (Sloth's core and contrib ones); report the others

@@ -8,6 +8,7 @@ import typing
 from pydantic import BaseModel, ValidationError
 
 from slocompiler.diagnostics import Diagnostic
+from slocompiler.formats.native_spec import name_rule
 from slocompiler.load import Document
 
 _TYPE_CODES = {
@@ -120,8 +121,7 @@ def validation_diagnostics(exc: ValidationError, doc: Document, model: type[Base
             elif code == "SLC202":
                 msg = f"objective must be greater than 0 and less than 100 (a percentage), got {err.get('input')!r}"
             elif code == "SLC203":
-                msg = (f"invalid name {err.get('input')!r}: must start and end with a letter or digit and "
-                       "contain only letters, digits, '.', '_' and '-'")
+                msg = f"invalid name {err.get('input')!r}: {name_rule((err.get('ctx') or {}).get('pattern'))}"
             else:
                 msg = f"`{field}`: {msg[0].lower()}{msg[1:]}" if msg else f"invalid `{field}`"
             hint = "quote the value to make it a string" if code == "SLC102" and etype == "string_type" else None

@@ -16,6 +16,8 @@ from slocompiler.durations import parse_duration
 
 NAME_PATTERN = r"^[A-Za-z0-9][-A-Za-z0-9_.]*[A-Za-z0-9]$"
 LABEL_NAME_PATTERN = r"^[a-zA-Z_][a-zA-Z0-9_]*$"
+# alert names: what Sloth and Prometheus accept (any text), less control characters
+ALERT_NAME_PATTERN = r"^[^\x00-\x1f\x7f]+$"
 
 
 def _duration(value: str) -> str:
@@ -34,6 +36,13 @@ def duration_ms(value: str) -> int:
 
 Duration = Annotated[str, AfterValidator(_duration),
                      Field(json_schema_extra={"pattern": r"^([0-9]+(y|w|d|h|m|s|ms))+$"})]
+def name_rule(pattern: object) -> str:
+    """The rule a name pattern enforces, in words (the SLC203 message)."""
+    if pattern == ALERT_NAME_PATTERN:
+        return "alert names are non-empty text without control characters"
+    return "must start and end with a letter or digit and contain only letters, digits, '.', '_' and '-'"
+
+
 Name = Annotated[str, Field(pattern=NAME_PATTERN)]
 LabelName = Annotated[str, Field(pattern=LABEL_NAME_PATTERN)]
 Labels = dict[LabelName, str]
@@ -167,7 +176,7 @@ class AlertTier(Strict):
 class Alerting(Strict):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True, populate_by_name=True)
 
-    name: Optional[Annotated[str, Field(pattern=LABEL_NAME_PATTERN)]] = None
+    name: Optional[Annotated[str, Field(pattern=ALERT_NAME_PATTERN)]] = None
     labels: Labels = Field(default_factory=dict)
     annotations: Labels = Field(default_factory=dict)
     page_alert: AlertTier = Field(default_factory=AlertTier)
