@@ -10,7 +10,16 @@ kept. Passed files that are not specs of the tree (other YAML in the repository)
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
+
+from slocompiler.formats import API_KINDS, VERSIONS
+
+# a top-level (or list item's) `version:`/`apiVersion:` naming a family of formats this compiler reads
+_FAMILIES = sorted({v.split("/")[0] for v in (*VERSIONS, *API_KINDS)})
+_DECLARES_SPEC = re.compile(r"^(?:- )?(?:version|apiVersion):[ \t]*[\"']?(?:" + "|".join(map(re.escape, _FAMILIES)) + ")/",
+                            re.MULTILINE)
+_SNIFF_BYTES = 1 << 20
 
 
 def _key(path: str) -> str:
@@ -48,3 +57,15 @@ def keep_passed(comp, passed) -> Hidden:
         kept.append(d)
     comp.diagnostics = kept
     return hidden
+
+
+def declares_spec(path: str) -> bool:
+    """Whether a passed file says it is a spec: a `version:`/`apiVersion:` line of a format family this
+    compiler reads (`slocompiler/`, `prometheus/`, `sloth.slok.dev/`, `openslo/`), a typo'd version
+    included. The `slocompiler-validate` hook, which has no config file, checks only such files."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(_SNIFF_BYTES)
+    except OSError:
+        return True  # let the compiler report why it cannot be read
+    return _DECLARES_SPEC.search(head.decode("utf-8", "replace")) is not None

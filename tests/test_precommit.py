@@ -148,11 +148,60 @@ def test_hooks_file_declares_both_hooks():
     import yaml
 
     hooks = {h["id"]: h for h in yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text())}
-    assert set(hooks) == {"slocompiler-check", "slocompiler-build"}
+    assert set(hooks) == {"slocompiler-check", "slocompiler-build", "slocompiler-validate"}
     for h in hooks.values():
         assert h["language"] == "python" and h["files"] == r"\.(ya?ml)$" and h["require_serial"] is True
         assert "--report-only-passed" in h["entry"]
     assert "--check" in hooks["slocompiler-check"]["entry"]
+    assert hooks["slocompiler-validate"]["entry"].startswith("slocompiler validate ")
+
+
+@pytest.mark.slow
+def test_validate_hook_needs_no_config_and_no_outputs(hook_repo, tmp_path):
+    """`slocompiler-validate` in a repository with no slocompiler.yaml and nothing generated: it checks
+    the committed files that declare a spec format and ignores the other YAML."""
+    clone, rev, env = hook_repo
+    repo = tmp_path / "gitops"
+    (repo / "k8s").mkdir(parents=True)
+    (repo / "k8s/deploy.yaml").write_text("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\n")
+    (repo / "api.yaml").write_text(GOOD.format(service="api", objective=99.9))
+    (repo / "web.yaml").write_text(BROKEN.format(service="web", objective=99))
+    (repo / ".pre-commit-config.yaml").write_text(textwrap.dedent(f"""\
+        repos:
+          - repo: {clone}
+            rev: {rev}
+            hooks:
+              - id: slocompiler-validate
+        """))
+    _git("init", "--quiet", cwd=repo)
+    _git("add", "-A", cwd=repo)
+    r = _pre_commit("run", "--all-files", cwd=repo, env=env)
+    out = r.stdout + r.stderr
+    assert r.returncode == 1, out
+    assert "web.yaml:5:5: error[SLC101] unknown key 'objectiv'" in out
+    assert "deploy.yaml" not in out and ".pre-commit-config.yaml" not in out
+    (repo / "web.yaml").write_text(GOOD.format(service="web", objective=99))
+    _git("add", "-A", cwd=repo)
+    r = _pre_commit("run", "--all-files", cwd=repo, env=env)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert not (repo / "generated").exists()
+
+
+def test_validate_passed_files_without_config(tmp_path):
+    """Without a config file, `validate --report-only-passed` checks the passed files that declare a spec
+    format (a typo'd version included) and skips other YAML; none at all is a clean exit."""
+    (tmp_path / "deploy.yaml").write_text("apiVersion: apps/v1\nkind: Deployment\n")
+    (tmp_path / "workflow.yaml").write_text("name: ci\non: [push]\n")
+    (tmp_path / "typo.yaml").write_text("version: slocompiler/v2\nservice: x\n")
+    (tmp_path / "ok.yaml").write_text(GOOD.format(service="api", objective=99.9))
+    r = run_cli("validate", "--report-only-passed", "deploy.yaml", "workflow.yaml", cwd=tmp_path)
+    assert r.returncode == 0 and "no spec file among the 2 passed file(s)" in r.stderr, r.stderr
+    r = run_cli("validate", "--report-only-passed", "deploy.yaml", "workflow.yaml", "typo.yaml", "ok.yaml",
+                cwd=tmp_path)
+    assert r.returncode == 1
+    assert "typo.yaml:1:10: error[SLC006] unsupported version 'slocompiler/v2'" in r.stderr
+    assert "deploy.yaml" not in r.stderr and "workflow.yaml" not in r.stderr
+    assert "1 error, 0 warnings in 2 files (1 SLO)" in r.stderr
 
 
 def _tree(tmp_path: Path) -> Path:

@@ -15,6 +15,7 @@ from slocompiler.cli.options import (
     common_options,
     current_config,
     default_format,
+    exit_if_nothing_passed,
     finish,
     narrow,
     report_only_passed_option,
@@ -61,6 +62,7 @@ def build(paths: tuple[str, ...], out_dir: str | None, check: bool, diff: bool, 
                          target=target or current_config().model.target, **kw)
     out = output_dir(out_dir)
     tree, passed = scope(paths, report_only_passed)
+    exit_if_nothing_passed(tree, paths)
     if not no_cache and cache_dir is None:
         from slocompiler.incremental import default_cache_dir
 

@@ -117,10 +117,22 @@ def spec_paths(paths: Sequence[str]) -> list[str]:
 
 
 def scope(paths: Sequence[str], report_only_passed: bool) -> tuple[list[str], list[str] | None]:
-    """(the paths to compile, the files to report on or None for all)."""
+    """(the paths to compile, the files to report on or None for all). With `--report-only-passed`
+    and no `specs:` in a config file, the passed files that declare a spec format are the tree."""
     if report_only_passed and paths:
+        if not current_config().model.specs:
+            from slocompiler.scope import declares_spec
+
+            return [p for p in paths if os.path.isdir(p) or declares_spec(p)], None
         return spec_paths(()), list(paths)
     return spec_paths(paths), None
+
+
+def exit_if_nothing_passed(tree: Sequence[str], paths: Sequence[str]) -> None:
+    """`--report-only-passed` without a config file and no passed file is a spec: nothing to check."""
+    if paths and not tree:
+        sys.stderr.write(f"no spec file among the {len(paths)} passed file(s)\n")
+        sys.exit(ExitCode.OK)
 
 
 def narrow(comp: Compilation, passed: list[str] | None) -> Hidden:

@@ -8,7 +8,15 @@ from typing import Any
 
 import click
 
-from slocompiler.cli.options import build_options, common_options, finish, narrow, report_only_passed_option, scope
+from slocompiler.cli.options import (
+    build_options,
+    common_options,
+    exit_if_nothing_passed,
+    finish,
+    narrow,
+    report_only_passed_option,
+    scope,
+)
 
 
 @click.command()
@@ -21,6 +29,7 @@ def validate(paths: tuple[str, ...], fmt: str | None, strict: bool, report_only_
 
     started = time.perf_counter()
     tree, passed = scope(paths, report_only_passed)
+    exit_if_nothing_passed(tree, paths)
     comp = api.validate(tree, build_options(**kw))
     narrow(comp, passed)
     sys.exit(finish(comp, fmt, strict, started))
