@@ -22,6 +22,7 @@ import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+from slocompiler.conventions import Output
 from slocompiler.discover import SourceFile
 from slocompiler.generate import by_service
 from slocompiler.incremental import entries
@@ -121,7 +122,9 @@ class Cache:
         MADE_NOW); the rest are remembered. Unchanged files of a changed service are compiled too
         (their SLOs are needed)."""
         same = self.on_disk({rel: h for e in self.services.values() for rel, h in e.outputs.items()})
-        old = {s: e for s, e in self.services.items() if all(rel in same for rel in e.outputs)}
+        parts = {o.value for o in (Output.GRAFANA, Output.DOCS) if o in run.wanted}  # the summaries needed
+        old = {s: e for s, e in self.services.items() if all(rel in same for rel in e.outputs)
+               and parts <= e.summary.keys()}
         contributors: dict[str, list[SourceFile]] = {}
         for f in comp.files:
             for service in records[f.display].services:
