@@ -183,7 +183,7 @@ def test_threads_reading_a_cache_being_replaced(tmp_path):
             for _ in range(200):
                 got = entries.load(path)
                 assert not got.files or set(got.files) == set(memo.files)
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             errors.append(exc)
 
     t = threading.Thread(target=loader)

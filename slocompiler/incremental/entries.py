@@ -176,8 +176,8 @@ class FileEntry:
         e = _want(e, dict)
         if sorted(e) != sorted(_FILE_KEYS):
             raise Invalid("expected the keys of a file entry")
-        ids = [SLORef(_want(i, str), _position(p), _path(path)) for i, p, path in map(
-            lambda x: _fields(x, 3), _want(e["ids"], list))]
+        ids = [SLORef(_want(i, str), _position(p), _path(path))
+               for i, p, path in (_fields(x, 3) for x in _want(e["ids"], list))]
         record = FileRecord([decode_diagnostic(x) for x in _want(e["diagnostics"], list)],
                             {k: _count(v) for k, v in _str_map(e["out_paths"], int).items()}, ids,
                             _strs(e["services"]), _count(e["rules"]))
