@@ -192,3 +192,19 @@ def test_threads_reading_a_cache_being_replaced(tmp_path):
         entries.save(path, memo)
     t.join()
     assert not errors
+
+
+def test_unchanged_windows_catalogs_count_as_unchanged(tmp_path):
+    """Issue 19: a rebuild of an unchanged tree with an AlertWindows file says every file is
+    unchanged (the catalog is read again to register its windows, and is not counted)."""
+    from test_incremental import EXAMPLES
+
+    w = World(tmp_path, tree=EXAMPLES)
+    w.rebuild_and_compare()
+    assert compiled_files(w.rebuild_and_compare()) == set()
+    r = run_cli("build", w.specs, "-o", w.out, "--no-config", "--cache-dir", w.cache, timeout=120)
+    assert r.returncode == 0, r.stderr
+    n = len(list(w.specs.rglob("*.yaml")))
+    assert f"({n} of {n} spec files unchanged since the last build)" in r.stderr
+    w.write("extra.yaml", spec("svc-x"))
+    assert compiled_files(w.rebuild_and_compare()) == {"extra.yaml"}

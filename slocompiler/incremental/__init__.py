@@ -89,6 +89,7 @@ class Cache:
             records = {f.display: compiled[f.display].record() if f.display in compiled
                        else tree.record(f.display) for f in comp.files}
             assemble(comp, run, records, [compiled[f.display] for f in comp.files if f.display in compiled])
+            comp.compiled = [d for d in comp.compiled if d not in tree.refreshed]  # unchanged: not counted
             comp.verified = {rel for e in tree.remembered.values() for rel in e.outputs}
             made_now: dict[str, list[str]] = {}
             services = (self._services(comp, run, tree, records, compiled, made_now) if comp.ok and run.whole_tree
@@ -109,6 +110,7 @@ class Cache:
         same = self.on_disk({rel: h for e in tree.remembered.values() for rel, h in e.outputs.items()})
         dirty = {f.display for f in tree.files if f.display not in tree.remembered
                  or not all(rel in same for rel in tree.remembered[f.display].outputs)}
+        tree.refreshed = set(tree.catalogs) - dirty  # unchanged catalogs: compiled only to register windows
         dirty.update(tree.catalogs)
         if dirty & tree.openslo:
             dirty |= tree.openslo
@@ -214,6 +216,7 @@ class _Tree:
 
     def __init__(self, files: list[SourceFile], run: Run, old: dict[str, FileEntry]):
         self.files, self.run = files, run
+        self.refreshed: set[str] = set()
         self.raw = {f.display: read(f.path) for f in files}
         self.digests = {d: digest(b) for d, b in self.raw.items() if b is not None}
         # files are compiled from the bytes hashed here, never read again (they may change meanwhile)
