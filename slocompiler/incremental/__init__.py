@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -78,9 +79,10 @@ class Cache:
         """What `compile_paths` returns for the build, recompiling only the files (and services) the
         cache cannot vouch for; the outputs it vouches for are in `Compilation.verified`."""
         with paused_gc():
-            comp = self.comp = Compilation(files=discover_files(paths, options))
+            notes: list = []
+            comp = self.comp = Compilation(files=discover_files(paths, options, notes))
             if not comp.files:
-                comp.diagnostics.append(no_specs(paths))
+                comp.diagnostics += [no_specs(paths), *notes]
                 return comp
             run = Run(options)
             tree = _Tree(comp.files, run, self.memo.files)
@@ -90,6 +92,7 @@ class Cache:
                        else tree.record(f.display) for f in comp.files}
             assemble(comp, run, records, [compiled[f.display] for f in comp.files if f.display in compiled])
             comp.compiled = [d for d in comp.compiled if d not in tree.refreshed]  # unchanged: not counted
+            comp.diagnostics += notes
             comp.verified = {rel for e in tree.remembered.values() for rel in e.outputs}
             made_now: dict[str, list[str]] = {}
             services = (self._services(comp, run, tree, records, compiled, made_now) if comp.ok and run.whole_tree
@@ -167,6 +170,8 @@ class Cache:
                 st = os.stat(os.path.join(self.out_dir, rel))
             except OSError:
                 continue
+            if not stat.S_ISREG(st.st_mode):  # a FIFO must not block the build (it is replaced)
+                continue
             if self.disk.get(rel) == [want, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]:
                 self.same[rel] = want
             else:
@@ -176,7 +181,10 @@ class Cache:
             rel, want = item
             h = hashlib.sha256()
             try:
-                with open(os.path.join(self.out_dir, rel), "rb") as fh:
+                fd = os.open(os.path.join(self.out_dir, rel), os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+                with os.fdopen(fd, "rb") as fh:
+                    if not stat.S_ISREG(os.fstat(fd).st_mode):  # replaced by a FIFO meanwhile
+                        return None
                     while chunk := fh.read(_CHUNK):
                         h.update(chunk)
             except OSError:
