@@ -403,11 +403,21 @@ def test_an_old_temp_file_of_a_live_pid_is_removed_too(tmp_path):
     assert not old.exists() and fresh.exists()
 
 
+def _builder(tree: str, outs: list[str], cache: str | None, barrier, results) -> None:
+    """A build process: one build of TREE into each of OUTS, each started with the other's."""
+    from slocompiler import api
+    from slocompiler.pipeline import Options
+
+    for out in outs:
+        barrier.wait()
+        r = api.build([tree], out, Options(), cache_dir=cache)
+        results.put((tree, out, r.written, [str(d) for d in r.compilation.diagnostics]))
+
+
 def test_two_builds_of_different_trees_into_one_folder(tmp_path):
-    """20 rounds of two builds at once into one empty folder: the result is one tree, whole
-    (it was a mix of both, 1 in 20, with both exiting 0)."""
-    import subprocess
-    import sys
+    """20 rounds of two builds at once (two processes) into one empty folder: the result is one
+    tree, whole (it was a mix of both, 1 in 20, with both exiting 0); with the cache and without."""
+    import multiprocessing
 
     trees = {
         "one": _specs(tmp_path / "one", {f"s{i}.yaml": f"one{i}" for i in range(8)} | {"shared.yaml": "one-s"}),
@@ -417,21 +427,24 @@ def test_two_builds_of_different_trees_into_one_folder(tmp_path):
     for name, specs in trees.items():
         assert run_cli("build", specs, "-o", tmp_path / f"ref-{name}", "--no-config", "--no-cache").returncode == 0
         refs[name] = _snapshot(tmp_path / f"ref-{name}")
-    env = {**os.environ, "SLOCOMPILER_CACHE_DIR": str(tmp_path / "cache")}
+    ctx = multiprocessing.get_context("fork")
     seen = set()
-    for round_ in range(20):
-        out = tmp_path / f"out{round_}"
-        order = ["one", "two"] if round_ % 2 else ["two", "one"]
-        procs = [subprocess.Popen([sys.executable, "-m", "slocompiler", "build", str(trees[n]), "-o", str(out),
-                                   "--no-config", *(("--no-cache",) if round_ % 4 < 2 else ())],
-                                  env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for n in order]
+    for cache in (None, str(tmp_path / "cache")):
+        outs = [str(tmp_path / f"out-{bool(cache)}-{i}") for i in range(10)]
+        barrier, results = ctx.Barrier(2), ctx.Queue()
+        procs = [ctx.Process(target=_builder, args=(str(trees[n]), outs, cache, barrier, results)) for n in trees]
         for p in procs:
-            _, err = p.communicate(timeout=300)
-            assert p.returncode == 0, err.decode()
-        got = _snapshot(out)
-        match = [n for n, ref in refs.items() if got == ref]
-        assert match, f"round {round_}: a mix of both trees: {sorted(got)}"
-        seen.add(match[0])
+            p.start()
+        got = [results.get(timeout=300) for _ in range(2 * len(outs))]
+        for p in procs:
+            p.join(timeout=60)
+            assert p.exitcode == 0
+        assert all(written and not diags for _, _, written, diags in got), got
+        for out in outs:
+            tree = _snapshot(Path(out))
+            match = [n for n, ref in refs.items() if tree == ref]
+            assert match, f"{out}: a mix of both trees: {sorted(tree)}"
+            seen.add(match[0])
     print(f"last writers: {sorted(seen)}")
 
 
@@ -470,3 +483,42 @@ def test_a_failed_build_leaves_no_output_folder_behind(tmp_path):
     r = run_cli("build", specs, "-o", tmp_path / "deep/er/out", "--no-config", timeout=60)
     assert r.returncode == 1, r.stderr
     assert not (tmp_path / "deep").exists()
+
+
+# --- docs/diagnostics.md: the documented lines of this file's codes --------------------------
+
+
+def test_documented_lines_of_slc009_and_slc404_to_slc406(tmp_path):
+    import fcntl
+
+    from test_docs import SECTIONS, expected_lines
+
+    def printed(code: str, *args, env=None) -> None:
+        extra = ("--no-cache",) if args[0] == "build" else ()
+        r = run_cli(*args, "--no-config", *extra, cwd=tmp_path, env=env, timeout=120)
+        for line in expected_lines(SECTIONS[code]):
+            assert line in r.stderr.splitlines(), f"{code}: {line!r} not in\n{r.stderr}"
+        assert r.returncode == (0 if code == "SLC009" else 1), r.stderr
+
+    slos = _specs(tmp_path / "slos", {"example.yaml": "svc"})
+    os.mkfifo(slos / "pipe.yaml")
+    (slos / "gone.yaml").symlink_to("nowhere.yaml")
+    printed("SLC009", "validate", "slos")
+    (slos / "pipe.yaml").unlink()
+    (slos / "gone.yaml").unlink()
+    (slos / "prometheus").mkdir()
+    (slos / "example.yaml").rename(slos / "prometheus/example.yaml")
+    printed("SLC404", "build", "slos/prometheus", "-o", "slos")
+    (slos / "prometheus/example.yaml").rename(slos / "example.yaml")
+    (slos / "prometheus").rmdir()
+    (tmp_path / "out").mkdir()
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "out/prometheus").symlink_to("../elsewhere")
+    printed("SLC405", "build", "slos", "-o", "out")
+    (tmp_path / "out/prometheus").unlink()
+    fd = os.open(tmp_path / "out", os.O_RDONLY)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    try:
+        printed("SLC406", "build", "slos", "-o", "out", env={"SLOCOMPILER_LOCK_TIMEOUT": "1"})
+    finally:
+        os.close(fd)
