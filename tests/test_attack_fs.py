@@ -522,3 +522,16 @@ def test_documented_lines_of_slc009_and_slc404_to_slc406(tmp_path):
         printed("SLC406", "build", "slos", "-o", "out", env={"SLOCOMPILER_LOCK_TIMEOUT": "1"})
     finally:
         os.close(fd)
+
+
+def test_a_fifo_in_a_templates_folder_does_not_block_the_cache_key(tmp_path):
+    w = World(tmp_path, {"a.yaml": spec("svc-a")})
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    os.mkfifo(templates / "pipe.yaml")
+    w.options = {"template_dirs": (str(templates),)}
+    done: list = []
+    t = threading.Thread(target=lambda: done.append(w.build()), daemon=True)
+    t.start()
+    t.join(60)
+    assert done, "the build blocked on a FIFO"
