@@ -325,6 +325,11 @@ def test_fifos_sockets_and_dangling_symlinks_among_specs_are_noted(tmp_path):
         assert js["summary"]["notes"] == 3 and js["summary"]["warnings"] == 0
         sarif = json.loads(run_cli("validate", "slos", "--no-config", "--format", "sarif", cwd=tmp_path).stdout)
         assert {x["level"] for x in sarif["runs"][0]["results"]} == {"note"}
+        schema = Path(__file__).resolve().parents[1] / ".cache" / "sarif-2.1.0.json"
+        if schema.is_file():  # scripts/fetch-sarif-schema.sh (test_config.py requires it under CI)
+            import jsonschema
+
+            jsonschema.Draft7Validator(json.loads(schema.read_text())).validate(sarif)
         b = run_cli("build", "slos", "-o", "out", "--no-config", "--strict", cwd=tmp_path, timeout=120)
         assert b.returncode == 0 and (tmp_path / "out/prometheus/a.yaml").is_file(), b.stderr
         assert b.stderr.count("[SLC009]") == 3
