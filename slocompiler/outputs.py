@@ -277,7 +277,16 @@ def apply(p: Plan) -> None:
         _unlink(os.path.join(p.out_dir, rel))
 
 
-LOCK_TIMEOUT = float(os.environ.get("SLOCOMPILER_LOCK_TIMEOUT", "600"))  # seconds a build waits for another
+LOCK_TIMEOUT = 600.0  # seconds a build waits for another (SLOCOMPILER_LOCK_TIMEOUT)
+
+
+def lock_timeout() -> float:
+    """SLOCOMPILER_LOCK_TIMEOUT in seconds, else LOCK_TIMEOUT (also when it is not a number)."""
+    try:
+        value = float(os.environ.get("SLOCOMPILER_LOCK_TIMEOUT", LOCK_TIMEOUT))
+    except ValueError:
+        return LOCK_TIMEOUT
+    return value if value >= 0 else LOCK_TIMEOUT
 
 
 class Busy(OSError):
@@ -290,7 +299,7 @@ def locked(out_dir: str, *, exclusive: bool) -> Iterator[None]:
     clean up, released by the kernel when the build exits or is killed). A build (EXCLUSIVE)
     creates the folder to lock it, and removes it again when it stays empty (a failed build writes
     nothing); `--check` and `--diff` share the lock, and lock nothing when the folder is absent.
-    Another build's lock is waited for (a line on stderr says so), at most LOCK_TIMEOUT seconds
+    Another build's lock is waited for (a line on stderr says so), at most `lock_timeout()` seconds
     (then `Busy`). Where the file system has no locks, the build runs unlocked."""
     import fcntl
 
@@ -331,7 +340,8 @@ def _lock(out_dir: str, how: int) -> int | None:
     """An open descriptor of OUT_DIR holding the lock HOW, or None (no folder, or no locking)."""
     import fcntl
 
-    deadline = time.monotonic() + LOCK_TIMEOUT
+    timeout = lock_timeout()
+    deadline = time.monotonic() + timeout
     told = False
     while True:
         try:
@@ -348,7 +358,7 @@ def _lock(out_dir: str, how: int) -> int | None:
                         os.close(fd)  # no locks on this file system
                         return None
                 if time.monotonic() > deadline:
-                    raise Busy(errno.EWOULDBLOCK, f"another build holds {out_dir} (waited {LOCK_TIMEOUT:.0f}s)")
+                    raise Busy(errno.EWOULDBLOCK, f"another build holds {out_dir} (waited {timeout:g}s)")
                 if not told:
                     sys.stderr.write(f"waiting for another build into {out_dir} to finish\n")
                     told = True
