@@ -30,6 +30,7 @@ class Skipped:
 
     display: str
     what: str  # "FIFO", "socket", "device", "dangling symlink"
+    path: str = ""
 
 
 def what_is(path: str) -> str | None:
@@ -55,11 +56,15 @@ def discover(paths, exclude=(), exclude_re: str | None = None, include_re: str |
     filter the walked paths as Sloth's --fs-exclude/--fs-include do (exclude wins). FIFOs,
     sockets, devices and dangling symlinks are never opened: they go to SKIPPED.
     """
-    found = _walk(paths, exclude, skipped if skipped is not None else [])
+    passed: list[Skipped] = []
+    found = _walk(paths, exclude, passed)
     if exclude_re or include_re:
         inc = re.compile(include_re) if include_re else None
         exc = re.compile(exclude_re) if exclude_re else None
         found = [f for f in found if not (exc and exc.search(f.path)) and (inc is None or inc.search(f.path))]
+        passed = [s for s in passed if not (exc and exc.search(s.path)) and (inc is None or inc.search(s.path))]
+    if skipped is not None:
+        skipped += passed
     return found
 
 
@@ -73,7 +78,7 @@ def _walk(paths, exclude, skipped: list[Skipped]) -> list[SourceFile]:
             continue
         what = what_is(root)
         if what is not None:
-            skipped.append(Skipped(_display(root), what))
+            skipped.append(Skipped(_display(root), what, root))
             continue
         seen_dirs: set[str] = set()
         for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
@@ -91,7 +96,7 @@ def _walk(paths, exclude, skipped: list[Skipped]) -> list[SourceFile]:
                 if not os.path.isfile(full):
                     what = what_is(full)
                     if what is not None:
-                        skipped.append(Skipped(_display(full), what))
+                        skipped.append(Skipped(_display(full), what, full))
                     continue
                 real = os.path.realpath(full)
                 rel = os.path.relpath(full, root).replace(os.sep, "/")
