@@ -64,7 +64,8 @@ def _place(value: Any) -> int:
 
 
 def _path(value: Any) -> tuple:
-    return tuple(_want(p, (str, int)) for p in _want(value, list))
+    """Where in a document: keys and indexes (a YAML key may be any scalar)."""
+    return tuple(_want(p, (str, int, float, bool, type(None))) for p in _want(value, list))
 
 
 def _fields(value: Any, n: int) -> list:
@@ -103,6 +104,11 @@ def _typed(value: Any, hint: Any) -> Any:
     if origin in (tuple, list):
         item = typing.get_args(hint)[0]
         return [_typed(v, item) for v in _want(value, list)]
+    if origin is dict:
+        item = typing.get_args(hint)[1]
+        return {_want(k, str): _typed(v, item) for k, v in _want(value, dict).items()}
+    if dataclasses.is_dataclass(hint):
+        return _record(value, hint)  # type: ignore[arg-type]
     if hint is type(None):
         if value is not None:
             raise Invalid("expected null")
