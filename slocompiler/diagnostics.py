@@ -53,6 +53,8 @@ CODES: dict[str, str] = {
     "SLC221": "invalid policy file",
     "SLC222": "organisation policy violated",
     "SLC223": "unclosed template action in a label or annotation",
+    "SLC280": "fixed-range query longer than the shortest alert window",
+    "SLC281": "`fixed_range: true` query without a range of its own",
     # PromQL (SLC3xx)
     "SLC301": "PromQL syntax error",
     "SLC302": "expected a PromQL vector selector",
@@ -72,6 +74,7 @@ CODES: dict[str, str] = {
     "SLC603": "OpenSLO data source is not Prometheus",
     "SLC604": "OpenSLO construct that does not map to the model",
     "SLC605": "OpenSLO object defined twice with different content",
+    "SLC606": "OpenSLO query with a fixed range: windows derived from its recording (note)",
 }
 
 

@@ -6,13 +6,11 @@ positioned lookups); `openslo._Resolver` adds objectives, labels and alerting to
 
 from __future__ import annotations
 
-import re
-
 import promql_parser
 
-from slocompiler.check.queries import check_window_query
+from slocompiler.check.queries import check_fixed_range_windows, check_window_query, query_range_ms
 from slocompiler.conventions import WINDOW_RE
-from slocompiler.diagnostics import Diagnostic
+from slocompiler.diagnostics import Diagnostic, Severity
 from slocompiler.durations import format_duration
 from slocompiler.formats import openslo_spec as spec
 from slocompiler.formats.errors import did_you_mean
@@ -52,6 +50,7 @@ class SliResolver:
         self.doc, self.ctx, self.obj, self.base = doc, ctx, obj, base
         self.reg = registry(ctx)
         self.diags: list[Diagnostic] = []
+        self.fixed: list[tuple[str, Document, tuple]] = []  # fixed-range queries of the SLI last mapped
 
     def diag(self, code, msg, path, doc=None, **kw):
         self.diags.append((doc or self.doc).diag(code, msg, path, **kw))
@@ -125,11 +124,12 @@ class SliResolver:
                       "rate to take over the SLO's windows", qp, doc=doc,
                       hint="set `counter: true` if it is a counter, or write the range as [{{.window}}]")
             return None
-        ranges = re.findall(r"\[\s*[0-9][0-9a-z]*\s*(?::[^\]]*)?\]", q)
-        self.diag("SLC205", "the query has no {{.window}} placeholder" + (
-            f" and a fixed range {ranges[0]}: it would measure every SLO window over that range" if ranges else "")
-            + "; only a counter selector (optionally in one `sum`/`sum by`) is windowed automatically", qp, doc=doc,
-            hint="write the range as [{{.window}}], e.g. sum(rate(http_requests_total[{{.window}}]))")
+        if query_range_ms(q) is not None:  # a fixed range, as platforms write it: recorded at that range
+            self.fixed.append((q, doc, qp))
+            return q
+        self.diag("SLC205", "the query has no {{.window}} placeholder and no range: only a counter selector "
+                  "(optionally in one `sum`/`sum by`) is windowed automatically", qp, doc=doc,
+                  hint="write a range, e.g. sum(rate(http_requests_total[5m])) or [{{.window}}]")
         return None
 
     # --- the SLI --------------------------------------------------------------------------
@@ -137,6 +137,7 @@ class SliResolver:
     def sli(self, sli: spec.SLISpec, doc: Document, path: tuple, method: str, o: spec.Objective) -> SLI | None:
         """The model SLI of one objective; None after a positioned error."""
         slice_ms = _slice_ms(o)
+        self.fixed = []
         if sli.thresholdMetric is not None:
             return self._threshold(sli.thresholdMetric, doc, (*path, "thresholdMetric"), method, o, slice_ms)
         r = sli.ratioMetric
@@ -152,15 +153,18 @@ class SliResolver:
             if q is None:
                 return None
             parts[key] = q
+        fixed = max((query_range_ms(q) or 0 for q, _, _ in self.fixed), default=0) or None
+        if fixed and method == "Occurrences":  # every query at the one range the windows derive from
+            parts = {k: render_window(q, format_duration(fixed)) for k, q in parts.items()}
         if "raw" in parts:
             raw = parts["raw"]
             if method == "Occurrences":
-                return RawSLI(raw if r.rawType == "failure" else f"1 - (\n{raw}\n)")
+                return RawSLI(raw if r.rawType == "failure" else f"1 - (\n{raw}\n)", fixed)
             success = raw if r.rawType == "success" else f"1 - (\n{raw}\n)"
         elif method == "Occurrences":
             if "bad" in parts:
-                return EventsSLI(parts["bad"], parts["total"])
-            return EventsSLI(_combine(parts["total"], "-", parts["good"]), parts["total"])
+                return EventsSLI(parts["bad"], parts["total"], fixed)
+            return EventsSLI(_combine(parts["total"], "-", parts["good"]), parts["total"], fixed)
         elif "good" in parts:
             success = _combine(parts["good"], "/", parts["total"])
         else:
@@ -201,3 +205,22 @@ def _slice_ms(o: spec.Objective) -> int | None:
     if w is None:
         return None
     return int(w * 60_000) if isinstance(w, (int, float)) else spec.shorthand_ms(w)
+
+
+def fixed_range_diagnostics(r: SliResolver, sli: SLI, shortest_ms: int, first: bool) -> list[Diagnostic]:
+    """A fixed-range SLI (its queries carry `[5m]`): each range fits the shortest alert window (SLC280),
+    and, once per SLO (FIRST objective), a note on how its windows are derived (SLC606)."""
+    rng = getattr(sli, "fixed_range_ms", None)
+    if not rng or not r.fixed:
+        return []
+    out: list[Diagnostic] = []
+    for q, doc, path in r.fixed:
+        out += check_fixed_range_windows(doc, [(q, path)], shortest_ms)
+    if first and not out:
+        q, doc, path = max(r.fixed, key=lambda f: query_range_ms(f[0]) or 0)
+        how = ("the traffic-weighted ratio of the recordings' sums over the window" if isinstance(sli, EventsSLI)
+               else "the recording's average over the window")
+        out.append(doc.diag("SLC606", f"the query has a fixed range [{format_duration(rng)}] instead of "
+                            f"{{{{.window}}}}: it is recorded at that range, and every longer window (alert windows, "
+                            f"the period) is {how}", path, severity=Severity.NOTE))
+    return out
