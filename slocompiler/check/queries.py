@@ -22,7 +22,7 @@ _METRIC = re.compile(METRIC_NAME)
 
 
 FIXED_RANGE_HINT = ("write the range as [{{.window}}], e.g. rate(metric[{{.window}}]), or set `fixed_range: true` on "
-                    "the SLI to record the query at its own range and derive the longer windows from that recording")
+                    "the SLI to record the query at its own range and derive the longer windows from it")
 
 
 def check_window_query(doc: Document, text: str, path: tuple, opt_in: bool = False) -> list[Diagnostic]:
@@ -30,8 +30,7 @@ def check_window_query(doc: Document, text: str, path: tuple, opt_in: bool = Fal
     OPT_IN: the SLI kind offers `fixed_range: true`, and the message says so."""
     if not WINDOW_RE.search(text):
         if opt_in:
-            return [doc.diag("SLC205", "query must contain the {{.window}} placeholder, or the SLI must set "
-                             "`fixed_range: true`", path, hint=FIXED_RANGE_HINT)]
+            return [doc.diag("SLC205", "query must contain the {{.window}} placeholder", path, hint=FIXED_RANGE_HINT)]
         return [doc.diag("SLC205", "query must contain the {{.window}} placeholder", path,
                          hint="write the range as [{{.window}}], e.g. rate(metric[{{.window}}])")]
     rendered = render_window(text, "5m")
