@@ -9,6 +9,7 @@ from enum import Enum
 class Severity(str, Enum):
     ERROR = "error"
     WARNING = "warning"
+    NOTE = "note"  # for information (e.g. a file skipped): never fails a build, not even under --strict
 
 
 # Stable codes, grouped by the stage that raises them (documented in docs/diagnostics.md).
@@ -21,6 +22,7 @@ CODES: dict[str, str] = {
     "SLC005": "document too large, too deep or expands too many aliases",
     "SLC006": "document of an unknown kind",
     "SLC007": "file or path holds no spec document",
+    "SLC009": "file skipped: not a regular file (FIFO, socket, device or dangling symlink)",
     # schema (SLC1xx)
     "SLC101": "unknown key",
     "SLC102": "wrong type",
@@ -59,6 +61,9 @@ CODES: dict[str, str] = {
     "SLC401": "two specs map to the same output file",
     "SLC402": "output is stale or would change",
     "SLC403": "output cannot be written",
+    "SLC404": "output folder holds the specs it is built from",
+    "SLC405": "output folder is a symlink",
+    "SLC406": "output folder is locked by another build",
     # convert (SLC5xx)
     "SLC501": "construct with no native equivalent",
     # OpenSLO (SLC6xx)
@@ -86,6 +91,10 @@ class Diagnostic:
     @property
     def is_error(self) -> bool:
         return self.severity is Severity.ERROR
+
+    @property
+    def is_note(self) -> bool:
+        return self.severity is Severity.NOTE
 
     def as_dict(self) -> dict:
         return {
@@ -115,3 +124,8 @@ class Position:
 
 def has_errors(diags) -> bool:
     return any(d.is_error for d in diags)
+
+
+def fails(diags, strict: bool = False) -> bool:
+    """Whether DIAGS fail a run: any error, or under STRICT any warning (notes never do)."""
+    return any(d.is_error or (strict and not d.is_note) for d in diags)

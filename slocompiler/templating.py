@@ -141,8 +141,8 @@ class Registry:
                 self._add(entry.read_bytes(), f"templates/sli/{entry.name}", shipped=True)
         for folder in folders:
             for name in sorted(os.listdir(folder)):
-                if name.endswith((".yaml", ".yml")):
-                    path = os.path.join(folder, name)
+                path = os.path.join(folder, name)
+                if name.endswith((".yaml", ".yml")) and os.path.isfile(path):  # never a FIFO: it would block
                     with open(path, "rb") as fh:
                         self._add(fh.read(), path, shipped=False)
 

@@ -163,5 +163,6 @@ def finish(comp: Compilation, fmt: str | None, strict: bool, started: float, ext
         sys.stderr.write(report)
         sys.stderr.write(f"{summary_line(diags, len(comp.files), comp.slo_count)} "
                          f"[{time.perf_counter() - started:.2f}s]\n")
-    failed = any(d.is_error for d in diags) or (strict and diags)
-    return ExitCode.PROBLEMS if failed else ExitCode.OK
+    from slocompiler.diagnostics import fails
+
+    return ExitCode.PROBLEMS if fails(diags, strict) else ExitCode.OK
