@@ -82,10 +82,13 @@ def test_diff_prints_unified_diff_and_writes_nothing(tmp_path):
     before = snapshot(out)
     (specs / "s.yaml").write_text(SPEC.replace("99.9", "99.5"))
     r = run_cli("build", specs, "-o", out, "--diff")
-    assert r.returncode == 0
+    assert r.returncode == 1  # CI: a diff fails like --check (issue 19)
     assert "--- a/prometheus/s.yaml" in r.stdout and "-    expr: vector(0.999)" in r.stdout
     assert "+    expr: vector(0.995)" in r.stdout
     assert snapshot(out) == before
+    run_cli("build", specs, "-o", out)
+    r = run_cli("build", specs, "-o", out, "--diff")
+    assert r.returncode == 0 and r.stdout == ""  # nothing would change
 
 
 def test_failed_build_leaves_previous_outputs_untouched(tmp_path):

@@ -39,7 +39,8 @@ def output_dir(out_dir: str | None) -> str:
 @click.option("-o", "--out", "out_dir", default=None, type=click.Path(file_okay=False),
               help="Output folder (rule files go to OUT/prometheus/; default: the config's `output`).")
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 when any output would change or is stale.")
-@click.option("--diff", is_flag=True, help="Print the unified diff of what would change; write nothing.")
+@click.option("--diff", is_flag=True, help="Print the unified diff of what would change; write nothing; "
+                                          "exit 1 when anything would change (as --check).")
 @click.option("--disable-alerts", is_flag=True, help="Generate no alerting rules.")
 @click.option("--disable-recordings", is_flag=True, help="Generate no recording rules.")
 @click.option("--target", type=click.Choice(("prometheus", "thanos", "mimir", "victoriametrics")), default=None,
@@ -83,5 +84,7 @@ def build(paths: tuple[str, ...], out_dir: str | None, check: bool, diff: bool, 
                          f"{plan.unchanged} unchanged in {out}"
                          + (f" ({cached} of {len(comp.files)} spec files unchanged since the last build)"
                             if cached else "") + "\n")
+    if diff and plan is not None and plan.changed:
+        code = ExitCode.PROBLEMS  # CI: `build --diff` fails like `build --check` and shows why
     # errors elsewhere in the tree: nothing was built or checked
     sys.exit(ExitCode.PROBLEMS if hidden.errors else code)

@@ -29,12 +29,32 @@ def default_format() -> str:
 
 
 def parse_labels(values: Iterable[str]) -> tuple[tuple[str, str], ...]:
-    """`-l KEY=VALUE` flags as (key, value) pairs."""
+    """`-l KEY=VALUE` flags (and the config's `labels:`) as (key, value) pairs, checked as spec
+    labels are: a Prometheus label name the generated series do not own, a non-empty value, no
+    unclosed `{{` (the value lands in alert labels, which Prometheus renders as Go templates)."""
+    import re
+
+    from slocompiler.check.labels import unclosed_action
+    from slocompiler.conventions import RESERVED_PREFIXES, is_reserved
+    from slocompiler.formats.native_spec import LABEL_NAME_PATTERN
+
     out = []
     for v in values:
         key, sep, value = v.partition("=")
         if not sep or not key:
             raise click.BadParameter(f"expected KEY=VALUE, got {v!r}", param_hint="--label")
+        if not re.match(LABEL_NAME_PATTERN, key):
+            raise click.BadParameter(f"{key!r} is not a Prometheus label name (letters, digits and `_`, "
+                                     "not starting with a digit)", param_hint="--label")
+        if is_reserved(key):
+            raise click.BadParameter(f"label name {key!r} is reserved for generated series (choose a name "
+                                     f"without the {' or '.join(RESERVED_PREFIXES)} prefix)", param_hint="--label")
+        if value == "":
+            raise click.BadParameter(f"label {key!r} has an empty value (Prometheus drops empty labels)",
+                                     param_hint="--label")
+        if unclosed_action(value):
+            raise click.BadParameter(f"label {key!r} opens a template action `{{{{` that is never closed",
+                                     param_hint="--label")
         out.append((key, value))
     return tuple(out)
 
