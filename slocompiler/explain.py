@@ -77,12 +77,17 @@ def text(infos: list[SLOInfo]) -> str:
                 out.append(
                     f"    {p.name:<5} {p.long_window:>4}/{p.short_window:<4} burn {p.burn_factor:.4g}x  "
                     f"error ratio > {p.error_ratio_threshold:.4g}  budget spent when firing {p.budget_consumed:.1%}  "
-                    f"detects: outage {human_seconds(p.detection_total_outage_s)}, at threshold {human_seconds(p.detection_at_threshold_s)}"
+                    f"detects: outage {_seconds(p.detection_total_outage_s)}, at threshold {_seconds(p.detection_at_threshold_s)}"
                     f"  resets within {human_seconds(p.reset_s)}")
                 for w in p.warnings:
                     out.append(f"          warning: {w}")
         out.append("")
     return "\n".join(out)
+
+
+def _seconds(seconds: float) -> str:
+    """A detection time, `never` when the pair cannot fire (infinite)."""
+    return "never" if seconds == float("inf") else human_seconds(seconds)
 
 
 def as_json(infos: list[SLOInfo]) -> list[dict[str, Any]]:
