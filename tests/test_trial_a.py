@@ -60,3 +60,127 @@ def test_config_labels_are_checked_too(tmp_path):
     write(tmp_path, {"s.yaml": SPEC, "slocompiler.yaml": "labels: {env: ''}\n"})
     r = run_cli("validate", "s.yaml", cwd=tmp_path)
     assert r.returncode == 2 and "label 'env' has an empty value" in r.stderr
+
+
+# -- never-firing and on-track tiers, whatever the catalog ------------------------------------------
+
+GPU = textwrap.dedent("""\
+    version: slocompiler/v1
+    service: gpu-fleet
+    slos:
+      - name: utilisation-band
+        objective: 90
+        period: PERIOD
+        sli:
+          ratio:
+            errors: gpu_out_of_band_seconds_total
+            total: gpu_seconds_total
+      - name: healthy
+        objective: 99.9
+        period: PERIOD
+        sli:
+          ratio:
+            errors: gpu_xid_error_seconds_total
+            total: gpu_seconds_total
+    """)
+
+
+def _validate_and_explain(tmp_path, spec: str):
+    import json
+
+    write(tmp_path, {"slos/gpu.yaml": spec})
+    v = run_cli("validate", "slos", "--format", "json", cwd=tmp_path)
+    diags = json.loads(v.stdout)["diagnostics"]
+    e = run_cli("explain", "slos", "--format", "json", cwd=tmp_path)
+    assert e.returncode == 0, e.stderr
+    flagged = {(s["id"], t["severity"], p["name"]) for s in json.loads(e.stdout)["slos"]
+               for t in s["tiers"] for p in t["pairs"] if p["warnings"]}
+    return v, diags, flagged, run_cli("explain", "slos", cwd=tmp_path).stdout
+
+
+def test_builtin_30d_page_that_can_never_fire_is_warned_once_naming_the_slo(tmp_path):
+    v, diags, flagged, text = _validate_and_explain(tmp_path, GPU.replace("PERIOD", "30d"))
+    slc207 = [d for d in diags if d["code"] == "SLC207"]
+    assert len(slc207) == 1, diags  # once per SLO and tier: only the 90 % SLO's page
+    d = slc207[0]
+    assert d["severity"] == "warning" and "'gpu-fleet-utilisation-band'" in d["message"]
+    assert "page" in d["message"] and "built-in 30d" in d["message"] and "1.44" in d["message"]
+    assert "objective above 93.06%" in d["hint"]
+    assert (d["line"], d["column"]) == (6, 13)  # the SLO's own period
+    # validate and explain flag the same pairs
+    assert flagged == {("gpu-fleet-utilisation-band", "page", "quick")}
+    assert "outage never" in text and "infd" not in text
+    s = run_cli("validate", "slos", "--strict", cwd=tmp_path)
+    assert s.returncode == 1 and "1 warning" in s.stderr
+
+
+@pytest.mark.parametrize("period", ["7d", "28d", "30d"])
+def test_validate_and_explain_agree_for_every_builtin_catalog(tmp_path, period):
+    _, diags, flagged, _ = _validate_and_explain(tmp_path, GPU.replace("PERIOD", period))
+    warned = {(d["message"].split("'")[1], d["message"].split(": ")[1].split()[0]) for d in diags
+              if d["code"] in ("SLC207", "SLC208")}
+    assert warned == {(slo, sev) for slo, sev, _ in flagged}
+    # the 28d slow ticket's 0.93 is by design: flagged by neither; the healthy SLO is clean everywhere
+    assert all(slo == "gpu-fleet-utilisation-band" for slo, _ in warned)
+    assert not any(d["code"] == "SLC208" for d in diags)
+
+
+def test_derived_period_on_track_ticket_warned_once_per_tier(tmp_path):
+    _, diags, flagged, _ = _validate_and_explain(tmp_path, GPU.replace("PERIOD", "14d"))
+    slc208 = [d for d in diags if d["code"] == "SLC208"]
+    assert len(slc208) == 2  # one per SLO (ticket tier), not one per pair
+    assert all("derived 14d" in d["message"] and "slow 3d/6h" in d["message"] for d in slc208)
+    assert {("gpu-fleet-healthy", "ticket", "slow"), ("gpu-fleet-utilisation-band", "ticket", "slow")} <= flagged
+
+
+def test_builtin_7d_catalog(tmp_path):
+    from slocompiler.durations import parse_duration
+    from slocompiler.windows import builtin_catalogs
+
+    cat = builtin_catalogs()[parse_duration("7d")]
+    week = parse_duration("7d")
+    assert [float(p.factor(week)) for p in cat.pairs()] == pytest.approx([13.44, 5.6, 2.8, 7 / 6])
+    assert cat.origin == "builtin" and all(p.factor(week) >= 1 for p in cat.pairs())
+    write(tmp_path, {"s.yaml": SPEC.replace("objective: 99.9", "objective: 99.9\n    period: 7d")})
+    r = run_cli("build", tmp_path / "s.yaml", "-o", tmp_path / "out", "--no-cache", "--strict")
+    assert r.returncode == 0, r.stderr  # no on-track warning with the 7d windows
+    rules = (tmp_path / "out/prometheus/s.yaml").read_text()
+    assert "(13.44 * 0.001)" in rules and "(5.6 * 0.001)" in rules and "(2.8 * 0.001)" in rules
+
+
+# -- numbers in migrations -----------------------------------------------------------------------
+
+SLOTH = textwrap.dedent("""\
+    version: prometheus/v1
+    service: svc
+    slos:
+      - name: avail
+        objective: 99.9
+        sli:
+          events:
+            error_query: sum(rate(req_total{code=~"5.."}[{{.window}}]))
+            total_query: sum(rate(req_total[{{.window}}]))
+        alerting:
+          name: SvcAvail
+          page_alert: {labels: {severity: page}}
+          ticket_alert: {labels: {severity: ticket}}
+    """)
+
+
+@pytest.mark.parametrize("period, factor", [("30d", "14.4"), ("28d", "13.44")])
+def test_sloth_spec_and_its_conversion_write_the_same_clean_numbers(tmp_path, period, factor):
+    import re
+
+    write(tmp_path, {"sloth/s.yaml": SLOTH})
+    (tmp_path / "native").mkdir()
+    r = run_cli("convert", "sloth", tmp_path / "sloth/s.yaml", "-o", tmp_path / "native/s.yaml")
+    assert r.returncode == 0, r.stderr
+    exprs = []
+    for src in ("sloth", "native"):
+        b = run_cli("build", tmp_path / src, "-o", tmp_path / f"out-{src}", "--no-cache", "--default-period", period)
+        assert b.returncode == 0, b.stderr
+        text = (tmp_path / f"out-{src}/prometheus/s.yaml").read_text()
+        assert not re.search(r"\d\.\d*0000000\d|\d\.\d*9999999\d", text), text  # no float64 noise
+        assert "vector(0.999)" in text and f"({factor} * 0.001)" in text
+        exprs.append(sorted(line.strip() for line in text.splitlines() if "ratio_rate" in line and " > (" in line))
+    assert exprs[0] == exprs[1]

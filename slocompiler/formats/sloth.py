@@ -70,7 +70,7 @@ def _resolve_slos(doc: Document, ctx: Context, service: str, group_labels: dict[
             ticket=tiers[1], labels=tuple(sorted({**group_labels, **s.labels}.items())),
             alert_labels=tuple(sorted(a.labels.items())), alert_annotations=tuple(sorted(a.annotations.items())),
             description=s.description,
-            dialect=Dialect(numbers="go", period_ratio=plugin_opts.pop("period_ratio", "sloth"), spec=spec_name,
+            dialect=Dialect(numbers="clean", period_ratio=plugin_opts.pop("period_ratio", "sloth"), spec=spec_name,
                             mode=mode, governance_annotations=False, **plugin_opts),
             source=doc.position(path + ("name",)), source_path=path))
     return out, diags
@@ -170,7 +170,7 @@ class _OpenSloV1Alpha:
                 objective=Decimal(repr(float(obj.target) * 100)), period_ms=period, sli=RawSLI(query),
                 windows=ctx.windows_for(period), alert_name=None, page=off[0], ticket=off[1],
                 description=s.description,
-                dialect=Dialect(numbers="go", period_ratio="sloth", spec="openslo/v1alpha", mode="cli-gen-openslo",
+                dialect=Dialect(numbers="clean", period_ratio="sloth", spec="openslo/v1alpha", mode="cli-gen-openslo",
                                 governance_annotations=False),
                 source=doc.position(("spec", "objectives", i)), source_path=("spec", "objectives", i)))
         return out, diags
