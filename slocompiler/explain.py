@@ -50,8 +50,8 @@ class SLOInfo:
     tiers: list[TierInfo]
 
 
-def _pair_info(pair: PairPlan) -> PairInfo:
-    warning = pair.warning
+def _pair_info(pair: PairPlan, enabled: bool) -> PairInfo:
+    warning = pair.warning if enabled else None  # a disabled tier writes no alert: nothing to warn about
     return PairInfo(str(pair.speed), format_duration(pair.short_ms), format_duration(pair.long_ms),
                     float(pair.factor), pair.threshold, pair.budget_consumed, pair.detection_outage_s,
                     pair.detection_at_threshold_s, pair.reset_s, [warning] if warning else [])
@@ -59,7 +59,7 @@ def _pair_info(pair: PairPlan) -> PairInfo:
 
 def explain_slo(slo: SLO, file: str) -> SLOInfo:
     plan = alert_plan(slo)
-    tiers = [TierInfo(tier.tier.severity, tier.enabled, slo.alert_name, [_pair_info(p) for p in tier.pairs])
+    tiers = [TierInfo(tier.tier.severity, tier.enabled, slo.alert_name, [_pair_info(p, tier.enabled) for p in tier.pairs])
              for tier in plan.tiers]
     return SLOInfo(slo.id, file, float(slo.objective), format_duration(slo.period_ms), float(plan.budget), slo.kind,
                    tiers)

@@ -184,3 +184,17 @@ def test_sloth_spec_and_its_conversion_write_the_same_clean_numbers(tmp_path, pe
         assert "vector(0.999)" in text and f"({factor} * 0.001)" in text
         exprs.append(sorted(line.strip() for line in text.splitlines() if "ratio_rate" in line and " > (" in line))
     assert exprs[0] == exprs[1]
+
+
+def test_disabled_tier_is_flagged_by_neither(tmp_path):
+    spec = GPU.replace("PERIOD", "30d").replace(
+        "    objective: 90\n", "    objective: 90\n    alerting: {page_alert: {disable: true}}\n", 1)
+    assert "disable: true" in spec
+    _, diags, flagged, _ = _validate_and_explain(tmp_path, spec)
+    assert not [d for d in diags if d["code"] in ("SLC207", "SLC208")] and not flagged
+
+
+def test_sloth_spec_tiers_are_checked_too(tmp_path):
+    write(tmp_path, {"s.yaml": SLOTH.replace("99.9", "90")})
+    r = run_cli("validate", tmp_path / "s.yaml")
+    assert r.returncode == 0 and "warning[SLC207] SLO 'svc-avail': page alert's quick pair can never fire" in r.stderr

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from pydantic.alias_generators import to_camel
 
 from slocompiler.check.labels import check_labels, check_slo_labels
+from slocompiler.check.periods import check_windows
 from slocompiler.check.queries import openslo_v1alpha_query_diagnostics, sloth_sli_diagnostics
 from slocompiler.check.slo import check_alert_name
 from slocompiler.conventions import Output, Severity
@@ -73,6 +74,7 @@ def _resolve_slos(doc: Document, ctx: Context, service: str, group_labels: dict[
             dialect=Dialect(numbers="clean", period_ratio=plugin_opts.pop("period_ratio", "sloth"), spec=spec_name,
                             mode=mode, governance_annotations=False, **plugin_opts),
             source=doc.position(path + ("name",)), source_path=path))
+        diags += check_windows(doc, out[-1], path, path)  # tiers that never fire or fire on track
     return out, diags
 
 
