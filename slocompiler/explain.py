@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from slocompiler.durations import format_duration, human_seconds
+from slocompiler.durations import format_duration, human_period, human_seconds
 from slocompiler.model import SLO
 from slocompiler.plan import PairPlan, alert_plan
 
@@ -61,7 +61,7 @@ def explain_slo(slo: SLO, file: str) -> SLOInfo:
     plan = alert_plan(slo)
     tiers = [TierInfo(tier.tier.severity, tier.enabled, slo.alert_name, [_pair_info(p, tier.enabled) for p in tier.pairs])
              for tier in plan.tiers]
-    return SLOInfo(slo.id, file, float(slo.objective), format_duration(slo.period_ms), float(plan.budget), slo.kind,
+    return SLOInfo(slo.id, file, float(slo.objective), human_period(slo.period_ms), float(plan.budget), slo.kind,
                    tiers)
 
 

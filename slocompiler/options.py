@@ -28,6 +28,7 @@ class Options:
     outputs: tuple[str, ...] = OUTPUTS    # what build writes
     policies: tuple[str, ...] = ()       # JSON Schema files every spec document must satisfy
     target: str = Target.PROMETHEUS.value  # rule engine layout (targets.py)
+    tree_catalogs: tuple[str, ...] = ()  # files of the configured tree whose AlertWindows a path subset uses
 
     def keeps(self, rel: str) -> bool:
         """Whether an artifact (path under the output folder) is one of the outputs asked for."""

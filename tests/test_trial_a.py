@@ -198,3 +198,59 @@ def test_sloth_spec_tiers_are_checked_too(tmp_path):
     write(tmp_path, {"s.yaml": SLOTH.replace("99.9", "90")})
     r = run_cli("validate", tmp_path / "s.yaml")
     assert r.returncode == 0 and "warning[SLC207] SLO 'svc-avail': page alert's quick pair can never fire" in r.stderr
+
+
+# -- a path subset of the configured tree -------------------------------------------------------------
+
+WEEKLY = textwrap.dedent("""\
+    apiVersion: sloth.slok.dev/v1
+    kind: AlertWindows
+    spec:
+      sloPeriod: 7d
+      page:
+        quick: {errorBudgetPercent: 8, shortWindow: 5m, longWindow: 1h}
+        slow: {errorBudgetPercent: 12.5, shortWindow: 30m, longWindow: 6h}
+      ticket:
+        quick: {errorBudgetPercent: 20, shortWindow: 2h, longWindow: 1d}
+        slow: {errorBudgetPercent: 50, shortWindow: 6h, longWindow: 3d}
+    """)
+
+
+def _tree(tmp_path):
+    llm = SPEC.replace("service: scoring", "service: chat").replace("objective: 99.9", "objective: 99.9\n    period: 7d")
+    return write(tmp_path, {"slocompiler.yaml": "specs: [slos]\noutput: generated\n",
+                            "slos/gpu/windows-7d.yaml": WEEKLY, "slos/llm/chat.yaml": llm,
+                            "slos/online/scoring.yaml": SPEC})
+
+
+def test_subset_explain_and_validate_use_the_trees_catalogs(tmp_path):
+    import json
+
+    _tree(tmp_path)
+    whole = json.loads(run_cli("explain", "--format", "json", cwd=tmp_path).stdout)["slos"]
+    part = json.loads(run_cli("explain", "slos/llm", "--format", "json", cwd=tmp_path).stdout)["slos"]
+    factors = [p["burn_factor"] for t in part[0]["tiers"] for p in t["pairs"]]
+    assert factors == pytest.approx([13.44, 3.5, 1.4, 7 / 6])  # the tree's 7d catalog, not the built-in one
+    assert [s for s in whole if s["id"] == "chat-availability"] == part
+    assert part[0]["period"] == "7d"
+    r = run_cli("validate", "slos/llm", "--strict", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    # a path outside the configured tree is compiled on its own
+    write(tmp_path, {"other/chat.yaml": (tmp_path / "slos/llm/chat.yaml").read_text()})
+    alone = json.loads(run_cli("explain", "other", "--format", "json", cwd=tmp_path).stdout)["slos"]
+    assert [p["burn_factor"] for p in alone[0]["tiers"][0]["pairs"]] == pytest.approx([13.44, 5.6])
+
+
+def test_subset_build_into_the_configured_output_keeps_the_tree(tmp_path):
+    _tree(tmp_path)
+    assert run_cli("build", "--no-cache", cwd=tmp_path).returncode == 0
+    full = {p.relative_to(tmp_path / "generated"): p.read_bytes() for p in (tmp_path / "generated").rglob("*")
+            if p.is_file()}
+    assert Path("prometheus/llm/chat.yaml") in full and "(3.5 * 0.001)" in full[Path("prometheus/llm/chat.yaml")].decode()
+    r = run_cli("build", "slos/llm", "--no-cache", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "part of the configured spec tree" in r.stderr
+    after = {p.relative_to(tmp_path / "generated"): p.read_bytes() for p in (tmp_path / "generated").rglob("*")
+             if p.is_file()}
+    assert after == full  # nothing removed as stale, nothing moved
+    assert run_cli("build", "slos/llm", "--check", "--no-cache", cwd=tmp_path).returncode == 0
