@@ -99,7 +99,7 @@ def _validate_and_explain(tmp_path, spec: str):
 
 
 def test_builtin_30d_page_that_can_never_fire_is_warned_once_naming_the_slo(tmp_path):
-    v, diags, flagged, text = _validate_and_explain(tmp_path, GPU.replace("PERIOD", "30d"))
+    _, diags, flagged, text = _validate_and_explain(tmp_path, GPU.replace("PERIOD", "30d"))
     slc207 = [d for d in diags if d["code"] == "SLC207"]
     assert len(slc207) == 1, diags  # once per SLO and tier: only the 90 % SLO's page
     d = slc207[0]
