@@ -254,3 +254,121 @@ def test_subset_build_into_the_configured_output_keeps_the_tree(tmp_path):
              if p.is_file()}
     assert after == full  # nothing removed as stale, nothing moved
     assert run_cli("build", "slos/llm", "--check", "--no-cache", cwd=tmp_path).returncode == 0
+
+
+# -- Prometheus and Alertmanager configurations in the docs -------------------------------------------
+
+PROMETHEUS_KEYS = {"global", "rule_files", "scrape_configs", "alerting", "remote_write", "remote_read", "storage",
+                   "tracing", "scrape_config_files"}
+ALERTMANAGER_KEYS = {"route", "receivers", "inhibit_rules", "templates", "time_intervals", "mute_time_intervals"}
+
+
+def _config_snippets(repo_root: Path) -> list[tuple[str, str, dict]]:
+    """Every YAML block of docs/*.md and README.md whose top level is a Prometheus or an
+    Alertmanager configuration: (where, kind, data)."""
+    import re
+
+    import yaml
+
+    out = []
+    for md in sorted((repo_root / "docs").glob("*.md")) + [repo_root / "README.md"]:
+        text = md.read_text()
+        for m in re.finditer(r"^```ya?ml\n(.*?)^```", text, re.S | re.M):
+            try:
+                data = yaml.safe_load(m.group(1))
+            except yaml.YAMLError:
+                continue
+            if not isinstance(data, dict):
+                continue
+            where = f"{md.name}:{text[:m.start()].count(chr(10)) + 1}"
+            if set(data) <= PROMETHEUS_KEYS and set(data) & {"global", "rule_files", "scrape_configs"}:
+                out.append((where, "prometheus", data))
+            elif set(data) <= ALERTMANAGER_KEYS and "route" in data:
+                out.append((where, "alertmanager", data))
+    return out
+
+
+def _receivers(node) -> set[str]:
+    if isinstance(node, dict):
+        found = {node["receiver"]} if isinstance(node.get("receiver"), str) else set()
+        return found.union(*(_receivers(v) for v in node.values()))
+    if isinstance(node, list):
+        return set().union(*(_receivers(v) for v in node))
+    return set()
+
+
+def test_every_config_snippet_in_the_docs_loads(repo_root, tmp_path, promtool):
+    """Each Prometheus config in the docs passes `promtool check config` with the rule files of a
+    build of examples/specs where it expects them (/etc/prometheus/slo, or slo/ beside it), and
+    each Alertmanager config passes `amtool check-config` (a route alone gets its receivers)."""
+    import shutil
+    import subprocess
+
+    import yaml
+
+    from conftest import require_binary
+
+    out = tmp_path / "out"
+    r = run_cli("build", repo_root / "examples/specs", "-o", out, "--no-cache")
+    assert r.returncode == 0, r.stderr
+    etc = tmp_path / "etc/prometheus"
+    shutil.copytree(out / "prometheus", etc / "slo")
+    snippets = _config_snippets(repo_root)
+    assert any(kind == "prometheus" and "rule_files" in data for _, kind, data in snippets)
+    checks = []
+    for i, (where, kind, data) in enumerate(snippets):
+        text = yaml.safe_dump(data).replace("/etc/prometheus/", f"{etc}/")
+        path = etc / f"snippet-{i}.yml"
+        path.write_text(text)
+        if kind == "prometheus":
+            checks.append((where, [promtool, "check", "config", str(path)]))
+        else:
+            amtool = require_binary("amtool", "Debian's prometheus-alertmanager package")
+            if "receivers" not in data:
+                data = {**data, "receivers": [{"name": n} for n in sorted(_receivers(data["route"]))]}
+                path.write_text(yaml.safe_dump(data))
+            checks.append((where, [amtool, "check-config", str(path)]))
+    for where, cmd in checks:
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
+        assert p.returncode == 0, f"{where}: {p.stdout}{p.stderr}"
+        if "rule_files" in (snippets[checks.index((where, cmd))][2]):
+            found = int(p.stdout.split(" rule files found")[0].rsplit(" ", 1)[1])
+            assert found == len(list((out / "prometheus").rglob("*.yaml"))), f"{where}: {p.stdout}"
+
+
+def test_the_documented_rule_files_list_is_what_build_writes(repo_root, tmp_path):
+    out = tmp_path / "out"
+    assert run_cli("build", repo_root / "examples/specs", "-o", out, "--no-cache").returncode == 0
+    written = (out / "prometheus-rule-files.yaml").read_text()
+    docs = (repo_root / "docs/deployment.md").read_text()
+    body = written.split("\n", 1)[1]  # past the version line
+    assert body in docs
+
+
+@pytest.mark.parametrize("prefix", [None, "/srv/prom/slo rules"])
+def test_rule_files_list_loads_the_whole_tree_in_promtool(tmp_path, promtool, prefix):
+    """The list `build` writes, as prometheus.yml, finds every rule file of a nested tree."""
+    import shutil
+    import subprocess
+
+    import yaml
+
+    write(tmp_path, {"specs/a.yaml": SPEC, "specs/x/b.yml": SPEC.replace("scoring", "svc-b"),
+                     "specs/x/y/c.yaml": SPEC.replace("scoring", "svc-c"), "specs/z[1]/d.yaml": SPEC.replace("scoring", "svc-d")})
+    args = ["--rule-files-prefix", str(tmp_path / "deployed" / prefix.lstrip("/"))] if prefix else []
+    r = run_cli("build", tmp_path / "specs", "-o", tmp_path / "out", "--no-cache", *args)
+    assert r.returncode == 0, r.stderr
+    listed = yaml.safe_load((tmp_path / "out/prometheus-rule-files.yaml").read_text())["rule_files"]
+    assert len(listed) == 4  # one pattern per folder and extension
+    home = tmp_path / "deployed" / prefix.lstrip("/") if prefix else tmp_path / "etc/slo"
+    shutil.copytree(tmp_path / "out/prometheus", home)
+    config = tmp_path / "etc/prometheus.yml"
+    config.parent.mkdir(exist_ok=True)
+    config.write_text(yaml.safe_dump({"global": {"evaluation_interval": "30s"}, "rule_files": listed}))
+    p = subprocess.run([promtool, "check", "config", str(config)], capture_output=True, text=True, check=False)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "SUCCESS: 4 rule files found" in p.stdout
+    # a new folder changes the list, and build --check says so
+    write(tmp_path, {"specs/new/e.yaml": SPEC.replace("scoring", "svc-e")})
+    r = run_cli("build", tmp_path / "specs", "-o", tmp_path / "out", "--check", "--no-cache", *args)
+    assert r.returncode == 1 and "prometheus-rule-files.yaml" in r.stderr

@@ -50,17 +50,26 @@ def output_dir(out_dir: str | None) -> str:
               help="Folder of the incremental build cache (default: $SLOCOMPILER_CACHE_DIR, else "
                    "$XDG_CACHE_HOME/slocompiler, else ~/.cache/slocompiler).")
 @click.option("--no-cache", is_flag=True, help="Recompile every spec file; neither read nor update the cache.")
+@click.option("--rule-files-prefix", default=None, metavar="PATH",
+              help="Where prometheus.yml finds OUT/prometheus/, for the rule_files list written to "
+                   "OUT/prometheus-rule-files.yaml (default: the config's `rule_files_prefix`, else `slo`: "
+                   "a folder beside prometheus.yml).")
 @report_only_passed_option
 @common_options
 def build(paths: tuple[str, ...], out_dir: str | None, check: bool, diff: bool, disable_alerts: bool,
-          disable_recordings: bool, target: str | None, cache_dir: str | None, no_cache: bool, fmt: str | None,
+          disable_recordings: bool, target: str | None, cache_dir: str | None, no_cache: bool,
+          rule_files_prefix: str | None, fmt: str | None,
           strict: bool, report_only_passed: bool, **kw: Any) -> None:
     """Compile specs into OUT/: Prometheus rule files mirroring the spec tree."""
     from slocompiler import api
 
     started = time.perf_counter()
+    config = current_config().model
+    prefix = rule_files_prefix or config.rule_files_prefix
+    if not prefix.strip("/"):
+        raise click.BadParameter("give a folder", param_hint="--rule-files-prefix")
     opts = build_options(disable_alerts=disable_alerts, disable_recordings=disable_recordings,
-                         target=target or current_config().model.target, **kw)
+                         target=target or config.target, rule_files_prefix=prefix, **kw)
     out = output_dir(out_dir)
     # a part of the configured tree into the configured output: the output is the whole tree's
     # (built alone, the part's files would land elsewhere and the rest would be stale), so build
