@@ -305,7 +305,6 @@ def test_every_config_snippet_in_the_docs_loads(repo_root, tmp_path, promtool):
     import subprocess
 
     import yaml
-
     from conftest import require_binary
 
     out = tmp_path / "out"

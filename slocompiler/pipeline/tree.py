@@ -5,8 +5,8 @@ from __future__ import annotations
 from slocompiler import __version__
 from slocompiler.check import check_ids
 from slocompiler.conventions import RULE_FILES_LIST, Output, Target
-from slocompiler.emit.rule_list import rule_files_list
 from slocompiler.diagnostics import Position
+from slocompiler.emit.rule_list import rule_files_list
 from slocompiler.emit.targets import mimir_files
 from slocompiler.model import SLO
 from slocompiler.pipeline.parallel import fork_map
