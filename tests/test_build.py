@@ -125,7 +125,7 @@ def test_output_is_deterministic_whatever_the_discovery_order(tmp_path):
     assert run_cli("build", a, "-o", tmp_path / "oa").returncode == 0
     assert run_cli("build", b, "-o", tmp_path / "ob").returncode == 0
     sa, sb = snapshot(tmp_path / "oa"), snapshot(tmp_path / "ob")
-    assert sa == sb and len([k for k in sa if k.startswith("prometheus")]) == 12
+    assert sa == sb and len([k for k in sa if k.startswith("prometheus/")]) == 12
 
 
 def test_output_folder_inside_spec_tree_is_not_read_back(tmp_path):
