@@ -69,7 +69,7 @@ def common_options(f: F) -> F:
     f = click.option("-l", "--label", "labels", multiple=True, metavar="KEY=VALUE",
                      help="Extra label on every generated series (repeatable; Sloth's --extra-labels).")(f)
     f = click.option("--windows", "windows_dirs", multiple=True, type=click.Path(exists=True, file_okay=False),
-                     help="Folder of AlertWindows catalogs that replaces the built-in 30d/28d ones "
+                     help="Folder of AlertWindows catalogs that replaces the built-in 7d/28d/30d ones "
                           "(Sloth's --slo-period-windows-path; repeatable).")(f)
     f = click.option("--exclude", "exclude_re", default=None, metavar="REGEX",
                      help="Skip discovered files whose path matches (Sloth's --fs-exclude).")(f)
