@@ -333,8 +333,12 @@ class _Converter:
         if tag in _PLAIN_TAGS:
             try:
                 return _constructor.construct_object(node, deep=True)
-            except (ConstructorError, ValueError, OverflowError):
-                return node.value
+            except (ConstructorError, ValueError, OverflowError, KeyError, TypeError, IndexError):
+                pass
+            # Only an explicit tag (`!!bool svc-a`, `!!int "12"`) can name a type its text does not have.
+            short = "!!" + tag.rsplit(":", 1)[-1]
+            raise _Stop(_at(node).diag("SLC008", f"{node.value!r} is not a valid {short} value",
+                                       hint=f"remove the {short} tag, or write a value of that type"))
         if tag == _TIMESTAMP:
             return node.value  # dates stay text; the spec models parse them
         raise _Stop(_at(node).diag("SLC004", f"unsupported YAML tag {tag!r}",
