@@ -62,6 +62,7 @@ CODES: dict[str, str] = {
     "SLC305": "number or duration outside the target engine's range",
     "SLC306": "PromQL function the target engine does not have",
     "SLC307": "PromQL the target engine refuses",
+    "SLC308": "PromQL function that is experimental in the target engine",
     # outputs (SLC4xx)
     "SLC401": "two specs map to the same output file",
     "SLC402": "output is stale or would change",

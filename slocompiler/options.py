@@ -28,6 +28,7 @@ class Options:
     outputs: tuple[str, ...] = OUTPUTS    # what build writes
     policies: tuple[str, ...] = ()       # JSON Schema files every spec document must satisfy
     target: str = Target.PROMETHEUS.value  # rule engine layout (targets.py)
+    prometheus_version: str | None = None  # PromQL function set of the engine (engines.py); None: the target's
 
     def keeps(self, rel: str) -> bool:
         """Whether an artifact (path under the output folder) is one of the outputs asked for."""
