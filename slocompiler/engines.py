@@ -32,7 +32,7 @@ class Function:
     removed: str | None = None          # version that removed it
 
 
-_BASE = (
+_BASE_NAMES = (
     "abs absent absent_over_time acos acosh asin asinh atan atanh avg_over_time ceil changes clamp clamp_max "
     "clamp_min cos cosh count_over_time day_of_month day_of_week day_of_year days_in_month deg delta deriv exp "
     "floor histogram_quantile hour idelta increase irate label_join label_replace last_over_time ln log10 log2 "
@@ -41,7 +41,8 @@ _BASE = (
     "tanh time timestamp vector year "
     # aggregations
     "sum min max avg group stddev stdvar count count_values bottomk topk quantile"
-).split()
+)
+_BASE = _BASE_NAMES.split()
 
 FUNCTIONS: dict[str, Function] = {name: Function() for name in _BASE}
 FUNCTIONS.update({

@@ -160,7 +160,7 @@ def engine_problems(expr: str) -> tuple[tuple[str, str], ...]:
         elif kind == "number":
             if text[:2].lower() != "0x" and float(text) in (float("inf"), float("-inf")):
                 out.append(("SLC305", f"number {text} is outside the range of a 64-bit float"))
-            elif depth > 0 and prev in ("[", ":") or prev == "offset" or (prev == "-" and before == "offset"):
+            elif (depth > 0 and prev in ("[", ":")) or prev == "offset" or (prev == "-" and before == "offset"):
                 out.append(("SLC307", f"{text} needs a unit here (e.g. {text}s): Prometheus 2.x reads only "
                                       "durations in ranges, subqueries and offsets"))
         elif kind == "duration":
@@ -170,7 +170,7 @@ def engine_problems(expr: str) -> tuple[tuple[str, str], ...]:
             elif prev == "@":
                 out.append(("SLC307", f"the @ modifier takes a Unix timestamp, start() or end(), not the "
                                       f"duration {text}"))
-            elif not (depth > 0 and prev in ("[", ":") or prev == "offset" or (prev == "-" and before == "offset")):
+            elif not ((depth > 0 and prev in ("[", ":")) or prev == "offset" or (prev == "-" and before == "offset")):
                 out.append(("SLC307", f"duration {text} where Prometheus 2.x expects a number: durations go in "
                                       "ranges, subqueries and offsets"))
         elif kind == "string" and prev in ("=~", "!~"):
@@ -181,10 +181,24 @@ def engine_problems(expr: str) -> tuple[tuple[str, str], ...]:
     return tuple(dict.fromkeys(out))
 
 
-@lru_cache(maxsize=65536)
+_CALL = re.compile(r"([A-Za-z_:][A-Za-z0-9_:]*)\s*\(")
+
+
+@lru_cache(maxsize=64)
+def _fine_calls(version: str) -> frozenset[str]:
+    return frozenset(n for n in engines.FUNCTIONS if engines.function_problem(n, version) is None) | _NOT_FUNCTIONS
+
+
 def function_problems(expr: str, version: str) -> tuple[tuple[str, str], ...]:
     """(code, message) for each function or aggregation EXPR calls that Prometheus VERSION does not
     have (SLC306) or has only as an experimental feature (SLC308); see engines.py."""
+    if _fine_calls(version).issuperset(_CALL.findall(expr)):
+        return ()
+    return _function_problems(expr, version)
+
+
+@lru_cache(maxsize=4096)
+def _function_problems(expr: str, version: str) -> tuple[tuple[str, str], ...]:
     toks = _tokens(expr)
     out = []
     for (kind, text, _), (_, nxt, _) in zip(toks, toks[1:]):

@@ -10,6 +10,7 @@ read the same way; `python_pattern` into Python's `re` for the promtool-test sam
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 MAX_REPEAT = 1000
 MAX_NESTING = 1000
@@ -24,6 +25,7 @@ class RegexError(Exception):
     pass
 
 
+@lru_cache(maxsize=4096)
 def problem(pattern: str) -> str | None:
     """None when Go's regexp package (as Prometheus uses it) accepts PATTERN, else its complaint."""
     try:  # Prometheus 2.42 parses the pattern, then compiles it anchored: `^(?:pattern)$`
@@ -42,7 +44,7 @@ def _escape_end(p: str, i: int, in_class: bool) -> tuple[int, int | None]:
     c = p[i + 1]
     if c < "\x80" and not c.isalnum():
         return i + 2, ord(c)
-    if c in "1234567" and i + 2 < len(p) and p[i + 2] in "01234567" or c == "0":
+    if (c in "1234567" and i + 2 < len(p) and p[i + 2] in "01234567") or c == "0":
         j = i + 2
         while j < len(p) and j < i + 4 and p[j] in "01234567":
             j += 1
