@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import fields
 
+from slocompiler.check.labels import MAX_LABEL_VALUE, MAX_TEXT_VALUE, value_problem
 from slocompiler.diagnostics import Diagnostic, Position, Severity
 from slocompiler.engines import DEFAULT_VERSION, parse_version
 from slocompiler.model import SLO, SpecUnit
@@ -30,6 +31,32 @@ def check_generated(rf: RuleFile, unit: SpecUnit, version: str = DEFAULT_VERSION
             break
     if not out:
         out += check_engine(rf, unit, version)
+        out += check_alert_templates(rf, unit)
+    return out
+
+
+def check_alert_templates(rf: RuleFile, unit: SpecUnit) -> list[Diagnostic]:
+    """Every alert label and annotation as Prometheus will parse it (a Go template) and its size,
+    whatever put it there: the spec is checked value by value already, so this finds what came from
+    elsewhere (`-l KEY=VALUE`, the config's `labels:`, SLI templates); once per SLO and value."""
+    out = []
+    seen: set[tuple[str, str, str]] = set()
+    for group in rf.groups:
+        for rule in group.rules:
+            if rule.alert is None:
+                continue
+            for what, pairs, limit in (("label", rule.labels, MAX_LABEL_VALUE),
+                                       ("annotation", rule.annotations, MAX_TEXT_VALUE)):
+                for key, value in pairs:
+                    if (len(value) <= limit and "{{" not in value) or (what, key, value) in seen:
+                        continue
+                    seen.add((what, key, value))
+                    found = value_problem(value, limit)
+                    if found:
+                        code, message, hint = found
+                        slo = next((s for s in unit.slos if group.name.endswith("-" + s.id)), None)
+                        where = f"SLO {slo.id}: " if slo else ""
+                        out.append(_at(slo, unit).diag(code, f"{where}alert {what} {key!r} {message}", hint=hint))
     return out
 
 
@@ -54,5 +81,5 @@ def check_engine(rf: RuleFile, unit: SpecUnit, version: str) -> list[Diagnostic]
     return out
 
 
-def _at(slo: SLO, unit: SpecUnit) -> Position:
-    return slo.source or Position(unit.file)
+def _at(slo: SLO | None, unit: SpecUnit) -> Position:
+    return (slo.source if slo else None) or Position(unit.file)
