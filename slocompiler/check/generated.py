@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import fields
 
-from slocompiler.check.labels import MAX_LABEL_VALUE, MAX_TEXT_VALUE, value_problem
+from slocompiler.check.labels import MAX_LABEL_VALUE, MAX_TEXT_VALUE, service_problem, value_problem
 from slocompiler.diagnostics import Diagnostic, Position, Severity
 from slocompiler.engines import DEFAULT_VERSION, parse_version
 from slocompiler.model import SLO, SpecUnit
@@ -40,6 +40,11 @@ def check_alert_templates(rf: RuleFile, unit: SpecUnit) -> list[Diagnostic]:
     whatever put it there: the spec is checked value by value already, so this finds what came from
     elsewhere (`-l KEY=VALUE`, the config's `labels:`, SLI templates); once per SLO and value."""
     out = []
+    for service in dict.fromkeys(slo.service for slo in unit.slos):
+        problem = service_problem(service)
+        if problem:
+            first = next(s for s in unit.slos if s.service == service)
+            out.append(_at(first, unit).diag("SLC231", problem, hint="shorten it"))
     seen: set[tuple[str, str, str]] = set()
     for group in rf.groups:
         for rule in group.rules:
@@ -55,7 +60,7 @@ def check_alert_templates(rf: RuleFile, unit: SpecUnit) -> list[Diagnostic]:
                     if found:
                         code, message, hint = found
                         slo = next((s for s in unit.slos if group.name.endswith("-" + s.id)), None)
-                        where = f"SLO {slo.id}: " if slo else ""
+                        where = f"SLO {slo.id[:60]}: " if slo else ""
                         out.append(_at(slo, unit).diag(code, f"{where}alert {what} {key!r} {message}", hint=hint))
     return out
 

@@ -21,6 +21,7 @@ _RESERVED_HINT = "choose a name without the " + " or ".join(f"`{p}`" for p in RE
 _TIERS = ("page_alert", "ticket_alert")
 MAX_LABEL_VALUE = 4096   # characters of a label value (copied into every rule and series of an SLO)
 MAX_TEXT_VALUE = 16384   # characters of an annotation, description, owner or URL
+MAX_SERVICE = 200        # bytes of a service name (it names output files: at most 255 bytes)
 # The free-text keys of an SLO that become alert annotations (or info-metric labels): Go templates too.
 TEXT_SLOTS = ("description", "owner", "runbook_url", "dashboard_url")
 
@@ -89,8 +90,24 @@ def check_texts(doc: Document, spec: Any, path: tuple) -> list[Diagnostic]:
         d = check_value(doc, getattr(spec, key, None), (*path, key), f"`{key}`")
         if d:
             out.append(d)
-    d = check_value(doc, getattr(spec, "tier", None), (*path, "tier"), "`tier`", MAX_LABEL_VALUE)
-    return [*out, d] if d else out
+    service = getattr(spec, "service", None)
+    too_long = service_problem(service) if isinstance(service, str) else None
+    if too_long:
+        out.append(doc.diag("SLC231", too_long, (*path, "service"), hint="shorten it"))
+    for key in ("tier", "service", "name"):  # label values of every generated series
+        d = check_value(doc, getattr(spec, key, None), (*path, key), f"`{key}`", MAX_LABEL_VALUE)
+        if d:
+            out.append(d)
+    return out
+
+
+def service_problem(service: str) -> str | None:
+    """The service names output files (`docs/<service>.md`, `grafana/<service>.json`): at most
+    MAX_SERVICE bytes, so that every file name stays within the 255 bytes file systems allow."""
+    size = len(service.encode("utf-8", "surrogatepass"))
+    if size <= MAX_SERVICE:
+        return None
+    return f"`service` is {size} bytes long, more than the limit of {MAX_SERVICE}: it names output files"
 
 
 def check_slo_labels(doc: Document, slo: Any, path: tuple, key: Callable[[str], str] = str) -> list[Diagnostic]:

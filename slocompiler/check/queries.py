@@ -134,6 +134,9 @@ def _threshold(doc: Document, body: spec.ThresholdSLI, p: tuple) -> list[Diagnos
         err = syntax_error(body.query)
         if err:
             out.append(doc.diag("SLC301", f"PromQL syntax error: {err}", (*p, "query")))
+        elif syntax_error(f"({body.query}\n)[1m:1m]"):  # the slice rule takes a subquery of it
+            out.append(doc.diag("SLC104", "a threshold query must return an instant vector, not a scalar or a "
+                                "string", (*p, "query"), hint="e.g. max(metric), or vector(1) for a constant"))
         else:
             out += check_engine(doc, body.query, (*p, "query"))
     return out
