@@ -60,7 +60,7 @@ def common_options(f: F) -> F:
     f = templates_option(f)
     f = click.option("--prometheus-version", "prometheus_version", default=None, metavar="X.Y",
                      callback=_check_version, help="PromQL function set of the engine that loads the rules "
-                     "(default: the config's `prometheus_version`, else 2.42; docs/deployment.md).")(f)
+                     "(default: the config's `prometheus_version`, else 2.42; docs/rules.md).")(f)
     return f
 
 
