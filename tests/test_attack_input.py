@@ -214,7 +214,7 @@ def test_size_limits(tmp_path):
     d = one(tmp_path, spec(extra="\n    description: " + "x" * (MAX_TEXT_VALUE + 1)))
     assert (d.code, d.line, d.column) == ("SLC231", 6, 18), str(d)
     d = one(tmp_path, spec(service="s" * 100_000))
-    assert d.code in ("SLC231", "SLC203") and d.line == 2, str(d)
+    assert (d.code, d.line, d.column) == ("SLC231", 2, 10) and "bytes long" in d.message, str(d)
     long_query = "sum(rate(e[{{.window}}]))" + " + 0" * (MAX_QUERY // 4) + " / sum(rate(t[{{.window}}]))"
     d = one(tmp_path, RAW.format(query=long_query))
     assert (d.code, d.line, d.column) == ("SLC231", 8, 28), str(d)
@@ -232,6 +232,24 @@ def test_one_mib_service_on_many_slos_is_refused_quickly(tmp_path):
     d = one(tmp_path, text)
     assert (d.code, d.line, d.column) == ("SLC231", 2, 10), str(d)
     assert time.monotonic() - start < 10
+
+
+def test_service_too_long_for_a_file_name_in_a_sloth_spec(tmp_path):
+    """Found by the mutator: a 4,000-byte Sloth service passed validate, then `build` failed to
+    write `docs/<service>.md` (SLC403). Now refused before writing, at the SLO."""
+    text = SEEDS[2].replace("service: myservice", "service: " + "s" * 4000)
+    d = one(tmp_path, text)
+    assert (d.code, d.line) == ("SLC231", 6) and "it names output files" in d.message, str(d)
+    assert not diags_of(tmp_path, SEEDS[2].replace("service: myservice", "service: " + "s" * 200))
+
+
+@pytest.mark.parametrize("query", ["2024-02-30", "1", '"text"', "scalar(up)"])
+def test_threshold_query_that_is_not_a_vector(tmp_path, query):
+    """Found by the mutator: `query: 2024-02-30` (a scalar) gave SLC303, the compiler-bug code."""
+    text = SEEDS[1].replace('max(feature_drift_psi{model="fraud"})', f"'{query}'")
+    (d,) = [d for d in diags_of(tmp_path, text) if d.is_error]
+    assert (d.code, d.line, d.column) == ("SLC104", 20, 16), str(d)
+    assert "instant vector" in d.message
 
 
 # --- 4. invalid dates ----------------------------------------------------------------------------------

@@ -94,7 +94,7 @@ def check_texts(doc: Document, spec: Any, path: tuple) -> list[Diagnostic]:
     too_long = service_problem(service) if isinstance(service, str) else None
     if too_long:
         out.append(doc.diag("SLC231", too_long, (*path, "service"), hint="shorten it"))
-    for key in ("tier", "service", "name"):  # label values of every generated series
+    for key in ("tier", "name"):  # label values of every generated series (the service's: above)
         d = check_value(doc, getattr(spec, key, None), (*path, key), f"`{key}`", MAX_LABEL_VALUE)
         if d:
             out.append(d)
