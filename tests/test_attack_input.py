@@ -315,7 +315,8 @@ def _call(name: str) -> str:
         "clamp": "clamp(x, 0, 1)", "clamp_max": "clamp_max(x, 1)", "clamp_min": "clamp_min(x, 0)",
         "round": "round(x, 1)", "vector": "vector(1)", "scalar": "scalar(x)", "time": "time()", "pi": "pi()",
         "count_values": 'count_values("v", x)', "topk": "topk(1, x)", "bottomk": "bottomk(1, x)",
-        "quantile": "quantile(0.5, x)", "absent": "absent(x)", "histogram_fraction": "histogram_fraction(0, 1, x)",
+        "quantile": "quantile(0.5, x)", "limitk": "limitk(1, x)", "limit_ratio": "limit_ratio(0.5, x)",
+        "double_exponential_smoothing": "double_exponential_smoothing(x[5m], 0.5, 0.5)", "absent": "absent(x)", "histogram_fraction": "histogram_fraction(0, 1, x)",
     }
     if name in special:
         return special[name]
@@ -323,6 +324,106 @@ def _call(name: str) -> str:
                                                "changes", "resets"):
         return f"{name}(x[5m])"
     return f"{name}(x)"
+
+
+SCALAR_FUNCTIONS = {"pi", "time", "scalar"}
+OPERATOR_EXPRS = [f"x {op} x" for op in ("+", "-", "*", "/", "%", "^", "atan2", "and", "or", "unless")] + [
+    f"x {op} bool 1" for op in ("==", "!=", ">", "<", ">=", "<=")] + [
+    "x * on() group_left() x", "x / ignoring(code) group_right x", "x offset 5m", "x @ start()", "x @ end()",
+    "x @ 1700000000", "max_over_time(x[1h:5m])", "-x", "+x", "x offset -5m", "sum by (a) (x)", "sum without (a) (x)",
+    'x{a=~"(?i)b", c!~"\\\\Qd.e\\\\E"}', "max_over_time(x[5m:])", "x > 0 < 1", '{__name__="x"}', "count_values(\"v\", x)"]
+
+
+SWEEP_SLOTS = {
+    "raw": RAW.replace("'{query}'", "'{raw}'"),
+    "events": """\
+version: slocompiler/v1
+service: shop
+slos:
+  - name: checkout
+    objective: 99.9
+    sli:
+      events:
+        error_query: '{raw}'
+        total_query: sum(rate(req_total[{{{{.window}}}}]))
+""",
+    "threshold": """\
+version: slocompiler/v1
+service: shop
+slos:
+  - name: drift
+    objective: 99
+    sli:
+      threshold:
+        query: 'max(probe_metric) + {tail}'
+        at_most: 0.2
+""",
+    "sloth": """\
+version: prometheus/v1
+service: shop
+slos:
+  - name: requests
+    objective: 99.9
+    sli:
+      events:
+        error_query: '{raw}'
+        total_query: sum(rate(req_total[{{{{.window}}}}]))
+    alerting:
+      name: ShopHighErrorRate
+""",
+}
+
+
+def _sweep_specs(root: Path) -> dict[str, str]:
+    """One spec per (function or operator, query slot): raw, events, threshold, and Sloth's events."""
+    import re
+
+    from slocompiler import engines
+
+    root.mkdir()
+    exprs = {f"fn-{n}": (_call(n), n in SCALAR_FUNCTIONS) for n in sorted(engines.FUNCTIONS)}
+    exprs.update({f"op{i}": (e, False) for i, e in enumerate(OPERATOR_EXPRS)})
+    what = {}
+    for key, (expr, scalar) in exprs.items():
+        e = re.sub(r"\bx\b", "probe_metric", expr)
+        tail = f"0 * ({e})" if scalar else f"0 * scalar(count({e}))"
+        raw = f"sum(rate(err_total[{{{{.window}}}}])) / sum(rate(req_total[{{{{.window}}}}])) + {tail}"
+        for slot, template in SWEEP_SLOTS.items():
+            name = f"{slot}-{key}".replace("_", "-")
+            text = template.format(raw=raw.replace("'", "''"), tail=tail.replace("'", "''"))
+            (root / f"{name}.yaml").write_text(text.replace("service: shop", f"service: {name}"), encoding="utf-8")
+            what[name] = expr
+    return what
+
+
+def test_every_function_and_operator_in_every_query_slot(tmp_path, promtool):
+    """Issue 18's sweep: each function the compiler knows (any version) and each operator, in each
+    query slot. Every spec is either refused with a positioned error or builds rule files the
+    packaged promtool (2.42, the default target) loads."""
+    what = _sweep_specs(tmp_path / "sweep")
+    comp = api.validate([str(tmp_path / "sweep")])
+    refused = {}
+    for d in comp.diagnostics:
+        assert d.code in CODES and d.code != "SLC303", str(d)
+        if d.is_error:
+            assert d.line >= 1 and d.column >= 1, str(d)
+            refused[Path(d.file).stem] = d.code
+    assert set(refused.values()) <= {"SLC306", "SLC301"}, refused
+    for name in what:
+        if name.startswith(("raw-fn-", "events-fn-", "threshold-fn-", "sloth-fn-")):
+            fn = what[name].split("(")[0]
+            from slocompiler import engines
+
+            assert (name in refused) == (engines.function_problem(fn, engines.DEFAULT_VERSION) is not None), name
+        else:
+            assert name not in refused, (name, refused.get(name))
+    accepted = tmp_path / "accepted"
+    accepted.mkdir()
+    for f in (tmp_path / "sweep").iterdir():
+        if f.stem not in refused:
+            shutil.copy(f, accepted / f.name)
+    assert len(list(accepted.iterdir())) > len(what) // 2
+    build_and_promtool(promtool, accepted, tmp_path / "out")
 
 
 def test_prometheus_version_from_the_cli_and_the_config(tmp_path):
