@@ -37,6 +37,8 @@ class ConfigModel(BaseModel):
                                                "`build` writes to OUT/prometheus-rule-files.yaml)")
     policies: list[str] = Field(default_factory=list, description="JSON Schema files every spec document must satisfy")
     strict: bool = False
+    prometheus_version: Optional[str] = Field(default=None, pattern=r"^v?[2-9]\.\d+(\.\d+)?$",
+                                              description="PromQL function set of the engine (default 2.42)")
 
 
 @dataclass
@@ -68,6 +70,8 @@ class Config:
             d["windows_dirs"] = [self.resolve(p) for p in m.windows]
         if m.strict:
             d["strict"] = True
+        if m.prometheus_version:
+            d["prometheus_version"] = m.prometheus_version
         return d
 
 

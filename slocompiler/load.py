@@ -54,6 +54,7 @@ _MERGE = "tag:yaml.org,2002:merge"
 _MAP = "tag:yaml.org,2002:map"
 _SEQ = "tag:yaml.org,2002:seq"
 _constructor = SafeConstructor()
+_resolver = yaml.resolver.Resolver()
 
 
 class _Stop(Exception):
@@ -333,8 +334,15 @@ class _Converter:
         if tag in _PLAIN_TAGS:
             try:
                 return _constructor.construct_object(node, deep=True)
-            except (ConstructorError, ValueError, OverflowError):
-                return node.value
+            except (ConstructorError, ValueError, OverflowError, KeyError, TypeError, IndexError):
+                pass
+            if _resolver.resolve(ScalarNode, node.value, (True, False)) == tag:
+                return node.value  # an implicit number Python cannot hold (4,300 digits and more): text
+            # An explicit tag (`!!bool svc-a`) can name a type its text does not have.
+            short = "!!" + tag.rsplit(":", 1)[-1]
+            shown = node.value if len(node.value) <= 40 else node.value[:40] + "…"
+            raise _Stop(_at(node).diag("SLC008", f"{shown!r} is not a valid {short} value",
+                                       hint=f"remove the {short} tag, or write a value of that type"))
         if tag == _TIMESTAMP:
             return node.value  # dates stay text; the spec models parse them
         raise _Stop(_at(node).diag("SLC004", f"unsupported YAML tag {tag!r}",

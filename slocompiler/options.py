@@ -30,6 +30,7 @@ class Options:
     target: str = Target.PROMETHEUS.value  # rule engine layout (targets.py)
     rule_files_prefix: str = RULE_FILES_PREFIX  # where prometheus.yml finds OUT/prometheus/ (rule_list.py)
     tree_catalogs: tuple[str, ...] = ()  # files of the configured tree whose AlertWindows a path subset uses
+    prometheus_version: str | None = None  # PromQL function set of the engine (engines.py); None: the target's
 
     def keeps(self, rel: str) -> bool:
         """Whether an artifact (path under the output folder) is one of the outputs asked for."""

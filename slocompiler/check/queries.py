@@ -13,13 +13,29 @@ from slocompiler.diagnostics import Diagnostic
 from slocompiler.formats import native_spec as spec
 from slocompiler.formats.sloth_plugins import plugin_hint
 from slocompiler.load import Document
-from slocompiler.promql import METRIC_NAME, render_window, syntax_error, vector_selector_error
+from slocompiler.promql import METRIC_NAME, engine_problems, render_window, syntax_error, vector_selector_error
 
 _METRIC = re.compile(METRIC_NAME)
+MAX_QUERY = 32768  # characters of one query: it is copied into a rule per alert window
+
+
+def check_size(doc: Document, text: str, path: tuple) -> list[Diagnostic]:
+    """SLC231 for a query longer than MAX_QUERY characters."""
+    if len(text) <= MAX_QUERY:
+        return []
+    return [doc.diag("SLC231", f"query is {len(text)} characters long, more than the limit of {MAX_QUERY}: it is "
+                     "copied into a rule per alert window", path, hint="record the expression in a rule of its own")]
+
+
+def check_engine(doc: Document, text: str, path: tuple) -> list[Diagnostic]:
+    """What the parser accepts and Prometheus would refuse (promql.engine_problems), at PATH."""
+    return [doc.diag(code, message, path) for code, message in engine_problems(text)]
 
 
 def check_window_query(doc: Document, text: str, path: tuple) -> list[Diagnostic]:
     """A Sloth-style query template: needs `{{.window}}` and must parse once rendered."""
+    if len(text) > MAX_QUERY:
+        return check_size(doc, text, path)
     if not WINDOW_RE.search(text):
         return [doc.diag("SLC205", "query must contain the {{.window}} placeholder", path,
                          hint="write the range as [{{.window}}], e.g. rate(metric[{{.window}}])")]
@@ -30,7 +46,7 @@ def check_window_query(doc: Document, text: str, path: tuple) -> list[Diagnostic
     if syntax_error(f"({rendered}\n)"):  # parses alone, breaks once embedded: a trailing `#` comment
         return [doc.diag("SLC301", "the query ends in a `#` comment, which would swallow the rest of the "
                          "generated expression", path, hint="move the comment to a YAML comment outside the string")]
-    return []
+    return check_engine(doc, rendered, path)
 
 
 def plugin_sli_diagnostic(doc: Document, plugin_id: str, options: dict[str, str], path: tuple) -> Diagnostic:
@@ -68,8 +84,12 @@ def _ratio(doc: Document, body: spec.RatioSLI, p: tuple) -> list[Diagnostic]:
     out = []
     for key in ("total", "errors", "good"):
         value = getattr(body, key)
-        if value is not None:
+        if value is not None and len(value) > MAX_QUERY:
+            out += check_size(doc, value, (*p, key))
+        elif value is not None:
             err = vector_selector_error(value.strip())
+            if not err:
+                out += check_engine(doc, value.strip(), (*p, key))
             if err:
                 bad_syntax = syntax_error(value.strip()) is not None
                 out.append(doc.diag("SLC301" if bad_syntax else "SLC302",
@@ -81,8 +101,12 @@ def _latency(doc: Document, body: spec.LatencySLI, p: tuple) -> list[Diagnostic]
     out = []
     if not _METRIC.match(body.histogram):
         out.append(doc.diag("SLC104", f"invalid histogram metric name {body.histogram!r}", (*p, "histogram")))
-    if body.selector is not None:
+    if body.selector is not None and len(body.selector) > MAX_QUERY:
+        out += check_size(doc, body.selector, (*p, "selector"))
+    elif body.selector is not None:
         err = vector_selector_error(body.selector.strip(), allow_no_name=True)
+        if not err:
+            out += check_engine(doc, body.selector.strip(), (*p, "selector"))
         if err or not body.selector.strip().startswith("{"):
             code = "SLC301" if syntax_error(body.selector.strip()) else "SLC302"
             if code == "SLC301":
@@ -104,10 +128,17 @@ def _threshold(doc: Document, body: spec.ThresholdSLI, p: tuple) -> list[Diagnos
                             (*p, "at_least")))
     if WINDOW_RE.search(body.query):
         out.append(doc.diag("SLC104", "a threshold query is an instant vector: remove {{.window}}", (*p, "query")))
+    elif len(body.query) > MAX_QUERY:
+        out += check_size(doc, body.query, (*p, "query"))
     else:
         err = syntax_error(body.query)
         if err:
             out.append(doc.diag("SLC301", f"PromQL syntax error: {err}", (*p, "query")))
+        elif syntax_error(f"({body.query}\n)[1m:1m]"):  # the slice rule takes a subquery of it
+            out.append(doc.diag("SLC104", "a threshold query must return an instant vector, not a scalar or a "
+                                "string", (*p, "query"), hint="e.g. max(metric), or vector(1) for a constant"))
+        else:
+            out += check_engine(doc, body.query, (*p, "query"))
     return out
 
 

@@ -78,7 +78,18 @@ def common_options(f: F) -> F:
     f = click.option("--sloth-version", default=None, help="Value of the sloth_version label (default slocompiler-<version>).")(f)
     f = click.option("--ignore-duplicates", is_flag=True, help="Do not report SLO ids defined twice (Sloth's --ignore-slo-duplicates).")(f)
     f = templates_option(f)
+    f = click.option("--prometheus-version", "prometheus_version", default=None, metavar="X.Y",
+                     callback=_check_version, help="PromQL function set of the engine that loads the rules "
+                     "(default: the config's `prometheus_version`, else 2.42; docs/rules.md).")(f)
     return f
+
+
+def _check_version(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    from slocompiler.engines import parse_version
+
+    if value is not None and parse_version(value) is None:
+        raise click.BadParameter(f"not a Prometheus version such as 2.42 or 3.5: {value!r}")
+    return value
 
 
 def templates_option(f: F) -> F:

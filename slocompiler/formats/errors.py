@@ -116,7 +116,9 @@ def validation_diagnostics(exc: ValidationError, doc: Document, model: type[Base
             code = _FIELD_CODES.get(field) if etype in ("greater_than", "less_than") else None
             code = code or _TYPE_CODES.get(etype) or ("SLC102" if etype.endswith(("_type", "_parsing")) else "SLC104")
             msg = err["msg"]
-            if code == "SLC102":
+            if code == "SLC102" and etype.startswith("date") and isinstance(err.get("input"), str):
+                msg = f"`{field}`: {err['input']!r} is not a valid date (expected YYYY-MM-DD)"
+            elif code == "SLC102":
                 msg = f"`{field}`: expected {_expected(etype)}, got {_describe(err.get('input'))}"
             elif code == "SLC202":
                 msg = f"objective must be greater than 0 and less than 100 (a percentage), got {err.get('input')!r}"

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from pydantic import ValidationError
 
-from slocompiler.check.labels import check_labels, check_slo_labels
+from slocompiler.check.labels import check_labels, check_slo_labels, check_texts
 from slocompiler.check.periods import check_catalog_period, check_windows
 from slocompiler.check.queries import sli_diagnostics
 from slocompiler.check.slo import check_min_events, check_review_date
@@ -96,7 +96,7 @@ class _Format:
 
     def resolve(self, parsed, doc: Document, ctx: Context):
         parsed, specs, header_ok = parsed
-        diags = check_labels(doc, parsed.labels, ("labels",))
+        diags = check_labels(doc, parsed.labels, ("labels",)) + check_texts(doc, parsed, ())
         slos = []
         file_period = spec.duration_ms(parsed.period) if parsed.period else ctx.default_period_ms
         for i, s in enumerate(specs):

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal, Optional, Union
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
-from slocompiler.durations import parse_duration
+from slocompiler.durations import MAX_MS, format_duration, out_of_range, parse_duration
 
 NAME_PATTERN = r"^[A-Za-z0-9][-A-Za-z0-9_.]*[A-Za-z0-9]$"
 LABEL_NAME_PATTERN = r"^[a-zA-Z_][a-zA-Z0-9_]*$"
@@ -21,6 +21,9 @@ ALERT_NAME_PATTERN = r"^[^\x00-\x1f\x7f]+$"
 
 
 def _duration(value: str) -> str:
+    if out_of_range(value):
+        raise PydanticCustomError("SLC214", f"duration {value!r} is longer than Prometheus can represent "
+                                  f"(at most {format_duration(MAX_MS)}, about 292 years)")
     if parse_duration(value) is None:
         raise PydanticCustomError("SLC214", f"invalid duration {value!r}: use a Prometheus duration such as 5m, 1h or 30d")
     return value

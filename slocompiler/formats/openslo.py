@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from pydantic import ValidationError
 
+from slocompiler.check.labels import check_texts, value_problem
 from slocompiler.check.periods import check_windows
 from slocompiler.conventions import Output, Severity, alert_name, is_reserved
 from slocompiler.diagnostics import Diagnostic
@@ -145,6 +146,7 @@ class _Resolver(SliResolver):
             return [], self.diags
         tiers, no_data = self.alerting(s, period, sp)
         labels = self.labels(obj.metadata.labels, base + ("metadata", "labels"))
+        self.diags += check_texts(self.doc, s, sp)
         names = self.names(s.objectives)
         out = []
         for i, o in enumerate(s.objectives):
@@ -183,6 +185,9 @@ class _Resolver(SliResolver):
                           path + (k,), key=True, severity=Level.WARNING)
                 continue
             out[k] = ",".join(v) if isinstance(v, list) else v
+            found = value_problem(out[k]) if isinstance(out[k], str) else None
+            if found:
+                self.diag(found[0], f"label {k!r} {found[1]}", path + (k,), hint=found[2])
         return tuple(sorted(out.items()))
 
     def policy_refs(self, pol, doc: Document, path: tuple, condition: bool = True) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from slocompiler.check import check_generated
 from slocompiler.conventions import Output, Target
 from slocompiler.emit.targets import unit_outputs, with_promtool_tests
+from slocompiler.engines import version_for
 from slocompiler.generate.prometheus import rule_file
 from slocompiler.model import SpecUnit
 from slocompiler.options import Options
@@ -17,7 +18,7 @@ def unit_output(unit: SpecUnit, opts: Options, wanted: set[str], target: Target)
     """Generate, check and emit one spec unit's outputs in TARGET's layout, those WANTED (runs in a
     worker for large trees)."""
     rf = rule_file(unit.relpath, unit.slos, opts)
-    diags = check_generated(rf, unit)
+    diags = check_generated(rf, unit, version_for(target.value, opts.prometheus_version))
     artifacts: dict[str, bytes] = {}
     kubernetes = unit.target == Output.KUBERNETES
     if unit.target in wanted and opts.keeps(unit.out_path):  # validate: the rules are checked, not written

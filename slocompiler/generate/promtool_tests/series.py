@@ -80,11 +80,16 @@ def sample_regex(pattern: str, limit: int = 24) -> list[str]:
             return [c for c in "xyz0_a" if c not in cands][:1]
         return cands[:3]
 
+    from slocompiler.re2 import python_pattern
+
+    py = python_pattern(pattern)  # Go's syntax in Python's spelling; None when Python reads it otherwise
     try:
-        parsed = sre.parse(pattern)
+        parsed = sre.parse(py) if py is not None else None
+        rx = re.compile(f"(?:{py})\\Z") if py is not None else None
     except Exception:
         return []
-    rx = re.compile(f"(?:{pattern})\\Z")
+    if parsed is None or rx is None:
+        return []
     return [s for s in dict.fromkeys(gen(list(parsed.data))) if rx.match(s)]
 
 
@@ -93,9 +98,14 @@ def _ok(value: str, op: str, arg: str) -> bool:
         return value == arg
     if op == "!=":
         return value != arg
+    from slocompiler.re2 import python_pattern
+
+    py = python_pattern(arg)
     try:
-        hit = re.fullmatch(arg, value, flags=re.S) is not None
+        hit = py is not None and re.fullmatch(py, value, flags=re.S) is not None
     except re.error:
+        return False
+    if py is None:
         return False
     return hit if op == "=~" else not hit
 

@@ -64,9 +64,9 @@ def _matchers_of(vs: Any) -> tuple[Matcher, ...]:
 
 
 def _selector_matchers(text: str) -> tuple[Matcher, ...]:
-    import promql_parser
+    from slocompiler.promql import parse
 
-    node = promql_parser.parse(text)
+    node = parse(text)
     if type(node).__name__ != "VectorSelector":
         raise Skip(f"{text!r} is not a vector selector")
     return _matchers_of(node)
@@ -100,10 +100,10 @@ def _term(node: Any) -> Term:
 
 
 def _parse(template: str) -> Any:
-    import promql_parser
+    from slocompiler.promql import parse
 
     try:
-        return promql_parser.parse(render_window(template, "5m"))
+        return parse(render_window(template, "5m"))
     except Exception as exc:
         raise Skip(f"query does not parse: {exc}") from exc
 
@@ -154,10 +154,10 @@ def _counter_shape(total: Term, role: str, other: Term, by: tuple[str, ...] = ()
 
 
 def _threshold_shape(sli: ThresholdSLI) -> Shape:
-    import promql_parser
+    from slocompiler.promql import parse
 
     try:
-        node = _unparen(promql_parser.parse(sli.query))
+        node = _unparen(parse(sli.query))
     except Exception as exc:
         raise Skip(f"query does not parse: {exc}") from exc
     by: tuple[str, ...] = ()
