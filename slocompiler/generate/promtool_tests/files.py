@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from slocompiler import __version__
-from slocompiler.conventions import GROUP_ORDER, group_name
+from slocompiler.conventions import ALERT_GROUP, GROUP_ORDER, SLI_GROUP, group_name
 from slocompiler.emit.yaml import dump
 from slocompiler.generate.promtool_tests.scenarios import Scenarios, Test
 from slocompiler.generate.promtool_tests.series import MIN, minutes
@@ -54,15 +54,18 @@ def collect_tests(slos: Sequence[SLO], rules: RuleFile) -> tuple[list[Test], lis
     coarse: list[Test] = []
     notes: list[str] = []
     step = coarse_step(slos)
+    by_name = {g.name: g for g in rules.groups}   # one lookup per SLO, not a scan of every group
     for slo in slos:
+        sid = slo.id
+        own = [by_name[n] for n in (group_name(SLI_GROUP, sid), group_name(ALERT_GROUP, sid)) if n in by_name]
         try:
             if any(ms % MIN for p in slo.windows.pairs() for ms in (p.short_ms, p.long_ms)):
                 raise Skip("alert windows are not whole minutes")
             shape = shape_of(slo)
-            b = Scenarios(slo, shape, rules.groups, step)
+            b = Scenarios(slo, shape, own, step)
             b.build()
         except Skip as exc:
-            notes.append(f"{slo.id} ({slo.kind}): skipped: {exc}")
+            notes.append(f"{sid} ({slo.kind}): skipped: {exc}")
             continue
         fine += b.fine_tests
         coarse += b.coarse_tests

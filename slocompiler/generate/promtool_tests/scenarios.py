@@ -76,7 +76,8 @@ class Scenarios:
         self.tests = self.fine_tests
         self.notes: list[str] = []
         self.rec_labels = self._sli_labels(groups)
-        self.alert_rules = [r for g in groups if g.name == group_name(ALERT_GROUP, slo.id) for r in g.rules]
+        alert_group = group_name(ALERT_GROUP, slo.id)
+        self.alert_rules = [r for g in groups if g.name == alert_group for r in g.rules]
         self.threshold = isinstance(slo.sli, ThresholdSLI)
         self.sli_slice_m = slo.sli.slice_ms // MIN if isinstance(slo.sli, ThresholdSLI) else 0
         self.slice_m = max(1, self.sli_slice_m) if self.threshold else 1
@@ -88,8 +89,9 @@ class Scenarios:
         self.step = 1
 
     def _sli_labels(self, groups: Sequence[Group]) -> dict[str, str]:
+        sli_group = group_name(SLI_GROUP, self.slo.id)
         for g in groups:
-            if g.name == group_name(SLI_GROUP, self.slo.id):
+            if g.name == sli_group:
                 for r in g.rules:
                     if r.record and r.record.startswith(SLI_ERROR):
                         return {k: v for k, v in r.labels if k != WINDOW_LABEL}

@@ -11,14 +11,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from slocompiler.conventions import SLI_ERROR
-from slocompiler.generate.promtool_tests.series import Matcher, solve, solve_not
+from slocompiler.generate.promtool_tests.series import Matcher, Skip, solve, solve_not
 from slocompiler.generate.sli import render_window
 from slocompiler.model import SLO, EventsSLI, LatencySLI, RatioSLI, RawSLI, ThresholdSLI
 from slocompiler.numbers import clean
-
-
-class Skip(Exception):
-    """The SLO's tests cannot be synthesised; the message says why."""
 
 
 @dataclass(frozen=True)
