@@ -155,6 +155,11 @@ def _ok(value: str, op: str, arg: str) -> bool:
     return hit if op == "=~" else not hit
 
 
+def matches(labels: dict[str, str], matchers: Sequence[Matcher]) -> bool:
+    """Whether a series with these labels is selected by every matcher."""
+    return all(_ok(labels.get(name, ""), op, arg) for name, op, arg in matchers)
+
+
 def _negate(op: str) -> str:
     return {"=": "!=", "!=": "=", "=~": "!~", "!~": "=~"}[op]
 

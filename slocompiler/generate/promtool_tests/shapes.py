@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from slocompiler.conventions import SLI_ERROR
-from slocompiler.generate.promtool_tests.series import Matcher, Skip, solve, solve_not
+from slocompiler.generate.promtool_tests.series import Matcher, Skip, matches, solve, solve_not
 from slocompiler.generate.sli import render_window
 from slocompiler.model import SLO, EventsSLI, LatencySLI, RatioSLI, RawSLI, ThresholdSLI
 from slocompiler.numbers import clean
@@ -104,16 +104,61 @@ def _parse(template: str) -> Any:
         raise Skip(f"query does not parse: {exc}") from exc
 
 
+def _is_zero(node: Any) -> bool:
+    node = _unparen(node)
+    return type(node).__name__ == "NumberLiteral" and float(node.val) == 0
+
+
+def _guarded(node: Any) -> Any:
+    """`X or 0 * Y` (and `X or Y * 0`, chained): X. The fallback that keeps a missing counter's
+    side of a ratio at 0 adds no input of its own."""
+    node = _unparen(node)
+    while (type(node).__name__ == "BinaryExpr" and str(node.op) == "or"
+           and (node.modifier is None or node.modifier.matching is None)):
+        rhs = _unparen(node.rhs)
+        zeroed = (type(rhs).__name__ == "BinaryExpr" and str(rhs.op) == "*"
+                  and (_is_zero(rhs.lhs) or _is_zero(rhs.rhs)))
+        if not zeroed and not (type(rhs).__name__ == "BinaryExpr" and str(rhs.op) == "or"):
+            break
+        node = _unparen(node.lhs)
+    return node
+
+
+def _terms_of_sum(node: Any) -> list[Term]:
+    """`A + B + …` of guarded `sum(rate(...))` terms."""
+    node = _guarded(node)
+    if type(node).__name__ == "BinaryExpr" and str(node.op) == "+" and node.modifier is None:
+        return _terms_of_sum(node.lhs) + _terms_of_sum(node.rhs)
+    return [_term(node)]
+
+
 def _events_terms(error_node: Any, total_node: Any) -> tuple[Term, str, Term]:
-    """(total term, "errors"|"good", other term) from an error query and a total query."""
-    total = _term(total_node)
-    err = _unparen(error_node)
-    if type(err).__name__ == "BinaryExpr" and str(err.op) == "-" and err.modifier is None:
-        left = _term(err.lhs)
-        if left != total:
+    """(total term, "errors"|"good"|"split", other term) from an error query and a total query.
+
+    "split": the total is `good + errors` of two counters (`(S or 0*F) + (F or 0*S)`) and the
+    error query one of them; the first term is then the good counter, the second the errors."""
+    totals = _terms_of_sum(total_node)
+    err = _guarded(error_node)
+    if type(err).__name__ == "BinaryExpr" and str(err.op) == "+":
+        errors = _terms_of_sum(err)   # several error counters: feed the first, the others stay absent
+        if not all(e in totals for e in errors):
+            raise Skip("the error query adds counters that are not all in the total query")
+        err_term = errors[0]
+    elif type(err).__name__ == "BinaryExpr" and str(err.op) == "-" and err.modifier is None:
+        if len(totals) != 1:
+            raise Skip("error query is `A - B` and the total a sum of several counters")
+        left = _term(_guarded(err.lhs))
+        if left != totals[0]:
             raise Skip("error query is `A - B` but A is not the total query")
-        return total, "good", _term(err.rhs)
-    return total, "errors", _term(err)
+        return totals[0], "good", _term(_guarded(err.rhs))
+    else:
+        err_term = _term(err)
+    if len(totals) == 1:
+        return totals[0], "errors", err_term
+    if err_term not in totals:
+        raise Skip("the total query is a sum of counters that does not include the error counter")
+    good = next(t for t in totals if t != err_term)   # the other counters stay absent (0 by their fallbacks)
+    return good, "split", err_term
 
 
 def _counter_shape(total: Term, role: str, other: Term, by: tuple[str, ...] = ()) -> Shape:
@@ -123,11 +168,21 @@ def _counter_shape(total: Term, role: str, other: Term, by: tuple[str, ...] = ()
         raise Skip("the two queries group by different labels")
     name_t = {m[0]: m[2] for m in total.matchers if m[0] == "__name__" and m[1] == "="}
     name_o = {m[0]: m[2] for m in other.matchers if m[0] == "__name__" and m[1] == "="}
-    if not name_t or not name_o:
+    if role != "split" and (not name_t or not name_o):
         raise Skip("selector without a metric name")
     shape = Shape()
-    inner_share, outer_share = ("bad", "good") if role == "errors" else ("good", "bad")
-    if name_t == name_o:
+    inner_share, outer_share = ("bad", "good") if role in ("errors", "split") else ("good", "bad")
+    if role == "split":   # two disjoint counters: good events and errors
+        g = solve(total.matchers, present)
+        e = solve(other.matchers, present)
+        if g is not None and e is not None and any(e.get(k) != g.get(k) for k in present if k in g):
+            e = solve(list(other.matchers) + [(k, "=", g[k]) for k in present if k in g], present)
+        if g is None or e is None:
+            raise Skip("cannot find label values matching the selectors")
+        if g is not None and e is not None and (matches(g, other.matchers) or matches(e, total.matchers)):
+            raise Skip("the good and error counters of the total select the same series")
+        shape.counters = [Counter(g, "good"), Counter(e, "bad")]
+    elif name_t == name_o:
         inside = solve(list(total.matchers) + list(other.matchers), present)
         outside = solve_not(total.matchers, [m for m in other.matchers if m[0] != "__name__"], present)
         if inside is None or outside is None:
