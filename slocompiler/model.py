@@ -154,6 +154,8 @@ class SLO:
     dialect: Dialect = field(default_factory=Dialect)
     source: Position | None = None
     source_path: tuple = ()
+    # input series hints of the SLI template the SLO uses, for its promtool tests (rendered dicts)
+    test_series: tuple = field(default=(), compare=False, hash=False)
 
     @property
     def id(self) -> str:

@@ -22,7 +22,16 @@ from slocompiler.conventions import (
     group_name,
 )
 from slocompiler.durations import parse_duration
-from slocompiler.generate.promtool_tests.series import MIN, Segment, counter_values, gauge_values, minutes, series_text
+from slocompiler.generate.promtool_tests.series import (
+    COUNTER_START,
+    MIN,
+    Segment,
+    counter_runs,
+    counter_values,
+    gauge_values,
+    minutes,
+    series_text,
+)
 from slocompiler.generate.promtool_tests.shapes import Shape, Skip
 from slocompiler.model import SLO, ThresholdSLI
 from slocompiler.numbers import clean
@@ -101,16 +110,26 @@ class Scenarios:
     def series(self, segments: Sequence[Segment], *, end_stale: bool = False, step: int = 1) -> list[dict[str, str]]:
         """Input series for segments of (minutes, events/min, error ratio)."""
         out = []
-        if self.shape.gauge is not None:
-            values: list[float] = []
+        if self.shape.inputs:
+            bad_at: list[bool] = []
             minute = 0
             for mins, _, r in segments:
-                for _ in range(mins // step + (1 if not values else 0)):
-                    bad = r >= 1 or (r > 0 and self._pattern_bad(minute, r))
-                    values.append(self.shape.bad_value if bad else self.shape.good_value)
+                for _ in range(mins // step + (1 if not bad_at else 0)):
+                    bad_at.append(r >= 1 or (r > 0 and self._pattern_bad(minute, r)))
                     minute += step
-            text = gauge_values(values)
-            out.append({"series": series_text(self.shape.gauge), "values": text + (" stale" if end_stale else "")})
+            for inp in self.shape.inputs:
+                # a read over several samples is bad only when all are: lead by the samples it spans
+                lead = inp.samples_in_window(step) - 1
+                bad = [any(bad_at[i:i + lead + 1]) for i in range(len(bad_at))]
+                if inp.counter:
+                    values, v = [], COUNTER_START
+                    for i, b in enumerate(bad):
+                        v += 0 if i == 0 else (inp.bad if b else inp.good) * step
+                        values.append(v)
+                    text = counter_runs(values)
+                else:
+                    text = gauge_values([inp.bad if b else inp.good for b in bad])
+                out.append({"series": series_text(inp.labels), "values": text + (" stale" if end_stale else "")})
             return out
         for counter in self.shape.counters:
             text = counter_values(segments, counter.share, step)
@@ -175,7 +194,10 @@ class Scenarios:
         self.step, self.tests = 1, self.fine_tests
         if self.threshold:
             self.slice_m = max(1, self.sli_slice_m)
-        if nodata is not None:
+        problem = self.shape.slice_problem(1)
+        if nodata is not None and problem:
+            self.notes.append(f"{slo.id} no-data: {problem}")
+        elif nodata is not None:
             self.no_data(nodata)
 
     def tier_tests(self, tier: TierPlan, rule: Rule, outage: bool) -> None:
@@ -194,6 +216,10 @@ class Scenarios:
         self.tests = self.coarse_tests if ticket else self.fine_tests
         if self.threshold:
             self.slice_m = max(self.step, self.sli_slice_m)
+            problem = self.shape.slice_problem(self.step)
+            if problem:
+                self.notes.append(f"{self.slo.id} {sev}: no tests at one sample every {minutes(self.step)}: {problem}")
+                return
         if not self.threshold:
             for p in live:
                 self.above(sev, rule, p, live, for_m)

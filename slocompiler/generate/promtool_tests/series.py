@@ -253,5 +253,21 @@ def gauge_values(per_minute: list[float]) -> str:
     return " ".join(tokens)
 
 
+def counter_runs(values: list[float]) -> str:
+    """Counter text for one value per sample, runs of equal increases folded (`a+bxN`)."""
+    tokens, i = [], 0
+    while i < len(values):
+        j = i + 1
+        inc = values[j] - values[i] if j < len(values) else 0.0
+        while j + 1 < len(values) and values[j + 1] - values[j] == inc:
+            j += 1
+        if j >= len(values):
+            tokens.append(_f(values[i]))
+            break
+        tokens.append(f"{_f(values[i])}+{_f(inc)}x{j - i}")
+        i = j + 1
+    return " ".join(tokens)
+
+
 def _f(x: float) -> str:
     return clean(float(f"{x:.12g}"))

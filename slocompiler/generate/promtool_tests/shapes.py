@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from slocompiler.conventions import SLI_ERROR
-from slocompiler.generate.promtool_tests.series import Matcher, Skip, matches, solve, solve_not
+from slocompiler.durations import parse_duration
+from slocompiler.generate.promtool_tests.series import MIN, Matcher, Skip, matches, series_text, solve, solve_not
 from slocompiler.generate.sli import render_window
 from slocompiler.model import SLO, EventsSLI, LatencySLI, RatioSLI, RawSLI, ThresholdSLI
 from slocompiler.numbers import clean
@@ -33,15 +34,44 @@ class Counter:
     share: str
 
 
+@dataclass(frozen=True)
+class SliceInput:
+    """One input series of a time-slice SLI: its value in good and in bad slices. A `counter`'s
+    values are increases per minute; `window_m` is the range (minutes) the query reads it over
+    (`rate(x[5m])`, `avg_over_time(x[1m])`), 0 for an instant read."""
+
+    labels: dict[str, str]
+    good: float
+    bad: float
+    counter: bool = False
+    window_m: int = 0
+
+    def samples_in_window(self, step: int) -> int:
+        """Samples (gauge) or increases (counter) one read of the query sees at `step` minutes."""
+        return self.window_m // step + (0 if self.counter else 1) if self.window_m else 1
+
+
 @dataclass
 class Shape:
-    """How to feed an SLI: counters with shares, or a gauge."""
+    """How to feed an SLI: counters with shares, or the series of a time-slice SLI."""
 
     counters: list[Counter] = field(default_factory=list)
-    gauge: dict[str, str] | None = None            # labels of a threshold gauge
-    good_value: float = 0.0
-    bad_value: float = 0.0
+    inputs: list[SliceInput] = field(default_factory=list)   # time slices: gauges (and counters)
     by_values: dict[str, str] = field(default_factory=dict)  # grouping labels the SLI keeps, with their values
+
+    def slice_problem(self, step: int) -> str | None:
+        """Why time-slice inputs cannot be fed with one sample every `step` minutes, or None.
+        A read that sees several samples is bad only when all of them are (the template's
+        values are chosen so), so a varying input may span at most two samples."""
+        for i in self.inputs:
+            seen = i.samples_in_window(step)
+            if i.counter and seen < 1:
+                return (f"{series_text(i.labels)} is read over {i.window_m}m, shorter than the "
+                        f"{step}m between samples")
+            if i.good != i.bad and seen > 2:
+                return (f"{series_text(i.labels)} is read over {i.window_m}m, which spans {seen} samples "
+                        "at one a minute: its slices would lag the input")
+        return None
 
 
 def _matchers_of(vs: Any) -> tuple[Matcher, ...]:
@@ -237,13 +267,48 @@ def _threshold_shape(sli: ThresholdSLI) -> Shape:
     else:
         raise Skip("a threshold SLI without bounds")  # pragma: no cover (the spec requires one)
     kept = set(sli.by) if by or sli.by else set()
-    return Shape(gauge=labels, good_value=good, bad_value=bad,
-                 by_values={k: labels[k] for k in kept if k in labels})
+    return Shape(inputs=[SliceInput(labels, good, bad)], by_values={k: labels[k] for k in kept if k in labels})
+
+
+def _hinted_shape(slo: SLO) -> Shape:
+    """The input series an SLI template names in its `test_series` (docs/testing-alerts.md):
+    counters with a `share` of the events, or time-slice inputs with `good` and `bad` values."""
+    hints = slo.test_series
+    if "error" in hints[0]:
+        raise Skip(hints[0]["error"])
+    by = tuple(getattr(slo.sli, "by", ()) or ())
+    shape = Shape()
+    chosen: dict[str, str] = {}   # join labels take one value across the series
+    for h in hints:
+        matchers = list(_selector_matchers(str(h["series"])))
+        present = tuple(sorted(set(by) | set(h.get("labels") or ())))
+        pinned = [(k, "=", v) for k, v in chosen.items() if k in present]
+        labels = solve(matchers + pinned, present)
+        if labels is None or "__name__" not in labels:
+            raise Skip(f"cannot find label values for the template's test series {h['series']!r}")
+        for k in present:
+            chosen.setdefault(k, labels.get(k, ""))
+        if "share" in h:
+            if h["share"] not in ("total", "good", "bad") or not isinstance(slo.sli, (EventsSLI, RawSLI)):
+                raise Skip(f"test series {h['series']!r}: a `share` (total, good or bad) feeds an events SLI")
+            shape.counters.append(Counter(labels, str(h["share"])))
+            continue
+        if not isinstance(slo.sli, ThresholdSLI) or "good" not in h:
+            raise Skip(f"test series {h['series']!r}: needs a `share` (events) or `good`/`bad` values (threshold)")
+        window = parse_duration(str(h["window"])) if h.get("window") else 0
+        if window is None or window % MIN:
+            raise Skip(f"test series {h['series']!r}: window {h.get('window')!r} is not whole minutes")
+        shape.inputs.append(SliceInput(labels, float(h["good"]), float(h.get("bad", h["good"])),
+                                       bool(h.get("counter", False)), window // MIN))
+    shape.by_values = {k: chosen[k] for k in by if chosen.get(k)}
+    return shape
 
 
 def shape_of(slo: SLO) -> Shape:
     """Input series for the SLO's SLI, or Skip with the reason."""
     sli = slo.sli
+    if slo.test_series:
+        return _hinted_shape(slo)
     if isinstance(sli, RatioSLI):
         total = Term(_selector_matchers(sli.total), tuple(sorted(sli.by)))
         role, sel = ("errors", sli.errors) if sli.errors is not None else ("good", sli.good)
