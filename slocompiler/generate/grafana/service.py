@@ -26,7 +26,7 @@ from slocompiler.durations import format_duration, human_period
 from slocompiler.generate.grafana import panels as gp
 from slocompiler.generate.grafana.fleet import FLEET_PATH, ServiceSummary
 from slocompiler.generate.grafana.panels import JSON, Pos, Step
-from slocompiler.generate.sli import id_labels, selector
+from slocompiler.generate.sli import grouping, id_labels, selector
 from slocompiler.model import SLO
 from slocompiler.numbers import json_number, short
 from slocompiler.plan import PairPlan, TierPlan, alert_plan
@@ -36,7 +36,7 @@ TIER_COLORS = {(Severity.PAGE, Speed.QUICK): "dark-red", (Severity.PAGE, Speed.S
 
 
 def _by(slo: SLO) -> tuple[str, ...]:
-    return tuple(getattr(slo.sli, "by", ()) or ())
+    return grouping(slo)
 
 
 def var_name(label: str) -> str:

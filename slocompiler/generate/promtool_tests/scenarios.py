@@ -262,6 +262,9 @@ class Scenarios:
         if self.threshold:
             n_min = min(p.long_m // self.slice_m + 1 for p in live)
             q = sparsest_bad_share(live, self.slice_m)
+            lead = max((i.samples_in_window(self.step) - 1 for i in self.shape.inputs), default=0)
+            if q is not None and lead:   # inputs read over several samples turn bad early: keep bad ones apart
+                q = max(q, lead + 2)
             r = 1 / q if q is not None and q <= n_min else 0.0
             what = (f"1 bad slice in {q} (at most {theta:.6g} of any long window)" if r else "all slices good")
         else:
