@@ -81,6 +81,7 @@ class ThresholdSLI:
     slice_ms: int = 60_000
     no_data: str = "bad"
     by: tuple[str, ...] = ()
+    warm_up: float = 0.5   # share of an alert window that must hold slices before it may alert (0: off)
 
 
 SLI = Union[EventsSLI, RawSLI, RatioSLI, LatencySLI, ThresholdSLI]

@@ -8,7 +8,7 @@ import json
 
 from slocompiler import __version__
 from slocompiler.generate.docs import sli_in_words
-from slocompiler.generate.grafana import dashboards
+from slocompiler.generate.grafana import FLEET_PATH, dashboards
 from slocompiler.generate.sli import grouping, query_grouping
 from slocompiler.pipeline import compile_paths
 
@@ -69,3 +69,45 @@ def test_query_grouping_of_common_shapes():
     assert query_grouping("count by (ns) (x) or 0 * count by (ns) (y)") == ("ns",)
     assert query_grouping("sum(rate(x[5m]))") == ()
     assert query_grouping("sum without (pod) (rate(x[5m]))") is None
+
+
+def _many(n: int) -> str:
+    one = ("  - name: s{i}\n    objective: 99\n    sli:\n      ratio:\n"
+           "        errors: req_total{{job=\"j{i}\", code=~\"5..\"}}\n        total: req_total{{job=\"j{i}\"}}\n"
+           "        by: [route]\n")
+    return "version: slocompiler/v1\nservice: big\nslos:\n" + "".join(one.format(i=i) for i in range(n))
+
+
+def test_rows_beyond_the_first_slos_start_collapsed(tmp_path):
+    from slocompiler.generate.grafana.service import EXPANDED_SLOS
+
+    comp = _compile(tmp_path, _many(20))
+    board = json.loads(dashboards(comp.units, __version__)["grafana/big.json"])
+    rows = [p for p in board["panels"] if p["type"] == "row" and not p["title"].count("compare by")]
+    assert len(rows) == 20
+    assert [r["collapsed"] for r in rows] == [False] * EXPANDED_SLOS + [True] * (20 - EXPANDED_SLOS)
+    open_panels = [p for p in board["panels"] if p["type"] != "row"]
+    per_slo = len(open_panels) // EXPANDED_SLOS
+    assert len(board["panels"]) < EXPANDED_SLOS * (per_slo + 2) + 20      # was 20 x 14 + rows: 300
+    for r in rows[EXPANDED_SLOS:]:
+        kinds = [p["type"] for p in r["panels"]]
+        assert len(kinds) == per_slo and "row" not in kinds, kinds
+        assert all(p["gridPos"]["y"] > r["gridPos"]["y"] for p in r["panels"])
+    ys = [r["gridPos"]["y"] for r in rows[EXPANDED_SLOS:]]
+    assert ys == list(range(ys[0], ys[0] + len(ys)))   # closed rows stack one under the other
+
+
+def test_budget_headline_counts_as_the_burn_down_and_fleet_shows_negatives(tmp_path):
+    comp = _compile(tmp_path, TRITON)
+    files = dashboards(comp.units, __version__)
+    board = json.loads(files["grafana/inference.json"])
+    heads = [p for p in _panels(board) if p["title"] == "Error budget remaining (28d)"]
+    downs = [p for p in _panels(board) if p["title"] == "Error budget burn-down (28d)"]
+    assert heads and downs
+    assert heads[0]["targets"][0]["expr"] == downs[0]["targets"][0]["expr"]
+    assert "first period" in heads[0]["description"]
+    per_group = next(p for p in _panels(board) if p["title"].startswith("Error budget remaining (28d) per"))
+    assert per_group["fieldConfig"]["defaults"]["min"] < 0
+    fleet = json.loads(files[FLEET_PATH])
+    bars = next(p for p in _panels(fleet) if p["title"].startswith("Error budget remaining, every SLO"))
+    assert bars["fieldConfig"]["defaults"]["min"] < 0

@@ -262,7 +262,7 @@ def test_budget_and_burn_panels_equal_independent_numbers(built, world):
     """At the end of the backfilled history (every sample there is known):
 
     - burn rate = error ratio / (1 - objective), over every window (the traffic is constant);
-    - Sloth's period budget remaining = 1 - burn rate;
+    - the budget remaining headline = the burn-down's last value;
     - burn-down = 1 - burn rate x (hours with data / hours in the period): the hourly samples the
       [period:1h] subquery sees are the whole hours in the history.
     """
@@ -288,7 +288,8 @@ def test_budget_and_burn_panels_equal_independent_numbers(built, world):
         assert set(remaining) == set(current) == set(down) == set(expected), (sloth_id, remaining, expected)
         for key, burn in expected.items():
             assert current[key] == pytest.approx(burn, rel=1e-6, abs=1e-9), (sloth_id, key)
-            assert remaining[key] == pytest.approx(1 - burn, rel=1e-6, abs=1e-9), (sloth_id, key)
+            # the headline is the burn-down's value (issue 19: Sloth's 1 - burn read -2913 % in a first period)
+            assert remaining[key] == pytest.approx(down[key], rel=1e-6, abs=1e-9), (sloth_id, key)
             assert down[key] == pytest.approx(1 - burn * ticks / (period_days * 24), rel=1e-6, abs=1e-9), \
                 (sloth_id, key)
             for t in burn_panel["targets"]:

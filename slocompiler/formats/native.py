@@ -61,7 +61,8 @@ def _model_sli(sli: spec.SLI) -> SLI:
         return RatioSLI(b.total, b.errors, b.good, tuple(b.by))
     if kind == "latency":
         return LatencySLI(b.histogram, float(b.threshold), b.selector or "", b.native, tuple(b.by))
-    return ThresholdSLI(b.query, b.at_least, b.at_most, spec.duration_ms(b.slice), b.no_data, tuple(b.by))
+    return ThresholdSLI(b.query, b.at_least, b.at_most, spec.duration_ms(b.slice), b.no_data, tuple(b.by),
+                        float(b.warm_up))
 
 
 class _Format:

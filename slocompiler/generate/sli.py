@@ -6,11 +6,14 @@ on where the SLO came from.
 
 from __future__ import annotations
 
+import math
+from fractions import Fraction
 from functools import lru_cache
 from typing import Any, Generic, TypeVar, cast
 
 from slocompiler import numbers
 from slocompiler.conventions import ID_LABEL, SERVICE_LABEL, SLO_LABEL, TIME_SLICE
+from slocompiler.durations import parse_duration
 from slocompiler.model import SLI, SLO, EventsSLI, LatencySLI, RatioSLI, RawSLI, ThresholdSLI
 from slocompiler.promql import render_window
 
@@ -147,7 +150,21 @@ class Threshold(Kind[ThresholdSLI]):
         return f"{agg}\nor\n({keep} * 0 + {fill})\n"
 
     def ratio(self, w):
-        return f"avg_over_time({TIME_SLICE}{selector(id_labels(self.slo))}[{w}])"
+        series = f"{TIME_SLICE}{selector(id_labels(self.slo))}[{w}]"
+        needed = self.warm_up_slices(w)
+        if not needed:
+            return f"avg_over_time({series})"
+        # warm-up guard: right after a rollout a long window holds only the few slices since then,
+        # and one bad slice would read as a 100 % error ratio; record the window once it is filled
+        return f"avg_over_time({series})\nand\n(count_over_time({series}) >= {needed})\n"
+
+    def warm_up_slices(self, w: str) -> int:
+        """Slices window `w` must hold before its ratio is recorded: `warm_up` of the slices it
+        spans, rounded up (0: no guard; the SLO period's own ratio is never guarded)."""
+        ms = parse_duration(w) or 0
+        if not self.sli.warm_up or ms >= self.slo.period_ms:
+            return 0
+        return math.ceil(Fraction(ms, self.sli.slice_ms) * Fraction(str(self.sli.warm_up)))
 
 
 @lru_cache(maxsize=65536)
