@@ -127,9 +127,10 @@ def draw(prom, board: dict, path: Path, max_rows: int | None = None) -> None:
             rows = [(lbl, v) for lbl, _pts, v in data][:12]
             defaults = p.get("fieldConfig", {}).get("defaults", {})
             lo, hi = defaults.get("min", 0), defaults.get("max", 1)
-            # a bar gauge draws from its min: a spent budget (below 0) shows as a short red bar, not none
-            ax.barh(range(len(rows)), [min(max(v, lo), hi) - lo if p["type"] == "bargauge" else v for _l, v in rows],
-                    left=lo if p["type"] == "bargauge" else 0, color=[_threshold_color(p, v) for _l, v in rows])
+            # bars start at 0 and are clipped to the gauge's min/max: a spent budget (below 0) is a red bar
+            # to the left, not an empty one
+            ax.barh(range(len(rows)), [min(max(v, lo), hi) if p["type"] == "bargauge" else v for _l, v in rows],
+                    color=[_threshold_color(p, v) for _l, v in rows])
             ax.set_yticks([])
             for i, (lbl, v) in enumerate(rows):
                 ax.text(0.01, i, f"{lbl[:60]}   {_fmt(p, v)}", fontsize=7, va="center", ha="left",

@@ -33,6 +33,7 @@ from slocompiler.generate.promtool_tests.series import (
     series_text,
 )
 from slocompiler.generate.promtool_tests.shapes import Shape, Skip
+from slocompiler.generate.sli import Threshold
 from slocompiler.model import SLO, ThresholdSLI
 from slocompiler.numbers import clean
 from slocompiler.plan import PairPlan, TierPlan, alert_plan
@@ -228,10 +229,25 @@ class Scenarios:
                               f"ratio moves in whole slices; a {pairs[0].short_m}m short window cannot hold a "
                               f"ratio just above the threshold)")
         self.below(sev, rule, live)
-        if outage:
+        cold = self._cold(live) if self.threshold else None
+        if outage and cold:
+            self.notes.append(f"{self.slo.id} {sev}: no outage test at one sample every {minutes(self.step)}: {cold}")
+        elif outage:
             self.outage(sev, rule, live, for_m)
         if self.slo.min_events is not None and self.shape.counters and self.slo.has_denominator:
             self.min_events(sev, rule, live, for_m, float(self.slo.min_events))
+
+    def _cold(self, live: Sequence[ScenarioPair]) -> str | None:
+        """Why the warm-up guard keeps a window of `live` empty at this test's sampling: promtool
+        evaluates the slice rule once per sample, so a window holds long/step slices."""
+        kind = Threshold(self.slo)
+        for p in live:
+            for m in (p.short_m, p.long_m):
+                need = kind.warm_up_slices(minutes(m))
+                if need > m // self.step + 1:
+                    return (f"the warm-up guard needs {need} slices in the {minutes(m)} window, "
+                            f"which holds {m // self.step + 1} at this interval")
+        return None
 
     def _up(self, mins: float) -> int:
         """Minutes rounded up to whole input samples."""
