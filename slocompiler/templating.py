@@ -334,7 +334,9 @@ def markdown(registry: Registry) -> str:
            "`sli: {template: {name: NAME, params: {...}}}`. It expands into one of the built-in kinds "
            "(`ratio`, `latency`, `threshold`, `events`), so everything the kind does (counter resets, "
            "`le` spelling, missing error counters, time slices) applies. Add your own with "
-           "`--templates DIR` (a file with the same `name` overrides a shipped one).", "",
+           "`--templates DIR` (a file with the same `name` overrides a shipped one). A template whose "
+           "queries the promtool-test generator cannot read names its input series in `test_series` "
+           "(docs/testing-alerts.md).", "",
            "| template | engine | SLI kind | what it measures |", "| --- | --- | --- | --- |"]
     for t in sorted(shipped, key=lambda t: t.name):
         out.append(f"| [`{t.name}`](#{t.name}) | {t.engine} | {t.kind} | {t.title} |")
