@@ -81,6 +81,7 @@ class ThresholdSLI:
     slice_ms: int = 60_000
     no_data: str = "bad"
     by: tuple[str, ...] = ()
+    warm_up: float = 0.5   # share of an alert window that must hold slices before it may alert (0: off)
 
 
 SLI = Union[EventsSLI, RawSLI, RatioSLI, LatencySLI, ThresholdSLI]
@@ -154,6 +155,8 @@ class SLO:
     dialect: Dialect = field(default_factory=Dialect)
     source: Position | None = None
     source_path: tuple = ()
+    # input series hints of the SLI template the SLO uses, for its promtool tests (rendered dicts)
+    test_series: tuple = field(default=(), compare=False, hash=False)
 
     @property
     def id(self) -> str:

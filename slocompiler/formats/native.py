@@ -34,20 +34,20 @@ def expand_template(doc: Document, ctx: Context, ref: spec.TemplateSLI, path: tu
     if tpl is None:
         known = sorted(ctx.templates.templates)
         return None, [doc.diag("SLC218", f"unknown SLI template {ref.name!r}", path + ("name",),
-                               hint=did_you_mean(ref.name, known) or "`slocompiler templates` lists them")]
+                               hint=did_you_mean(ref.name, known) or "`slocompiler templates` lists them")], ()
     result = expand(tpl, ref.params, doc, path)
     if result.sli is None:
-        return None, result.diagnostics
+        return None, result.diagnostics, ()
     try:
         sli = spec.SLI.model_validate(result.sli)
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
         where = ".".join(str(p) for p in first["loc"])
         return None, [doc.diag("SLC220", f"template {tpl.name!r} ({tpl.source}) expands to an invalid SLI: "
-                               f"{where}: {first['msg']}", path + ("name",))]
+                               f"{where}: {first['msg']}", path + ("name",))], ()
     found = sli_diagnostics(doc, sli, path[:-1])
     return sli, [replace(d, message=f"template {tpl.name!r}: {d.message}", path=path + ("params",))
-                 if not d.message.startswith("template ") else d for d in found]
+                 if not d.message.startswith("template ") else d for d in found], result.test_series
 
 
 def _model_sli(sli: spec.SLI) -> SLI:
@@ -61,7 +61,8 @@ def _model_sli(sli: spec.SLI) -> SLI:
         return RatioSLI(b.total, b.errors, b.good, tuple(b.by))
     if kind == "latency":
         return LatencySLI(b.histogram, float(b.threshold), b.selector or "", b.native, tuple(b.by))
-    return ThresholdSLI(b.query, b.at_least, b.at_most, spec.duration_ms(b.slice), b.no_data, tuple(b.by))
+    return ThresholdSLI(b.query, b.at_least, b.at_most, spec.duration_ms(b.slice), b.no_data, tuple(b.by),
+                        float(b.warm_up))
 
 
 class _Format:
@@ -106,8 +107,9 @@ class _Format:
             found = check_slo_labels(doc, s, path)
             a = s.alerting
             sli_spec = s.sli
+            test_series: tuple = ()
             if sli_spec.kind == "template":
-                sli_spec, expanded_diags = expand_template(doc, ctx, sli_spec.template, path + ("sli", "template"))
+                sli_spec, expanded_diags, test_series = expand_template(doc, ctx, sli_spec.template, path + ("sli", "template"))
                 found += expanded_diags
                 if sli_spec is None:
                     diags += found
@@ -157,6 +159,7 @@ class _Format:
                 tier=None if s.tier is None else str(s.tier), runbook_url=s.runbook_url,
                 dashboard_url=s.dashboard_url, rationale=s.rationale, review_date=s.review_date,
                 dialect=Dialect(**plugin_opts), source=doc.position(path + ("name",)), source_path=path,
+                test_series=test_series,
             )
             period_at = None if s.period else (("period",) if parsed.period else path)
             found += check_windows(doc, slo, path, period_at)

@@ -126,6 +126,9 @@ class ThresholdSLI(Strict):
     slice: Duration = Field(default="1m", description="slice length; the slice rule is evaluated at this interval")
     no_data: Literal["bad", "good", "skip"] = Field(default="bad", description="how a slice without data counts")
     by: list[LabelName] = Field(default_factory=list)
+    warm_up: Number = Field(default=0.5, ge=0, le=1,
+                            description="share of an alert window that must hold slices before its error ratio is "
+                                        "recorded (no page on the first slices after a rollout); 0 turns it off")
 
     @model_validator(mode="after")
     def _bounds(self):
