@@ -72,7 +72,7 @@ def test_backtracking_regex_slo_is_listed_as_untested_in_time(tmp_path):
     assert time.perf_counter() - started < 10
     assert result.written
     text = (tmp_path / "out/tests/svc.yaml").read_text()
-    assert "# skipped: svc-hostile (ratio): skipped:" in text and "regex" in text
+    assert "# untested: svc-hostile (ratio): the regex" in text and "too costly" in text
 
 
 def test_simple_regexes_still_sampled():
