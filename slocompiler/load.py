@@ -71,9 +71,11 @@ class Document:
     index: int
     data: Any
     root: Node = field(repr=False)
+    text: str = field(default="", repr=False, compare=False)  # the file's text, for positions inside scalars
 
-    def position(self, path: tuple = (), *, key: bool = False) -> Position:
-        """Position of the value at `path` (or of its key), else of its deepest known parent."""
+    def position(self, path: tuple = (), *, key: bool = False, offset: int | None = None) -> Position:
+        """Position of the value at `path` (or of its key), else of its deepest known parent.
+        OFFSET points at that character of a string value (the token a PromQL error is about)."""
         node, key_node = self.root, None
         for part in path:
             found = _child(node, part)
@@ -83,11 +85,16 @@ class Document:
         else:
             if key and key_node is not None:
                 node = key_node
+            elif offset is not None and isinstance(node, ScalarNode) and self.text:
+                from slocompiler.scalars import line_col, source_index
+
+                return Position(self.file, *line_col(self.text, source_index(self.text, node, offset)))
         mark = node.start_mark
         return Position(self.file, mark.line + 1, mark.column + 1)
 
-    def diag(self, code: str, message: str, path: tuple = (), *, key: bool = False, **kw) -> Diagnostic:
-        return self.position(path, key=key).diag(code, message, path=path, **kw)
+    def diag(self, code: str, message: str, path: tuple = (), *, key: bool = False, offset: int | None = None,
+             **kw) -> Diagnostic:
+        return self.position(path, key=key, offset=offset).diag(code, message, path=path, **kw)
 
 
 def _child(node: Node, part) -> tuple[Node | None, Node] | None:
@@ -153,7 +160,7 @@ def load_bytes(raw: bytes, display: str) -> LoadedFile:
                 data = converter.value(root, 0)
             except _Stop as stop:
                 return LoadedFile(display, docs, [_reposition(stop.diag, display)], digest)
-            docs.append(Document(display, index, data, root))
+            docs.append(Document(display, index, data, root, text))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)

@@ -18,7 +18,7 @@ from slocompiler.check.slo import check_min_events, check_review_date
 from slocompiler.conventions import Output, Severity, alert_name
 from slocompiler.diagnostics import Diagnostic
 from slocompiler.formats import native_spec as spec
-from slocompiler.formats.errors import validation_diagnostics
+from slocompiler.formats.errors import salvage, validation_diagnostics
 from slocompiler.formats.sloth_plugins import plugin_options
 from slocompiler.load import Document
 from slocompiler.model import SLI, SLO, Dialect, EventsSLI, LatencySLI, RatioSLI, RawSLI, ThresholdSLI, Tier
@@ -79,14 +79,14 @@ class _Format:
         except ValidationError as exc:
             diags += validation_diagnostics(exc, doc, spec.ServiceSpec)
             header = None
-        slos: list[spec.SLO | None] = []
+        slos: list[tuple[spec.SLO | None, set[str] | None]] = []  # (SLO, placeholders taken; None when valid)
         items = doc.data.get("slos") if isinstance(doc.data, dict) else None
         for i, item in enumerate(items if isinstance(items, list) else []):
             try:
-                slos.append(spec.SLO.model_validate(item))
+                slos.append((spec.SLO.model_validate(item), None))
             except ValidationError as exc:
                 diags += validation_diagnostics(exc, doc, spec.SLO, base=("slos", i))
-                slos.append(None)
+                slos.append(salvage(spec.SLO, item, exc, PLACEHOLDERS))
         if header is None:  # still check each SLO's semantics, but resolve none of them
             raw = doc.data if isinstance(doc.data, dict) else {}
             service = raw.get("service") if isinstance(raw.get("service"), str) else "invalid"
@@ -99,70 +99,91 @@ class _Format:
         diags = check_labels(doc, parsed.labels, ("labels",))
         slos = []
         file_period = spec.duration_ms(parsed.period) if parsed.period else ctx.default_period_ms
-        for i, s in enumerate(specs):
-            if s is None:  # its structure was wrong; already reported
+        for i, (s, replaced) in enumerate(specs):
+            if s is None:  # its structure was too wrong to check any further; already reported
                 continue
             path = ("slos", i)
-            found = check_slo_labels(doc, s, path)
-            a = s.alerting
-            sli_spec = s.sli
-            if sli_spec.kind == "template":
-                sli_spec, expanded_diags = expand_template(doc, ctx, sli_spec.template, path + ("sli", "template"))
-                found += expanded_diags
-                if sli_spec is None:
-                    diags += found
-                    continue
-            else:
-                found += sli_diagnostics(doc, sli_spec, path + ("sli",))
-            period = spec.duration_ms(s.period) if s.period else file_period
-            if a.windows is not None:
-                cat = ctx.by_name.get(a.windows)
-                if cat is None:
-                    known = ", ".join(sorted(ctx.by_name)) or "none in this tree"
-                    found.append(doc.diag("SLC210", f"no AlertWindows catalog named {a.windows!r} (known: {known})",
-                                          path + ("alerting", "windows")))
-                    cat = ctx.windows_for(period)
-                else:
-                    found += check_catalog_period(doc, a.windows, cat, period, path + ("alerting", "windows"))
-            else:
-                cat = ctx.windows_for(period)
-            if sli_spec.kind == "plugin":
-                diags += found
+            if replaced is not None:  # checked to the end, never resolved: its schema errors are reported
+                diags += _checked_only(self._slo(doc, ctx, parsed, s, path, file_period), replaced)
                 continue
-            chains = [(None if (s.plugins and s.plugins.overridePrevious) else parsed.slo_plugins, ("slo_plugins",)),
-                      (s.plugins, path + ("plugins",))]
-            if any(chain is not None for chain, _ in chains):  # Sloth's plugin chains
-                plugin_opts, plugin_diags = plugin_options(doc, chains)
-                found += plugin_diags
-            else:
-                plugin_opts = {"groups": frozenset({"sli", "meta", "alerts"})}
-            sloth_like = parsed.compatibility == "sloth"
-            plugin_opts.setdefault("period_ratio", "sloth" if sloth_like else "traffic")
-            plugin_opts["governance_annotations"] = not sloth_like
-            model_sli = _model_sli(sli_spec)
-            found += check_min_events(doc, a.min_events, model_sli, s.sli.kind, path)
-            found += check_review_date(doc, ctx, s, path)
-            tiers = []
-            for sev, t in ((Severity.PAGE, a.page_alert), (Severity.TICKET, a.ticket_alert)):
-                tiers.append(Tier(sev.value, not t.disable, tuple(sorted(t.labels.items())),
-                                  tuple(sorted(t.annotations.items())), t.for_))
-            slo = SLO(
-                service=parsed.service, name=s.name, objective=Decimal(repr(float(s.objective))).normalize(),
-                period_ms=period, sli=model_sli, windows=cat,
-                alert_name=a.name or alert_name(parsed.service, s.name), page=tiers[0], ticket=tiers[1],
-                labels=tuple(sorted({**parsed.labels, **s.labels}.items())),
-                alert_labels=tuple(sorted(a.labels.items())), alert_annotations=tuple(sorted(a.annotations.items())),
-                min_events=a.min_events, no_data_alert=(not sloth_like) if a.no_data is None else a.no_data,
-                description=s.description, owner=s.owner or parsed.owner,
-                tier=None if s.tier is None else str(s.tier), runbook_url=s.runbook_url,
-                dashboard_url=s.dashboard_url, rationale=s.rationale, review_date=s.review_date,
-                dialect=Dialect(**plugin_opts), source=doc.position(path + ("name",)), source_path=path,
-            )
-            period_at = None if s.period else (("period",) if parsed.period else path)
-            found += check_windows(doc, slo, path, period_at)
+            slo, found = self._slo(doc, ctx, parsed, s, path, file_period)
             diags += found
-            slos.append(slo)
+            if slo is not None:
+                slos.append(slo)
         return (slos if header_ok else []), diags
+
+    def _slo(self, doc: Document, ctx: Context, parsed, s: spec.SLO, path: tuple, file_period: int):
+        """One SLO of the document: its checks, and the model SLO unless the SLI cannot resolve."""
+        found = check_slo_labels(doc, s, path)
+        a = s.alerting
+        sli_spec = s.sli
+        if sli_spec.kind == "template":
+            sli_spec, expanded_diags = expand_template(doc, ctx, sli_spec.template, path + ("sli", "template"))
+            found += expanded_diags
+            if sli_spec is None:
+                return None, found
+        else:
+            found += sli_diagnostics(doc, sli_spec, path + ("sli",))
+        period = spec.duration_ms(s.period) if s.period else file_period
+        if a.windows is not None:
+            cat = ctx.by_name.get(a.windows)
+            if cat is None:
+                known = ", ".join(sorted(ctx.by_name)) or "none in this tree"
+                found.append(doc.diag("SLC210", f"no AlertWindows catalog named {a.windows!r} (known: {known})",
+                                      path + ("alerting", "windows")))
+                cat = ctx.windows_for(period)
+            else:
+                found += check_catalog_period(doc, a.windows, cat, period, path + ("alerting", "windows"))
+        else:
+            cat = ctx.windows_for(period)
+        if sli_spec.kind == "plugin":
+            return None, found
+        chains = [(None if (s.plugins and s.plugins.overridePrevious) else parsed.slo_plugins, ("slo_plugins",)),
+                  (s.plugins, path + ("plugins",))]
+        if any(chain is not None for chain, _ in chains):  # Sloth's plugin chains
+            plugin_opts, plugin_diags = plugin_options(doc, chains)
+            found += plugin_diags
+        else:
+            plugin_opts = {"groups": frozenset({"sli", "meta", "alerts"})}
+        sloth_like = parsed.compatibility == "sloth"
+        plugin_opts.setdefault("period_ratio", "sloth" if sloth_like else "traffic")
+        plugin_opts["governance_annotations"] = not sloth_like
+        model_sli = _model_sli(sli_spec)
+        found += check_min_events(doc, a.min_events, model_sli, s.sli.kind, path)
+        found += check_review_date(doc, ctx, s, path)
+        tiers = []
+        for sev, t in ((Severity.PAGE, a.page_alert), (Severity.TICKET, a.ticket_alert)):
+            tiers.append(Tier(sev.value, not t.disable, tuple(sorted(t.labels.items())),
+                              tuple(sorted(t.annotations.items())), t.for_))
+        slo = SLO(
+            service=parsed.service, name=s.name, objective=Decimal(repr(float(s.objective))).normalize(),
+            period_ms=period, sli=model_sli, windows=cat,
+            alert_name=a.name or alert_name(parsed.service, s.name), page=tiers[0], ticket=tiers[1],
+            labels=tuple(sorted({**parsed.labels, **s.labels}.items())),
+            alert_labels=tuple(sorted(a.labels.items())), alert_annotations=tuple(sorted(a.annotations.items())),
+            min_events=a.min_events, no_data_alert=(not sloth_like) if a.no_data is None else a.no_data,
+            description=s.description, owner=s.owner or parsed.owner,
+            tier=None if s.tier is None else str(s.tier), runbook_url=s.runbook_url,
+            dashboard_url=s.dashboard_url, rationale=s.rationale, review_date=s.review_date,
+            dialect=Dialect(**plugin_opts), source=doc.position(path + ("name",)), source_path=path,
+        )
+        period_at = None if s.period else (("period",) if parsed.period else path)
+        found += check_windows(doc, slo, path, period_at)
+        return slo, found
+
+
+# What a broken SLO takes in place of required keys that are missing or wrong, so that the rest of
+# it is checked; the checks that depend on a placeholder are dropped (`_checked_only`).
+PLACEHOLDERS = {"name": "invalid", "objective": 99.0,
+                "sli": {"raw": {"error_ratio_query": "sum(rate(placeholder[{{.window}}]))"}}}
+_DEPENDS = {"objective": {"SLC207", "SLC208"}, "sli": {"SLC211", "SLC212"}}
+
+
+def _checked_only(result, replaced: set[str]) -> list[Diagnostic]:
+    """The diagnostics of a salvaged SLO, without those about its placeholders."""
+    _, found = result
+    drop = set().union(*(_DEPENDS.get(k, set()) for k in replaced))
+    return [d for d in found if d.code not in drop and not ("sli" in replaced and d.path[2:3] == ("sli",))]
 
 
 FORMAT = _Format()
