@@ -51,6 +51,8 @@ CODES: dict[str, str] = {
     "SLC221": "invalid policy file",
     "SLC222": "organisation policy violated",
     "SLC223": "unclosed template action in a label or annotation",
+    "SLC260": "histogram name ends in _bucket",
+    "SLC261": "ratio SLI counts the same series as errors (or good) and total",
     # PromQL (SLC3xx)
     "SLC301": "PromQL syntax error",
     "SLC302": "expected a PromQL vector selector",

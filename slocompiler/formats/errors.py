@@ -92,12 +92,12 @@ def _describe(value) -> str:
 
 
 def salvage(model: type[BaseModel], data: Any, exc: ValidationError,
-            placeholders: dict | None = None) -> tuple[Any, set[str]]:
+            placeholders: dict | None = None) -> tuple[Any, set]:
     """MODEL built from DATA without the parts that failed validation, with PLACEHOLDERS for the
     top-level keys that cannot be left out, so the checks of the parts that are right still run;
     and which placeholders it took. (None, ...) when nothing sensible is left. The errors
     themselves are `validation_diagnostics`'."""
-    replaced: set[str] = set()
+    replaced: set = set()  # placeholder keys, and the locations taken out
     for _ in range(5):
         data = _prune(data, [tuple(e["loc"]) for e in exc.errors(include_url=False)], placeholders or {}, replaced)
         if data is None:
@@ -107,6 +107,31 @@ def salvage(model: type[BaseModel], data: Any, exc: ValidationError,
         except ValidationError as again:
             exc = again
     return None, replaced
+
+
+def placeholders(query_key: str = "error_ratio_query") -> dict:
+    """What a broken SLO takes in place of required keys that are missing or wrong, so that the
+    rest of it is checked; `checked_only` drops the checks that depend on a placeholder."""
+    return {"name": "invalid", "objective": 99.0,
+            "sli": {"raw": {query_key: "sum(rate(placeholder[{{.window}}]))"}}}
+
+
+_DEPENDS = {"objective": {"SLC207", "SLC208"}, "sli": {"SLC211", "SLC212"}}
+
+
+def checked_only(found: list[Diagnostic], replaced: set, sli_path: tuple) -> list[Diagnostic]:
+    """The diagnostics of a salvaged SLO, without those about its placeholders or about a key
+    missing where a broken one was taken out (REPLACED: placeholder keys and pruned locations)."""
+    drop = set().union(*(_DEPENDS.get(k, set()) for k in replaced if isinstance(k, str)))
+    pruned = [loc for loc in replaced if isinstance(loc, tuple)]
+    base = len(sli_path) - 1
+
+    def cascade(d: Diagnostic) -> bool:
+        rel = d.path[base:]
+        return d.code == "SLC103" and any(loc[:len(rel)] == rel for loc in pruned)
+
+    return [d for d in found if d.code not in drop and not cascade(d)
+            and not ("sli" in replaced and d.path[:len(sli_path)] == sli_path)]
 
 
 def _prune(data: Any, locs: list[tuple], placeholders: dict, replaced: set[str]) -> Any:
@@ -128,6 +153,7 @@ def _prune(data: Any, locs: list[tuple], placeholders: dict, replaced: set[str])
                 parent = parent[part] if isinstance(parent, (dict, list)) and _has(parent, part) else None
             if isinstance(parent, (dict, list)) and _has(parent, loc[-1]):
                 del parent[loc[-1]]
+                replaced.add(loc)
                 break
             loc = loc[:-1]
     return data

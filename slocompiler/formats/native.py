@@ -18,7 +18,7 @@ from slocompiler.check.slo import check_min_events, check_review_date
 from slocompiler.conventions import Output, Severity, alert_name
 from slocompiler.diagnostics import Diagnostic
 from slocompiler.formats import native_spec as spec
-from slocompiler.formats.errors import salvage, validation_diagnostics
+from slocompiler.formats.errors import checked_only, placeholders, salvage, validation_diagnostics
 from slocompiler.formats.sloth_plugins import plugin_options
 from slocompiler.load import Document
 from slocompiler.model import SLI, SLO, Dialect, EventsSLI, LatencySLI, RatioSLI, RawSLI, ThresholdSLI, Tier
@@ -79,14 +79,14 @@ class _Format:
         except ValidationError as exc:
             diags += validation_diagnostics(exc, doc, spec.ServiceSpec)
             header = None
-        slos: list[tuple[spec.SLO | None, set[str] | None]] = []  # (SLO, placeholders taken; None when valid)
+        slos: list[tuple[spec.SLO | None, set | None]] = []  # (SLO, placeholders taken; None when valid)
         items = doc.data.get("slos") if isinstance(doc.data, dict) else None
         for i, item in enumerate(items if isinstance(items, list) else []):
             try:
                 slos.append((spec.SLO.model_validate(item), None))
             except ValidationError as exc:
                 diags += validation_diagnostics(exc, doc, spec.SLO, base=("slos", i))
-                slos.append(salvage(spec.SLO, item, exc, PLACEHOLDERS))
+                slos.append(salvage(spec.SLO, item, exc, placeholders()))
         if header is None:  # still check each SLO's semantics, but resolve none of them
             raw = doc.data if isinstance(doc.data, dict) else {}
             service = raw.get("service") if isinstance(raw.get("service"), str) else "invalid"
@@ -104,7 +104,7 @@ class _Format:
                 continue
             path = ("slos", i)
             if replaced is not None:  # checked to the end, never resolved: its schema errors are reported
-                diags += _checked_only(self._slo(doc, ctx, parsed, s, path, file_period), replaced)
+                diags += checked_only(self._slo(doc, ctx, parsed, s, path, file_period)[1], replaced, (*path, "sli"))
                 continue
             slo, found = self._slo(doc, ctx, parsed, s, path, file_period)
             diags += found
@@ -170,20 +170,6 @@ class _Format:
         period_at = None if s.period else (("period",) if parsed.period else path)
         found += check_windows(doc, slo, path, period_at)
         return slo, found
-
-
-# What a broken SLO takes in place of required keys that are missing or wrong, so that the rest of
-# it is checked; the checks that depend on a placeholder are dropped (`_checked_only`).
-PLACEHOLDERS = {"name": "invalid", "objective": 99.0,
-                "sli": {"raw": {"error_ratio_query": "sum(rate(placeholder[{{.window}}]))"}}}
-_DEPENDS = {"objective": {"SLC207", "SLC208"}, "sli": {"SLC211", "SLC212"}}
-
-
-def _checked_only(result, replaced: set[str]) -> list[Diagnostic]:
-    """The diagnostics of a salvaged SLO, without those about its placeholders."""
-    _, found = result
-    drop = set().union(*(_DEPENDS.get(k, set()) for k in replaced))
-    return [d for d in found if d.code not in drop and not ("sli" in replaced and d.path[2:3] == ("sli",))]
 
 
 FORMAT = _Format()

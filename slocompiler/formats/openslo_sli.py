@@ -10,7 +10,7 @@ import re
 
 import promql_parser
 
-from slocompiler.check.queries import check_window_query
+from slocompiler.check.queries import check_window_query, syntax_diagnostic
 from slocompiler.conventions import WINDOW_RE
 from slocompiler.diagnostics import Diagnostic
 from slocompiler.durations import format_duration
@@ -18,7 +18,7 @@ from slocompiler.formats import openslo_spec as spec
 from slocompiler.formats.errors import did_you_mean
 from slocompiler.load import Document
 from slocompiler.model import SLI, EventsSLI, RawSLI, ThresholdSLI
-from slocompiler.promql import render_window, syntax_error
+from slocompiler.promql import render_window
 from slocompiler.resolve import Context
 
 BOUND = {"lte": "at_most", "lt": "at_most", "gte": "at_least", "gt": "at_least"}
@@ -102,9 +102,9 @@ class SliResolver:
             found = check_window_query(doc, q, qp)
             self.diags += found
             return None if found else q
-        err = syntax_error(q)
-        if err:
-            self.diag("SLC301", f"PromQL syntax error: {err}", qp, doc=doc)
+        bad = syntax_diagnostic(doc, q, qp)
+        if bad:
+            self.diags.append(bad)
             return None
         node = promql_parser.parse(q)
         by: str | None = ""
@@ -143,15 +143,14 @@ class SliResolver:
         assert r is not None  # an SLI has a thresholdMetric or a ratioMetric (SLISpec)
         rp = (*path, "ratioMetric")
         parts = {}
-        for key in ("good", "bad", "total", "raw"):
+        for key in ("good", "bad", "total", "raw"):  # every query is checked, though one is wrong
             metric = getattr(r, key)
             if metric is None:
                 continue
             q = self.query(metric, doc, (*rp, key))
-            q = q and self.windowed(q, r.counter if key != "raw" else None, doc, (*rp, key))
-            if q is None:
-                return None
-            parts[key] = q
+            parts[key] = q and self.windowed(q, r.counter if key != "raw" else None, doc, (*rp, key))
+        if None in parts.values():
+            return None
         if "raw" in parts:
             raw = parts["raw"]
             if method == "Occurrences":
@@ -181,9 +180,9 @@ class SliResolver:
         if WINDOW_RE.search(q):
             self.diag("SLC104", "a thresholdMetric query is an instant vector: remove {{.window}}", qp, doc=doc)
             return None
-        err = syntax_error(q)
-        if err:
-            self.diag("SLC301", f"PromQL syntax error: {err}", qp, doc=doc)
+        bad = syntax_diagnostic(doc, q, qp)
+        if bad:
+            self.diags.append(bad)
             return None
         assert o.op is not None and o.value is not None  # checked for every objective before the SLI maps
         value = float(o.value)

@@ -1,4 +1,4 @@
-"""Where a character of a YAML scalar's value sits in the source text.
+"""The YAML source text: where a character of a scalar's value sits, and hints for syntax errors.
 
 A diagnostic about a token inside a string (a PromQL syntax error) points at that token, not at
 the start of the value. The value of a scalar is its source with quotes, escapes, indentation and
@@ -8,6 +8,9 @@ literal (`|`) and folded (`>`) scalars to map a value offset back to a source in
 
 from __future__ import annotations
 
+import re
+
+import yaml
 from yaml.nodes import ScalarNode
 
 _HEX = {"x": 2, "u": 4, "U": 8}
@@ -108,3 +111,32 @@ def _block(text: str, start: int, end: int, style: str) -> list[int]:
         pending = [at + len(line)]
         prev_normal = normal
     return out
+
+
+_NO_SPACE = re.compile(r"^\s*(?:-\s+)?[A-Za-z_][\w.-]*(:)[^\s:/]")
+
+
+def yaml_hint(text: str, exc: yaml.MarkedYAMLError, at: tuple[int, int]) -> tuple[tuple[int, int], str | None]:
+    """Where a YAML syntax error is and a hint for the usual causes: a tab in the indentation, a
+    flow mapping or sequence left open, `key:value` without a space, a `: ` in a plain value."""
+    problem, context = exc.problem or "", exc.context or ""
+    pm, cm = exc.problem_mark, exc.context_mark
+    if (pm is not None and text[pm.index:pm.index + 1] == "\t") or "tab character" in problem:
+        return at, "tabs are not allowed for indentation in YAML: indent with spaces"
+    if "simple key" in context and cm is not None:
+        lines = text.splitlines()
+        line = lines[cm.line] if cm.line < len(lines) else ""
+        m = _NO_SPACE.match(line)
+        if m:
+            key, value = line[:m.start(1)].strip().lstrip("- "), line[m.end(1):].strip()
+            return (cm.line + 1, m.start(1) + 1), f"YAML needs a space after the colon: `{key}: {value}`"
+        return at, f"line {cm.line + 1} is neither `key: value` nor a list item: is a `:` missing?"
+    for what, opener, closer in (("mapping", "{", "}"), ("sequence", "[", "]")):
+        if context.startswith(f"while parsing a flow {what}") and cm is not None:
+            return at, (f"the flow {what} `{opener}` opened at line {cm.line + 1} is not closed with `{closer}`, "
+                        "or a `,` is missing between its entries")
+    if "mapping values are not allowed" in problem:
+        return at, "quote a value that contains `: `, or check the indentation"
+    if "expected key" in problem or "expected <block end>" in problem:
+        return at, "check this line's indentation against the lines above"
+    return at, None
