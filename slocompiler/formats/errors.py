@@ -134,7 +134,7 @@ def checked_only(found: list[Diagnostic], replaced: set, sli_path: tuple) -> lis
             and not ("sli" in replaced and d.path[:len(sli_path)] == sli_path)]
 
 
-def _prune(data: Any, locs: list[tuple], placeholders: dict, replaced: set[str]) -> Any:
+def _prune(data: Any, locs: list[tuple], placeholders: dict, replaced: set) -> Any:
     """A copy of DATA without the values at LOCS (for a key that failed its pattern, its entry; for
     a missing key, the mapping that lacks it), or None when the whole of DATA would go."""
     data = copy.deepcopy(data)
@@ -148,7 +148,7 @@ def _prune(data: Any, locs: list[tuple], placeholders: dict, replaced: set[str])
                 data[loc[0]] = placeholders[loc[0]]
                 replaced.add(loc[0])
                 break
-            parent = data
+            parent: Any = data
             for part in loc[:-1]:
                 parent = parent[part] if isinstance(parent, (dict, list)) and _has(parent, part) else None
             if isinstance(parent, (dict, list)) and _has(parent, loc[-1]):

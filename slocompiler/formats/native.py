@@ -117,7 +117,7 @@ class _Format:
         found = check_slo_labels(doc, s, path)
         a = s.alerting
         sli_spec = s.sli
-        if sli_spec.kind == "template":
+        if sli_spec.template is not None:
             sli_spec, expanded_diags = expand_template(doc, ctx, sli_spec.template, path + ("sli", "template"))
             found += expanded_diags
             if sli_spec is None:

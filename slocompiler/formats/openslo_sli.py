@@ -142,14 +142,14 @@ class SliResolver:
         r = sli.ratioMetric
         assert r is not None  # an SLI has a thresholdMetric or a ratioMetric (SLISpec)
         rp = (*path, "ratioMetric")
-        parts = {}
+        found: dict[str, str | None] = {}
         for key in ("good", "bad", "total", "raw"):  # every query is checked, though one is wrong
             metric = getattr(r, key)
-            if metric is None:
-                continue
-            q = self.query(metric, doc, (*rp, key))
-            parts[key] = q and self.windowed(q, r.counter if key != "raw" else None, doc, (*rp, key))
-        if None in parts.values():
+            if metric is not None:
+                q = self.query(metric, doc, (*rp, key))
+                found[key] = q and self.windowed(q, r.counter if key != "raw" else None, doc, (*rp, key))
+        parts = {k: q for k, q in found.items() if q is not None}
+        if len(parts) < len(found):
             return None
         if "raw" in parts:
             raw = parts["raw"]
