@@ -43,11 +43,33 @@ def expand_template(doc: Document, ctx: Context, ref: spec.TemplateSLI, path: tu
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
         where = ".".join(str(p) for p in first["loc"])
-        return None, [doc.diag("SLC220", f"template {tpl.name!r} ({tpl.source}) expands to an invalid SLI: "
-                               f"{where}: {first['msg']}", path + ("name",))]
-    found = sli_diagnostics(doc, sli, path[:-1])
-    return sli, [replace(d, message=f"template {tpl.name!r}: {d.message}", path=path + ("params",))
-                 if not d.message.startswith("template ") else d for d in found]
+        return None, [*result.diagnostics, doc.diag(
+            "SLC220", f"template {tpl.name!r} ({tpl.source}) expands to an invalid SLI: {where}: {first['msg']}",
+            path + ("name",))]
+    seen = {(d.code, d.line, d.column) for d in result.diagnostics}  # a param check the SLI's checks repeat
+    found = [_at_param(doc, tpl, ref, d, path) for d in sli_diagnostics(doc, sli, path[:-1])]
+    return sli, result.diagnostics + [d for d in found if (d.code, d.line, d.column) not in seen]
+
+
+def _at_param(doc: Document, tpl, ref: spec.TemplateSLI, d: Diagnostic, path: tuple) -> Diagnostic:
+    """A problem of the expanded SLI, named after the template and the param it comes from, and
+    pointed at that param's value in `params:` (at `params:` when the default was used)."""
+    from slocompiler.templating import params_of
+
+    if d.message.startswith("template "):
+        return d
+    names = params_of(tpl, d.path[len(path) - 1:])
+    given = [n for n in names if n in ref.params]
+    label: str | None
+    if given:
+        at = path + ("params", given[0])
+        label = f"param {given[0]!r}" if len(given) == 1 else "params " + ", ".join(map(repr, given))
+    else:
+        at = path + ("params",) if ref.params else path + ("name",)
+        label = f"param {names[0]!r} (its default)" if len(names) == 1 else None
+    pos = doc.position(at)
+    message = f"template {tpl.name!r}, {label}: {d.message}" if label else f"template {tpl.name!r}: {d.message}"
+    return replace(d, file=pos.file, line=pos.line, column=pos.column, message=message, path=at)
 
 
 def _model_sli(sli: spec.SLI) -> SLI:
