@@ -85,11 +85,13 @@ class SliResolver:
                       hint="use `type: Prometheus` with `spec: {query: <PromQL>}`")
             return None
         extra = sorted(set(src.spec) - {"query"})
-        if extra:
-            self.diag("SLC101", f"unknown key {extra[0]!r} in a Prometheus metricSource spec", p + ("spec", extra[0]),
-                      doc=doc, key=True, hint=did_you_mean(extra[0], ["query"]) or "a Prometheus spec holds `query`")
-            return None
+        for key in extra:  # every one of them
+            self.diag("SLC101", f"unknown key {key!r} in a Prometheus metricSource spec", p + ("spec", key),
+                      doc=doc, key=True, hint=did_you_mean(key, ["query"]) or "a Prometheus spec holds `query`")
+        meant = any(did_you_mean(key, ["query"]) for key in extra)  # a misspelt `query`: one problem
         q = src.spec.get("query")
+        if meant and not isinstance(q, str):
+            return None
         if not isinstance(q, str) or not q.strip():
             self.diag("SLC103", "a Prometheus metricSource spec needs `query`, a PromQL string", p + ("spec",), doc=doc)
             return None
