@@ -20,7 +20,7 @@ from slocompiler.durations import format_duration
 from slocompiler.formats import openslo_spec as spec
 from slocompiler.formats.errors import did_you_mean, salvage, validation_diagnostics
 from slocompiler.formats.native_spec import LABEL_NAME_PATTERN
-from slocompiler.formats.openslo_sli import SliResolver, registry
+from slocompiler.formats.openslo_sli import BROKEN, SliResolver, registry
 from slocompiler.load import Document
 from slocompiler.model import SLO, Dialect, Tier
 from slocompiler.plan import burn_factor
@@ -74,6 +74,9 @@ class _Format:
                 diags += validation_diagnostics(exc, doc, model, base=base)
                 obj, broken = salvage(model, item, exc)[0], True
                 if obj is None:
+                    meta = item.get("metadata")
+                    if kind in REFERENCED and isinstance(meta, dict) and isinstance(meta.get("name"), str):
+                        reg[BROKEN + kind, meta["name"]] = True  # its users do not report it missing
                     continue
             if kind in ("SLO", "AlertPolicy"):  # SLOs resolve; policies have their references checked
                 slos.append((obj, base, broken))

@@ -23,6 +23,7 @@ from slocompiler.resolve import Context
 
 BOUND = {"lte": "at_most", "lt": "at_most", "gte": "at_least", "gt": "at_least"}
 PROMQL_OP = {"lte": "<=", "lt": "<", "gte": ">=", "gt": ">"}
+BROKEN = "broken "  # registry key (BROKEN + kind, name): an object too broken to use, already reported
 
 
 def registry(ctx: Context) -> dict:
@@ -59,7 +60,7 @@ class SliResolver:
     def lookup(self, kind: str, name: str, path: tuple):
         """A referenced object (object, document, path) or None after a positioned error."""
         found = self.reg.get((kind, name))
-        if found is None:
+        if found is None and (BROKEN + kind, name) not in self.reg:  # a broken object is reported where it is
             known = sorted(n for k, n in self.reg if k == kind)
             self.diag("SLC602", f"{kind} {name!r} referenced at {_gopath(path[len(self.base):])!r} "
                       "does not exist in this build", path,
