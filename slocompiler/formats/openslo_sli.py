@@ -13,6 +13,7 @@ import promql_parser
 from slocompiler.check.queries import check_window_query, syntax_diagnostic
 from slocompiler.conventions import WINDOW_RE
 from slocompiler.diagnostics import Diagnostic
+from slocompiler.diagnostics import Severity as Level
 from slocompiler.durations import format_duration
 from slocompiler.formats import openslo_spec as spec
 from slocompiler.formats.errors import did_you_mean
@@ -154,6 +155,11 @@ class SliResolver:
         parts = {k: q for k, q in found.items() if q is not None}
         if len(parts) < len(found):
             return None
+        for key in ("bad", "good"):
+            if key in parts and parts[key] == parts.get("total"):
+                what = "every event counts as bad" if key == "bad" else "no event can ever be bad"
+                self.diag("SLC261", f"the `{key}` query is the same as the `total` query: {what}",
+                          (*rp, key, "metricSource", "spec", "query"), doc=doc, severity=Level.WARNING)
         if "raw" in parts:
             raw = parts["raw"]
             if method == "Occurrences":
