@@ -164,11 +164,17 @@ class _OpenSloV1Alpha:
 
     def parse(self, doc: Document, ctx: Context):
         try:
-            return spec.OpenSloV1Alpha.model_validate(doc.data), []
-        except ValidationError as exc:
-            return None, validation_diagnostics(exc, doc, spec.OpenSloV1Alpha)
+            return (spec.OpenSloV1Alpha.model_validate(doc.data), True), []
+        except ValidationError as exc:  # reported; what is right in it is still checked
+            salvaged = salvage(spec.OpenSloV1Alpha, doc.data, exc)[0]
+            return (None if salvaged is None else (salvaged, False)), validation_diagnostics(
+                exc, doc, spec.OpenSloV1Alpha)
 
     def resolve(self, parsed, doc: Document, ctx: Context):
+        slos, diags = self._resolve(parsed[0], doc, ctx)
+        return (slos if parsed[1] else []), diags
+
+    def _resolve(self, parsed, doc: Document, ctx: Context):
         s = parsed.spec
         diags: list[Diagnostic] = []
         period = ctx.default_period_ms
