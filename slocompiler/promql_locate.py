@@ -27,6 +27,7 @@ _TRAILERS = ("", " (x)", " x")
 _UNCLOSED = {"unclosed left parenthesis": "(", "end of input inside braces": "{", "end of input inside brackets": "["}
 _ESCAPE = re.compile(r"unknown escape sequence '(.)'")
 _FUNCTION = re.compile(r"unknown function with name '([^']*)'")
+_ARGUMENT = re.compile(r"in call to function '([^']*)'")
 
 
 def _tokens(expr: str) -> list[tuple[int, int, str]]:
@@ -96,6 +97,11 @@ def error_offset(expr: str, message: str) -> int:
         at = next((start for start, _, tok in tokens if tok == m.group(1)), None)
         if at is not None:
             return at
+    m = _ARGUMENT.search(message)  # a type error: the first argument of the function named
+    if m:
+        calls = [i for i in range(len(tokens) - 2) if tokens[i][2] == m.group(1) and tokens[i + 1][2] == "("]
+        if calls:
+            return tokens[calls[0] + 2][0]
     for k in range(1, len(tokens) + 1):
         if not _viable(expr, tokens, k):
             return tokens[k - 1][0]

@@ -93,6 +93,7 @@ def test_every_character_of_a_scalar_maps_to_its_source(text):
     ('x{a="b" c="d"}', 'c="d"'),
     ("unknownfn(x)", "unknownfn"),
     ("x{a=1}", "1}"),
+    ("sum(rate(http_requests_total))", "http_requests_total)"),  # a type error: at the argument
 ])
 def test_syntax_error_offset_is_the_offending_token(query, token):
     with pytest.raises(ValueError):
