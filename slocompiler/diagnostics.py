@@ -56,6 +56,8 @@ CODES: dict[str, str] = {
     "SLC223": "unclosed template action in a label or annotation",
     "SLC230": "label or annotation is not a template Prometheus can parse",
     "SLC231": "value longer than its size limit",
+    "SLC260": "histogram name ends in _bucket",
+    "SLC261": "ratio SLI counts the same series as errors (or good) and total",
     # PromQL (SLC3xx)
     "SLC301": "PromQL syntax error",
     "SLC302": "expected a PromQL vector selector",

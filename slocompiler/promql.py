@@ -10,6 +10,7 @@ import promql_parser
 
 from slocompiler import durations, engines, re2
 from slocompiler.conventions import WINDOW_RE
+from slocompiler.promql_locate import error_offset
 
 METRIC_NAME = r"^[a-zA-Z_:][a-zA-Z0-9_:]*$"
 _NODE_WORDS = {"AggregateExpr": "an aggregation (sum, max, ...)", "Call": "a function call",
@@ -31,6 +32,12 @@ def syntax_error(expr: str) -> str | None:
     except Exception as exc:  # the parser raises ValueError, but be safe with any message
         return str(exc) or "invalid PromQL"
     return None
+
+
+def syntax_error_at(expr: str) -> tuple[str, int] | None:
+    """None when `expr` parses, else the parser's message and the offset of the token it is about."""
+    err = syntax_error(expr)
+    return None if err is None else (err, error_offset(expr, err))
 
 
 def vector_selector_error(expr: str, *, allow_no_name: bool = False) -> str | None:

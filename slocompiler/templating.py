@@ -223,15 +223,17 @@ def expand(tpl: Template, params: dict, doc: Document, path: tuple) -> Expansion
             problem = _check_value(p, value)
             if problem:
                 diags.append(doc.diag("SLC219", f"template {tpl.name!r}, param {p.name!r}: {problem}",
-                                      where + (p.name,)))
-                continue
+                                      where + (p.name,), offset=_matchers_offset(p, value, problem)))
+                if p.required:
+                    continue
+                value = p.default  # reported; rendered with the default so the other params are checked
             values[p.name] = value
         elif p.required:
             diags.append(doc.diag("SLC219", f"template {tpl.name!r} needs param {p.name!r}"
                                   + (f" ({p.description})" if p.description else ""), where if params else path))
         else:
             values[p.name] = p.default
-    if diags:
+    if len(values) < len(tpl.params):  # a required param is missing or wrong: nothing to render
         return Expansion(None, diags)
     for p in tpl.params.values():
         if p.bucket_of and values.get(p.name) is not None:
@@ -242,18 +244,49 @@ def expand(tpl: Template, params: dict, doc: Document, path: tuple) -> Expansion
                     "SLC212", f"template {tpl.name!r}: {p.name} {numbers.clean(float(values[p.name]))} is not a bucket boundary of the "
                     f"{tpl.engine or tpl.name} histogram ({listed})", where + (p.name,),
                     hint="pick a listed boundary, or pass the `buckets` your deployment really exports"))
-    if diags:
-        return Expansion(None, diags)
     try:
         sli = _render(tpl.sli, values)
     except Exception as exc:  # a template is user code: any failure is a diagnostic, not a crash
-        return Expansion(None, [doc.diag("SLC220", f"template {tpl.name!r} ({tpl.source}) fails to render: {exc}",
-                                         path + ("name",))])
+        return Expansion(None, [*diags, doc.diag("SLC220", f"template {tpl.name!r} ({tpl.source}) fails to "
+                                                 f"render: {exc}", path + ("name",))])
     try:  # only the promtool tests read the hints: a hint that fails to render leaves the SLO untested
         hints = tuple(h for h in (_render(h, values) for h in tpl.test_series) if h.get("series"))
     except Exception as exc:
         hints = ({"error": f"template {tpl.name!r}: its test_series fails to render: {exc}"},)
-    return Expansion(sli, test_series=hints)
+    return Expansion(sli, diags, test_series=hints)
+
+
+def _matchers_offset(p: Param, value, problem: str) -> int | None:
+    """Where in a `matchers` value its syntax error is (the value is checked inside `{...}`)."""
+    if p.type != "matchers" or not isinstance(value, str) or not problem.startswith("invalid label matchers"):
+        return None
+    from slocompiler.promql import syntax_error_at
+
+    found = syntax_error_at("{" + value + "}")
+    return None if found is None else max(0, min(found[1] - 1, len(value) - 1))
+
+
+def params_of(tpl: Template, path: tuple) -> list[str]:
+    """The params the template's SLI body uses at PATH (`("latency", "histogram")`), in the
+    template's order: which params a problem in the expanded SLI comes from."""
+    from jinja2 import meta
+
+    node: Any = tpl.sli
+    for part in path:
+        inside = part in node if isinstance(node, dict) else (
+            isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node))
+        if not inside:
+            break
+        node = node[part]
+    texts = [node] if isinstance(node, str) else [v for v in (node.values() if isinstance(node, dict) else
+                                                              node if isinstance(node, list) else []) if isinstance(v, str)]
+    used: set[str] = set()
+    for text in texts:
+        try:
+            used |= meta.find_undeclared_variables(_env().parse(text))
+        except jinja2.TemplateError:
+            continue
+    return [name for name in tpl.params if name in used]
 
 
 def _render(node, values):
