@@ -13,6 +13,7 @@ from typing import Literal, Optional
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from slocompiler.conventions import OUTPUTS, TARGETS, Target
+from slocompiler.delivery import KubernetesConfig, RoutingConfig
 from slocompiler.diagnostics import Diagnostic
 from slocompiler.formats.native_spec import Duration, Labels
 from slocompiler.load import load_file
@@ -34,6 +35,10 @@ class ConfigModel(BaseModel):
     target: Literal[TARGETS] = Target.PROMETHEUS.value  # type: ignore[valid-type]
     policies: list[str] = Field(default_factory=list, description="JSON Schema files every spec document must satisfy")
     strict: bool = False
+    kubernetes: Optional[KubernetesConfig] = Field(default=None, description="PrometheusRule and ConfigMap metadata "
+                                                   "(docs/deployment.md)")
+    routing: Optional[RoutingConfig] = Field(default=None, description="Alertmanager routes written by `build` "
+                                             "(docs/routing.md)")
 
 
 @dataclass
@@ -66,6 +71,10 @@ class Config:
         if m.strict:
             d["strict"] = True
         return d
+
+    def delivery(self) -> dict:
+        """The Options fields of the `kubernetes:` and `routing:` sections (`build` only)."""
+        return {"kubernetes": self.model.kubernetes, "routing": self.model.routing}
 
 
 def find(start: str | None = None) -> Optional[str]:

@@ -37,6 +37,7 @@ class PairPlan:
     budget_consumed: float      # share of the period's budget spent when it fires at the threshold
     never_fires: bool           # f·B ≥ 1 (exact): the error ratio would have to exceed 100 %
     on_track: bool              # f < 1: it fires while the SLO is still within budget
+    enabled: bool = True        # the tier alerts on this pair (a spec may disable one pair of a tier)
 
     @property
     def short_ms(self) -> int:
@@ -82,6 +83,11 @@ class TierPlan:
     pairs: tuple[PairPlan, PairPlan]
 
     @property
+    def active(self) -> tuple[PairPlan, ...]:
+        """The pairs the tier's alert is made of (both, unless the spec disabled one)."""
+        return tuple(p for p in self.pairs if p.enabled)
+
+    @property
     def quick(self) -> PairPlan:
         return self.pairs[0]
 
@@ -117,13 +123,14 @@ def burn_factor(window: BurnWindow, period_ms: int) -> Fraction:
     return window.budget_percent / 100 * Fraction(period_ms, window.long_ms)
 
 
-def _pair(severity: Severity, speed: Speed, window: BurnWindow, period_ms: int, budget: Decimal) -> PairPlan:
+def _pair(severity: Severity, speed: Speed, window: BurnWindow, period_ms: int, budget: Decimal,
+          enabled: bool = True) -> PairPlan:
     factor = burn_factor(window, period_ms)
     f = float(factor)
     threshold = f * float(budget)
     exact = factor * Fraction(budget)
     return PairPlan(severity, speed, window, factor, threshold, exact, f * window.long_ms / period_ms,
-                    never_fires=exact >= 1, on_track=factor < 1)
+                    never_fires=exact >= 1, on_track=factor < 1, enabled=enabled)
 
 
 def alert_plan(slo: SLO) -> AlertPlan:
@@ -132,7 +139,8 @@ def alert_plan(slo: SLO) -> AlertPlan:
     tiers = []
     for severity, tier, windows in ((Severity.PAGE, slo.page, (cat.page_quick, cat.page_slow)),
                                     (Severity.TICKET, slo.ticket, (cat.ticket_quick, cat.ticket_slow))):
-        pairs = tuple(_pair(severity, speed, w, slo.period_ms, budget)
+        pairs = tuple(_pair(severity, speed, w, slo.period_ms, budget, speed.value in tier.pairs)
                       for speed, w in zip((Speed.QUICK, Speed.SLOW), windows))
-        tiers.append(TierPlan(severity, tier, tier.enabled and bool(slo.alert_name), pairs))  # type: ignore[arg-type]
+        enabled = tier.enabled and bool(slo.alert_name) and any(p.enabled for p in pairs)
+        tiers.append(TierPlan(severity, tier, enabled, pairs))  # type: ignore[arg-type]
     return AlertPlan(slo.period_ms, budget, tiers[0], tiers[1])

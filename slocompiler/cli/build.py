@@ -20,6 +20,7 @@ from slocompiler.cli.options import (
     report_only_passed_option,
     scope,
 )
+from slocompiler.conventions import TARGETS
 
 
 def output_dir(out_dir: str | None) -> str:
@@ -42,7 +43,7 @@ def output_dir(out_dir: str | None) -> str:
 @click.option("--diff", is_flag=True, help="Print the unified diff of what would change; write nothing.")
 @click.option("--disable-alerts", is_flag=True, help="Generate no alerting rules.")
 @click.option("--disable-recordings", is_flag=True, help="Generate no recording rules.")
-@click.option("--target", type=click.Choice(("prometheus", "thanos", "mimir", "victoriametrics")), default=None,
+@click.option("--target", type=click.Choice(TARGETS), default=None,
               help="Rule engine layout (docs/deployment.md; default: the config's `target`, else prometheus).")
 @click.option("--cache-dir", default=None, type=click.Path(file_okay=False),
               help="Folder of the incremental build cache (default: $SLOCOMPILER_CACHE_DIR, else "
@@ -58,7 +59,7 @@ def build(paths: tuple[str, ...], out_dir: str | None, check: bool, diff: bool, 
 
     started = time.perf_counter()
     opts = build_options(disable_alerts=disable_alerts, disable_recordings=disable_recordings,
-                         target=target or current_config().model.target, **kw)
+                         target=target or current_config().model.target, **current_config().delivery(), **kw)
     out = output_dir(out_dir)
     tree, passed = scope(paths, report_only_passed)
     if not no_cache and cache_dir is None:

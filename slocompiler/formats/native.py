@@ -145,7 +145,8 @@ class _Format:
             tiers = []
             for sev, t in ((Severity.PAGE, a.page_alert), (Severity.TICKET, a.ticket_alert)):
                 tiers.append(Tier(sev.value, not t.disable, tuple(sorted(t.labels.items())),
-                                  tuple(sorted(t.annotations.items())), t.for_))
+                                  tuple(sorted(t.annotations.items())), t.for_, t.severity,
+                                  tuple(p for p in ("quick", "slow") if p != t.disable_pair)))
             slo = SLO(
                 service=parsed.service, name=s.name, objective=Decimal(repr(float(s.objective))).normalize(),
                 period_ms=period, sli=model_sli, windows=cat,

@@ -159,9 +159,15 @@ class SLI(Strict):
 
 class AlertTier(Strict):
     disable: bool = False
-    labels: Labels = Field(default_factory=dict)
+    labels: Labels = Field(default_factory=dict, description="extra labels on this tier's alert")
     annotations: Labels = Field(default_factory=dict)
     for_: Optional[Duration] = Field(default=None, alias="for")
+    severity: Optional[str] = Field(default=None, min_length=1,
+                                    description="value of the alert's `severity` label (default: critical for the "
+                                                "page, warning for the ticket; docs/routing.md)")
+    disable_pair: Optional[Literal["quick", "slow"]] = Field(
+        default=None, description="alert on one window pair only: the other pair's condition is left out, and the "
+                                  "alert carries `sloth_window_pair` naming the pair that remains")
 
 
 class Alerting(Strict):

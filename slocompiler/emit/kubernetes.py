@@ -1,0 +1,106 @@
+"""`--target kubernetes`: PrometheusRule objects for every input format, the dashboards as
+ConfigMaps for the Grafana sidecar, and a `kustomization.yaml` listing them (docs/deployment.md).
+
+Object names come from the spec path (`payments/api.yaml` → `payments-api`, with
+`kubernetes.name_prefix` in front); namespace, labels and annotations from the config's
+`kubernetes:` section. With `split: service` a spec file's service documents become one object
+each (`payments-api-checkout`), written as a multi-document YAML file.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from slocompiler.conventions import DASHBOARDS_DIR, KUSTOMIZATION, Output
+from slocompiler.delivery import KubernetesConfig
+from slocompiler.emit.yaml import block, dump, header, mapping, scalar
+from slocompiler.model import SLO, SpecUnit
+
+MANAGED_BY = ("app.kubernetes.io/managed-by", "slocompiler")
+MAX_NAME = 253
+
+
+def object_name(prefix: str, *parts: str) -> str:
+    """A DNS-1123 subdomain from PARTS: lower case, runs of other characters as `-`."""
+    words = [re.sub(r"[^a-z0-9.]+", "-", p.lower()).strip("-.") for p in parts]
+    name = prefix + "-".join(w for w in words if w)
+    return name[:MAX_NAME].rstrip("-.") or "slocompiler"
+
+
+def _stem(relpath: str) -> str:
+    return re.sub(r"\.ya?ml$", "", relpath, flags=re.IGNORECASE)
+
+
+def _meta(cfg: KubernetesConfig, name: str) -> dict:
+    return {"name": name, "namespace": cfg.namespace, "labels": dict(cfg.labels),
+            "annotations": dict(cfg.annotations)}
+
+
+def rule_objects(unit: SpecUnit, cfg: KubernetesConfig | None) -> list[tuple[dict, tuple[SLO, ...]]]:
+    """The PrometheusRule objects of a native, OpenSLO or Sloth `prometheus/v1` spec file: its
+    (metadata, SLOs), one per file or one per service (`split`)."""
+    cfg = cfg or KubernetesConfig()
+    stem = _stem(unit.relpath)
+    if cfg.split == "file":
+        return [(_meta(cfg, object_name(cfg.name_prefix, stem)), unit.slos)]
+    by_service: dict[str, list[SLO]] = {}
+    for slo in unit.slos:
+        by_service.setdefault(slo.service, []).append(slo)
+    last = stem.rsplit("/", 1)[-1]
+    return [(_meta(cfg, object_name(cfg.name_prefix, stem) if service == last and len(by_service) == 1
+                   else object_name(cfg.name_prefix, stem, service)), tuple(slos))
+            for service, slos in by_service.items()]
+
+
+def _object_header(kind: str, api: str, name: str, namespace: str | None, labels: Mapping[str, str],
+                   annotations: Mapping[str, str]) -> list[str]:
+    out = [f"apiVersion: {api}\nkind: {kind}\nmetadata:\n"]
+    if annotations:
+        out.append("  annotations:\n")
+        mapping(sorted(annotations.items()), "    ", out)
+    out.append("  labels:\n")
+    mapping(sorted(labels.items()), "    ", out)
+    out.append(f"  name: {scalar(name)}\n")
+    if namespace:
+        out.append(f"  namespace: {scalar(namespace)}\n")
+    return out
+
+
+def dashboard_configmap(rel: str, data: bytes, cfg: KubernetesConfig, version: str) -> tuple[str, bytes]:
+    """A ConfigMap holding one dashboard (`grafana/x.json` → `kubernetes/dashboards/x.yaml`)."""
+    file_name = rel.rsplit("/", 1)[-1]
+    stem = file_name.removesuffix(".json")
+    name = object_name(cfg.name_prefix, "slo-dashboard", stem)
+    labels = {**cfg.labels, **cfg.dashboard_labels, MANAGED_BY[0]: MANAGED_BY[1]}
+    out = [header(rel, version, "slocompiler build --target kubernetes")]
+    out += _object_header("ConfigMap", "v1", name, cfg.namespace, labels,
+                          {**cfg.annotations, **cfg.dashboard_annotations})
+    text = data.decode("utf-8")
+    body = block(text, "    ")
+    out.append(f"data:\n  {scalar(file_name)}: {body if body is not None else scalar(text)}\n")
+    return f"{Output.KUBERNETES.value}/{DASHBOARDS_DIR}/{stem}.yaml", "".join(out).encode("utf-8")
+
+
+def kustomization(resources: list[str], version: str) -> bytes:
+    """`kustomization.yaml` listing RESOURCES (paths relative to OUT/kubernetes)."""
+    doc = {"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization", "resources": resources}
+    return (header("every file of this folder", version, "slocompiler build --target kubernetes")
+            + dump(doc)).encode("utf-8")
+
+
+def kubernetes_files(artifacts: Mapping[str, bytes], cfg: KubernetesConfig | None, version: str) -> dict[str, bytes]:
+    """The tree's own files under OUT/kubernetes: dashboard ConfigMaps (from the `grafana/`
+    dashboards in ARTIFACTS) and the kustomization listing every object file."""
+    cfg = cfg or KubernetesConfig()
+    files: dict[str, bytes] = {}
+    if cfg.dashboards:
+        for rel in sorted(artifacts):
+            if rel.startswith(Output.GRAFANA.value + "/") and rel.endswith(".json"):
+                path, data = dashboard_configmap(rel, artifacts[rel], cfg, version)
+                files[path] = data
+    prefix = Output.KUBERNETES.value + "/"
+    resources = sorted(p[len(prefix):] for p in (*artifacts, *files)
+                       if p.startswith(prefix) and p != prefix + KUSTOMIZATION)
+    files[prefix + KUSTOMIZATION] = kustomization(resources, version)
+    return files
