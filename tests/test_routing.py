@@ -176,14 +176,14 @@ class World:
         world = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802 - http.server's name
+            def do_GET(self):
                 body = world.exposition(time.time()).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "text/plain; version=0.0.4")
                 self.end_headers()
                 self.wfile.write(body)
 
-            def do_POST(self):  # noqa: N802
+            def do_POST(self):
                 data = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 with world.lock:
                     world.notifications.append((time.time(), self.path.strip("/"), data))
