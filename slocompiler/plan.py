@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 
-from slocompiler.conventions import Severity, Speed
+from slocompiler.conventions import DEFAULT_ROUTING_SEVERITY, ROUTING_SEVERITY_LABEL, Severity, Speed
 from slocompiler.model import SLO, BurnWindow, Tier
 
 
@@ -81,6 +81,7 @@ class TierPlan:
     tier: Tier
     enabled: bool               # the tier is on and the SLO has an alert name
     pairs: tuple[PairPlan, PairPlan]
+    routing_severity: str | None = None   # the alert's `severity` label (docs/routing.md), if it has one
 
     @property
     def active(self) -> tuple[PairPlan, ...]:
@@ -133,6 +134,17 @@ def _pair(severity: Severity, speed: Speed, window: BurnWindow, period_ms: int, 
                     never_fires=exact >= 1, on_track=factor < 1, enabled=enabled)
 
 
+def routing_severity(slo: SLO, tier: Tier) -> str | None:
+    """The value of a tier's `severity` label: the spec's `severity:`, else a `severity` label the
+    spec sets, else critical/warning (native and OpenSLO inputs; Sloth inputs have none)."""
+    if tier.severity_label:
+        return tier.severity_label
+    labels = {**dict(slo.alert_labels), **dict(tier.labels)}
+    if ROUTING_SEVERITY_LABEL in labels:
+        return labels[ROUTING_SEVERITY_LABEL]
+    return DEFAULT_ROUTING_SEVERITY[tier.severity] if slo.dialect.governance_annotations else None
+
+
 def alert_plan(slo: SLO) -> AlertPlan:
     """The tiers of SLO: severity, windows, factor, threshold, budget share, detection and reset."""
     cat, budget = slo.windows, slo.error_budget
@@ -142,5 +154,5 @@ def alert_plan(slo: SLO) -> AlertPlan:
         pairs = tuple(_pair(severity, speed, w, slo.period_ms, budget, speed.value in tier.pairs)
                       for speed, w in zip((Speed.QUICK, Speed.SLOW), windows))
         enabled = tier.enabled and bool(slo.alert_name) and any(p.enabled for p in pairs)
-        tiers.append(TierPlan(severity, tier, enabled, pairs))  # type: ignore[arg-type]
+        tiers.append(TierPlan(severity, tier, enabled, pairs, routing_severity(slo, tier)))  # type: ignore[arg-type]
     return AlertPlan(slo.period_ms, budget, tiers[0], tiers[1])

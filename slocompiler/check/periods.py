@@ -38,7 +38,7 @@ def check_windows(doc: Document, slo: SLO, path: tuple, period_path: tuple | Non
     for tier in plan.tiers:
         if not tier.enabled or cat.origin == "builtin":
             continue
-        for pair in tier.pairs:
+        for pair in tier.active:  # a disabled pair never alerts
             factor = float(pair.factor)
             name = f"{tier.tier.severity} {pair.speed} ({format_duration(pair.long_ms)}/{format_duration(pair.short_ms)})"
             if pair.never_fires:
