@@ -341,3 +341,50 @@ def test_outage_pages_inhibits_the_ticket_and_resolves_slow_burn_tickets(tmp_pat
         am_handle.close()
         world.close()
         shutil.rmtree(am_dir, ignore_errors=True)
+
+
+TIER_CONTROLS = """\
+version: slocompiler/v1
+service: checkout
+owner: payments-team
+slos:
+  - name: availability
+    objective: 99.9
+    sli:
+      ratio: {errors: 'http_requests_total{code=~"5..", service="checkout"}', total: 'http_requests_total{service="checkout"}'}
+    alerting:
+      labels: {severity: ignored-by-tier}
+      page_alert: {severity: urgent, disable_pair: quick, labels: {escalation: sre}}
+      ticket_alert: {disable_pair: slow}
+"""
+
+
+def test_tier_controls_reach_rules_promtool_tests_explain_docs_and_dashboards(tmp_path, promtool):
+    (tmp_path / "a.yaml").write_text(TIER_CONTROLS)
+    r = run_cli("build", tmp_path / "a.yaml", "-o", tmp_path / "out")
+    assert r.returncode == 0, r.stderr
+    groups = yaml.safe_load((tmp_path / "out/prometheus/a.yaml").read_text())["groups"]
+    alerts = {r["labels"]["sloth_severity"]: r for g in groups for r in g["rules"]
+              if r.get("alert") == "CheckoutAvailability"}
+    page, ticket = alerts["page"], alerts["ticket"]
+    assert page["labels"]["severity"] == "urgent" and page["labels"]["escalation"] == "sre"
+    assert page["labels"]["sloth_window_pair"] == "slow" and "ratio_rate5m" not in page["expr"]
+    assert ticket["labels"]["severity"] == "ignored-by-tier"  # the spec's own severity label wins the default
+    assert ticket["labels"]["sloth_window_pair"] == "quick" and "ratio_rate3d" not in ticket["expr"]
+    # the generated promtool tests exercise the remaining pairs only, and pass
+    r = run_cli("test", tmp_path / "a.yaml", "--promtool", promtool)
+    assert r.returncode == 0, r.stdout + r.stderr
+    tests = (tmp_path / "out/tests/a.yaml").read_text() + (tmp_path / "out/tests/a.ticket.yaml").read_text()
+    assert "page above-slow" in tests and "page above-quick" not in tests
+    assert "ticket above-quick" in tests and "ticket above-slow" not in tests
+    # explain, the catalog page and the dashboard say so
+    r = run_cli("explain", tmp_path / "a.yaml", "--format", "json")
+    assert r.returncode == 0, r.stderr
+    (info,) = json.loads(r.stdout)["slos"]
+    assert [(t["severity"], t["severity_label"], [p["enabled"] for p in t["pairs"]]) for t in info["tiers"]] == [
+        ("page", "urgent", [False, True]), ("ticket", "ignored-by-tier", [True, False])]
+    text = run_cli("explain", tmp_path / "a.yaml").stdout
+    assert "severity=urgent" in text and text.count("[disabled: not part of the alert]") == 2
+    assert (tmp_path / "out/docs/checkout.md").read_text().count("), disabled |") == 2
+    board = (tmp_path / "out/grafana/checkout.json").read_text()
+    assert "page quick (off)" in board and "ticket slow (off)" in board and "page slow (off)" not in board
