@@ -207,3 +207,24 @@ def test_routing_labels_and_tier_controls_reach_the_objects(tree):
     ticket = alerts[("CheckoutAvailability", "ticket")]
     assert ticket["labels"]["severity"] == "warning" and ticket["labels"]["sloth_window_pair"] == "quick"
     assert ticket["expr"].count("max(") == 2 and " or" not in ticket["expr"]
+
+
+def test_a_spec_document_may_name_its_own_object(tree, validate):
+    text = NATIVE_TWO_SERVICES.replace("service: search\n", "service: search\nkubernetes:\n  name: search-slos\n"
+                                       "  namespace: search\n  labels: {team: search}\n  annotations: {a: b}\n")
+    (tree / "specs/payments/api.yaml").write_text(text)
+    out = built(tree)
+    objs = documents(out / "kubernetes/payments/api.yaml")
+    assert all(not validate(o) for o in objs)
+    search, rest = objs
+    assert search["metadata"]["name"] == "search-slos" and search["metadata"]["namespace"] == "search"
+    assert search["metadata"]["labels"]["team"] == "search"
+    assert search["metadata"]["labels"]["release"] == "kube-prometheus-stack"  # the config's, under the spec's
+    assert search["metadata"]["annotations"] == {"owner": "platform", "a": "b"}
+    assert rest["metadata"]["name"] == "payments-api" and rest["metadata"]["namespace"] == "monitoring"
+    ids = [{r["labels"]["sloth_id"] for g in o["spec"]["groups"] for r in g["rules"] if "record" in r
+            and "sloth_id" in r.get("labels", {})} for o in objs]
+    assert ids == [{"search-latency"}, {"checkout-availability"}]
+    # other targets ignore the key
+    r = run_cli("build", "--target", "prometheus", "-o", tree / "plain", cwd=tree)
+    assert r.returncode == 0, r.stderr

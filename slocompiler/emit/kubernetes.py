@@ -39,18 +39,32 @@ def _meta(cfg: KubernetesConfig, name: str) -> dict:
 
 def rule_objects(unit: SpecUnit, cfg: KubernetesConfig | None) -> list[tuple[dict, tuple[SLO, ...]]]:
     """The PrometheusRule objects of a native, OpenSLO or Sloth `prometheus/v1` spec file: its
-    (metadata, SLOs), one per file or one per service (`split`)."""
+    (metadata, SLOs), one per file or one per service (`split`). A native document with its own
+    `kubernetes:` metadata (UNIT.objects) is an object of its own, its keys over the config's."""
     cfg = cfg or KubernetesConfig()
     stem = _stem(unit.relpath)
+    own = [(meta, slos) for meta, slos in unit.objects if slos]
+    claimed = {id(slo) for _, slos in own for slo in slos}
+    rest = tuple(slo for slo in unit.slos if id(slo) not in claimed)
+    out = [(_own_meta(cfg, meta, object_name(cfg.name_prefix, stem, slos[0].service)), slos) for meta, slos in own]
+    if not rest:
+        return out
     if cfg.split == "file":
-        return [(_meta(cfg, object_name(cfg.name_prefix, stem)), unit.slos)]
+        return out + [(_meta(cfg, object_name(cfg.name_prefix, stem)), rest)]
     by_service: dict[str, list[SLO]] = {}
-    for slo in unit.slos:
+    for slo in rest:
         by_service.setdefault(slo.service, []).append(slo)
     last = stem.rsplit("/", 1)[-1]
-    return [(_meta(cfg, object_name(cfg.name_prefix, stem) if service == last and len(by_service) == 1
-                   else object_name(cfg.name_prefix, stem, service)), tuple(slos))
-            for service, slos in by_service.items()]
+    single = len(by_service) == 1 and not own
+    return out + [(_meta(cfg, object_name(cfg.name_prefix, stem) if service == last and single
+                         else object_name(cfg.name_prefix, stem, service)), tuple(slos))
+                  for service, slos in by_service.items()]
+
+
+def _own_meta(cfg: KubernetesConfig, meta: dict, default_name: str) -> dict:
+    return {"name": meta.get("name") or default_name, "namespace": meta.get("namespace") or cfg.namespace,
+            "labels": {**cfg.labels, **meta.get("labels", {})},
+            "annotations": {**cfg.annotations, **meta.get("annotations", {})}}
 
 
 def _object_header(kind: str, api: str, name: str, namespace: str | None, labels: Mapping[str, str],

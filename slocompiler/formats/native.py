@@ -69,7 +69,10 @@ class _Format:
     target = Output.PROMETHEUS.value  # the output folder its rules go to
 
     def k8s_metadata(self, parsed):
-        return None
+        """The document's own `kubernetes:` object metadata (used by `--target kubernetes` only)."""
+        header = parsed[0]
+        k8s = getattr(header, "kubernetes", None)
+        return None if k8s is None else k8s.model_dump(exclude_none=True)
 
     def parse(self, doc: Document, ctx: Context):
         """Header first, then each SLO on its own, so one bad SLO hides nothing about the others."""
