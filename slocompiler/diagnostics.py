@@ -51,6 +51,9 @@ CODES: dict[str, str] = {
     "SLC221": "invalid policy file",
     "SLC222": "organisation policy violated",
     "SLC223": "unclosed template action in a label or annotation",
+    # Kubernetes delivery (SLC27x, `build --target kubernetes`)
+    "SLC270": "Kubernetes object too large for client-side kubectl apply",
+    "SLC271": "Kubernetes object too large for the API server",
     # PromQL (SLC3xx)
     "SLC301": "PromQL syntax error",
     "SLC302": "expected a PromQL vector selector",

@@ -9,16 +9,21 @@ each (`payments-api-checkout`), written as a multi-document YAML file.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 
 from slocompiler.conventions import DASHBOARDS_DIR, KUSTOMIZATION, Output
 from slocompiler.delivery import KubernetesConfig
-from slocompiler.emit.yaml import block, dump, header, mapping, scalar
+from slocompiler.diagnostics import Diagnostic, Position, Severity
+from slocompiler.emit.yaml import dump, header, mapping, scalar
 from slocompiler.model import SLO, SpecUnit
 
 MANAGED_BY = ("app.kubernetes.io/managed-by", "slocompiler")
 MAX_NAME = 253
+APPLY_LIMIT = 262_144      # bytes: the last-applied-configuration annotation of `kubectl apply`
+CONFIGMAP_LIMIT = 1_048_576  # bytes: the API server's limit on a ConfigMap's data
+OBJECT_LIMIT = 1_572_864     # bytes: etcd's default request size, any object
 
 
 def object_name(prefix: str, *parts: str) -> str:
@@ -90,9 +95,9 @@ def dashboard_configmap(rel: str, data: bytes, cfg: KubernetesConfig, version: s
     out = [header(rel, version, "slocompiler build --target kubernetes")]
     out += _object_header("ConfigMap", "v1", name, cfg.namespace, labels,
                           {**cfg.annotations, **cfg.dashboard_annotations})
-    text = data.decode("utf-8")
-    body = block(text, "    ")
-    out.append(f"data:\n  {scalar(file_name)}: {body if body is not None else scalar(text)}\n")
+    # compact and ASCII (a ConfigMap holds 1 MiB; one printable line is a safe literal block)
+    text = json.dumps(json.loads(data), separators=(",", ":"), sort_keys=True, ensure_ascii=True)
+    out.append(f"data:\n  {scalar(file_name)}: |\n    {text}\n")
     return f"{Output.KUBERNETES.value}/{DASHBOARDS_DIR}/{stem}.yaml", "".join(out).encode("utf-8")
 
 
@@ -118,3 +123,29 @@ def kubernetes_files(artifacts: Mapping[str, bytes], cfg: KubernetesConfig | Non
                        if p.startswith(prefix) and p != prefix + KUSTOMIZATION)
     files[prefix + KUSTOMIZATION] = kustomization(resources, version)
     return files
+
+
+def size_diagnostics(artifacts: Mapping[str, bytes]) -> list[Diagnostic]:
+    """SLC270 (warning) for an object too large for client-side `kubectl apply`, SLC271 (error)
+    for one the API server refuses, in every OUT/kubernetes file of ARTIFACTS."""
+    out: list[Diagnostic] = []
+    prefix = Output.KUBERNETES.value + "/"
+    for rel in sorted(artifacts):
+        if not rel.startswith(prefix) or rel == prefix + KUSTOMIZATION:
+            continue
+        configmap = rel.startswith(f"{prefix}{DASHBOARDS_DIR}/")
+        limit = CONFIGMAP_LIMIT if configmap else OBJECT_LIMIT
+        for i, doc in enumerate(artifacts[rel].split(b"\n---\n")):
+            size = len(doc)
+            where = Position(rel).diag
+            what = f"object #{i + 1}" if b"\n---\n" in artifacts[rel] else "the object"
+            if size > limit:
+                out.append(where("SLC271", f"{what} is {size} bytes, over the API server's limit of {limit}",
+                                 hint="split: service in the config's `kubernetes:`, or fewer SLOs per spec file"
+                                 if not configmap else "fewer SLOs per service (a service's dashboard is one "
+                                 "ConfigMap), or `dashboards: false` and Grafana provisioning from OUT/grafana"))
+            elif size > APPLY_LIMIT:
+                out.append(where("SLC270", f"{what} is {size} bytes: client-side `kubectl apply` keeps a copy in "
+                                 f"an annotation limited to {APPLY_LIMIT}", severity=Severity.WARNING,
+                                 hint="apply with `kubectl apply --server-side`, or split the object"))
+    return out

@@ -50,11 +50,12 @@ def finish(comp: Compilation, run: Run) -> None:
     diagnostics in order."""
     if run.emit and run.target == Target.MIMIR:
         comp.artifacts.update(mimir_files(comp.rule_files.items()))
-    if run.emit and comp.ok and run.target == Target.KUBERNETES and run.keeps(Output.KUBERNETES.value):
-        from slocompiler.emit.kubernetes import kubernetes_files
+    if run.emit and comp.ok and run.target == Target.KUBERNETES and Output.KUBERNETES in run.wanted:
+        from slocompiler.emit.kubernetes import kubernetes_files, size_diagnostics
 
         comp.artifacts.update(kubernetes_files(comp.artifacts, run.options.kubernetes, __version__))
-    if run.emit and comp.ok and run.options.routing is not None and run.keeps(Output.ALERTMANAGER.value):
+        comp.diagnostics += size_diagnostics(comp.artifacts)
+    if run.emit and comp.ok and run.options.routing is not None and Output.ALERTMANAGER in run.wanted:
         from slocompiler.generate.routing import alertmanager_files
 
         comp.artifacts.update(alertmanager_files(run.options.routing, __version__))
