@@ -297,6 +297,7 @@ def test_outage_pages_inhibits_the_ticket_and_resolves_slow_burn_tickets(tmp_pat
             # scrape, evaluation and group_wait
             paged = wait_until("the checkout page", lambda: world.received(
                 "pagerduty-payments", "CheckoutAvailability", "checkout-availability"), 45, world, logs)
+            print(f"paged {paged - outage:.1f}s after the outage began")
             assert paged - outage < 18 + 15
             (page,) = world.received("pagerduty-payments", "CheckoutAvailability", "checkout-availability")[:1]
             labels, notes = page["labels"], page["annotations"]
