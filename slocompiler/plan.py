@@ -139,7 +139,7 @@ def routing_severity(slo: SLO, tier: Tier) -> str | None:
     spec sets, else critical/warning (native and OpenSLO inputs; Sloth inputs have none)."""
     if tier.severity_label:
         return tier.severity_label
-    labels = {**dict(slo.alert_labels), **dict(tier.labels)}
+    labels = {**dict(slo.labels), **dict(slo.alert_labels), **dict(tier.labels)}
     if ROUTING_SEVERITY_LABEL in labels:
         return labels[ROUTING_SEVERITY_LABEL]
     return DEFAULT_ROUTING_SEVERITY[tier.severity] if slo.dialect.governance_annotations else None

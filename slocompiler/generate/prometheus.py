@@ -184,27 +184,24 @@ class _SLORules:
         expr = "or\n".join(f"(\n{self._condition(pair)}\n)\n" for pair in plan.active)
         tier = plan.tier
         pair = [(c.WINDOW_PAIR_LABEL, plan.active[0].speed.value)] if len(plan.active) == 1 else []
-        labels = _merge(self._routing_defaults(tier), self.slo.alert_labels, tier.labels,
-                        self._severity_override(tier), pair, [(c.SEVERITY_LABEL, plan.severity.value)])
+        labels = _merge(self._governance_labels(), self.slo.alert_labels, tier.labels,
+                        self._severity(plan), pair, [(c.SEVERITY_LABEL, plan.severity.value)])
         return Rule(expr, alert=self.slo.alert_name, for_=tier.for_, labels=labels,
                     annotations=self._annotations(tier))
 
-    def _routing_defaults(self, tier: Tier) -> list[tuple[str, str]]:
-        """The labels routes need beyond Sloth's (docs/routing.md): not on Sloth inputs, whose
-        alerts stay Sloth's; user labels override them."""
+    def _governance_labels(self) -> list[tuple[str, str]]:
+        """Owner and criticality tier, which routes may need (docs/routing.md): not on Sloth
+        inputs, whose alerts stay Sloth's; user labels override them."""
         slo = self.slo
         if not slo.dialect.governance_annotations:
             return []
-        out = [(c.ROUTING_SEVERITY_LABEL, c.DEFAULT_ROUTING_SEVERITY[tier.severity])]
-        if slo.owner:
-            out.append((c.OWNER_LABEL, slo.owner))
-        if slo.tier:
-            out.append((c.TIER_LABEL, str(slo.tier)))
-        return out
+        out = [(c.OWNER_LABEL, slo.owner)] if slo.owner else []
+        return out + ([(c.TIER_LABEL, str(slo.tier))] if slo.tier else [])
 
     @staticmethod
-    def _severity_override(tier: Tier) -> list[tuple[str, str]]:
-        return [(c.ROUTING_SEVERITY_LABEL, tier.severity_label)] if tier.severity_label else []
+    def _severity(plan: TierPlan) -> list[tuple[str, str]]:
+        """The `severity` label as the alert plan settles it (spec, user label, or default)."""
+        return [(c.ROUTING_SEVERITY_LABEL, plan.routing_severity)] if plan.routing_severity else []
 
     def _annotations(self, tier: Tier):
         slo = self.slo
@@ -224,8 +221,8 @@ class _SLORules:
             expr = f"absent_over_time(({self.kind.sli.query.strip()})[{lookback}:{step}])\n"
         else:
             expr = f"absent_over_time({c.sli_error(self.short)}{self.sel}[{lookback}])\n"
-        labels = _merge(self._routing_defaults(slo.ticket), self.labels, self.ids, slo.alert_labels,
-                        self._severity_override(slo.ticket),
+        labels = _merge(self._governance_labels(), self.labels, self.ids, slo.alert_labels,
+                        self._severity(alert_plan(slo).ticket),
                         [(c.SEVERITY_LABEL, c.Severity.TICKET.value), (c.NO_DATA_LABEL, c.NO_DATA_VALUE)])
         annotations = _merge({
             "title": f"(no data) {slo.service} {slo.name} SLI has had no data for {lookback}.",
