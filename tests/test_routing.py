@@ -161,6 +161,85 @@ def test_routing_config_errors_are_positioned(tmp_path):
     assert "slocompiler.yaml:5:" in r.stderr and "match" in r.stderr, r.stderr
 
 
+# -- a real Alertmanager ------------------------------------------------------------------------
+
+
+class Alertmanager:
+    """The real `prometheus-alertmanager` on loopback with CONFIG (tests/prom_server.py's launch)."""
+
+    def __init__(self, config: Path, workdir: Path):
+        self.config, self.workdir = config, workdir
+
+    def __enter__(self) -> Alertmanager:
+        binary = alertmanager_bin()
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.log_path = self.workdir / "alertmanager.log"
+        port, self.proc, self.handle = launch(
+            lambda p: [binary, f"--config.file={self.config}", f"--storage.path={self.workdir}",
+                       f"--web.listen-address=127.0.0.1:{p}", "--cluster.listen-address=", "--log.level=info"],
+            "/-/ready", name="alertmanager", error=PromServerError, log_path=self.log_path, log=self.log,
+            cwd=self.workdir, timeout=30)
+        self.address = f"127.0.0.1:{port}"
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        terminate(self.proc)
+        self.handle.close()
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def log(self) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")[-3000:]
+        except OSError:
+            return ""
+
+    def alerts(self) -> list[dict]:
+        with urllib.request.urlopen(f"http://{self.address}/api/v2/alerts", timeout=10) as r:
+            return json.loads(r.read())
+
+    def post(self, alerts: list[dict]) -> None:
+        req = urllib.request.Request(f"http://{self.address}/api/v2/alerts", data=json.dumps(alerts).encode(),
+                                     headers={"Content-Type": "application/json"}, method="POST")
+        with urllib.request.urlopen(req, timeout=10) as r:
+            assert r.status == 200
+
+
+def test_inhibit_rules_in_a_real_alertmanager(tmp_path):
+    """Alerts with the generated labels posted to Alertmanager running the generated
+    configuration: a page mutes the ticket of the same SLO (and of the same `by` group), no data
+    mutes the burn alerts of its SLO, and nothing else is muted."""
+    out = compile_tree(tmp_path, ROUTING + "  inhibit_equal: [model]\n")
+
+    def alert(name: str, sloth_id: str, tier: str, **labels: str) -> dict:
+        return {"labels": {"alertname": name, "sloth_id": sloth_id, "sloth_severity": tier, **labels}}
+
+    sent = [
+        alert("CheckoutAvailability", "checkout-availability", "page", team="payments", model="a"),
+        alert("CheckoutAvailability", "checkout-availability", "ticket", team="payments", model="a"),  # muted
+        alert("CheckoutAvailability", "checkout-availability", "ticket", team="payments", model="b"),  # other group
+        alert("SearchAvailability", "search-availability", "ticket", team="search"),                  # other SLO
+        alert("FeedAvailabilityNoData", "feed-availability", "ticket", slo_alert="no_data"),
+        alert("FeedAvailability", "feed-availability", "page"),                                     # muted
+        alert("FeedAvailability", "feed-availability", "ticket"),                                   # muted
+    ]
+    expected = {
+        ("CheckoutAvailability", "page", "a"): False, ("CheckoutAvailability", "ticket", "a"): True,
+        ("CheckoutAvailability", "ticket", "b"): False, ("SearchAvailability", "ticket", ""): False,
+        ("FeedAvailabilityNoData", "ticket", ""): False, ("FeedAvailability", "page", ""): True,
+        ("FeedAvailability", "ticket", ""): True,
+    }
+    with Alertmanager(out / "alertmanager/alertmanager.yaml", tmp_path / "am") as am:
+        am.post(sent)
+        deadline = time.time() + 20
+        while True:  # Alertmanager marks inhibited alerts as each group is flushed (group_wait 1s)
+            state = {(a["labels"]["alertname"], a["labels"]["sloth_severity"], a["labels"].get("model", "")):
+                     bool(a["status"]["inhibitedBy"]) for a in am.alerts()}
+            if state == expected or time.time() > deadline:
+                break
+            time.sleep(0.25)
+        assert state == expected, am.log()
+
+
 # -- end to end ---------------------------------------------------------------------------------
 
 
@@ -259,7 +338,6 @@ def history(world: World, start: int, end: int, live: str) -> list[Series]:
 
 
 def test_outage_pages_inhibits_the_ticket_and_resolves_slow_burn_tickets(tmp_path, prometheus_bin):
-    am_bin = alertmanager_bin()
     step = 5
     end = int(time.time() - 2) // step * step
     start = end - 3600
@@ -268,31 +346,17 @@ def test_outage_pages_inhibits_the_ticket_and_resolves_slow_burn_tickets(tmp_pat
     hooks = "".join(f"    {r}:\n      webhook_configs: [{{url: 'http://{world.address}/{r}', send_resolved: true}}]\n"
                     for r in receivers)
     out = compile_tree(tmp_path, ROUTING + "  receivers:\n" + hooks)
-    am_dir = tmp_path / "am"
-    am_dir.mkdir()
-    am_log = am_dir / "alertmanager.log"
-    port, am_proc, am_handle = launch(
-        lambda p: [am_bin, f"--config.file={out / 'alertmanager/alertmanager.yaml'}", f"--storage.path={am_dir}",
-                   f"--web.listen-address=127.0.0.1:{p}", "--cluster.listen-address=", "--log.level=info"],
-        "/-/ready", name="alertmanager", error=PromServerError, log_path=am_log,
-        log=lambda: am_log.read_text(errors="replace")[-4000:], cwd=am_dir, timeout=30)
-    am = f"127.0.0.1:{port}"
-
-    def am_alerts() -> list[dict]:
-        with urllib.request.urlopen(f"http://{am}/api/v2/alerts", timeout=10) as r:
-            return json.loads(r.read())
-
     try:
-        with PromServer(sorted((out / "prometheus").glob("*.yaml")), history(world, start, end, world.address),
+        with Alertmanager(out / "alertmanager/alertmanager.yaml", tmp_path / "am") as am, PromServer(sorted((out / "prometheus").glob("*.yaml")), history(world, start, end, world.address),
                         start=start, end=end, step=step, eval_interval="1s", prometheus_bin=prometheus_bin,
-                        alertmanagers=[am], scrape_targets=[world.address], scrape_interval="1s") as prom:
+                        alertmanagers=[am.address], scrape_targets=[world.address], scrape_interval="1s") as prom:
             outage = world.set_ratio("checkout", 1.0)
 
             def prom_alert(name: str, severity: str, sloth_id: str) -> list[dict]:
                 return [a for a in prom.alerts() if a["labels"]["alertname"] == name and a["state"] == "firing"
                         and a["labels"]["sloth_severity"] == severity and a["labels"]["sloth_id"] == sloth_id]
 
-            logs = lambda: prom.log(20) + "\n" + am_log.read_text(errors="replace")[-3000:]  # noqa: E731
+            logs = lambda: prom.log(20) + "\n" + am.log()  # noqa: E731
             # the page reaches the payments pager within the plan's detection time (18 s) plus
             # scrape, evaluation and group_wait
             paged = wait_until("the checkout page", lambda: world.received(
@@ -314,7 +378,7 @@ def test_outage_pages_inhibits_the_ticket_and_resolves_slow_burn_tickets(tmp_pat
                        lambda: prom_alert("CheckoutAvailability", "ticket", "checkout-availability"), 60, world, logs)
             wait_until("the ticket inhibited in Alertmanager", lambda: any(
                 a["labels"].get("sloth_severity") == "ticket" and a["labels"]["sloth_id"] == "checkout-availability"
-                and a["status"]["inhibitedBy"] for a in am_alerts()), 15, world, logs)
+                and a["status"]["inhibitedBy"] for a in am.alerts()), 15, world, logs)
             time.sleep(3)  # a few group intervals: nothing may reach the ticket receiver
             assert not world.received("slack-payments", "CheckoutAvailability", "checkout-availability")
             # the slow burn: search's ticket only, to the search owner's inbox
@@ -332,16 +396,13 @@ def test_outage_pages_inhibits_the_ticket_and_resolves_slow_burn_tickets(tmp_pat
                 a for a in prom.alerts() if a["labels"]["sloth_id"] == "checkout-availability"], 30, world, logs)
             time.sleep(3)
             assert not world.received("slack-payments", "CheckoutAvailability", "checkout-availability")
-            assert not [a for a in am_alerts() if a["labels"].get("sloth_id") == "checkout-availability"
+            assert not [a for a in am.alerts() if a["labels"].get("sloth_id") == "checkout-availability"
                         and a["status"]["state"] == "active"]
             # nothing of search ever paged anyone
             assert not any(a["labels"].get("sloth_severity") == "page" and a["labels"]["sloth_id"] ==
                            "search-availability" for _, _, n in world.notifications for a in n["alerts"])
     finally:
-        terminate(am_proc)
-        am_handle.close()
         world.close()
-        shutil.rmtree(am_dir, ignore_errors=True)
 
 
 TIER_CONTROLS = """\
