@@ -58,6 +58,9 @@ CODES: dict[str, str] = {
     "SLC231": "value longer than its size limit",
     "SLC260": "histogram name ends in _bucket",
     "SLC261": "ratio SLI counts the same series as errors (or good) and total",
+    # Kubernetes delivery (SLC27x, `build --target kubernetes`)
+    "SLC270": "Kubernetes object too large for client-side kubectl apply",
+    "SLC271": "Kubernetes object too large for the API server",
     # PromQL (SLC3xx)
     "SLC301": "PromQL syntax error",
     "SLC302": "expected a PromQL vector selector",

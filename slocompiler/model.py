@@ -96,6 +96,8 @@ class Tier:
     labels: tuple[tuple[str, str], ...] = ()
     annotations: tuple[tuple[str, str], ...] = ()
     for_: str | None = None
+    severity_label: str | None = None            # the routing `severity` label's value (docs/routing.md)
+    pairs: tuple[str, ...] = ("quick", "slow")   # the window pairs it alerts on
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from slocompiler.cli.options import (
     spec_paths,
     subset_of_tree,
 )
+from slocompiler.conventions import TARGETS
 
 
 def output_dir(out_dir: str | None) -> str:
@@ -46,7 +47,7 @@ def output_dir(out_dir: str | None) -> str:
                                           "exit 1 when anything would change (as --check).")
 @click.option("--disable-alerts", is_flag=True, help="Generate no alerting rules.")
 @click.option("--disable-recordings", is_flag=True, help="Generate no recording rules.")
-@click.option("--target", type=click.Choice(("prometheus", "thanos", "mimir", "victoriametrics")), default=None,
+@click.option("--target", type=click.Choice(TARGETS), default=None,
               help="Rule engine layout (docs/deployment.md; default: the config's `target`, else prometheus).")
 @click.option("--cache-dir", default=None, type=click.Path(file_okay=False),
               help="Folder of the incremental build cache (default: $SLOCOMPILER_CACHE_DIR, else "
@@ -71,7 +72,8 @@ def build(paths: tuple[str, ...], out_dir: str | None, check: bool, diff: bool, 
     if not prefix.strip("/"):
         raise click.BadParameter("give a folder", param_hint="--rule-files-prefix")
     opts = build_options(disable_alerts=disable_alerts, disable_recordings=disable_recordings,
-                         target=target or config.target, rule_files_prefix=prefix, **kw)
+                         target=target or config.target, rule_files_prefix=prefix, **current_config().delivery(),
+                         **kw)
     # a part of the configured tree into the configured output: the output is the whole tree's
     # (built alone, the part's files would land elsewhere and the rest would be stale)
     whole = out_dir is None and not report_only_passed and subset_of_tree(paths)

@@ -92,7 +92,10 @@ class _Format:
     target = Output.PROMETHEUS.value  # the output folder its rules go to
 
     def k8s_metadata(self, parsed):
-        return None
+        """The document's own `kubernetes:` object metadata (used by `--target kubernetes` only)."""
+        header = parsed[0]
+        k8s = getattr(header, "kubernetes", None)
+        return None if k8s is None else k8s.model_dump(exclude_none=True)
 
     def parse(self, doc: Document, ctx: Context):
         """Header first, then each SLO on its own, so one bad SLO hides nothing about the others."""
@@ -179,7 +182,8 @@ class _Format:
         tiers = []
         for sev, t in ((Severity.PAGE, a.page_alert), (Severity.TICKET, a.ticket_alert)):
             tiers.append(Tier(sev.value, not t.disable, tuple(sorted(t.labels.items())),
-                              tuple(sorted(t.annotations.items())), t.for_))
+                              tuple(sorted(t.annotations.items())), t.for_, t.severity,
+                              tuple(p for p in ("quick", "slow") if p != t.disable_pair)))
         slo = SLO(
             service=parsed.service, name=s.name, objective=Decimal(repr(float(s.objective))).normalize(),
             period_ms=period, sli=model_sli, windows=cat,

@@ -174,9 +174,15 @@ class SLI(Strict):
 
 class AlertTier(Strict):
     disable: bool = False
-    labels: Labels = Field(default_factory=dict)
+    labels: Labels = Field(default_factory=dict, description="extra labels on this tier's alert")
     annotations: Labels = Field(default_factory=dict)
     for_: Optional[Duration] = Field(default=None, alias="for")
+    severity: Optional[str] = Field(default=None, min_length=1,
+                                    description="value of the alert's `severity` label (default: critical for the "
+                                                "page, warning for the ticket; docs/routing.md)")
+    disable_pair: Optional[Literal["quick", "slow"]] = Field(
+        default=None, description="alert on one window pair only: the other pair's condition is left out, and the "
+                                  "alert carries `sloth_window_pair` naming the pair that remains")
 
 
 class Alerting(Strict):
@@ -210,6 +216,17 @@ class SLO(Strict):
     review_date: Optional[_dt.date] = Field(default=None, strict=False, description="ISO date; validate warns once it has passed")
 
 
+class KubernetesObject(Strict):
+    """Metadata of this document's PrometheusRule object under `build --target kubernetes`; the
+    config's `kubernetes:` section gives what is not set here (docs/deployment.md)."""
+
+    name: Optional[str] = Field(default=None, pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$", max_length=253,
+                                description="metadata.name (default: from the spec path and service)")
+    namespace: Optional[str] = Field(default=None, pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", max_length=63)
+    labels: dict[str, str] = Field(default_factory=dict, description="added to the config's labels")
+    annotations: dict[str, str] = Field(default_factory=dict, description="added to the config's annotations")
+
+
 class ServiceHeader(Strict):
     """The service-level keys of a native document; SLOs are checked one by one."""
 
@@ -223,6 +240,8 @@ class ServiceHeader(Strict):
         default="native", description="`sloth`: generate what Sloth generates for this spec (its averaged period ratio, "
                               "no no-data alert, no governance annotations); `slocompiler convert sloth` sets it")
     slo_plugins: Optional[PluginChain] = Field(default=None, description="Sloth SLO plugins for every SLO of the file")
+    kubernetes: Optional[KubernetesObject] = Field(
+        default=None, description="this document's own PrometheusRule object under `build --target kubernetes`")
     slos: list[Any] = Field(min_length=1)
 
 

@@ -137,7 +137,7 @@ def service_page(service: str, entries: Sequence[tuple[SLO, str]],
         alerts = []
         for tier in info.tiers:
             for p in tier.pairs:
-                name = f"{tier.alert or '—'} ({tier.severity} {p.name})" + ("" if tier.enabled else ", disabled")
+                name = f"{tier.alert or '—'} ({tier.severity} {p.name})" + ("" if tier.enabled and p.enabled else ", disabled")
                 outage = "never" if p.detection_total_outage_s == float("inf") else human_seconds(p.detection_total_outage_s)
                 alerts.append([_md(name), f"{p.long_window}/{p.short_window}", f"{p.burn_factor:.4g}",
                                f"{p.error_ratio_threshold:.4g}", f"{p.budget_consumed:.1%}", outage,

@@ -21,8 +21,14 @@ def unit_output(unit: SpecUnit, opts: Options, wanted: set[str], target: Target)
     diags = check_generated(rf, unit, version_for(target.value, opts.prometheus_version))
     artifacts: dict[str, bytes] = {}
     kubernetes = unit.target == Output.KUBERNETES
-    if unit.target in wanted and opts.keeps(unit.out_path):  # validate: the rules are checked, not written
+    rules_key = Output.KUBERNETES.value if target == Target.KUBERNETES else unit.target
+    if rules_key in wanted and opts.keeps(f"{rules_key}/{unit.relpath}"):  # validate: the rules are checked, not written
         objects = [(meta, rule_file(unit.relpath, slos, opts)) for meta, slos in unit.objects] if kubernetes else []
+        if target == Target.KUBERNETES and not kubernetes:  # native, OpenSLO, prometheus/v1: objects from the config
+            from slocompiler.emit.kubernetes import rule_objects
+
+            objects = [(meta, rf if slos == unit.slos else rule_file(unit.relpath, slos, opts))
+                       for meta, slos in rule_objects(unit, opts.kubernetes)]
         artifacts.update(unit_outputs(unit, rf, objects, target))
     if (not kubernetes and Output.TESTS in wanted and opts.keeps(Output.TESTS.value)
             and with_promtool_tests(target)):  # promtool unit tests of its alerts (and a .ticket file)

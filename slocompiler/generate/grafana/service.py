@@ -89,7 +89,7 @@ class SLOPanels:
     def factor_steps(self) -> list[Step]:
         steps: dict[Fraction, str] = {}
         for tier, pair in self.pairs():
-            if tier.tier.enabled:
+            if tier.tier.enabled and pair.enabled:
                 steps.setdefault(pair.factor, TIER_COLORS[(pair.severity, pair.speed)])
         return [("green", None)] + [(c, json_number(f)) for f, c in sorted(steps.items())]
 
@@ -134,7 +134,7 @@ class SLOPanels:
         lines += ["", "| alert | windows | budget share | burn factor | error ratio above |",
                   "| --- | --- | --- | --- | --- |"]
         for tier, pair in self.pairs():
-            state = "" if tier.enabled else " (off)"
+            state = "" if tier.enabled and pair.enabled else " (off)"
             lines.append(f"| {pair.severity} {pair.speed}{state} | {format_duration(pair.short_ms)} "
                          f"& {format_duration(pair.long_ms)} | {numbers.clean(pair.window.budget_percent)}% | "
                          f"{short(pair.factor)}x | {short(pair.exact_threshold * 100)}% |")
@@ -202,7 +202,7 @@ class SLOPanels:
                    for ms in longs]
         factors = ", ".join(f"{p.severity} {p.speed} {short(p.factor)}x over "
                             f"{format_duration(p.long_ms)} (and {format_duration(p.short_ms)})"
-                            for tier, p in self.pairs() if tier.tier.enabled)
+                            for tier, p in self.pairs() if tier.tier.enabled and p.enabled)
         return gp.panel(self.ids, "timeseries", "Burn rate vs alert thresholds", pos, targets,
                         description=f"Error ratio over each alert's long window divided by the budget "
                                     f"({numbers.clean(self.budget)}). Dashed lines: burn factors ({factors}).",

@@ -203,7 +203,7 @@ class Scenarios:
 
     def tier_tests(self, tier: TierPlan, rule: Rule, outage: bool) -> None:
         sev = tier.tier.severity
-        pairs = [ScenarioPair.of(p) for p in tier.pairs]
+        pairs = [ScenarioPair.of(p) for p in tier.active]  # a disabled pair is not part of the alert
         live = [p for p in pairs if p.theta < 1]
         for p in pairs:
             if p.theta >= 1:
