@@ -22,6 +22,7 @@ CODES: dict[str, str] = {
     "SLC005": "document too large, too deep or expands too many aliases",
     "SLC006": "document of an unknown kind",
     "SLC007": "file or path holds no spec document",
+    "SLC008": "value does not fit its explicit YAML tag",
     "SLC009": "file skipped: not a regular file (FIFO, socket, device or dangling symlink)",
     # schema (SLC1xx)
     "SLC101": "unknown key",
@@ -53,12 +54,25 @@ CODES: dict[str, str] = {
     "SLC221": "invalid policy file",
     "SLC222": "organisation policy violated",
     "SLC223": "unclosed template action in a label or annotation",
+    "SLC230": "label or annotation is not a template Prometheus can parse",
+    "SLC231": "value longer than its size limit",
+    "SLC260": "histogram name ends in _bucket",
+    "SLC261": "ratio SLI counts the same series as errors (or good) and total",
+    # Kubernetes delivery (SLC27x, `build --target kubernetes`)
+    "SLC270": "Kubernetes object too large for client-side kubectl apply",
+    "SLC271": "Kubernetes object too large for the API server",
+    # fixed-range queries (SLC28x)
     "SLC280": "fixed-range query longer than the shortest alert window",
     "SLC281": "`fixed_range: true` query without a range of its own",
     # PromQL (SLC3xx)
     "SLC301": "PromQL syntax error",
     "SLC302": "expected a PromQL vector selector",
     "SLC303": "generated expression does not parse (compiler bug)",
+    "SLC304": "regular expression the target engine refuses",
+    "SLC305": "number or duration outside the target engine's range",
+    "SLC306": "PromQL function the target engine does not have",
+    "SLC307": "PromQL the target engine refuses",
+    "SLC308": "PromQL function that is experimental in the target engine",
     # outputs (SLC4xx)
     "SLC401": "two specs map to the same output file",
     "SLC402": "output is stale or would change",

@@ -72,6 +72,8 @@ class Run:
         ctx = Context(default_period_ms=parse_duration(o.default_period) or parse_duration("30d") or 0,
                       today=o.today or _dt.date.today(), template_dirs=tuple(o.template_dirs))
         self.catalog_diagnostics = _load_catalog_dirs(o.windows_dirs, ctx, self.formats) if o.windows_dirs else []
+        if o.tree_catalogs:
+            _register_tree_catalogs(o.tree_catalogs, ctx, self.formats)
         return ctx
 
     def _compile(self, files: list[SourceFile], loaded: dict[str, LoadedFile | bytes]) -> list[FileResult]:
@@ -105,6 +107,7 @@ class Run:
         loaded_file = (load_file(src.path, src.display) if known is None else
                        load_bytes(known, src.display) if isinstance(known, bytes) else known)
         res.diagnostics += loaded_file.diagnostics
+        tagged = {(d.line, d.column) for d in loaded_file.diagnostics if d.code == "SLC004"}
         if not loaded_file.documents and not loaded_file.diagnostics:
             res.diagnostics.append(Position(src.display).diag(
                 "SLC007", "file holds no spec document (it is empty or only comments)", severity=Severity.WARNING))
@@ -116,7 +119,7 @@ class Run:
                 continue
             res.kinds.add(kind)
             parsed, diags = self.formats[kind].parse(doc, self.ctx)
-            res.diagnostics += diags
+            res.diagnostics += [d for d in diags if (d.line, d.column) not in tagged]  # the foreign tag says it
             if self.policies and kind != "AlertWindows":
                 res.diagnostics += check_policies(doc, self.policies)
             if parsed is None:
@@ -175,6 +178,17 @@ def _load_catalog_dirs(dirs, ctx: Context, formats) -> list[Diagnostic]:
             if parsed is not None:
                 diags += ctx.add_catalog(*parsed)
     return diags
+
+
+def _register_tree_catalogs(files, ctx: Context, formats) -> None:
+    """The AlertWindows catalogs of the configured tree's files outside a path subset, registered
+    as if the whole tree were compiled (their problems are reported when the tree is)."""
+    for path in files:
+        for doc in load_file(path, path).documents:
+            if detect(doc) == "AlertWindows":
+                parsed, _ = formats["AlertWindows"].parse(doc, ctx)
+                if parsed is not None:
+                    ctx.add_catalog(*parsed)
 
 
 def _unknown(doc: Document) -> Diagnostic:
