@@ -268,8 +268,8 @@ def check_fixed_range_windows(doc: Document, queries: list[tuple[str, tuple]], s
         if r is not None and r > shortest_ms:
             out.append(doc.diag(
                 "SLC280", f"the query's range {format_duration(r)} is longer than the shortest alert window "
-                f"{format_duration(shortest_ms)} (the fastest tier's short window): that window cannot be derived "
-                "from a recording over the longer range", path,
+                f"{format_duration(shortest_ms)} (the fastest tier's short window): every window is measured from "
+                f"the query, so that window would span the last {format_duration(r)}", path,
                 hint=f"shorten the range to {format_duration(shortest_ms)} or less, e.g. rate(metric[5m])"))
     return out
 

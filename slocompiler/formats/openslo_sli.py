@@ -197,6 +197,8 @@ class SliResolver:
         if bad:
             self.diags.append(bad)
             return None
+        if query_range_ms(q) is not None:  # evaluated as written every slice: SLC280, SLC606
+            self.fixed.append((q, doc, qp))
         assert o.op is not None and o.value is not None  # checked for every objective before the SLI maps
         value = float(o.value)
         if method == "Occurrences":  # one data point per minute
@@ -216,19 +218,27 @@ def _slice_ms(o: spec.Objective) -> int | None:
 
 
 def fixed_range_diagnostics(r: SliResolver, sli: SLI, shortest_ms: int, first: bool) -> list[Diagnostic]:
-    """A fixed-range SLI (its queries carry `[5m]`): each range fits the shortest alert window (SLC280),
-    and, once per SLO (FIRST objective), a note on how its windows are derived (SLC606)."""
-    rng = getattr(sli, "fixed_range_ms", None)
-    if not rng or not r.fixed:
+    """An SLI whose queries carry their own range (`[5m]`): each range fits the shortest alert window
+    (SLC280), and, once per SLO (FIRST objective), a note on how its windows are measured (SLC606)."""
+    if not r.fixed:
         return []
     out: list[Diagnostic] = []
     for q, doc, path in r.fixed:
         out += check_fixed_range_windows(doc, [(q, path)], shortest_ms)
     if first and not out:
         q, doc, path = max(r.fixed, key=lambda f: query_range_ms(f[0]) or 0)
-        how = ("the traffic-weighted ratio of the recordings' sums over the window" if isinstance(sli, EventsSLI)
-               else "the recording's average over the window")
-        out.append(doc.diag("SLC606", f"the query has a fixed range [{format_duration(rng)}] instead of "
-                            f"{{{{.window}}}}: it is recorded at that range, and every longer window (alert windows, "
-                            f"the period) is {how}", path, severity=Level.NOTE))
+        rng = format_duration(query_range_ms(q) or 0)
+        if isinstance(sli, ThresholdSLI):
+            how = (f"evaluated as written once per {format_duration(sli.slice_ms)} time slice, and every window (alert "
+                   "windows, the period) is the share of good slices")
+        elif isinstance(sli, EventsSLI) and sli.fixed_range_ms:
+            how = ("recorded at that range, and every longer window (alert windows, the period) is the "
+                   "traffic-weighted ratio of the recordings' sums over the window")
+        elif isinstance(sli, RawSLI) and sli.fixed_range_ms:
+            how = ("recorded at that range, and every longer window (alert windows, the period) is the "
+                   "recording's average over the window")
+        else:  # RatioTimeslices: the success ratio per slice, averaged
+            how = "evaluated as written once per time slice, and every window averages the slices' ratios"
+        out.append(doc.diag("SLC606", f"the query has a fixed range [{rng}] instead of {{{{.window}}}}: it is {how}",
+                            path, severity=Level.NOTE))
     return out
