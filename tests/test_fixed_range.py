@@ -234,6 +234,82 @@ slos:
 """
 
 
+OTHER_MAPPINGS = """\
+apiVersion: openslo/v1
+kind: SLI
+metadata:
+  name: p99
+spec:
+  thresholdMetric:
+    metricSource:
+      type: Prometheus
+      spec:
+        query: histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket[5m])))
+---
+apiVersion: openslo/v1
+kind: SLO
+metadata:
+  name: latency-slices
+spec:
+  service: checkout
+  budgetingMethod: Timeslices
+  objectives:
+    - {op: lte, value: 0.3, timeSliceTarget: 0.95, timeSliceWindow: 1m, target: 0.99}
+  indicatorRef: p99
+---
+apiVersion: openslo/v1
+kind: SLO
+metadata:
+  name: latency-points
+spec:
+  service: checkout
+  budgetingMethod: Occurrences
+  objectives:
+    - {op: lte, value: 0.3, target: 0.99}
+  indicatorRef: p99
+---
+apiVersion: openslo/v1
+kind: SLO
+metadata:
+  name: ratio-slices
+spec:
+  service: checkout
+  budgetingMethod: RatioTimeslices
+  objectives:
+    - {target: 0.99, timeSliceWindow: 5m}
+  indicator:
+    metadata:
+      name: sliced
+    spec:
+      ratioMetric:
+        counter: true
+        bad: {metricSource: {type: Prometheus, spec: {query: 'sum(rate(http_requests_total{code=~"5.."}[5m]))'}}}
+        total: {metricSource: {type: Prometheus, spec: {query: 'sum(rate(http_requests_total[5m]))'}}}
+---
+apiVersion: openslo/v1
+kind: SLO
+metadata:
+  name: raw-success
+spec:
+  service: checkout
+  budgetingMethod: Occurrences
+  objectives:
+    - target: 0.99
+  indicator:
+    metadata:
+      name: raw-success
+    spec:
+      ratioMetric:
+        counter: true
+        rawType: success
+        raw:
+          metricSource:
+            type: Prometheus
+            spec:
+              query: sum(rate(http_requests_total{code!~"5.."}[2m])) / sum(rate(http_requests_total[2m]))
+"""
+
+
 def test_rules_pass_promtool_and_the_generated_tests_pass(tmp_path, promtool):
     specs = tmp_path / "slos"
     specs.mkdir()
@@ -245,9 +321,19 @@ def test_rules_pass_promtool_and_the_generated_tests_pass(tmp_path, promtool):
     r = run_cli("build", specs, "-o", out)
     assert r.returncode == 0, r.stderr
     assert r.stderr.count("[SLC606]") == 1  # the OpenSLO SLO; the native one opted in explicitly
-    rule_files = sorted((out / "prometheus").glob("*.yaml"))
+    # the other OpenSLO mappings with a fixed range: time slices, averaged slice ratios, a raw success ratio
+    others = tmp_path / "others"
+    others.mkdir()
+    (others / "others.yaml").write_text(OTHER_MAPPINGS)
+    r = run_cli("build", others, "-o", tmp_path / "out-others")
+    assert r.returncode == 0, r.stderr
+    assert r.stderr.count("[SLC606]") == 4, r.stderr
+    rule_files = sorted((out / "prometheus").glob("*.yaml")) + [tmp_path / "out-others/prometheus/others.yaml"]
     ok, text = promtool_check_rules(promtool, rule_files)
     assert ok, text
+    others_rules = (tmp_path / "out-others/prometheus/others.yaml").read_text()
+    assert "rate(http_request_duration_seconds_bucket[5m])" in others_rules  # evaluated as written
+    assert "avg_over_time(slo:sli_error:ratio_rate2m{" in others_rules       # the raw SLI's windows
     checkout = yaml.safe_load((out / "prometheus/checkout.yaml").read_text())
     rules = {r.get("record"): r["expr"] for g in checkout["groups"] for r in g["rules"] if "record" in r}
     # recorded as written at 5m; the 1h window and the period are the recordings' traffic-weighted sums

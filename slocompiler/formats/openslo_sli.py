@@ -129,6 +129,10 @@ class SliResolver:
                       hint="set `counter: true` if it is a counter, or write the range as [{{.window}}]")
             return None
         if query_range_ms(q) is not None:  # a fixed range, as platforms write it: recorded at that range
+            found = [d for d in check_window_query(doc, q, qp) if d.code != "SLC205"]  # size, comment, engine
+            self.diags += found
+            if any(d.is_error for d in found):
+                return None
             self.fixed.append((q, doc, qp))
             return q
         self.diag("SLC205", "the query has no {{.window}} placeholder and no range: only a counter selector "
