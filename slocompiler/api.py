@@ -21,15 +21,25 @@ from slocompiler.pipeline import Compilation, compile_paths, output_dir_excludes
 
 if TYPE_CHECKING:
     from slocompiler.explain import SLOInfo
+    from slocompiler.live.run import LiveRun
+    from slocompiler.live.settings import Settings
     from slocompiler.promtool import Result
 
-__all__ = ["BuildResult", "Explanation", "PromtoolRun", "build", "explain", "run_tests", "schema", "schema_text",
-           "validate"]
+__all__ = ["BuildResult", "Explanation", "PromtoolRun", "build", "check_live", "explain", "run_tests", "schema",
+           "schema_text", "validate"]
 
 
 def validate(paths: Sequence[str], options: Options | None = None) -> Compilation:
     """Check every spec under `paths` (every stage that can find a problem; nothing written)."""
     return compile_paths(paths, options, extras=False)
+
+
+def check_live(paths: Sequence[str], options: Options | None, settings: Settings, *, lookback_s: float = 3600,
+               verbose: bool = False, progress: bool = True) -> LiveRun:
+    """Check every spec under `paths`, then each SLO against the live Prometheus (SLC7xx; docs/live.md)."""
+    from slocompiler.live import run
+
+    return run.check(paths, options, settings, lookback_s=lookback_s, verbose=verbose, progress=progress)
 
 
 @dataclass
