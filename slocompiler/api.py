@@ -21,11 +21,11 @@ from slocompiler.pipeline import Compilation, compile_paths, output_dir_excludes
 
 if TYPE_CHECKING:
     from slocompiler.explain import SLOInfo
-    from slocompiler.live.run import LiveRun
+    from slocompiler.live.run import LiveRun, Report
     from slocompiler.live.settings import Settings
     from slocompiler.promtool import Result
 
-__all__ = ["BuildResult", "Explanation", "PromtoolRun", "build", "check_live", "explain", "run_tests", "schema",
+__all__ = ["BuildResult", "Explanation", "PromtoolRun", "build", "check_live", "explain", "report_live", "run_tests", "schema",
            "schema_text", "validate"]
 
 
@@ -40,6 +40,16 @@ def check_live(paths: Sequence[str], options: Options | None, settings: Settings
     from slocompiler.live import run
 
     return run.check(paths, options, settings, lookback_s=lookback_s, verbose=verbose, progress=progress)
+
+
+def report_live(paths: Sequence[str], options: Options | None, settings: Settings, *, start: str | None = None,
+                end: str | None = None, calendar: str | None = None, at: str | None = None,
+                compare: str | None = None, progress: bool = True) -> Report:
+    """Attainment of every SLO under `paths` from the live Prometheus's raw metrics (docs/live.md)."""
+    from slocompiler.live import run
+
+    return run.report(paths, options, settings, start=start, end=end, calendar=calendar, at=at, compare=compare,
+                      progress=progress)
 
 
 @dataclass

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from slocompiler.diagnostics import Position
+from slocompiler.live.attainment import SLOReport
 from slocompiler.live.check import Window, check_slo
 from slocompiler.live.client import Client, LiveError
 from slocompiler.live.progress import Progress
@@ -24,7 +25,7 @@ class LiveRun:
     now: float | None   # the server's clock; None when it could not be reached
 
 
-def start(paths: Sequence[str], options: Options | None, settings: Settings) -> LiveRun:
+def start_run(paths: Sequence[str], options: Options | None, settings: Settings) -> LiveRun:
     """Compile PATHS and ask the server for its time; an unreachable server is SLC710."""
     comp = compile_paths(paths, options, emit=False, extras=False)
     client = Client(settings)
@@ -44,7 +45,7 @@ def slos_of(comp: Compilation) -> list[SLO]:
 def check(paths: Sequence[str], options: Options | None, settings: Settings, *, lookback_s: float = 3600,
           verbose: bool = False, progress: bool = True) -> LiveRun:
     """`slocompiler check`: every SLO against the live series over the last LOOKBACK_S seconds."""
-    run = start(paths, options, settings)
+    run = start_run(paths, options, settings)
     if run.now is None:
         return run
     comp = run.compilation
@@ -63,3 +64,49 @@ def check(paths: Sequence[str], options: Options | None, settings: Settings, *, 
         comp.diagnostics.extend(diags)
     comp.diagnostics.sort(key=lambda d: (d.file, d.line, d.column, d.code))
     return run
+
+
+@dataclass
+class Report:
+    run: LiveRun
+    slos: list[SLOReport]
+    start: float
+    end: float
+
+
+def report(paths: Sequence[str], options: Options | None, settings: Settings, *, start: str | None = None,
+           end: str | None = None, calendar: str | None = None, at: str | None = None,
+           compare: str | None = None, progress: bool = True) -> Report:
+    """`slocompiler report`: attainment per SLO and group over the range (ranges.resolve). A range
+    that cannot be understood raises ranges.RangeError."""
+    from slocompiler.live import ranges
+    from slocompiler.live.attainment import attain, with_compare
+
+    run = start_run(paths, options, settings)
+    if run.now is None or not run.compilation.ok:
+        return Report(run, [], 0, 0)
+    slos = [with_compare(slo, compare) for slo in slos_of(run.compilation)]
+    spans = [ranges.resolve(run.now, slo.period_ms / 1000, start, end, calendar, at) for slo in slos]
+    bar = Progress("computing attainment", len(slos), enabled=progress)
+
+    def one(item: tuple[SLO, ranges.TimeRange | None]) -> SLOReport:
+        slo, span = item
+        assert span is not None
+        return attain(run.client, slo, span)
+
+    done = [item for item in run.client.map(_guarded(one, run), list(zip(slos, spans)), bar)
+            if isinstance(item, SLOReport)]
+    valid = [s for s in spans if s is not None]
+    return Report(run, done, min((s.start for s in valid), default=0), max((s.end for s in valid), default=0))
+
+
+def _guarded(fn, run: LiveRun):
+    docs = SpecDocs({f.display: f.path for f in run.compilation.files})
+
+    def call(item):
+        try:
+            return fn(item)
+        except LiveError as exc:
+            run.compilation.diagnostics.append(docs.diag(item[0], "SLC710", f"cannot query Prometheus: {exc}"))
+            return None
+    return call
