@@ -285,3 +285,16 @@ def test_config_file_prometheus_section_is_checked(tmp_path):
     write(tmp_path, "slocompiler.yaml", "prometheus:\n  url: http://x\n  concurency: 3\n")
     r = run_cli("check", write(tmp_path, "clean.yaml", CLEAN), cwd=tmp_path)
     assert r.returncode == 1 and "slocompiler.yaml:3:3: error[SLC101]" in r.stderr, r.stderr
+
+
+def test_the_documented_config_section_is_valid():
+    import yaml
+    from helpers import REPO_ROOT
+
+    from slocompiler.config import ConfigModel
+
+    text = (REPO_ROOT / "docs" / "live.md").read_text(encoding="utf-8")
+    block = re.search(r"```yaml\n(prometheus:.*?)```", text, re.S)
+    assert block, "docs/live.md: no `prometheus:` config example"
+    model = ConfigModel.model_validate(yaml.safe_load(block.group(1)))
+    assert model.prometheus is not None and model.prometheus.tenant == "ml-platform"
