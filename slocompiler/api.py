@@ -21,11 +21,12 @@ from slocompiler.pipeline import Compilation, compile_paths, output_dir_excludes
 
 if TYPE_CHECKING:
     from slocompiler.explain import SLOInfo
-    from slocompiler.live.run import LiveRun, Report
+    from slocompiler.live.gate import Limits
+    from slocompiler.live.run import Gate, LiveRun, Report
     from slocompiler.live.settings import Settings
     from slocompiler.promtool import Result
 
-__all__ = ["BuildResult", "Explanation", "PromtoolRun", "build", "check_live", "explain", "report_live", "run_tests", "schema",
+__all__ = ["BuildResult", "Explanation", "PromtoolRun", "build", "check_live", "explain", "gate_live", "report_live", "run_tests", "schema",
            "schema_text", "validate"]
 
 
@@ -50,6 +51,14 @@ def report_live(paths: Sequence[str], options: Options | None, settings: Setting
 
     return run.report(paths, options, settings, start=start, end=end, calendar=calendar, at=at, compare=compare,
                       progress=progress)
+
+
+def gate_live(paths: Sequence[str], options: Options | None, settings: Settings, slo_ids: Sequence[str],
+              limits: Limits, *, start: str | None = None, end: str | None = None) -> Gate:
+    """Verdicts for the named SLOs (all when none is named) against budget and burn LIMITS (docs/live.md)."""
+    from slocompiler.live import run
+
+    return run.gate(paths, options, settings, slo_ids, limits, start=start, end=end)
 
 
 @dataclass

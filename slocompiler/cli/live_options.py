@@ -54,3 +54,11 @@ LIVE_KEYS = ("prometheus_url", "headers", "bearer_token_file", "tenant", "timeou
 def pop_live(kw: dict[str, Any]) -> Settings:
     """Take the live options out of KW (what is left goes to `build_options`)."""
     return live_settings(**{k: kw.pop(k) for k in LIVE_KEYS})
+
+
+def own_formats(command: click.Command, choices: tuple[str, ...], help: str) -> None:
+    """Give COMMAND's shared `--format` option (common_options) its own choices."""
+    for param in command.params:
+        if param.name == "fmt" and isinstance(param, click.Option):
+            param.type = click.Choice(choices)
+            param.help = help

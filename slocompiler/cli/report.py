@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from slocompiler.cli.exit_codes import ExitCode
-from slocompiler.cli.live_options import live_options, pop_live
+from slocompiler.cli.live_options import live_options, own_formats, pop_live
 from slocompiler.cli.options import build_options, common_options, spec_paths
 
 REPORT_FORMATS = ("text", "json", "markdown", "html")
@@ -61,7 +61,6 @@ def report(paths: tuple[str, ...], fmt: str | None, strict: bool, start: str | N
     sys.exit(ExitCode.PROBLEMS if fails(diags, strict) else ExitCode.OK)
 
 
-for _param in report.params:  # the shared --format, with the report's own choices
-    if _param.name == "fmt":
-        _param.type = click.Choice(REPORT_FORMATS)
-        _param.help = "Report format: text (a table), json (specs/slocompiler-report-v1.schema.json), markdown, html."
+
+own_formats(report, REPORT_FORMATS, "Report format: text (a table), json (specs/slocompiler-report-v1.schema.json), "
+            "markdown, html.")

@@ -78,6 +78,16 @@ def with_compare(slo: SLO, label: str | None) -> SLO:
 
 
 def attain(client: Client, slo: SLO, rng: TimeRange) -> SLOReport:
+    groups = measure(client, slo, rng)
+    _coverage(client, slo, rng, groups)
+    _alerts(client, slo, rng, groups)
+    _burn_rates(client, slo, rng.end, groups)
+    return SLOReport(slo, rng, list(groups.values()))
+
+
+def measure(client: Client, slo: SLO, rng: TimeRange) -> dict[Key, Group]:
+    """The SLI (and events) of each group over RNG: the kind's own expressions with the range as
+    their window, evaluated once at its end."""
     from slocompiler.generate.sli import Threshold, kind_of
 
     kind, w, at = kind_of(slo), rng.promql, rng.end
@@ -90,18 +100,15 @@ def attain(client: Client, slo: SLO, rng: TimeRange) -> SLOReport:
             total = (rate or 0.0) * rng.seconds
             bad = (errors.get(key) or 0.0) * rng.seconds
             groups[key] = Group(dict(key), (total - bad) / total if total > 0 else None, budget, total - bad, total)
+        return groups
+    if isinstance(kind, Threshold):
+        step = format_duration(kind.sli.slice_ms)
+        expr = f"avg_over_time(({kind.slice_expr(w)})[{w}:{step}])"
     else:
-        if isinstance(kind, Threshold):
-            step = format_duration(kind.sli.slice_ms)
-            expr = f"avg_over_time(({kind.slice_expr(w)})[{w}:{step}])"
-        else:
-            expr = kind.ratio(w)
-        for s in sorted(client.query(expr, at), key=lambda s: _key(s.labels)):
-            groups[_key(s.labels)] = Group(s.labels, None if s.value is None else 1 - s.value, budget)
-    _coverage(client, slo, rng, groups)
-    _alerts(client, slo, rng, groups)
-    _burn_rates(client, slo, at, groups)
-    return SLOReport(slo, rng, list(groups.values()))
+        expr = kind.ratio(w)
+    for s in sorted(client.query(expr, at), key=lambda s: _key(s.labels)):
+        groups[_key(s.labels)] = Group(s.labels, None if s.value is None else 1 - s.value, budget)
+    return groups
 
 
 def _key(labels: dict[str, str]) -> Key:

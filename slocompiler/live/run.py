@@ -10,6 +10,7 @@ from slocompiler.diagnostics import Position
 from slocompiler.live.attainment import SLOReport
 from slocompiler.live.check import Window, check_slo
 from slocompiler.live.client import Client, LiveError
+from slocompiler.live.gate import Limits, Verdict, judge
 from slocompiler.live.progress import Progress
 from slocompiler.live.settings import Settings
 from slocompiler.live.specdocs import SpecDocs
@@ -100,13 +101,47 @@ def report(paths: Sequence[str], options: Options | None, settings: Settings, *,
     return Report(run, done, min((s.start for s in valid), default=0), max((s.end for s in valid), default=0))
 
 
-def _guarded(fn, run: LiveRun):
+def _guarded(fn, run: LiveRun, slo_of=lambda item: item[0]):
+    """FN, with a failed query of an SLO reported as SLC710 at that SLO (the others go on)."""
     docs = SpecDocs({f.display: f.path for f in run.compilation.files})
 
     def call(item):
         try:
             return fn(item)
         except LiveError as exc:
-            run.compilation.diagnostics.append(docs.diag(item[0], "SLC710", f"cannot query Prometheus: {exc}"))
+            run.compilation.diagnostics.append(docs.diag(slo_of(item), "SLC710", f"cannot query Prometheus: {exc}"))
             return None
     return call
+
+
+@dataclass
+class Gate:
+    run: LiveRun
+    verdicts: list[Verdict]
+    unknown: list[str]     # --slo ids that no spec defines
+
+
+def gate(paths: Sequence[str], options: Options | None, settings: Settings, slo_ids: Sequence[str],
+         limits: Limits, *, start: str | None = None, end: str | None = None, progress: bool = False) -> Gate:
+    """`slocompiler gate`: the named SLOs (all when none is named) against LIMITS."""
+    from slocompiler.live import ranges
+    from slocompiler.live.attainment import with_compare
+
+    run = start_run(paths, options, settings)
+    if run.now is None or not run.compilation.ok:
+        return Gate(run, [], [])
+    now = run.now
+    every = slos_of(run.compilation)
+    known = {slo.id for slo in every}
+    chosen = [slo for slo in every if not slo_ids or slo.id in slo_ids]
+    for label, _ in limits.groups:
+        chosen = [with_compare(slo, label) for slo in chosen]
+    bar = Progress("gating SLOs", len(chosen), enabled=progress)
+
+    def one(slo: SLO) -> list[Verdict]:
+        span = ranges.resolve(now, slo.period_ms / 1000, start, end, None, None)
+        assert span is not None
+        return judge(run.client, slo, span, now, limits)
+
+    verdicts = [v for vs in run.client.map(_guarded(one, run, lambda slo: slo), chosen, bar) or [] if vs for v in vs]
+    return Gate(run, verdicts, [i for i in slo_ids if i not in known])
