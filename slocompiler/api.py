@@ -22,12 +22,12 @@ from slocompiler.pipeline import Compilation, compile_paths, output_dir_excludes
 if TYPE_CHECKING:
     from slocompiler.explain import SLOInfo
     from slocompiler.live.gate import Limits
-    from slocompiler.live.run import Gate, LiveRun, Report
+    from slocompiler.live.run import Backtest, Gate, LiveRun, Report
     from slocompiler.live.settings import Settings
     from slocompiler.promtool import Result
 
-__all__ = ["BuildResult", "Explanation", "PromtoolRun", "build", "check_live", "explain", "gate_live", "report_live", "run_tests", "schema",
-           "schema_text", "validate"]
+__all__ = ["BuildResult", "Explanation", "PromtoolRun", "backtest_live", "build", "check_live", "explain",
+           "gate_live", "report_live", "run_tests", "schema", "schema_text", "validate"]
 
 
 def validate(paths: Sequence[str], options: Options | None = None) -> Compilation:
@@ -59,6 +59,16 @@ def gate_live(paths: Sequence[str], options: Options | None, settings: Settings,
     from slocompiler.live import run
 
     return run.gate(paths, options, settings, slo_ids, limits, start=start, end=end)
+
+
+def backtest_live(paths: Sequence[str], options: Options | None, settings: Settings, *, start: str | None = None,
+                  end: str | None = None, days: float | None = None, step: int = 60,
+                  against: Sequence[str] | None = None, progress: bool = True) -> Backtest:
+    """Replay every SLO's alert conditions over the live server's history (docs/live.md)."""
+    from slocompiler.live import run
+
+    return run.backtest(paths, options, settings, start=start, end=end, days=days, step=step, against=against,
+                        progress=progress)
 
 
 @dataclass

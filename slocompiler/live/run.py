@@ -8,10 +8,12 @@ from dataclasses import dataclass
 
 from slocompiler.diagnostics import Position
 from slocompiler.live.attainment import SLOReport
+from slocompiler.live.backtest import SLOReplay
 from slocompiler.live.check import Window, check_slo
 from slocompiler.live.client import Client, LiveError
 from slocompiler.live.gate import Limits, Verdict, judge
 from slocompiler.live.progress import Progress
+from slocompiler.live.ranges import TimeRange
 from slocompiler.live.settings import Settings
 from slocompiler.live.specdocs import SpecDocs
 from slocompiler.model import SLO
@@ -145,3 +147,43 @@ def gate(paths: Sequence[str], options: Options | None, settings: Settings, slo_
 
     verdicts = [v for vs in run.client.map(_guarded(one, run, lambda slo: slo), chosen, bar) or [] if vs for v in vs]
     return Gate(run, verdicts, [i for i in slo_ids if i not in known])
+
+
+@dataclass
+class Backtest:
+    run: LiveRun
+    slos: list[SLOReplay]
+    range: TimeRange | None
+    against: list[SLOReplay] | None = None   # the same replay for --against's specs
+
+
+def backtest(paths: Sequence[str], options: Options | None, settings: Settings, *, start: str | None = None,
+             end: str | None = None, days: float | None = None, step: int = 60,
+             against: Sequence[str] | None = None, progress: bool = True) -> Backtest:
+    """`slocompiler backtest`: every SLO's alert conditions replayed over [start, end] (or the last
+    DAYS days) every STEP seconds; AGAINST, other spec paths, replayed the same way for comparison."""
+    from slocompiler.live import ranges
+
+    run = start_run(paths, options, settings)
+    if run.now is None or not run.compilation.ok:
+        return Backtest(run, [], None)
+    if days is not None and (start or end):
+        raise ranges.RangeError("--days and --from/--to exclude each other")
+    span = ranges.resolve(run.now, (days or 7) * 86400, start, end, None, None)
+    assert span is not None
+    span = TimeRange(span.start // step * step, span.end // step * step)   # on the evaluation grid
+    out = Backtest(run, _replay_all(run, slos_of(run.compilation), span, step, progress), span)
+    if against is not None:
+        other = compile_paths(against, options, emit=False, extras=False)
+        run.compilation.diagnostics += other.diagnostics
+        if other.ok:
+            out.against = _replay_all(LiveRun(other, run.client, run.now), slos_of(other), span, step, progress)
+    return out
+
+
+def _replay_all(run: LiveRun, slos: list[SLO], span: TimeRange, step: int, progress: bool) -> list[SLOReplay]:
+    from slocompiler.live.backtest import replay
+
+    bar = Progress("replaying alerts", len(slos), enabled=progress)
+    done = run.client.map(_guarded(lambda slo: replay(run.client, slo, span, step), run, lambda slo: slo), slos, bar)
+    return [r for r in done if r is not None]
