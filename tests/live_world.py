@@ -36,6 +36,9 @@ def world() -> list[Series | list[Series]]:
     out.append(counter("pipeline_runs_total", {"status": "success"}, 0.05))
     out.append(counter("pipeline_runs_total", {"status": "failed"}, 0.001))
     out.append(gauge("drift_score", {"model": "llama"}, drift))
+    for code, rate in (("200", 5.0), ("500", 0.01)):
+        out.append(counter("bentoml_service_request_total",
+                           {"service_name": "sentiment", "endpoint": "/classify", "http_response_code": code}, rate))
     for gpu in range(8):
         out.append(gauge("gpu_utilization", {"gpu": str(gpu)}, 0.5 + gpu / 100))
     return out

@@ -50,9 +50,11 @@ class SLOCheck:
     series: int = 0
 
     def emit(self, code: str, message: str, path: tuple = (), *, offset: int | None = None,
-             severity: Severity = Severity.ERROR, hint: str | None = None) -> None:
+             severity: Severity = Severity.ERROR, hint: str | None = None, needle: str | None = None) -> None:
+        """A diagnostic at PATH below the SLO (at OFFSET in its value); NEEDLE is the offending text, by
+        which a template-made SLI's finding is placed at the template param that holds it."""
         self.diagnostics.append(self.docs.diag(self.slo, code, message, path, offset=offset, severity=severity,
-                                               hint=hint))
+                                               hint=hint, needle=needle))
 
     def run(self) -> list[Diagnostic]:
         try:
@@ -103,7 +105,7 @@ class SLOCheck:
                 path = ("sli", "latency", "histogram") if latency else sel.path
                 base = sel.metric.removesuffix("_bucket").removesuffix("_count") if latency else sel.metric
                 self.emit("SLC701", f"no series of `{sel.metric}` in the last {w.promql}", path,
-                          offset=None if latency else sel.offset_of(sel.metric),
+                          offset=None if latency else sel.offset_of(sel.metric), needle=base,
                           hint=_did_you_mean(close) or f"is `{base}` exported and scraped?")
                 return
         for m in sel.matchers:
@@ -114,13 +116,13 @@ class SLOCheck:
             if not values:
                 self.emit("SLC702", f"label `{m.name}` never occurs on `{sel.metric}` in the last {w.promql}",
                           sel.path, offset=sel.value_offset(m) if not latency or sel.source != "" else None,
-                          hint=_known_labels(self.client, sel, w))
+                          hint=_known_labels(self.client, sel, w), needle=m.value)
                 return
             if not _matches(m, values):
                 close = difflib.get_close_matches(m.value, values, n=3, cutoff=0.5)
                 self.emit("SLC702", f"`{m.name}{m.op}\"{m.value}\"` matches no value of `{m.name}` on "
                           f"`{sel.metric}` in the last {w.promql}", sel.path, offset=sel.value_offset(m),
-                          hint=_did_you_mean(close) or f"values seen: {_sample(values)}")
+                          hint=_did_you_mean(close) or f"values seen: {_sample(values)}", needle=m.value)
                 return
         self.emit("SLC701", f"`{sel.text}` matches no series in the last {w.promql} (each matcher matches "
                   "some series, but not all together)", sel.path, offset=sel.offset_of(sel.metric or "{"))
@@ -150,7 +152,7 @@ class SLOCheck:
                 known = sorted(present - {"__name__", "le"})
                 self.emit("SLC703", f"`by` label `{label}` is on none of the {len(series)} series of the SLI",
                           (*path, i), hint=_did_you_mean(difflib.get_close_matches(label, known, n=3, cutoff=0.5))
-                          or f"labels seen: {_sample(known)}")
+                          or f"labels seen: {_sample(known)}", needle=label)
 
     # ------------------------------------------------------------------ histograms
 
@@ -187,6 +189,7 @@ class SLOCheck:
         near = " and ".join(numbers.clean(b) for b in (below[-1:] + above[:1]))
         self.emit("SLC704", f"latency threshold {numbers.clean(float(sli.threshold))} is not a bucket bound of "
                   f"`{sli.histogram}` (nearest: {near})", ("sli", "latency", "threshold"),
+                  needle=numbers.clean(float(sli.threshold)),
                   hint=f"bounds seen: {', '.join(_bound(b) for b in bounds)}")
 
     # ------------------------------------------------------------------ threshold slices

@@ -1,7 +1,11 @@
 """Positions in the spec files for live diagnostics: each SLO's document, loaded again (cheap,
-once per file) so a finding lands at the key that causes it, below the SLO's own key path."""
+once per file) so a finding lands at the key that causes it, below the SLO's own key path. An SLO
+whose SLI comes from a template has no such key: the finding goes to the template param whose
+value holds the offending text (a metric name, a label value), else to `sli.template`."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from slocompiler.diagnostics import Diagnostic, Position, Severity
 from slocompiler.load import Document, load_file
@@ -28,10 +32,49 @@ class SpecDocs:
         return None
 
     def diag(self, slo: SLO, code: str, message: str, path: tuple = (), *, offset: int | None = None,
-             severity: Severity = Severity.ERROR, hint: str | None = None) -> Diagnostic:
+             severity: Severity = Severity.ERROR, hint: str | None = None, needle: str | None = None) -> Diagnostic:
         doc = self.document(slo)
         full = tuple(slo.source_path) + tuple(path)
         if doc is None or not path:
             at = slo.source or Position("?")
             return at.diag(code, f"{slo.id}: {message}", path=full, severity=severity, hint=hint)
+        if _lookup(doc.data, full) is _MISSING:
+            full, offset = _in_template(doc.data, tuple(slo.source_path), needle)
         return doc.diag(code, f"{slo.id}: {message}", full, offset=offset, severity=severity, hint=hint)
+
+
+_MISSING = object()
+
+
+def _lookup(data: Any, path: tuple) -> Any:
+    for part in path:
+        if isinstance(data, dict) and part in data:
+            data = data[part]
+        elif isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data):
+            data = data[part]
+        else:
+            return _MISSING
+    return data
+
+
+def _in_template(data: Any, base: tuple, needle: str | None) -> tuple[tuple, int | None]:
+    """The template param holding NEEDLE (and its offset in a string value), else the template."""
+    params = _lookup(data, (*base, "sli", "template", "params"))
+    if needle and isinstance(params, dict):
+        for name, value in params.items():
+            if isinstance(value, str) and needle in value:
+                return (*base, "sli", "template", "params", name), value.find(needle)
+            if isinstance(value, list) and needle in value:
+                return (*base, "sli", "template", "params", name, value.index(needle)), None
+            if isinstance(value, (int, float)) and not isinstance(value, bool) and _number(needle) == value:
+                return (*base, "sli", "template", "params", name), None
+    if _lookup(data, (*base, "sli", "template")) is not _MISSING:
+        return (*base, "sli", "template"), None
+    return (*base, "sli"), None
+
+
+def _number(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
