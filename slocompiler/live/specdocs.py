@@ -48,12 +48,11 @@ _MISSING = object()
 
 def _lookup(data: Any, path: tuple) -> Any:
     for part in path:
-        if isinstance(data, dict) and part in data:
-            data = data[part]
-        elif isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data):
-            data = data[part]
-        else:
+        found = (isinstance(data, dict) and part in data) or \
+            (isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data))
+        if not found:
             return _MISSING
+        data = data[part]
     return data
 
 
