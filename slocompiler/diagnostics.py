@@ -96,6 +96,7 @@ CODES: dict[str, str] = {
     "SLC708": "SLO reads more series than its cardinality budget",
     "SLC709": "current SLI value and event rate (--verbose)",
     "SLC710": "the live server cannot be queried or refuses a query",
+    "SLC711": "report figures differ from the deployed recording rules",
 }
 
 

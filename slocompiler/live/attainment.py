@@ -63,6 +63,7 @@ class SLOReport:
     slo: SLO
     range: TimeRange
     groups: list[Group]
+    recorded: dict[Key, float] = field(default_factory=dict)   # the recording rules' period SLI, where present
 
     def as_json(self) -> dict:
         return {"id": self.slo.id, "service": self.slo.service, "slo": self.slo.name,
@@ -77,12 +78,40 @@ def with_compare(slo: SLO, label: str | None) -> SLO:
     return replace(slo, sli=replace(slo.sli, by=(*slo.sli.by, label)))
 
 
-def attain(client: Client, slo: SLO, rng: TimeRange) -> SLOReport:
+def attain(client: Client, slo: SLO, rng: TimeRange, rolling: bool = False) -> SLOReport:
+    """The SLO's figures over RNG; ROLLING (RNG is the SLO's period up to now): also what its
+    recording rules say about the period, where they are deployed, for the cross-check."""
     groups = measure(client, slo, rng)
     _coverage(client, slo, rng, groups)
     _alerts(client, slo, rng, groups)
     _burn_rates(client, slo, rng.end, groups)
-    return SLOReport(slo, rng, list(groups.values()))
+    report = SLOReport(slo, rng, list(groups.values()))
+    if rolling:
+        report.recorded = recorded_sli(client, slo, rng.end, groups)
+    return report
+
+
+def recorded_sli(client: Client, slo: SLO, at: float, groups: dict[Key, Group]) -> dict[Key, float]:
+    """`1 - slo:sli_error:ratio_rate<period>` per group, from the deployed recording rules."""
+    from slocompiler.conventions import ID_LABEL, sli_error
+
+    series = f'{sli_error(format_duration(slo.period_ms))}{{{ID_LABEL}="{slo.id}"}}'
+    out: dict[Key, float] = {}
+    for s in client.query(series, at):
+        for key, group in groups.items():
+            if s.value is not None and all(s.labels.get(k) == v for k, v in group.labels.items()):
+                out[key] = 1 - s.value
+    return out
+
+
+def disagreements(report: SLOReport, tolerance: float = 1e-3) -> list[tuple[Group, float]]:
+    """Groups whose raw-metric SLI and recorded SLI differ by more than TOLERANCE (absolute)."""
+    out = []
+    for group in report.groups:
+        recorded = report.recorded.get(_key(group.labels))
+        if recorded is not None and group.sli is not None and abs(recorded - group.sli) > tolerance:
+            out.append((group, recorded))
+    return out
 
 
 def measure(client: Client, slo: SLO, rng: TimeRange) -> dict[Key, Group]:

@@ -92,15 +92,33 @@ def report(paths: Sequence[str], options: Options | None, settings: Settings, *,
     spans = [ranges.resolve(run.now, slo.period_ms / 1000, start, end, calendar, at) for slo in slos]
     bar = Progress("computing attainment", len(slos), enabled=progress)
 
+    rolling = not (start or end or calendar)
+
     def one(item: tuple[SLO, ranges.TimeRange | None]) -> SLOReport:
         slo, span = item
         assert span is not None
-        return attain(run.client, slo, span)
+        return attain(run.client, slo, span, rolling)
 
     done = [item for item in run.client.map(_guarded(one, run), list(zip(slos, spans)), bar)
             if isinstance(item, SLOReport)]
+    cross_check(run, done)
     valid = [s for s in spans if s is not None]
     return Report(run, done, min((s.start for s in valid), default=0), max((s.end for s in valid), default=0))
+
+
+def cross_check(run: LiveRun, reports: list[SLOReport]) -> None:
+    """SLC711 notes where the deployed recording rules' period SLI differs from the raw metrics'."""
+    from slocompiler.diagnostics import Severity
+    from slocompiler.live.attainment import disagreements
+
+    docs = SpecDocs({f.display: f.path for f in run.compilation.files})
+    for report in reports:
+        for group, recorded in disagreements(report):
+            labels = ", ".join(f"{k}={v}" for k, v in sorted(group.labels.items()))
+            run.compilation.diagnostics.append(docs.diag(
+                report.slo, "SLC711", f"the recording rules say the SLI over the period{' {' + labels + '}' if labels else ''} "
+                f"is {100 * recorded:.4f}%, the raw metrics {100 * (group.sli or 0):.4f}%", severity=Severity.NOTE,
+                hint="rules deployed less than a period ago, or specs changed since: the raw figure is the one reported"))
 
 
 def _guarded(fn, run: LiveRun, slo_of=lambda item: item[0]):
