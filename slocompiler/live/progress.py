@@ -1,5 +1,6 @@
 """Progress of a long run on stderr: a bar redrawn in place on a terminal, plain lines (every 10 %)
-elsewhere, so CI logs stay readable; nothing at all for short runs or when turned off."""
+elsewhere, so CI logs stay readable; nothing at all for short runs (fewer than MIN_TOTAL items; on
+a terminal, two) or when turned off."""
 
 from __future__ import annotations
 
@@ -10,12 +11,13 @@ from typing import TextIO
 
 
 class Progress:
-    def __init__(self, what: str, total: int, *, enabled: bool = True, stream: TextIO | None = None,
-                 min_total: int = 2):
+    MIN_TOTAL = 50
+
+    def __init__(self, what: str, total: int, *, enabled: bool = True, stream: TextIO | None = None):
         self.what, self.total, self.done = what, total, 0
         self.stream = stream or sys.stderr
-        self.enabled = enabled and total >= min_total
         self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.enabled = enabled and total >= (2 if self.tty else self.MIN_TOTAL)
         self._lock = threading.Lock()
         self._last_decile = -1
         self._started = time.monotonic()
