@@ -99,3 +99,30 @@ def test_budget_limit_json_and_every_slo(prom, spec):
 def test_unknown_slo_is_a_usage_error(prom, spec):
     r = gate(prom, spec, "--slo", "serving-nope")
     assert r.returncode == 2 and "no SLO with id serving-nope" in r.stderr
+
+
+def test_emit_argo_rollouts_and_flagger_templates_whose_query_is_the_gate(prom, spec):
+    """The emitted templates hold one query per SLO; evaluated on the server at the end of the
+    history it gives the canary's burn rate worked out by hand."""
+    import yaml
+
+    argo = run_cli("gate", "--prometheus", prom.url, "--emit", "argo-rollouts", "--slo", "serving-availability",
+                   "--group", "model_version=v2", "--max-burn", "2", spec, cwd=spec.parent)
+    assert argo.returncode == 0, argo.stderr
+    [doc] = list(yaml.safe_load_all(argo.stdout))
+    assert (doc["apiVersion"], doc["kind"]) == ("argoproj.io/v1alpha1", "AnalysisTemplate")
+    assert doc["metadata"]["name"] == "serving-availability-v2-burn"
+    [metric] = doc["spec"]["metrics"]
+    assert metric["successCondition"] == "result[0] <= 2" and metric["provider"]["prometheus"]["address"] == prom.url
+    query = metric["provider"]["prometheus"]["query"]
+    # v2 over the last hour of history: 40 minutes at 20 % errors of 10/s -> 4800 / 36000, budget 1 %
+    [(_, value)] = prom.query(query, time=prom.end)
+    assert abs(value - (4800 / 36000) / 0.01) < 1e-6, value
+    flagger = run_cli("gate", "--prometheus", prom.url, "--emit", "flagger", "--slo", "serving-availability", spec,
+                      cwd=spec.parent)
+    [doc] = list(yaml.safe_load_all(flagger.stdout))
+    assert (doc["apiVersion"], doc["kind"]) == ("flagger.app/v1beta1", "MetricTemplate")
+    assert doc["spec"]["provider"] == {"type": "prometheus", "address": prom.url}
+    [(_, value)] = prom.query(doc["spec"]["query"], time=prom.end)   # both versions together
+    assert abs(value - ((4800 + 0.01 * 3600) / 72000) / 0.01) < 1e-6, value
+    assert "thresholdRange: {max: 1}" in flagger.stdout.splitlines()[0]

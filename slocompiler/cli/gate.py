@@ -37,11 +37,14 @@ def _window(ctx: click.Context, param: click.Parameter, value: str) -> int:
 @click.option("--from", "start", default=None, metavar="TIME", help="Budget range start (default: the SLO's period).")
 @click.option("--to", "end", default=None, metavar="TIME", help="Budget range end (default: now).")
 @click.option("--allow-no-data", is_flag=True, help="Pass groups without events instead of failing them.")
+@click.option("--emit", type=click.Choice(("argo-rollouts", "flagger")), default=None,
+              help="Print the check as an Argo Rollouts AnalysisTemplate or a Flagger MetricTemplate instead of "
+                   "running it (no server needed beyond its URL).")
 @live_options
 @common_options
 def gate(paths: tuple[str, ...], fmt: str | None, strict: bool, slo_ids: tuple[str, ...], groups: tuple[str, ...],
          max_burn: float | None, min_budget: float, window_s: int, start: str | None, end: str | None,
-         allow_no_data: bool, progress: bool, **kw: Any) -> None:
+         allow_no_data: bool, emit: str | None, progress: bool, **kw: Any) -> None:
     """Exit 0 when every named SLO (or group) is within its error budget and burn limit, 1 otherwise;
     one line per SLO and group on stdout (--format json: a JSON document)."""
     from slocompiler import api
@@ -51,10 +54,13 @@ def gate(paths: tuple[str, ...], fmt: str | None, strict: bool, slo_ids: tuple[s
     from slocompiler.report import render
 
     settings = pop_live(kw)
+    roots = spec_paths(paths)
     limits = Limits(max_burn=max_burn, min_budget=min_budget, window_s=window_s, allow_no_data=allow_no_data,
                     groups=tuple((k, v) for k, v in parse_labels(groups)))
+    if emit:
+        sys.exit(_emit(roots, build_options(**kw), settings.url, slo_ids, limits, emit))
     try:
-        result = api.gate_live(spec_paths(paths), build_options(**kw), settings, slo_ids, limits, start=start,
+        result = api.gate_live(roots, build_options(**kw), settings, slo_ids, limits, start=start,
                                end=end)
     except RangeError as exc:
         raise click.UsageError(str(exc)) from None
@@ -70,6 +76,23 @@ def gate(paths: tuple[str, ...], fmt: str | None, strict: bool, slo_ids: tuple[s
         sys.stdout.write("".join(v.line(limits) + "\n" for v in result.verdicts))
     failed = fails(diags, strict) or not result.verdicts or not all(v.ok for v in result.verdicts)
     sys.exit(ExitCode.PROBLEMS if failed else ExitCode.OK)
+
+
+def _emit(roots: list[str], options: Any, address: str, slo_ids: tuple[str, ...], limits: Any, target: str) -> ExitCode:
+    from slocompiler import api
+    from slocompiler.live.rollouts import documents
+    from slocompiler.report import render
+
+    comp = api.validate(roots, options)
+    if not comp.ok:
+        sys.stderr.write(render(comp.diagnostics, "text"))
+        return ExitCode.PROBLEMS
+    slos = [slo for unit in comp.units for slo in unit.slos if not slo_ids or slo.id in slo_ids]
+    unknown = sorted(set(slo_ids) - {slo.id for unit in comp.units for slo in unit.slos})
+    if unknown:
+        raise click.UsageError(f"no SLO with id {', '.join(unknown)} in the specs")
+    sys.stdout.write(documents(slos, limits, target, address))
+    return ExitCode.OK
 
 
 own_formats(gate, ("text", "json"), "text: a line per SLO and group; json: {ok, slos: [...]}.")
