@@ -10,8 +10,9 @@ import math
 import subprocess
 from pathlib import Path
 
+import jsonschema
 import pytest
-from helpers import run_cli
+from helpers import REPO_ROOT, run_cli
 from prom_server import PromServer, Series
 
 pytestmark = pytest.mark.integration
@@ -123,6 +124,8 @@ def test_outage_fires_the_page_quick_pair_at_the_predicted_time(prom, tmp_path):
     from slocompiler.live.ranges import iso
 
     doc = backtest(prom, write(tmp_path / "specs", spec(99)))
+    schema = json.loads((REPO_ROOT / "specs" / "slocompiler-backtest-v1.schema.json").read_text(encoding="utf-8"))
+    jsonschema.validate(doc, schema)
     [slo] = doc["slos"]
     pairs = {(t["severity"], t["speed"]): t for t in slo["tiers"]}
     assert sorted(pairs) == [("page", "quick"), ("page", "slow"), ("ticket", "quick"), ("ticket", "slow")]
@@ -171,6 +174,10 @@ def test_against_a_folder_and_a_git_revision(prom, tmp_path):
     common = ["backtest", "--no-progress", "--prometheus", prom.url, "--from", lo, "--to", hi]
     r = run_cli(*common, "--against", old, new, cwd=tmp_path, timeout=120)
     assert r.returncode == 0, r.stderr
+    as_json = run_cli(*common, "--format", "json", "--against", old, new, cwd=tmp_path, timeout=120)
+    doc = json.loads(as_json.stdout)
+    jsonschema.validate(doc, json.loads((REPO_ROOT / "specs" / "slocompiler-backtest-v1.schema.json").read_text()))
+    assert doc["against"]["ref"] == str(old) and len(doc["against"]["slos"][0]["tiers"][0]["firings"]) == 1
     assert "serving-availability pages 0 times instead of 1" in r.stdout, r.stdout
     # the same change as a git commit: --against HEAD replays the committed spec
     repo = tmp_path / "repo"

@@ -317,3 +317,34 @@ def test_the_documented_config_section_is_valid():
     assert block, "docs/live.md: no `prometheus:` config example"
     model = ConfigModel.model_validate(yaml.safe_load(block.group(1)))
     assert model.prometheus is not None and model.prometheus.tenant == "ml-platform"
+
+
+SLOTH = """\
+version: "prometheus/v1"
+service: "serving"
+slos:
+  - name: "requests-availability"
+    objective: 99.0
+    sli:
+      events:
+        error_query: sum(rate(inference_requests_total{code="500",cluster="us"}[{{.window}}]))  # <- SLC702
+        total_query: sum(rate(inference_requests_total[{{.window}}]))
+    alerting:
+      name: ServingAvailability
+      page_alert:
+        labels:
+          severity: critical
+      ticket_alert:
+        labels:
+          severity: warning
+"""
+
+
+def test_sloth_spec_positions(prom, tmp_path):
+    spec = write(tmp_path, "sloth.yaml", SLOTH)
+    code, diags, err = check("--prometheus", prom.url, spec, cwd=tmp_path)
+    assert {(d["line"], d["code"]) for d in diags} == planted(SLOTH), (diags, err)
+    [d] = diags
+    line = SLOTH.splitlines()[d["line"] - 1]
+    assert line[d["column"] - 1:].startswith('us"')
+    assert d["hint"] == "did you mean 'eu'?" and code == 1
