@@ -61,6 +61,9 @@ CODES: dict[str, str] = {
     # Kubernetes delivery (SLC27x, `build --target kubernetes`)
     "SLC270": "Kubernetes object too large for client-side kubectl apply",
     "SLC271": "Kubernetes object too large for the API server",
+    # fixed-range queries (SLC28x)
+    "SLC280": "fixed-range query longer than the shortest alert window",
+    "SLC281": "`fixed_range: true` query without a range of its own",
     # PromQL (SLC3xx)
     "SLC301": "PromQL syntax error",
     "SLC302": "expected a PromQL vector selector",
@@ -85,6 +88,7 @@ CODES: dict[str, str] = {
     "SLC603": "OpenSLO data source is not Prometheus",
     "SLC604": "OpenSLO construct that does not map to the model",
     "SLC605": "OpenSLO object defined twice with different content",
+    "SLC606": "OpenSLO query with a fixed range: windows derived from its recording (note)",
     # live checks (SLC7xx, `slocompiler check --prometheus`; docs/live.md)
     "SLC701": "selector matches no series on the live server",
     "SLC702": "label matcher value never occurs on the live server",

@@ -151,7 +151,19 @@ def routing_severity(slo: SLO, tier: Tier) -> str | None:
 
 
 def alert_plan(slo: SLO) -> AlertPlan:
-    """The tiers of SLO: severity, windows, factor, threshold, budget share, detection and reset."""
+    """The tiers of SLO: severity, windows, factor, threshold, budget share, detection and reset.
+    Computed once per SLO object (every generator asks; the SLO is frozen, so the plan cannot go
+    stale; `dataclasses.replace` makes a new object with a plan of its own)."""
+    plan = slo.__dict__.get(_PLAN)
+    if plan is None:
+        plan = slo.__dict__[_PLAN] = _plan(slo)  # beside the fields: not compared, not in asdict()
+    return plan
+
+
+_PLAN = "_alert_plan"
+
+
+def _plan(slo: SLO) -> AlertPlan:
     cat, budget = slo.windows, slo.error_budget
     tiers = []
     for severity, tier, windows in ((Severity.PAGE, slo.page, (cat.page_quick, cat.page_slow)),

@@ -83,12 +83,16 @@ class EventsSLI(Strict):
 
     error_query: str = Field(description="PromQL of bad events per second over `{{.window}}`")
     total_query: str = Field(description="PromQL of all events per second over `{{.window}}`")
+    fixed_range: bool = Field(default=False, description="the queries carry their own range (`rate(x[5m])`) instead "
+                              "of `{{.window}}`: recorded at it, longer windows are traffic-weighted sums of the recording")
 
 
 class RawSLI(Strict):
     """Sloth-compatible raw error ratio (0-1) with `{{.window}}`."""
 
     error_ratio_query: str = Field(description="PromQL returning the error ratio (0-1) over `{{.window}}`")
+    fixed_range: bool = Field(default=False, description="the query carries its own range (`rate(x[5m])`) instead "
+                              "of `{{.window}}`: recorded at it, longer windows average the recording")
 
 
 class RatioSLI(Strict):

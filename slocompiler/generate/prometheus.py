@@ -89,7 +89,15 @@ class _SLORules:
         return self.kind.ratio(w)
 
     def sli_rules(self):
+        inputs = self.kind.inputs()  # a fixed-range SLI's queries, recorded as given at their own range
+        if inputs:
+            labels = _merge(self.labels, self.ids, [(c.WINDOW_LABEL, self.kind.fixed_range)])
+            for record, expr in inputs:
+                yield Rule(expr.strip() + "\n", record=record, labels=labels)
+        recorded = {record for record, _ in inputs}
         for w in self.windows:
+            if c.sli_error(w) in recorded:
+                continue
             yield Rule(self._ratio(w), record=c.sli_error(w),
                        labels=_merge(self.labels, self.ids, [(c.WINDOW_LABEL, w)]))
         yield from self.period_rules()
@@ -98,7 +106,7 @@ class _SLORules:
         slo, short, period = self.slo, self.short, self.period
         labels = _merge(self.labels, self.ids, [(c.WINDOW_LABEL, period)])
         record = c.sli_error(period)
-        if isinstance(self.kind, Threshold):
+        if isinstance(self.kind, Threshold) or self.kind.fixed_range:  # already derived from a recording
             yield Rule(self.kind.ratio(period), record=record, labels=labels)
         elif self.kind.denominator and slo.dialect.period_ratio == "traffic":
             short_labels = _merge(self.labels, self.ids, [(c.WINDOW_LABEL, short)])
