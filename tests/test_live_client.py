@@ -98,3 +98,16 @@ def test_progress_plain_lines_only_for_long_runs():
     for _ in range(10):
         short()
     assert quiet.getvalue() == ""
+
+
+@pytest.mark.parametrize("command", ["check", "report", "gate", "backtest"])
+def test_unreachable_server_is_slc710_and_exit_1_for_every_command(command, tmp_path):
+    from helpers import run_cli
+
+    spec = tmp_path / "s.yaml"
+    spec.write_text("version: slocompiler/v1\nservice: s\nslos:\n  - name: a\n    objective: 99\n    sli:\n"
+                    "      ratio:\n        errors: x_total{code=\"500\"}\n        total: x_total\n", encoding="utf-8")
+    r = run_cli(command, "--prometheus", "http://127.0.0.1:9", "--retries", "0", spec, cwd=tmp_path)
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "error[SLC710] cannot query Prometheus: http://127.0.0.1:9 (/api/v1/query)" in r.stderr
+    assert "Traceback" not in r.stderr and "internal error" not in r.stderr

@@ -126,3 +126,12 @@ def test_emit_argo_rollouts_and_flagger_templates_whose_query_is_the_gate(prom, 
     [(_, value)] = prom.query(doc["spec"]["query"], time=prom.end)   # both versions together
     assert abs(value - ((4800 + 0.01 * 3600) / 72000) / 0.01) < 1e-6, value
     assert "thresholdRange: {max: 1}" in flagger.stdout.splitlines()[0]
+
+
+@pytest.mark.parametrize("command", ["report", "gate", "backtest"])
+def test_specs_with_errors_measure_nothing(prom, tmp_path, command):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(SPEC.replace("objective: 99\n", "objectiv: 99\n", 1), encoding="utf-8")
+    r = run_cli(command, "--prometheus", prom.url, "--no-progress", bad, cwd=tmp_path)
+    assert r.returncode == 1 and "error[SLC101] unknown key 'objectiv'" in r.stderr
+    assert "fix them first; nothing was measured" in r.stderr and r.stdout == ""

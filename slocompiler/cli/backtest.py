@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from slocompiler.cli.exit_codes import ExitCode
-from slocompiler.cli.live_options import live_options, own_formats, pop_live
+from slocompiler.cli.live_options import live_options, own_formats, pop_live, write_refusal
 from slocompiler.cli.options import build_options, common_options, spec_paths
 
 
@@ -59,6 +59,7 @@ def backtest(paths: tuple[str, ...], fmt: str | None, strict: bool, start: str |
     diags = result.run.compilation.diagnostics
     if diags:
         sys.stderr.write(render(diags, "text"))
+    write_refusal(result.run)
     if result.range is not None:
         rng = {"from": iso(result.range.start), "to": iso(result.range.end)}
         if fmt == "json":

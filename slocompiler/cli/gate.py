@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from slocompiler.cli.exit_codes import ExitCode
-from slocompiler.cli.live_options import live_options, own_formats, pop_live
+from slocompiler.cli.live_options import live_options, own_formats, pop_live, write_refusal
 from slocompiler.cli.options import build_options, common_options, parse_labels, spec_paths
 
 
@@ -67,6 +67,7 @@ def gate(paths: tuple[str, ...], fmt: str | None, strict: bool, slo_ids: tuple[s
     diags = result.run.compilation.diagnostics
     if diags:
         sys.stderr.write(render(diags, "text"))
+    write_refusal(result.run)
     if result.unknown:
         raise click.UsageError(f"no SLO with id {', '.join(result.unknown)} in the specs")
     if fmt == "json":

@@ -62,3 +62,9 @@ def own_formats(command: click.Command, choices: tuple[str, ...], help: str) -> 
         if param.name == "fmt" and isinstance(param, click.Option):
             param.type = click.Choice(choices)
             param.help = help
+
+
+def write_refusal(run: Any) -> None:
+    """Say on stderr why nothing was measured when the specs have errors (only the clock was asked)."""
+    if run.now is not None and not run.compilation.ok:
+        click.echo("slocompiler: the specs have errors (above): fix them first; nothing was measured", err=True)

@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from slocompiler.cli.exit_codes import ExitCode
-from slocompiler.cli.live_options import live_options, own_formats, pop_live
+from slocompiler.cli.live_options import live_options, own_formats, pop_live, write_refusal
 from slocompiler.cli.options import build_options, common_options, spec_paths
 
 REPORT_FORMATS = ("text", "json", "markdown", "html")
@@ -47,6 +47,7 @@ def report(paths: tuple[str, ...], fmt: str | None, strict: bool, start: str | N
     diags = result.run.compilation.diagnostics
     if diags:
         sys.stderr.write(render_diags(diags, "text"))
+    write_refusal(result.run)
     if result.run.now is not None and result.run.compilation.ok:
         if chosen == "json":
             sys.stdout.write(render.as_json(result.slos, result.start, result.end))
