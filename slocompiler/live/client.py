@@ -53,6 +53,7 @@ class Client:
         self.in_flight = 0
         self.peak = 0
         self.requests = 0
+        self._metadata: dict[str, list[Mapping[str, str]]] = {}   # per metric: many SLOs read the same ones
 
     # ------------------------------------------------------------------ transport
 
@@ -178,12 +179,19 @@ class Client:
         return list(self.get("/api/v1/labels", [("match[]", match), ("start", _ts(start)), ("end", _ts(end))]))
 
     def metadata(self, metric: str) -> list[Mapping[str, str]]:
-        """What scrape targets say about `metric` (`type`, `help`, `unit`); empty when nothing does."""
+        """What scrape targets say about `metric` (`type`, `help`, `unit`); empty when nothing does.
+        Asked once per metric and run."""
+        with self._lock:
+            if metric in self._metadata:
+                return self._metadata[metric]
         try:
             data = self.get("/api/v1/metadata", [("metric", metric)])
         except QueryError:
-            return []  # some proxies (Grafana Cloud, older Thanos) do not serve metadata
-        return list((data or {}).get(metric, []))
+            data = None  # some proxies (Grafana Cloud, older Thanos) do not serve metadata
+        found = list((data or {}).get(metric, []))
+        with self._lock:
+            self._metadata[metric] = found
+        return found
 
     def now(self) -> float:
         """The server's clock (`time()`), so look-backs match its data even when clocks differ."""
