@@ -45,12 +45,13 @@ def check_live(paths: Sequence[str], options: Options | None, settings: Settings
 
 def report_live(paths: Sequence[str], options: Options | None, settings: Settings, *, start: str | None = None,
                 end: str | None = None, calendar: str | None = None, at: str | None = None,
-                compare: str | None = None, progress: bool = True) -> Report:
-    """Attainment of every SLO under `paths` from the live Prometheus's raw metrics (docs/live.md)."""
+                compare: str | None = None, progress: bool = True, plot_points: int = 0) -> Report:
+    """Attainment of every SLO under `paths` from the live Prometheus's raw metrics (docs/live.md);
+    `plot_points`: also each group's burn rate over the range in that many steps (HTML plots)."""
     from slocompiler.live import run
 
     return run.report(paths, options, settings, start=start, end=end, calendar=calendar, at=at, compare=compare,
-                      progress=progress)
+                      progress=progress, plot_points=plot_points)
 
 
 def gate_live(paths: Sequence[str], options: Options | None, settings: Settings, slo_ids: Sequence[str],

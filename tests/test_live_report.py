@@ -185,6 +185,11 @@ def test_text_markdown_html_and_compare(prom, spec, tmp_path):
     assert "| serving-latency | - | 87.500% | 90% | 125.0% | -25.0% |" in md, md
     page = run_cli("report", *common, "--format", "html", spec, cwd=tmp_path).stdout
     assert page.startswith("<!doctype html>") and "<td>serving-latency</td>" in page and "<svg" in page
+    # a burn-rate line per group: llama's peaks in the outage at 2 errors/s of 12/s over a 1 % budget
+    rows = [line for line in page.splitlines() if line.startswith("<tr><td>serving-")]
+    assert len(rows) == 4 and all("<polyline" in row for row in rows), page
+    llama = next(row for row in rows if "model=llama" in row)
+    assert 'aria-label="burn rate, peak 16.67x"' in llama, llama
     doc = report(prom.url, "--from", lo, "--to", hi, "--compare", "code", spec, cwd=tmp_path)
     groups = [g["labels"] for s in doc["slos"] if s["id"] == "serving-availability" for g in s["groups"]]
     # compare by code: the 500 groups are all errors, the 200 groups all good

@@ -41,7 +41,8 @@ def report(paths: tuple[str, ...], fmt: str | None, strict: bool, start: str | N
     settings = pop_live(kw)
     try:
         result = api.report_live(spec_paths(paths), build_options(**kw), settings, start=start, end=end,
-                                 calendar=calendar, at=at, compare=compare, progress=progress)
+                                 calendar=calendar, at=at, compare=compare, progress=progress,
+                                 plot_points=120 if chosen == "html" else 0)
     except RangeError as exc:
         raise click.UsageError(str(exc)) from None
     diags = result.run.compilation.diagnostics

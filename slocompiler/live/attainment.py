@@ -40,6 +40,7 @@ class Group:
     coverage: float = 0.0
     alerts: list[Firing] = field(default_factory=list)
     burn_rates: dict[str, float | None] = field(default_factory=dict)   # window -> current burn rate
+    history: list[tuple[float, float]] = field(default_factory=list)    # (time, burn rate over the step before)
 
     @property
     def spent(self) -> float | None:
@@ -78,13 +79,16 @@ def with_compare(slo: SLO, label: str | None) -> SLO:
     return replace(slo, sli=replace(slo.sli, by=(*slo.sli.by, label)))
 
 
-def attain(client: Client, slo: SLO, rng: TimeRange, rolling: bool = False) -> SLOReport:
+def attain(client: Client, slo: SLO, rng: TimeRange, rolling: bool = False, plot_points: int = 0) -> SLOReport:
     """The SLO's figures over RNG; ROLLING (RNG is the SLO's period up to now): also what its
-    recording rules say about the period, where they are deployed, for the cross-check."""
+    recording rules say about the period, where they are deployed, for the cross-check;
+    PLOT_POINTS: the burn rate over the range in that many steps, for the HTML page's plots."""
     groups = measure(client, slo, rng)
     _coverage(client, slo, rng, groups)
     _alerts(client, slo, rng, groups)
     _burn_rates(client, slo, rng.end, groups)
+    if plot_points:
+        _history(client, slo, rng, groups, plot_points)
     report = SLOReport(slo, rng, list(groups.values()))
     if rolling:
         report.recorded = recorded_sli(client, slo, rng.end, groups)
@@ -240,3 +244,18 @@ def _burn_rates(client: Client, slo: SLO, at: float, groups: dict[Key, Group]) -
         for key, group in groups.items():
             v = values.get(key)
             group.burn_rates[w] = None if v is None else v / group.budget
+
+
+def _history(client: Client, slo: SLO, rng: TimeRange, groups: dict[Key, Group], points: int) -> None:
+    step = max(60, rng.seconds // points)
+    rows = client.query_range(ratio_of(slo, f"{step}s"), rng.start + step, rng.end, step)
+    for labels, values in rows:
+        group = groups.get(_key(labels))
+        if group is not None:
+            group.history = [(t, v / group.budget) for t, v in values if v == v]   # NaN: no events in that step
+
+
+def ratio_of(slo: SLO, w: str) -> str:
+    from slocompiler.live.backtest import ratio_expr
+
+    return ratio_expr(slo, w)

@@ -86,8 +86,8 @@ def page(reports: list[SLOReport], start: float, end: float) -> str:
         bar = (f'<svg width="100" height="10" role="img" aria-label="budget left {row[5]}"><rect width="100" '
                f'height="10" fill="#eee"/><rect width="{100 * left:.1f}" height="10" fill="{colour}"/></svg>')
         cells = "".join(f"<td>{html.escape(c)}</td>" for c in row)
-        body.append(f"<tr>{cells}<td>{bar}</td></tr>")
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in (*HEADERS, "budget left"))
+        body.append(f"<tr>{cells}<td>{bar}</td><td>{sparkline(g.history, start, end)}</td></tr>")
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in (*HEADERS, "budget left", "burn rate over the range"))
     title = f"SLO attainment {iso(start)} .. {iso(end)}"
     return ("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             f"<title>{html.escape(title)}</title><style>body{{font-family:sans-serif;margin:2em}}"
@@ -95,3 +95,17 @@ def page(reports: list[SLOReport], start: float, end: float) -> str:
             "</style></head><body>"
             f"<h1>{html.escape(title)}</h1><table><thead><tr>{head}</tr></thead><tbody>\n"
             + "\n".join(body) + "\n</tbody></table></body></html>\n")
+
+
+def sparkline(history: list[tuple[float, float]], start: float, end: float, width: int = 160, height: int = 30) -> str:
+    """The burn rate over the range as a small SVG line; the dashed line is a burn rate of 1 (the
+    budget spent exactly over the period)."""
+    if not history:
+        return ""
+    top = max(2.0, max(b for _, b in history)) * 1.1
+    span = max(end - start, 1)
+    points = " ".join(f"{width * (t - start) / span:.1f},{height * (1 - b / top):.1f}" for t, b in history)
+    one = height * (1 - 1 / top)
+    return (f'<svg width="{width}" height="{height}" role="img" aria-label="burn rate, peak '
+            f'{max(b for _, b in history):.2f}x"><line x1="0" x2="{width}" y1="{one:.1f}" y2="{one:.1f}" '
+            f'stroke="#999" stroke-dasharray="3,3"/><polyline fill="none" stroke="#1565c0" points="{points}"/></svg>')

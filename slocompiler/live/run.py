@@ -79,7 +79,7 @@ class Report:
 
 def report(paths: Sequence[str], options: Options | None, settings: Settings, *, start: str | None = None,
            end: str | None = None, calendar: str | None = None, at: str | None = None,
-           compare: str | None = None, progress: bool = True) -> Report:
+           compare: str | None = None, progress: bool = True, plot_points: int = 0) -> Report:
     """`slocompiler report`: attainment per SLO and group over the range (ranges.resolve). A range
     that cannot be understood raises ranges.RangeError."""
     from slocompiler.live import ranges
@@ -97,7 +97,7 @@ def report(paths: Sequence[str], options: Options | None, settings: Settings, *,
     def one(item: tuple[SLO, ranges.TimeRange | None]) -> SLOReport:
         slo, span = item
         assert span is not None
-        return attain(run.client, slo, span, rolling)
+        return attain(run.client, slo, span, rolling, plot_points)
 
     done = [item for item in run.client.map(_guarded(one, run), list(zip(slos, spans)), bar)
             if isinstance(item, SLOReport)]
