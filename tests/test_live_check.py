@@ -78,6 +78,12 @@ slos:
         name: bentoml-availability
         params:
           service_name: sentimnet  # <- SLC702
+  - name: events-grouping
+    objective: 99
+    sli:
+      events:
+        error_query: sum by (modle) (rate(inference_requests_total{code="500"}[{{.window}}]))
+        total_query: sum by (modle) (rate(inference_requests_total[{{.window}}]))  # <- SLC703
 """
 
 CLEAN = """\
@@ -163,6 +169,9 @@ def test_every_planted_mistake_at_its_line(prom, tmp_path):
     by_code: dict[str, dict] = {}
     for d in diags:
         by_code.setdefault(d["code"], d)
+    grouped = next(d for d in diags if "events-grouping" in d["message"])
+    line = BAD.splitlines()[grouped["line"] - 1]
+    assert line[grouped["column"] - 1:].startswith("modle)") and grouped["hint"].startswith("did you mean 'model'")
     templated = [d for d in diags if d["code"] == "SLC702" and "from-a-template" in d["message"]]
     assert templated[0]["column"] == 25 and "did you mean 'sentiment'" in templated[0]["hint"], templated
     assert "lama" in by_code["SLC702"]["message"] and "'llama'" in by_code["SLC702"]["hint"]

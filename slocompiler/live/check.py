@@ -17,7 +17,7 @@ from slocompiler.durations import format_duration
 from slocompiler.live.client import Client, LiveError, QueryError
 from slocompiler.live.selectors import COUNTER_SUFFIXES, Matcher, Selector, latency_selectors, slo_selectors
 from slocompiler.live.specdocs import SpecDocs
-from slocompiler.model import SLO, LatencySLI, RatioSLI, ThresholdSLI
+from slocompiler.model import SLO, EventsSLI, LatencySLI, RatioSLI, RawSLI, ThresholdSLI
 
 Emit = Callable[..., None]
 
@@ -80,6 +80,8 @@ class SLOCheck:
         if isinstance(sli, (RatioSLI, LatencySLI)) and sli.by:
             primary = sels[0] if isinstance(sli, RatioSLI) else sels[-1]
             self._by_labels(sli.by, found.get(primary.text, []), ("sli", self.slo.kind, "by"))
+        if isinstance(sli, (EventsSLI, RawSLI)):
+            self._query_grouping(sels, found)
         if isinstance(sli, ThresholdSLI):
             self._threshold(sli, [s for s in sels if found.get(s.text)])
         if isinstance(sli, LatencySLI) and not sli.native and found.get(sels[0].text):
@@ -153,6 +155,23 @@ class SLOCheck:
                 self.emit("SLC703", f"`by` label `{label}` is on none of the {len(series)} series of the SLI",
                           (*path, i), hint=_did_you_mean(difflib.get_close_matches(label, known, n=3, cutoff=0.5))
                           or f"labels seen: {_sample(known)}", needle=label)
+
+    def _query_grouping(self, sels: list[Selector], found: dict[str, list[dict[str, str]]]) -> None:
+        """An `events`/`raw` query's `sum by (…)` label that none of the series it reads carries."""
+        from slocompiler.generate.sli import grouping
+
+        series = [s for sel in sels for s in found.get(sel.text, [])]
+        if not series or not sels:
+            return
+        present = {k for s in series for k in s}
+        for label in grouping(self.slo):
+            if label not in present:
+                sel = sels[-1]
+                at = re.search(r"\bby\s*\([^)]*\b" + re.escape(label) + r"\b", sel.source)
+                self.emit("SLC703", f"grouping label `{label}` (`by`) is on none of the {len(series)} series the "
+                          "query reads", sel.path, offset=at.end() - len(label) if at else None, needle=label,
+                          hint=_did_you_mean(difflib.get_close_matches(label, sorted(present), n=3, cutoff=0.5))
+                          or f"labels seen: {_sample(sorted(present - {'__name__'}))}")
 
     # ------------------------------------------------------------------ histograms
 
