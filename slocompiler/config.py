@@ -16,6 +16,7 @@ from slocompiler.conventions import OUTPUTS, RULE_FILES_PREFIX, TARGETS, Target
 from slocompiler.delivery import KubernetesConfig, RoutingConfig
 from slocompiler.diagnostics import Diagnostic
 from slocompiler.formats.native_spec import Duration, Labels
+from slocompiler.live.settings import PrometheusConfig
 from slocompiler.load import load_file
 
 CONFIG_NAMES = ("slocompiler.yaml", "slocompiler.yml")
@@ -44,6 +45,8 @@ class ConfigModel(BaseModel):
                                                    "(docs/deployment.md)")
     routing: Optional[RoutingConfig] = Field(default=None, description="Alertmanager routes written by `build` "
                                              "(docs/routing.md)")
+    prometheus: Optional[PrometheusConfig] = Field(default=None, description="the live server `check` and `report` "
+                                                   "query (docs/live.md)")
 
 
 @dataclass
