@@ -63,3 +63,20 @@ def test_data_reaches_firing_alerts_as_written(tmp_path: Path, promtool, prometh
     # SLO labels come from the series (never templates), owner is a rule label (escaped)
     assert (page["note"], page["open"], page["build"], page["sloth_owner"]) == (NOTE, OPEN, "{{x}}", OWNER)
     assert alerts[("ApiBroken", "page")]["annotations"]["owner"] == OWNER
+
+
+def test_generated_promtool_tests_expect_the_values_as_written(tmp_path: Path, promtool):
+    """The promtool tests `build` writes expect the alert labels Prometheus shows: the data as written."""
+    import subprocess
+
+    (tmp_path / "slos").mkdir()
+    quiet = SPEC[:SPEC.index("  - name: broken")]  # one SLO, no user template (its value is not predicted)
+    (tmp_path / "slos/api.yaml").write_text(quiet.replace("""      labels: {team: '{{ "sre" }}'}""", "      labels: {team: sre}"))
+    r = run_cli("build", tmp_path / "slos", "-o", tmp_path / "out", "-l", "build={{x}}")
+    assert r.returncode == 0, r.stderr
+    tests = [tmp_path / "out/tests/api.yaml"]  # the page tier and the no-data alert (the ticket tier's file is slow)
+    text = "".join(p.read_text() for p in tests)
+    assert 'note=\\"{{ not }}\\"' in text and "no-data" in text
+    proc = subprocess.run([promtool, "test", "rules", *map(str, tests)], capture_output=True, text=True, timeout=300,
+                          cwd=tmp_path / "out/tests")
+    assert proc.returncode == 0, proc.stdout + proc.stderr

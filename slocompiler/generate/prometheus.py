@@ -238,7 +238,16 @@ class _SLORules:
 def template_literal(value: str) -> str:
     """VALUE as a Go template that expands to VALUE itself: alerting-rule labels and annotations
     are templates, so a `{{` in data (an SLO label, a name) is written as {{ "{{" }}."""
-    return value.replace("{{", '{{ "{{" }}')
+    return value.replace("{{", _LITERAL_OPEN)
+
+
+_LITERAL_OPEN = '{{ "{{" }}'
+
+
+def expanded_literals(value: str) -> str:
+    """What Prometheus shows for a label written with `template_literal` (or with the user's own
+    {{ "{{" }}): the expected label values of the promtool tests."""
+    return value.replace(_LITERAL_OPEN, "{{")
 
 
 def rule_groups(slo: SLO, opts: Options) -> list[Group]:
