@@ -61,6 +61,7 @@ CODES: dict[str, str] = {
     # Kubernetes delivery (SLC27x, `build --target kubernetes`)
     "SLC270": "Kubernetes object too large for client-side kubectl apply",
     "SLC271": "Kubernetes object too large for the API server",
+    "SLC290": "threshold query keeps labels its `by:` does not list",
     # PromQL (SLC3xx)
     "SLC301": "PromQL syntax error",
     "SLC302": "expected a PromQL vector selector",

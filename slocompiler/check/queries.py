@@ -8,6 +8,7 @@ from typing import Any
 
 from slocompiler import numbers
 from slocompiler.check.labels import check_group_by
+from slocompiler.check.threshold import threshold_by_diagnostics
 from slocompiler.conventions import WINDOW_RE
 from slocompiler.diagnostics import Diagnostic, Severity
 from slocompiler.formats import native_spec as spec
@@ -187,6 +188,7 @@ def _threshold(doc: Document, body: spec.ThresholdSLI, p: tuple) -> list[Diagnos
                                 "string", (*p, "query"), hint="e.g. max(metric), or vector(1) for a constant"))
         else:
             out += check_engine(doc, body.query, (*p, "query"))
+            out += threshold_by_diagnostics(doc, body.query, body.by, (*p, "query"))
     return out
 
 
