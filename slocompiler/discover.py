@@ -52,11 +52,16 @@ def what_is(path: str) -> str | None:
 
 def generated(path: str) -> bool:
     """Whether PATH is a file this tool wrote (it starts with the generated-file header)."""
-    try:
-        with open(path, "rb") as fh:
-            return fh.read(len(GENERATED_HEADER)) == GENERATED_HEADER
+    try:  # os.open: a third of the cost of open() (a walk sniffs every file it finds)
+        fd = os.open(path, os.O_RDONLY)
     except OSError:
         return False  # the loader reports why it cannot be read
+    try:
+        return os.read(fd, len(GENERATED_HEADER)) == GENERATED_HEADER
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
 
 
 def discover(paths, exclude=(), exclude_re: str | None = None, include_re: str | None = None,
