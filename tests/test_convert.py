@@ -497,3 +497,16 @@ def _groups_of_objects(objects: list) -> list:
             if rule.get("record") == "sloth_slo_info":
                 rule["labels"] = {k: v for k, v in rule["labels"].items() if k not in GENERATOR_LABELS}
     return groups
+
+
+def test_crd_name_kubernetes_refuses_is_reported_with_the_kubernetes_rule(tmp_path):
+    """A CR name the API server would refuse (upper case, `_`) is carried over, and the converted
+    file says why it does not build in the words of the rule it breaks."""
+    src = tmp_path / "crd.yaml"
+    src.write_text(CRD_WITH_METADATA.replace("name: shop-latency", "name: Shop_Latency"))
+    proc = run_cli("convert", "sloth", src, "-o", tmp_path / "native.yaml")
+    assert proc.returncode == 0, proc.stderr
+    r = run_cli("validate", tmp_path / "native.yaml")
+    assert r.returncode == 1
+    assert ("error[SLC203] invalid name 'Shop_Latency': Kubernetes names are lower-case letters, digits and '-' "
+            "or '.', starting and ending with a letter or digit") in r.stderr
