@@ -64,6 +64,7 @@ CODES: dict[str, str] = {
     # fixed-range queries (SLC28x)
     "SLC280": "fixed-range query longer than the shortest alert window",
     "SLC281": "`fixed_range: true` query without a range of its own",
+    "SLC290": "threshold query keeps labels its `by:` does not list",
     # PromQL (SLC3xx)
     "SLC301": "PromQL syntax error",
     "SLC302": "expected a PromQL vector selector",

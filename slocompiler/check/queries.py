@@ -10,6 +10,7 @@ import promql_parser
 
 from slocompiler import numbers
 from slocompiler.check.labels import check_group_by
+from slocompiler.check.threshold import threshold_by_diagnostics
 from slocompiler.conventions import WINDOW_RE
 from slocompiler.diagnostics import Diagnostic, Severity
 from slocompiler.durations import format_duration
@@ -196,6 +197,7 @@ def _threshold(doc: Document, body: spec.ThresholdSLI, p: tuple) -> list[Diagnos
                                 "string", (*p, "query"), hint="e.g. max(metric), or vector(1) for a constant"))
         else:
             out += check_engine(doc, body.query, (*p, "query"))
+            out += threshold_by_diagnostics(doc, body.query, body.by, (*p, "query"))
     return out
 
 

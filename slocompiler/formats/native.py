@@ -122,7 +122,7 @@ class _Format:
 
     def resolve(self, parsed, doc: Document, ctx: Context):
         parsed, specs, header_ok = parsed
-        diags = check_labels(doc, parsed.labels, ("labels",)) + check_texts(doc, parsed, ())
+        diags = check_labels(doc, parsed.labels, ("labels",), template=False) + check_texts(doc, parsed, ())
         slos = []
         file_period = spec.duration_ms(parsed.period) if parsed.period else ctx.default_period_ms
         for i, (s, replaced) in enumerate(specs):

@@ -39,10 +39,17 @@ def duration_ms(value: str) -> int:
 
 Duration = Annotated[str, AfterValidator(_duration),
                      Field(json_schema_extra={"pattern": r"^([0-9]+(y|w|d|h|m|s|ms))+$"})]
+K8S_OBJECT_NAME = r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"  # DNS-1123 subdomain
+K8S_NAMESPACE = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"     # DNS-1123 label
+
+
 def name_rule(pattern: object) -> str:
     """The rule a name pattern enforces, in words (the SLC203 message)."""
     if pattern == ALERT_NAME_PATTERN:
         return "alert names are non-empty text without control characters"
+    if pattern in (K8S_OBJECT_NAME, K8S_NAMESPACE):
+        return ("Kubernetes names are lower-case letters, digits and '-'" + (" or '.'" if pattern == K8S_OBJECT_NAME
+                else "") + ", starting and ending with a letter or digit")
     return "must start and end with a letter or digit and contain only letters, digits, '.', '_' and '-'"
 
 
@@ -224,9 +231,9 @@ class KubernetesObject(Strict):
     """Metadata of this document's PrometheusRule object under `build --target kubernetes`; the
     config's `kubernetes:` section gives what is not set here (docs/deployment.md)."""
 
-    name: Optional[str] = Field(default=None, pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$", max_length=253,
+    name: Optional[str] = Field(default=None, pattern=K8S_OBJECT_NAME, max_length=253,
                                 description="metadata.name (default: from the spec path and service)")
-    namespace: Optional[str] = Field(default=None, pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", max_length=63)
+    namespace: Optional[str] = Field(default=None, pattern=K8S_NAMESPACE, max_length=63)
     labels: dict[str, str] = Field(default_factory=dict, description="added to the config's labels")
     annotations: dict[str, str] = Field(default_factory=dict, description="added to the config's annotations")
 

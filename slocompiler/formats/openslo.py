@@ -200,7 +200,7 @@ class _Resolver(SliResolver):
                           path + (k,), key=True, severity=Level.WARNING)
                 continue
             out[k] = ",".join(v) if isinstance(v, list) else v
-            found = value_problem(out[k]) if isinstance(out[k], str) else None
+            found = value_problem(out[k], template=False) if isinstance(out[k], str) else None
             if found:
                 self.diag(found[0], f"label {k!r} {found[1]}", path + (k,), hint=found[2])
         return tuple(sorted(out.items()))

@@ -22,6 +22,7 @@ from slocompiler.conventions import (
     group_name,
 )
 from slocompiler.durations import format_duration, parse_duration
+from slocompiler.generate.prometheus import expanded_literals
 from slocompiler.generate.promtool_tests.series import (
     COUNTER_START,
     MIN,
@@ -151,7 +152,7 @@ class Scenarios:
     def alert_labels(self, rule: Rule) -> dict[str, str]:
         labels = dict(self.rec_labels)
         labels.update(self.shape.by_values)
-        labels.update(dict(rule.labels))
+        labels.update((k, expanded_literals(v)) for k, v in rule.labels)
         return labels
 
     def alerts_sel(self, rule: Rule) -> str:
@@ -344,7 +345,8 @@ class Scenarios:
         look = quick.long_ms // MIN
         short = quick.short_ms // MIN
         last = 10
-        labels = {"__name__": "ALERTS", "alertname": rule.alert or "", "alertstate": "firing", **dict(rule.labels)}
+        labels = {"__name__": "ALERTS", "alertname": rule.alert or "", "alertstate": "firing",
+                  **{k: expanded_literals(v) for k, v in rule.labels}}
         sel = "ALERTS" + series_text({"alertname": rule.alert or "", "alertstate": "firing"})
         fire = last + look + max(short, 5) + self.slice_m + 2 + self.range_m
         self.add("no-data", [(last, self.n, 0.0)], [
