@@ -357,3 +357,178 @@ def test_sloth_spec_positions(prom, tmp_path):
     line = SLOTH.splitlines()[d["line"] - 1]
     assert line[d["column"] - 1:].startswith('us"')
     assert d["hint"] == "did you mean 'eu'?" and code == 1
+
+
+# --------------------------------------------------------------------------- OpenSLO
+
+OPENSLO_SLIS = """\
+apiVersion: openslo/v1
+kind: DataSource
+metadata:
+  name: prom
+spec:
+  type: Prometheus
+  connectionDetails:
+    url: http://prometheus:9090
+---
+apiVersion: openslo/v1
+kind: SLI
+metadata:
+  name: shared-availability
+spec:
+  ratioMetric:
+    counter: true
+    good:
+      metricSource:
+        metricSourceRef: prom
+        spec:
+          query: sum(inference_requests_total{code="200", model="mistrall"})  # <- SLC702
+    total:
+      metricSource:
+        metricSourceRef: prom
+        spec:
+          query: sum(inference_requests_total{model="mistral"})
+"""
+
+OPENSLO_SLOS = """\
+apiVersion: openslo/v1
+kind: SLO
+metadata:
+  name: inline-ratio
+spec:
+  service: serving
+  budgetingMethod: Occurrences
+  indicator:
+    metadata:
+      name: inline-ratio-sli
+    spec:
+      ratioMetric:
+        counter: true
+        bad:
+          metricSource:
+            type: Prometheus
+            spec:
+              query: sum(inference_request_total{code="500"})  # <- SLC701
+        total:
+          metricSource:
+            type: Prometheus
+            spec:
+              query: sum(inference_requests_total)
+  objectives:
+    - target: 0.99
+---
+apiVersion: openslo/v1
+kind: SLO
+metadata:
+  name: by-reference
+spec:
+  service: serving
+  budgetingMethod: Occurrences
+  indicatorRef: shared-availability
+  objectives:
+    - target: 0.99
+---
+apiVersion: openslo/v1
+kind: SLO
+metadata:
+  name: multi-line
+spec:
+  service: serving
+  budgetingMethod: Occurrences
+  indicator:
+    metadata:
+      name: multi-line-sli
+    spec:
+      ratioMetric:
+        counter: false
+        bad:
+          metricSource:
+            type: Prometheus
+            spec:
+              query: |
+                sum(rate(
+                  inference_requests_total{code="500", cluster="us"}[{{.window}}]  # <- SLC702
+                ))
+        total:
+          metricSource:
+            type: Prometheus
+            spec:
+              query: sum(rate(inference_requests_total[{{.window}}]))
+  objectives:
+    - target: 0.99
+---
+apiVersion: openslo/v1
+kind: SLO
+metadata:
+  name: grouping
+spec:
+  service: serving
+  budgetingMethod: Occurrences
+  indicator:
+    metadata:
+      name: grouping-sli
+    spec:
+      ratioMetric:
+        counter: false
+        bad:
+          metricSource:
+            type: Prometheus
+            spec:
+              query: sum by (modle) (rate(inference_requests_total{code="500"}[{{.window}}]))
+        total:
+          metricSource:
+            type: Prometheus
+            spec:
+              query: sum by (modle) (rate(inference_requests_total[{{.window}}]))  # <- SLC703
+  objectives:
+    - target: 0.99
+---
+apiVersion: openslo/v1
+kind: SLO
+metadata:
+  name: gauge-threshold
+spec:
+  service: pipelines
+  budgetingMethod: Timeslices
+  indicator:
+    metadata:
+      name: failed-runs
+    spec:
+      thresholdMetric:
+        metricSource:
+          type: Prometheus
+          spec:
+            query: max(pipeline_runs_total{status="failed"})  # <- SLC706
+  objectives:
+    - op: lte
+      value: 10
+      target: 0.99
+      timeSliceTarget: 0.95
+      timeSliceWindow: 5m
+"""
+
+
+def test_openslo_spec_positions(prom, tmp_path):
+    """An OpenSLO SLI's queries are rewritten for the model (`sum(rate(…[{{.window}}]))`, `(total) -
+    (good)`, slices): each finding lands at the token in the `metricSource.spec.query` that reads the
+    series, inline or in the `SLI` object another file defines, block scalars included."""
+    write(tmp_path, "slis.yaml", OPENSLO_SLIS)
+    write(tmp_path, "slos.yaml", OPENSLO_SLOS)
+    code, diags, err = check("--prometheus", prom.url, "slis.yaml", "slos.yaml", cwd=tmp_path)
+    found = {(Path(d["file"]).name, d["line"], d["code"]) for d in diags}
+    expected = {(name, line, c) for name, text in (("slis.yaml", OPENSLO_SLIS), ("slos.yaml", OPENSLO_SLOS))
+                for line, c in planted(text)}
+    assert found == expected, (diags, err)
+    assert code == 1
+    texts = {"slis.yaml": OPENSLO_SLIS, "slos.yaml": OPENSLO_SLOS}
+
+    def at(d: dict) -> str:
+        return texts[Path(d["file"]).name].splitlines()[d["line"] - 1][d["column"] - 1:]
+
+    by_slo = {d["message"].split(":")[0]: d for d in diags}
+    assert at(by_slo["serving-inline-ratio"]).startswith("inference_request_total{"), by_slo
+    assert by_slo["serving-inline-ratio"]["hint"] == "did you mean 'inference_requests_total'?"
+    assert at(by_slo["serving-by-reference"]).startswith('mistrall"') and "'mistral'" in by_slo["serving-by-reference"]["hint"]
+    assert at(by_slo["serving-multi-line"]).startswith('us"') and by_slo["serving-multi-line"]["hint"] == "did you mean 'eu'?"
+    assert at(by_slo["pipelines-gauge-threshold"]).startswith("pipeline_runs_total{")
+    assert at(by_slo["serving-grouping"]).startswith("modle) (rate(") and "'model'" in by_slo["serving-grouping"]["hint"]

@@ -50,11 +50,13 @@ class SLOCheck:
     series: int = 0
 
     def emit(self, code: str, message: str, path: tuple = (), *, offset: int | None = None,
-             severity: Severity = Severity.ERROR, hint: str | None = None, needle: str | None = None) -> None:
+             severity: Severity = Severity.ERROR, hint: str | None = None, needle: str | None = None,
+             sel: Selector | None = None) -> None:
         """A diagnostic at PATH below the SLO (at OFFSET in its value); NEEDLE is the offending text, by
-        which a template-made SLI's finding is placed at the template param that holds it."""
+        which a template-made SLI's finding is placed at the template param that holds it; SEL the
+        selector it is about, by which an OpenSLO SLI's finding is placed at the query that reads it."""
         self.diagnostics.append(self.docs.diag(self.slo, code, message, path, offset=offset, severity=severity,
-                                               hint=hint, needle=needle))
+                                               hint=hint, needle=needle, selector=sel))
 
     def run(self) -> list[Diagnostic]:
         try:
@@ -90,7 +92,7 @@ class SLOCheck:
             widest = max(sels, key=lambda s: len(found.get(s.text, [])))
             self.emit("SLC708", f"the SLO reads {self.series} series, more than the budget of {self.budget}: each "
                       "recording rule aggregates all of them at every evaluation", widest.path,
-                      offset=widest.offset_of(widest.metric or "{"), severity=Severity.WARNING,
+                      offset=widest.offset_of(widest.metric or "{"), severity=Severity.WARNING, sel=widest,
                       hint="narrow the selectors, or raise `prometheus.max_series_per_slo`")
         if self.verbose and not any(d.is_error for d in self.diagnostics):
             self._current_value()
@@ -108,7 +110,7 @@ class SLOCheck:
                 base = sel.metric.removesuffix("_bucket").removesuffix("_count") if latency else sel.metric
                 self.emit("SLC701", f"no series of `{sel.metric}` in the last {w.promql}", path,
                           offset=None if latency else sel.offset_of(sel.metric), needle=base,
-                          hint=_did_you_mean(close) or f"is `{base}` exported and scraped?")
+                          hint=_did_you_mean(close) or f"is `{base}` exported and scraped?", sel=sel)
                 return
         for m in sel.matchers:
             if m.op in ("!=", "!~"):
@@ -118,16 +120,16 @@ class SLOCheck:
             if not values:
                 self.emit("SLC702", f"label `{m.name}` never occurs on `{sel.metric}` in the last {w.promql}",
                           sel.path, offset=sel.value_offset(m) if not latency or sel.source != "" else None,
-                          hint=_known_labels(self.client, sel, w), needle=m.value)
+                          hint=_known_labels(self.client, sel, w), needle=m.value, sel=sel)
                 return
             if not _matches(m, values):
                 close = difflib.get_close_matches(m.value, values, n=3, cutoff=0.5)
                 self.emit("SLC702", f"`{m.name}{m.op}\"{m.value}\"` matches no value of `{m.name}` on "
                           f"`{sel.metric}` in the last {w.promql}", sel.path, offset=sel.value_offset(m),
-                          hint=_did_you_mean(close) or f"values seen: {_sample(values)}", needle=m.value)
+                          hint=_did_you_mean(close) or f"values seen: {_sample(values)}", needle=m.value, sel=sel)
                 return
         self.emit("SLC701", f"`{sel.text}` matches no series in the last {w.promql} (each matcher matches "
-                  "some series, but not all together)", sel.path, offset=sel.offset_of(sel.metric or "{"))
+                  "some series, but not all together)", sel.path, offset=sel.offset_of(sel.metric or "{"), sel=sel)
 
     def _counter_or_gauge(self, sel: Selector) -> None:
         if not sel.metric:
@@ -136,13 +138,13 @@ class SLOCheck:
         name_says_counter = sel.metric.endswith(COUNTER_SUFFIXES[:2])
         if sel.as_counter and "gauge" in types and "counter" not in types:
             self.emit("SLC706", f"`{sel.metric}` is a gauge (scrape metadata), but it is read as a counter "
-                      "(rate, increase)", sel.path, offset=sel.offset_of(sel.metric), severity=Severity.WARNING,
+                      "(rate, increase)", sel.path, offset=sel.offset_of(sel.metric), severity=Severity.WARNING, sel=sel,
                       hint="a ratio SLI needs counters of events; a gauge fits a `threshold` SLI")
         elif not sel.as_counter and ("counter" in types or (not types and name_says_counter)) \
                 and "gauge" not in types:
             why = "scrape metadata" if "counter" in types else "its name"
             self.emit("SLC706", f"`{sel.metric}` is a counter ({why}), but it is read as a gauge (its raw value, "
-                      "which only grows)", sel.path, offset=sel.offset_of(sel.metric), severity=Severity.WARNING,
+                      "which only grows)", sel.path, offset=sel.offset_of(sel.metric), severity=Severity.WARNING, sel=sel,
                       hint=f"use rate({sel.metric}[5m]) or increase(...)")
 
     def _by_labels(self, by: tuple[str, ...], series: list[dict[str, str]], path: tuple) -> None:
@@ -169,7 +171,7 @@ class SLOCheck:
                 sel = sels[-1]
                 at = re.search(r"\bby\s*\([^)]*\b" + re.escape(label) + r"\b", sel.source)
                 self.emit("SLC703", f"grouping label `{label}` (`by`) is on none of the {len(series)} series the "
-                          "query reads", sel.path, offset=at.end() - len(label) if at else None, needle=label,
+                          "query reads", sel.path, offset=at.end() - len(label) if at else None, needle=label, sel=sel,
                           hint=_did_you_mean(difflib.get_close_matches(label, sorted(present), n=3, cutoff=0.5))
                           or f"labels seen: {_sample(sorted(present - {'__name__'}))}")
 
@@ -229,7 +231,7 @@ class SLOCheck:
             if empty > 0:
                 self.emit("SLC707", f"{empty} of {expected} slices of {format_duration(sli.slice_ms)} in the last "
                           f"{w.promql} hold no sample of `{sel.text}`: the series is sampled less often than the "
-                          "slice", sel.path, offset=sel.offset_of(sel.metric or "{"), severity=Severity.WARNING,
+                          "slice", sel.path, offset=sel.offset_of(sel.metric or "{"), severity=Severity.WARNING, sel=sel,
                           hint="lengthen `slice` to at least the scrape interval, or scrape more often")
 
     # ------------------------------------------------------------------ --verbose
