@@ -166,6 +166,63 @@ def test_figures_equal_an_independent_computation(prom, spec, tmp_path):
     assert close(temp["sli"], good / len(slices)), (temp["sli"], good / len(slices), len(slices))
 
 
+def test_burn_rate_now_per_alert_window_pair(prom, spec, tmp_path):
+    """`burn_rates` (beside the issue's fields): each pair's error ratio over its long and short
+    window at the range's end, over the budget. The outage sits 1h-1h20m into the history; the
+    range ends 1h10m into it, so the quick page pair's short window burns hard, its long one not yet."""
+    hi_rel = HOUR + 10 * 60
+    hi = prom.start + hi_rel
+    doc = report(prom.url, "--from", prom.start + 30 * 60, "--to", hi, spec, cwd=tmp_path)
+    jsonschema.validate(doc, json.loads((REPO_ROOT / "specs/slocompiler-report-v1.schema.json").read_text()))
+    slos = {s["id"]: s for s in doc["slos"]}
+    llama = next(g for g in slos["serving-availability"]["groups"] if g["labels"] == {"model": "llama"})
+    pairs = llama["burn_rates"]
+    # the default 30-day windows (docs/windows.md): Google's Workbook pairs and factors
+    assert [(p["severity"], p["speed"], p["long_window"], p["short_window"], p["factor"]) for p in pairs] == [
+        ("page", "quick", "1h", "5m", 14.4), ("page", "slow", "6h", "30m", 6.0),
+        ("ticket", "quick", "1d", "2h", 3.0), ("ticket", "slow", "3d", "6h", 1.0)]
+
+    def burn(window_s: int) -> float:
+        """Errors and requests of llama over the window (cut at the history's start, where both
+        counters are 0, so Prometheus extrapolates nothing), over the 1 % budget."""
+        lo = max(0, hi_rel - window_s)
+        bad = errors_at(hi_rel) - errors_at(lo)
+        return bad / (bad + 10.0 * (hi_rel - lo)) / 0.01
+
+    seconds = {"5m": 300, "30m": 1800, "1h": HOUR, "2h": 2 * HOUR, "6h": 6 * HOUR, "1d": 24 * HOUR, "3d": 72 * HOUR}
+    for p in pairs:
+        assert close(p["long"], burn(seconds[p["long_window"]])), p
+        assert close(p["short"], burn(seconds[p["short_window"]])), p
+    quick = pairs[0]
+    # 5m of outage: 2 errors of 12/s, 16.7x; the hour holds 10 minutes of it: 3.6x, so no page yet
+    assert quick["short"] > quick["factor"] > quick["long"] > 3, quick
+    # the same figures as the table's "burn now" column (its first two windows)
+    table = run_cli("report", "--no-progress", "--prometheus", prom.url, "--from", prom.start + 30 * 60, "--to", hi,
+                    spec, cwd=tmp_path).stdout
+    row = next(line for line in table.splitlines() if "model=llama" in line)
+    assert f"5m {quick['short']:.2f}x, 30m {pairs[1]['short']:.2f}x" in row, (row, quick)
+    # time slices of 1 minute, ends included: every measured one was good (the GPU runs hot only
+    # later), and a window reaching before the history counts those unmeasured slices as bad
+    # (`no_data: bad`, the default)
+
+    def slice_burn(window_s: int) -> float:
+        n = window_s // 60 + 1
+        return sum(1 for k in range(n) if hi_rel - 60 * k < 0) / n / 0.01
+
+    [temp] = slos["serving-gpu-temperature"]["groups"]
+    for p in temp["burn_rates"]:
+        assert close(p["long"], slice_burn(seconds[p["long_window"]])), p
+        assert close(p["short"], slice_burn(seconds[p["short_window"]])), p
+    assert temp["burn_rates"][0]["long"] == 0.0 and temp["burn_rates"][1]["long"] > 50
+    # 10 minutes into the gappy model's gap: no samples in the 5m window (null, not 0), some in the hour
+    gap_end = prom.start + GAP[0] + 10 * 60
+    doc = report(prom.url, "--from", prom.start + 30 * 60, "--to", gap_end, spec, cwd=tmp_path)
+    [gappy_group] = [g for s in doc["slos"] if s["id"] == "serving-availability"
+                     for g in s["groups"] if g["labels"] == {"model": "gappy"}]
+    page_quick = gappy_group["burn_rates"][0]
+    assert page_quick["short"] is None and close(page_quick["long"], 0.1 / 0.01), page_quick
+
+
 def iso(t: float) -> str:
     from slocompiler.live.ranges import iso as fmt
 
@@ -274,3 +331,14 @@ def test_concurrency_is_bounded(prom, tmp_path):
                      cwd=tmp_path)
     assert len(doc["slos"]) == 50
     assert 1 < state["peak"] <= 3, state
+
+
+def test_the_documented_json_example_is_valid():
+    """docs/live.md's report JSON example (with `burn_rates`) against the published schema."""
+    import re
+
+    text = (REPO_ROOT / "docs" / "live.md").read_text(encoding="utf-8")
+    section = text[text.index("checked by the tests against [`specs/slocompiler-report-v1.schema.json`]"):]
+    example = json.loads(re.search(r"```json\n(.*?)```", section, re.S).group(1))
+    jsonschema.validate(example, json.loads((REPO_ROOT / "specs/slocompiler-report-v1.schema.json").read_text()))
+    assert [p["severity"] for p in example["slos"][0]["groups"][0]["burn_rates"]] == ["page", "page", "ticket", "ticket"]

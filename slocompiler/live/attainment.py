@@ -50,13 +50,24 @@ class Group:
     def remaining(self) -> float | None:
         return None if self.spent is None else 1 - self.spent
 
-    def as_json(self, denominator: bool) -> dict:
+    def as_json(self, denominator: bool, pairs: tuple[dict, ...] = ()) -> dict:
+        """PAIRS: the alert window pairs (`burn_pairs`), each given its burn rates at the range's end."""
         out: dict = {"labels": dict(sorted(self.labels.items())), "sli": self.sli,
                      "error_budget": {"total": 1.0, "spent": self.spent, "remaining": self.remaining},
                      "alerts_fired": [a.as_json() for a in self.alerts], "coverage": self.coverage}
         if denominator:
             out["events"] = {"good": self.good, "total": self.total}
+        out["burn_rates"] = [{**p, "long": self.burn_rates.get(p["long_window"]),
+                              "short": self.burn_rates.get(p["short_window"])} for p in pairs]
         return out
+
+
+def burn_pairs(slo: SLO) -> tuple[dict, ...]:
+    """The SLO's four alert window pairs (page and ticket, quick and slow), as the JSON names them."""
+    return tuple({"severity": tier.severity.value, "speed": pair.speed.value,
+                  "long_window": format_duration(pair.long_ms), "short_window": format_duration(pair.short_ms),
+                  "factor": float(pair.factor)}
+                 for tier in alert_plan(slo).tiers for pair in tier.pairs)
 
 
 @dataclass
@@ -69,7 +80,7 @@ class SLOReport:
     def as_json(self) -> dict:
         return {"id": self.slo.id, "service": self.slo.service, "slo": self.slo.name,
                 "objective": float(self.slo.objective),
-                "groups": [g.as_json(self.slo.has_denominator) for g in self.groups]}
+                "groups": [g.as_json(self.slo.has_denominator, burn_pairs(self.slo)) for g in self.groups]}
 
 
 def with_compare(slo: SLO, label: str | None) -> SLO:
