@@ -486,6 +486,31 @@ spec:
 apiVersion: openslo/v1
 kind: SLO
 metadata:
+  name: raw-ratio
+spec:
+  service: serving
+  budgetingMethod: Occurrences
+  indicator:
+    metadata:
+      name: raw-ratio-sli
+    spec:
+      ratioMetric:
+        counter: false
+        rawType: failure
+        raw:
+          metricSource:
+            type: Prometheus
+            spec:
+              query: |
+                sum(rate(inference_requests_total{code="503"}[{{.window}}]))  # <- SLC702
+                /
+                sum(rate(inference_requests_total[{{.window}}]))
+  objectives:
+    - target: 0.99
+---
+apiVersion: openslo/v1
+kind: SLO
+metadata:
   name: gauge-threshold
 spec:
   service: pipelines
@@ -531,4 +556,5 @@ def test_openslo_spec_positions(prom, tmp_path):
     assert at(by_slo["serving-by-reference"]).startswith('mistrall"') and "'mistral'" in by_slo["serving-by-reference"]["hint"]
     assert at(by_slo["serving-multi-line"]).startswith('us"') and by_slo["serving-multi-line"]["hint"] == "did you mean 'eu'?"
     assert at(by_slo["pipelines-gauge-threshold"]).startswith("pipeline_runs_total{")
+    assert at(by_slo["serving-raw-ratio"]).startswith('503"') and "'500'" in by_slo["serving-raw-ratio"]["hint"]
     assert at(by_slo["serving-grouping"]).startswith("modle) (rate(") and "'model'" in by_slo["serving-grouping"]["hint"]

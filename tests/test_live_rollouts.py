@@ -211,23 +211,27 @@ def test_extract_script_keeps_the_paths_asked_for_and_refuses_to_drop_a_required
     assert typo.returncode != 0 and "no property ['nmae']" in typo.stderr
 
 
-MIRRORS = {"argo-rollouts-analysistemplate-v1alpha1.yaml": Path("/work/.mirror/argoproj+argo-rollouts/repo"),
-           "flagger-metrictemplate-v1beta1.yaml": Path("/work/.mirror/fluxcd+flagger/repo")}
+# file -> (the README's placeholder, also the environment variable naming a clone; a default place)
+CLONES = {"argo-rollouts-analysistemplate-v1alpha1.yaml": ("ARGO_ROLLOUTS_CLONE", "/work/.mirror/argoproj+argo-rollouts/repo"),
+          "flagger-metrictemplate-v1beta1.yaml": ("FLAGGER_CLONE", "/work/.mirror/fluxcd+flagger/repo")}
 
 
-@pytest.mark.parametrize("name", sorted(MIRRORS))
+@pytest.mark.parametrize("name", sorted(CLONES))
 def test_committed_schemas_regenerate_byte_for_byte_from_upstream(name, tmp_path):
-    """Where a clone of the upstream repository is at hand (not in CI), the README's command at
-    the recorded commit gives the committed file."""
-    git_dir = MIRRORS[name]
+    """Where a clone of the upstream repository is at hand ($ARGO_ROLLOUTS_CLONE, $FLAGGER_CLONE;
+    not in CI), the README's command at the recorded commit gives the committed file."""
+    import os
+
+    placeholder, default = CLONES[name]
+    git_dir = Path(os.environ.get(placeholder) or default)
     if not git_dir.is_dir():
-        pytest.skip(f"no clone of the upstream repository at {git_dir}")
+        pytest.skip(f"no clone of the upstream repository (set ${placeholder})")
     committed = (CRDS / name).read_text("utf-8")
     commit = re.search(r"^# Commit:   ([0-9a-f]{40})$", committed, re.M).group(1)
     readme = (CRDS / "README.md").read_text("utf-8")
     command = next(block for block in readme.split("python scripts/extract-crd-schema.py")[1:] if name in block)
     argv = command.split("-o tests/data/crds/")[0].replace("\\\n", " ").split()
-    argv = [str(git_dir) if a in ("ARGO_ROLLOUTS_CLONE", "FLAGGER_CLONE") else a for a in argv]
+    argv = [str(git_dir) if a == placeholder else a for a in argv]
     out = tmp_path / name
     subprocess.run([sys.executable, str(REPO_ROOT / "scripts" / "extract-crd-schema.py"), *argv, "--rev", commit,
                     "-o", str(out)], check=True, capture_output=True, text=True)

@@ -15,12 +15,10 @@ from dataclasses import replace
 from typing import Any
 
 from slocompiler.diagnostics import Diagnostic, Position, Severity
-from slocompiler.formats.openslo_spec import API_VERSION
 from slocompiler.live.selectors import Selector, query_selectors
 from slocompiler.load import Document, load_file
 from slocompiler.model import SLO
 
-OPENSLO = API_VERSION   # the dialect of SLOs read from OpenSLO
 # where the model's SLI fields come from in an OpenSLO indicator (the first one present)
 _OPENSLO_KEYS = {"error_query": ("bad", "good", "total"), "total_query": ("total",), "error_ratio_query": ("raw",),
                  "query": ("thresholdMetric",)}
@@ -53,7 +51,7 @@ class SpecDocs:
              selector: Selector | None = None) -> Diagnostic:
         """A diagnostic at PATH below the SLO's key path (at OFFSET in its value); NEEDLE is the
         offending text, SELECTOR the series selector the finding is about (OFFSET is in its `source`)."""
-        if slo.dialect.spec == OPENSLO and path:
+        if path and slo.dialect.spec.startswith("openslo/") and _is_openslo(slo):
             found = self._openslo_query(slo, path, selector, needle, offset)
             if found is not None:
                 qdoc, qpath, qoffset = found
@@ -146,6 +144,12 @@ def _translate(text: str, start: int, sel: Selector | None, offset: int | None, 
         found = _word(text, token, start)
         return found if found is not None else _word(text, token, 0)
     return start
+
+
+def _is_openslo(slo: SLO) -> bool:
+    from slocompiler.formats.openslo_spec import API_VERSION  # only for SLOs that came from OpenSLO
+
+    return slo.dialect.spec == API_VERSION
 
 
 def _selector_at(text: str, sel: Selector) -> int | None:
