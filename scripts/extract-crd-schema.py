@@ -3,12 +3,12 @@
 subtrees our objects use, so a test can validate emitted objects offline without committing the
 whole (often huge) upstream CRD.
 
-    git -C /work/.mirror/argoproj+argo-rollouts/repo show HEAD:manifests/crds/analysis-template-crd.yaml \
-        > /tmp/at.yaml
-    python scripts/extract-crd-schema.py /tmp/at.yaml --kind AnalysisTemplate --version v1alpha1 \
-        --repo argoproj/argo-rollouts --path manifests/crds/analysis-template-crd.yaml --commit SHA \
-        --keep spec.args --keep spec.metrics.name ... --keep spec.metrics.provider.prometheus \
-        -o tests/data/crds/argo-rollouts-analysistemplate.yaml
+    python scripts/extract-crd-schema.py analysis-template-crd.yaml --kind AnalysisTemplate \
+        --version v1alpha1 --repo argoproj/argo-rollouts --path manifests/crds/analysis-template-crd.yaml \
+        --commit SHA --keep spec.args --keep spec.metrics.name ... --keep spec.metrics.provider.prometheus \
+        -o tests/data/crds/argo-rollouts-analysistemplate-v1alpha1.yaml
+
+(tests/data/crds/README.md has the exact commands for the committed files.)
 
 `--git-dir DIR` (with `--path`, and `--rev`, default HEAD) reads the file from a git repository
 instead and records the commit it resolves to.
