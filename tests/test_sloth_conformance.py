@@ -36,7 +36,6 @@ cases as in Sloth``) is written to the terminal when the module finishes.
 
 from __future__ import annotations
 
-import copy
 import functools
 import json
 import re
@@ -427,32 +426,9 @@ def test_generated_output_passes_real_tools(case_id, build_case, promtool, confo
 
 @pytest.fixture(scope="module")
 def prometheusrule_validator(conformance_dir):
-    import jsonschema
+    from helpers import prometheusrule_validator as make
 
-    crd_path = (conformance_dir / "prometheus-operator" / "example" / "prometheus-operator-crd"
-                / "monitoring.coreos.com_prometheusrules.yaml")
-    crd = yaml.safe_load(crd_path.read_text("utf-8"))
-    (version,) = [v for v in crd["spec"]["versions"] if v["name"] == "v1"]
-    schema = copy.deepcopy(version["schema"]["openAPIV3Schema"])
-    patched = 0
-    for node in _walk(schema):
-        # Go RE2 puts the global flag after '^'; Python's re needs it first
-        if isinstance(node, dict) and node.get("pattern") == "^(?i)(abort|warn)?$":
-            node["pattern"] = "(?i)^(abort|warn)?$"
-            patched += 1
-    assert patched == 1, "the CRD's RE2-only pattern moved; revisit the patch"
-    validator = jsonschema.Draft7Validator(schema)
-
-    def validate(obj) -> list[str]:
-        errs = []
-        if not isinstance(obj, dict) or obj.get("apiVersion") != "monitoring.coreos.com/v1" \
-                or obj.get("kind") != "PrometheusRule":
-            errs.append("not a monitoring.coreos.com/v1 PrometheusRule")
-        errs += [f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
-                 for e in validator.iter_errors(obj)]
-        return errs
-
-    return validate
+    return make(conformance_dir)
 
 
 # ---------------------------------------------------------------------------
