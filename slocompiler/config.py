@@ -12,7 +12,7 @@ from typing import Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from slocompiler.conventions import OUTPUTS, TARGETS, Target
+from slocompiler.conventions import OUTPUTS, RULE_FILES_PREFIX, TARGETS, Target
 from slocompiler.diagnostics import Diagnostic
 from slocompiler.formats.native_spec import Duration, Labels
 from slocompiler.load import load_file
@@ -32,6 +32,9 @@ class ConfigModel(BaseModel):
     templates: list[str] = Field(default_factory=list, description="SLI template folders")
     windows: list[str] = Field(default_factory=list, description="AlertWindows catalog folders (replace built-ins)")
     target: Literal[TARGETS] = Target.PROMETHEUS.value  # type: ignore[valid-type]
+    rule_files_prefix: str = Field(default=RULE_FILES_PREFIX, min_length=1,
+                                   description="where prometheus.yml finds OUT/prometheus/ (the rule_files list "
+                                               "`build` writes to OUT/prometheus-rule-files.yaml)")
     policies: list[str] = Field(default_factory=list, description="JSON Schema files every spec document must satisfy")
     strict: bool = False
 

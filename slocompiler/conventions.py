@@ -50,6 +50,11 @@ class Output(_Names):
     DOCS = "docs"
 
 
+# the `rule_files` of prometheus.yml for the build (emit/rule_list.py; docs/deployment.md), beside
+# the output folders, and where OUT/prometheus/ is deployed relative to prometheus.yml by default
+RULE_FILES_LIST = "prometheus-rule-files.yaml"
+RULE_FILES_PREFIX = "slo"
+
 TARGETS: tuple[str, ...] = tuple(t.value for t in Target)
 OUTPUTS: tuple[str, ...] = tuple(o.value for o in Output)
 RULE_OUTPUTS = (Output.PROMETHEUS.value, Output.KUBERNETES.value)  # where a spec file's own rules go

@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from slocompiler.durations import format_duration, human_seconds
+from slocompiler.durations import format_duration, human_period, human_seconds
 from slocompiler.model import SLO
 from slocompiler.plan import PairPlan, alert_plan
 
@@ -50,8 +50,8 @@ class SLOInfo:
     tiers: list[TierInfo]
 
 
-def _pair_info(pair: PairPlan) -> PairInfo:
-    warning = pair.warning
+def _pair_info(pair: PairPlan, enabled: bool) -> PairInfo:
+    warning = pair.warning if enabled else None  # a disabled tier writes no alert: nothing to warn about
     return PairInfo(str(pair.speed), format_duration(pair.short_ms), format_duration(pair.long_ms),
                     float(pair.factor), pair.threshold, pair.budget_consumed, pair.detection_outage_s,
                     pair.detection_at_threshold_s, pair.reset_s, [warning] if warning else [])
@@ -59,9 +59,9 @@ def _pair_info(pair: PairPlan) -> PairInfo:
 
 def explain_slo(slo: SLO, file: str) -> SLOInfo:
     plan = alert_plan(slo)
-    tiers = [TierInfo(tier.tier.severity, tier.enabled, slo.alert_name, [_pair_info(p) for p in tier.pairs])
+    tiers = [TierInfo(tier.tier.severity, tier.enabled, slo.alert_name, [_pair_info(p, tier.enabled) for p in tier.pairs])
              for tier in plan.tiers]
-    return SLOInfo(slo.id, file, float(slo.objective), format_duration(slo.period_ms), float(plan.budget), slo.kind,
+    return SLOInfo(slo.id, file, float(slo.objective), human_period(slo.period_ms), float(plan.budget), slo.kind,
                    tiers)
 
 
@@ -77,12 +77,17 @@ def text(infos: list[SLOInfo]) -> str:
                 out.append(
                     f"    {p.name:<5} {p.long_window:>4}/{p.short_window:<4} burn {p.burn_factor:.4g}x  "
                     f"error ratio > {p.error_ratio_threshold:.4g}  budget spent when firing {p.budget_consumed:.1%}  "
-                    f"detects: outage {human_seconds(p.detection_total_outage_s)}, at threshold {human_seconds(p.detection_at_threshold_s)}"
+                    f"detects: outage {_seconds(p.detection_total_outage_s)}, at threshold {_seconds(p.detection_at_threshold_s)}"
                     f"  resets within {human_seconds(p.reset_s)}")
                 for w in p.warnings:
                     out.append(f"          warning: {w}")
         out.append("")
     return "\n".join(out)
+
+
+def _seconds(seconds: float) -> str:
+    """A detection time, `never` when the pair cannot fire (infinite)."""
+    return "never" if seconds == float("inf") else human_seconds(seconds)
 
 
 def as_json(infos: list[SLOInfo]) -> list[dict[str, Any]]:

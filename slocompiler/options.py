@@ -6,7 +6,7 @@ import datetime as _dt
 from dataclasses import dataclass
 
 from slocompiler import __version__
-from slocompiler.conventions import OUTPUTS, Target
+from slocompiler.conventions import OUTPUTS, RULE_FILES_PREFIX, Target
 
 
 @dataclass
@@ -28,6 +28,8 @@ class Options:
     outputs: tuple[str, ...] = OUTPUTS    # what build writes
     policies: tuple[str, ...] = ()       # JSON Schema files every spec document must satisfy
     target: str = Target.PROMETHEUS.value  # rule engine layout (targets.py)
+    rule_files_prefix: str = RULE_FILES_PREFIX  # where prometheus.yml finds OUT/prometheus/ (rule_list.py)
+    tree_catalogs: tuple[str, ...] = ()  # files of the configured tree whose AlertWindows a path subset uses
 
     def keeps(self, rel: str) -> bool:
         """Whether an artifact (path under the output folder) is one of the outputs asked for."""

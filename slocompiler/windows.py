@@ -42,9 +42,9 @@ def catalog_from_spec(spec: dict, name: str | None = None, source: Position | No
 
 @lru_cache(maxsize=1)
 def builtin_catalogs() -> dict[int, WindowCatalog]:
-    """Sloth's built-in 30d and 28d catalogs (SRE Workbook values), keyed by period."""
+    """Sloth's built-in 30d and 28d catalogs (SRE Workbook values) and our 7d one, keyed by period."""
     out = {}
-    for name in ("google-30d.yaml", "google-28d.yaml"):
+    for name in ("google-30d.yaml", "google-28d.yaml", "weekly-7d.yaml"):
         text = resources.files("slocompiler").joinpath("catalogs").joinpath(name).read_text(encoding="utf-8")
         data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
         cat = catalog_from_spec(data["spec"], origin="builtin")

@@ -82,10 +82,13 @@ def test_diff_prints_unified_diff_and_writes_nothing(tmp_path):
     before = snapshot(out)
     (specs / "s.yaml").write_text(SPEC.replace("99.9", "99.5"))
     r = run_cli("build", specs, "-o", out, "--diff")
-    assert r.returncode == 0
+    assert r.returncode == 1  # CI: a diff fails like --check (issue 19)
     assert "--- a/prometheus/s.yaml" in r.stdout and "-    expr: vector(0.999)" in r.stdout
     assert "+    expr: vector(0.995)" in r.stdout
     assert snapshot(out) == before
+    run_cli("build", specs, "-o", out)
+    r = run_cli("build", specs, "-o", out, "--diff")
+    assert r.returncode == 0 and r.stdout == ""  # nothing would change
 
 
 def test_failed_build_leaves_previous_outputs_untouched(tmp_path):
@@ -122,7 +125,7 @@ def test_output_is_deterministic_whatever_the_discovery_order(tmp_path):
     assert run_cli("build", a, "-o", tmp_path / "oa").returncode == 0
     assert run_cli("build", b, "-o", tmp_path / "ob").returncode == 0
     sa, sb = snapshot(tmp_path / "oa"), snapshot(tmp_path / "ob")
-    assert sa == sb and len([k for k in sa if k.startswith("prometheus")]) == 12
+    assert sa == sb and len([k for k in sa if k.startswith("prometheus/")]) == 12
 
 
 def test_output_folder_inside_spec_tree_is_not_read_back(tmp_path):

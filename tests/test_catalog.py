@@ -12,10 +12,10 @@ def test_catalog_pages_for_the_examples(repo_root, tmp_path):
     assert pages == ["fraud-scoring.md", "index.md", "llm-gateway.md", "training-pipeline.md"]
     index = (out / "docs/index.md").read_text()
     assert "7 SLOs across 3 services." in index
-    assert "[fraud-scoring](fraud-scoring.md) | [prediction-latency](fraud-scoring.md#prediction-latency) | 99% | 4w" in index
+    assert "[fraud-scoring](fraud-scoring.md) | [prediction-latency](fraud-scoring.md#prediction-latency) | 99% | 28d" in index  # the spec's spelling, not Prometheus' 4w
     page = (out / "docs/fraud-scoring.md").read_text()
     section = page.split("## prediction-latency", 1)[1]
-    assert "| objective | 99% over a rolling 4w |" in section
+    assert "| objective | 99% over a rolling 28d |" in section
     assert "| runbook | [https://runbooks.example.com/fraud-scoring/latency]" in section
     assert "| review date | 2027-06-30 |" in section
     assert "| tier | 1 |" in section and "| owner | ml-platform |" in section

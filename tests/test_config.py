@@ -59,7 +59,7 @@ def test_pyproject_table(tmp_path):
 def test_enabled_outputs(tmp_path):
     root = repo(tmp_path, config="specs: [slos]\noutput: generated\noutputs: [prometheus]\n")
     assert run_cli("build", cwd=root).returncode == 0
-    assert sorted(p.name for p in (root / "generated").iterdir()) == ["prometheus"]
+    assert sorted(p.name for p in (root / "generated").iterdir()) == ["prometheus", "prometheus-rule-files.yaml"]
 
 
 def test_bad_config_is_positioned(tmp_path):

@@ -16,7 +16,7 @@ SPEC = textwrap.dedent("""\
           ratio: {errors: 'req_total{code=~"5.."}', total: req_total}
       - name: weekly
         objective: 99
-        period: 7d
+        period: 14d
         sli:
           ratio: {errors: 'req_total{code=~"5.."}', total: req_total}
     """)
@@ -49,8 +49,8 @@ def test_30d_page_and_ticket_numbers(explained):
 def test_derived_period_warns_about_on_track_tiers(explained):
     s = explained["api-weekly"]
     ticket = s["tiers"][1]["pairs"]
-    assert [p["burn_factor"] for p in ticket] == pytest.approx([0.7, 7 / 30])
-    assert all("on track" in p["warnings"][0] for p in ticket)
+    assert [p["burn_factor"] for p in ticket] == pytest.approx([1.4, 14 / 30])
+    assert not ticket[0]["warnings"] and "on track" in ticket[1]["warnings"][0]
 
 
 def test_text_output(tmp_path):

@@ -122,6 +122,10 @@ def test_check_exit_codes_and_writes(tmp_path):
     assert r.returncode == 1
     assert "would reformat" in r.stdout and "a.yaml" in r.stdout and "b.yaml" not in r.stdout
     assert messy.read_text() == MESSY  # --check writes nothing
+    # and shows the change as a unified diff (issue 19): applying it gives the formatted file
+    assert f"--- a/{messy}" in r.stdout and f"+++ b/{messy}" in r.stdout
+    assert any(line.startswith("-") and not line.startswith("---") for line in r.stdout.splitlines())
+    assert any(line.startswith("+") and not line.startswith("+++") for line in r.stdout.splitlines())
 
     (tmp_path / "slocompiler.yaml").write_text("specs: [slos]\n")
     r = run_cli("fmt", cwd=tmp_path)  # no PATH: the config's specs

@@ -20,6 +20,7 @@ from slocompiler.cli.options import (
     narrow,
     report_only_passed_option,
     scope,
+    subset_of_tree,
 )
 
 
@@ -40,7 +41,8 @@ def output_dir(out_dir: str | None) -> str:
 @click.option("-o", "--out", "out_dir", default=None, type=click.Path(file_okay=False),
               help="Output folder (rule files go to OUT/prometheus/; default: the config's `output`).")
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 when any output would change or is stale.")
-@click.option("--diff", is_flag=True, help="Print the unified diff of what would change; write nothing.")
+@click.option("--diff", is_flag=True, help="Print the unified diff of what would change; write nothing; "
+                                          "exit 1 when anything would change (as --check).")
 @click.option("--disable-alerts", is_flag=True, help="Generate no alerting rules.")
 @click.option("--disable-recordings", is_flag=True, help="Generate no recording rules.")
 @click.option("--target", type=click.Choice(("prometheus", "thanos", "mimir", "victoriametrics")), default=None,
@@ -49,20 +51,39 @@ def output_dir(out_dir: str | None) -> str:
               help="Folder of the incremental build cache (default: $SLOCOMPILER_CACHE_DIR, else "
                    "$XDG_CACHE_HOME/slocompiler, else ~/.cache/slocompiler).")
 @click.option("--no-cache", is_flag=True, help="Recompile every spec file; neither read nor update the cache.")
+@click.option("--rule-files-prefix", default=None, metavar="PATH",
+              help="Where prometheus.yml finds OUT/prometheus/, for the rule_files list written to "
+                   "OUT/prometheus-rule-files.yaml (default: the config's `rule_files_prefix`, else `slo`: "
+                   "a folder beside prometheus.yml).")
 @report_only_passed_option
 @common_options
 def build(paths: tuple[str, ...], out_dir: str | None, check: bool, diff: bool, disable_alerts: bool,
-          disable_recordings: bool, target: str | None, cache_dir: str | None, no_cache: bool, fmt: str | None,
+          disable_recordings: bool, target: str | None, cache_dir: str | None, no_cache: bool,
+          rule_files_prefix: str | None, fmt: str | None,
           strict: bool, report_only_passed: bool, **kw: Any) -> None:
     """Compile specs into OUT/: Prometheus rule files mirroring the spec tree."""
     from slocompiler import api
 
     started = time.perf_counter()
+    config = current_config().model
+    prefix = rule_files_prefix or config.rule_files_prefix
+    if not prefix.strip("/"):
+        raise click.BadParameter("give a folder", param_hint="--rule-files-prefix")
     opts = build_options(disable_alerts=disable_alerts, disable_recordings=disable_recordings,
-                         target=target or current_config().model.target, **kw)
+                         target=target or config.target, rule_files_prefix=prefix, **kw)
     out = output_dir(out_dir)
-    tree, passed = scope(paths, report_only_passed)
+    # a part of the configured tree into the configured output: the output is the whole tree's
+    # (built alone, the part's files would land elsewhere and the rest would be stale), so build
+    # the tree and report on the part
+    whole = out_dir is None and not report_only_passed and subset_of_tree(paths)
+    tree, passed = scope(paths, report_only_passed or whole)
     exit_if_nothing_passed(tree, paths)
+    if whole:
+        from slocompiler.discover import discover
+
+        passed = [f.path for f in discover(paths)]
+        sys.stderr.write(f"note: {', '.join(paths)} is part of the configured spec tree: building the whole "
+                         f"tree into {out} (its outputs are the tree's), reporting on the files given\n")
     if not no_cache and cache_dir is None:
         from slocompiler.incremental import default_cache_dir
 
@@ -85,5 +106,7 @@ def build(paths: tuple[str, ...], out_dir: str | None, check: bool, diff: bool, 
                          f"{plan.unchanged} unchanged in {out}"
                          + (f" ({cached} of {len(comp.files)} spec files unchanged since the last build)"
                             if cached else "") + "\n")
+    if diff and plan is not None and plan.changed:
+        code = ExitCode.PROBLEMS  # CI: `build --diff` fails like `build --check` and shows why
     # errors elsewhere in the tree: nothing was built or checked
     sys.exit(ExitCode.PROBLEMS if hidden.errors else code)

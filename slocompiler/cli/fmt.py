@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import sys
 
 import click
@@ -12,7 +13,7 @@ from slocompiler.cli.options import spec_paths
 
 @click.command("fmt")
 @click.argument("paths", nargs=-1, type=click.Path(exists=True))
-@click.option("--check", is_flag=True, help="Write nothing; exit 1 and list the files that would change.")
+@click.option("--check", is_flag=True, help="Write nothing; exit 1 and print the diff of the files that would change.")
 def fmt_command(paths: tuple[str, ...], check: bool) -> None:
     """Normalise spec files (key order, indentation, quoting), keeping comments (default: the config's `specs`)."""
     from slocompiler.discover import discover
@@ -36,6 +37,9 @@ def fmt_command(paths: tuple[str, ...], check: bool) -> None:
         changed.append(src.display)
         if check:
             sys.stdout.write(f"would reformat {src.display}\n")
+            sys.stdout.writelines(difflib.unified_diff(before.splitlines(keepends=True),
+                                                       result.text.splitlines(keepends=True),
+                                                       f"a/{src.display}", f"b/{src.display}"))
         else:
             write_atomic(src.path, result.text, edit=True)
             sys.stdout.write(f"reformatted {src.display}\n")

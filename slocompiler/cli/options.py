@@ -29,12 +29,32 @@ def default_format() -> str:
 
 
 def parse_labels(values: Iterable[str]) -> tuple[tuple[str, str], ...]:
-    """`-l KEY=VALUE` flags as (key, value) pairs."""
+    """`-l KEY=VALUE` flags (and the config's `labels:`) as (key, value) pairs, checked as spec
+    labels are: a Prometheus label name the generated series do not own, a non-empty value, no
+    unclosed `{{` (the value lands in alert labels, which Prometheus renders as Go templates)."""
+    import re
+
+    from slocompiler.check.labels import unclosed_action
+    from slocompiler.conventions import RESERVED_PREFIXES, is_reserved
+    from slocompiler.formats.native_spec import LABEL_NAME_PATTERN
+
     out = []
     for v in values:
         key, sep, value = v.partition("=")
         if not sep or not key:
             raise click.BadParameter(f"expected KEY=VALUE, got {v!r}", param_hint="--label")
+        if not re.match(LABEL_NAME_PATTERN, key):
+            raise click.BadParameter(f"{key!r} is not a Prometheus label name (letters, digits and `_`, "
+                                     "not starting with a digit)", param_hint="--label")
+        if is_reserved(key):
+            raise click.BadParameter(f"label name {key!r} is reserved for generated series (choose a name "
+                                     f"without the {' or '.join(RESERVED_PREFIXES)} prefix)", param_hint="--label")
+        if value == "":
+            raise click.BadParameter(f"label {key!r} has an empty value (Prometheus drops empty labels)",
+                                     param_hint="--label")
+        if unclosed_action(value):
+            raise click.BadParameter(f"label {key!r} opens a template action `{{{{` that is never closed",
+                                     param_hint="--label")
         out.append((key, value))
     return tuple(out)
 
@@ -91,10 +111,49 @@ def build_options(default_period: str, labels: Iterable[str], windows_dirs: Iter
                 raise click.BadParameter(f"invalid regular expression: {exc}", param_hint=flag) from None
     config = current_config()
     policies = tuple(config.resolve(p) for p in config.model.policies)
+    ctx = click.get_current_context(silent=True)
+    paths = ctx.params.get("paths") if ctx is not None else None
     return Options(default_period=default_period, extra_labels=parse_labels(labels), windows_dirs=tuple(windows_dirs),
                    exclude_re=exclude_re, include_re=include_re, sloth_version=sloth_version,
                    ignore_duplicates=ignore_duplicates, template_dirs=tuple(template_dirs),
-                   outputs=tuple(config.model.outputs), policies=policies, **kw)
+                   outputs=tuple(config.model.outputs), policies=policies,
+                   tree_catalogs=tree_catalogs(paths or ()), **kw)
+
+
+def _inside(path: str, root: str) -> bool:
+    path, root = os.path.realpath(path), os.path.realpath(root)
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def subset_of_tree(paths: Sequence[str]) -> bool:
+    """Whether PATHS (given on the command line) all lie inside the config's `specs` roots
+    without being those roots: a part of the configured tree."""
+    roots = [current_config().resolve(p) for p in current_config().model.specs]
+    if not paths or not roots:
+        return False
+    inside = all(any(_inside(p, r) for r in roots) for p in paths)
+    return inside and {os.path.realpath(p) for p in paths} != {os.path.realpath(r) for r in roots}
+
+
+def tree_catalogs(paths: Sequence[str]) -> tuple[str, ...]:
+    """Files of the configured tree outside PATHS that hold AlertWindows documents, when PATHS
+    are a part of that tree: `explain slos/llm` uses the catalogs `explain` alone would."""
+    if not subset_of_tree(paths):
+        return ()
+    from slocompiler.discover import discover
+
+    config = current_config()
+    out = []
+    for src in discover([config.resolve(p) for p in config.model.specs]):
+        if any(_inside(src.path, p) for p in paths):
+            continue  # compiled anyway
+        try:
+            with open(src.path, "rb") as fh:
+                if b"AlertWindows" in fh.read():
+                    out.append(src.path)
+        except OSError:
+            continue
+    return tuple(out)
 
 
 def current_config() -> Config:

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from pydantic.alias_generators import to_camel
 
 from slocompiler.check.labels import check_labels, check_slo_labels
+from slocompiler.check.periods import check_windows
 from slocompiler.check.queries import openslo_v1alpha_query_diagnostics, sloth_sli_diagnostics
 from slocompiler.check.slo import check_alert_name
 from slocompiler.conventions import Output, Severity
@@ -70,9 +71,10 @@ def _resolve_slos(doc: Document, ctx: Context, service: str, group_labels: dict[
             ticket=tiers[1], labels=tuple(sorted({**group_labels, **s.labels}.items())),
             alert_labels=tuple(sorted(a.labels.items())), alert_annotations=tuple(sorted(a.annotations.items())),
             description=s.description,
-            dialect=Dialect(numbers="go", period_ratio=plugin_opts.pop("period_ratio", "sloth"), spec=spec_name,
+            dialect=Dialect(numbers="clean", period_ratio=plugin_opts.pop("period_ratio", "sloth"), spec=spec_name,
                             mode=mode, governance_annotations=False, **plugin_opts),
             source=doc.position(path + ("name",)), source_path=path))
+        diags += check_windows(doc, out[-1], path, path)  # tiers that never fire or fire on track
     return out, diags
 
 
@@ -170,7 +172,7 @@ class _OpenSloV1Alpha:
                 objective=Decimal(repr(float(obj.target) * 100)), period_ms=period, sli=RawSLI(query),
                 windows=ctx.windows_for(period), alert_name=None, page=off[0], ticket=off[1],
                 description=s.description,
-                dialect=Dialect(numbers="go", period_ratio="sloth", spec="openslo/v1alpha", mode="cli-gen-openslo",
+                dialect=Dialect(numbers="clean", period_ratio="sloth", spec="openslo/v1alpha", mode="cli-gen-openslo",
                                 governance_annotations=False),
                 source=doc.position(("spec", "objectives", i)), source_path=("spec", "objectives", i)))
         return out, diags

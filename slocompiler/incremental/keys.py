@@ -54,7 +54,7 @@ def _tree_digest(path: str) -> list:
 def base(run: Run) -> str:
     o = run.options
     return key(FORMAT, __version__, _code_fingerprint(), repr(replace(o, today=None)), sorted(run.wanted),
-                *[_tree_digest(p) for p in (*o.template_dirs, *o.windows_dirs, *o.policies)])
+                *[_tree_digest(p) for p in (*o.template_dirs, *o.windows_dirs, *o.policies, *o.tree_catalogs)])
 
 
 def read(path: str) -> bytes | None:

@@ -29,6 +29,7 @@ class Compilation:
     rule_count: int = 0
     slo_count: int = 0
     compiled: list[str] = field(default_factory=list)  # spec files compiled by this run (the rest: cache)
+    rule_paths: set[str] = field(default_factory=set)  # every rule file of the tree (compiled or remembered)
 
     @property
     def ok(self) -> bool:

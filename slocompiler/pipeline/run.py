@@ -72,6 +72,8 @@ class Run:
         ctx = Context(default_period_ms=parse_duration(o.default_period) or parse_duration("30d") or 0,
                       today=o.today or _dt.date.today(), template_dirs=tuple(o.template_dirs))
         self.catalog_diagnostics = _load_catalog_dirs(o.windows_dirs, ctx, self.formats) if o.windows_dirs else []
+        if o.tree_catalogs:
+            _register_tree_catalogs(o.tree_catalogs, ctx, self.formats)
         return ctx
 
     def _compile(self, files: list[SourceFile], loaded: dict[str, LoadedFile | bytes]) -> list[FileResult]:
@@ -175,6 +177,17 @@ def _load_catalog_dirs(dirs, ctx: Context, formats) -> list[Diagnostic]:
             if parsed is not None:
                 diags += ctx.add_catalog(*parsed)
     return diags
+
+
+def _register_tree_catalogs(files, ctx: Context, formats) -> None:
+    """The AlertWindows catalogs of the configured tree's files outside a path subset, registered
+    as if the whole tree were compiled (their problems are reported when the tree is)."""
+    for path in files:
+        for doc in load_file(path, path).documents:
+            if detect(doc) == "AlertWindows":
+                parsed, _ = formats["AlertWindows"].parse(doc, ctx)
+                if parsed is not None:
+                    ctx.add_catalog(*parsed)
 
 
 def _unknown(doc: Document) -> Diagnostic:

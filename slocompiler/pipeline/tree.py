@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from slocompiler import __version__
 from slocompiler.check import check_ids
-from slocompiler.conventions import Output, Target
+from slocompiler.conventions import RULE_FILES_LIST, Output, Target
 from slocompiler.diagnostics import Position
+from slocompiler.emit.rule_list import rule_files_list
 from slocompiler.emit.targets import mimir_files
 from slocompiler.model import SLO
 from slocompiler.pipeline.parallel import fork_map
 from slocompiler.pipeline.results import Compilation, FileRecord, FileResult, SLORef
 from slocompiler.pipeline.run import Run
 
+PROMETHEUS_LAYOUT = (Target.PROMETHEUS, Target.VICTORIAMETRICS)  # targets writing OUT/prometheus/
 ServiceEntries = list[tuple[SLO, str]]  # a service's (SLO, spec file) pairs in tree order
 
 
@@ -28,6 +30,8 @@ def assemble(comp: Compilation, run: Run, records: dict[str, FileRecord], result
         comp.slo_count += rec.slos
         clash = False
         for out_rel, count in rec.out_paths.items():
+            if count:
+                comp.rule_paths.add(out_rel)
             first = owner.setdefault(out_rel, src.display)
             if first != src.display and (count or records[first].out_paths.get(out_rel)):
                 clash = True
@@ -50,6 +54,8 @@ def finish(comp: Compilation, run: Run) -> None:
     diagnostics in order."""
     if run.emit and run.target == Target.MIMIR:
         comp.artifacts.update(mimir_files(comp.rule_files.items()))
+    if run.emit and comp.ok and run.target in PROMETHEUS_LAYOUT and Output.PROMETHEUS in run.wanted:
+        comp.artifacts[RULE_FILES_LIST] = rule_files_list(comp.rule_paths, run.options.rule_files_prefix, __version__)
     comp.diagnostics.sort()
 
 
