@@ -46,6 +46,16 @@ class WindowCatalog:
 
 
 @dataclass(frozen=True)
+class Calendar:
+    """A calendar-aligned period: the unit (its nominal length is the SLO's `period_ms`), the time
+    zone its boundaries are in, and OpenSLO's `startTime` as written (kept for the docs)."""
+
+    unit: str                   # "day" | "week" | "month" | "quarter" | "year"
+    time_zone: str = "UTC"
+    start: str | None = None
+
+
+@dataclass(frozen=True)
 class EventsSLI:
     error_query: str
     total_query: str
@@ -152,6 +162,7 @@ class SLO:
     rationale: str | None = None
     review_date: _dt.date | None = None
     dialect: Dialect = field(default_factory=Dialect)
+    calendar: Calendar | None = None   # a calendar-aligned period (None: rolling)
     source: Position | None = None
     source_path: tuple = ()
 
