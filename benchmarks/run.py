@@ -64,6 +64,7 @@ class Run:
     returncode: int | None = None  # None: could not start, or killed on timeout
     wall: float = float("nan")
     maxrss_kb: int = 0
+    cpu: float = float("nan")      # user + system seconds of the child and the children it waited for
     stdout: str = ""
     stderr: str = ""
     error: str = ""  # why it did not run / finish
@@ -132,6 +133,7 @@ def run_child(argv: list[str], cwd: Path | None = None, timeout: float | None = 
         proc.returncode = code  # reaped here; keep Popen from waiting again
         result.returncode = code
         result.maxrss_kb = usage.ru_maxrss  # kilobytes on Linux
+        result.cpu = usage.ru_utime + usage.ru_stime
         if timed_out.is_set():
             result.error = f"killed after the {timeout:g} s timeout"
             result.returncode = None

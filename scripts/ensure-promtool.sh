@@ -6,6 +6,10 @@
 # single-node server and vmalert (/usr/bin/victoria-metrics, /usr/bin/vmalert); it is
 # installed the same way when either is missing.
 #
+# The routing tests (tests/test_routing.py) check the generated Alertmanager configuration with
+# `amtool check-config` and run a real Alertmanager: Debian's `prometheus-alertmanager` package
+# ships both (/usr/bin/amtool, /usr/bin/prometheus-alertmanager).
+#
 # Only promtool is used by the project. Installing a package must not leave a
 # server running: while apt runs, a temporary policy-rc.d (only if the system
 # has none) forbids maintainer scripts to start services, and
@@ -81,6 +85,7 @@ ensure_package() {
 
 ensure_package prometheus promtool
 ensure_package victoria-metrics victoria-metrics vmalert
+ensure_package prometheus-alertmanager amtool prometheus-alertmanager
 
 version="$(promtool --version 2>&1)"
 printf '%s\n' "${version%%$'\n'*}"

@@ -29,7 +29,7 @@ import matplotlib  # noqa: E402
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-from grafana_world import build, label_values, panels, start_server, substitute  # noqa: E402
+from grafana_world import build, label_values, start_server, substitute  # noqa: E402
 from matplotlib.dates import DateFormatter  # noqa: E402
 
 COLORS = {"green": "#56a64b", "red": "#e02f44", "dark-red": "#8b0000", "orange": "#ff9830",
@@ -83,7 +83,7 @@ def _query(prom, panel, values, to, start):
 
 
 def draw(prom, board: dict, path: Path, max_rows: int | None = None) -> None:
-    items = list(panels(board))
+    items = list(board["panels"])   # as Grafana opens it: a collapsed row's panels stay inside it
     if max_rows is not None:
         items = [p for p in items if p["gridPos"]["y"] < max_rows]
     height = max(p["gridPos"]["y"] + p["gridPos"]["h"] for p in items)
@@ -125,7 +125,11 @@ def draw(prom, board: dict, path: Path, max_rows: int | None = None) -> None:
                 ax.text(0.5, 0.5, "no data", ha="center", transform=ax.transAxes)
         elif p["type"] == "bargauge" or (p["type"] == "table"):
             rows = [(lbl, v) for lbl, _pts, v in data][:12]
-            ax.barh(range(len(rows)), [max(v, 0) if p["type"] == "bargauge" else v for _l, v in rows],
+            defaults = p.get("fieldConfig", {}).get("defaults", {})
+            lo, hi = defaults.get("min", 0), defaults.get("max", 1)
+            # bars start at 0 and are clipped to the gauge's min/max: a spent budget (below 0) is a red bar
+            # to the left, not an empty one
+            ax.barh(range(len(rows)), [min(max(v, lo), hi) if p["type"] == "bargauge" else v for _l, v in rows],
                     color=[_threshold_color(p, v) for _l, v in rows])
             ax.set_yticks([])
             for i, (lbl, v) in enumerate(rows):
@@ -134,18 +138,23 @@ def draw(prom, board: dict, path: Path, max_rows: int | None = None) -> None:
             ax.invert_yaxis()
             ax.tick_params(axis="x", labelsize=6)
             if p["type"] == "bargauge":
-                ax.set_xlim(0, 1)
+                ax.set_xlim(lo, hi)
             if not rows:
                 ax.text(0.5, 0.5, "no rows", ha="center", transform=ax.transAxes)
         elif p["type"] == "state-timeline":
+            state = {0: COLORS["green"], 1: COLORS["orange"]}
             for i, (_lbl, pts, _v) in enumerate(data):
-                for (t0, v0), (t1, _v1) in zip(pts, pts[1:]):
-                    ax.barh(i, t1 - t0, left=t0, color={0: COLORS["green"], 1: COLORS["orange"]}.get(int(v0), COLORS["red"]))
+                # each sample holds until the next; the last one until the end of the range (else a
+                # tier that fires only now is drawn green all along)
+                ends = [t for t, _ in pts[1:]] + [to + 60]
+                for (t0, v0), t1 in zip(pts, ends):
+                    ax.barh(i, t1 - t0, left=t0, color=state.get(int(v0), COLORS["red"]))
             ax.set_yticks([])
             for i, (lbl, _pts, v) in enumerate(data):
                 now = {0: "OK", 1: "pending"}.get(int(v or 0), "firing")
                 ax.text(0.01, i, f"{lbl}: {now} now", fontsize=8, va="center", color="white", weight="bold",
-                        transform=ax.get_yaxis_transform())
+                        transform=ax.get_yaxis_transform(),
+                        bbox={"facecolor": state.get(int(v or 0), COLORS["red"]), "edgecolor": "white"})
             ax.set_xticks([])
         else:  # timeseries
             import datetime as dt

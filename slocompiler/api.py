@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from slocompiler import outputs
-from slocompiler.diagnostics import Position
+from slocompiler.diagnostics import Position, fails
 from slocompiler.options import Options
 from slocompiler.pipeline import Compilation, compile_paths, output_dir_excludes
 
@@ -43,15 +43,35 @@ def build(paths: Sequence[str], out_dir: str, options: Options | None = None, *,
           dry_run: bool = False, strict: bool = False, cache_dir: str | None = None) -> BuildResult:
     """Compile `paths` into `out_dir`. With errors (or, if `strict`, warnings) nothing is written;
     `check` only compares. With `cache_dir`, only what changed since the last build is recompiled
-    (incremental.py; the prometheus and victoriametrics targets, whose files are the same)."""
+    (incremental.py; the prometheus and victoriametrics targets, whose files are the same).
+    The output folder is locked meanwhile: two builds into it run one after the other."""
     options = options or Options()
     options.exclude = tuple(options.exclude) + output_dir_excludes(paths, out_dir)
+    try:
+        with outputs.locked(out_dir, exclusive=not (check or dry_run)):
+            return _build(paths, out_dir, options, check, dry_run, strict, cache_dir)
+    except outputs.Busy as exc:
+        comp = Compilation()
+        comp.diagnostics.append(Position(out_dir.rstrip("/") or out_dir).diag(
+            "SLC406", f"output folder is locked by another build: {exc.strerror}",
+            hint="wait for it, or raise SLOCOMPILER_LOCK_TIMEOUT"))
+        return BuildResult(comp, None, False)
+
+
+def _build(paths: Sequence[str], out_dir: str, options: Options, check: bool, dry_run: bool, strict: bool,
+           cache_dir: str | None) -> BuildResult:
     cache = None
     if cache_dir is not None and options.target in ("prometheus", "victoriametrics"):  # same files
         from slocompiler.incremental import Cache
 
         cache = Cache(out_dir, cache_dir)
     comp = cache.compile(paths, options) if cache else compile_paths(paths, options)
+    inside = outputs.overlapping_specs(out_dir, [f.path for f in comp.files])
+    if inside:
+        comp.diagnostics.append(Position(out_dir.rstrip("/") or out_dir).diag(
+            "SLC404", f"output folder holds {len(inside)} of the spec files it is built from "
+                      f"({inside[0]}{', …' if len(inside) > 1 else ''}): outputs could overwrite or remove them",
+            hint="write the outputs to a folder of their own, e.g. -o generated"))
     result = _write(comp, out_dir, check, dry_run, strict)
     if cache:
         cache.save(result.plan, result.written)
@@ -59,9 +79,15 @@ def build(paths: Sequence[str], out_dir: str, options: Options | None = None, *,
 
 
 def _write(comp: Compilation, out_dir: str, check: bool, dry_run: bool, strict: bool) -> BuildResult:
-    if not comp.ok or (strict and comp.diagnostics):
+    if fails(comp.diagnostics, strict):
         return BuildResult(comp, None, False)
     plan = outputs.plan(out_dir, comp.artifacts, comp.verified)
+    if plan.symlinks:
+        for sub in plan.symlinks:
+            comp.diagnostics.append(Position(f"{out_dir.rstrip('/')}/{sub}").diag(
+                "SLC405", "output folder is a symlink: outputs are never written through one",
+                hint="make it a real folder (or name its target with -o)"))
+        return BuildResult(comp, None, False)
     if check:
         for rel in sorted(plan.writes):
             what = "missing" if plan.old.get(rel) is None else "out of date"

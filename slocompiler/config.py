@@ -13,6 +13,7 @@ from typing import Literal, Optional
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from slocompiler.conventions import OUTPUTS, RULE_FILES_PREFIX, TARGETS, Target
+from slocompiler.delivery import KubernetesConfig, RoutingConfig
 from slocompiler.diagnostics import Diagnostic
 from slocompiler.formats.native_spec import Duration, Labels
 from slocompiler.load import load_file
@@ -37,6 +38,12 @@ class ConfigModel(BaseModel):
                                                "`build` writes to OUT/prometheus-rule-files.yaml)")
     policies: list[str] = Field(default_factory=list, description="JSON Schema files every spec document must satisfy")
     strict: bool = False
+    prometheus_version: Optional[str] = Field(default=None, pattern=r"^v?[2-9]\.\d+(\.\d+)?$",
+                                              description="PromQL function set of the engine (default 2.42)")
+    kubernetes: Optional[KubernetesConfig] = Field(default=None, description="PrometheusRule and ConfigMap metadata "
+                                                   "(docs/deployment.md)")
+    routing: Optional[RoutingConfig] = Field(default=None, description="Alertmanager routes written by `build` "
+                                             "(docs/routing.md)")
 
 
 @dataclass
@@ -68,7 +75,13 @@ class Config:
             d["windows_dirs"] = [self.resolve(p) for p in m.windows]
         if m.strict:
             d["strict"] = True
+        if m.prometheus_version:
+            d["prometheus_version"] = m.prometheus_version
         return d
+
+    def delivery(self) -> dict:
+        """The Options fields of the `kubernetes:` and `routing:` sections (`build` only)."""
+        return {"kubernetes": self.model.kubernetes, "routing": self.model.routing}
 
 
 def find(start: str | None = None) -> Optional[str]:

@@ -38,6 +38,7 @@ class Target(_Names):
     THANOS = "thanos"
     MIMIR = "mimir"
     VICTORIAMETRICS = "victoriametrics"
+    KUBERNETES = "kubernetes"   # PrometheusRule objects for every input format (docs/deployment.md)
 
 
 class Output(_Names):
@@ -48,6 +49,7 @@ class Output(_Names):
     GRAFANA = "grafana"
     TESTS = "tests"
     DOCS = "docs"
+    ALERTMANAGER = "alertmanager"   # route subtree and inhibit rules, from the config's `routing:` (docs/routing.md)
 
 
 # the `rule_files` of prometheus.yml for the build (emit/rule_list.py; docs/deployment.md), beside
@@ -78,6 +80,23 @@ OWNER_LABEL = "sloth_owner"
 TIER_LABEL = "sloth_tier"
 NO_DATA_LABEL = "slo_alert"          # value "no_data" on the no-data alert
 ID_LABELS = (ID_LABEL, SERVICE_LABEL, SLO_LABEL)
+
+# -- routing labels on alerts (docs/routing.md): native and OpenSLO inputs only, never Sloth's --------
+# The tier is Sloth's own `sloth_severity` (page|ticket); the SLO id is `sloth_id`, team-like SLO
+# labels come with the SLI series. Added: the routing severity (overridable per tier), the owner,
+# the SLO's tier of criticality, and the window pair of a tier that alerts on one pair only.
+TIER_ALERT_LABEL = SEVERITY_LABEL    # page|ticket: what routes and inhibit rules match
+ROUTING_SEVERITY_LABEL = "severity"  # critical|warning by default (kube-prometheus-stack's values)
+WINDOW_PAIR_LABEL = "sloth_window_pair"  # quick|slow, where a tier alerts on one pair only
+DEFAULT_ROUTING_SEVERITY = {"page": "critical", "ticket": "warning"}
+NO_DATA_VALUE = "no_data"            # value of NO_DATA_LABEL on the no-data alert
+
+# -- Kubernetes objects ----------------------------------------------------------------------------
+KUSTOMIZATION = "kustomization.yaml"
+DASHBOARD_SIDECAR_LABEL = ("grafana_dashboard", "1")   # kube-prometheus-stack's Grafana sidecar
+DASHBOARDS_DIR = "dashboards"                          # OUT/kubernetes/dashboards/: ConfigMaps
+ALERTMANAGER_CONFIG = "alertmanager.yaml"              # OUT/alertmanager/: a complete, checkable config
+ALERTMANAGER_ROUTES = "routes.yaml"                    # OUT/alertmanager/: the subtree and inhibit rules to paste
 
 # -- recorded series --------------------------------------------------------------------------------
 SLI_ERROR = "slo:sli_error:ratio_rate"           # + window: the SLI's error ratio over that window

@@ -9,6 +9,7 @@ from enum import Enum
 class Severity(str, Enum):
     ERROR = "error"
     WARNING = "warning"
+    NOTE = "note"  # for information (e.g. a file skipped): never fails a build, not even under --strict
 
 
 # Stable codes, grouped by the stage that raises them (documented in docs/diagnostics.md).
@@ -21,6 +22,8 @@ CODES: dict[str, str] = {
     "SLC005": "document too large, too deep or expands too many aliases",
     "SLC006": "document of an unknown kind",
     "SLC007": "file or path holds no spec document",
+    "SLC008": "value does not fit its explicit YAML tag",
+    "SLC009": "file skipped: not a regular file (FIFO, socket, device or dangling symlink)",
     # schema (SLC1xx)
     "SLC101": "unknown key",
     "SLC102": "wrong type",
@@ -51,14 +54,29 @@ CODES: dict[str, str] = {
     "SLC221": "invalid policy file",
     "SLC222": "organisation policy violated",
     "SLC223": "unclosed template action in a label or annotation",
+    "SLC230": "label or annotation is not a template Prometheus can parse",
+    "SLC231": "value longer than its size limit",
+    "SLC260": "histogram name ends in _bucket",
+    "SLC261": "ratio SLI counts the same series as errors (or good) and total",
+    # Kubernetes delivery (SLC27x, `build --target kubernetes`)
+    "SLC270": "Kubernetes object too large for client-side kubectl apply",
+    "SLC271": "Kubernetes object too large for the API server",
     # PromQL (SLC3xx)
     "SLC301": "PromQL syntax error",
     "SLC302": "expected a PromQL vector selector",
     "SLC303": "generated expression does not parse (compiler bug)",
+    "SLC304": "regular expression the target engine refuses",
+    "SLC305": "number or duration outside the target engine's range",
+    "SLC306": "PromQL function the target engine does not have",
+    "SLC307": "PromQL the target engine refuses",
+    "SLC308": "PromQL function that is experimental in the target engine",
     # outputs (SLC4xx)
     "SLC401": "two specs map to the same output file",
     "SLC402": "output is stale or would change",
     "SLC403": "output cannot be written",
+    "SLC404": "output folder holds the specs it is built from",
+    "SLC405": "output folder is a symlink",
+    "SLC406": "output folder is locked by another build",
     # convert (SLC5xx)
     "SLC501": "construct with no native equivalent",
     # OpenSLO (SLC6xx)
@@ -86,6 +104,10 @@ class Diagnostic:
     @property
     def is_error(self) -> bool:
         return self.severity is Severity.ERROR
+
+    @property
+    def is_note(self) -> bool:
+        return self.severity is Severity.NOTE
 
     def as_dict(self) -> dict:
         return {
@@ -115,3 +137,8 @@ class Position:
 
 def has_errors(diags) -> bool:
     return any(d.is_error for d in diags)
+
+
+def fails(diags, strict: bool = False) -> bool:
+    """Whether DIAGS fail a run: any error, or under STRICT any warning (notes never do)."""
+    return any(d.is_error or (strict and not d.is_note) for d in diags)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from dataclasses import dataclass
 
 SUFFIXES = (".yaml", ".yml")
@@ -23,27 +24,61 @@ def _display(path: str) -> str:
     return path if rel.startswith(".." + os.sep) and os.path.isabs(path) else rel
 
 
-def discover(paths, exclude=(), exclude_re: str | None = None, include_re: str | None = None) -> list[SourceFile]:
+@dataclass(frozen=True, order=True)
+class Skipped:
+    """A path that looks like a spec but is no regular file (never opened: a FIFO would block)."""
+
+    display: str
+    what: str  # "FIFO", "socket", "device", "dangling symlink"
+    path: str = ""
+
+
+def what_is(path: str) -> str | None:
+    """What PATH is when it is not a regular file or folder (after symlinks), else None."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return "dangling symlink" if os.path.islink(path) else None
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        return None
+    if stat.S_ISFIFO(mode):
+        return "FIFO"
+    if stat.S_ISSOCK(mode):
+        return "socket"
+    return "device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "special file"
+
+
+def discover(paths, exclude=(), exclude_re: str | None = None, include_re: str | None = None,
+             skipped: list[Skipped] | None = None) -> list[SourceFile]:
     """Files named directly, and `*.yaml`/`*.yml` under folders (hidden entries and `exclude` skipped).
 
     Symlinked folders are followed once: a loop is not walked twice. `exclude_re`/`include_re`
-    filter the walked paths as Sloth's --fs-exclude/--fs-include do (exclude wins).
+    filter the walked paths as Sloth's --fs-exclude/--fs-include do (exclude wins). FIFOs,
+    sockets, devices and dangling symlinks are never opened: they go to SKIPPED.
     """
-    found = _walk(paths, exclude)
+    passed: list[Skipped] = []
+    found = _walk(paths, exclude, passed)
     if exclude_re or include_re:
         inc = re.compile(include_re) if include_re else None
         exc = re.compile(exclude_re) if exclude_re else None
         found = [f for f in found if not (exc and exc.search(f.path)) and (inc is None or inc.search(f.path))]
+        passed = [s for s in passed if not (exc and exc.search(s.path)) and (inc is None or inc.search(s.path))]
+    if skipped is not None:
+        skipped += passed
     return found
 
 
-def _walk(paths, exclude) -> list[SourceFile]:
+def _walk(paths, exclude, skipped: list[Skipped]) -> list[SourceFile]:
     excluded = {os.path.realpath(p) for p in exclude}
     found: dict[str, SourceFile] = {}
     for root in paths:
         if os.path.isfile(root):
             real = os.path.realpath(root)
             found.setdefault(real, SourceFile(os.path.basename(root), root, _display(root)))
+            continue
+        what = what_is(root)
+        if what is not None:
+            skipped.append(Skipped(_display(root), what, root))
             continue
         seen_dirs: set[str] = set()
         for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
@@ -59,6 +94,9 @@ def _walk(paths, exclude) -> list[SourceFile]:
                     continue
                 full = os.path.join(dirpath, name)
                 if not os.path.isfile(full):
+                    what = what_is(full)
+                    if what is not None:
+                        skipped.append(Skipped(_display(full), what, full))
                     continue
                 real = os.path.realpath(full)
                 rel = os.path.relpath(full, root).replace(os.sep, "/")

@@ -6,18 +6,31 @@ import re
 
 _UNITS = (("y", 365 * 86_400_000, True), ("w", 7 * 86_400_000, True), ("d", 86_400_000, False),
           ("h", 3_600_000, False), ("m", 60_000, False), ("s", 1000, False), ("ms", 1, False))
+# Prometheus holds a duration as Go's time.Duration: int64 nanoseconds, about 292 years.
+MAX_MS = (2**63 - 1) // 1_000_000
 _RE = re.compile(r"^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$")
 
 
 def parse_duration(text: str) -> int | None:
-    """Milliseconds of a Prometheus duration such as `5m` or `1h30m`; None when invalid or zero."""
-    if not isinstance(text, str) or not text:
+    """Milliseconds of a Prometheus duration such as `5m` or `1h30m`; None when invalid, zero or
+    beyond Prometheus's range (`out_of_range`)."""
+    total = _total(text)
+    return total if total and total <= MAX_MS else None
+
+
+def out_of_range(text: str) -> bool:
+    """True for a well-formed duration longer than Prometheus can hold (MAX_MS, about 292y)."""
+    total = _total(text)
+    return total is not None and total > MAX_MS
+
+
+def _total(text: str) -> int | None:
+    if not isinstance(text, str) or not text or len(text) > 200:
         return None
     m = _RE.match(text)
     if not m:
         return None
-    total = sum(int(v) * mult for v, (_, mult, _) in zip(m.groups(), _UNITS) if v)
-    return total or None
+    return sum(int(v) * mult for v, (_, mult, _) in zip(m.groups(), _UNITS) if v)
 
 
 def format_duration(ms: int) -> str:

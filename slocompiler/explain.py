@@ -29,6 +29,7 @@ class PairInfo:
     detection_at_threshold_s: float
     reset_s: float
     warnings: list[str] = field(default_factory=list)
+    enabled: bool = True       # false: the spec's `disable_pair` left it out of the alert
 
 
 @dataclass
@@ -37,6 +38,7 @@ class TierInfo:
     enabled: bool
     alert: str | None
     pairs: list[PairInfo]
+    severity_label: str | None = None  # the alert's `severity` label (docs/routing.md)
 
 
 @dataclass
@@ -54,13 +56,14 @@ def _pair_info(pair: PairPlan, enabled: bool) -> PairInfo:
     warning = pair.warning if enabled else None  # a disabled tier writes no alert: nothing to warn about
     return PairInfo(str(pair.speed), format_duration(pair.short_ms), format_duration(pair.long_ms),
                     float(pair.factor), pair.threshold, pair.budget_consumed, pair.detection_outage_s,
-                    pair.detection_at_threshold_s, pair.reset_s, [warning] if warning else [])
+                    pair.detection_at_threshold_s, pair.reset_s, [warning] if warning and pair.enabled else [],
+                    pair.enabled)
 
 
 def explain_slo(slo: SLO, file: str) -> SLOInfo:
     plan = alert_plan(slo)
-    tiers = [TierInfo(tier.tier.severity, tier.enabled, slo.alert_name, [_pair_info(p, tier.enabled) for p in tier.pairs])
-             for tier in plan.tiers]
+    tiers = [TierInfo(tier.tier.severity, tier.enabled, slo.alert_name, [_pair_info(p, tier.enabled) for p in tier.pairs],
+                      tier.routing_severity) for tier in plan.tiers]
     return SLOInfo(slo.id, file, float(slo.objective), human_period(slo.period_ms), float(plan.budget), slo.kind,
                    tiers)
 
@@ -72,8 +75,12 @@ def text(infos: list[SLOInfo]) -> str:
                    f"over {s.period}, error budget {s.error_budget:.6g}")
         for t in s.tiers:
             state = "" if t.enabled else "  [disabled]"
-            out.append(f"  {t.severity} alert {t.alert or '-'}{state}")
+            label = f"  severity={t.severity_label}" if t.severity_label else ""
+            out.append(f"  {t.severity} alert {t.alert or '-'}{label}{state}")
             for p in t.pairs:
+                if not p.enabled:
+                    out.append(f"    {p.name:<5} {p.long_window:>4}/{p.short_window:<4} [disabled: not part of the alert]")
+                    continue
                 out.append(
                     f"    {p.name:<5} {p.long_window:>4}/{p.short_window:<4} burn {p.burn_factor:.4g}x  "
                     f"error ratio > {p.error_ratio_threshold:.4g}  budget spent when firing {p.budget_consumed:.1%}  "

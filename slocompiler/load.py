@@ -24,6 +24,7 @@ from yaml.events import (
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from slocompiler.diagnostics import Diagnostic, Position
+from slocompiler.yamltext import line_col, source_index, yaml_hint
 
 _Loader: type[yaml.CSafeLoader] | type[yaml.SafeLoader]
 try:  # the C composer is ~20x faster; fall back to pure Python where libyaml is missing
@@ -54,6 +55,7 @@ _MERGE = "tag:yaml.org,2002:merge"
 _MAP = "tag:yaml.org,2002:map"
 _SEQ = "tag:yaml.org,2002:seq"
 _constructor = SafeConstructor()
+_resolver = yaml.resolver.Resolver()
 
 
 class _Stop(Exception):
@@ -71,9 +73,11 @@ class Document:
     index: int
     data: Any
     root: Node = field(repr=False)
+    text: str = field(default="", repr=False, compare=False)  # the file's text, for positions inside scalars
 
-    def position(self, path: tuple = (), *, key: bool = False) -> Position:
-        """Position of the value at `path` (or of its key), else of its deepest known parent."""
+    def position(self, path: tuple = (), *, key: bool = False, offset: int | None = None) -> Position:
+        """Position of the value at `path` (or of its key), else of its deepest known parent.
+        OFFSET points at that character of a string value (the token a PromQL error is about)."""
         node, key_node = self.root, None
         for part in path:
             found = _child(node, part)
@@ -83,11 +87,14 @@ class Document:
         else:
             if key and key_node is not None:
                 node = key_node
+            elif offset is not None and isinstance(node, ScalarNode) and self.text:
+                return Position(self.file, *line_col(self.text, source_index(self.text, node, offset)))
         mark = node.start_mark
         return Position(self.file, mark.line + 1, mark.column + 1)
 
-    def diag(self, code: str, message: str, path: tuple = (), *, key: bool = False, **kw) -> Diagnostic:
-        return self.position(path, key=key).diag(code, message, path=path, **kw)
+    def diag(self, code: str, message: str, path: tuple = (), *, key: bool = False, offset: int | None = None,
+             **kw) -> Diagnostic:
+        return self.position(path, key=key, offset=offset).diag(code, message, path=path, **kw)
 
 
 def _child(node: Node, part) -> tuple[Node | None, Node] | None:
@@ -144,6 +151,9 @@ def load_bytes(raw: bytes, display: str) -> LoadedFile:
         return LoadedFile(display, [], [too_big], digest)
     docs: list[Document] = []
     converter = _Converter()
+
+    def problems() -> list[Diagnostic]:  # duplicate keys and foreign tags: reported, and the document kept
+        return [_reposition(d, display) for d in converter.problems]
     try:
         for index, root in enumerate(yaml.compose_all(text, Loader=_Loader)):
             if root is None or _empty(root):
@@ -152,24 +162,27 @@ def load_bytes(raw: bytes, display: str) -> LoadedFile:
                 converter.visited = 0
                 data = converter.value(root, 0)
             except _Stop as stop:
-                return LoadedFile(display, docs, [_reposition(stop.diag, display)], digest)
-            docs.append(Document(display, index, data, root))
+                return LoadedFile(display, docs, [*problems(), _reposition(stop.diag, display)], digest)
+            docs.append(Document(display, index, data, root, text))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         msg = " ".join(p for p in (exc.context, exc.problem) if p) or "invalid YAML"
-        return LoadedFile(display, docs, [Position(display, line, col).diag("SLC002", f"YAML syntax error: {msg}")], digest)
+        (line, col), hint = yaml_hint(text, exc, (line, col))
+        return LoadedFile(display, docs, [*problems(), Position(display, line, col).diag(
+            "SLC002", f"YAML syntax error: {msg}", hint=hint)], digest)
     except yaml.reader.ReaderError as exc:  # a character YAML does not allow; `position` counts characters
         before = text[: exc.position]
         line, col = before.count("\n") + 1, exc.position - (before.rfind("\n") + 1) + 1
         char = exc.character if isinstance(exc.character, int) else ord(exc.character or "?")
-        return LoadedFile(display, docs, [Position(display, line, col).diag(
+        return LoadedFile(display, docs, [*problems(), Position(display, line, col).diag(
             "SLC002", f"YAML syntax error: character U+{char:04X} is not allowed ({exc.reason})")], digest)
     except yaml.YAMLError as exc:
-        return LoadedFile(display, docs, [Position(display).diag("SLC002", f"YAML error: {exc}")], digest)
+        return LoadedFile(display, docs, [*problems(), Position(display).diag("SLC002", f"YAML error: {exc}")], digest)
     except RecursionError:
-        return LoadedFile(display, docs, [Position(display).diag("SLC005", "document is nested too deeply")], digest)
-    return LoadedFile(display, docs, [], digest)
+        return LoadedFile(display, docs, [*problems(), Position(display).diag(
+            "SLC005", "document is nested too deeply")], digest)
+    return LoadedFile(display, docs, problems(), digest)
 
 
 def _empty(root: Node) -> bool:
@@ -272,6 +285,7 @@ class _Converter:
     def __init__(self):
         self.visited = 0
         self.chars = 0  # over the whole file
+        self.problems: list[Diagnostic] = []  # reported, but the document is still checked
 
     def value(self, node: Node, depth: int) -> Any:
         self.visited += 1
@@ -287,11 +301,11 @@ class _Converter:
             return self.scalar(node)
         if isinstance(node, SequenceNode):
             if node.tag != _SEQ:
-                raise _Stop(_at(node).diag("SLC004", f"unsupported YAML tag {node.tag!r} on a sequence"))
+                self.problems.append(_at(node).diag("SLC004", f"unsupported YAML tag {node.tag!r} on a sequence"))
             return [self.value(item, depth + 1) for item in node.value]
         if isinstance(node, MappingNode):
             if node.tag != _MAP:
-                raise _Stop(_at(node).diag("SLC004", f"unsupported YAML tag {node.tag!r} on a mapping"))
+                self.problems.append(_at(node).diag("SLC004", f"unsupported YAML tag {node.tag!r} on a mapping"))
             return self.mapping(node, depth)
         raise _Stop(_at(node).diag("SLC004", "unsupported YAML node"))  # pragma: no cover
 
@@ -314,28 +328,35 @@ class _Converter:
             if key_node.tag not in (_STR, *_PLAIN_TAGS, _TIMESTAMP):
                 self.scalar(key_node)  # reports the foreign tag
             key = key_node.value  # keys are text: `on:` or `yes:` stay names, not YAML 1.1 booleans
-            if key in seen:
+            if key in seen:  # reported; the last one is kept, as positions resolve to it
                 first = seen[key]
-                raise _Stop(_at(key_node).diag(
+                self.problems.append(_at(key_node).diag(
                     "SLC003", f"duplicate key {key_node.value!r} (first defined at line {first.start_mark.line + 1})",
                     hint="YAML keeps only one of them; remove or rename the other"))
-            seen[key] = key_node
+            seen.setdefault(key, key_node)
             out[key] = self.value(value_node, depth + 1)
         for k, v in merged.items():
             out.setdefault(k, v)
         return out
 
-    @staticmethod
-    def scalar(node: ScalarNode) -> Any:
+    def scalar(self, node: ScalarNode) -> Any:
         tag = node.tag
         if tag == _STR:
             return node.value
         if tag in _PLAIN_TAGS:
             try:
                 return _constructor.construct_object(node, deep=True)
-            except (ConstructorError, ValueError, OverflowError):
-                return node.value
+            except (ConstructorError, ValueError, OverflowError, KeyError, TypeError, IndexError):
+                pass
+            if _resolver.resolve(ScalarNode, node.value, (True, False)) == tag:
+                return node.value  # an implicit number Python cannot hold (4,300 digits and more): text
+            # An explicit tag (`!!bool svc-a`) can name a type its text does not have.
+            short = "!!" + tag.rsplit(":", 1)[-1]
+            shown = node.value if len(node.value) <= 40 else node.value[:40] + "…"
+            raise _Stop(_at(node).diag("SLC008", f"{shown!r} is not a valid {short} value",
+                                       hint=f"remove the {short} tag, or write a value of that type"))
         if tag == _TIMESTAMP:
             return node.value  # dates stay text; the spec models parse them
-        raise _Stop(_at(node).diag("SLC004", f"unsupported YAML tag {tag!r}",
-                                   hint="specs are plain data; remove the tag"))
+        self.problems.append(_at(node).diag("SLC004", f"unsupported YAML tag {tag!r}",
+                                            hint="specs are plain data; remove the tag"))
+        return node.value

@@ -91,6 +91,7 @@ class ThresholdSLI:
     slice_ms: int = 60_000
     no_data: str = "bad"
     by: tuple[str, ...] = ()
+    warm_up: float = 0.5   # share of an alert window that must hold slices before it may alert (0: off)
 
 
 SLI = Union[EventsSLI, RawSLI, RatioSLI, LatencySLI, ThresholdSLI]
@@ -105,6 +106,8 @@ class Tier:
     labels: tuple[tuple[str, str], ...] = ()
     annotations: tuple[tuple[str, str], ...] = ()
     for_: str | None = None
+    severity_label: str | None = None            # the routing `severity` label's value (docs/routing.md)
+    pairs: tuple[str, ...] = ("quick", "slow")   # the window pairs it alerts on
 
 
 @dataclass(frozen=True)
@@ -165,6 +168,8 @@ class SLO:
     calendar: Calendar | None = None   # a calendar-aligned period (None: rolling)
     source: Position | None = None
     source_path: tuple = ()
+    # input series hints of the SLI template the SLO uses, for its promtool tests (rendered dicts)
+    test_series: tuple = field(default=(), compare=False, hash=False)
 
     @property
     def id(self) -> str:

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import datetime as _dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from slocompiler import __version__
 from slocompiler.conventions import OUTPUTS, RULE_FILES_PREFIX, Target
+
+if TYPE_CHECKING:
+    from slocompiler.delivery import KubernetesConfig, RoutingConfig
 
 
 @dataclass
@@ -30,6 +34,9 @@ class Options:
     target: str = Target.PROMETHEUS.value  # rule engine layout (targets.py)
     rule_files_prefix: str = RULE_FILES_PREFIX  # where prometheus.yml finds OUT/prometheus/ (rule_list.py)
     tree_catalogs: tuple[str, ...] = ()  # files of the configured tree whose AlertWindows a path subset uses
+    prometheus_version: str | None = None  # PromQL function set of the engine (engines.py); None: the target's
+    kubernetes: KubernetesConfig | None = None  # object metadata (`kubernetes:` in the config)
+    routing: RoutingConfig | None = None        # Alertmanager routes (`routing:` in the config)
 
     def keeps(self, rel: str) -> bool:
         """Whether an artifact (path under the output folder) is one of the outputs asked for."""

@@ -1,16 +1,25 @@
 """Write stage: compare artifacts with what is on disk, then write atomically or report.
 
 A build writes nothing unless it is clean; files are replaced by rename and only when their
-bytes change; an output we generated earlier whose spec is gone is stale and removed.
+bytes change; an output we generated earlier whose spec is gone is stale and removed. Nothing
+is written through a symlinked folder inside the output folder, nor into a folder that holds the
+specs; only regular files are ever opened there (a FIFO must not block). A build holds a lock on
+the output folder (`locked`), so two builds into one folder run one after the other.
 """
 
 from __future__ import annotations
 
 import difflib
+import errno
 import os
 import re
+import stat
+import sys
 import tempfile
+import time
+from collections.abc import Iterator
 from collections.abc import Set as AbstractSet
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from slocompiler.conventions import OUTPUTS, Target
@@ -30,6 +39,7 @@ class Plan:
     old: dict[str, bytes | None] = field(default_factory=dict)  # relpath -> current bytes (None: absent)
     stale: list[str] = field(default_factory=list)              # relpaths to delete
     leftovers: list[str] = field(default_factory=list)          # temp files of killed builds, removed quietly
+    symlinks: list[str] = field(default_factory=list)           # folders under out_dir that are symlinks
     unchanged: int = 0
 
     @property
@@ -45,10 +55,18 @@ class Plan:
         return "".join(chunks)
 
 
-def _read(path: str) -> bytes | None:
+def _read(path: str, limit: int = -1) -> bytes | None:
+    """The bytes of PATH (the first LIMIT) when it is a regular file; None for anything else
+    (missing, a FIFO, socket or device: opened without blocking, then checked)."""
     try:
-        with open(path, "rb") as fh:
-            return fh.read()
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError:
+        return None
+    try:
+        with os.fdopen(fd, "rb") as fh:
+            if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+                return None
+            return fh.read(limit)
     except OSError:
         return None
 
@@ -76,9 +94,35 @@ def _abandoned(name: str) -> bool:
     return False
 
 
+def _abandoned_here(path: str) -> bool:
+    """Under the output folder's lock: a temp file whose build is gone, or that is older than an
+    hour (its pid reused since; builds that take the lock never leave one that long)."""
+    if _abandoned(os.path.basename(path)):
+        return True
+    try:
+        return os.lstat(path).st_mtime < time.time() - 3600
+    except OSError:
+        return False
+
+
+def remove_leftovers(out_dir: str) -> int:
+    """Remove the temp files killed builds left under OUT_DIR (call with the folder locked)."""
+    removed = 0
+    for sub in MANAGED_DIRS:
+        for dirpath, _, files in os.walk(os.path.join(out_dir, sub)):
+            for name in files:
+                full = os.path.join(dirpath, name)
+                if _TEMP.match(name) and _abandoned_here(full):
+                    _unlink(full)
+                    removed += 1
+    return removed
+
+
 def _generated_files(out_dir: str, leftovers: list | None = None, known=frozenset()):
     for sub in MANAGED_DIRS:
         base = os.path.join(out_dir, sub)
+        if os.path.islink(base):  # never walked (nor anything removed) through a symlink
+            continue
         for dirpath, _, files in os.walk(base):
             for name in files:
                 full = os.path.join(dirpath, name)
@@ -89,19 +133,43 @@ def _generated_files(out_dir: str, leftovers: list | None = None, known=frozense
                 rel = os.path.relpath(full, out_dir).replace(os.sep, "/")
                 if rel in known:  # an output of this build: whether it is ours does not matter
                     continue
-                try:
-                    with open(full, "rb") as fh:
-                        head = fh.read(4096)
-                except OSError:  # removed meanwhile (a concurrent build), or unreadable: not ours
-                    continue
-                if MARK in head:
+                head = None if os.path.islink(full) else _read(full, 4096)
+                if head is not None and MARK in head:  # None: gone, unreadable, or not a regular file
                     yield rel
+
+
+def symlinked_folders(out_dir: str, rels) -> list[str]:
+    """The folders under OUT_DIR on the way to the outputs RELS that are symlinks (a build never
+    writes through one: it could land anywhere). OUT_DIR itself may be one: the user named it."""
+    seen: dict[str, bool] = {}
+    found = []
+    for rel in rels:
+        parts = rel.split("/")[:-1]
+        for i in range(1, len(parts) + 1):
+            sub = "/".join(parts[:i])
+            if sub not in seen:
+                seen[sub] = os.path.islink(os.path.join(out_dir, sub))
+                if seen[sub]:
+                    found.append(sub)
+            if seen[sub]:
+                break
+    return sorted(found)
+
+
+def overlapping_specs(out_dir: str, specs) -> list[str]:
+    """The SPECS (paths) inside OUT_DIR (after symlinks): outputs could overwrite or remove them,
+    and the next build would read its outputs as specs."""
+    real_out = os.path.realpath(out_dir)
+    return [p for p in specs if os.path.commonpath([real_out, os.path.realpath(p)]) == real_out]
 
 
 def plan(out_dir: str, artifacts: dict[str, bytes], verified: AbstractSet[str] = frozenset()) -> Plan:
     """Compare `artifacts` (relpath -> bytes) with the output folder; `verified` outputs are known
     to be on disk byte for byte already (an incremental build compared them)."""
     p = Plan(out_dir)
+    p.symlinks = symlinked_folders(out_dir, sorted(artifacts.keys() | verified))
+    if p.symlinks:  # refused: nothing under them is read or compared
+        return p
     for rel, data in sorted(artifacts.items()):
         current = _read(os.path.join(out_dir, rel))
         if current == data:
@@ -207,3 +275,102 @@ def apply(p: Plan) -> None:
             pass
     for rel in p.leftovers:
         _unlink(os.path.join(p.out_dir, rel))
+
+
+LOCK_TIMEOUT = 600.0  # seconds a build waits for another (SLOCOMPILER_LOCK_TIMEOUT)
+
+
+def lock_timeout() -> float:
+    """SLOCOMPILER_LOCK_TIMEOUT in seconds, else LOCK_TIMEOUT (also when it is not a number)."""
+    try:
+        value = float(os.environ.get("SLOCOMPILER_LOCK_TIMEOUT", LOCK_TIMEOUT))
+    except ValueError:
+        return LOCK_TIMEOUT
+    return value if value >= 0 else LOCK_TIMEOUT
+
+
+class Busy(OSError):
+    """Another build held the output folder for longer than LOCK_TIMEOUT."""
+
+
+@contextmanager
+def locked(out_dir: str, *, exclusive: bool) -> Iterator[None]:
+    """Hold a lock on the output folder itself (flock on the folder: no lock file to commit or
+    clean up, released by the kernel when the build exits or is killed). A build (EXCLUSIVE)
+    creates the folder to lock it, and removes it again when it stays empty (a failed build writes
+    nothing); `--check` and `--diff` share the lock, and lock nothing when the folder is absent.
+    Another build's lock is waited for (a line on stderr says so), at most `lock_timeout()` seconds
+    (then `Busy`). Where the file system has no locks, the build runs unlocked."""
+    import fcntl
+
+    created: list[str] = []
+    fd = None
+    try:
+        if exclusive:
+            created = _make_dirs(out_dir)
+        fd = _lock(out_dir, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        if exclusive and fd is not None:
+            remove_leftovers(out_dir)
+        yield
+    finally:
+        for folder in reversed(created):  # only while still locked: no one else is writing there
+            try:
+                os.rmdir(folder)
+            except OSError:
+                break
+        if fd is not None:
+            os.close(fd)
+
+
+def _make_dirs(path: str) -> list[str]:
+    """Create PATH and missing parents; the folders created, outermost first."""
+    missing = []
+    head = os.path.abspath(path)
+    while not os.path.lexists(head):
+        missing.append(head)
+        head = os.path.dirname(head)
+    try:
+        os.makedirs(path, exist_ok=True)
+    except OSError:  # reported when the build writes (SLC403)
+        return []
+    return list(reversed(missing))
+
+
+def _lock(out_dir: str, how: int) -> int | None:
+    """An open descriptor of OUT_DIR holding the lock HOW, or None (no folder, or no locking)."""
+    import fcntl
+
+    timeout = lock_timeout()
+    deadline = time.monotonic() + timeout
+    told = False
+    while True:
+        try:
+            fd = os.open(out_dir, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+        except OSError:
+            return None
+        try:
+            while True:
+                try:
+                    fcntl.flock(fd, how | fcntl.LOCK_NB)
+                    break
+                except OSError as exc:
+                    if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                        os.close(fd)  # no locks on this file system
+                        return None
+                if time.monotonic() > deadline:
+                    raise Busy(errno.EWOULDBLOCK, f"another build holds {out_dir} (waited {timeout:g}s)")
+                if not told:
+                    sys.stderr.write(f"waiting for another build into {out_dir} to finish\n")
+                    told = True
+                time.sleep(0.05)
+            try:
+                now, held = os.stat(out_dir), os.fstat(fd)
+                same = (now.st_dev, now.st_ino) == (held.st_dev, held.st_ino)  # not removed and made again meanwhile
+            except OSError:
+                same = False
+        except BaseException:
+            os.close(fd)
+            raise
+        if same:
+            return fd
+        os.close(fd)

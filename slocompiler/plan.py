@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 
-from slocompiler.conventions import Severity, Speed
+from slocompiler.conventions import DEFAULT_ROUTING_SEVERITY, ROUTING_SEVERITY_LABEL, Severity, Speed
 from slocompiler.model import SLO, BurnWindow, Tier
 
 
@@ -38,6 +38,7 @@ class PairPlan:
     never_fires: bool           # f·B ≥ 1 (exact): the error ratio would have to exceed 100 %
     on_track: bool              # f < 1: it fires while the SLO is still within budget
     by_design: bool = False     # on track, but a built-in catalog's documented choice (28d ticket, 0.93)
+    enabled: bool = True        # the tier alerts on this pair (a spec may disable one pair of a tier)
 
     @property
     def short_ms(self) -> int:
@@ -82,6 +83,12 @@ class TierPlan:
     tier: Tier
     enabled: bool               # the tier is on and the SLO has an alert name
     pairs: tuple[PairPlan, PairPlan]
+    routing_severity: str | None = None   # the alert's `severity` label (docs/routing.md), if it has one
+
+    @property
+    def active(self) -> tuple[PairPlan, ...]:
+        """The pairs the tier's alert is made of (both, unless the spec disabled one)."""
+        return tuple(p for p in self.pairs if p.enabled)
 
     @property
     def quick(self) -> PairPlan:
@@ -120,7 +127,7 @@ def burn_factor(window: BurnWindow, period_ms: int) -> Fraction:
 
 
 def _pair(severity: Severity, speed: Speed, window: BurnWindow, period_ms: int, budget: Decimal,
-          builtin: bool = False) -> PairPlan:
+          builtin: bool = False, enabled: bool = True) -> PairPlan:
     factor = burn_factor(window, period_ms)
     f = float(factor)
     threshold = f * float(budget)
@@ -128,7 +135,19 @@ def _pair(severity: Severity, speed: Speed, window: BurnWindow, period_ms: int, 
     # Sloth's and the Workbook's 28d table keeps the 30d budget shares: its slow ticket (10 % over
     # 3d) has a factor of 0.93 by design, a heads-up before the budget runs out (docs/rules.md)
     return PairPlan(severity, speed, window, factor, threshold, exact, f * window.long_ms / period_ms,
-                    never_fires=exact >= 1, on_track=factor < 1, by_design=builtin and factor < 1)
+                    never_fires=exact >= 1, on_track=factor < 1, by_design=builtin and factor < 1,
+                    enabled=enabled)
+
+
+def routing_severity(slo: SLO, tier: Tier) -> str | None:
+    """The value of a tier's `severity` label: the spec's `severity:`, else a `severity` label the
+    spec sets, else critical/warning (native and OpenSLO inputs; Sloth inputs have none)."""
+    if tier.severity_label:
+        return tier.severity_label
+    labels = {**dict(slo.labels), **dict(slo.alert_labels), **dict(tier.labels)}
+    if ROUTING_SEVERITY_LABEL in labels:
+        return labels[ROUTING_SEVERITY_LABEL]
+    return DEFAULT_ROUTING_SEVERITY[tier.severity] if slo.dialect.governance_annotations else None
 
 
 def alert_plan(slo: SLO) -> AlertPlan:
@@ -137,7 +156,8 @@ def alert_plan(slo: SLO) -> AlertPlan:
     tiers = []
     for severity, tier, windows in ((Severity.PAGE, slo.page, (cat.page_quick, cat.page_slow)),
                                     (Severity.TICKET, slo.ticket, (cat.ticket_quick, cat.ticket_slow))):
-        pairs = tuple(_pair(severity, speed, w, slo.period_ms, budget, cat.origin == "builtin")
+        pairs = tuple(_pair(severity, speed, w, slo.period_ms, budget, cat.origin == "builtin", speed.value in tier.pairs)
                       for speed, w in zip((Speed.QUICK, Speed.SLOW), windows))
-        tiers.append(TierPlan(severity, tier, tier.enabled and bool(slo.alert_name), pairs))  # type: ignore[arg-type]
+        enabled = tier.enabled and bool(slo.alert_name) and any(p.enabled for p in pairs)
+        tiers.append(TierPlan(severity, tier, enabled, pairs, routing_severity(slo, tier)))  # type: ignore[arg-type]
     return AlertPlan(slo.period_ms, budget, tiers[0], tiers[1])

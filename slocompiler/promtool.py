@@ -53,10 +53,11 @@ def find_tests(out_dir: str) -> list[str]:
 
 
 def split_and_run(promtool: str, test_file: str, jobs: int, timeout: float = 900) -> tuple[list[Result], list[str]]:
-    """Run every test group of `test_file` on its own; (results, `# skipped:` notes of the file)."""
+    """Run every test group of `test_file` on its own; (results, the file's `# skipped:` and
+    `# untested:` notes, without the `# `)."""
     with open(test_file, encoding="utf-8") as fh:
         text = fh.read()
-    notes = [line[len("# skipped: "):] for line in text.splitlines() if line.startswith("# skipped: ")]
+    notes = [line[2:] for line in text.splitlines() if line.startswith(("# skipped: ", "# untested: "))]
     doc = yaml.safe_load(text) or {}
     folder = os.path.dirname(os.path.abspath(test_file))
     jobs_in = []
@@ -122,5 +123,11 @@ def report(results: list[Result], notes: list[str], verbose: bool) -> str:
                 out.append(f"    {'PASS' if r.passed else 'FAIL'}  {r.case}  [{r.seconds:.1f}s]\n")
             if not r.passed:
                 out.append(failure_detail(r.output) + "\n")
-    out.extend(f"skipped: {n}\n" for n in notes)
+    out.extend(f"{n}\n" for n in notes if not n.startswith("untested: "))
+    out.extend(f"{n}\n" for n in notes if n.startswith("untested: "))
     return "".join(out)
+
+
+def untested(notes: list[str]) -> list[str]:
+    """The `untested: <id> (<kind>): <reason>` notes: SLOs that got no test at all."""
+    return [n for n in notes if n.startswith("untested: ")]

@@ -1,10 +1,12 @@
-"""Report stage: diagnostics as text, JSON or GitHub workflow commands."""
+"""Report stage: diagnostics as text, JSON, SARIF or GitHub workflow commands."""
 
 from __future__ import annotations
 
 import json
 
-from slocompiler.diagnostics import Diagnostic
+from slocompiler.diagnostics import Diagnostic, Severity
+
+_GITHUB = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTE: "notice"}
 
 
 def _text_line(d: Diagnostic) -> str:
@@ -20,7 +22,7 @@ def _gh_escape(text: str, prop: bool = False) -> str:
 
 
 def _github_line(d: Diagnostic) -> str:
-    level = "error" if d.is_error else "warning"
+    level = _GITHUB[d.severity]
     msg = d.message + (f" ({d.hint})" if d.hint else "")
     return (f"::{level} file={_gh_escape(d.file, True)},line={d.line},col={d.column},"
             f"title={_gh_escape(d.code, True)}::{_gh_escape(msg)}")
@@ -28,7 +30,8 @@ def _github_line(d: Diagnostic) -> str:
 
 def summary(diags: list[Diagnostic], files: int, slos: int) -> dict:
     errors = sum(1 for d in diags if d.is_error)
-    return {"files": files, "slos": slos, "errors": errors, "warnings": len(diags) - errors}
+    notes = sum(1 for d in diags if d.is_note)
+    return {"files": files, "slos": slos, "errors": errors, "warnings": len(diags) - errors - notes, "notes": notes}
 
 
 def sarif(diags: list[Diagnostic]) -> dict:
@@ -43,7 +46,7 @@ def sarif(diags: list[Diagnostic]) -> dict:
         results.append({
             "ruleId": d.code,
             "ruleIndex": index[d.code],
-            "level": "error" if d.is_error else "warning",
+            "level": d.severity.value,  # SARIF's levels: error, warning, note
             "message": {"text": d.message + (f" ({d.hint})" if d.hint else "")},
             "locations": [{"physicalLocation": {
                 "artifactLocation": {"uri": d.file.replace("\\", "/")},
@@ -78,5 +81,6 @@ def render(diags: list[Diagnostic], fmt: str, *, files: int = 0, slos: int = 0, 
 def summary_line(diags: list[Diagnostic], files: int, slos: int) -> str:
     s = summary(diags, files, slos)
     plural = lambda n, w: f"{n} {w}{'' if n == 1 else 's'}"  # noqa: E731
-    return (f"{plural(s['errors'], 'error')}, {plural(s['warnings'], 'warning')} in "
+    notes = f", {plural(s['notes'], 'note')}" if s["notes"] else ""
+    return (f"{plural(s['errors'], 'error')}, {plural(s['warnings'], 'warning')}{notes} in "
             f"{plural(files, 'file')} ({plural(slos, 'SLO')})")

@@ -51,7 +51,7 @@ def keep_passed(comp, passed) -> Hidden:
         if k in tree and k not in wanted:
             if d.is_error:
                 hidden.errors += 1
-            else:
+            elif not d.is_note:
                 hidden.warnings += 1
             continue
         kept.append(d)

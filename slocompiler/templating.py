@@ -53,6 +53,7 @@ class Template:
     source: str
     pitfalls: tuple[str, ...] = ()
     shipped: bool = True
+    test_series: tuple = ()   # input series hints for `slocompiler test` (docs/testing-alerts.md)
 
     @property
     def kind(self) -> str:
@@ -141,8 +142,8 @@ class Registry:
                 self._add(entry.read_bytes(), f"templates/sli/{entry.name}", shipped=True)
         for folder in folders:
             for name in sorted(os.listdir(folder)):
-                if name.endswith((".yaml", ".yml")):
-                    path = os.path.join(folder, name)
+                path = os.path.join(folder, name)
+                if name.endswith((".yaml", ".yml")) and os.path.isfile(path):  # never a FIFO: it would block
                     with open(path, "rb") as fh:
                         self._add(fh.read(), path, shipped=False)
 
@@ -170,7 +171,7 @@ def parse_template(doc: Document, shipped: bool) -> tuple[Template | None, list[
     bad = lambda msg, path=(): (None, [doc.diag("SLC220", f"invalid SLI template: {msg}", path)])  # noqa: E731
     if not isinstance(d, dict):
         return bad("a template is a mapping")
-    allowed = {"name", "title", "description", "engine", "params", "sli", "example", "pitfalls"}
+    allowed = {"name", "title", "description", "engine", "params", "sli", "example", "pitfalls", "test_series"}
     extra = sorted(set(d) - allowed)
     if extra:
         return bad(f"unknown key {extra[0]!r}", (extra[0],))
@@ -179,6 +180,9 @@ def parse_template(doc: Document, shipped: bool) -> tuple[Template | None, list[
             return bad(f"missing key {key!r}")
     if not isinstance(d["sli"], dict) or len(d["sli"]) != 1:
         return bad("`sli` must hold exactly one SLI kind", ("sli",))
+    hints = d.get("test_series") or []
+    if not isinstance(hints, list) or not all(isinstance(h, dict) and "series" in h for h in hints):
+        return bad("`test_series` is a list of mappings with a `series` selector", ("test_series",))
     params = {}
     for pname, p in (d.get("params") or {}).items():
         if not isinstance(p, dict) or p.get("type") not in TYPES:
@@ -189,13 +193,14 @@ def parse_template(doc: Document, shipped: bool) -> tuple[Template | None, list[
                               bool(p.get("required", False)), tuple(p.get("choices") or ()), p.get("bucket_of"))
     return Template(str(d["name"]), str(d.get("title", d["name"])), str(d.get("description", "")),
                     str(d.get("engine", "")), params, d["sli"], d["example"], doc.file,
-                    tuple(d.get("pitfalls") or ()), shipped), []
+                    tuple(d.get("pitfalls") or ()), shipped, tuple(hints)), []
 
 
 @dataclass
 class Expansion:
     sli: dict | None
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    test_series: tuple = ()   # the template's rendered `test_series` (a failure to render: {"error": …})
 
 
 def expand(tpl: Template, params: dict, doc: Document, path: tuple) -> Expansion:
@@ -218,15 +223,17 @@ def expand(tpl: Template, params: dict, doc: Document, path: tuple) -> Expansion
             problem = _check_value(p, value)
             if problem:
                 diags.append(doc.diag("SLC219", f"template {tpl.name!r}, param {p.name!r}: {problem}",
-                                      where + (p.name,)))
-                continue
+                                      where + (p.name,), offset=_matchers_offset(p, value, problem)))
+                if p.required:
+                    continue
+                value = p.default  # reported; rendered with the default so the other params are checked
             values[p.name] = value
         elif p.required:
             diags.append(doc.diag("SLC219", f"template {tpl.name!r} needs param {p.name!r}"
                                   + (f" ({p.description})" if p.description else ""), where if params else path))
         else:
             values[p.name] = p.default
-    if diags:
+    if len(values) < len(tpl.params):  # a required param is missing or wrong: nothing to render
         return Expansion(None, diags)
     for p in tpl.params.values():
         if p.bucket_of and values.get(p.name) is not None:
@@ -237,13 +244,49 @@ def expand(tpl: Template, params: dict, doc: Document, path: tuple) -> Expansion
                     "SLC212", f"template {tpl.name!r}: {p.name} {numbers.clean(float(values[p.name]))} is not a bucket boundary of the "
                     f"{tpl.engine or tpl.name} histogram ({listed})", where + (p.name,),
                     hint="pick a listed boundary, or pass the `buckets` your deployment really exports"))
-    if diags:
-        return Expansion(None, diags)
     try:
-        return Expansion(_render(tpl.sli, values))
+        sli = _render(tpl.sli, values)
     except Exception as exc:  # a template is user code: any failure is a diagnostic, not a crash
-        return Expansion(None, [doc.diag("SLC220", f"template {tpl.name!r} ({tpl.source}) fails to render: {exc}",
-                                         path + ("name",))])
+        return Expansion(None, [*diags, doc.diag("SLC220", f"template {tpl.name!r} ({tpl.source}) fails to "
+                                                 f"render: {exc}", path + ("name",))])
+    try:  # only the promtool tests read the hints: a hint that fails to render leaves the SLO untested
+        hints = tuple(h for h in (_render(h, values) for h in tpl.test_series) if h.get("series"))
+    except Exception as exc:
+        hints = ({"error": f"template {tpl.name!r}: its test_series fails to render: {exc}"},)
+    return Expansion(sli, diags, test_series=hints)
+
+
+def _matchers_offset(p: Param, value, problem: str) -> int | None:
+    """Where in a `matchers` value its syntax error is (the value is checked inside `{...}`)."""
+    if p.type != "matchers" or not isinstance(value, str) or not problem.startswith("invalid label matchers"):
+        return None
+    from slocompiler.promql import syntax_error_at
+
+    found = syntax_error_at("{" + value + "}")
+    return None if found is None else max(0, min(found[1] - 1, len(value) - 1))
+
+
+def params_of(tpl: Template, path: tuple) -> list[str]:
+    """The params the template's SLI body uses at PATH (`("latency", "histogram")`), in the
+    template's order: which params a problem in the expanded SLI comes from."""
+    from jinja2 import meta
+
+    node: Any = tpl.sli
+    for part in path:
+        inside = part in node if isinstance(node, dict) else (
+            isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node))
+        if not inside:
+            break
+        node = node[part]
+    texts = [node] if isinstance(node, str) else [v for v in (node.values() if isinstance(node, dict) else
+                                                              node if isinstance(node, list) else []) if isinstance(v, str)]
+    used: set[str] = set()
+    for text in texts:
+        try:
+            used |= meta.find_undeclared_variables(_env().parse(text))
+        except jinja2.TemplateError:
+            continue
+    return [name for name in tpl.params if name in used]
 
 
 def _render(node, values):
@@ -324,7 +367,9 @@ def markdown(registry: Registry) -> str:
            "`sli: {template: {name: NAME, params: {...}}}`. It expands into one of the built-in kinds "
            "(`ratio`, `latency`, `threshold`, `events`), so everything the kind does (counter resets, "
            "`le` spelling, missing error counters, time slices) applies. Add your own with "
-           "`--templates DIR` (a file with the same `name` overrides a shipped one).", "",
+           "`--templates DIR` (a file with the same `name` overrides a shipped one). A template whose "
+           "queries the promtool-test generator cannot read names its input series in `test_series` "
+           "(docs/testing-alerts.md).", "",
            "| template | engine | SLI kind | what it measures |", "| --- | --- | --- | --- |"]
     for t in sorted(shipped, key=lambda t: t.name):
         out.append(f"| [`{t.name}`](#{t.name}) | {t.engine} | {t.kind} | {t.title} |")

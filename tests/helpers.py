@@ -72,3 +72,42 @@ def promtool_check_rules(
     )
     output = proc.stdout + proc.stderr
     return proc.returncode == 0, output
+
+
+def prometheusrule_validator(conformance_dir: Path):
+    """A function returning the errors of one object against prometheus-operator's PrometheusRule
+    CRD schema (``<conformance>/prometheus-operator/``); the CRD's one RE2-only pattern is
+    rewritten for Python's ``re``."""
+    import copy
+
+    import jsonschema
+    import yaml
+
+    crd_path = (conformance_dir / "prometheus-operator" / "example" / "prometheus-operator-crd"
+                / "monitoring.coreos.com_prometheusrules.yaml")
+    crd = yaml.safe_load(crd_path.read_text("utf-8"))
+    (version,) = [v for v in crd["spec"]["versions"] if v["name"] == "v1"]
+    schema = copy.deepcopy(version["schema"]["openAPIV3Schema"])
+    patched = 0
+    stack = [schema]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if node.get("pattern") == "^(?i)(abort|warn)?$":  # Go RE2 puts the flag after '^'
+                node["pattern"] = "(?i)^(abort|warn)?$"
+                patched += 1
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    assert patched == 1, "the CRD's RE2-only pattern moved; revisit the patch"
+    validator = jsonschema.Draft7Validator(schema)
+
+    def validate(obj) -> list[str]:
+        errs = []
+        if not isinstance(obj, dict) or obj.get("apiVersion") != "monitoring.coreos.com/v1" \
+                or obj.get("kind") != "PrometheusRule":
+            errs.append("not a monitoring.coreos.com/v1 PrometheusRule")
+        errs += [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(obj)]
+        return errs
+
+    return validate

@@ -445,6 +445,9 @@ class PromServer:
         promtool_bin: str | None = None,
         startup_timeout: float = DEFAULT_TIMEOUT,
         retention: str = "3650d",
+        alertmanagers: Sequence[str] = (),
+        scrape_targets: Sequence[str] = (),
+        scrape_interval: str = "15s",
     ) -> None:
         self.rule_files = [Path(f).resolve() for f in rule_files]
         self.series = _flatten(series)
@@ -469,6 +472,9 @@ class PromServer:
             raise PromServerError("prometheus and promtool must be installed (scripts/ensure-promtool.sh)")
         self.startup_timeout = startup_timeout
         self.retention = retention
+        self.alertmanagers = list(alertmanagers)      # host:port of Alertmanagers to send alerts to
+        self.scrape_targets = list(scrape_targets)    # host:port of live /metrics endpoints (job "live")
+        self.scrape_interval = scrape_interval
         self.port: int | None = None
         self.proc: subprocess.Popen | None = None
         self.workdir: Path | None = None
@@ -536,10 +542,14 @@ class PromServer:
     def _write_config(self) -> None:
         assert self.workdir is not None
         interval = _fmt_duration(self.eval_interval)
-        config = {
-            "global": {"evaluation_interval": interval, "scrape_interval": "15s"},
+        config: dict[str, Any] = {
+            "global": {"evaluation_interval": interval, "scrape_interval": self.scrape_interval},
             "rule_files": [str(f) for f in self.rule_files],
         }
+        if self.alertmanagers:
+            config["alerting"] = {"alertmanagers": [{"static_configs": [{"targets": self.alertmanagers}]}]}
+        if self.scrape_targets:
+            config["scrape_configs"] = [{"job_name": "live", "static_configs": [{"targets": self.scrape_targets}]}]
         (self.workdir / "prometheus.yml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
 
     def _launch(self, attempts: int = 3) -> None:

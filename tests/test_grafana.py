@@ -17,7 +17,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
-from grafana_world import BURN, build, hour_ticks, label_values, panels, start_server, substitute, targets
+from grafana_world import BURN, HISTORY_S, build, hour_ticks, label_values, panels, start_server, substitute, targets
 
 from slocompiler import __version__
 from slocompiler.durations import format_duration
@@ -229,14 +229,36 @@ def _run_target(prom, target: dict, values: dict[str, str]):
 
 @integration
 @pytest.mark.slow
+def _still_warming(comp) -> set[str]:
+    """`ratio_rate<w>{sloth_id="…"` of time-slice windows that the warm-up guard keeps empty: the
+    history is too short to hold their share of slices (docs/spec-reference.md, warm-up guard)."""
+    from slocompiler.generate.sli import Threshold, kind_of
+
+    out = set()
+    for slo in (s for u in comp.units for s in u.slos):
+        kind = kind_of(slo)
+        if isinstance(kind, Threshold):
+            for pair in slo.windows.pairs():
+                for ms in (pair.short_ms, pair.long_ms):
+                    w = format_duration(ms)
+                    if kind.warm_up_slices(w) * slo.sli.slice_ms > (HISTORY_S - 600) * 1000:
+                        out.add(f'ratio_rate{w}{{sloth_id="{slo.id}"')
+    return out
+
+
 def test_every_panel_query_returns_data(built, world):
-    _comp, _rules, boards = built
+    comp, _rules, boards = built
+    warming = _still_warming(comp)
+    assert warming   # the examples' drift SLO: its 1d and 3d windows
     ran = 0
     for rel, board in sorted(boards.items()):
         for pick_all in (False, True):
             values = _variable_values(world, board, pick_all)
             for panel, target in targets(board):
                 expr, got = _run_target(world, target, values)
+                if any(w in expr for w in warming):
+                    assert not got, f"{rel}: {panel['title']!r} has data before its window is warm:\n{expr}"
+                    continue
                 assert got, f"{rel}: panel {panel['title']!r} returned no data for\n{expr}"
                 assert all(not math.isnan(v) for v in got), f"{rel}: {panel['title']!r} has NaN: {expr}"
                 ran += 1
@@ -262,11 +284,12 @@ def test_budget_and_burn_panels_equal_independent_numbers(built, world):
     """At the end of the backfilled history (every sample there is known):
 
     - burn rate = error ratio / (1 - objective), over every window (the traffic is constant);
-    - Sloth's period budget remaining = 1 - burn rate;
+    - the budget remaining headline = the burn-down's last value;
     - burn-down = 1 - burn rate x (hours with data / hours in the period): the hourly samples the
       [period:1h] subquery sees are the whole hours in the history.
     """
-    _comp, _rules, boards = built
+    comp, _rules, boards = built
+    warming = _still_warming(comp)
     at = world.end
     ticks = hour_ticks(world.start, world.end)
     assert ticks in (5, 6)
@@ -288,10 +311,13 @@ def test_budget_and_burn_panels_equal_independent_numbers(built, world):
         assert set(remaining) == set(current) == set(down) == set(expected), (sloth_id, remaining, expected)
         for key, burn in expected.items():
             assert current[key] == pytest.approx(burn, rel=1e-6, abs=1e-9), (sloth_id, key)
-            assert remaining[key] == pytest.approx(1 - burn, rel=1e-6, abs=1e-9), (sloth_id, key)
+            # the headline is the burn-down's value (issue 19: Sloth's 1 - burn read -2913 % in a first period)
+            assert remaining[key] == pytest.approx(down[key], rel=1e-6, abs=1e-9), (sloth_id, key)
             assert down[key] == pytest.approx(1 - burn * ticks / (period_days * 24), rel=1e-6, abs=1e-9), \
                 (sloth_id, key)
             for t in burn_panel["targets"]:
+                if any(w in t["expr"] for w in warming):   # empty until warm (test_every_panel_query_returns_data)
+                    continue
                 got = _values_at(world, t, values, at)
                 assert got[key] == pytest.approx(burn, rel=1e-6, abs=1e-9), (sloth_id, key, t["expr"])
             checked += 1

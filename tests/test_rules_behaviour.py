@@ -539,6 +539,9 @@ slos:
 """
 
 
+ROUTING_SEVERITY = {"page": "critical", "ticket": "warning"}  # native alerts' `severity` label (docs/routing.md)
+
+
 def alerts_case() -> tuple[dict, dict]:
     """(test group, named alert expectations) for ALERTS_SPEC."""
     end = 180
@@ -561,12 +564,13 @@ def alerts_case() -> tuple[dict, dict]:
     gone_ok = counter([10] * 60)
 
     def tiers(name: str, slo: str, severities=("page", "ticket")) -> dict:
-        return {"alertname": name, "exp_alerts": [alert({**ids("alrt", slo), "sloth_severity": s}) for s in severities]}
+        return {"alertname": name, "exp_alerts": [alert({**ids("alrt", slo), "sloth_severity": s,
+                                                         "severity": ROUTING_SEVERITY[s]}) for s in severities]}
 
     def quiet(name: str) -> dict:
         return {"alertname": name, "exp_alerts": []}
 
-    nodata_labels = {**ids("alrt", "gone"), "slo_alert": "no_data", "sloth_severity": "ticket"}
+    nodata_labels = {**ids("alrt", "gone"), "slo_alert": "no_data", "sloth_severity": "ticket", "severity": "warning"}
     checks: dict[str, list[dict]] = {
         "outage-before": [{"eval_time": "60m", **quiet("AlrtOutage")}],
         "outage-fires": [
@@ -612,8 +616,8 @@ def test_alerts_fire_as_designed(tmp_path, promtool):
 
 
 def _wrong_alert_expectations() -> dict[str, dict]:
-    page_only = {"sloth_severity": "page", **ids("alrt", "outage")}
-    nodata_labels = {**ids("alrt", "gone"), "slo_alert": "no_data", "sloth_severity": "ticket"}
+    page_only = {"sloth_severity": "page", "severity": "critical", **ids("alrt", "outage")}
+    nodata_labels = {**ids("alrt", "gone"), "slo_alert": "no_data", "sloth_severity": "ticket", "severity": "warning"}
     return {
         # the outage is not detected before it starts
         "outage-fires-early": {"eval_time": "60m", "alertname": "AlrtOutage", "exp_alerts": [alert(page_only)]},
@@ -623,7 +627,7 @@ def _wrong_alert_expectations() -> dict[str, dict]:
         "guarded-pages": {
             "eval_time": "180m",
             "alertname": "AlrtQuietGuarded",
-            "exp_alerts": [alert({"sloth_severity": "page", **ids("alrt", "quiet-guarded")})],
+            "exp_alerts": [alert({"sloth_severity": "page", "severity": "critical", **ids("alrt", "quiet-guarded")})],
         },
         # the unguarded twin does fire
         "unguarded-silent": {"eval_time": "180m", "alertname": "AlrtQuietUnguarded", "exp_alerts": []},
@@ -633,7 +637,7 @@ def _wrong_alert_expectations() -> dict[str, dict]:
         "low-pages": {
             "eval_time": "180m",
             "alertname": "AlrtLow",
-            "exp_alerts": [alert({"sloth_severity": "page", **ids("alrt", "low")})],
+            "exp_alerts": [alert({"sloth_severity": "page", "severity": "critical", **ids("alrt", "low")})],
         },
     }
 

@@ -276,7 +276,7 @@ def _config_snippets(repo_root: Path) -> list[tuple[str, str, dict]]:
         for m in re.finditer(r"^```ya?ml\n(.*?)^```", text, re.S | re.M):
             try:
                 data = yaml.safe_load(m.group(1))
-            except yaml.YAMLError:
+            except (yaml.YAMLError, ValueError, KeyError):  # PyYAML raises KeyError on `!!bool word`
                 continue
             if not isinstance(data, dict):
                 continue

@@ -1,7 +1,10 @@
-"""Label checks: names the generated series own, empty values, and Go-template actions.
+"""Label checks: names the generated series own, empty values, Go-template actions and sizes.
 
-Alert labels and annotations are Go templates (Prometheus renders them per alert), so an
-opened `{{` that is never closed makes Prometheus reject the whole rule file.
+Alert labels and annotations are Go templates (Prometheus renders them per alert), so a value
+Go's template parser refuses (an opened `{{` never closed, `{{ end }}` alone, an unknown function)
+makes Prometheus reject the whole rule file. Values are copied into many rules and dashboards, so
+their size is bounded (MAX_LABEL_VALUE, MAX_TEXT_VALUE): a long value is an error, not gigabytes
+of output.
 """
 
 from __future__ import annotations
@@ -9,12 +12,18 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from slocompiler.check.gotemplate import template_error
 from slocompiler.conventions import RESERVED_PREFIXES, is_reserved
 from slocompiler.diagnostics import Diagnostic
 from slocompiler.load import Document
 
 _RESERVED_HINT = "choose a name without the " + " or ".join(f"`{p}`" for p in RESERVED_PREFIXES) + " prefix"
 _TIERS = ("page_alert", "ticket_alert")
+MAX_LABEL_VALUE = 4096   # characters of a label value (copied into every rule and series of an SLO)
+MAX_TEXT_VALUE = 16384   # characters of an annotation, description, owner or URL
+MAX_SERVICE = 200        # bytes of a service name (it names output files: at most 255 bytes)
+# The free-text keys of an SLO that become alert annotations (or info-metric labels): Go templates too.
+TEXT_SLOTS = ("description", "owner", "runbook_url", "dashboard_url")
 
 
 def check_labels(doc: Document, labels: Mapping[str, str], path: tuple, what: str = "label") -> list[Diagnostic]:
@@ -26,11 +35,11 @@ def check_labels(doc: Document, labels: Mapping[str, str], path: tuple, what: st
                                 key=True, hint=_RESERVED_HINT))
         elif v == "":
             out.append(doc.diag("SLC104", f"{what} {k!r} has an empty value", (*path, k)))
-        elif unclosed_action(v):
-            out.append(doc.diag("SLC223", f"{what} {k!r} opens a template action `{{{{` that is never closed: "
-                                "alert labels and annotations are Go templates, and Prometheus would reject the "
-                                "rule file", (*path, k), hint="close it with `}}`, or write a literal "
-                                "`{{` as {{ \"{{\" }}"))
+        else:
+            d = check_value(doc, v, (*path, k), f"{what} {k!r}",
+                            MAX_LABEL_VALUE if what == "label" else MAX_TEXT_VALUE)
+            if d:
+                out.append(d)
     return out
 
 
@@ -45,10 +54,67 @@ def unclosed_action(value: str) -> bool:
     return False
 
 
+def value_problem(value: str, limit: int = MAX_LABEL_VALUE) -> tuple[str, str, str] | None:
+    """(code, message, hint) when a label or annotation value would break or bloat the rule file;
+    shared by the spec checks and `-l KEY=VALUE`."""
+    if len(value) > limit:
+        return ("SLC231", f"is {len(value)} characters long, more than the limit of {limit}: it is copied into "
+                "every rule of the SLO", "shorten it, or link to a longer text")
+    if unclosed_action(value):
+        return ("SLC223", "opens a template action `{{` that is never closed: alert labels and annotations are "
+                "Go templates, and Prometheus would reject the rule file",
+                "close it with `}}`, or write a literal `{{` as {{ \"{{\" }}")
+    err = template_error(value)
+    if err:
+        return ("SLC230", f"is not a template Prometheus can parse ({err}): alert labels and annotations are Go "
+                "templates, and Prometheus would reject the rule file",
+                "fix the template action, or write a literal `{{` as {{ \"{{\" }}")
+    return None
+
+
+def check_value(doc: Document, value: Any, path: tuple, what: str, limit: int = MAX_TEXT_VALUE) -> Diagnostic | None:
+    """One free-text value that reaches a label or an annotation (see `value_problem`)."""
+    if not isinstance(value, str):
+        return None
+    found = value_problem(value, limit)
+    if found is None:
+        return None
+    code, message, hint = found
+    return doc.diag(code, f"{what} {message}", path, hint=hint)
+
+
+def check_texts(doc: Document, spec: Any, path: tuple) -> list[Diagnostic]:
+    """The free-text slots (`TEXT_SLOTS`) of a service header or an SLO that has them."""
+    out = []
+    for key in TEXT_SLOTS:
+        d = check_value(doc, getattr(spec, key, None), (*path, key), f"`{key}`")
+        if d:
+            out.append(d)
+    service = getattr(spec, "service", None)
+    too_long = service_problem(service) if isinstance(service, str) else None
+    if too_long:
+        out.append(doc.diag("SLC231", too_long, (*path, "service"), hint="shorten it"))
+    for key in ("tier", "name"):  # label values of every generated series (the service's: above)
+        d = check_value(doc, getattr(spec, key, None), (*path, key), f"`{key}`", MAX_LABEL_VALUE)
+        if d:
+            out.append(d)
+    return out
+
+
+def service_problem(service: str) -> str | None:
+    """The service names output files (`docs/<service>.md`, `grafana/<service>.json`): at most
+    MAX_SERVICE bytes, so that every file name stays within the 255 bytes file systems allow."""
+    size = len(service.encode("utf-8", "surrogatepass"))
+    if size <= MAX_SERVICE:
+        return None
+    return f"`service` is {size} bytes long, more than the limit of {MAX_SERVICE}: it names output files"
+
+
 def check_slo_labels(doc: Document, slo: Any, path: tuple, key: Callable[[str], str] = str) -> list[Diagnostic]:
     """An SLO's labels, its alerts' labels and annotations, and each tier's (native and Sloth specs).
     KEY spells a tier's key as the document does (`page_alert`, or `pageAlert` in a CRD)."""
     out = check_labels(doc, slo.labels, (*path, "labels"))
+    out += check_texts(doc, slo, path)
     a = slo.alerting
     out += check_labels(doc, a.labels, (*path, "alerting", "labels"))
     out += check_labels(doc, a.annotations, (*path, "alerting", "annotations"), "annotation")

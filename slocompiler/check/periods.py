@@ -64,9 +64,9 @@ def _tier_warnings(doc: Document, slo: SLO, tier: TierPlan, where: tuple) -> lis
     out = []
     severity = tier.tier.severity
     period = human_period(slo.period_ms)
-    dead = [p for p in tier.pairs if p.never_fires]
+    dead = [p for p in tier.active if p.never_fires]  # a disabled pair never alerts
     if dead:
-        which = "alert can never fire" if len(dead) == len(tier.pairs) else f"alert's {dead[0].speed} pair can never fire"
+        which = "alert can never fire" if len(dead) == len(tier.active) else f"alert's {dead[0].speed} pair can never fire"
         # objective o fires when factor × (1 − o/100) < 1: o > 100 × (1 − 1/factor)
         need = max(Fraction(100) * (1 - 1 / p.factor) for p in dead)
         above = math.ceil(need * 100) / 100
@@ -75,7 +75,7 @@ def _tier_warnings(doc: Document, slo: SLO, tier: TierPlan, where: tuple) -> lis
             f"would have to exceed 100% ({_pairs_text(dead, _threshold)})", where, severity=Severity.WARNING,
             hint=f"an objective above {above:g}% makes it fire; or name an AlertWindows catalog for {period} "
                  "with a smaller budget share or a longer window (`alerting.windows`), or disable the tier"))
-    early = [p for p in tier.pairs if p.warning and not p.never_fires]
+    early = [p for p in tier.active if p.warning and not p.never_fires]
     if early:
         out.append(doc.diag(
             "SLC208", f"SLO {slo.id!r}: {severity} alert fires while the SLO is on track with the "

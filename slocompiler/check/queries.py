@@ -9,28 +9,81 @@ from typing import Any
 from slocompiler import numbers
 from slocompiler.check.labels import check_group_by
 from slocompiler.conventions import WINDOW_RE
-from slocompiler.diagnostics import Diagnostic
+from slocompiler.diagnostics import Diagnostic, Severity
 from slocompiler.formats import native_spec as spec
 from slocompiler.formats.sloth_plugins import plugin_hint
 from slocompiler.load import Document
-from slocompiler.promql import METRIC_NAME, render_window, syntax_error, vector_selector_error
+from slocompiler.promql import METRIC_NAME, engine_problems, render_window, syntax_error, syntax_error_at, vector_selector_error
 
 _METRIC = re.compile(METRIC_NAME)
+MAX_QUERY = 32768  # characters of one query: it is copied into a rule per alert window
+
+
+def check_size(doc: Document, text: str, path: tuple) -> list[Diagnostic]:
+    """SLC231 for a query longer than MAX_QUERY characters."""
+    if len(text) <= MAX_QUERY:
+        return []
+    return [doc.diag("SLC231", f"query is {len(text)} characters long, more than the limit of {MAX_QUERY}: it is "
+                     "copied into a rule per alert window", path, hint="record the expression in a rule of its own")]
+
+
+def check_engine(doc: Document, text: str, path: tuple) -> list[Diagnostic]:
+    """What the parser accepts and Prometheus would refuse (promql.engine_problems), at PATH."""
+    return [doc.diag(code, message, path) for code, message in engine_problems(text)]
 
 
 def check_window_query(doc: Document, text: str, path: tuple) -> list[Diagnostic]:
-    """A Sloth-style query template: needs `{{.window}}` and must parse once rendered."""
+    """A Sloth-style query template: needs `{{.window}}` and must parse once rendered (both are
+    checked: a missing placeholder does not hide a syntax error)."""
+    if len(text) > MAX_QUERY:
+        return check_size(doc, text, path)
+    out = []
     if not WINDOW_RE.search(text):
-        return [doc.diag("SLC205", "query must contain the {{.window}} placeholder", path,
-                         hint="write the range as [{{.window}}], e.g. rate(metric[{{.window}}])")]
-    rendered = render_window(text, "5m")
-    err = syntax_error(rendered)
+        out.append(doc.diag("SLC205", "query must contain the {{.window}} placeholder", path,
+                            hint="write the range as [{{.window}}], e.g. rate(metric[{{.window}}])"))
+    rendered = render_window(text, _WINDOW)
+    err = syntax_diagnostic(doc, rendered, path, lambda at: _template_offset(text, at))
     if err:
-        return [doc.diag("SLC301", f"PromQL syntax error: {err}", path)]
+        return [*out, err]
     if syntax_error(f"({rendered}\n)"):  # parses alone, breaks once embedded: a trailing `#` comment
-        return [doc.diag("SLC301", "the query ends in a `#` comment, which would swallow the rest of the "
-                         "generated expression", path, hint="move the comment to a YAML comment outside the string")]
-    return []
+        out.append(doc.diag("SLC301", "the query ends in a `#` comment, which would swallow the rest of the "
+                            "generated expression", path, offset=text.rfind("#"),
+                            hint="move the comment to a YAML comment outside the string"))
+        return out
+    return out + check_engine(doc, rendered, path)
+
+
+def syntax_diagnostic(doc: Document, expr: str, path: tuple, to_value: Callable[[int], int] | None = None,
+                      what: str = "PromQL syntax error") -> Diagnostic | None:
+    """SLC301 at the offending token of EXPR inside the value at PATH (TO_VALUE maps an offset in
+    EXPR to one in the value, when EXPR is the value rewritten), or None when EXPR parses."""
+    found = syntax_error_at(expr)
+    if found is None:
+        return None
+    message, at = found
+    return doc.diag("SLC301", f"{what}: {message}", path, offset=to_value(at) if to_value else at)
+
+
+def stripped(value: str) -> Callable[[int], int]:
+    """Offsets in `value.strip()` as offsets in VALUE."""
+    lead = len(value) - len(value.lstrip())
+    return lambda at: at + lead
+
+
+_WINDOW = "5m"
+
+
+def _template_offset(template: str, at: int) -> int:
+    """An offset in the rendered query as an offset in its `{{.window}}` template."""
+    shift = 0
+    for m in WINDOW_RE.finditer(template):
+        start = m.start() - shift
+        if at < start:
+            break
+        if at < start + len(_WINDOW):
+            return m.start()
+        shift += len(m.group()) - len(_WINDOW)
+    return at + shift
 
 
 def plugin_sli_diagnostic(doc: Document, plugin_id: str, options: dict[str, str], path: tuple) -> Diagnostic:
@@ -68,12 +121,23 @@ def _ratio(doc: Document, body: spec.RatioSLI, p: tuple) -> list[Diagnostic]:
     out = []
     for key in ("total", "errors", "good"):
         value = getattr(body, key)
-        if value is not None:
-            err = vector_selector_error(value.strip())
-            if err:
-                bad_syntax = syntax_error(value.strip()) is not None
-                out.append(doc.diag("SLC301" if bad_syntax else "SLC302",
-                                    f"PromQL syntax error: {err}" if bad_syntax else err, (*p, key)))
+        if value is not None and len(value) > MAX_QUERY:
+            out += check_size(doc, value, (*p, key))
+        elif value is not None:
+            bad = syntax_diagnostic(doc, value.strip(), (*p, key), stripped(value))
+            err = None if bad else vector_selector_error(value.strip())
+            if bad or err:
+                out.append(bad or doc.diag("SLC302", err or "", (*p, key)))
+            else:
+                out += check_engine(doc, value.strip(), (*p, key))
+    for key in ("errors", "good"):
+        value = getattr(body, key)
+        if value is not None and len(value) <= MAX_QUERY and value.strip() == body.total.strip():
+            what = "every event counts as an error" if key == "errors" else "no event can ever fail"
+            out.append(doc.diag("SLC261", f"`{key}` is the same selector as `total`: {what}", (*p, key),
+                                severity=Severity.WARNING,
+                                hint=f"`{key}` should select only the {'failed' if key == 'errors' else 'good'} "
+                                     "events, e.g. with a status label matcher"))
     return out
 
 
@@ -81,14 +145,22 @@ def _latency(doc: Document, body: spec.LatencySLI, p: tuple) -> list[Diagnostic]
     out = []
     if not _METRIC.match(body.histogram):
         out.append(doc.diag("SLC104", f"invalid histogram metric name {body.histogram!r}", (*p, "histogram")))
-    if body.selector is not None:
-        err = vector_selector_error(body.selector.strip(), allow_no_name=True)
-        if err or not body.selector.strip().startswith("{"):
-            code = "SLC301" if syntax_error(body.selector.strip()) else "SLC302"
-            if code == "SLC301":
-                err = f"PromQL syntax error: {err}"
-            out.append(doc.diag(code, err or 'selector must be label matchers only, e.g. {job="api"}',
-                                (*p, "selector")))
+    elif body.histogram.endswith("_bucket") and not body.native:
+        base = body.histogram.removesuffix("_bucket")
+        out.append(doc.diag("SLC260", f"histogram {body.histogram!r} ends in `_bucket`: the compiler adds the "
+                            f"suffix itself and would read {body.histogram}_bucket", (*p, "histogram"),
+                            severity=Severity.WARNING, hint=f"use the base name `{base}`"))
+    if body.selector is not None and len(body.selector) > MAX_QUERY:
+        out += check_size(doc, body.selector, (*p, "selector"))
+    elif body.selector is not None:
+        sel = body.selector.strip()
+        bad = syntax_diagnostic(doc, sel, (*p, "selector"), stripped(body.selector))
+        err = None if bad else vector_selector_error(sel, allow_no_name=True)
+        if bad or err or not sel.startswith("{"):
+            out.append(bad or doc.diag("SLC302", err or 'selector must be label matchers only, e.g. {job="api"}',
+                                       (*p, "selector")))
+        else:
+            out += check_engine(doc, sel, (*p, "selector"))
     if body.buckets is not None and not body.native and float(body.threshold) not in [float(b) for b in body.buckets]:
         listed = ", ".join(numbers.clean(float(b)) for b in body.buckets)
         out.append(doc.diag("SLC212", f"threshold {numbers.clean(float(body.threshold))} is not a bucket boundary of "
@@ -104,10 +176,17 @@ def _threshold(doc: Document, body: spec.ThresholdSLI, p: tuple) -> list[Diagnos
                             (*p, "at_least")))
     if WINDOW_RE.search(body.query):
         out.append(doc.diag("SLC104", "a threshold query is an instant vector: remove {{.window}}", (*p, "query")))
+    elif len(body.query) > MAX_QUERY:
+        out += check_size(doc, body.query, (*p, "query"))
     else:
-        err = syntax_error(body.query)
-        if err:
-            out.append(doc.diag("SLC301", f"PromQL syntax error: {err}", (*p, "query")))
+        bad = syntax_diagnostic(doc, body.query, (*p, "query"))
+        if bad:
+            out.append(bad)
+        elif syntax_error(f"({body.query}\n)[1m:1m]"):  # the slice rule takes a subquery of it
+            out.append(doc.diag("SLC104", "a threshold query must return an instant vector, not a scalar or a "
+                                "string", (*p, "query"), hint="e.g. max(metric), or vector(1) for a constant"))
+        else:
+            out += check_engine(doc, body.query, (*p, "query"))
     return out
 
 

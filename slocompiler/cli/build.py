@@ -20,8 +20,10 @@ from slocompiler.cli.options import (
     narrow,
     report_only_passed_option,
     scope,
+    spec_paths,
     subset_of_tree,
 )
+from slocompiler.conventions import TARGETS
 
 
 def output_dir(out_dir: str | None) -> str:
@@ -45,7 +47,7 @@ def output_dir(out_dir: str | None) -> str:
                                           "exit 1 when anything would change (as --check).")
 @click.option("--disable-alerts", is_flag=True, help="Generate no alerting rules.")
 @click.option("--disable-recordings", is_flag=True, help="Generate no recording rules.")
-@click.option("--target", type=click.Choice(("prometheus", "thanos", "mimir", "victoriametrics")), default=None,
+@click.option("--target", type=click.Choice(TARGETS), default=None,
               help="Rule engine layout (docs/deployment.md; default: the config's `target`, else prometheus).")
 @click.option("--cache-dir", default=None, type=click.Path(file_okay=False),
               help="Folder of the incremental build cache (default: $SLOCOMPILER_CACHE_DIR, else "
@@ -70,24 +72,24 @@ def build(paths: tuple[str, ...], out_dir: str | None, check: bool, diff: bool, 
     if not prefix.strip("/"):
         raise click.BadParameter("give a folder", param_hint="--rule-files-prefix")
     opts = build_options(disable_alerts=disable_alerts, disable_recordings=disable_recordings,
-                         target=target or config.target, rule_files_prefix=prefix, **kw)
-    out = output_dir(out_dir)
+                         target=target or config.target, rule_files_prefix=prefix, **current_config().delivery(),
+                         **kw)
     # a part of the configured tree into the configured output: the output is the whole tree's
-    # (built alone, the part's files would land elsewhere and the rest would be stale), so build
-    # the tree and report on the part
+    # (built alone, the part's files would land elsewhere and the rest would be stale)
     whole = out_dir is None and not report_only_passed and subset_of_tree(paths)
-    tree, passed = scope(paths, report_only_passed or whole)
+    out = output_dir(out_dir)
+    tree, passed = scope(paths, report_only_passed)
     exit_if_nothing_passed(tree, paths)
-    if whole:
-        from slocompiler.discover import discover
-
-        passed = [f.path for f in discover(paths)]
-        sys.stderr.write(f"note: {', '.join(paths)} is part of the configured spec tree: building the whole "
-                         f"tree into {out} (its outputs are the tree's), reporting on the files given\n")
     if not no_cache and cache_dir is None:
         from slocompiler.incremental import default_cache_dir
 
         cache_dir = default_cache_dir()
+    if whole:  # so build the tree and report on the part
+        from slocompiler.discover import discover
+
+        tree, passed = spec_paths(()), [f.path for f in discover(paths)]
+        sys.stderr.write(f"note: {', '.join(paths)} is part of the configured spec tree: building the whole "
+                         f"tree into {out} (its outputs are the tree's), reporting on the files given\n")
     result = api.build(tree, out, opts, check=check, dry_run=diff, strict=strict,
                        cache_dir=None if no_cache else cache_dir)
     hidden = narrow(result.compilation, passed)

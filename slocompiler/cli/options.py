@@ -69,7 +69,7 @@ def common_options(f: F) -> F:
     f = click.option("-l", "--label", "labels", multiple=True, metavar="KEY=VALUE",
                      help="Extra label on every generated series (repeatable; Sloth's --extra-labels).")(f)
     f = click.option("--windows", "windows_dirs", multiple=True, type=click.Path(exists=True, file_okay=False),
-                     help="Folder of AlertWindows catalogs that replaces the built-in 30d/28d ones "
+                     help="Folder of AlertWindows catalogs that replaces the built-in 7d/28d/30d ones "
                           "(Sloth's --slo-period-windows-path; repeatable).")(f)
     f = click.option("--exclude", "exclude_re", default=None, metavar="REGEX",
                      help="Skip discovered files whose path matches (Sloth's --fs-exclude).")(f)
@@ -78,7 +78,18 @@ def common_options(f: F) -> F:
     f = click.option("--sloth-version", default=None, help="Value of the sloth_version label (default slocompiler-<version>).")(f)
     f = click.option("--ignore-duplicates", is_flag=True, help="Do not report SLO ids defined twice (Sloth's --ignore-slo-duplicates).")(f)
     f = templates_option(f)
+    f = click.option("--prometheus-version", "prometheus_version", default=None, metavar="X.Y",
+                     callback=_check_version, help="PromQL function set of the engine that loads the rules "
+                     "(default: the config's `prometheus_version`, else 2.42; docs/rules.md).")(f)
     return f
+
+
+def _check_version(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    from slocompiler.engines import parse_version
+
+    if value is not None and parse_version(value) is None:
+        raise click.BadParameter(f"not a Prometheus version such as 2.42 or 3.5: {value!r}")
+    return value
 
 
 def templates_option(f: F) -> F:
@@ -222,5 +233,6 @@ def finish(comp: Compilation, fmt: str | None, strict: bool, started: float, ext
         sys.stderr.write(report)
         sys.stderr.write(f"{summary_line(diags, len(comp.files), comp.slo_count)} "
                          f"[{time.perf_counter() - started:.2f}s]\n")
-    failed = any(d.is_error for d in diags) or (strict and diags)
-    return ExitCode.PROBLEMS if failed else ExitCode.OK
+    from slocompiler.diagnostics import fails
+
+    return ExitCode.PROBLEMS if fails(diags, strict) else ExitCode.OK

@@ -48,7 +48,9 @@ def promtool_tests(paths: tuple[str, ...], promtool_path: str | None, jobs: int,
         sys.exit(ExitCode.PROBLEMS)
     sys.stdout.write(pt.report(run.results, run.notes, verbose))
     failed = run.failed
-    sys.stderr.write(f"{len(run.results) - len(failed)} passed, {len(failed)} failed, {len(run.notes)} skipped "
-                     f"({len(pt.by_slo(run.results))} SLOs, {len(run.files)} test files) "
-                     f"[{time.perf_counter() - started:.1f}s]\n")
+    untested = pt.untested(run.notes)
+    skipped = len(run.notes) - len(untested)
+    sys.stderr.write(f"{len(run.results) - len(failed)} passed, {len(failed)} failed, {skipped} skipped "
+                     f"({len(pt.by_slo(run.results))} SLOs tested, {len(untested)} SLO{'' if len(untested) == 1 else 's'} "
+                     f"untested, {len(run.files)} test files) [{time.perf_counter() - started:.1f}s]\n")
     sys.exit(ExitCode.PROBLEMS if failed else ExitCode.OK)

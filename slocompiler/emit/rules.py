@@ -46,9 +46,10 @@ def emit_rule_file(rf: RuleFile, version: str) -> bytes:
 
 
 K8S_LABELS = (("app.kubernetes.io/component", "SLO"), ("app.kubernetes.io/managed-by", "sloth"))
+NATIVE_K8S_LABELS = (("app.kubernetes.io/component", "SLO"), ("app.kubernetes.io/managed-by", "slocompiler"))
 
 
-def _k8s_object(meta: dict, rf: RuleFile, indent: str, out: list) -> None:
+def _k8s_object(meta: dict, rf: RuleFile, indent: str, out: list, fixed=K8S_LABELS) -> None:
     """One prometheus-operator PrometheusRule carrying the CRD's metadata."""
     pad = indent
     out.append(f"{pad}apiVersion: monitoring.coreos.com/v1\n{pad}kind: PrometheusRule\n{pad}metadata:\n")
@@ -57,7 +58,7 @@ def _k8s_object(meta: dict, rf: RuleFile, indent: str, out: list) -> None:
         out.append(f"{pad}  annotations:\n")
         mapping(annotations, pad + "    ", out)
     out.append(f"{pad}  labels:\n")
-    mapping(sorted({**(meta.get("labels") or {}), **dict(K8S_LABELS)}.items()), pad + "    ", out)
+    mapping(sorted({**(meta.get("labels") or {}), **dict(fixed)}.items()), pad + "    ", out)
     out.append(f"{pad}  name: {scalar(meta['name'])}\n")
     if meta.get("namespace"):
         out.append(f"{pad}  namespace: {scalar(meta['namespace'])}\n")
@@ -87,4 +88,15 @@ def emit_prometheus_rules(source: str, objects, version: str) -> bytes:
             lines = "".join(chunk).splitlines(keepends=True)
             out.append("- " + lines[0])
             out.extend("  " + line if line.strip() else line for line in lines[1:])
+    return "".join(out).encode("utf-8")
+
+
+def emit_prometheus_rule_documents(source: str, objects, version: str) -> bytes:
+    """PrometheusRule objects for a native or OpenSLO spec file (`--target kubernetes`): one YAML
+    document per object, as `kubectl apply -f` reads them."""
+    out = [header(source, version, "slocompiler build --target kubernetes")]
+    for i, (meta, rf) in enumerate(objects):
+        if i:
+            out.append("---\n")
+        _k8s_object(meta, rf, "", out, NATIVE_K8S_LABELS)
     return "".join(out).encode("utf-8")

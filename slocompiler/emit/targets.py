@@ -10,6 +10,8 @@ emitted, only changes how they are packaged (see docs/deployment.md):
   `partial_response_strategy: abort` (a budget computed from half the data is wrong, not
   approximate: an SLO rule must fail loudly instead). PrometheusRule objects under
   `OUT/kubernetes/` (for prometheus-operator's ThanosRuler) get the same group key.
+- `kubernetes`: `OUT/kubernetes/<spec path>`, prometheus-operator PrometheusRule objects for
+  every input format (emit/kubernetes.py), dashboard ConfigMaps and a `kustomization.yaml`.
 - `mimir`: `OUT/mimir/<namespace>.yaml`, one flat folder of files for `mimirtool rules
   load|sync` (`namespace:` plus `groups:`); the namespace is the spec path without its
   extension, `/` spelled `.` (`payments/api.yaml` → `payments.api`). Two spec files may share a
@@ -29,7 +31,7 @@ from dataclasses import replace
 
 from slocompiler import __version__
 from slocompiler.conventions import TARGETS, Output, Target
-from slocompiler.emit.rules import emit_group, emit_prometheus_rules, emit_rule_file
+from slocompiler.emit.rules import emit_group, emit_prometheus_rule_documents, emit_prometheus_rules, emit_rule_file
 from slocompiler.emit.yaml import header, scalar
 from slocompiler.model import SpecUnit
 from slocompiler.rules import Group, RuleFile
@@ -66,16 +68,27 @@ def _for_target(rf: RuleFile, target: str) -> RuleFile:
     return RuleFile(rf.source, [_thanos_group(g) for g in rf.groups])
 
 
+def unit_output_path(unit: SpecUnit, target: str) -> str:
+    """Where a spec unit's rules go in TARGET's layout (Mimir's: per tree)."""
+    if target == Target.KUBERNETES or unit.target == Output.KUBERNETES:
+        return f"{Output.KUBERNETES.value}/{unit.relpath}"
+    if target == Target.THANOS:
+        return f"{Target.THANOS.value}/{unit.relpath}"
+    return unit.out_path
+
+
 def unit_outputs(unit: SpecUnit, rf: RuleFile, objects: list[tuple[dict, RuleFile]], target: str) -> dict[str, bytes]:
     """The rule files of one spec unit in TARGET's layout (OBJECTS: the unit's PrometheusRule
-    objects with their rule files, for a Kubernetes unit). Mimir's are emitted per tree."""
+    objects with their rule files, for a Kubernetes unit or target). Mimir's are emitted per tree."""
     if unit.target == Output.KUBERNETES:
         packed = [(meta, _for_target(orf, target)) for meta, orf in objects]
         return {unit.out_path: emit_prometheus_rules(unit.relpath, packed, __version__)}
+    if target == Target.KUBERNETES:
+        return {unit_output_path(unit, target): emit_prometheus_rule_documents(unit.relpath, objects, __version__)}
     if target == Target.MIMIR:
         return {}
     if target == Target.THANOS:
-        return {f"{Target.THANOS.value}/{unit.relpath}": emit_rule_file(_for_target(rf, target), __version__)}
+        return {unit_output_path(unit, target): emit_rule_file(_for_target(rf, target), __version__)}
     return {unit.out_path: emit_rule_file(rf, __version__)}
 
 

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal, Optional, Union
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
-from slocompiler.durations import parse_duration
+from slocompiler.durations import MAX_MS, format_duration, out_of_range, parse_duration
 
 NAME_PATTERN = r"^[A-Za-z0-9][-A-Za-z0-9_.]*[A-Za-z0-9]$"
 LABEL_NAME_PATTERN = r"^[a-zA-Z_][a-zA-Z0-9_]*$"
@@ -21,6 +21,9 @@ ALERT_NAME_PATTERN = r"^[^\x00-\x1f\x7f]+$"
 
 
 def _duration(value: str) -> str:
+    if out_of_range(value):
+        raise PydanticCustomError("SLC214", f"duration {value!r} is longer than Prometheus can represent "
+                                  f"(at most {format_duration(MAX_MS)}, about 292 years)")
     if parse_duration(value) is None:
         raise PydanticCustomError("SLC214", f"invalid duration {value!r}: use a Prometheus duration such as 5m, 1h or 30d")
     return value
@@ -123,6 +126,9 @@ class ThresholdSLI(Strict):
     slice: Duration = Field(default="1m", description="slice length; the slice rule is evaluated at this interval")
     no_data: Literal["bad", "good", "skip"] = Field(default="bad", description="how a slice without data counts")
     by: list[LabelName] = Field(default_factory=list)
+    warm_up: Number = Field(default=0.5, ge=0, le=1,
+                            description="share of an alert window that must hold slices before its error ratio is "
+                                        "recorded (no page on the first slices after a rollout); 0 turns it off")
 
     @model_validator(mode="after")
     def _bounds(self):
@@ -168,9 +174,15 @@ class SLI(Strict):
 
 class AlertTier(Strict):
     disable: bool = False
-    labels: Labels = Field(default_factory=dict)
+    labels: Labels = Field(default_factory=dict, description="extra labels on this tier's alert")
     annotations: Labels = Field(default_factory=dict)
     for_: Optional[Duration] = Field(default=None, alias="for")
+    severity: Optional[str] = Field(default=None, min_length=1,
+                                    description="value of the alert's `severity` label (default: critical for the "
+                                                "page, warning for the ticket; docs/routing.md)")
+    disable_pair: Optional[Literal["quick", "slow"]] = Field(
+        default=None, description="alert on one window pair only: the other pair's condition is left out, and the "
+                                  "alert carries `sloth_window_pair` naming the pair that remains")
 
 
 class Alerting(Strict):
@@ -204,6 +216,17 @@ class SLO(Strict):
     review_date: Optional[_dt.date] = Field(default=None, strict=False, description="ISO date; validate warns once it has passed")
 
 
+class KubernetesObject(Strict):
+    """Metadata of this document's PrometheusRule object under `build --target kubernetes`; the
+    config's `kubernetes:` section gives what is not set here (docs/deployment.md)."""
+
+    name: Optional[str] = Field(default=None, pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$", max_length=253,
+                                description="metadata.name (default: from the spec path and service)")
+    namespace: Optional[str] = Field(default=None, pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", max_length=63)
+    labels: dict[str, str] = Field(default_factory=dict, description="added to the config's labels")
+    annotations: dict[str, str] = Field(default_factory=dict, description="added to the config's annotations")
+
+
 class ServiceHeader(Strict):
     """The service-level keys of a native document; SLOs are checked one by one."""
 
@@ -217,6 +240,8 @@ class ServiceHeader(Strict):
         default="native", description="`sloth`: generate what Sloth generates for this spec (its averaged period ratio, "
                               "no no-data alert, no governance annotations); `slocompiler convert sloth` sets it")
     slo_plugins: Optional[PluginChain] = Field(default=None, description="Sloth SLO plugins for every SLO of the file")
+    kubernetes: Optional[KubernetesObject] = Field(
+        default=None, description="this document's own PrometheusRule object under `build --target kubernetes`")
     slos: list[Any] = Field(min_length=1)
 
 

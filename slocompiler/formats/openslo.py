@@ -12,15 +12,16 @@ from decimal import Decimal
 
 from pydantic import ValidationError
 
+from slocompiler.check.labels import check_texts, value_problem
 from slocompiler.check.periods import check_windows
 from slocompiler.conventions import Output, Severity, alert_name, is_reserved
 from slocompiler.diagnostics import Diagnostic
 from slocompiler.diagnostics import Severity as Level
 from slocompiler.durations import format_duration
 from slocompiler.formats import openslo_spec as spec
-from slocompiler.formats.errors import did_you_mean, validation_diagnostics
+from slocompiler.formats.errors import did_you_mean, salvage, validation_diagnostics
 from slocompiler.formats.native_spec import LABEL_NAME_PATTERN
-from slocompiler.formats.openslo_sli import SliResolver, registry
+from slocompiler.formats.openslo_sli import BROKEN, SliResolver, registry
 from slocompiler.load import Document
 from slocompiler.model import SLO, Dialect, Tier
 from slocompiler.plan import burn_factor
@@ -67,13 +68,19 @@ class _Format:
                                       base + ("kind",), hint=did_you_mean(str(kind), list(spec.KINDS))))
                 continue
             model = spec.OBJECTS[kind]
+            broken = False
             try:
                 obj = model.model_validate(item)
-            except ValidationError as exc:
+            except ValidationError as exc:  # reported; what is right in it is still checked
                 diags += validation_diagnostics(exc, doc, model, base=base)
-                continue
+                obj, broken = salvage(model, item, exc)[0], True
+                if obj is None:
+                    meta = item.get("metadata")
+                    if kind in REFERENCED and isinstance(meta, dict) and isinstance(meta.get("name"), str):
+                        reg[BROKEN + kind, meta["name"]] = True  # its users do not report it missing
+                    continue
             if kind in ("SLO", "AlertPolicy"):  # SLOs resolve; policies have their references checked
-                slos.append((obj, base))
+                slos.append((obj, base, broken))
             if kind in REFERENCED:
                 key = (kind, obj.metadata.name)
                 other = reg.get(key)
@@ -88,15 +95,15 @@ class _Format:
     def resolve(self, parsed, doc: Document, ctx: Context):
         out: list[SLO] = []
         diags: list[Diagnostic] = []
-        for obj, base in parsed:
+        for obj, base, broken in parsed:
             r = _Resolver(doc, ctx, obj, base)
             if obj.kind == "AlertPolicy":  # its references must exist even when no SLO uses it
                 r.policy_refs(obj.spec, doc, base + ("spec",))
                 diags += r.diags
                 continue
             slos, found = r.run()
-            out += slos
-            diags += found
+            out += [] if broken else slos
+            diags += [d for d in found if not (broken and d.code == "SLC103")]
         return out, diags
 
 
@@ -117,7 +124,10 @@ class _Resolver(SliResolver):
             sli, sdoc, spath = s.indicator.spec, self.doc, sp + ("indicator", "spec")
         else:
             found = self.lookup("SLI", s.indicatorRef, sp + ("indicatorRef",))
-            if found is None:
+            if found is None:  # reported; its alerting and labels are still checked
+                self.alerting(s, spec.shorthand_ms(s.timeWindow[0].duration) if s.timeWindow
+                              else self.ctx.default_period_ms, sp)
+                self.labels(obj.metadata.labels, base + ("metadata", "labels"))
                 return [], self.diags
             sli, sdoc, spath = found[0].spec, found[1], found[2] + ("spec",)
         tw = s.timeWindow[0] if s.timeWindow else None
@@ -141,14 +151,16 @@ class _Resolver(SliResolver):
         if s.budgetingMethod == "RatioTimeslices" and sli.thresholdMetric is not None:
             self.diag("SLC604", "RatioTimeslices averages per-slice ratios: it needs a ratioMetric SLI",
                       sp + ("budgetingMethod",))
-        if any(d.is_error for d in self.diags):
-            return [], self.diags
+        broken = any(d.is_error for d in self.diags)  # checked to the end all the same, never returned
         tiers, no_data = self.alerting(s, period, sp)
         labels = self.labels(obj.metadata.labels, base + ("metadata", "labels"))
+        self.diags += check_texts(self.doc, s, sp)
         names = self.names(s.objectives)
         out = []
         for i, o in enumerate(s.objectives):
             op_path = sp + ("objectives", i)
+            if sli.thresholdMetric is not None and (o.op is None or o.value is None):
+                continue  # reported above
             model_sli = self.sli(sli, sdoc, spath, s.budgetingMethod, o)
             if model_sli is None:
                 continue
@@ -166,7 +178,7 @@ class _Resolver(SliResolver):
                       source=self.doc.position(base + ("metadata", "name")), source_path=op_path)
             self.diags += check_windows(self.doc, slo, op_path, sp + ("timeWindow", 0, "duration") if tw else sp)
             out.append(slo)
-        return out, self.diags
+        return ([] if broken else out), self.diags
 
     def names(self, objectives) -> list[str]:
         base = self.obj.metadata.name
@@ -183,6 +195,9 @@ class _Resolver(SliResolver):
                           path + (k,), key=True, severity=Level.WARNING)
                 continue
             out[k] = ",".join(v) if isinstance(v, list) else v
+            found = value_problem(out[k]) if isinstance(out[k], str) else None
+            if found:
+                self.diag(found[0], f"label {k!r} {found[1]}", path + (k,), hint=found[2])
         return tuple(sorted(out.items()))
 
     def policy_refs(self, pol, doc: Document, path: tuple, condition: bool = True) -> None:

@@ -10,19 +10,21 @@ import re
 
 import promql_parser
 
-from slocompiler.check.queries import check_window_query
+from slocompiler.check.queries import check_window_query, syntax_diagnostic
 from slocompiler.conventions import WINDOW_RE
 from slocompiler.diagnostics import Diagnostic
+from slocompiler.diagnostics import Severity as Level
 from slocompiler.durations import format_duration
 from slocompiler.formats import openslo_spec as spec
 from slocompiler.formats.errors import did_you_mean
 from slocompiler.load import Document
 from slocompiler.model import SLI, EventsSLI, RawSLI, ThresholdSLI
-from slocompiler.promql import render_window, syntax_error
+from slocompiler.promql import render_window
 from slocompiler.resolve import Context
 
 BOUND = {"lte": "at_most", "lt": "at_most", "gte": "at_least", "gt": "at_least"}
 PROMQL_OP = {"lte": "<=", "lt": "<", "gte": ">=", "gt": ">"}
+BROKEN = "broken "  # registry key (BROKEN + kind, name): an object too broken to use, already reported
 
 
 def registry(ctx: Context) -> dict:
@@ -59,7 +61,7 @@ class SliResolver:
     def lookup(self, kind: str, name: str, path: tuple):
         """A referenced object (object, document, path) or None after a positioned error."""
         found = self.reg.get((kind, name))
-        if found is None:
+        if found is None and (BROKEN + kind, name) not in self.reg:  # a broken object is reported where it is
             known = sorted(n for k, n in self.reg if k == kind)
             self.diag("SLC602", f"{kind} {name!r} referenced at {_gopath(path[len(self.base):])!r} "
                       "does not exist in this build", path,
@@ -85,11 +87,13 @@ class SliResolver:
                       hint="use `type: Prometheus` with `spec: {query: <PromQL>}`")
             return None
         extra = sorted(set(src.spec) - {"query"})
-        if extra:
-            self.diag("SLC101", f"unknown key {extra[0]!r} in a Prometheus metricSource spec", p + ("spec", extra[0]),
-                      doc=doc, key=True, hint=did_you_mean(extra[0], ["query"]) or "a Prometheus spec holds `query`")
-            return None
+        for key in extra:  # every one of them
+            self.diag("SLC101", f"unknown key {key!r} in a Prometheus metricSource spec", p + ("spec", key),
+                      doc=doc, key=True, hint=did_you_mean(key, ["query"]) or "a Prometheus spec holds `query`")
+        meant = any(did_you_mean(key, ["query"]) for key in extra)  # a misspelt `query`: one problem
         q = src.spec.get("query")
+        if meant and not isinstance(q, str):
+            return None
         if not isinstance(q, str) or not q.strip():
             self.diag("SLC103", "a Prometheus metricSource spec needs `query`, a PromQL string", p + ("spec",), doc=doc)
             return None
@@ -102,9 +106,9 @@ class SliResolver:
             found = check_window_query(doc, q, qp)
             self.diags += found
             return None if found else q
-        err = syntax_error(q)
-        if err:
-            self.diag("SLC301", f"PromQL syntax error: {err}", qp, doc=doc)
+        bad = syntax_diagnostic(doc, q, qp)
+        if bad:
+            self.diags.append(bad)
             return None
         node = promql_parser.parse(q)
         by: str | None = ""
@@ -142,16 +146,20 @@ class SliResolver:
         r = sli.ratioMetric
         assert r is not None  # an SLI has a thresholdMetric or a ratioMetric (SLISpec)
         rp = (*path, "ratioMetric")
-        parts = {}
-        for key in ("good", "bad", "total", "raw"):
+        found: dict[str, str | None] = {}
+        for key in ("good", "bad", "total", "raw"):  # every query is checked, though one is wrong
             metric = getattr(r, key)
-            if metric is None:
-                continue
-            q = self.query(metric, doc, (*rp, key))
-            q = q and self.windowed(q, r.counter if key != "raw" else None, doc, (*rp, key))
-            if q is None:
-                return None
-            parts[key] = q
+            if metric is not None:
+                q = self.query(metric, doc, (*rp, key))
+                found[key] = q and self.windowed(q, r.counter if key != "raw" else None, doc, (*rp, key))
+        parts = {k: q for k, q in found.items() if q is not None}
+        if len(parts) < len(found):
+            return None
+        for key in ("bad", "good"):
+            if key in parts and parts[key] == parts.get("total"):
+                what = "every event counts as bad" if key == "bad" else "no event can ever be bad"
+                self.diag("SLC261", f"the `{key}` query is the same as the `total` query: {what}",
+                          (*rp, key, "metricSource", "spec", "query"), doc=doc, severity=Level.WARNING)
         if "raw" in parts:
             raw = parts["raw"]
             if method == "Occurrences":
@@ -181,9 +189,9 @@ class SliResolver:
         if WINDOW_RE.search(q):
             self.diag("SLC104", "a thresholdMetric query is an instant vector: remove {{.window}}", qp, doc=doc)
             return None
-        err = syntax_error(q)
-        if err:
-            self.diag("SLC301", f"PromQL syntax error: {err}", qp, doc=doc)
+        bad = syntax_diagnostic(doc, q, qp)
+        if bad:
+            self.diags.append(bad)
             return None
         assert o.op is not None and o.value is not None  # checked for every objective before the SLI maps
         value = float(o.value)

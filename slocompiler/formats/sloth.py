@@ -22,7 +22,7 @@ from slocompiler.check.slo import check_alert_name
 from slocompiler.conventions import Output, Severity
 from slocompiler.diagnostics import Diagnostic
 from slocompiler.formats import sloth_spec as spec
-from slocompiler.formats.errors import validation_diagnostics
+from slocompiler.formats.errors import checked_only, placeholders, salvage, validation_diagnostics
 from slocompiler.formats.sloth_plugins import SUPPORTED_SLO_PLUGINS as SUPPORTED_SLO_PLUGINS
 from slocompiler.formats.sloth_plugins import plugin_options
 from slocompiler.load import Document
@@ -47,20 +47,18 @@ def _resolve_slos(doc: Document, ctx: Context, service: str, group_labels: dict[
     """The SLOs of one Sloth document (K spells keys as the document does: snake_case or camelCase)."""
     diags = check_labels(doc, group_labels, (*base[:-1], "labels"))
     out = []
-    for i, s in enumerate(slos):
+    for i, (s, replaced) in enumerate(slos):
         if s is None:
             continue
         path = (*base, i)
+        if replaced is not None:  # broken (reported): checked to the end, never resolved
+            found = _slo_checks(doc, s, path, k) + _plugins(doc, s, path, group_plugins)[1]
+            diags += checked_only(found, replaced, (*path, "sli"))
+            continue
         a = s.alerting
-        found = check_slo_labels(doc, s, path, k)
-        found += check_alert_name(doc, s, path, k)
-        found += sloth_sli_diagnostics(doc, s.sli, (*path, "sli"), k)
         sli = _sli(s.sli)
-        plugin_opts, plugin_diags = plugin_options(
-            doc, [(None if (s.plugins and s.plugins.overridePrevious) else group_plugins[0], group_plugins[1]),
-                  (s.plugins, path + ("plugins",))])
-        found += plugin_diags
-        diags += found
+        plugin_opts, plugin_diags = _plugins(doc, s, path, group_plugins)
+        diags += _slo_checks(doc, s, path, k) + plugin_diags
         if sli is None:
             continue
         tiers = [Tier(sev, not t.disable, tuple(sorted(t.labels.items())), tuple(sorted(t.annotations.items())))
@@ -78,15 +76,30 @@ def _resolve_slos(doc: Document, ctx: Context, service: str, group_labels: dict[
     return out, diags
 
 
-def _validate_each(doc: Document, items: object, model: Any, base: tuple) -> tuple[list[Any], list[Diagnostic]]:
-    out: list[Any] = []
+def _plugins(doc: Document, s: Any, path: tuple, group_plugins: tuple[Any, tuple]):
+    return plugin_options(doc, [(None if (s.plugins and s.plugins.overridePrevious) else group_plugins[0],
+                                 group_plugins[1]), (s.plugins, path + ("plugins",))])
+
+
+def _slo_checks(doc: Document, s: Any, path: tuple, k: Callable[[str], str]) -> list[Diagnostic]:
+    """The checks of one Sloth SLO but its plugins': labels, alert name, queries."""
+    found = check_slo_labels(doc, s, path, k)
+    found += check_alert_name(doc, s, path, k)
+    return found + sloth_sli_diagnostics(doc, s.sli, (*path, "sli"), k)
+
+
+def _validate_each(doc: Document, items: object, model: Any, base: tuple,
+                   k: Callable[[str], str]) -> tuple[list[tuple[Any, set | None]], list[Diagnostic]]:
+    """Each SLO validated on its own: (SLO, None), or a broken one salvaged (SLO or None, the
+    placeholders it took) so that what is right in it is still checked."""
+    out: list[tuple[Any, set | None]] = []
     diags: list[Diagnostic] = []
     for i, item in enumerate(items if isinstance(items, list) else []):
         try:
-            out.append(model.model_validate(item))
+            out.append((model.model_validate(item), None))
         except ValidationError as exc:
             diags += validation_diagnostics(exc, doc, model, base=base + (i,))
-            out.append(None)
+            out.append(salvage(model, item, exc, placeholders(k("error_ratio_query"))))
     return out, diags
 
 
@@ -95,18 +108,22 @@ class _PrometheusV1:
     target = Output.PROMETHEUS.value  # the output folder its rules go to
 
     def parse(self, doc: Document, ctx: Context):
+        """Header, then each SLO on its own: a broken header still has its SLOs checked."""
         diags: list[Diagnostic] = []
         try:
-            header = spec.SlothHeader.model_validate(doc.data)
+            header, ok = spec.SlothHeader.model_validate(doc.data), True
         except ValidationError as exc:
-            return None, validation_diagnostics(exc, doc, spec.SlothSpec)
-        slos, found = _validate_each(doc, doc.data.get("slos"), spec.SlothSLO, ("slos",))
-        return (header, slos), diags + found
+            diags += validation_diagnostics(exc, doc, spec.SlothSpec)
+            header, ok = spec.SlothHeader.model_construct(service="invalid", labels={}, slo_plugins=None), False
+        items = doc.data.get("slos") if isinstance(doc.data, dict) else None
+        slos, found = _validate_each(doc, items, spec.SlothSLO, ("slos",), str)
+        return (header, slos, ok), diags + found
 
     def resolve(self, parsed, doc: Document, ctx: Context):
-        header, slos = parsed
-        return _resolve_slos(doc, ctx, header.service, header.labels, (header.slo_plugins, ("slo_plugins",)), slos,
-                             ("slos",), lambda key: key, "prometheus/v1", "cli-gen-prom")
+        header, slos, ok = parsed
+        out, diags = _resolve_slos(doc, ctx, header.service, header.labels, (header.slo_plugins, ("slo_plugins",)),
+                                   slos, ("slos",), str, "prometheus/v1", "cli-gen-prom")
+        return (out if ok else []), diags
 
     def k8s_metadata(self, parsed):
         return None
@@ -117,25 +134,28 @@ class _Crd:
     target = Output.KUBERNETES.value  # its rules become PrometheusRule objects
 
     def parse(self, doc: Document, ctx: Context):
+        """Header, then each SLO on its own: a broken header still has its SLOs checked."""
+        diags: list[Diagnostic] = []
         try:
-            header = spec.CrdHeader.model_validate(doc.data)
+            header, ok = spec.CrdHeader.model_validate(doc.data), True
         except ValidationError as exc:
-            diags = validation_diagnostics(exc, doc, spec.CrdHeader)
-            return None, diags + self._slo_diags(doc)
-        slos, found = _validate_each(doc, doc.data["spec"].get("slos"), spec.CrdSLO, ("spec", "slos"))
-        return (header, slos), found
-
-    def _slo_diags(self, doc):
+            diags += validation_diagnostics(exc, doc, spec.CrdHeader)
+            header, ok = None, False
         s = doc.data.get("spec") if isinstance(doc.data, dict) else None
-        return _validate_each(doc, s.get("slos"), spec.CrdSLO, ("spec", "slos"))[1] if isinstance(s, dict) else []
+        slos, found = _validate_each(doc, s.get("slos") if isinstance(s, dict) else None, spec.CrdSLO,
+                                     ("spec", "slos"), to_camel)
+        return (header, slos, ok), diags + found
 
     def resolve(self, parsed, doc: Document, ctx: Context):
-        header, slos = parsed
-        s = header.spec
-        return _resolve_slos(doc, ctx, s.service, s.labels, (s.slo_plugins, ("spec", "sloPlugins")), slos,
-                             ("spec", "slos"), to_camel, "sloth.slok.dev/v1", "cli-gen-k8s")
+        header, slos, ok = parsed
+        s = header.spec if ok else spec.CrdSpec.model_construct(service="invalid", labels={}, slo_plugins=None)
+        out, diags = _resolve_slos(doc, ctx, s.service, s.labels, (s.slo_plugins, ("spec", "sloPlugins")), slos,
+                                   ("spec", "slos"), to_camel, "sloth.slok.dev/v1", "cli-gen-k8s")
+        return (out if ok else []), diags
 
     def k8s_metadata(self, parsed):
+        if not parsed[2]:
+            return None
         m = parsed[0].metadata
         return {"name": m.name, "namespace": m.namespace, "labels": dict(m.labels), "annotations": dict(m.annotations)}
 
@@ -146,11 +166,17 @@ class _OpenSloV1Alpha:
 
     def parse(self, doc: Document, ctx: Context):
         try:
-            return spec.OpenSloV1Alpha.model_validate(doc.data), []
-        except ValidationError as exc:
-            return None, validation_diagnostics(exc, doc, spec.OpenSloV1Alpha)
+            return (spec.OpenSloV1Alpha.model_validate(doc.data), True), []
+        except ValidationError as exc:  # reported; what is right in it is still checked
+            salvaged = salvage(spec.OpenSloV1Alpha, doc.data, exc)[0]
+            return (None if salvaged is None else (salvaged, False)), validation_diagnostics(
+                exc, doc, spec.OpenSloV1Alpha)
 
     def resolve(self, parsed, doc: Document, ctx: Context):
+        slos, diags = self._resolve(parsed[0], doc, ctx)
+        return (slos if parsed[1] else []), diags
+
+    def _resolve(self, parsed, doc: Document, ctx: Context):
         s = parsed.spec
         diags: list[Diagnostic] = []
         period = ctx.default_period_ms

@@ -16,6 +16,7 @@ from jinja2 import Environment, StrictUndefined
 
 from slocompiler.durations import format_duration, human_seconds
 from slocompiler.explain import explain_slo
+from slocompiler.generate.sli import grouping
 from slocompiler.model import SLO, EventsSLI, LatencySLI, RatioSLI, RawSLI, ThresholdSLI
 
 _ENV = Environment(undefined=StrictUndefined, autoescape=False, trim_blocks=True, lstrip_blocks=True,
@@ -94,7 +95,7 @@ def _md(text: object) -> str:
 def sli_in_words(slo: SLO) -> str:
     """The SLI as a sentence a reviewer can check."""
     s = slo.sli
-    labels: tuple[str, ...] = getattr(s, "by", ())
+    labels = grouping(slo)
     by = f", per {', '.join(labels)}" if labels else ""
     if isinstance(s, RatioSLI):
         what = f"`{s.errors}`" if s.errors else f"`{s.total}` not counted by `{s.good}`"
@@ -112,9 +113,9 @@ def sli_in_words(slo: SLO) -> str:
         return (f"share of {format_duration(s.slice_ms)} slices in which `{_md(s.query.strip())}` is not "
                 f"{' and '.join(bounds)} (no data counts as {s.no_data}){by}")
     if isinstance(s, EventsSLI):
-        return f"errors `{_md(s.error_query.strip())}` over total `{_md(s.total_query.strip())}`"
+        return f"errors `{_md(s.error_query.strip())}` over total `{_md(s.total_query.strip())}`{by}"
     if isinstance(s, RawSLI):
-        return f"error ratio `{_md(s.error_ratio_query.strip())}`"
+        return f"error ratio `{_md(s.error_ratio_query.strip())}`{by}"
     return slo.kind
 
 
@@ -136,7 +137,7 @@ def service_page(service: str, entries: Sequence[tuple[SLO, str]],
         alerts = []
         for tier in info.tiers:
             for p in tier.pairs:
-                name = f"{tier.alert or '—'} ({tier.severity} {p.name})" + ("" if tier.enabled else ", disabled")
+                name = f"{tier.alert or '—'} ({tier.severity} {p.name})" + ("" if tier.enabled and p.enabled else ", disabled")
                 outage = "never" if p.detection_total_outage_s == float("inf") else human_seconds(p.detection_total_outage_s)
                 alerts.append([_md(name), f"{p.long_window}/{p.short_window}", f"{p.burn_factor:.4g}",
                                f"{p.error_ratio_threshold:.4g}", f"{p.budget_consumed:.1%}", outage,

@@ -181,11 +181,27 @@ class _SLORules:
         return text
 
     def burn_alert(self, plan: TierPlan) -> Rule:
-        expr = f"(\n{self._condition(plan.quick)}\n)\nor\n(\n{self._condition(plan.slow)}\n)\n"
+        expr = "or\n".join(f"(\n{self._condition(pair)}\n)\n" for pair in plan.active)
         tier = plan.tier
-        labels = _merge(self.slo.alert_labels, tier.labels, [(c.SEVERITY_LABEL, plan.severity.value)])
+        pair = [(c.WINDOW_PAIR_LABEL, plan.active[0].speed.value)] if len(plan.active) == 1 else []
+        labels = _merge(self._governance_labels(), self.slo.alert_labels, tier.labels,
+                        self._severity(plan), pair, [(c.SEVERITY_LABEL, plan.severity.value)])
         return Rule(expr, alert=self.slo.alert_name, for_=tier.for_, labels=labels,
                     annotations=self._annotations(tier))
+
+    def _governance_labels(self) -> list[tuple[str, str]]:
+        """Owner and criticality tier, which routes may need (docs/routing.md): not on Sloth
+        inputs, whose alerts stay Sloth's; user labels override them."""
+        slo = self.slo
+        if not slo.dialect.governance_annotations:
+            return []
+        out = [(c.OWNER_LABEL, slo.owner)] if slo.owner else []
+        return out + ([(c.TIER_LABEL, str(slo.tier))] if slo.tier else [])
+
+    @staticmethod
+    def _severity(plan: TierPlan) -> list[tuple[str, str]]:
+        """The `severity` label as the alert plan settles it (spec, user label, or default)."""
+        return [(c.ROUTING_SEVERITY_LABEL, plan.routing_severity)] if plan.routing_severity else []
 
     def _annotations(self, tier: Tier):
         slo = self.slo
@@ -205,7 +221,9 @@ class _SLORules:
             expr = f"absent_over_time(({self.kind.sli.query.strip()})[{lookback}:{step}])\n"
         else:
             expr = f"absent_over_time({c.sli_error(self.short)}{self.sel}[{lookback}])\n"
-        labels = _merge(self.labels, self.ids, slo.alert_labels, [(c.SEVERITY_LABEL, c.Severity.TICKET.value), (c.NO_DATA_LABEL, "no_data")])
+        labels = _merge(self._governance_labels(), self.labels, self.ids, slo.alert_labels,
+                        self._severity(alert_plan(slo).ticket),
+                        [(c.SEVERITY_LABEL, c.Severity.TICKET.value), (c.NO_DATA_LABEL, c.NO_DATA_VALUE)])
         annotations = _merge({
             "title": f"(no data) {slo.service} {slo.name} SLI has had no data for {lookback}.",
             "summary": f"The SLI of {slo.id} returned no series for {lookback}; its error budget is not being measured.",

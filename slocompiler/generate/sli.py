@@ -6,10 +6,14 @@ on where the SLO came from.
 
 from __future__ import annotations
 
+import math
+from fractions import Fraction
+from functools import lru_cache
 from typing import Any, Generic, TypeVar, cast
 
 from slocompiler import numbers
 from slocompiler.conventions import ID_LABEL, SERVICE_LABEL, SLO_LABEL, TIME_SLICE
+from slocompiler.durations import parse_duration
 from slocompiler.model import SLI, SLO, EventsSLI, LatencySLI, RatioSLI, RawSLI, ThresholdSLI
 from slocompiler.promql import render_window
 
@@ -146,7 +150,73 @@ class Threshold(Kind[ThresholdSLI]):
         return f"{agg}\nor\n({keep} * 0 + {fill})\n"
 
     def ratio(self, w):
-        return f"avg_over_time({TIME_SLICE}{selector(id_labels(self.slo))}[{w}])"
+        series = f"{TIME_SLICE}{selector(id_labels(self.slo))}[{w}]"
+        needed = self.warm_up_slices(w)
+        if not needed:
+            return f"avg_over_time({series})"
+        # warm-up guard: right after a rollout a long window holds only the few slices since then,
+        # and one bad slice would read as a 100 % error ratio; record the window once it is filled
+        return f"avg_over_time({series})\nand\n(count_over_time({series}) >= {needed})\n"
+
+    def warm_up_slices(self, w: str) -> int:
+        """Slices window `w` must hold before its ratio is recorded: `warm_up` of the slices it
+        spans, rounded up (0: no guard; the SLO period's own ratio is never guarded)."""
+        ms = parse_duration(w) or 0
+        if not self.sli.warm_up or ms >= self.slo.period_ms:
+            return 0
+        return math.ceil(Fraction(ms, self.sli.slice_ms) * Fraction(str(self.sli.warm_up)))
+
+
+@lru_cache(maxsize=65536)
+def query_grouping(query: str) -> tuple[str, ...] | None:
+    """The labels an `events`/`raw` query's result keeps (`sum by (model, version) (…)` →
+    `(model, version)`), or None when the query does not say (`without`, unknown functions)."""
+    import promql_parser
+
+    try:
+        node = promql_parser.parse(render_window(query, "5m"))
+    except Exception:
+        return None
+    return _output_labels(node)
+
+
+def _output_labels(node: Any) -> tuple[str, ...] | None:
+    name = type(node).__name__
+    if name in ("ParenExpr", "UnaryExpr"):
+        return _output_labels(node.expr)
+    if name in ("NumberLiteral", "StringLiteral"):
+        return ()
+    if name == "AggregateExpr":
+        mod = node.modifier
+        if mod is None:
+            return ()
+        if "without" in str(mod).lower():
+            return None
+        return tuple(mod.labels)
+    if name == "BinaryExpr":
+        lhs, rhs = _output_labels(node.lhs), _output_labels(node.rhs)
+        if type(node.lhs).__name__ == "NumberLiteral":
+            return rhs
+        return lhs if lhs is not None else rhs
+    if name == "Call":
+        if node.func.name == "vector":
+            return ()
+        if node.func.name in ("label_replace", "label_join"):
+            return None
+        vectors = [_output_labels(a) for a in node.args if type(a).__name__ not in ("NumberLiteral", "StringLiteral")]
+        return vectors[0] if len(vectors) == 1 else None
+    return None
+
+
+def grouping(slo: SLO) -> tuple[str, ...]:
+    """The `by` labels of the SLO's SLI series, for every kind: the kind's `by`, or for `events`
+    and `raw` the grouping of the query (`sum by (…)`), so dashboards and docs split by it too."""
+    sli = slo.sli
+    if isinstance(sli, (RatioSLI, LatencySLI, ThresholdSLI)):
+        return tuple(sli.by)
+    if isinstance(sli, EventsSLI):
+        return query_grouping(sli.error_query) or query_grouping(sli.total_query) or ()
+    return query_grouping(sli.error_ratio_query) or ()
 
 
 KINDS: dict[type[SLI], type[Kind[Any]]] = {EventsSLI: Events, RawSLI: Raw, RatioSLI: Ratio, LatencySLI: Latency,

@@ -19,9 +19,11 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+from slocompiler.conventions import Output
 from slocompiler.discover import SourceFile
 from slocompiler.generate import by_service
 from slocompiler.incremental import entries
@@ -77,9 +79,10 @@ class Cache:
         """What `compile_paths` returns for the build, recompiling only the files (and services) the
         cache cannot vouch for; the outputs it vouches for are in `Compilation.verified`."""
         with paused_gc():
-            comp = self.comp = Compilation(files=discover_files(paths, options))
+            notes: list = []
+            comp = self.comp = Compilation(files=discover_files(paths, options, notes))
             if not comp.files:
-                comp.diagnostics.append(no_specs(paths))
+                comp.diagnostics += [no_specs(paths), *notes]
                 return comp
             run = Run(options)
             tree = _Tree(comp.files, run, self.memo.files)
@@ -88,6 +91,8 @@ class Cache:
             records = {f.display: compiled[f.display].record() if f.display in compiled
                        else tree.record(f.display) for f in comp.files}
             assemble(comp, run, records, [compiled[f.display] for f in comp.files if f.display in compiled])
+            comp.compiled = [d for d in comp.compiled if d not in tree.refreshed]  # unchanged: not counted
+            comp.diagnostics += notes
             comp.verified = {rel for e in tree.remembered.values() for rel in e.outputs}
             made_now: dict[str, list[str]] = {}
             services = (self._services(comp, run, tree, records, compiled, made_now) if comp.ok and run.whole_tree
@@ -108,6 +113,7 @@ class Cache:
         same = self.on_disk({rel: h for e in tree.remembered.values() for rel, h in e.outputs.items()})
         dirty = {f.display for f in tree.files if f.display not in tree.remembered
                  or not all(rel in same for rel in tree.remembered[f.display].outputs)}
+        tree.refreshed = set(tree.catalogs) - dirty  # unchanged catalogs: compiled only to register windows
         dirty.update(tree.catalogs)
         if dirty & tree.openslo:
             dirty |= tree.openslo
@@ -121,7 +127,9 @@ class Cache:
         MADE_NOW); the rest are remembered. Unchanged files of a changed service are compiled too
         (their SLOs are needed)."""
         same = self.on_disk({rel: h for e in self.services.values() for rel, h in e.outputs.items()})
-        old = {s: e for s, e in self.services.items() if all(rel in same for rel in e.outputs)}
+        parts = {o.value for o in (Output.GRAFANA, Output.DOCS) if o in run.wanted}  # the summaries needed
+        old = {s: e for s, e in self.services.items() if all(rel in same for rel in e.outputs)
+               and parts <= e.summary.keys()}
         contributors: dict[str, list[SourceFile]] = {}
         for f in comp.files:
             for service in records[f.display].services:
@@ -162,6 +170,8 @@ class Cache:
                 st = os.stat(os.path.join(self.out_dir, rel))
             except OSError:
                 continue
+            if not stat.S_ISREG(st.st_mode):  # a FIFO must not block the build (it is replaced)
+                continue
             if self.disk.get(rel) == [want, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]:
                 self.same[rel] = want
             else:
@@ -171,7 +181,10 @@ class Cache:
             rel, want = item
             h = hashlib.sha256()
             try:
-                with open(os.path.join(self.out_dir, rel), "rb") as fh:
+                fd = os.open(os.path.join(self.out_dir, rel), os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+                with os.fdopen(fd, "rb") as fh:
+                    if not stat.S_ISREG(os.fstat(fd).st_mode):  # replaced by a FIFO meanwhile
+                        return None
                     while chunk := fh.read(_CHUNK):
                         h.update(chunk)
             except OSError:
@@ -211,6 +224,7 @@ class _Tree:
 
     def __init__(self, files: list[SourceFile], run: Run, old: dict[str, FileEntry]):
         self.files, self.run = files, run
+        self.refreshed: set[str] = set()
         self.raw = {f.display: read(f.path) for f in files}
         self.digests = {d: digest(b) for d, b in self.raw.items() if b is not None}
         # files are compiled from the bytes hashed here, never read again (they may change meanwhile)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 from dataclasses import replace
 
 from slocompiler import __version__
@@ -58,8 +59,13 @@ def base(run: Run) -> str:
 
 
 def read(path: str) -> bytes | None:
+    """The bytes of the regular file PATH (None: unreadable, too large, or a FIFO, socket or
+    device, opened without blocking and refused)."""
     try:
-        with open(path, "rb") as fh:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as fh:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                return None
             data = fh.read(MAX_FILE_BYTES + 1)
     except OSError:
         return None

@@ -14,8 +14,8 @@ import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
-from slocompiler.diagnostics import Diagnostic, Position
-from slocompiler.discover import SourceFile, discover
+from slocompiler.diagnostics import Diagnostic, Position, Severity
+from slocompiler.discover import Skipped, SourceFile, discover
 from slocompiler.generate import by_service
 from slocompiler.options import Options
 from slocompiler.pipeline.results import Compilation, FileRecord, FileResult, digest
@@ -31,13 +31,15 @@ def compile_paths(paths: Sequence[str], options: Options | None = None, *, emit:
     """Run every stage on `paths`; never raises for bad input, collects all diagnostics."""
     with paused_gc():
         options = options or Options()
-        comp = Compilation(files=discover_files(paths, options))
+        notes: list[Diagnostic] = []
+        comp = Compilation(files=discover_files(paths, options, notes))
         if not comp.files:
-            comp.diagnostics.append(no_specs(paths))
+            comp.diagnostics += [no_specs(paths), *notes]
             return comp
         run = Run(options, emit=emit, extras=extras)
         results = run.compile(comp.files)
         assemble(comp, run, {r.src.display: r.record() for r in results}, results)
+        comp.diagnostics += notes
         if emit and comp.ok and run.whole_tree:
             summaries = {}
             services = list(by_service(comp.units).items())
@@ -62,8 +64,14 @@ def paused_gc() -> Iterator[None]:
             gc.enable()
 
 
-def discover_files(paths: Sequence[str], options: Options) -> list[SourceFile]:
-    return discover(paths, options.exclude, options.exclude_re, options.include_re)
+def discover_files(paths: Sequence[str], options: Options, notes: list[Diagnostic]) -> list[SourceFile]:
+    """The spec files under PATHS; a note in NOTES for every FIFO, socket, device or dangling
+    symlink that looks like a spec (SLC009: skipped, never opened)."""
+    skipped: list[Skipped] = []
+    files = discover(paths, options.exclude, options.exclude_re, options.include_re, skipped)
+    notes += [Position(s.display).diag("SLC009", f"skipped: a {s.what}, not a regular file", severity=Severity.NOTE,
+                                       hint="only regular files are read as specs") for s in sorted(set(skipped))]
+    return files
 
 
 def no_specs(paths: Sequence[str]) -> Diagnostic:

@@ -107,6 +107,7 @@ class Run:
         loaded_file = (load_file(src.path, src.display) if known is None else
                        load_bytes(known, src.display) if isinstance(known, bytes) else known)
         res.diagnostics += loaded_file.diagnostics
+        tagged = {(d.line, d.column) for d in loaded_file.diagnostics if d.code == "SLC004"}
         if not loaded_file.documents and not loaded_file.diagnostics:
             res.diagnostics.append(Position(src.display).diag(
                 "SLC007", "file holds no spec document (it is empty or only comments)", severity=Severity.WARNING))
@@ -118,7 +119,7 @@ class Run:
                 continue
             res.kinds.add(kind)
             parsed, diags = self.formats[kind].parse(doc, self.ctx)
-            res.diagnostics += diags
+            res.diagnostics += [d for d in diags if (d.line, d.column) not in tagged]  # the foreign tag says it
             if self.policies and kind != "AlertWindows":
                 res.diagnostics += check_policies(doc, self.policies)
             if parsed is None:

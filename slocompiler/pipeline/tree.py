@@ -56,6 +56,15 @@ def finish(comp: Compilation, run: Run) -> None:
         comp.artifacts.update(mimir_files(comp.rule_files.items()))
     if run.emit and comp.ok and run.target in PROMETHEUS_LAYOUT and Output.PROMETHEUS in run.wanted:
         comp.artifacts[RULE_FILES_LIST] = rule_files_list(comp.rule_paths, run.options.rule_files_prefix, __version__)
+    if run.emit and comp.ok and run.target == Target.KUBERNETES and Output.KUBERNETES in run.wanted:
+        from slocompiler.emit.kubernetes import kubernetes_files, size_diagnostics
+
+        comp.artifacts.update(kubernetes_files(comp.artifacts, run.options.kubernetes, __version__))
+        comp.diagnostics += size_diagnostics(comp.artifacts)
+    if run.emit and comp.ok and run.options.routing is not None and Output.ALERTMANAGER in run.wanted:
+        from slocompiler.generate.routing import alertmanager_files
+
+        comp.artifacts.update(alertmanager_files(run.options.routing, __version__))
     comp.diagnostics.sort()
 
 

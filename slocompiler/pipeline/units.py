@@ -6,6 +6,7 @@ from __future__ import annotations
 from slocompiler.check import check_generated
 from slocompiler.conventions import Output, Target
 from slocompiler.emit.targets import unit_outputs, with_promtool_tests
+from slocompiler.engines import version_for
 from slocompiler.generate.prometheus import rule_file
 from slocompiler.model import SpecUnit
 from slocompiler.options import Options
@@ -17,11 +18,17 @@ def unit_output(unit: SpecUnit, opts: Options, wanted: set[str], target: Target)
     """Generate, check and emit one spec unit's outputs in TARGET's layout, those WANTED (runs in a
     worker for large trees)."""
     rf = rule_file(unit.relpath, unit.slos, opts)
-    diags = check_generated(rf, unit)
+    diags = check_generated(rf, unit, version_for(target.value, opts.prometheus_version))
     artifacts: dict[str, bytes] = {}
     kubernetes = unit.target == Output.KUBERNETES
-    if unit.target in wanted and opts.keeps(unit.out_path):  # validate: the rules are checked, not written
+    rules_key = Output.KUBERNETES.value if target == Target.KUBERNETES else unit.target
+    if rules_key in wanted and opts.keeps(f"{rules_key}/{unit.relpath}"):  # validate: the rules are checked, not written
         objects = [(meta, rule_file(unit.relpath, slos, opts)) for meta, slos in unit.objects] if kubernetes else []
+        if target == Target.KUBERNETES and not kubernetes:  # native, OpenSLO, prometheus/v1: objects from the config
+            from slocompiler.emit.kubernetes import rule_objects
+
+            objects = [(meta, rf if slos == unit.slos else rule_file(unit.relpath, slos, opts))
+                       for meta, slos in rule_objects(unit, opts.kubernetes)]
         artifacts.update(unit_outputs(unit, rf, objects, target))
     if (not kubernetes and Output.TESTS in wanted and opts.keeps(Output.TESTS.value)
             and with_promtool_tests(target)):  # promtool unit tests of its alerts (and a .ticket file)

@@ -81,8 +81,11 @@ def fleet_dashboard(count: int, shortest_ms: int, sources: Iterable[str], versio
                  [gp.target("A", f"sort(min by ({by_slo}) ({BUDGET_REMAINING} * {f}))",
                             f"{{{{{SERVICE_LABEL}}}}} / {{{{{SLO_LABEL}}}}}", instant=True)],
                  description=f"{BUDGET_REMAINING} over each SLO's own period, lowest first; "
-                             "red below 0 (budget spent), orange below 25%, yellow below 50%.",
-                 unit="percentunit", decimals=1, color="thresholds", minmax=(0, 1),
+                             "red below 0 (budget spent), orange below 25%, yellow below 50%. Bars run from "
+                             "-100 % (twice the budget spent) to 100 %. In an SLO's first period this is the "
+                             "ratio seen so far extrapolated to the whole period (Sloth's definition); the "
+                             "service dashboards show the budget left as the burn-down counts it.",
+                 unit="percentunit", decimals=1, color="thresholds", minmax=(-1, 1),
                  thresholds=gp.thresholds(*gp.BUDGET_STEPS), options=gp.bar_options()),
         gp.panel(ids, "table", "SLOs burning now", (12, 5, 12, 8),
                  [gp.target("A", f"sort_desc(max by ({by_slo}) ({CURRENT_BURN} * {f}) > 1)", "",

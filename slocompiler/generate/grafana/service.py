@@ -12,7 +12,6 @@ from fractions import Fraction
 
 from slocompiler import numbers
 from slocompiler.conventions import (
-    BUDGET_REMAINING,
     CURRENT_BURN,
     ID_LABEL,
     OBJECTIVE,
@@ -26,7 +25,7 @@ from slocompiler.durations import format_duration, human_period
 from slocompiler.generate.grafana import panels as gp
 from slocompiler.generate.grafana.fleet import FLEET_PATH, ServiceSummary
 from slocompiler.generate.grafana.panels import JSON, Pos, Step
-from slocompiler.generate.sli import id_labels, selector
+from slocompiler.generate.sli import grouping, id_labels, selector
 from slocompiler.model import SLO
 from slocompiler.numbers import json_number, short
 from slocompiler.plan import PairPlan, TierPlan, alert_plan
@@ -35,8 +34,17 @@ TIER_COLORS = {(Severity.PAGE, Speed.QUICK): "dark-red", (Severity.PAGE, Speed.S
                (Severity.TICKET, Speed.QUICK): "orange", (Severity.TICKET, Speed.SLOW): "yellow"}
 
 
+# the headline and per-group budget: the burn-down's value at the end of the time range
+BUDGET_LEFT = ("Share of the error budget left over the period ending now: 1 - the errors of the period so far / "
+               "the period's budget, as the burn-down draws it. Time before the SLO's series existed counts as no "
+               "errors, so a new SLO starts with its whole budget. (Sloth's slo:period_error_budget_remaining:ratio, "
+               "1 - period burn rate, extrapolates the ratio seen so far to the whole period instead, and swings "
+               "far below 0 in an SLO's first period.)")
+EXPANDED_SLOS = 3   # the first SLOs of a service are open; the others' rows start collapsed (load only when opened)
+
+
 def _by(slo: SLO) -> tuple[str, ...]:
-    return tuple(getattr(slo.sli, "by", ()) or ())
+    return grouping(slo)
 
 
 def var_name(label: str) -> str:
@@ -81,7 +89,7 @@ class SLOPanels:
     def factor_steps(self) -> list[Step]:
         steps: dict[Fraction, str] = {}
         for tier, pair in self.pairs():
-            if tier.tier.enabled:
+            if tier.tier.enabled and pair.enabled:
                 steps.setdefault(pair.factor, TIER_COLORS[(pair.severity, pair.speed)])
         return [("green", None)] + [(c, json_number(f)) for f, c in sorted(steps.items())]
 
@@ -126,7 +134,7 @@ class SLOPanels:
         lines += ["", "| alert | windows | budget share | burn factor | error ratio above |",
                   "| --- | --- | --- | --- | --- |"]
         for tier, pair in self.pairs():
-            state = "" if tier.enabled else " (off)"
+            state = "" if tier.enabled and pair.enabled else " (off)"
             lines.append(f"| {pair.severity} {pair.speed}{state} | {format_duration(pair.short_ms)} "
                          f"& {format_duration(pair.long_ms)} | {numbers.clean(pair.window.budget_percent)}% | "
                          f"{short(pair.factor)}x | {short(pair.exact_threshold * 100)}% |")
@@ -146,10 +154,8 @@ class SLOPanels:
                      [gp.target("A", f"{OBJECTIVE}{self.meta_sel}", "objective", instant=True)],
                      unit="percentunit", decimals=3, options=gp.stat_options("none")),
             gp.panel(ids, "stat", f"Error budget remaining ({self.human})", (x + 4, y, 4, 4),
-                     [gp.target("A", f"{BUDGET_REMAINING}{self.sel}", self.legend("remaining"), instant=True)],
-                     description="1 - period burn rate: the share of the period's error budget left if the "
-                                 "error ratio seen over the period so far holds for the whole period "
-                                 "(Sloth's definition).",
+                     [gp.target("A", self.q_burndown(), self.legend("remaining"), instant=True)],
+                     description=BUDGET_LEFT,
                      unit="percentunit", decimals=1, color="thresholds", thresholds=gp.thresholds(*gp.BUDGET_STEPS),
                      options=gp.stat_options()),
             gp.panel(ids, "stat", f"Current burn rate ({self.short})", (x + 4, y + 4, 4, 4),
@@ -196,7 +202,7 @@ class SLOPanels:
                    for ms in longs]
         factors = ", ".join(f"{p.severity} {p.speed} {short(p.factor)}x over "
                             f"{format_duration(p.long_ms)} (and {format_duration(p.short_ms)})"
-                            for tier, p in self.pairs() if tier.tier.enabled)
+                            for tier, p in self.pairs() if tier.tier.enabled and p.enabled)
         return gp.panel(self.ids, "timeseries", "Burn rate vs alert thresholds", pos, targets,
                         description=f"Error ratio over each alert's long window divided by the budget "
                                     f"({numbers.clean(self.budget)}). Dashed lines: burn factors ({factors}).",
@@ -214,10 +220,21 @@ class SLOPanels:
                         unit="percentunit", custom=gp.ts_custom(), options=gp.TS_OPTIONS, color="palette-classic",
                         time_from=self.human, minmax=(None, 1))
 
-    def rows(self, y: int) -> tuple[list[JSON], int]:
+    def rows(self, y: int, collapsed: bool = False) -> tuple[list[JSON], int]:
+        """The SLO's row and panels from `y`; `collapsed`: one closed row holding them all (the
+        comparison's panels too, without their own row), so Grafana runs their queries only when
+        it is opened."""
         slo, ids = self.slo, self.ids
-        panels = [gp.row(ids, f"{slo.name}: {numbers.clean(slo.objective)}% over {self.human}", y)]
-        y += 1
+        head = gp.row(ids, f"{slo.name}: {numbers.clean(slo.objective)}% over {self.human}", y)
+        panels, end = self._rows(y + 1)
+        if not collapsed:
+            return [head, *panels], end
+        head["collapsed"] = True
+        head["panels"] = [p for p in panels if p["type"] != "row"]
+        return [head], y + 1
+
+    def _rows(self, y: int) -> tuple[list[JSON], int]:
+        panels: list[JSON] = []
         panels.append(self.about((0, y, 8, 8)))
         panels += self.stats(8, y)
         panels.append(self.alert_state((16, y, 8, 8)))
@@ -242,8 +259,9 @@ class SLOPanels:
                      unit="percentunit", decimals=3, color="thresholds", options=gp.bar_options(),
                      thresholds=gp.thresholds(("red", None), ("green", objective))),
             gp.panel(ids, "bargauge", f"Error budget remaining ({self.human}) per {by}", (8, y + 1, 8, 9),
-                     [gp.target("A", f"sort({BUDGET_REMAINING}{self.sel})", legend, instant=True)],
-                     unit="percentunit", decimals=1, color="thresholds", options=gp.bar_options(), minmax=(0, 1),
+                     [gp.target("A", f"sort({self.q_burndown()})", legend, instant=True)],
+                     description=BUDGET_LEFT + " Bars run from -100 % (twice the budget spent) to 100 %.",
+                     unit="percentunit", decimals=1, color="thresholds", options=gp.bar_options(), minmax=(-1, 1),
                      thresholds=gp.thresholds(*gp.BUDGET_STEPS)),
             gp.panel(ids, "timeseries", f"Burn rate ({self.short}) per {by}", (16, y + 1, 8, 9),
                      [gp.target("A", f"{CURRENT_BURN}{self.sel}", legend)],
@@ -257,10 +275,10 @@ def service_dashboard(service: str, slos: Sequence[SLO], sources: Iterable[str],
     panels: list[JSON] = []
     y = 0
     group_labels: OrderedDict[str, None] = OrderedDict()
-    for slo in slos:
+    for i, slo in enumerate(slos):
         for label in _by(slo):
             group_labels.setdefault(label, None)
-        built, y = SLOPanels(slo, ids).rows(y)
+        built, y = SLOPanels(slo, ids).rows(y, collapsed=i >= EXPANDED_SLOS)
         panels += built
     variables = [gp.datasource_var()]
     for label in group_labels:

@@ -22,8 +22,18 @@ from slocompiler.conventions import (
     group_name,
 )
 from slocompiler.durations import parse_duration
-from slocompiler.generate.promtool_tests.series import MIN, Segment, counter_values, gauge_values, minutes, series_text
+from slocompiler.generate.promtool_tests.series import (
+    COUNTER_START,
+    MIN,
+    Segment,
+    counter_runs,
+    counter_values,
+    gauge_values,
+    minutes,
+    series_text,
+)
 from slocompiler.generate.promtool_tests.shapes import Shape, Skip
+from slocompiler.generate.sli import Threshold
 from slocompiler.model import SLO, ThresholdSLI
 from slocompiler.numbers import clean
 from slocompiler.plan import PairPlan, TierPlan, alert_plan
@@ -76,7 +86,8 @@ class Scenarios:
         self.tests = self.fine_tests
         self.notes: list[str] = []
         self.rec_labels = self._sli_labels(groups)
-        self.alert_rules = [r for g in groups if g.name == group_name(ALERT_GROUP, slo.id) for r in g.rules]
+        alert_group = group_name(ALERT_GROUP, slo.id)
+        self.alert_rules = [r for g in groups if g.name == alert_group for r in g.rules]
         self.threshold = isinstance(slo.sli, ThresholdSLI)
         self.sli_slice_m = slo.sli.slice_ms // MIN if isinstance(slo.sli, ThresholdSLI) else 0
         self.slice_m = max(1, self.sli_slice_m) if self.threshold else 1
@@ -88,8 +99,9 @@ class Scenarios:
         self.step = 1
 
     def _sli_labels(self, groups: Sequence[Group]) -> dict[str, str]:
+        sli_group = group_name(SLI_GROUP, self.slo.id)
         for g in groups:
-            if g.name == group_name(SLI_GROUP, self.slo.id):
+            if g.name == sli_group:
                 for r in g.rules:
                     if r.record and r.record.startswith(SLI_ERROR):
                         return {k: v for k, v in r.labels if k != WINDOW_LABEL}
@@ -99,16 +111,26 @@ class Scenarios:
     def series(self, segments: Sequence[Segment], *, end_stale: bool = False, step: int = 1) -> list[dict[str, str]]:
         """Input series for segments of (minutes, events/min, error ratio)."""
         out = []
-        if self.shape.gauge is not None:
-            values: list[float] = []
+        if self.shape.inputs:
+            bad_at: list[bool] = []
             minute = 0
             for mins, _, r in segments:
-                for _ in range(mins // step + (1 if not values else 0)):
-                    bad = r >= 1 or (r > 0 and self._pattern_bad(minute, r))
-                    values.append(self.shape.bad_value if bad else self.shape.good_value)
+                for _ in range(mins // step + (1 if not bad_at else 0)):
+                    bad_at.append(r >= 1 or (r > 0 and self._pattern_bad(minute, r)))
                     minute += step
-            text = gauge_values(values)
-            out.append({"series": series_text(self.shape.gauge), "values": text + (" stale" if end_stale else "")})
+            for inp in self.shape.inputs:
+                # a read over several samples is bad only when all are: lead by the samples it spans
+                lead = inp.samples_in_window(step) - 1
+                bad = [any(bad_at[i:i + lead + 1]) for i in range(len(bad_at))]
+                if inp.counter:
+                    values, v = [], COUNTER_START
+                    for i, b in enumerate(bad):
+                        v += 0 if i == 0 else (inp.bad if b else inp.good) * step
+                        values.append(v)
+                    text = counter_runs(values)
+                else:
+                    text = gauge_values([inp.bad if b else inp.good for b in bad])
+                out.append({"series": series_text(inp.labels), "values": text + (" stale" if end_stale else "")})
             return out
         for counter in self.shape.counters:
             text = counter_values(segments, counter.share, step)
@@ -173,12 +195,15 @@ class Scenarios:
         self.step, self.tests = 1, self.fine_tests
         if self.threshold:
             self.slice_m = max(1, self.sli_slice_m)
-        if nodata is not None:
+        problem = self.shape.slice_problem(1)
+        if nodata is not None and problem:
+            self.notes.append(f"{slo.id} no-data: {problem}")
+        elif nodata is not None:
             self.no_data(nodata)
 
     def tier_tests(self, tier: TierPlan, rule: Rule, outage: bool) -> None:
         sev = tier.tier.severity
-        pairs = [ScenarioPair.of(p) for p in tier.pairs]
+        pairs = [ScenarioPair.of(p) for p in tier.active]  # a disabled pair is not part of the alert
         live = [p for p in pairs if p.theta < 1]
         for p in pairs:
             if p.theta >= 1:
@@ -192,6 +217,10 @@ class Scenarios:
         self.tests = self.coarse_tests if ticket else self.fine_tests
         if self.threshold:
             self.slice_m = max(self.step, self.sli_slice_m)
+            problem = self.shape.slice_problem(self.step)
+            if problem:
+                self.notes.append(f"{self.slo.id} {sev}: no tests at one sample every {minutes(self.step)}: {problem}")
+                return
         if not self.threshold:
             for p in live:
                 self.above(sev, rule, p, live, for_m)
@@ -200,10 +229,25 @@ class Scenarios:
                               f"ratio moves in whole slices; a {pairs[0].short_m}m short window cannot hold a "
                               f"ratio just above the threshold)")
         self.below(sev, rule, live)
-        if outage:
+        cold = self._cold(live) if self.threshold else None
+        if outage and cold:
+            self.notes.append(f"{self.slo.id} {sev}: no outage test at one sample every {minutes(self.step)}: {cold}")
+        elif outage:
             self.outage(sev, rule, live, for_m)
         if self.slo.min_events is not None and self.shape.counters and self.slo.has_denominator:
             self.min_events(sev, rule, live, for_m, float(self.slo.min_events))
+
+    def _cold(self, live: Sequence[ScenarioPair]) -> str | None:
+        """Why the warm-up guard keeps a window of `live` empty at this test's sampling: promtool
+        evaluates the slice rule once per sample, so a window holds long/step slices."""
+        kind = Threshold(self.slo)
+        for p in live:
+            for m in (p.short_m, p.long_m):
+                need = kind.warm_up_slices(minutes(m))
+                if need > m // self.step + 1:
+                    return (f"the warm-up guard needs {need} slices in the {minutes(m)} window, "
+                            f"which holds {m // self.step + 1} at this interval")
+        return None
 
     def _up(self, mins: float) -> int:
         """Minutes rounded up to whole input samples."""
@@ -234,6 +278,9 @@ class Scenarios:
         if self.threshold:
             n_min = min(p.long_m // self.slice_m + 1 for p in live)
             q = sparsest_bad_share(live, self.slice_m)
+            lead = max((i.samples_in_window(self.step) - 1 for i in self.shape.inputs), default=0)
+            if q is not None and lead:   # inputs read over several samples turn bad early: keep bad ones apart
+                q = max(q, lead + 2)
             r = 1 / q if q is not None and q <= n_min else 0.0
             what = (f"1 bad slice in {q} (at most {theta:.6g} of any long window)" if r else "all slices good")
         else:

@@ -6,13 +6,16 @@ and gauges are spelled in promtool's expanding notation (`a+bxN`).
 
 from __future__ import annotations
 
+import math
 import re
 import sys
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 from slocompiler.durations import format_duration
 from slocompiler.numbers import clean
+from slocompiler.re2 import python_pattern
 
 MIN = 60_000          # one minute in milliseconds: the tests' time unit
 SYNTH = "synthetic"   # the label value used when a selector does not care
@@ -28,14 +31,67 @@ def minutes(m: int | float) -> str:
 
 # --------------------------------------------------------------------------- label solving
 
+class Skip(Exception):
+    """The SLO's tests cannot be synthesised; the message says why."""
+
+
+if sys.version_info >= (3, 11):
+    import re._constants as sc
+    import re._parser as sre
+else:  # pragma: no cover
+    import sre_constants as sc
+    import sre_parse as sre
+
+# Python's `re` backtracks: `a?`*n `a`*n takes 2^n steps on a near miss, where Prometheus (RE2)
+# is linear. Before a user's regex is run on a candidate value, the number of ways it can split
+# the value is estimated from its parse tree; past this budget the regex is not run at all.
+BACKTRACK_BUDGET = 200_000
+MAX_VALUE_LEN = 256
+
+
+@lru_cache(maxsize=4096)
+def _parsed(pattern: str) -> Any:
+    """Python's parse tree of a Go (RE2) regex, or None when Python cannot read it the same way."""
+    py = python_pattern(pattern)
+    try:
+        return sre.parse(py) if py is not None else None
+    except Exception:
+        return None
+
+
+def _paths(items: Any, length: int) -> float:
+    """An upper estimate of the backtracking paths of `items` on a value of `length` characters."""
+    total = 1.0
+    for op, av in items:
+        if op in (sc.MAX_REPEAT, sc.MIN_REPEAT) or op is getattr(sc, "POSSESSIVE_REPEAT", None):
+            lo, hi, sub = av
+            reach = min(hi, length)
+            inner = _paths(sub, length)
+            total *= max(1, reach - lo + 1) * (inner ** reach if inner > 1 else 1)
+        elif op is sc.BRANCH:
+            total *= sum(_paths(alt, length) for alt in av[1])
+        elif op is sc.SUBPATTERN:
+            total *= _paths(av[-1], length)
+        elif op in (sc.ASSERT, sc.ASSERT_NOT):
+            total *= _paths(av[1], length)
+        elif op is getattr(sc, "ATOMIC_GROUP", None):
+            total *= _paths(av, length)
+        if total > BACKTRACK_BUDGET:
+            return math.inf
+    return total
+
+
+@lru_cache(maxsize=65536)
+def runnable(pattern: str, length: int) -> bool:
+    """Whether Python's backtracking `re` can match `pattern` on a value of `length` characters
+    within the budget (a regex it cannot parse is not runnable either)."""
+    tree = _parsed(pattern)
+    return tree is not None and length <= MAX_VALUE_LEN and _paths(list(tree.data), length) <= BACKTRACK_BUDGET
+
+
 def sample_regex(pattern: str, limit: int = 24) -> list[str]:
-    """A few short strings that the (anchored) regex matches, best effort."""
-    if sys.version_info >= (3, 11):
-        import re._constants as sc
-        import re._parser as sre
-    else:
-        import sre_constants as sc
-        import sre_parse as sre
+    """A few short strings that the (anchored) regex matches, best effort (none when matching
+    them could backtrack past the budget)."""
 
     def gen(items: Any) -> list[str]:  # sre's parse tree: (opcode, argument) pairs, untyped
         outs = [""]
@@ -50,7 +106,7 @@ def sample_regex(pattern: str, limit: int = 24) -> list[str]:
             elif op is sc.IN:
                 opts = in_set(av)
             elif op is sc.BRANCH:
-                opts = [s for alt in av[1] for s in gen(alt)]
+                opts = [s for alt in av[1][:limit] for s in gen(alt)][:limit]
             elif op is sc.SUBPATTERN:
                 opts = gen(av[-1])
             elif op in (sc.MAX_REPEAT, sc.MIN_REPEAT):
@@ -80,12 +136,15 @@ def sample_regex(pattern: str, limit: int = 24) -> list[str]:
             return [c for c in "xyz0_a" if c not in cands][:1]
         return cands[:3]
 
-    try:
-        parsed = sre.parse(pattern)
-    except Exception:
+    parsed = _parsed(pattern)
+    py = python_pattern(pattern)
+    if parsed is None or py is None:
         return []
-    rx = re.compile(f"(?:{pattern})\\Z")
-    return [s for s in dict.fromkeys(gen(list(parsed.data))) if rx.match(s)]
+    try:
+        rx = re.compile(py, flags=re.S)
+    except re.error:
+        return []
+    return [s for s in dict.fromkeys(gen(list(parsed.data))) if runnable(pattern, len(s)) and rx.fullmatch(s)]
 
 
 def _ok(value: str, op: str, arg: str) -> bool:
@@ -93,11 +152,22 @@ def _ok(value: str, op: str, arg: str) -> bool:
         return value == arg
     if op == "!=":
         return value != arg
+    py = python_pattern(arg)  # Go's syntax in Python's spelling; None when Python reads it otherwise
+    if py is None:
+        return False
+    if not runnable(arg, len(value)):
+        raise Skip(f"the regex {arg[:60]!r}{'…' if len(arg) > 60 else ''} is too costly to evaluate with a "
+                   "backtracking matcher (Prometheus' RE2 does not backtrack); no label values were synthesised")
     try:
-        hit = re.fullmatch(arg, value, flags=re.S) is not None
+        hit = re.fullmatch(py, value, flags=re.S) is not None
     except re.error:
         return False
     return hit if op == "=~" else not hit
+
+
+def matches(labels: dict[str, str], matchers: Sequence[Matcher]) -> bool:
+    """Whether a series with these labels is selected by every matcher."""
+    return all(_ok(labels.get(name, ""), op, arg) for name, op, arg in matchers)
 
 
 def _negate(op: str) -> str:
@@ -189,6 +259,22 @@ def gauge_values(per_minute: list[float]) -> str:
         while j + 1 < len(per_minute) and per_minute[j + 1] == per_minute[i]:
             j += 1
         tokens.append(f"{_f(per_minute[i])}+0x{j - i}" if j > i else _f(per_minute[i]))
+        i = j + 1
+    return " ".join(tokens)
+
+
+def counter_runs(values: list[float]) -> str:
+    """Counter text for one value per sample, runs of equal increases folded (`a+bxN`)."""
+    tokens, i = [], 0
+    while i < len(values):
+        j = i + 1
+        inc = values[j] - values[i] if j < len(values) else 0.0
+        while j + 1 < len(values) and values[j + 1] - values[j] == inc:
+            j += 1
+        if j >= len(values):
+            tokens.append(_f(values[i]))
+            break
+        tokens.append(f"{_f(values[i])}+{_f(inc)}x{j - i}")
         i = j + 1
     return " ".join(tokens)
 

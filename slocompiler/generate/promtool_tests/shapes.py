@@ -11,14 +11,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from slocompiler.conventions import SLI_ERROR
-from slocompiler.generate.promtool_tests.series import Matcher, solve, solve_not
+from slocompiler.durations import parse_duration
+from slocompiler.generate.promtool_tests.series import MIN, Matcher, Skip, matches, series_text, solve, solve_not
 from slocompiler.generate.sli import render_window
 from slocompiler.model import SLO, EventsSLI, LatencySLI, RatioSLI, RawSLI, ThresholdSLI
 from slocompiler.numbers import clean
-
-
-class Skip(Exception):
-    """The SLO's tests cannot be synthesised; the message says why."""
 
 
 @dataclass(frozen=True)
@@ -37,15 +34,44 @@ class Counter:
     share: str
 
 
+@dataclass(frozen=True)
+class SliceInput:
+    """One input series of a time-slice SLI: its value in good and in bad slices. A `counter`'s
+    values are increases per minute; `window_m` is the range (minutes) the query reads it over
+    (`rate(x[5m])`, `avg_over_time(x[1m])`), 0 for an instant read."""
+
+    labels: dict[str, str]
+    good: float
+    bad: float
+    counter: bool = False
+    window_m: int = 0
+
+    def samples_in_window(self, step: int) -> int:
+        """Samples (gauge) or increases (counter) one read of the query sees at `step` minutes."""
+        return self.window_m // step + (0 if self.counter else 1) if self.window_m else 1
+
+
 @dataclass
 class Shape:
-    """How to feed an SLI: counters with shares, or a gauge."""
+    """How to feed an SLI: counters with shares, or the series of a time-slice SLI."""
 
     counters: list[Counter] = field(default_factory=list)
-    gauge: dict[str, str] | None = None            # labels of a threshold gauge
-    good_value: float = 0.0
-    bad_value: float = 0.0
+    inputs: list[SliceInput] = field(default_factory=list)   # time slices: gauges (and counters)
     by_values: dict[str, str] = field(default_factory=dict)  # grouping labels the SLI keeps, with their values
+
+    def slice_problem(self, step: int) -> str | None:
+        """Why time-slice inputs cannot be fed with one sample every `step` minutes, or None.
+        A read that sees several samples is bad only when all of them are (the template's
+        values are chosen so), so a varying input may span at most two samples."""
+        for i in self.inputs:
+            seen = i.samples_in_window(step)
+            if i.counter and seen < 1:
+                return (f"{series_text(i.labels)} is read over {i.window_m}m, shorter than the "
+                        f"{step}m between samples")
+            if i.good != i.bad and seen > 2:
+                return (f"{series_text(i.labels)} is read over {i.window_m}m, which spans {seen} samples "
+                        "at one a minute: its slices would lag the input")
+        return None
 
 
 def _matchers_of(vs: Any) -> tuple[Matcher, ...]:
@@ -64,9 +90,9 @@ def _matchers_of(vs: Any) -> tuple[Matcher, ...]:
 
 
 def _selector_matchers(text: str) -> tuple[Matcher, ...]:
-    import promql_parser
+    from slocompiler.promql import parse
 
-    node = promql_parser.parse(text)
+    node = parse(text)
     if type(node).__name__ != "VectorSelector":
         raise Skip(f"{text!r} is not a vector selector")
     return _matchers_of(node)
@@ -100,24 +126,69 @@ def _term(node: Any) -> Term:
 
 
 def _parse(template: str) -> Any:
-    import promql_parser
+    from slocompiler.promql import parse
 
     try:
-        return promql_parser.parse(render_window(template, "5m"))
+        return parse(render_window(template, "5m"))
     except Exception as exc:
         raise Skip(f"query does not parse: {exc}") from exc
 
 
+def _is_zero(node: Any) -> bool:
+    node = _unparen(node)
+    return type(node).__name__ == "NumberLiteral" and float(node.val) == 0
+
+
+def _guarded(node: Any) -> Any:
+    """`X or 0 * Y` (and `X or Y * 0`, chained): X. The fallback that keeps a missing counter's
+    side of a ratio at 0 adds no input of its own."""
+    node = _unparen(node)
+    while (type(node).__name__ == "BinaryExpr" and str(node.op) == "or"
+           and (node.modifier is None or node.modifier.matching is None)):
+        rhs = _unparen(node.rhs)
+        zeroed = (type(rhs).__name__ == "BinaryExpr" and str(rhs.op) == "*"
+                  and (_is_zero(rhs.lhs) or _is_zero(rhs.rhs)))
+        if not zeroed and not (type(rhs).__name__ == "BinaryExpr" and str(rhs.op) == "or"):
+            break
+        node = _unparen(node.lhs)
+    return node
+
+
+def _terms_of_sum(node: Any) -> list[Term]:
+    """`A + B + …` of guarded `sum(rate(...))` terms."""
+    node = _guarded(node)
+    if type(node).__name__ == "BinaryExpr" and str(node.op) == "+" and node.modifier is None:
+        return _terms_of_sum(node.lhs) + _terms_of_sum(node.rhs)
+    return [_term(node)]
+
+
 def _events_terms(error_node: Any, total_node: Any) -> tuple[Term, str, Term]:
-    """(total term, "errors"|"good", other term) from an error query and a total query."""
-    total = _term(total_node)
-    err = _unparen(error_node)
-    if type(err).__name__ == "BinaryExpr" and str(err.op) == "-" and err.modifier is None:
-        left = _term(err.lhs)
-        if left != total:
+    """(total term, "errors"|"good"|"split", other term) from an error query and a total query.
+
+    "split": the total is `good + errors` of two counters (`(S or 0*F) + (F or 0*S)`) and the
+    error query one of them; the first term is then the good counter, the second the errors."""
+    totals = _terms_of_sum(total_node)
+    err = _guarded(error_node)
+    if type(err).__name__ == "BinaryExpr" and str(err.op) == "+":
+        errors = _terms_of_sum(err)   # several error counters: feed the first, the others stay absent
+        if not all(e in totals for e in errors):
+            raise Skip("the error query adds counters that are not all in the total query")
+        err_term = errors[0]
+    elif type(err).__name__ == "BinaryExpr" and str(err.op) == "-" and err.modifier is None:
+        if len(totals) != 1:
+            raise Skip("error query is `A - B` and the total a sum of several counters")
+        left = _term(_guarded(err.lhs))
+        if left != totals[0]:
             raise Skip("error query is `A - B` but A is not the total query")
-        return total, "good", _term(err.rhs)
-    return total, "errors", _term(err)
+        return totals[0], "good", _term(_guarded(err.rhs))
+    else:
+        err_term = _term(err)
+    if len(totals) == 1:
+        return totals[0], "errors", err_term
+    if err_term not in totals:
+        raise Skip("the total query is a sum of counters that does not include the error counter")
+    good = next(t for t in totals if t != err_term)   # the other counters stay absent (0 by their fallbacks)
+    return good, "split", err_term
 
 
 def _counter_shape(total: Term, role: str, other: Term, by: tuple[str, ...] = ()) -> Shape:
@@ -127,11 +198,21 @@ def _counter_shape(total: Term, role: str, other: Term, by: tuple[str, ...] = ()
         raise Skip("the two queries group by different labels")
     name_t = {m[0]: m[2] for m in total.matchers if m[0] == "__name__" and m[1] == "="}
     name_o = {m[0]: m[2] for m in other.matchers if m[0] == "__name__" and m[1] == "="}
-    if not name_t or not name_o:
+    if role != "split" and (not name_t or not name_o):
         raise Skip("selector without a metric name")
     shape = Shape()
-    inner_share, outer_share = ("bad", "good") if role == "errors" else ("good", "bad")
-    if name_t == name_o:
+    inner_share, outer_share = ("bad", "good") if role in ("errors", "split") else ("good", "bad")
+    if role == "split":   # two disjoint counters: good events and errors
+        g = solve(total.matchers, present)
+        e = solve(other.matchers, present)
+        if g is not None and e is not None and any(e.get(k) != g.get(k) for k in present if k in g):
+            e = solve(list(other.matchers) + [(k, "=", g[k]) for k in present if k in g], present)
+        if g is None or e is None:
+            raise Skip("cannot find label values matching the selectors")
+        if g is not None and e is not None and (matches(g, other.matchers) or matches(e, total.matchers)):
+            raise Skip("the good and error counters of the total select the same series")
+        shape.counters = [Counter(g, "good"), Counter(e, "bad")]
+    elif name_t == name_o:
         inside = solve(list(total.matchers) + list(other.matchers), present)
         outside = solve_not(total.matchers, [m for m in other.matchers if m[0] != "__name__"], present)
         if inside is None or outside is None:
@@ -154,10 +235,10 @@ def _counter_shape(total: Term, role: str, other: Term, by: tuple[str, ...] = ()
 
 
 def _threshold_shape(sli: ThresholdSLI) -> Shape:
-    import promql_parser
+    from slocompiler.promql import parse
 
     try:
-        node = _unparen(promql_parser.parse(sli.query))
+        node = _unparen(parse(sli.query))
     except Exception as exc:
         raise Skip(f"query does not parse: {exc}") from exc
     by: tuple[str, ...] = ()
@@ -186,13 +267,48 @@ def _threshold_shape(sli: ThresholdSLI) -> Shape:
     else:
         raise Skip("a threshold SLI without bounds")  # pragma: no cover (the spec requires one)
     kept = set(sli.by) if by or sli.by else set()
-    return Shape(gauge=labels, good_value=good, bad_value=bad,
-                 by_values={k: labels[k] for k in kept if k in labels})
+    return Shape(inputs=[SliceInput(labels, good, bad)], by_values={k: labels[k] for k in kept if k in labels})
+
+
+def _hinted_shape(slo: SLO) -> Shape:
+    """The input series an SLI template names in its `test_series` (docs/testing-alerts.md):
+    counters with a `share` of the events, or time-slice inputs with `good` and `bad` values."""
+    hints = slo.test_series
+    if "error" in hints[0]:
+        raise Skip(hints[0]["error"])
+    by = tuple(getattr(slo.sli, "by", ()) or ())
+    shape = Shape()
+    chosen: dict[str, str] = {}   # join labels take one value across the series
+    for h in hints:
+        matchers = list(_selector_matchers(str(h["series"])))
+        present = tuple(sorted(set(by) | set(h.get("labels") or ())))
+        pinned = [(k, "=", v) for k, v in chosen.items() if k in present]
+        labels = solve(matchers + pinned, present)
+        if labels is None or "__name__" not in labels:
+            raise Skip(f"cannot find label values for the template's test series {h['series']!r}")
+        for k in present:
+            chosen.setdefault(k, labels.get(k, ""))
+        if "share" in h:
+            if h["share"] not in ("total", "good", "bad") or not isinstance(slo.sli, (EventsSLI, RawSLI)):
+                raise Skip(f"test series {h['series']!r}: a `share` (total, good or bad) feeds an events SLI")
+            shape.counters.append(Counter(labels, str(h["share"])))
+            continue
+        if not isinstance(slo.sli, ThresholdSLI) or "good" not in h:
+            raise Skip(f"test series {h['series']!r}: needs a `share` (events) or `good`/`bad` values (threshold)")
+        window = parse_duration(str(h["window"])) if h.get("window") else 0
+        if window is None or window % MIN:
+            raise Skip(f"test series {h['series']!r}: window {h.get('window')!r} is not whole minutes")
+        shape.inputs.append(SliceInput(labels, float(h["good"]), float(h.get("bad", h["good"])),
+                                       bool(h.get("counter", False)), window // MIN))
+    shape.by_values = {k: chosen[k] for k in by if chosen.get(k)}
+    return shape
 
 
 def shape_of(slo: SLO) -> Shape:
     """Input series for the SLO's SLI, or Skip with the reason."""
     sli = slo.sli
+    if slo.test_series:
+        return _hinted_shape(slo)
     if isinstance(sli, RatioSLI):
         total = Term(_selector_matchers(sli.total), tuple(sorted(sli.by)))
         role, sel = ("errors", sli.errors) if sli.errors is not None else ("good", sli.good)
