@@ -36,7 +36,7 @@ class WindowCatalog:
     ticket_quick: BurnWindow
     ticket_slow: BurnWindow
     source: Position | None = None
-    origin: str = "tree"  # "builtin" | "derived" | "tree"
+    origin: str = "tree"  # "builtin" | "scaled" | "derived" | "tree"
 
     def pairs(self) -> tuple[BurnWindow, ...]:
         return (self.page_quick, self.page_slow, self.ticket_quick, self.ticket_slow)
