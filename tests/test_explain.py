@@ -48,7 +48,6 @@ def test_30d_page_and_ticket_numbers(explained):
 
 def test_other_period_gets_scaled_windows(explained):
     s = explained["api-weekly"]
-    page, ticket = s["tiers"]
     assert [(p["long_window"], p["short_window"]) for t in s["tiers"] for p in t["pairs"]] == [
         ("28m", "2m"), ("2h48m", "14m"), ("11h12m", "56m"), ("1d9h36m", "2h48m")]
     assert [p["burn_factor"] for t in s["tiers"] for p in t["pairs"]] == pytest.approx([14.4, 6, 3, 1])
