@@ -61,6 +61,9 @@ CODES: dict[str, str] = {
     # Kubernetes delivery (SLC27x, `build --target kubernetes`)
     "SLC270": "Kubernetes object too large for client-side kubectl apply",
     "SLC271": "Kubernetes object too large for the API server",
+    # calendar periods (SLC28x)
+    "SLC285": "unknown calendar period unit",
+    "SLC286": "unknown time zone",
     # PromQL (SLC3xx)
     "SLC301": "PromQL syntax error",
     "SLC302": "expected a PromQL vector selector",
@@ -80,11 +83,12 @@ CODES: dict[str, str] = {
     # convert (SLC5xx)
     "SLC501": "construct with no native equivalent",
     # OpenSLO (SLC6xx)
-    "SLC601": "calendar-aligned OpenSLO time window",
     "SLC602": "OpenSLO reference to an object that does not exist",
     "SLC603": "OpenSLO data source is not Prometheus",
     "SLC604": "OpenSLO construct that does not map to the model",
     "SLC605": "OpenSLO object defined twice with different content",
+    "SLC608": "OpenSLO calendar time window that is not one week, month or quarter",
+    "SLC609": "OpenSLO calendar startTime invalid or not on a calendar boundary",
 }
 
 
