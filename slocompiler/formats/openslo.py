@@ -12,12 +12,12 @@ from decimal import Decimal
 
 from pydantic import ValidationError
 
+from slocompiler.calendars import OPENSLO_UNITS, start_problem, starts_on_boundary, zone_problem
 from slocompiler.check.labels import check_texts, value_problem
 from slocompiler.check.periods import check_windows
 from slocompiler.conventions import Output, Severity, alert_name, is_reserved
 from slocompiler.diagnostics import Diagnostic
 from slocompiler.diagnostics import Severity as Level
-from slocompiler.calendars import OPENSLO_UNITS, start_problem, starts_on_boundary, zone_problem
 from slocompiler.durations import format_duration
 from slocompiler.formats import openslo_spec as spec
 from slocompiler.formats.errors import did_you_mean, salvage, validation_diagnostics
