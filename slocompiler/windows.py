@@ -73,7 +73,9 @@ def scale(period_ms: int, base: WindowCatalog | None = None) -> WindowCatalog:
         short = _scaled(w.short_ms, period_ms, base.period_ms)
         long = max(_scaled(w.long_ms, period_ms, base.period_ms), short + MINUTE_MS)
         pairs.append(BurnWindow(factor * 100 * Fraction(long, period_ms), short, long))
-    return WindowCatalog(format_duration(period_ms), period_ms, *pairs, origin="scaled")
+    page_quick, page_slow, ticket_quick, ticket_slow = pairs
+    return WindowCatalog(format_duration(period_ms), period_ms, page_quick, page_slow, ticket_quick, ticket_slow,
+                         origin="scaled")
 
 
 def _scaled(ms: int, period_ms: int, base_ms: int) -> int:

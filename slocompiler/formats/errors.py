@@ -171,7 +171,7 @@ def validation_diagnostics(exc: ValidationError, doc: Document, model: type[Base
     """One diagnostic per pydantic error, at the offending key or value. A misspelt key is one
     problem: its did-you-mean stands for the required key it was meant to be."""
     out = []
-    errors = [dict(e, loc=untagged(e["loc"])) for e in exc.errors(include_url=False)]
+    errors: list[dict[str, Any]] = [{**e, "loc": untagged(e["loc"])} for e in exc.errors(include_url=False)]
     meant = _meant_keys(errors, model)
     for err in errors:
         loc = tuple(err["loc"])
