@@ -48,7 +48,8 @@ def calendar_panels(slo: SLO, ids: gp.Ids, sel: str, legend: str, y: int) -> lis
     w = format_duration(short_ms)
     budget = slo.error_budget
     n = numbers.clean(Fraction(NOMINAL_MS[unit], short_ms) * Fraction(budget))   # short windows x budget
-    ratio = f"{sli_error(w)}{sel}"
+    # the samples after the range's start: the one at its start covers the window before it
+    ratio = f"({sli_error(w)}{sel} and on() (vector(time()) > {FROM_SECONDS}))"
     so_far = f"1 - avg_over_time({ratio}[$__range:{w}])"
     left = f"1 - sum_over_time({ratio}[$__range:{w}]) / {n}"
     # the chart samples the fastest alert's long window (fewer points per point drawn, as the rolling one)
