@@ -12,13 +12,12 @@ from typing import Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from slocompiler.conventions import OUTPUTS, RULE_FILES_PREFIX, TARGETS, Target
+from slocompiler.conventions import CONFIG_NAMES, OUTPUTS, RULE_FILES_PREFIX, TARGETS, Target
 from slocompiler.delivery import KubernetesConfig, RoutingConfig
 from slocompiler.diagnostics import Diagnostic
 from slocompiler.formats.native_spec import Duration, Labels
+from slocompiler.live.settings import PrometheusConfig
 from slocompiler.load import load_file
-
-CONFIG_NAMES = ("slocompiler.yaml", "slocompiler.yml")
 
 
 class ConfigModel(BaseModel):
@@ -48,6 +47,8 @@ class ConfigModel(BaseModel):
                                                    "(docs/deployment.md)")
     routing: Optional[RoutingConfig] = Field(default=None, description="Alertmanager routes written by `build` "
                                              "(docs/routing.md)")
+    prometheus: Optional[PrometheusConfig] = Field(default=None, description="the live server `check` and `report` "
+                                                   "query (docs/live.md)")
 
 
 @dataclass
