@@ -37,6 +37,10 @@ class ConfigModel(BaseModel):
                                                "`build` writes to OUT/prometheus-rule-files.yaml)")
     policies: list[str] = Field(default_factory=list, description="JSON Schema files every spec document must satisfy")
     strict: bool = False
+    windows_for_other_periods: Literal["scaled", "derived"] = Field(
+        default="scaled", description="burn-rate windows of periods without a catalog: `scaled` (the 30d windows "
+                                      "scaled to the period, factors 14.4/6/3/1) or `derived` (the 30d windows, "
+                                      "factors rescaled to the period; docs/rules.md)")
     prometheus_version: Optional[str] = Field(default=None, pattern=r"^v?[2-9]\.\d+(\.\d+)?$",
                                               description="PromQL function set of the engine (default 2.42)")
     kubernetes: Optional[KubernetesConfig] = Field(default=None, description="PrometheusRule and ConfigMap metadata "
@@ -78,6 +82,8 @@ class Config:
             d["strict"] = True
         if m.prometheus_version:
             d["prometheus_version"] = m.prometheus_version
+        if m.windows_for_other_periods != "scaled":
+            d["other_periods"] = m.windows_for_other_periods
         return d
 
     def delivery(self) -> dict:

@@ -64,6 +64,9 @@ CODES: dict[str, str] = {
     # fixed-range queries (SLC28x)
     "SLC280": "fixed-range query longer than the shortest alert window",
     "SLC281": "`fixed_range: true` query without a range of its own",
+    # calendar periods (SLC28x)
+    "SLC285": "unknown calendar period unit",
+    "SLC286": "unknown time zone",
     "SLC290": "threshold query keeps labels its `by:` does not list",
     # PromQL (SLC3xx)
     "SLC301": "PromQL syntax error",
@@ -84,12 +87,13 @@ CODES: dict[str, str] = {
     # convert (SLC5xx)
     "SLC501": "construct with no native equivalent",
     # OpenSLO (SLC6xx)
-    "SLC601": "calendar-aligned OpenSLO time window",
     "SLC602": "OpenSLO reference to an object that does not exist",
     "SLC603": "OpenSLO data source is not Prometheus",
     "SLC604": "OpenSLO construct that does not map to the model",
     "SLC605": "OpenSLO object defined twice with different content",
     "SLC606": "OpenSLO query with a fixed range: windows derived from its recording (note)",
+    "SLC608": "OpenSLO calendar time window that is not one week, month or quarter",
+    "SLC609": "OpenSLO calendar startTime invalid or not on a calendar boundary",
     # live checks (SLC7xx, `slocompiler check --prometheus`; docs/live.md)
     "SLC701": "selector matches no series on the live server",
     "SLC702": "label matcher value never occurs on the live server",

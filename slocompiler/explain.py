@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from slocompiler.calendars import describe
 from slocompiler.durations import format_duration, human_period, human_seconds
 from slocompiler.model import SLO
 from slocompiler.plan import PairPlan, alert_plan
@@ -50,6 +51,8 @@ class SLOInfo:
     error_budget: float
     sli_kind: str
     tiers: list[TierInfo]
+    windows: str = "builtin"   # where the windows come from: builtin | scaled | derived | tree (AlertWindows)
+    calendar: dict[str, Any] | None = None  # a calendar period: unit, time_zone, start, nominal (the rolling length)
 
 
 def _pair_info(pair: PairPlan, enabled: bool) -> PairInfo:
@@ -64,8 +67,12 @@ def explain_slo(slo: SLO, file: str) -> SLOInfo:
     plan = alert_plan(slo)
     tiers = [TierInfo(tier.tier.severity, tier.enabled, slo.alert_name, [_pair_info(p, tier.enabled) for p in tier.pairs],
                       tier.routing_severity) for tier in plan.tiers]
-    return SLOInfo(slo.id, file, float(slo.objective), human_period(slo.period_ms), float(plan.budget), slo.kind,
-                   tiers)
+    cal = slo.calendar
+    calendar = None if cal is None else {"unit": cal.unit, "time_zone": cal.time_zone, "start": cal.start,
+                                         "nominal": human_period(slo.period_ms)}
+    period = human_period(slo.period_ms) if cal is None else describe(cal.unit, cal.time_zone)
+    return SLOInfo(slo.id, file, float(slo.objective), period, float(plan.budget), slo.kind, tiers,
+                   slo.windows.origin, calendar)
 
 
 def text(infos: list[SLOInfo]) -> str:
@@ -73,6 +80,13 @@ def text(infos: list[SLOInfo]) -> str:
     for s in infos:
         out.append(f"{s.id}  ({s.file}): {s.sli_kind} SLI, objective {Decimal(repr(s.objective)).normalize():f}% "
                    f"over {s.period}, error budget {s.error_budget:.6g}")
+        if s.calendar:
+            out.append(f"  calendar-aligned on dashboards and catalog pages; alerts and the period's series use "
+                       f"its nominal length, a rolling {s.calendar['nominal']}")
+        if s.windows in ("scaled", "derived"):
+            how = ("the 30d windows scaled to the period" if s.windows == "scaled"
+                   else "the 30d windows, factors rescaled to the period")
+            out.append(f"  windows: {how} (no catalog for this period)")
         for t in s.tiers:
             state = "" if t.enabled else "  [disabled]"
             label = f"  severity={t.severity_label}" if t.severity_label else ""

@@ -36,13 +36,23 @@ class WindowCatalog:
     ticket_quick: BurnWindow
     ticket_slow: BurnWindow
     source: Position | None = None
-    origin: str = "tree"  # "builtin" | "derived" | "tree"
+    origin: str = "tree"  # "builtin" | "scaled" | "derived" | "tree"
 
     def pairs(self) -> tuple[BurnWindow, ...]:
         return (self.page_quick, self.page_slow, self.ticket_quick, self.ticket_slow)
 
     def same_windows(self, other: WindowCatalog) -> bool:
         return self.pairs() == other.pairs() and self.period_ms == other.period_ms
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """A calendar-aligned period: the unit (its nominal length is the SLO's `period_ms`), the time
+    zone its boundaries are in, and OpenSLO's `startTime` as written (kept for the docs)."""
+
+    unit: str                   # "day" | "week" | "month" | "quarter" | "year"
+    time_zone: str = "UTC"
+    start: str | None = None
 
 
 @dataclass(frozen=True)
@@ -157,6 +167,7 @@ class SLO:
     rationale: str | None = None
     review_date: _dt.date | None = None
     dialect: Dialect = field(default_factory=Dialect)
+    calendar: Calendar | None = None   # a calendar-aligned period (None: rolling)
     source: Position | None = None
     source_path: tuple = ()
     # input series hints of the SLI template the SLO uses, for its promtool tests (rendered dicts)

@@ -37,6 +37,7 @@ class Options:
     prometheus_version: str | None = None  # PromQL function set of the engine (engines.py); None: the target's
     kubernetes: KubernetesConfig | None = None  # object metadata (`kubernetes:` in the config)
     routing: RoutingConfig | None = None        # Alertmanager routes (`routing:` in the config)
+    other_periods: str = "scaled"  # burn-rate windows of periods without a catalog: "scaled" | "derived"
 
     def keeps(self, rel: str) -> bool:
         """Whether an artifact (path under the output folder) is one of the outputs asked for."""

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from slocompiler.diagnostics import Diagnostic
 from slocompiler.durations import format_duration
 from slocompiler.model import WindowCatalog
-from slocompiler.windows import BASE_PERIOD_MS, builtin_catalogs, derive
+from slocompiler.windows import BASE_PERIOD_MS, builtin_catalogs, other_period
 
 
 @dataclass
@@ -20,6 +20,7 @@ class Context:
     by_period: dict[int, WindowCatalog] = field(default_factory=dict)
     by_name: dict[str, WindowCatalog] = field(default_factory=dict)
     replace_builtin: bool = False
+    other_periods: str = "scaled"  # windows of periods without a catalog: "scaled" | "derived"
     template_dirs: tuple[str, ...] = ()
     openslo: dict = field(default_factory=dict)  # OpenSLO named objects of the build, (kind, name) -> object
     _templates: object = None
@@ -48,9 +49,10 @@ class Context:
                 for c in (other, cat) if c.source is not None]
 
     def windows_for(self, period_ms: int) -> WindowCatalog:
-        """The tree's catalog for this period, else the built-in one, else one derived from 30d."""
+        """The tree's catalog for this period, else the built-in one, else the 30d one scaled to the
+        period (or, under `windows_for_other_periods: derived`, its windows with factors rescaled)."""
         if period_ms in self.by_period:
             return self.by_period[period_ms]
         if not self.replace_builtin and period_ms in builtin_catalogs():
             return builtin_catalogs()[period_ms]
-        return derive(period_ms)
+        return other_period(period_ms, self.other_periods)

@@ -8,8 +8,8 @@ import json
 def _type(prop: dict, defs: dict) -> str:
     if "$ref" in prop:
         return f"[{prop['$ref'].rsplit('/', 1)[-1]}](#{prop['$ref'].rsplit('/', 1)[-1].lower()})"
-    if "anyOf" in prop:
-        parts = [_type(p, defs) for p in prop["anyOf"] if p.get("type") != "null"]
+    if "anyOf" in prop or "oneOf" in prop:
+        parts = [_type(p, defs) for p in prop.get("anyOf") or prop.get("oneOf") or [] if p.get("type") != "null"]
         return " or ".join(dict.fromkeys(parts)) or "null"
     if "enum" in prop:
         return " \\| ".join(f"`{v}`" for v in prop["enum"])

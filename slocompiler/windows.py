@@ -1,4 +1,5 @@
-"""Burn-rate windows: the built-in catalogs, AlertWindows documents, and derived periods."""
+"""Burn-rate windows: the built-in catalogs, AlertWindows documents, and other periods' windows
+(scaled to the period by default, or derived: the 30d windows with factors rescaled)."""
 
 from __future__ import annotations
 
@@ -24,7 +25,9 @@ def _ms(text: str) -> int:
     return ms
 
 
-BASE_PERIOD_MS = _ms("30d")  # the period of the catalog other periods are derived from
+BASE_PERIOD_MS = _ms("30d")  # the period of the catalog other periods are scaled or derived from
+MINUTE_MS = 60_000
+OTHER_PERIODS = ("scaled", "derived")  # `windows_for_other_periods`: how periods without a catalog get windows
 
 
 def catalog_from_spec(spec: dict, name: str | None = None, source: Position | None = None,
@@ -57,6 +60,32 @@ def derive(period_ms: int, base: WindowCatalog | None = None) -> WindowCatalog:
     base = base or builtin_catalogs()[BASE_PERIOD_MS]
     return WindowCatalog(format_duration(period_ms), period_ms, base.page_quick, base.page_slow, base.ticket_quick,
                          base.ticket_slow, origin="derived")
+
+
+def scale(period_ms: int, base: WindowCatalog | None = None) -> WindowCatalog:
+    """A catalog for any period: the Workbook's 30d windows scaled by period/30d (rounded to the
+    minute, at least 1m), burn factors kept (14.4, 6, 3, 1), so each pair spends the same share
+    of the period's budget as at 30d (give or take the rounding) and fires as fast in budget terms."""
+    base = base or builtin_catalogs()[BASE_PERIOD_MS]
+    pairs = []
+    for w in base.pairs():
+        factor = w.factor(base.period_ms)
+        short = _scaled(w.short_ms, period_ms, base.period_ms)
+        long = max(_scaled(w.long_ms, period_ms, base.period_ms), short + MINUTE_MS)
+        pairs.append(BurnWindow(factor * 100 * Fraction(long, period_ms), short, long))
+    page_quick, page_slow, ticket_quick, ticket_slow = pairs
+    return WindowCatalog(format_duration(period_ms), period_ms, page_quick, page_slow, ticket_quick, ticket_slow,
+                         origin="scaled")
+
+
+def _scaled(ms: int, period_ms: int, base_ms: int) -> int:
+    exact = Fraction(ms * period_ms, base_ms)
+    return max(MINUTE_MS, round(exact / MINUTE_MS) * MINUTE_MS)
+
+
+def other_period(period_ms: int, how: str = "scaled") -> WindowCatalog:
+    """Windows for a period that has no catalog: `scaled` (the default) or `derived`."""
+    return derive(period_ms) if how == "derived" else scale(period_ms)
 
 
 def sli_windows(cat: WindowCatalog) -> list[int]:

@@ -114,3 +114,23 @@ def conformance_dir() -> Path:
 def prometheus_bin() -> str:
     """Path of the ``prometheus`` server binary (Debian's ``prometheus`` package; see tests/prom_server.py)."""
     return require_binary("prometheus", "the server; install it with scripts/ensure-promtool.sh")
+
+
+@pytest.fixture(scope="session")
+def validator(conformance_dir):
+    """Grafana's dashboard JSON Schema (foundation-sdk) as a Draft 7 validator (tests/test_grafana.py,
+    tests/test_calendar.py)."""
+    import json
+
+    jsonschema = pytest.importorskip("jsonschema")
+    schema = json.loads((conformance_dir / "grafana" / "foundation-sdk" / "jsonschema" /
+                         "dashboard.jsonschema.json").read_text(encoding="utf-8"))
+    # conformance/grafana/README.md, "Note on false positives": the generator turned CUE's `_` (any)
+    # into {"type": "object"}; Grafana writes scalars there. Relax exactly those three places.
+    defs = schema["definitions"]
+    defs["MatcherConfig"]["properties"]["options"] = {}
+    defs["DynamicConfigValue"]["properties"]["value"] = {}
+    defs["VariableModel"]["properties"]["query"] = {
+        "oneOf": [{"type": "string"}, {"type": "object"}]}
+    jsonschema.Draft7Validator.check_schema(schema)
+    return jsonschema.Draft7Validator(schema)

@@ -46,8 +46,19 @@ def test_30d_page_and_ticket_numbers(explained):
     assert all(not p["warnings"] for t in s["tiers"] for p in t["pairs"])
 
 
-def test_derived_period_warns_about_on_track_tiers(explained):
+def test_other_period_gets_scaled_windows(explained):
     s = explained["api-weekly"]
+    assert [(p["long_window"], p["short_window"]) for t in s["tiers"] for p in t["pairs"]] == [
+        ("28m", "2m"), ("2h48m", "14m"), ("11h12m", "56m"), ("1d9h36m", "2h48m")]
+    assert [p["burn_factor"] for t in s["tiers"] for p in t["pairs"]] == pytest.approx([14.4, 6, 3, 1])
+    assert all(not p["warnings"] for t in s["tiers"] for p in t["pairs"])
+
+
+def test_derived_period_warns_about_on_track_tiers(tmp_path):
+    (tmp_path / "s.yaml").write_text(SPEC)
+    r = run_cli("explain", tmp_path, "--format", "json", "--windows-for-other-periods", "derived")
+    assert r.returncode == 0, r.stderr
+    s = {s["id"]: s for s in json.loads(r.stdout)["slos"]}["api-weekly"]
     ticket = s["tiers"][1]["pairs"]
     assert [p["burn_factor"] for p in ticket] == pytest.approx([1.4, 14 / 30])
     assert not ticket[0]["warnings"] and "on track" in ticket[1]["warnings"][0]

@@ -71,8 +71,6 @@ DELIBERATE = {
         ("SLC101", "`dimensions` in a Prometheus metricSource spec: unknown keys are errors (we would ignore it)"),
     "go-sdk/pkg/openslosdk/test_data/encode/v1_slo.yaml":
         ("SLC101", "`dimensions` in a Prometheus metricSource spec, as above"),
-    "go-sdk/pkg/openslosdk/test_data/inline/inputs/v1_slo.yaml":
-        ("SLC601", "calendar-aligned time window: rules measure rolling windows"),
 }
 # the reference rejects, and so do we -- with the code that matches its reason
 REJECT_CODE = {

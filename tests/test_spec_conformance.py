@@ -96,6 +96,14 @@ def _native_docs(spec: Path) -> list[dict]:
             if isinstance(d, dict) and d.get("version") == "slocompiler/v1"]
 
 
+def _default_windows(days: int) -> list[str]:
+    from slocompiler.durations import format_duration
+    from slocompiler.windows import builtin_catalogs, scale, sli_windows
+
+    ms = days * 86_400_000
+    return [format_duration(w) for w in sli_windows(builtin_catalogs().get(ms) or scale(ms))]
+
+
 def _prom_days(days: int) -> str:
     return f"{days // 7}w" if days % 7 == 0 else f"{days}d"
 
@@ -203,7 +211,7 @@ def test_valid_spec_builds_and_passes_promtool(spec: Path, tmp_path: Path, promt
         info = records["sloth_slo_info"][0]["labels"]
         assert info["sloth_objective"] in {str(slo["objective"]), repr(float(slo["objective"]))}
         assert info["sloth_spec"] == "slocompiler/v1"
-        for window in ("5m", "30m", "1h", "2h", "6h", "1d", "3d"):  # default windows
+        for window in _default_windows(days):  # the built-in catalog's, else the 30d ones scaled to the period
             if not (slo.get("alerting") or {}).get("windows"):
                 assert f"slo:sli_error:ratio_rate{window}" in records, (slo_id, window)
 
@@ -308,7 +316,7 @@ def test_latency_classic_uses_bucket_le_threshold_and_count(valid_build: Path):
 def test_latency_native_uses_histogram_fraction(valid_build: Path):
     groups = _rules_of(valid_build, "latency_native_kserve.yaml")
     sli = groups["sloth-slo-sli-recordings-kserve-predictor-predict-latency"]
-    expr = next(r for r in sli if r["record"] == "slo:sli_error:ratio_rate5m")["expr"]
+    expr = next(r for r in sli if r["record"] == "slo:sli_error:ratio_rate15m")["expr"]  # 90d: scaled windows
     assert "histogram_fraction" in expr, expr
     assert "_bucket" not in expr
 

@@ -85,13 +85,13 @@ GPU = textwrap.dedent("""\
     """)
 
 
-def _validate_and_explain(tmp_path, spec: str):
+def _validate_and_explain(tmp_path, spec: str, *flags: str):
     import json
 
     write(tmp_path, {"slos/gpu.yaml": spec})
-    v = run_cli("validate", "slos", "--format", "json", cwd=tmp_path)
+    v = run_cli("validate", "slos", "--format", "json", *flags, cwd=tmp_path)
     diags = json.loads(v.stdout)["diagnostics"]
-    e = run_cli("explain", "slos", "--format", "json", cwd=tmp_path)
+    e = run_cli("explain", "slos", "--format", "json", *flags, cwd=tmp_path)
     assert e.returncode == 0, e.stderr
     flagged = {(s["id"], t["severity"], p["name"]) for s in json.loads(e.stdout)["slos"]
                for t in s["tiers"] for p in t["pairs"] if p["warnings"]}
@@ -126,7 +126,8 @@ def test_validate_and_explain_agree_for_every_builtin_catalog(tmp_path, period):
 
 
 def test_derived_period_on_track_ticket_warned_once_per_tier(tmp_path):
-    _, diags, flagged, _ = _validate_and_explain(tmp_path, GPU.replace("PERIOD", "14d"))
+    _, diags, flagged, _ = _validate_and_explain(tmp_path, GPU.replace("PERIOD", "14d"),
+                                                 "--windows-for-other-periods", "derived")
     slc208 = [d for d in diags if d["code"] == "SLC208"]
     assert len(slc208) == 2  # one per SLO (ticket tier), not one per pair
     assert all("derived 14d" in d["message"] and "slow 3d/6h" in d["message"] for d in slc208)

@@ -35,7 +35,9 @@ def check_windows(doc: Document, slo: SLO, path: tuple, period_path: tuple | Non
     cat = slo.windows
     where = (*path, "period") if period_path is None else period_path
     plan = alert_plan(slo)
-    if any(p.long_ms > slo.period_ms for p in plan.pairs()):
+    # only pairs that alert: an SLO without alerts (OpenSLO without alert policies, both tiers
+    # disabled) needs no window to fit its period
+    if any(p.long_ms > slo.period_ms for t in plan.tiers if t.enabled for p in t.active):
         out.append(doc.diag("SLC206", f"alert window longer than the SLO period {format_duration(slo.period_ms)}",
                             where, hint="use a longer period or an AlertWindows catalog made for it"))
         return out
@@ -56,7 +58,7 @@ def _pairs_text(pairs: list[PairPlan], what: Callable[[PairPlan], str]) -> str:
 
 def _catalog_text(slo: SLO) -> str:
     cat = slo.windows
-    origin = {"builtin": "built-in", "derived": "derived"}.get(cat.origin, "AlertWindows")
+    origin = {"builtin": "built-in", "derived": "derived", "scaled": "scaled"}.get(cat.origin, "AlertWindows")
     return f"{origin} {human_period(cat.period_ms)} windows" if cat.origin != "tree" else f"AlertWindows {cat.name!r}"
 
 

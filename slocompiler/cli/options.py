@@ -78,6 +78,11 @@ def common_options(f: F) -> F:
     f = click.option("--sloth-version", default=None, help="Value of the sloth_version label (default slocompiler-<version>).")(f)
     f = click.option("--ignore-duplicates", is_flag=True, help="Do not report SLO ids defined twice (Sloth's --ignore-slo-duplicates).")(f)
     f = templates_option(f)
+    f = click.option("--windows-for-other-periods", "other_periods", type=click.Choice(("scaled", "derived")),
+                     default="scaled", show_default=True,
+                     help="Burn-rate windows of periods without a catalog (not 7d/28d/30d): the 30d windows scaled "
+                          "to the period, or the 30d windows with factors rescaled (config: "
+                          "`windows_for_other_periods`; docs/rules.md).")(f)
     f = click.option("--prometheus-version", "prometheus_version", default=None, metavar="X.Y",
                      callback=_check_version, help="PromQL function set of the engine that loads the rules "
                      "(default: the config's `prometheus_version`, else 2.42; docs/rules.md).")(f)
@@ -105,7 +110,8 @@ def report_only_passed_option(f: F) -> F:
 
 def build_options(default_period: str, labels: Iterable[str], windows_dirs: Iterable[str] = (),
                   exclude_re: str | None = None, include_re: str | None = None, sloth_version: str | None = None,
-                  ignore_duplicates: bool = False, template_dirs: Iterable[str] = (), **kw: Any) -> Options:
+                  ignore_duplicates: bool = False, template_dirs: Iterable[str] = (), other_periods: str = "scaled",
+                  **kw: Any) -> Options:
     """The common options' values (and `kw`: Options fields of one command) as the run's Options."""
     from slocompiler.durations import parse_duration
     from slocompiler.options import Options
@@ -129,7 +135,7 @@ def build_options(default_period: str, labels: Iterable[str], windows_dirs: Iter
     return Options(default_period=default_period, extra_labels=parse_labels(labels), windows_dirs=tuple(windows_dirs),
                    exclude_re=exclude_re, include_re=include_re, sloth_version=sloth_version,
                    ignore_duplicates=ignore_duplicates, template_dirs=tuple(template_dirs),
-                   outputs=tuple(config.model.outputs), policies=policies,
+                   outputs=tuple(config.model.outputs), policies=policies, other_periods=other_periods,
                    tree_catalogs=tree_catalogs(paths or ()), **kw)
 
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from slocompiler.calendars import OPENSLO_UNITS
 from slocompiler.diagnostics import Diagnostic, Position, Severity
 from slocompiler.durations import format_duration
 from slocompiler.model import SLO, EventsSLI, LatencySLI, RatioSLI, RawSLI, SpecUnit, ThresholdSLI
@@ -118,7 +119,8 @@ def to_native(paths: Iterable[str]) -> Converted:
             if slo.description:
                 item["description"] = slo.description
             item["objective"] = _num(slo.objective)
-            item["period"] = format_duration(slo.period_ms)
+            item["period"] = (format_duration(slo.period_ms) if slo.calendar is None
+                              else {"calendar": slo.calendar.unit, "time_zone": slo.calendar.time_zone})
             if slo.labels:
                 item["labels"] = dict(slo.labels)
             item["sli"] = _native_sli(slo)
@@ -199,6 +201,16 @@ def _shorthand(ms: int) -> str:
     return format_duration(ms)
 
 
+def _time_window(slo: SLO) -> dict:
+    """A rolling window, or a calendar one from a boundary of every unit (2024-01-01 is a Monday)."""
+    cal = slo.calendar
+    if cal is None:
+        return {"duration": _shorthand(slo.period_ms), "isRolling": True}
+    duration = {unit: shorthand for shorthand, unit in OPENSLO_UNITS.items()}[cal.unit]
+    return {"duration": duration, "isRolling": False,
+            "calendar": {"startTime": cal.start or "2024-01-01 00:00:00", "timeZone": cal.time_zone}}
+
+
 def to_openslo(paths: Iterable[str]) -> Converted:
     """Native files -> OpenSLO objects (one file per input file): a Service per service, an SLO per SLO."""
     comp, units = _compile(paths, "slocompiler/v1")
@@ -224,7 +236,7 @@ def to_openslo(paths: Iterable[str]) -> Converted:
             if slo.description:
                 spec["description"] = slo.description
             spec.update({"service": slo.service, "indicator": {"metadata": {"name": name}, "spec": sli},
-                         "timeWindow": [{"duration": _shorthand(slo.period_ms), "isRolling": True}],
+                         "timeWindow": [_time_window(slo)],
                          "budgetingMethod": method,
                          "objectives": [{**extras, "target": float(Decimal(slo.objective) / 100)}]})
             policies = []

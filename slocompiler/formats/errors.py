@@ -62,7 +62,8 @@ def _unwrap(tp):
     while True:
         origin = typing.get_origin(tp)
         if origin is typing.Union or str(origin) == "types.UnionType":
-            args = [a for a in typing.get_args(tp) if a is not type(None)]
+            args = [typing.get_args(a)[0] if typing.get_origin(a) is typing.Annotated else a
+                    for a in typing.get_args(tp) if a is not type(None)]
             models = [a for a in args if isinstance(a, type) and issubclass(a, BaseModel)]
             tp = models[0] if models else args[0]
         elif origin is typing.Annotated:
@@ -99,7 +100,7 @@ def salvage(model: type[BaseModel], data: Any, exc: ValidationError,
     themselves are `validation_diagnostics`'."""
     replaced: set = set()  # placeholder keys, and the locations taken out
     for _ in range(5):
-        data = _prune(data, [tuple(e["loc"]) for e in exc.errors(include_url=False)], placeholders or {}, replaced)
+        data = _prune(data, [untagged(e["loc"]) for e in exc.errors(include_url=False)], placeholders or {}, replaced)
         if data is None:
             return None, replaced
         try:
@@ -170,7 +171,7 @@ def validation_diagnostics(exc: ValidationError, doc: Document, model: type[Base
     """One diagnostic per pydantic error, at the offending key or value. A misspelt key is one
     problem: its did-you-mean stands for the required key it was meant to be."""
     out = []
-    errors = exc.errors(include_url=False)
+    errors: list[dict[str, Any]] = [{**e, "loc": untagged(e["loc"])} for e in exc.errors(include_url=False)]
     meant = _meant_keys(errors, model)
     for err in errors:
         loc = tuple(err["loc"])
@@ -212,6 +213,11 @@ def validation_diagnostics(exc: ValidationError, doc: Document, model: type[Base
             hint = "quote the value to make it a string" if code == "SLC102" and etype == "string_type" else None
             out.append(doc.diag(code, msg, path, hint=hint))
     return out
+
+
+def untagged(loc) -> tuple:
+    """LOC without the tags of tagged unions (`<calendar>`: a native `period` written as a mapping)."""
+    return tuple(p for p in loc if not (isinstance(p, str) and p.startswith("<") and p.endswith(">")))
 
 
 def _key_hint(key: object, allowed: list[str]) -> str | None:

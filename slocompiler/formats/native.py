@@ -21,7 +21,7 @@ from slocompiler.formats import native_spec as spec
 from slocompiler.formats.errors import checked_only, placeholders, salvage, validation_diagnostics
 from slocompiler.formats.sloth_plugins import plugin_options
 from slocompiler.load import Document
-from slocompiler.model import SLI, SLO, Dialect, EventsSLI, LatencySLI, RatioSLI, RawSLI, ThresholdSLI, Tier
+from slocompiler.model import SLI, SLO, Calendar, Dialect, EventsSLI, LatencySLI, RatioSLI, RawSLI, ThresholdSLI, Tier
 from slocompiler.resolve import Context
 
 
@@ -124,7 +124,7 @@ class _Format:
         parsed, specs, header_ok = parsed
         diags = check_labels(doc, parsed.labels, ("labels",), template=False) + check_texts(doc, parsed, ())
         slos = []
-        file_period = spec.duration_ms(parsed.period) if parsed.period else ctx.default_period_ms
+        file_period = _period(parsed.period) if parsed.period else (ctx.default_period_ms, None)
         for i, (s, replaced) in enumerate(specs):
             if s is None:  # its structure was too wrong to check any further; already reported
                 continue
@@ -138,7 +138,8 @@ class _Format:
                 slos.append(slo)
         return (slos if header_ok else []), diags
 
-    def _slo(self, doc: Document, ctx: Context, parsed, s: spec.SLO, path: tuple, file_period: int):
+    def _slo(self, doc: Document, ctx: Context, parsed, s: spec.SLO, path: tuple,
+             file_period: tuple[int, Calendar | None]):
         """One SLO of the document: its checks, and the model SLO unless the SLI cannot resolve."""
         found = check_slo_labels(doc, s, path)
         a = s.alerting
@@ -152,7 +153,7 @@ class _Format:
                 return None, found
         else:
             found += sli_diagnostics(doc, sli_spec, path + ("sli",))
-        period = spec.duration_ms(s.period) if s.period else file_period
+        period, calendar = _period(s.period) if s.period else file_period
         if a.windows is not None:
             cat = ctx.by_name.get(a.windows)
             if cat is None:
@@ -194,13 +195,20 @@ class _Format:
             description=s.description, owner=s.owner or parsed.owner,
             tier=None if s.tier is None else str(s.tier), runbook_url=s.runbook_url,
             dashboard_url=s.dashboard_url, rationale=s.rationale, review_date=s.review_date,
-            dialect=Dialect(**plugin_opts), source=doc.position(path + ("name",)), source_path=path,
+            dialect=Dialect(**plugin_opts), calendar=calendar, source=doc.position(path + ("name",)), source_path=path,
             test_series=test_series,
         )
         period_at = None if s.period else (("period",) if parsed.period else path)
         found += check_windows(doc, slo, path, period_at)
         found += check_native_fixed_range(doc, sli_spec, cat, path + ("sli",))
         return slo, found
+
+
+def _period(value) -> tuple[int, Calendar | None]:
+    """A checked `period`: its length in ms (a calendar unit's nominal one) and its calendar."""
+    if isinstance(value, spec.CalendarPeriod):
+        return spec.period_ms(value), Calendar(value.calendar, value.time_zone)
+    return spec.period_ms(value), None
 
 
 FORMAT = _Format()

@@ -9,9 +9,10 @@ from __future__ import annotations
 import datetime as _dt
 from typing import Annotated, Any, Literal, Optional, Union
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 from pydantic_core import PydanticCustomError
 
+from slocompiler.calendars import UNITS, unit_problem, zone_problem
 from slocompiler.durations import MAX_MS, format_duration, out_of_range, parse_duration
 
 NAME_PATTERN = r"^[A-Za-z0-9][-A-Za-z0-9_.]*[A-Za-z0-9]$"
@@ -39,6 +40,48 @@ def duration_ms(value: str) -> int:
 
 Duration = Annotated[str, AfterValidator(_duration),
                      Field(json_schema_extra={"pattern": r"^([0-9]+(y|w|d|h|m|s|ms))+$"})]
+def _calendar_unit(value: str) -> str:
+    problem = unit_problem(value)
+    if problem:
+        raise PydanticCustomError("SLC285", problem)
+    return value
+
+
+def _time_zone(value: str) -> str:
+    problem = zone_problem(value)
+    if problem:
+        raise PydanticCustomError("SLC286", problem)
+    return value
+
+
+class CalendarPeriod(BaseModel):
+    """A calendar-aligned period: alerts and the period series use its nominal length (week 7d,
+    month 30d, quarter 90d), dashboards and catalog pages the calendar (docs/spec-reference.md)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    calendar: Annotated[str, AfterValidator(_calendar_unit), Field(json_schema_extra={"enum": list(UNITS)})] = Field(
+        description="week (from Monday), month or quarter")
+    time_zone: Annotated[str, AfterValidator(_time_zone)] = Field(
+        default="UTC", description="IANA time zone of the calendar's boundaries (default UTC)")
+
+
+def _period_kind(value: Any) -> str:
+    return "<calendar>" if isinstance(value, dict) else "<duration>"
+
+
+# a rolling period (a Prometheus duration) or a calendar one (`{calendar: month}`)
+Period = Annotated[Union[Annotated[Duration, Tag("<duration>")], Annotated[CalendarPeriod, Tag("<calendar>")]],
+                   Discriminator(_period_kind)]
+
+
+def period_ms(value: str | CalendarPeriod) -> int:
+    """Milliseconds of a checked period: a duration's, a calendar unit's nominal length."""
+    from slocompiler.calendars import NOMINAL_MS
+
+    return NOMINAL_MS[value.calendar] if isinstance(value, CalendarPeriod) else duration_ms(value)
+
+
 K8S_OBJECT_NAME = r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"  # DNS-1123 subdomain
 K8S_NAMESPACE = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"     # DNS-1123 label
 
@@ -214,7 +257,7 @@ class SLO(Strict):
     name: Name
     description: Optional[str] = None
     objective: Number = Field(gt=0, lt=100, description="percent of good events or slices")
-    period: Optional[Duration] = None
+    period: Optional[Period] = Field(default=None, description="rolling (30d) or calendar ({calendar: month})")
     labels: Labels = Field(default_factory=dict)
     sli: SLI
     alerting: Alerting = Field(default_factory=Alerting)
@@ -246,7 +289,7 @@ class ServiceHeader(Strict):
     description: Optional[str] = None
     owner: Optional[str] = None
     labels: Labels = Field(default_factory=dict)
-    period: Optional[Duration] = None
+    period: Optional[Period] = Field(default=None, description="rolling (30d) or calendar ({calendar: month})")
     compatibility: Literal["native", "sloth"] = Field(
         default="native", description="`sloth`: generate what Sloth generates for this spec (its averaged period ratio, "
                               "no no-data alert, no governance annotations); `slocompiler convert sloth` sets it")

@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from pydantic import ValidationError
 
+from slocompiler.calendars import OPENSLO_UNITS, start_problem, starts_on_boundary, zone_problem
 from slocompiler.check.labels import check_texts, value_problem
 from slocompiler.check.periods import check_windows
 from slocompiler.conventions import Output, Severity, alert_name, is_reserved
@@ -23,7 +24,7 @@ from slocompiler.formats.errors import did_you_mean, salvage, validation_diagnos
 from slocompiler.formats.native_spec import LABEL_NAME_PATTERN
 from slocompiler.formats.openslo_sli import BROKEN, SliResolver, fixed_range_diagnostics, registry
 from slocompiler.load import Document
-from slocompiler.model import SLO, Dialect, Tier
+from slocompiler.model import SLO, Calendar, Dialect, Tier
 from slocompiler.plan import burn_factor
 from slocompiler.resolve import Context
 
@@ -124,21 +125,17 @@ class _Resolver(SliResolver):
             sli, sdoc, spath = s.indicator.spec, self.doc, sp + ("indicator", "spec")
         else:
             found = self.lookup("SLI", s.indicatorRef, sp + ("indicatorRef",))
-            if found is None:  # reported; its alerting and labels are still checked
+            if found is None:  # reported; its time window, alerting and labels are still checked
+                if s.timeWindow:
+                    self.calendar(s.timeWindow[0], sp + ("timeWindow", 0))
                 self.alerting(s, spec.shorthand_ms(s.timeWindow[0].duration) if s.timeWindow
                               else self.ctx.default_period_ms, sp)
                 self.labels(obj.metadata.labels, base + ("metadata", "labels"))
                 return [], self.diags
             sli, sdoc, spath = found[0].spec, found[1], found[2] + ("spec",)
         tw = s.timeWindow[0] if s.timeWindow else None
-        if tw is None:
-            period = self.ctx.default_period_ms
-        elif tw.calendar is not None or tw.isRolling is False:
-            self.diag("SLC601", f"calendar-aligned time window {tw.duration} is not supported: the rules measure "
-                      "rolling windows", sp + ("timeWindow", 0, "calendar" if tw.calendar else "isRolling"),
-                      hint=f"use `isRolling: true` without `calendar` (a rolling {tw.duration})")
-        if tw is not None:
-            period = spec.shorthand_ms(tw.duration)
+        period = spec.shorthand_ms(tw.duration) if tw is not None else self.ctx.default_period_ms
+        calendar = self.calendar(tw, sp + ("timeWindow", 0)) if tw is not None else None
         for i, o in enumerate(s.objectives):
             op_path = sp + ("objectives", i)
             if sli.ratioMetric is not None:
@@ -178,12 +175,38 @@ class _Resolver(SliResolver):
             slo = SLO(service=s.service, name=name, objective=pct.normalize(), period_ms=period, sli=model_sli,
                       windows=self.ctx.windows_for(period),
                       alert_name=alert_name(s.service, name) if any(t.enabled for t in tiers) else None,
-                      page=tiers[0], ticket=tiers[1], labels=labels, no_data_alert=no_data,
+                      page=tiers[0], ticket=tiers[1], labels=labels, no_data_alert=no_data, calendar=calendar,
                       description=s.description, dialect=Dialect(spec=spec.API_VERSION),
                       source=self.doc.position(base + ("metadata", "name")), source_path=op_path)
             self.diags += check_windows(self.doc, slo, op_path, sp + ("timeWindow", 0, "duration") if tw else sp)
             out.append(slo)
         return ([] if broken else out), self.diags
+
+    def calendar(self, tw, path: tuple) -> Calendar | None:
+        """A calendar-aligned time window (`calendar:`, or `isRolling: false`: UTC) as the model's
+        Calendar; its nominal length is the period (1w 7d, 1M 30d, 1Q 90d)."""
+        if tw.calendar is None and tw.isRolling is not False:
+            return None
+        unit = OPENSLO_UNITS.get(tw.duration)
+        if unit is None:
+            self.diag("SLC608", f"calendar time window {tw.duration!r}: calendar windows are one week, month or "
+                      "quarter (1w, 1M, 1Q)", path + ("duration",),
+                      hint=f"use 1w, 1M or 1Q, or `isRolling: true` for a rolling {tw.duration}")
+        if tw.calendar is None:
+            return Calendar(unit, "UTC") if unit else None
+        zone, start = tw.calendar.timeZone, tw.calendar.startTime
+        problem = zone_problem(zone)
+        if problem:
+            self.diag("SLC286", problem, path + ("calendar", "timeZone"))
+        problem = start_problem(start)
+        if problem:
+            self.diag("SLC609", problem, path + ("calendar", "startTime"))
+        elif unit and not starts_on_boundary(unit, start):
+            self.diag("SLC609", f"startTime {start!r} is not the start of a calendar {unit}: budgets and "
+                      f"dashboards count {unit}s from their first day at midnight", path + ("calendar", "startTime"),
+                      severity=Level.WARNING, hint="start on a Monday (1w), a 1st of the month (1M) or of January, "
+                                                   "April, July or October (1Q), at 00:00:00")
+        return Calendar(unit, zone if not zone_problem(zone) else "UTC", start) if unit else None
 
     def names(self, objectives) -> list[str]:
         base = self.obj.metadata.name

@@ -129,11 +129,9 @@ class TimeWindow(Strict):
     calendar: Optional[TimeWindowCalendar] = None
 
     @model_validator(mode="after")
-    def _calendar(self):
+    def _calendar(self):  # isRolling: false without `calendar` is a calendar window in UTC (formats/openslo.py)
         if self.isRolling is True and self.calendar is not None:
             raise PydanticCustomError("SLC104", "`calendar` is forbidden in a rolling time window")
-        if self.isRolling is False and self.calendar is None:
-            raise PydanticCustomError("SLC103", "a calendar time window (isRolling: false) needs `calendar`")
         return self
 
 

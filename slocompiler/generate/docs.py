@@ -15,7 +15,7 @@ from typing import Any
 from jinja2 import Environment, StrictUndefined
 
 from slocompiler.durations import format_duration, human_seconds
-from slocompiler.explain import explain_slo
+from slocompiler.explain import SLOInfo, explain_slo
 from slocompiler.generate.sli import grouping
 from slocompiler.model import SLO, EventsSLI, LatencySLI, RatioSLI, RawSLI, ThresholdSLI
 
@@ -35,7 +35,7 @@ SERVICE_PAGE = _ENV.from_string("""\
 {% endif %}
 | | |
 | --- | --- |
-| objective | {{ s.objective }}% over a rolling {{ s.period }} |
+| objective | {{ s.objective }}% over {{ s.period_text }} |
 | SLO id | `{{ s.id }}` |
 | SLI | {{ s.sli }} |
 | owner | {{ s.owner or "—" }} |
@@ -124,6 +124,16 @@ def sli_in_words(slo: SLO) -> str:
     return slo.kind
 
 
+def _period_text(info: SLOInfo) -> str:
+    """A rolling period, or a calendar one with what is measured over its nominal length."""
+    cal = info.calendar
+    if cal is None:
+        return f"a rolling {info.period}"
+    start = f", from {cal['start']}" if cal.get("start") else ""
+    return (f"each calendar {cal['unit']} ({cal['time_zone']}{start}); burn-rate alerts and the recorded "
+            f"budget series use its nominal length, a rolling {cal['nominal']}")
+
+
 def _anchor(name: str) -> str:
     return re.sub(r"[^a-z0-9_-]", "", name.lower().replace(" ", "-"))
 
@@ -150,7 +160,8 @@ def service_page(service: str, entries: Sequence[tuple[SLO, str]],
         objective = format(Decimal(slo.objective).normalize(), "f")
         sections.append({
             "name": slo.name, "id": slo.id, "description": _md(slo.description) if slo.description else "",
-            "objective": objective, "period": info.period, "sli": sli_in_words(slo), "owner": slo.owner,
+            "objective": objective, "period": info.period, "period_text": _period_text(info),
+            "sli": sli_in_words(slo), "owner": slo.owner,
             "tier": slo.tier, "runbook": _link(slo.runbook_url), "dashboard": _link(slo.dashboard_url),
             "review": slo.review_date.isoformat() if slo.review_date else "—", "file": file,
             "rationale": _md(slo.rationale) if slo.rationale else "", "alerts": alerts})

@@ -70,7 +70,8 @@ class Run:
         """A resolve context with the windows catalogs of `--windows` folders registered."""
         o = self.options
         ctx = Context(default_period_ms=parse_duration(o.default_period) or parse_duration("30d") or 0,
-                      today=o.today or _dt.date.today(), template_dirs=tuple(o.template_dirs))
+                      today=o.today or _dt.date.today(), template_dirs=tuple(o.template_dirs),
+                      other_periods=o.other_periods)
         self.catalog_diagnostics = _load_catalog_dirs(o.windows_dirs, ctx, self.formats) if o.windows_dirs else []
         if o.tree_catalogs:
             _register_tree_catalogs(o.tree_catalogs, ctx, self.formats)

@@ -144,12 +144,13 @@ def query_var(name: str, label: str, query: str, description: str = "") -> JSON:
 
 
 def dashboard(title: str, uid: str, description: str, tags: list[str], panels: list[JSON],
-              variables: list[JSON], time_from: str, links: list[JSON]) -> JSON:
+              variables: list[JSON], time_from: str, links: list[JSON], timezone: str = "browser",
+              week_start: str = "") -> JSON:
     return {
         "id": None, "uid": uid, "title": title, "description": description, "tags": tags,
         "schemaVersion": SCHEMA_VERSION, "version": 1, "editable": False, "graphTooltip": 1,
-        "timezone": "browser", "refresh": "1m", "time": {"from": f"now-{time_from}", "to": "now"},
-        "timepicker": {}, "fiscalYearStartMonth": 0, "liveNow": False, "weekStart": "",
+        "timezone": timezone, "refresh": "1m", "time": {"from": f"now-{time_from}", "to": "now"},
+        "timepicker": {}, "fiscalYearStartMonth": 0, "liveNow": False, "weekStart": week_start,
         "templating": {"list": variables},
         "annotations": {"list": [{
             "builtIn": 1, "datasource": {"type": "grafana", "uid": "-- Grafana --"}, "enable": True,

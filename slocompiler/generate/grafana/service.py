@@ -23,6 +23,8 @@ from slocompiler.conventions import (
 )
 from slocompiler.durations import format_duration, human_period
 from slocompiler.generate.grafana import panels as gp
+from slocompiler.generate.grafana.calendar import HEIGHT as CALENDAR_HEIGHT
+from slocompiler.generate.grafana.calendar import board_settings, calendar_panels
 from slocompiler.generate.grafana.fleet import FLEET_PATH, ServiceSummary
 from slocompiler.generate.grafana.panels import JSON, Pos, Step
 from slocompiler.generate.sli import grouping, id_labels, selector
@@ -245,6 +247,9 @@ class SLOPanels:
         if self.by:
             panels += self.comparison(y)
             y += 10
+        if self.slo.calendar is not None:
+            panels += calendar_panels(self.slo, self.ids, self.sel, self.group_legend, y)
+            y += 1 + CALENDAR_HEIGHT
         return panels, y
 
     def comparison(self, y: int) -> list[JSON]:
@@ -288,7 +293,7 @@ def service_dashboard(service: str, slos: Sequence[SLO], sources: Iterable[str],
     shortest = min(s.period_ms for s in slos)
     desc = gp.note(version, sources) + f" Service {service}: {len(slos)} SLO(s)."
     return gp.dashboard(f"SLOs / {service}", gp.uid_for("service", service), desc, [gp.TAG, "slo", service], panels,
-                        variables, format_duration(shortest), gp.links("SLO dashboards"))
+                        variables, format_duration(shortest), gp.links("SLO dashboards"), **board_settings(slos))
 
 
 def service_path(service: str) -> str:

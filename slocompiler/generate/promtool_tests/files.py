@@ -32,8 +32,10 @@ def group_eval_order(rules: RuleFile) -> list[str]:
 def coarse_step(slos: Sequence[SLO]) -> int:
     """Evaluation interval (minutes) of the ticket-tier file: 15m when every ticket window and
     time slice allows it. Ticket tests need days of data; promtool's cost grows with the number
-    of evaluations times the rules in the file, so a 1m interval would take minutes per test."""
-    for step in (15, 5, 1):
+    of evaluations times the rules in the file, so a 1m interval would take minutes per test. Ticket
+    windows longer than 4 days (periods over a month: a quarter's 9d) allow 60m or 30m."""
+    longest = max((p.long_ms for slo in slos for p in (slo.windows.ticket_quick, slo.windows.ticket_slow)), default=0)
+    for step in ((60, 30, 15, 5, 1) if longest > 4 * 24 * 60 * MIN else (15, 5, 1)):
         ok = True
         for slo in slos:
             wins = [ms for p in (slo.windows.ticket_quick, slo.windows.ticket_slow) for ms in (p.short_ms, p.long_ms)]
