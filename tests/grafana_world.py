@@ -66,14 +66,17 @@ def series():
 def world_span(now: float | None = None) -> tuple[int, int]:
     """(start, end) of the synthetic history: about 6 h ending a minute ago, on the 1-minute grid.
 
-    The start is nudged so that no whole hour falls in its first two minutes (where the first
-    recorded samples may not exist yet): the burn-down's hourly ticks are then exactly the whole
-    hours in ``[start + 120, end]`` (see ``hour_ticks``)."""
+    The start is moved back (by at most 41 minutes) so that its first whole hour comes at least
+    41 minutes after it: by then every series the burn-down reads at an hourly tick exists, the 1h
+    ratio of a time-slice SLI included (its warm-up guard records it once it holds half its slices,
+    30 minutes). The burn-down's hourly ticks are then exactly the whole hours in
+    ``[start + 120, end]`` (see ``hour_ticks``), whatever the minute the tests start at."""
     now = _time.time() if now is None else now
     end = int(now - 60) // 60 * 60
     start = end - HISTORY_S
-    if (-start) % 3600 < 120:
-        start -= 300
+    first_hour = (-start) % 3600  # seconds from the start to its first whole hour
+    if first_hour < 2460:
+        start -= 2460 - first_hour
     return start, end
 
 
