@@ -13,11 +13,13 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 from pydantic_core import PydanticCustomError
 
 from slocompiler.durations import MAX_MS, format_duration, out_of_range, parse_duration
-
-NAME_PATTERN = r"^[A-Za-z0-9][-A-Za-z0-9_.]*[A-Za-z0-9]$"
-LABEL_NAME_PATTERN = r"^[a-zA-Z_][a-zA-Z0-9_]*$"
-# alert names: what Sloth and Prometheus accept (any text), less control characters
-ALERT_NAME_PATTERN = r"^[^\x00-\x1f\x7f]+$"
+from slocompiler.formats.native_plain import (  # noqa: F401  (re-exported: the names of the schema)
+    ALERT_NAME_PATTERN,
+    LABEL_NAME_PATTERN,
+    NAME_PATTERN,
+    SLI_KINDS,
+    duration_ms,
+)
 
 
 def _duration(value: str) -> str:
@@ -29,16 +31,10 @@ def _duration(value: str) -> str:
     return value
 
 
-def duration_ms(value: str) -> int:
-    """Milliseconds of a `Duration` the schema has checked."""
-    ms = parse_duration(value)
-    if ms is None:
-        raise ValueError(f"invalid duration {value!r}")
-    return ms
-
-
 Duration = Annotated[str, AfterValidator(_duration),
                      Field(json_schema_extra={"pattern": r"^([0-9]+(y|w|d|h|m|s|ms))+$"})]
+
+
 def name_rule(pattern: object) -> str:
     """The rule a name pattern enforces, in words (the SLC203 message)."""
     if pattern == ALERT_NAME_PATTERN:
@@ -142,9 +138,6 @@ class TemplateSLI(Strict):
 
     name: str = Field(description="template name (shipped in templates/sli/ or from --templates folders)")
     params: dict[str, Any] = Field(default_factory=dict, description="the template's params")
-
-
-SLI_KINDS = ("events", "raw", "ratio", "latency", "threshold", "template")
 
 
 class SLI(Strict):
