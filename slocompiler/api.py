@@ -19,15 +19,55 @@ from slocompiler.pipeline import Compilation, compile_paths, output_dir_excludes
 
 if TYPE_CHECKING:
     from slocompiler.explain import SLOInfo
+    from slocompiler.live.gate import Limits
+    from slocompiler.live.run import Backtest, Gate, LiveRun, Report
+    from slocompiler.live.settings import Settings
     from slocompiler.promtool import Result
 
-__all__ = ["BuildResult", "Explanation", "PromtoolRun", "build", "explain", "run_tests", "schema", "schema_text",
-           "validate"]
+__all__ = ["BuildResult", "Explanation", "PromtoolRun", "backtest_live", "build", "check_live", "explain",
+           "gate_live", "report_live", "run_tests", "schema", "schema_text", "validate"]
 
 
 def validate(paths: Sequence[str], options: Options | None = None) -> Compilation:
     """Check every spec under `paths` (every stage that can find a problem; nothing written)."""
     return compile_paths(paths, options, extras=False)
+
+
+def check_live(paths: Sequence[str], options: Options | None, settings: Settings, *, lookback_s: float = 3600,
+               verbose: bool = False, progress: bool = True) -> LiveRun:
+    """Check every spec under `paths`, then each SLO against the live Prometheus (SLC7xx; docs/live.md)."""
+    from slocompiler.live import run
+
+    return run.check(paths, options, settings, lookback_s=lookback_s, verbose=verbose, progress=progress)
+
+
+def report_live(paths: Sequence[str], options: Options | None, settings: Settings, *, start: str | None = None,
+                end: str | None = None, calendar: str | None = None, at: str | None = None,
+                compare: str | None = None, progress: bool = True, plot_points: int = 0) -> Report:
+    """Attainment of every SLO under `paths` from the live Prometheus's raw metrics (docs/live.md);
+    `plot_points`: also each group's burn rate over the range in that many steps (HTML plots)."""
+    from slocompiler.live import run
+
+    return run.report(paths, options, settings, start=start, end=end, calendar=calendar, at=at, compare=compare,
+                      progress=progress, plot_points=plot_points)
+
+
+def gate_live(paths: Sequence[str], options: Options | None, settings: Settings, slo_ids: Sequence[str],
+              limits: Limits, *, start: str | None = None, end: str | None = None) -> Gate:
+    """Verdicts for the named SLOs (all when none is named) against budget and burn LIMITS (docs/live.md)."""
+    from slocompiler.live import run
+
+    return run.gate(paths, options, settings, slo_ids, limits, start=start, end=end)
+
+
+def backtest_live(paths: Sequence[str], options: Options | None, settings: Settings, *, start: str | None = None,
+                  end: str | None = None, days: float | None = None, step: int = 60,
+                  against: Sequence[str] | None = None, progress: bool = True) -> Backtest:
+    """Replay every SLO's alert conditions over the live server's history (docs/live.md)."""
+    from slocompiler.live import run
+
+    return run.backtest(paths, options, settings, start=start, end=end, days=days, step=step, against=against,
+                        progress=progress)
 
 
 @dataclass

@@ -11,14 +11,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Optional, Union
 
-from slocompiler.conventions import OUTPUTS, RULE_FILES_PREFIX, Target
+from slocompiler.conventions import CONFIG_NAMES, OUTPUTS, RULE_FILES_PREFIX, Target
 from slocompiler.diagnostics import Diagnostic
 from slocompiler.load import load_file
 
 if TYPE_CHECKING:
     from slocompiler.config_model import ConfigModel
-
-CONFIG_NAMES = ("slocompiler.yaml", "slocompiler.yml")
 
 
 @dataclass(frozen=True)
@@ -40,6 +38,7 @@ class NoConfig:
     prometheus_version: Optional[str] = None
     kubernetes: None = None
     routing: None = None
+    prometheus: None = None
 
 
 @dataclass

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from slocompiler.conventions import OUTPUTS, RULE_FILES_PREFIX, TARGETS, Target
 from slocompiler.delivery import KubernetesConfig, RoutingConfig
 from slocompiler.formats.native_spec import Duration, Labels
+from slocompiler.live.settings import PrometheusConfig
 
 
 class ConfigModel(BaseModel):
@@ -34,3 +35,5 @@ class ConfigModel(BaseModel):
                                                    "(docs/deployment.md)")
     routing: Optional[RoutingConfig] = Field(default=None, description="Alertmanager routes written by `build` "
                                              "(docs/routing.md)")
+    prometheus: Optional[PrometheusConfig] = Field(default=None, description="the live server `check` and `report` "
+                                                   "query (docs/live.md)")

@@ -61,6 +61,10 @@ CODES: dict[str, str] = {
     # Kubernetes delivery (SLC27x, `build --target kubernetes`)
     "SLC270": "Kubernetes object too large for client-side kubectl apply",
     "SLC271": "Kubernetes object too large for the API server",
+    # fixed-range queries (SLC28x)
+    "SLC280": "fixed-range query longer than the shortest alert window",
+    "SLC281": "`fixed_range: true` query without a range of its own",
+    "SLC290": "threshold query keeps labels its `by:` does not list",
     # PromQL (SLC3xx)
     "SLC301": "PromQL syntax error",
     "SLC302": "expected a PromQL vector selector",
@@ -85,6 +89,19 @@ CODES: dict[str, str] = {
     "SLC603": "OpenSLO data source is not Prometheus",
     "SLC604": "OpenSLO construct that does not map to the model",
     "SLC605": "OpenSLO object defined twice with different content",
+    "SLC606": "OpenSLO query with a fixed range: windows derived from its recording (note)",
+    # live checks (SLC7xx, `slocompiler check --prometheus`; docs/live.md)
+    "SLC701": "selector matches no series on the live server",
+    "SLC702": "label matcher value never occurs on the live server",
+    "SLC703": "`by` label absent from the live series",
+    "SLC704": "latency threshold is not a bucket bound of the live histogram",
+    "SLC705": "native histogram SLI on a classic histogram, or the reverse",
+    "SLC706": "counter read as a gauge, or the reverse",
+    "SLC707": "threshold gauge has no sample in some slices",
+    "SLC708": "SLO reads more series than its cardinality budget",
+    "SLC709": "current SLI value and event rate (--verbose)",
+    "SLC710": "the live server cannot be queried or refuses a query",
+    "SLC711": "report figures differ from the deployed recording rules",
 }
 
 

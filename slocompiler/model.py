@@ -49,11 +49,13 @@ class WindowCatalog:
 class EventsSLI:
     error_query: str
     total_query: str
+    fixed_range_ms: int | None = None  # the queries carry their own range: recorded at it, longer windows derived
 
 
 @dataclass(frozen=True)
 class RawSLI:
     error_ratio_query: str
+    fixed_range_ms: int | None = None  # as EventsSLI.fixed_range_ms
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
+from functools import lru_cache
 
 from slocompiler.conventions import DEFAULT_ROUTING_SEVERITY, ROUTING_SEVERITY_LABEL, Severity, Speed
 from slocompiler.model import SLO, BurnWindow, Tier
@@ -126,12 +127,17 @@ def burn_factor(window: BurnWindow, period_ms: int) -> Fraction:
     return window.budget_percent / 100 * Fraction(period_ms, window.long_ms)
 
 
+@lru_cache(maxsize=4096)
+def _numbers(window: BurnWindow, period_ms: int, budget: Decimal) -> tuple[Fraction, float, Fraction]:
+    """Factor, float threshold and exact threshold of a pair: a tree has few distinct ones."""
+    factor = burn_factor(window, period_ms)
+    return factor, float(factor) * float(budget), factor * Fraction(budget)
+
+
 def _pair(severity: Severity, speed: Speed, window: BurnWindow, period_ms: int, budget: Decimal,
           builtin: bool = False, enabled: bool = True) -> PairPlan:
-    factor = burn_factor(window, period_ms)
+    factor, threshold, exact = _numbers(window, period_ms, budget)
     f = float(factor)
-    threshold = f * float(budget)
-    exact = factor * Fraction(budget)
     # Sloth's and the Workbook's 28d table keeps the 30d budget shares: its slow ticket (10 % over
     # 3d) has a factor of 0.93 by design, a heads-up before the budget runs out (docs/rules.md)
     return PairPlan(severity, speed, window, factor, threshold, exact, f * window.long_ms / period_ms,

@@ -111,3 +111,18 @@ def prometheusrule_validator(conformance_dir: Path):
         return errs
 
     return validate
+
+
+# an AlertWindows catalog for 7d SLOs, written by a user (not the built-in weekly-7d)
+WINDOWS_7D = """\
+apiVersion: sloth.slok.dev/v1
+kind: AlertWindows
+spec:
+  sloPeriod: 7d
+  page:
+    quick: {errorBudgetPercent: 8, shortWindow: 5m, longWindow: 1h}
+    slow: {errorBudgetPercent: 12.5, shortWindow: 30m, longWindow: 6h}
+  ticket:
+    quick: {errorBudgetPercent: 20, shortWindow: 2h, longWindow: 1d}
+    slow: {errorBudgetPercent: 50, shortWindow: 6h, longWindow: 3d}
+"""

@@ -328,8 +328,6 @@ def diff_rule_files(expected_text: str, got_text: str, rel_tol: float = REL_TOL)
 def _prometheus_rules(doc: Any) -> list | None:
     if is_prometheus_rule(doc):
         return [doc]
-    if isinstance(doc, dict) and doc.get("kind") == "List" and doc.get("apiVersion") == "v1":
-        return list(doc.get("items") or [])
     return None
 
 
@@ -357,20 +355,12 @@ def diff_prometheus_rule(where: str, expected: dict, got: Any, rel_tol: float = 
 
 
 def diff_kubernetes_files(expected_text: str, got_text: str, rel_tol: float = REL_TOL) -> list[str]:
-    """Sloth's PrometheusRule documents vs our one document (a PrometheusRule, or a v1 List of them)."""
+    """Sloth's PrometheusRule documents vs ours: one PrometheusRule per YAML document, as Sloth writes."""
     exp_docs = load_documents(expected_text)
-    got_docs = load_documents(got_text)
-    if len(got_docs) != 1:
-        return [f"our Kubernetes file must hold exactly one YAML document, it holds {len(got_docs)}"]
-    got_objs = _prometheus_rules(got_docs[0])
-    if got_objs is None:
-        return [f"our Kubernetes file is neither a PrometheusRule nor a v1 List: "
-                f"kind={got_docs[0].get('kind') if isinstance(got_docs[0], dict) else None!r}"]
-    if len(exp_docs) > 1 and is_prometheus_rule(got_docs[0]):
-        return [f"Sloth produced {len(exp_docs)} PrometheusRule objects; we produced one PrometheusRule "
-                "(expected a kind: List)"]
-    if len(exp_docs) == 1 and not is_prometheus_rule(got_docs[0]):
-        return ["Sloth produced one PrometheusRule; we produced a List (expected the bare object)"]
+    got_objs = load_documents(got_text)
+    kinds = [d.get("kind") if isinstance(d, dict) else None for d in got_objs]
+    if not got_objs or any(k != "PrometheusRule" for k in kinds):
+        return [f"our Kubernetes file must hold PrometheusRule documents only, it holds kinds {kinds!r}"]
     out = []
     if len(exp_docs) != len(got_objs):
         out.append(f"expected {len(exp_docs)} PrometheusRule objects, got {len(got_objs)}")

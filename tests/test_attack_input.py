@@ -123,10 +123,8 @@ def test_regex_flags_and_go_spellings_build_and_load(tmp_path, promtool):
 TEMPLATES = ["{{ end }}", "{{ nosuchfunc }}", "{{", "{{ if }}", "{{ $undeclared }}", "{{ | .x }}"]
 TEXT_SLOTS = [  # YAML appended to the SLO; the value is the quoted '{t}'
     "    description: '{t}'",
-    "    owner: '{t}'",
     "    runbook_url: '{t}'",
     "    dashboard_url: '{t}'",
-    "    labels: {{team: '{t}'}}",
     "    alerting:\n      labels: {{team: '{t}'}}",
     "    alerting:\n      annotations: {{summary: '{t}'}}",
     "    alerting:\n      page_alert: {{labels: {{x: '{t}'}}}}",
@@ -144,6 +142,20 @@ def test_templates_prometheus_cannot_parse_are_positioned(tmp_path, template, sl
     assert (d.line, d.column) == (9 + len(extra.splitlines()), last.index("'") + 1), str(d)
 
 
+DATA_SLOTS = ["    owner: '{t}'", "    labels: {{team: '{t}'}}", "    tier: '{t}'"]
+
+
+def test_data_with_template_braces_builds(tmp_path, promtool):
+    """SLO labels, owner and tier are data: written on alerting rules as literal text (`{{` as
+    {{ "{{" }}), so any braces build, and promtool accepts the file (tests/test_alert_literals.py
+    shows a real Prometheus firing the alerts with the values as written)."""
+    tree = tmp_path / "slos"
+    tree.mkdir()
+    for i, (t, slot) in enumerate((t, slot) for t in TEMPLATES for slot in DATA_SLOTS):
+        (tree / f"s{i}.yaml").write_text(spec(service=f"svc{i}") + slot.format(t=t) + "\n")
+    build_and_promtool(promtool, tree, tmp_path / "out", Options(extra_labels=(("build", "{{ end }}"),)))
+
+
 def test_templates_prometheus_accepts_still_build(tmp_path, promtool):
     tree = tmp_path / "slos"
     tree.mkdir()
@@ -157,21 +169,23 @@ def test_templates_prometheus_accepts_still_build(tmp_path, promtool):
     build_and_promtool(promtool, tree, tmp_path / "out")
 
 
-@pytest.mark.parametrize("value", ["{{ end }}", "{{", "x" * (MAX_LABEL_VALUE + 1)])
-def test_extra_labels_are_checked_like_spec_labels(tmp_path, value):
-    """`-l KEY=VALUE` (Options.extra_labels) reaches every alert's labels: it used to build a file
-    promtool refuses (`unexpected {{end}}`)."""
-    d = one(tmp_path, spec(), Options(extra_labels=(("team", value),)))
-    assert d.code in ("SLC223", "SLC230", "SLC231") and (d.line, d.column) == (4, 11), str(d)
+def test_extra_labels_are_checked_like_spec_labels(tmp_path):
+    """`-l KEY=VALUE` (Options.extra_labels) reaches the no-data alert's labels: its size is bounded."""
+    d = one(tmp_path, spec(), Options(extra_labels=(("team", "x" * (MAX_LABEL_VALUE + 1)),)))
+    assert d.code == "SLC231" and (d.line, d.column) == (4, 11), str(d)
     assert "alert label 'team'" in d.message
 
 
-def test_extra_label_template_through_the_cli(tmp_path):
+def test_extra_label_with_template_braces_through_the_cli(tmp_path, promtool):
+    """It used to build a file promtool refuses (`unexpected {{end}}`), then was refused (SLC230):
+    it is data, written literally."""
     (tmp_path / "slos").mkdir()
     (tmp_path / "slos" / "s.yaml").write_text(spec())
     r = run_cli("build", "-l", "team={{ end }}", "slos", "-o", "out", cwd=tmp_path)
-    assert r.returncode == 1 and "error[SLC230]" in r.stderr, r.stderr
-    assert not (tmp_path / "out").exists()
+    assert r.returncode == 0, r.stderr
+    ok, output = promtool_check_rules(promtool, rules_of(tmp_path / "out"))
+    assert ok, output
+    assert 'team: "{{ \\"{{\\" }} end }}"' in (tmp_path / "out/prometheus/s.yaml").read_text()
 
 
 @pytest.mark.parametrize("period", ["300y", "100000w", "999999999999d", "2562048h", "9223372037s"])

@@ -133,3 +133,30 @@ def test_github_workflow_command_syntax(tmp_path, message):
     assert "\n" not in body and "%0A" in body if "\n" in message else body == message
     if "%" in message:
         assert "100%25" in body
+
+
+def test_validate_and_build_at_the_repository_root_skip_config_and_outputs(tmp_path):
+    """`validate .` / `build . -o out` at a repository root read only specs: not the config file,
+    not the configured output folder, not the -o folder, not files carrying the generated header."""
+    import re
+    import shutil
+
+    root = tmp_path / "ml"
+    shutil.copytree(REPO / "examples/ml-platform", root)
+    specs = len(list((root / "slos").rglob("*.yaml")))
+    # outputs of an older build elsewhere (recognised by their header), a hand-written YAML file
+    # in the configured output folder (skipped as the folder is), a config in a subfolder
+    shutil.copytree(root / "generated/prometheus", root / "old-out")
+    (root / "generated/notes.yaml").write_text("owner: platform\n")
+    (root / "team").mkdir()
+    (root / "team/slocompiler.yml").write_text("specs: [.]\n")
+    r = run_cli("validate", ".", cwd=root)
+    assert r.returncode == 0, r.stderr
+    assert re.search(rf"^0 errors, 0 warnings in {specs} files \(31 SLOs\)", r.stderr, re.M), r.stderr
+    for _ in range(2):  # the second build does not read back what the first wrote
+        r = run_cli("build", ".", "-o", "out", cwd=root)
+        assert r.returncode == 0, r.stderr
+        assert f"in {specs} files (31 SLOs)" in r.stderr, r.stderr
+    # a file named on the command line is still read, whatever it holds
+    r = run_cli("validate", "slocompiler.yaml", cwd=root)
+    assert r.returncode == 1 and "SLC006" in r.stderr

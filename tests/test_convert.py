@@ -72,8 +72,15 @@ def _expected_native(doc: dict) -> dict | None:
             if isinstance(v, list):
                 return [rename(x) for x in v]
             return v
-        return {"version": "slocompiler/v1", "compatibility": "sloth", **rename(doc["spec"])}
+        return {"version": "slocompiler/v1", "compatibility": "sloth", **rename(doc["spec"]),
+                "kubernetes": _kubernetes_of(doc)}
     return doc
+
+
+def _kubernetes_of(crd: dict) -> dict:
+    """The native `kubernetes:` section a CRD's metadata becomes (what its PrometheusRule carries)."""
+    meta = crd["metadata"]
+    return {k: meta[k] for k in ("name", "namespace", "labels", "annotations") if meta.get(k)}
 
 
 def test_every_plugin_free_sloth_input_converts_and_validates(sloth_inputs, tmp_path):
@@ -89,6 +96,8 @@ def test_every_plugin_free_sloth_input_converts_and_validates(sloth_inputs, tmp_
         for before, after in zip([d for d in original if d], [d for d in converted if d]):
             if before.get("kind") == "PrometheusServiceLevel":
                 want = ["version", "compatibility"] + [NATIVE_NAMES.get(k, k) for k in _keys_in_order(before["spec"])]
+                at = want.index("slos")  # the CRD's metadata, before the SLOs
+                want[at:at] = ["kubernetes"] + _keys_in_order(_kubernetes_of(before))
             else:
                 keys = _keys_in_order(before)
                 want = keys[:1] + ["compatibility"] + keys[1:]
@@ -122,11 +131,12 @@ def test_crd_comments_survive_and_metadata_is_noted(examples):
     for ln in src.read_text().splitlines():
         if ln.startswith("#"):
             assert ln in proc.stdout
-    assert "metadata.name: sloth-slo-my-service," in proc.stdout
-    assert "metadata.namespace: monitoring" in proc.stdout
+    assert "its metadata is under `kubernetes:`" in proc.stdout
     assert "apiVersion" not in proc.stdout and "errorQuery" not in proc.stdout
     docs = list(yaml.safe_load_all(proc.stdout))
     assert [d["service"] for d in docs] == ["myservice", "myservice2"]
+    assert [d["kubernetes"] for d in docs] == [{"name": "sloth-slo-my-service", "namespace": "monitoring"},
+                                               {"name": "sloth-slo-my-service2", "namespace": "monitoring"}]
 
 
 def test_period_option_adds_period_after_service(examples):
@@ -309,8 +319,9 @@ spec:
     assert lines[:2] == ["# header", "version: slocompiler/v1"]
     for comment in ("# api", "# before spec", "# before service"):
         assert comment in lines[2:lines.index("service: svc")]
-    # the comment line that preceded `slos` still does, at column 1, after the added period
-    assert lines[lines.index("service: svc") + 1:][:3] == ["period: 7d", "# before slos", "slos:"]
+    # the comment line that preceded `slos` still does, at column 1, after the added period and metadata
+    assert lines[lines.index("service: svc") + 1:][:6] == [
+        "period: 7d", "kubernetes:", "  name: x", "  namespace: y", "# before slos", "slos:"]
     assert "  - name: a  # name eol" in lines
     assert yaml.safe_load(result.text)["slos"][0]["sli"] == {"raw": {"error_ratio_query": "x[{{.window}}]"}}
 
@@ -325,9 +336,7 @@ def _groups_of(out: Path) -> list:
         for doc in yaml.safe_load_all(path.read_text()):
             if not doc:
                 continue
-            objects = doc["items"] if doc.get("kind") == "List" else [doc]
-            for obj in objects:
-                groups += obj["spec"]["groups"] if "spec" in obj else obj["groups"]
+            groups += doc["spec"]["groups"] if "spec" in doc else doc["groups"]
     for group in groups:
         for rule in group["rules"]:
             if rule.get("record") == "sloth_slo_info":
@@ -402,3 +411,102 @@ slos:
       page_alert: {labels: {severity: page}}
       ticket_alert: {labels: {severity: ticket}}
 """
+
+
+CRD_WITH_METADATA = """\
+apiVersion: sloth.slok.dev/v1
+kind: PrometheusServiceLevel
+metadata:
+  name: shop
+  namespace: shop-ns
+  labels:
+    release: kube-prometheus-stack   # what the operator's ruleSelector matches
+    team: "shop"
+  annotations:
+    argocd.argoproj.io/sync-wave: "2"
+  uid: 0c7b3d4e   # the cluster's, not the object's description
+spec:
+  service: shop
+  labels: {tier: "1"}
+  slos:
+    - name: checkout
+      objective: 99.5
+      sli:
+        events:
+          errorQuery: sum(rate(checkout_total{code=~"5.."}[{{.window}}]))
+          totalQuery: sum(rate(checkout_total[{{.window}}]))
+      alerting:
+        name: ShopCheckout
+        pageAlert: {labels: {severity: critical}}
+        ticketAlert: {labels: {severity: warning}}
+---
+apiVersion: sloth.slok.dev/v1
+kind: PrometheusServiceLevel
+metadata:
+  name: shop-latency
+spec:
+  service: shop-latency
+  slos:
+    - name: fast
+      objective: 99
+      sli:
+        raw:
+          errorRatioQuery: sum(rate(slow_total[{{.window}}])) / sum(rate(all_total[{{.window}}]))
+      alerting: {pageAlert: {disable: true}, ticketAlert: {disable: true}}
+"""
+
+
+def test_converted_crd_builds_the_same_prometheusrule_objects(conformance_dir, tmp_path):
+    """The CRD's labels and annotations (e.g. the `release` label the operator selects on) survive
+    conversion: `build --target kubernetes` of both gives objects with the same metadata and rules."""
+    from helpers import prometheusrule_validator
+    from promql_compare import diff_groups
+
+    (tmp_path / "sloth").mkdir()
+    (tmp_path / "native").mkdir()
+    (tmp_path / "sloth/shop.yaml").write_text(CRD_WITH_METADATA)
+    proc = run_cli("convert", "sloth", tmp_path / "sloth/shop.yaml", "-o", tmp_path / "native/shop.yaml")
+    assert proc.returncode == 0, proc.stderr
+    converted = list(yaml.safe_load_all((tmp_path / "native/shop.yaml").read_text()))
+    assert converted[0]["kubernetes"] == {
+        "name": "shop", "namespace": "shop-ns", "labels": {"release": "kube-prometheus-stack", "team": "shop"},
+        "annotations": {"argocd.argoproj.io/sync-wave": "2"}}
+    validate = prometheusrule_validator(conformance_dir)
+    objects = {}
+    for side in ("sloth", "native"):
+        r = run_cli("build", tmp_path / side, "-o", tmp_path / f"out-{side}", "--target", "kubernetes")
+        assert r.returncode == 0, r.stderr
+        objects[side] = [d for d in yaml.safe_load_all((tmp_path / f"out-{side}/kubernetes/shop.yaml").read_text())
+                         if d]
+        for obj in objects[side]:
+            assert validate(obj) == [], obj["metadata"]
+    assert len(objects["sloth"]) == len(objects["native"]) == 2
+    for before, after in zip(objects["sloth"], objects["native"]):
+        # the one label that differs says which tool manages the object now
+        assert before["metadata"]["labels"].pop("app.kubernetes.io/managed-by") == "sloth"
+        assert after["metadata"]["labels"].pop("app.kubernetes.io/managed-by") == "slocompiler"
+        assert before["metadata"] == after["metadata"]
+        assert diff_groups(_groups_of_objects([before]), _groups_of_objects([after])) == []
+    assert objects["native"][0]["metadata"]["labels"]["release"] == "kube-prometheus-stack"
+
+
+def _groups_of_objects(objects: list) -> list:
+    groups = [g for obj in objects for g in obj["spec"]["groups"]]
+    for group in groups:
+        for rule in group["rules"]:
+            if rule.get("record") == "sloth_slo_info":
+                rule["labels"] = {k: v for k, v in rule["labels"].items() if k not in GENERATOR_LABELS}
+    return groups
+
+
+def test_crd_name_kubernetes_refuses_is_reported_with_the_kubernetes_rule(tmp_path):
+    """A CR name the API server would refuse (upper case, `_`) is carried over, and the converted
+    file says why it does not build in the words of the rule it breaks."""
+    src = tmp_path / "crd.yaml"
+    src.write_text(CRD_WITH_METADATA.replace("name: shop-latency", "name: Shop_Latency"))
+    proc = run_cli("convert", "sloth", src, "-o", tmp_path / "native.yaml")
+    assert proc.returncode == 0, proc.stderr
+    r = run_cli("validate", tmp_path / "native.yaml")
+    assert r.returncode == 1
+    assert ("error[SLC203] invalid name 'Shop_Latency': Kubernetes names are lower-case letters, digits and '-' "
+            "or '.', starting and ending with a letter or digit") in r.stderr

@@ -228,3 +228,23 @@ def test_a_spec_document_may_name_its_own_object(tree, validate):
     # other targets ignore the key
     r = run_cli("build", "--target", "prometheus", "-o", tree / "plain", cwd=tree)
     assert r.returncode == 0, r.stderr
+
+
+def test_several_sloth_crds_in_one_file_are_a_multi_document_stream(tmp_path, validate):
+    """As Sloth writes them and kubectl, Kustomize and Argo CD read them: one PrometheusRule per
+    YAML document, `---` between them, never wrapped in a `v1` List."""
+    second = SLOTH_CRD.replace("name: shop\n", "name: shop-b\n  labels: {release: kube-prometheus-stack}\n", 1)
+    (tmp_path / "specs").mkdir()
+    (tmp_path / "specs/shop.yaml").write_text(SLOTH_CRD + "---\n" + second.replace("service: shop", "service: shopb"))
+    for target in ((), ("--target", "kubernetes")):
+        r = run_cli("build", tmp_path / "specs", "-o", tmp_path / "out", *target)
+        assert r.returncode == 0, r.stderr
+        text = (tmp_path / "out/kubernetes/shop.yaml").read_text("utf-8")
+        assert "kind: List" not in text and text.count("\n---\n") == 1
+        objects = documents(tmp_path / "out/kubernetes/shop.yaml")
+        assert [o["kind"] for o in objects] == ["PrometheusRule", "PrometheusRule"]
+        assert [o["metadata"]["name"] for o in objects] == ["shop", "shop-b"]
+        assert objects[1]["metadata"]["labels"]["release"] == "kube-prometheus-stack"
+        for obj in objects:
+            assert validate(obj) == []
+        assert objects[1]["spec"]["groups"][0]["name"] == "sloth-slo-sli-recordings-shopb-checkout"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from helpers import run_cli
+from helpers import WINDOWS_7D, run_cli
 
 from slocompiler.promtool import split_and_run
 
@@ -93,18 +93,6 @@ slos:
       ticket_alert: {disable: true}
 """
 
-WINDOWS_7D = """\
-apiVersion: sloth.slok.dev/v1
-kind: AlertWindows
-spec:
-  sloPeriod: 7d
-  page:
-    quick: {errorBudgetPercent: 8, shortWindow: 5m, longWindow: 1h}
-    slow: {errorBudgetPercent: 12.5, shortWindow: 30m, longWindow: 6h}
-  ticket:
-    quick: {errorBudgetPercent: 20, shortWindow: 2h, longWindow: 1d}
-    slow: {errorBudgetPercent: 50, shortWindow: 6h, longWindow: 3d}
-"""
 
 SMALL_SPEC = """\
 version: slocompiler/v1

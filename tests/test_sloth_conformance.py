@@ -11,9 +11,9 @@ expected output; see its README). Contract: ``design/rule-contract.md``.
   Sloth's golden *semantically* by ``tests/promql_compare.py``: groups, rules
   in order, names, ``for``, labels, annotations exactly, ``expr`` as PromQL
   trees with numbers equal within 1e-9 relative. Sloth writes one YAML
-  document per input document; we write one document, so the union of
-  Sloth's groups (or a ``kind: List`` of its PrometheusRule objects) is
-  compared. Inputs that need a Go plugin (``needs_plugins``, ``sli.plugin``,
+  document per input document; our rule files hold one document, so the
+  union of Sloth's groups is compared; PrometheusRule objects are one per
+  document in both, compared object by object. Inputs that need a Go plugin (``needs_plugins``, ``sli.plugin``,
   an SLO plugin id outside ``sloth.dev/``) are skipped with the reason.
 * every produced plain rule file passes ``promtool check rules``; every
   produced ``PrometheusRule`` validates against the prometheus-operator CRD
@@ -36,7 +36,6 @@ cases as in Sloth``) is written to the terminal when the module finishes.
 
 from __future__ import annotations
 
-import copy
 import functools
 import json
 import re
@@ -408,15 +407,8 @@ def test_generated_output_passes_real_tools(case_id, build_case, promtool, confo
     if b.returncode != 0 or b.target is None or not b.target.is_file():
         pytest.skip(f"nothing built (exit {b.returncode}); test_generate_matches_sloth reports why")
     if b.kubernetes:
-        docs = load_documents(b.target.read_text("utf-8"))
-        assert len(docs) == 1, f"{len(docs)} YAML documents"
-        doc = docs[0]
-        if doc.get("kind") == "List":
-            assert doc.get("apiVersion") == "v1", doc.get("apiVersion")
-            objs = doc.get("items") or []
-            assert objs, "empty List"
-        else:
-            objs = [doc]
+        objs = load_documents(b.target.read_text("utf-8"))  # one PrometheusRule per YAML document
+        assert objs, "no YAML document"
         for i, obj in enumerate(objs):
             errors = prometheusrule_validator(obj)
             assert not errors, f"object #{i} violates the PrometheusRule CRD schema:\n  " + "\n  ".join(errors)
@@ -434,32 +426,9 @@ def test_generated_output_passes_real_tools(case_id, build_case, promtool, confo
 
 @pytest.fixture(scope="module")
 def prometheusrule_validator(conformance_dir):
-    import jsonschema
+    from helpers import prometheusrule_validator as make
 
-    crd_path = (conformance_dir / "prometheus-operator" / "example" / "prometheus-operator-crd"
-                / "monitoring.coreos.com_prometheusrules.yaml")
-    crd = yaml.safe_load(crd_path.read_text("utf-8"))
-    (version,) = [v for v in crd["spec"]["versions"] if v["name"] == "v1"]
-    schema = copy.deepcopy(version["schema"]["openAPIV3Schema"])
-    patched = 0
-    for node in _walk(schema):
-        # Go RE2 puts the global flag after '^'; Python's re needs it first
-        if isinstance(node, dict) and node.get("pattern") == "^(?i)(abort|warn)?$":
-            node["pattern"] = "(?i)^(abort|warn)?$"
-            patched += 1
-    assert patched == 1, "the CRD's RE2-only pattern moved; revisit the patch"
-    validator = jsonschema.Draft7Validator(schema)
-
-    def validate(obj) -> list[str]:
-        errs = []
-        if not isinstance(obj, dict) or obj.get("apiVersion") != "monitoring.coreos.com/v1" \
-                or obj.get("kind") != "PrometheusRule":
-            errs.append("not a monitoring.coreos.com/v1 PrometheusRule")
-        errs += [f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
-                 for e in validator.iter_errors(obj)]
-        return errs
-
-    return validate
+    return make(conformance_dir)
 
 
 # ---------------------------------------------------------------------------
@@ -559,13 +528,11 @@ def _golden(conformance_dir, rel):
 
 
 def _as_ours(text: str) -> str:
-    """Sloth's multi-document golden rewritten in our one-document shape."""
+    """Sloth's multi-document golden rewritten in our shape (rule files: one document)."""
     docs = load_documents(text)
     if all(is_prometheus_rule(d) for d in docs):
-        one = docs[0] if len(docs) == 1 else {"apiVersion": "v1", "kind": "List", "items": docs}
-    else:
-        one = {"groups": [g for d in docs for g in d["groups"]]}
-    return yaml.safe_dump(one, sort_keys=False)
+        return yaml.safe_dump_all(docs, sort_keys=False)  # one object per document, as Sloth writes
+    return yaml.safe_dump({"groups": [g for d in docs for g in d["groups"]]}, sort_keys=False)
 
 
 _GOLDENS = sorted({c.expected for c in GEN_CASES if c.expected and "victoria" not in c.expected})
@@ -583,7 +550,9 @@ def test_compare_rejects_multiple_documents(conformance_dir):
     assert diff_rule_files(text, text) == ["our rule file must hold exactly one YAML document, it holds 2"]
     k8s = _golden(conformance_dir, "rendered/test/integration/prometheus/testdata/out-multifile-k8s.yaml")
     one = yaml.safe_dump(load_documents(k8s)[0])
-    assert "expected a kind: List" in diff_kubernetes_files(k8s, one)[0]
+    assert diff_kubernetes_files(k8s, one)[0] == "expected 2 PrometheusRule objects, got 1"
+    wrapped = yaml.safe_dump({"apiVersion": "v1", "kind": "List", "items": load_documents(k8s)})
+    assert "PrometheusRule documents only" in diff_kubernetes_files(k8s, wrapped)[0]
 
 
 BASE = "rendered/test/integration/prometheus/testdata/out-base.yaml"

@@ -202,18 +202,7 @@ def test_sloth_spec_tiers_are_checked_too(tmp_path):
 
 # -- a path subset of the configured tree -------------------------------------------------------------
 
-WEEKLY = textwrap.dedent("""\
-    apiVersion: sloth.slok.dev/v1
-    kind: AlertWindows
-    spec:
-      sloPeriod: 7d
-      page:
-        quick: {errorBudgetPercent: 8, shortWindow: 5m, longWindow: 1h}
-        slow: {errorBudgetPercent: 12.5, shortWindow: 30m, longWindow: 6h}
-      ticket:
-        quick: {errorBudgetPercent: 20, shortWindow: 2h, longWindow: 1d}
-        slow: {errorBudgetPercent: 50, shortWindow: 6h, longWindow: 3d}
-    """)
+from helpers import WINDOWS_7D as WEEKLY  # noqa: E402  (a user's 7d AlertWindows)
 
 
 def _tree(tmp_path):

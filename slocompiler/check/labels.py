@@ -22,12 +22,17 @@ _TIERS = ("page_alert", "ticket_alert")
 MAX_LABEL_VALUE = 4096   # characters of a label value (copied into every rule and series of an SLO)
 MAX_TEXT_VALUE = 16384   # characters of an annotation, description, owner or URL
 MAX_SERVICE = 200        # bytes of a service name (it names output files: at most 255 bytes)
-# The free-text keys of an SLO that become alert annotations (or info-metric labels): Go templates too.
+# The free-text keys of an SLO that become alert annotations (or info-metric labels): Go templates too,
+# but for `owner`, which is data like `labels` (an alert label and annotation written as literal text).
 TEXT_SLOTS = ("description", "owner", "runbook_url", "dashboard_url")
+DATA_SLOTS = ("owner", "tier", "name")
 
 
-def check_labels(doc: Document, labels: Mapping[str, str], path: tuple, what: str = "label") -> list[Diagnostic]:
-    """Reserved names and empty values (name syntax is checked by the schema)."""
+def check_labels(doc: Document, labels: Mapping[str, str], path: tuple, what: str = "label",
+                 template: bool = True) -> list[Diagnostic]:
+    """Reserved names and empty values (name syntax is checked by the schema). TEMPLATE: the values
+    are Go templates (alert labels and annotations); service and SLO `labels` are data, copied to
+    alerting rules as literal text (generate/prometheus.py), so any `{{` in them is fine."""
     out = []
     for k, v in labels.items():
         if is_reserved(k):
@@ -37,7 +42,7 @@ def check_labels(doc: Document, labels: Mapping[str, str], path: tuple, what: st
             out.append(doc.diag("SLC104", f"{what} {k!r} has an empty value", (*path, k)))
         else:
             d = check_value(doc, v, (*path, k), f"{what} {k!r}",
-                            MAX_LABEL_VALUE if what == "label" else MAX_TEXT_VALUE)
+                            MAX_LABEL_VALUE if what == "label" else MAX_TEXT_VALUE, template)
             if d:
                 out.append(d)
     return out
@@ -54,12 +59,14 @@ def unclosed_action(value: str) -> bool:
     return False
 
 
-def value_problem(value: str, limit: int = MAX_LABEL_VALUE) -> tuple[str, str, str] | None:
+def value_problem(value: str, limit: int = MAX_LABEL_VALUE, template: bool = True) -> tuple[str, str, str] | None:
     """(code, message, hint) when a label or annotation value would break or bloat the rule file;
-    shared by the spec checks and `-l KEY=VALUE`."""
+    shared by the spec checks and `-l KEY=VALUE`. Only a TEMPLATE is checked as a Go template."""
     if len(value) > limit:
         return ("SLC231", f"is {len(value)} characters long, more than the limit of {limit}: it is copied into "
                 "every rule of the SLO", "shorten it, or link to a longer text")
+    if not template:
+        return None
     if unclosed_action(value):
         return ("SLC223", "opens a template action `{{` that is never closed: alert labels and annotations are "
                 "Go templates, and Prometheus would reject the rule file",
@@ -72,11 +79,12 @@ def value_problem(value: str, limit: int = MAX_LABEL_VALUE) -> tuple[str, str, s
     return None
 
 
-def check_value(doc: Document, value: Any, path: tuple, what: str, limit: int = MAX_TEXT_VALUE) -> Diagnostic | None:
+def check_value(doc: Document, value: Any, path: tuple, what: str, limit: int = MAX_TEXT_VALUE,
+                template: bool = True) -> Diagnostic | None:
     """One free-text value that reaches a label or an annotation (see `value_problem`)."""
     if not isinstance(value, str):
         return None
-    found = value_problem(value, limit)
+    found = value_problem(value, limit, template)
     if found is None:
         return None
     code, message, hint = found
@@ -87,7 +95,7 @@ def check_texts(doc: Document, spec: Any, path: tuple) -> list[Diagnostic]:
     """The free-text slots (`TEXT_SLOTS`) of a service header or an SLO that has them."""
     out = []
     for key in TEXT_SLOTS:
-        d = check_value(doc, getattr(spec, key, None), (*path, key), f"`{key}`")
+        d = check_value(doc, getattr(spec, key, None), (*path, key), f"`{key}`", template=key not in DATA_SLOTS)
         if d:
             out.append(d)
     service = getattr(spec, "service", None)
@@ -95,7 +103,7 @@ def check_texts(doc: Document, spec: Any, path: tuple) -> list[Diagnostic]:
     if too_long:
         out.append(doc.diag("SLC231", too_long, (*path, "service"), hint="shorten it"))
     for key in ("tier", "name"):  # label values of every generated series (the service's: above)
-        d = check_value(doc, getattr(spec, key, None), (*path, key), f"`{key}`", MAX_LABEL_VALUE)
+        d = check_value(doc, getattr(spec, key, None), (*path, key), f"`{key}`", MAX_LABEL_VALUE, template=False)
         if d:
             out.append(d)
     return out
@@ -113,7 +121,7 @@ def service_problem(service: str) -> str | None:
 def check_slo_labels(doc: Document, slo: Any, path: tuple, key: Callable[[str], str] = str) -> list[Diagnostic]:
     """An SLO's labels, its alerts' labels and annotations, and each tier's (native and Sloth specs).
     KEY spells a tier's key as the document does (`page_alert`, or `pageAlert` in a CRD)."""
-    out = check_labels(doc, slo.labels, (*path, "labels"))
+    out = check_labels(doc, slo.labels, (*path, "labels"), template=False)
     out += check_texts(doc, slo, path)
     a = slo.alerting
     out += check_labels(doc, a.labels, (*path, "alerting", "labels"))

@@ -6,10 +6,14 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+import promql_parser
+
 from slocompiler import numbers
 from slocompiler.check.labels import check_group_by
+from slocompiler.check.threshold import threshold_by_diagnostics
 from slocompiler.conventions import WINDOW_RE
 from slocompiler.diagnostics import Diagnostic, Severity
+from slocompiler.durations import format_duration
 from slocompiler.formats.sloth_plugins import plugin_hint
 from slocompiler.load import Document
 from slocompiler.promql import METRIC_NAME, engine_problems, render_window, syntax_error, syntax_error_at, vector_selector_error
@@ -34,15 +38,21 @@ def check_engine(doc: Document, text: str, path: tuple) -> list[Diagnostic]:
     return [doc.diag(code, message, path) for code, message in engine_problems(text)]
 
 
-def check_window_query(doc: Document, text: str, path: tuple) -> list[Diagnostic]:
+FIXED_RANGE_HINT = ("write the range as [{{.window}}], e.g. rate(metric[{{.window}}]), or set `fixed_range: true` on "
+                    "the SLI to record the query at its own range and derive the longer windows from it")
+
+
+def check_window_query(doc: Document, text: str, path: tuple, opt_in: bool = False) -> list[Diagnostic]:
     """A Sloth-style query template: needs `{{.window}}` and must parse once rendered (both are
-    checked: a missing placeholder does not hide a syntax error)."""
+    checked: a missing placeholder does not hide a syntax error). OPT_IN: the SLI kind offers
+    `fixed_range: true`, and the hint says so."""
     if len(text) > MAX_QUERY:
         return check_size(doc, text, path)
     out = []
     if not WINDOW_RE.search(text):
         out.append(doc.diag("SLC205", "query must contain the {{.window}} placeholder", path,
-                            hint="write the range as [{{.window}}], e.g. rate(metric[{{.window}}])"))
+                            hint=FIXED_RANGE_HINT if opt_in else
+                            "write the range as [{{.window}}], e.g. rate(metric[{{.window}}])"))
     rendered = render_window(text, _WINDOW)
     err = syntax_diagnostic(doc, rendered, path, lambda at: _template_offset(text, at))
     if err:
@@ -102,13 +112,13 @@ def sli_diagnostics(doc: Document, sli: spec.SLI, path: tuple) -> list[Diagnosti
     out: list[Diagnostic] = []
     if kind == "plugin":
         return [plugin_sli_diagnostic(doc, body.id, body.options, (*p, "id"))]
-    if kind == "events":
-        out += check_window_query(doc, body.error_query, (*p, "error_query"))
-        out += check_window_query(doc, body.total_query, (*p, "total_query"))
-        if body.error_query.strip() == body.total_query.strip():
+    if kind in ("events", "raw"):
+        keys = ("error_query", "total_query") if kind == "events" else ("error_ratio_query",)
+        for key in keys:
+            out += (check_fixed_range_query(doc, getattr(body, key), (*p, key)) if body.fixed_range
+                    else check_window_query(doc, getattr(body, key), (*p, key), opt_in=True))
+        if kind == "events" and body.error_query.strip() == body.total_query.strip():
             out.append(doc.diag("SLC104", "error_query and total_query are the same query", (*p, "total_query")))
-    elif kind == "raw":
-        out += check_window_query(doc, body.error_ratio_query, (*p, "error_ratio_query"))
     elif kind == "ratio":
         out += _ratio(doc, body, p)
     elif kind == "latency":
@@ -189,6 +199,7 @@ def _threshold(doc: Document, body: spec.ThresholdSLI, p: tuple) -> list[Diagnos
                                 "string", (*p, "query"), hint="e.g. max(metric), or vector(1) for a constant"))
         else:
             out += check_engine(doc, body.query, (*p, "query"))
+            out += threshold_by_diagnostics(doc, body.query, body.by, (*p, "query"))
     return out
 
 
@@ -216,3 +227,68 @@ def openslo_v1alpha_query_diagnostics(doc: Document, q: Any, path: tuple) -> lis
         out.append(doc.diag("SLC104", f"queryType {q.queryType!r} is not supported (promql)", (*path, "queryType")))
     out += check_window_query(doc, q.query, (*path, "query"))
     return out
+
+
+# --- fixed-range queries (`rate(x[5m])` instead of `{{.window}}`) ------------------------------
+
+def query_range_ms(text: str) -> int | None:
+    """The longest range (`[5m]`, or a subquery's `[30m:1m]`) in a query that parses; None without one."""
+    if syntax_error(text):
+        return None
+    found: list[int] = []
+    stack: list[Any] = [promql_parser.parse(text)]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (promql_parser.MatrixSelector, promql_parser.SubqueryExpr)) and node.range:
+            found.append(int(node.range.total_seconds() * 1000))
+        if isinstance(node, promql_parser.Call):
+            stack.extend(node.args)
+        for attr in ("expr", "lhs", "rhs", "param"):
+            child = getattr(node, attr, None)
+            if child is not None and not isinstance(child, (str, int, float)):
+                stack.append(child)
+    return max(found) if found else None
+
+
+def check_fixed_range_query(doc: Document, text: str, path: tuple) -> list[Diagnostic]:
+    """A query of an SLI with `fixed_range: true`: no `{{.window}}`, parses, and has a range to record at."""
+    if WINDOW_RE.search(text):
+        return [doc.diag("SLC281", "with `fixed_range: true` the query must carry its own range, not {{.window}}",
+                         path, hint="write the range, e.g. rate(metric[5m]), or remove `fixed_range`")]
+    found = [d for d in check_window_query(doc, text, path) if d.code != "SLC205"]  # size, syntax, engine
+    if not any(d.is_error for d in found) and query_range_ms(text) is None:
+        found.append(doc.diag("SLC281", "with `fixed_range: true` the query needs a range selector such as "
+                              "rate(metric[5m]): there is no range to record it at", path,
+                              hint="write the range, e.g. sum(rate(metric[5m])), or remove `fixed_range`"))
+    return found
+
+
+def check_fixed_range_windows(doc: Document, queries: list[tuple[str, tuple]], shortest_ms: int) -> list[Diagnostic]:
+    """Each query's range must fit in the shortest alert window (the fastest tier's short window): the
+    windows are derived from the query recorded at its range, and cannot be shorter than it."""
+    out = []
+    for text, path in queries:
+        r = query_range_ms(text)
+        if r is not None and r > shortest_ms:
+            out.append(doc.diag(
+                "SLC280", f"the query's range {format_duration(r)} is longer than the shortest alert window "
+                f"{format_duration(shortest_ms)} (the fastest tier's short window): every window is measured from "
+                f"the query, so that window would span the last {format_duration(r)}", path,
+                hint=f"shorten the range to {format_duration(shortest_ms)} or less, e.g. rate(metric[5m])"))
+    return out
+
+
+def fixed_range_ms(*queries: str, on: bool = True) -> int | None:
+    """The range a fixed-range SLI is recorded at: the longest of its queries' ranges (None when off)."""
+    ranges = [r for r in map(query_range_ms, queries) if r is not None] if on else []
+    return max(ranges) if ranges else None
+
+
+def check_native_fixed_range(doc: Document, sli: spec.SLI, windows: Any, path: tuple) -> list[Diagnostic]:
+    """A native `events`/`raw` SLI with `fixed_range: true`: each range fits the shortest alert window."""
+    body: Any = getattr(sli, sli.kind)
+    if sli.kind not in ("events", "raw") or not body.fixed_range:
+        return []
+    keys = ("error_query", "total_query") if sli.kind == "events" else ("error_ratio_query",)
+    return check_fixed_range_windows(doc, [(getattr(body, k), (*path, sli.kind, k)) for k in keys],
+                                     windows.page_quick.short_ms)

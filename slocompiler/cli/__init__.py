@@ -32,7 +32,9 @@ class LazyGroup(click.Group):
             "explain": "slocompiler.cli.explain:explain", "templates": "slocompiler.cli.templates:templates",
             "schema": "slocompiler.cli.schema:schema", "convert": "slocompiler.cli.convert:convert",
             "fmt": "slocompiler.cli.fmt:fmt_command", "init": "slocompiler.cli.init:init",
-            "test": "slocompiler.cli.test:promtool_tests"}
+            "test": "slocompiler.cli.test:promtool_tests", "check": "slocompiler.cli.check:check",
+            "report": "slocompiler.cli.report:report", "gate": "slocompiler.cli.gate:gate",
+            "backtest": "slocompiler.cli.backtest:backtest"}
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(set(super().list_commands(ctx)) | set(self.lazy))
@@ -95,7 +97,7 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
             sys.stderr.write(f"slocompiler: the config file {config.path} has errors\n")
             sys.exit(ExitCode.PROBLEMS)
         shared = config.defaults()
-        default_map = {name: dict(shared) for name in ("validate", "build", "explain", "test")}
+        default_map = {name: dict(shared) for name in ("validate", "build", "explain", "test", "check", "report", "gate", "backtest")}
         cli.main(args=args, prog_name="slocompiler", standalone_mode=False, obj=config, default_map=default_map)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)

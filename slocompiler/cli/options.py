@@ -124,6 +124,8 @@ def build_options(default_period: str, labels: Iterable[str], windows_dirs: Iter
     policies = tuple(config.resolve(p) for p in config.model.policies)
     ctx = click.get_current_context(silent=True)
     paths = ctx.params.get("paths") if ctx is not None else None
+    # the configured output folder is never read back as specs (`validate .` at the repository root)
+    kw.setdefault("exclude", (config.resolve(config.model.output),) if config.path and config.model.output else ())
     return Options(default_period=default_period, extra_labels=parse_labels(labels), windows_dirs=tuple(windows_dirs),
                    exclude_re=exclude_re, include_re=include_re, sloth_version=sloth_version,
                    ignore_duplicates=ignore_duplicates, template_dirs=tuple(template_dirs),

@@ -78,10 +78,11 @@ def _dump(docs: list[dict[str, Any]]) -> str:
 
 def _native_sli(slo: SLO) -> dict[str, Any]:
     s = slo.sli
+    fixed = {"fixed_range": True} if getattr(s, "fixed_range_ms", None) else {}  # queries with their own range
     if isinstance(s, EventsSLI):
-        return {"events": {"error_query": s.error_query, "total_query": s.total_query}}
+        return {"events": {"error_query": s.error_query, "total_query": s.total_query, **fixed}}
     if isinstance(s, RawSLI):
-        return {"raw": {"error_ratio_query": s.error_ratio_query}}
+        return {"raw": {"error_ratio_query": s.error_ratio_query, **fixed}}
     assert isinstance(s, ThresholdSLI), "OpenSLO specs make events, raw and threshold SLIs"
     out: dict[str, Any] = {"query": s.query}
     if s.at_least is not None:

@@ -269,6 +269,7 @@ class _DocConverter:
             if key in spec.ca.items:
                 out.ca.items[key] = spec.ca.items[key]
         note = _metadata_note(doc.get("metadata"))
+        k8s = _kubernetes_section(doc.get("metadata"))
         if (note or kept_lines) and len(out) > 1:
             second = list(out)[1]
             if note:
@@ -280,6 +281,9 @@ class _DocConverter:
         _set_compatibility(out)
         if period is not None:
             _set_period(out, period)
+        if k8s:  # the object's metadata, before `slos` (after the header keys)
+            keys = [k for k in out if k != "slos"]
+            _insert_after(out, keys[-1], "kubernetes", k8s)
         return out
 
 
@@ -292,24 +296,49 @@ def _set_compatibility(doc: CommentedMap) -> None:
                              "no-data alerts", "compatibility")
 
 
+_K8S_KEYS = ("name", "namespace", "labels", "annotations")
+
+
 def _metadata_note(metadata: Any) -> str | None:
+    if not isinstance(metadata, dict) or not any(metadata.get(k) for k in _K8S_KEYS):
+        return None
+    return ("Converted from a Sloth PrometheusServiceLevel: its metadata is under `kubernetes:`, "
+            "the PrometheusRule object `build --target kubernetes` writes.")
+
+
+def _kubernetes_section(metadata: Any) -> CommentedMap | None:
+    """The CRD's object metadata as a native `kubernetes:` section (name, namespace, labels,
+    annotations; the rest, like uid or resourceVersion, is the cluster's), in flow style."""
     if not isinstance(metadata, dict):
         return None
-    parts = [f"metadata.{k}: {metadata[k]}" for k in ("name", "namespace") if metadata.get(k) is not None]
-    if not parts:
-        return None
-    return (f"Converted from a Sloth PrometheusServiceLevel ({', '.join(parts)}); "
-            "native specs have no Kubernetes metadata.")
+    out = CommentedMap()
+    for key in _K8S_KEYS:
+        value = metadata.get(key)
+        if isinstance(value, dict):
+            if not value:
+                continue
+            inner = CommentedMap()
+            inner.update(value)
+            inner.fa.set_flow_style()
+            value = inner
+        if value is not None:
+            out[key] = value
+    return out or None
 
 
 def _set_period(doc: CommentedMap, period: str) -> None:
     if "period" in doc:
         doc["period"] = period
         return
+    _insert_after(doc, "service" if "service" in doc else "version", "period", period)
+
+
+def _insert_after(doc: CommentedMap, anchor: str, key: str, value: Any) -> None:
+    """Insert KEY after ANCHOR (first when ANCHOR is missing), keeping comment lines between them
+    with the key that followed ANCHOR."""
     keys = list(doc)
-    anchor = "service" if "service" in doc else "version"
-    doc.insert(keys.index(anchor) + 1 if anchor in doc else 0, "period", period)
-    # comment lines that followed the anchor's line belong before the key after it, so after `period`
+    doc.insert(keys.index(anchor) + 1 if anchor in doc else 0, key, value)
+    # comment lines that followed the anchor's line belong before the key after it, so after KEY
     slot = doc.ca.items.get(anchor)
     token = slot[2] if slot and len(slot) > 2 else None
     if isinstance(token, CommentToken) and "\n" in token.value.rstrip("\n"):
@@ -318,7 +347,8 @@ def _set_period(doc: CommentedMap, period: str) -> None:
             token.value = head + "\n"
         else:
             slot[2] = None
-        doc.ca.items["period"] = [None, None, CommentToken("\n" + rest, CommentMark(0), None), None]
+        owner, last = (value, list(value)[-1]) if isinstance(value, CommentedMap) and value else (doc, key)
+        owner.ca.items[last] = [None, None, CommentToken("\n" + rest, CommentMark(0), None), None]
 
 
 def convert_sloth_text(text: str, file: str = "<stdin>", *, period: str | None = None,

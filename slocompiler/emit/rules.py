@@ -76,18 +76,13 @@ def _k8s_object(meta: dict, rf: RuleFile, indent: str, out: list, fixed=K8S_LABE
 
 
 def emit_prometheus_rules(source: str, objects, version: str) -> bytes:
-    """PrometheusRule objects for a Sloth CRD file: one object, or a `v1` List of them."""
+    """PrometheusRule objects for a Sloth CRD file: one YAML document per object (`---` between
+    them), as Sloth writes them and `kubectl apply -f`, Kustomize and Argo CD read them."""
     out = [header(source, version)]
-    if len(objects) == 1:
-        _k8s_object(objects[0][0], objects[0][1], "", out)
-    else:
-        out.append("apiVersion: v1\nkind: List\nitems:\n")
-        for meta, rf in objects:
-            chunk: list = []
-            _k8s_object(meta, rf, "", chunk)
-            lines = "".join(chunk).splitlines(keepends=True)
-            out.append("- " + lines[0])
-            out.extend("  " + line if line.strip() else line for line in lines[1:])
+    for i, (meta, rf) in enumerate(objects):
+        if i:
+            out.append("---\n")
+        _k8s_object(meta, rf, "", out)
     return "".join(out).encode("utf-8")
 
 

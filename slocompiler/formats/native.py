@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from slocompiler.check.labels import check_labels, check_slo_labels, check_texts
 from slocompiler.check.periods import check_catalog_period, check_windows
-from slocompiler.check.queries import sli_diagnostics
+from slocompiler.check.queries import check_native_fixed_range, fixed_range_ms, sli_diagnostics
 from slocompiler.check.slo import check_min_events, check_review_date
 from slocompiler.conventions import Output, Severity, alert_name
 from slocompiler.diagnostics import Diagnostic
@@ -81,9 +81,9 @@ def _model_sli(sli: spec.SLI) -> SLI:
     kind = sli.kind
     b = getattr(sli, kind)
     if kind == "events":
-        return EventsSLI(b.error_query, b.total_query)
+        return EventsSLI(b.error_query, b.total_query, fixed_range_ms(b.error_query, b.total_query, b.fixed_range))
     if kind == "raw":
-        return RawSLI(b.error_ratio_query)
+        return RawSLI(b.error_ratio_query, fixed_range_ms(b.error_ratio_query, on=b.fixed_range))
     if kind == "ratio":
         return RatioSLI(b.total, b.errors, b.good, tuple(b.by))
     if kind == "latency":
@@ -136,7 +136,7 @@ class _Format:
 
     def resolve(self, parsed, doc: Document, ctx: Context):
         parsed, specs, header_ok = parsed
-        diags = check_labels(doc, parsed.labels, ("labels",)) + check_texts(doc, parsed, ())
+        diags = check_labels(doc, parsed.labels, ("labels",), template=False) + check_texts(doc, parsed, ())
         slos = []
         file_period = duration_ms(parsed.period) if parsed.period else ctx.default_period_ms
         for i, (s, replaced) in enumerate(specs):
@@ -215,6 +215,7 @@ class _Format:
         )
         period_at = None if s.period else (("period",) if parsed.period else path)
         found += check_windows(doc, slo, path, period_at)
+        found += check_native_fixed_range(doc, sli_spec, cat, path + ("sli",))
         return slo, found
 
 

@@ -208,8 +208,9 @@ REQUIRED = None
 _plugin_ref = _model(_fields(id=_f(_text(min_length=1), REQUIRED), config=_f(_any), priority=_f(_int, lambda: 0)))
 _plugin_chain = _model(_fields(overridePrevious=_f(_bool, lambda: False), chain=_f(_list(_plugin_ref), list)))
 _sli_plugin = _model(_fields(id=_f(_str, REQUIRED), options=_f(_dict(_str, _str), dict)))
-_events = _model(_fields(error_query=_f(_str, REQUIRED), total_query=_f(_str, REQUIRED)))
-_raw = _model(_fields(error_ratio_query=_f(_str, REQUIRED)))
+_fixed_range = _f(_bool, lambda: False)
+_events = _model(_fields(error_query=_f(_str, REQUIRED), total_query=_f(_str, REQUIRED), fixed_range=_fixed_range))
+_raw = _model(_fields(error_ratio_query=_f(_str, REQUIRED), fixed_range=_fixed_range))
 _by = _f(_list(_label_name), list)
 _ratio = _model(_fields(total=_f(_str, REQUIRED), errors=_f(_optional(_str)), good=_f(_optional(_str)), by=_by),
                 lambda r: (r.errors is None) != (r.good is None))

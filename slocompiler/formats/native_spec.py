@@ -33,12 +33,17 @@ def _duration(value: str) -> str:
 
 Duration = Annotated[str, AfterValidator(_duration),
                      Field(json_schema_extra={"pattern": r"^([0-9]+(y|w|d|h|m|s|ms))+$"})]
+K8S_OBJECT_NAME = r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"  # DNS-1123 subdomain
+K8S_NAMESPACE = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"     # DNS-1123 label
 
 
 def name_rule(pattern: object) -> str:
     """The rule a name pattern enforces, in words (the SLC203 message)."""
     if pattern == ALERT_NAME_PATTERN:
         return "alert names are non-empty text without control characters"
+    if pattern in (K8S_OBJECT_NAME, K8S_NAMESPACE):
+        return ("Kubernetes names are lower-case letters, digits and '-'" + (" or '.'" if pattern == K8S_OBJECT_NAME
+                else "") + ", starting and ending with a letter or digit")
     return "must start and end with a letter or digit and contain only letters, digits, '.', '_' and '-'"
 
 
@@ -79,12 +84,16 @@ class EventsSLI(Strict):
 
     error_query: str = Field(description="PromQL of bad events per second over `{{.window}}`")
     total_query: str = Field(description="PromQL of all events per second over `{{.window}}`")
+    fixed_range: bool = Field(default=False, description="the queries carry their own range (`rate(x[5m])`) instead "
+                              "of `{{.window}}`: recorded at it, longer windows are traffic-weighted sums of the recording")
 
 
 class RawSLI(Strict):
     """Sloth-compatible raw error ratio (0-1) with `{{.window}}`."""
 
     error_ratio_query: str = Field(description="PromQL returning the error ratio (0-1) over `{{.window}}`")
+    fixed_range: bool = Field(default=False, description="the query carries its own range (`rate(x[5m])`) instead "
+                              "of `{{.window}}`: recorded at it, longer windows average the recording")
 
 
 class RatioSLI(Strict):
@@ -213,9 +222,9 @@ class KubernetesObject(Strict):
     """Metadata of this document's PrometheusRule object under `build --target kubernetes`; the
     config's `kubernetes:` section gives what is not set here (docs/deployment.md)."""
 
-    name: Optional[str] = Field(default=None, pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$", max_length=253,
+    name: Optional[str] = Field(default=None, pattern=K8S_OBJECT_NAME, max_length=253,
                                 description="metadata.name (default: from the spec path and service)")
-    namespace: Optional[str] = Field(default=None, pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", max_length=63)
+    namespace: Optional[str] = Field(default=None, pattern=K8S_NAMESPACE, max_length=63)
     labels: dict[str, str] = Field(default_factory=dict, description="added to the config's labels")
     annotations: dict[str, str] = Field(default_factory=dict, description="added to the config's annotations")
 

@@ -21,7 +21,7 @@ from slocompiler.durations import format_duration
 from slocompiler.formats import openslo_spec as spec
 from slocompiler.formats.errors import did_you_mean, salvage, validation_diagnostics
 from slocompiler.formats.native_plain import LABEL_NAME_PATTERN
-from slocompiler.formats.openslo_sli import BROKEN, SliResolver, registry
+from slocompiler.formats.openslo_sli import BROKEN, SliResolver, fixed_range_diagnostics, registry
 from slocompiler.load import Document
 from slocompiler.model import SLO, Dialect, Tier
 from slocompiler.plan import burn_factor
@@ -156,13 +156,18 @@ class _Resolver(SliResolver):
         labels = self.labels(obj.metadata.labels, base + ("metadata", "labels"))
         self.diags += check_texts(self.doc, s, sp)
         names = self.names(s.objectives)
-        out = []
+        out: list[SLO] = []
         for i, o in enumerate(s.objectives):
             op_path = sp + ("objectives", i)
             if sli.thresholdMetric is not None and (o.op is None or o.value is None):
                 continue  # reported above
             model_sli = self.sli(sli, sdoc, spath, s.budgetingMethod, o)
             if model_sli is None:
+                continue
+            ranged = fixed_range_diagnostics(self, model_sli, self.ctx.windows_for(period).page_quick.short_ms,
+                                             first=not out)
+            self.diags += [d for d in ranged if d not in self.diags]  # once per SLO, not per objective
+            if any(d.is_error for d in ranged):
                 continue
             pct = Decimal(repr(float(o.targetPercent))) if o.target is None else Decimal(repr(float(o.target))) * 100
             if pct <= 0:
@@ -195,7 +200,7 @@ class _Resolver(SliResolver):
                           path + (k,), key=True, severity=Level.WARNING)
                 continue
             out[k] = ",".join(v) if isinstance(v, list) else v
-            found = value_problem(out[k]) if isinstance(out[k], str) else None
+            found = value_problem(out[k], template=False) if isinstance(out[k], str) else None
             if found:
                 self.diag(found[0], f"label {k!r} {found[1]}", path + (k,), hint=found[2])
         return tuple(sorted(out.items()))

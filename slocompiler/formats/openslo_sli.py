@@ -6,11 +6,9 @@ positioned lookups); `openslo._Resolver` adds objectives, labels and alerting to
 
 from __future__ import annotations
 
-import re
-
 import promql_parser
 
-from slocompiler.check.queries import check_window_query, syntax_diagnostic
+from slocompiler.check.queries import check_fixed_range_windows, check_window_query, query_range_ms, syntax_diagnostic
 from slocompiler.conventions import WINDOW_RE
 from slocompiler.diagnostics import Diagnostic
 from slocompiler.diagnostics import Severity as Level
@@ -54,6 +52,7 @@ class SliResolver:
         self.doc, self.ctx, self.obj, self.base = doc, ctx, obj, base
         self.reg = registry(ctx)
         self.diags: list[Diagnostic] = []
+        self.fixed: list[tuple[str, Document, tuple]] = []  # fixed-range queries of the SLI last mapped
 
     def diag(self, code, msg, path, doc=None, **kw):
         self.diags.append((doc or self.doc).diag(code, msg, path, **kw))
@@ -129,11 +128,16 @@ class SliResolver:
                       "rate to take over the SLO's windows", qp, doc=doc,
                       hint="set `counter: true` if it is a counter, or write the range as [{{.window}}]")
             return None
-        ranges = re.findall(r"\[\s*[0-9][0-9a-z]*\s*(?::[^\]]*)?\]", q)
-        self.diag("SLC205", "the query has no {{.window}} placeholder" + (
-            f" and a fixed range {ranges[0]}: it would measure every SLO window over that range" if ranges else "")
-            + "; only a counter selector (optionally in one `sum`/`sum by`) is windowed automatically", qp, doc=doc,
-            hint="write the range as [{{.window}}], e.g. sum(rate(http_requests_total[{{.window}}]))")
+        if query_range_ms(q) is not None:  # a fixed range, as platforms write it: recorded at that range
+            found = [d for d in check_window_query(doc, q, qp) if d.code != "SLC205"]  # size, comment, engine
+            self.diags += found
+            if any(d.is_error for d in found):
+                return None
+            self.fixed.append((q, doc, qp))
+            return q
+        self.diag("SLC205", "the query has no {{.window}} placeholder and no range: only a counter selector "
+                  "(optionally in one `sum`/`sum by`) is windowed automatically", qp, doc=doc,
+                  hint="write a range, e.g. sum(rate(http_requests_total[5m])) or [{{.window}}]")
         return None
 
     # --- the SLI --------------------------------------------------------------------------
@@ -141,6 +145,7 @@ class SliResolver:
     def sli(self, sli: spec.SLISpec, doc: Document, path: tuple, method: str, o: spec.Objective) -> SLI | None:
         """The model SLI of one objective; None after a positioned error."""
         slice_ms = _slice_ms(o)
+        self.fixed = []
         if sli.thresholdMetric is not None:
             return self._threshold(sli.thresholdMetric, doc, (*path, "thresholdMetric"), method, o, slice_ms)
         r = sli.ratioMetric
@@ -160,15 +165,18 @@ class SliResolver:
                 what = "every event counts as bad" if key == "bad" else "no event can ever be bad"
                 self.diag("SLC261", f"the `{key}` query is the same as the `total` query: {what}",
                           (*rp, key, "metricSource", "spec", "query"), doc=doc, severity=Level.WARNING)
+        fixed = max((query_range_ms(q) or 0 for q, _, _ in self.fixed), default=0) or None
+        if fixed and method == "Occurrences":  # every query at the one range the windows derive from
+            parts = {k: render_window(q, format_duration(fixed)) for k, q in parts.items()}
         if "raw" in parts:
             raw = parts["raw"]
             if method == "Occurrences":
-                return RawSLI(raw if r.rawType == "failure" else f"1 - (\n{raw}\n)")
+                return RawSLI(raw if r.rawType == "failure" else f"1 - (\n{raw}\n)", fixed)
             success = raw if r.rawType == "success" else f"1 - (\n{raw}\n)"
         elif method == "Occurrences":
             if "bad" in parts:
-                return EventsSLI(parts["bad"], parts["total"])
-            return EventsSLI(_combine(parts["total"], "-", parts["good"]), parts["total"])
+                return EventsSLI(parts["bad"], parts["total"], fixed)
+            return EventsSLI(_combine(parts["total"], "-", parts["good"]), parts["total"], fixed)
         elif "good" in parts:
             success = _combine(parts["good"], "/", parts["total"])
         else:
@@ -193,6 +201,8 @@ class SliResolver:
         if bad:
             self.diags.append(bad)
             return None
+        if query_range_ms(q) is not None:  # evaluated as written every slice: SLC280, SLC606
+            self.fixed.append((q, doc, qp))
         assert o.op is not None and o.value is not None  # checked for every objective before the SLI maps
         value = float(o.value)
         if method == "Occurrences":  # one data point per minute
@@ -209,3 +219,30 @@ def _slice_ms(o: spec.Objective) -> int | None:
     if w is None:
         return None
     return int(w * 60_000) if isinstance(w, (int, float)) else spec.shorthand_ms(w)
+
+
+def fixed_range_diagnostics(r: SliResolver, sli: SLI, shortest_ms: int, first: bool) -> list[Diagnostic]:
+    """An SLI whose queries carry their own range (`[5m]`): each range fits the shortest alert window
+    (SLC280), and, once per SLO (FIRST objective), a note on how its windows are measured (SLC606)."""
+    if not r.fixed:
+        return []
+    out: list[Diagnostic] = []
+    for q, doc, path in r.fixed:
+        out += check_fixed_range_windows(doc, [(q, path)], shortest_ms)
+    if first and not out:
+        q, doc, path = max(r.fixed, key=lambda f: query_range_ms(f[0]) or 0)
+        rng = format_duration(query_range_ms(q) or 0)
+        if isinstance(sli, ThresholdSLI):
+            how = (f"evaluated as written once per {format_duration(sli.slice_ms)} time slice, and every window (alert "
+                   "windows, the period) is the share of good slices")
+        elif isinstance(sli, EventsSLI) and sli.fixed_range_ms:
+            how = ("recorded at that range, and every longer window (alert windows, the period) is the "
+                   "traffic-weighted ratio of the recordings' sums over the window")
+        elif isinstance(sli, RawSLI) and sli.fixed_range_ms:
+            how = ("recorded at that range, and every longer window (alert windows, the period) is the "
+                   "recording's average over the window")
+        else:  # RatioTimeslices: the success ratio per slice, averaged
+            how = "evaluated as written once per time slice, and every window averages the slices' ratios"
+        out.append(doc.diag("SLC606", f"the query has a fixed range [{rng}] instead of {{{{.window}}}}: it is {how}",
+                            path, severity=Level.NOTE))
+    return out

@@ -45,7 +45,7 @@ def _resolve_slos(doc: Document, ctx: Context, service: str, group_labels: dict[
                   group_plugins: tuple[Any, tuple], slos: list[Any], base: tuple, k: Callable[[str], str],
                   spec_name: str, mode: str) -> tuple[list[SLO], list[Diagnostic]]:
     """The SLOs of one Sloth document (K spells keys as the document does: snake_case or camelCase)."""
-    diags = check_labels(doc, group_labels, (*base[:-1], "labels"))
+    diags = check_labels(doc, group_labels, (*base[:-1], "labels"), template=False)
     out = []
     for i, (s, replaced) in enumerate(slos):
         if s is None:

@@ -112,10 +112,15 @@ def sli_in_words(slo: SLO) -> str:
             bounds.append(f"≤ {s.at_most:g}")
         return (f"share of {format_duration(s.slice_ms)} slices in which `{_md(s.query.strip())}` is not "
                 f"{' and '.join(bounds)} (no data counts as {s.no_data}){by}")
+    fixed = getattr(s, "fixed_range_ms", None)
     if isinstance(s, EventsSLI):
-        return f"errors `{_md(s.error_query.strip())}` over total `{_md(s.total_query.strip())}`{by}"
+        return (f"errors `{_md(s.error_query.strip())}` over total `{_md(s.total_query.strip())}`{by}"
+                + (f", recorded at their own {format_duration(fixed)} range; longer windows are traffic-weighted sums "
+                   "of the recordings" if fixed else ""))
     if isinstance(s, RawSLI):
-        return f"error ratio `{_md(s.error_ratio_query.strip())}`{by}"
+        return (f"error ratio `{_md(s.error_ratio_query.strip())}`{by}"
+                + (f", recorded at its own {format_duration(fixed)} range; longer windows average the recording"
+                   if fixed else ""))
     return slo.kind
 
 

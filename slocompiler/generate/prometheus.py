@@ -89,7 +89,15 @@ class _SLORules:
         return self.kind.ratio(w)
 
     def sli_rules(self):
+        inputs = self.kind.inputs()  # a fixed-range SLI's queries, recorded as given at their own range
+        if inputs:
+            labels = _merge(self.labels, self.ids, [(c.WINDOW_LABEL, self.kind.fixed_range)])
+            for record, expr in inputs:
+                yield Rule(expr.strip() + "\n", record=record, labels=labels)
+        recorded = {record for record, _ in inputs}
         for w in self.windows:
+            if c.sli_error(w) in recorded:
+                continue
             yield Rule(self._ratio(w), record=c.sli_error(w),
                        labels=_merge(self.labels, self.ids, [(c.WINDOW_LABEL, w)]))
         yield from self.period_rules()
@@ -98,7 +106,7 @@ class _SLORules:
         slo, short, period = self.slo, self.short, self.period
         labels = _merge(self.labels, self.ids, [(c.WINDOW_LABEL, period)])
         record = c.sli_error(period)
-        if isinstance(self.kind, Threshold):
+        if isinstance(self.kind, Threshold) or self.kind.fixed_range:  # already derived from a recording
             yield Rule(self.kind.ratio(period), record=record, labels=labels)
         elif self.kind.denominator and slo.dialect.period_ratio == "traffic":
             short_labels = _merge(self.labels, self.ids, [(c.WINDOW_LABEL, short)])
@@ -191,12 +199,12 @@ class _SLORules:
 
     def _governance_labels(self) -> list[tuple[str, str]]:
         """Owner and criticality tier, which routes may need (docs/routing.md): not on Sloth
-        inputs, whose alerts stay Sloth's; user labels override them."""
+        inputs, whose alerts stay Sloth's; user labels override them. Data: written literally."""
         slo = self.slo
         if not slo.dialect.governance_annotations:
             return []
-        out = [(c.OWNER_LABEL, slo.owner)] if slo.owner else []
-        return out + ([(c.TIER_LABEL, str(slo.tier))] if slo.tier else [])
+        out = [(c.OWNER_LABEL, template_literal(slo.owner))] if slo.owner else []
+        return out + ([(c.TIER_LABEL, template_literal(str(slo.tier)))] if slo.tier else [])
 
     @staticmethod
     def _severity(plan: TierPlan) -> list[tuple[str, str]]:
@@ -208,7 +216,8 @@ class _SLORules:
         base = {"title": default_title(tier.severity), "summary": DEFAULT_SUMMARY}
         if slo.dialect.governance_annotations:
             for key, value in (("description", slo.description), ("runbook_url", slo.runbook_url),
-                               ("dashboard_url", slo.dashboard_url), ("owner", slo.owner)):
+                               ("dashboard_url", slo.dashboard_url),
+                               ("owner", template_literal(slo.owner) if slo.owner else None)):
                 if value:
                     base[key] = value
         return _merge(base.items(), slo.alert_annotations, tier.annotations)
@@ -221,14 +230,32 @@ class _SLORules:
             expr = f"absent_over_time(({self.kind.sli.query.strip()})[{lookback}:{step}])\n"
         else:
             expr = f"absent_over_time({c.sli_error(self.short)}{self.sel}[{lookback}])\n"
-        labels = _merge(self._governance_labels(), self.labels, self.ids, slo.alert_labels,
+        # the SLO's labels and names are data, and alert labels are templates: written literally
+        data = [(k, template_literal(v)) for k, v in _merge(self.labels, self.ids)]
+        labels = _merge(self._governance_labels(), data, slo.alert_labels,
                         self._severity(alert_plan(slo).ticket),
                         [(c.SEVERITY_LABEL, c.Severity.TICKET.value), (c.NO_DATA_LABEL, c.NO_DATA_VALUE)])
+        service, name, slo_id = (template_literal(v) for v in (slo.service, slo.name, slo.id))
         annotations = _merge({
-            "title": f"(no data) {slo.service} {slo.name} SLI has had no data for {lookback}.",
-            "summary": f"The SLI of {slo.id} returned no series for {lookback}; its error budget is not being measured.",
+            "title": f"(no data) {service} {name} SLI has had no data for {lookback}.",
+            "summary": f"The SLI of {slo_id} returned no series for {lookback}; its error budget is not being measured.",
         }.items(), [("runbook_url", slo.runbook_url)] if slo.runbook_url else [], slo.alert_annotations)
         return Rule(expr, alert=f"{slo.alert_name}NoData", labels=labels, annotations=annotations)
+
+
+def template_literal(value: str) -> str:
+    """VALUE as a Go template that expands to VALUE itself: alerting-rule labels and annotations
+    are templates, so a `{{` in data (an SLO label, a name) is written as {{ "{{" }}."""
+    return value.replace("{{", _LITERAL_OPEN)
+
+
+_LITERAL_OPEN = '{{ "{{" }}'
+
+
+def expanded_literals(value: str) -> str:
+    """What Prometheus shows for a label written with `template_literal` (or with the user's own
+    {{ "{{" }}): the expected label values of the promtool tests."""
+    return value.replace(_LITERAL_OPEN, "{{")
 
 
 def rule_groups(slo: SLO, opts: Options) -> list[Group]:

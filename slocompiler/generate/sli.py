@@ -12,8 +12,17 @@ from functools import lru_cache
 from typing import Any, Generic, TypeVar, cast
 
 from slocompiler import numbers
-from slocompiler.conventions import ID_LABEL, SERVICE_LABEL, SLO_LABEL, TIME_SLICE
-from slocompiler.durations import parse_duration
+from slocompiler.conventions import (
+    ERRORS_RATE,
+    ID_LABEL,
+    SERVICE_LABEL,
+    SLO_LABEL,
+    TIME_SLICE,
+    TOTAL_RATE,
+    WINDOW_LABEL,
+    sli_error,
+)
+from slocompiler.durations import format_duration, parse_duration
 from slocompiler.model import SLI, SLO, EventsSLI, LatencySLI, RatioSLI, RawSLI, ThresholdSLI
 from slocompiler.promql import render_window
 
@@ -71,6 +80,15 @@ class Kind(Generic[S]):
     def events_in(self, w: str, seconds: float) -> str:
         """Total events over window `w`, for the low-traffic guard."""
         return f"({self.total(w)}) * {numbers.clean(seconds)}"
+
+    def inputs(self) -> tuple[tuple[str, str], ...]:
+        """Series recorded before the windows (record name, expression); fixed-range kinds only."""
+        return ()
+
+    @property
+    def fixed_range(self) -> str | None:
+        """The queries' own range when they carry one (`rate(x[5m])`): windows derive from a recording."""
+        return None
 
 
 class Events(Kind[EventsSLI]):
@@ -219,9 +237,60 @@ def grouping(slo: SLO) -> tuple[str, ...]:
     return query_grouping(sli.error_ratio_query) or ()
 
 
+class FixedEvents(Events):
+    """Events whose queries carry their own range R: each is recorded as given (a per-second rate over R),
+    and every other window is the traffic-weighted ratio of the recordings' sums over that window."""
+
+    @property
+    def fixed_range(self) -> str:
+        return format_duration(self.sli.fixed_range_ms or 0)
+
+    def _src(self, name: str) -> str:
+        return f"{name}{self.fixed_range}{selector(id_labels(self.slo))}"
+
+    def inputs(self):
+        r = self.fixed_range
+        return ((ERRORS_RATE + r, render_window(self.sli.error_query, r)),
+                (TOTAL_RATE + r, render_window(self.sli.total_query, r)))
+
+    def _rate(self, name: str, w: str) -> str:
+        inner = self._src(name) if w == self.fixed_range else f"avg_over_time({self._src(name)}[{w}])"
+        return f"sum without ({WINDOW_LABEL}) ({inner})"
+
+    def errors(self, w):
+        return self._rate(ERRORS_RATE, w)
+
+    def total(self, w):
+        return self._rate(TOTAL_RATE, w)
+
+    def ratio(self, w):
+        if w == self.fixed_range:
+            return f"{self._src(ERRORS_RATE)}\n/ ignoring ({WINDOW_LABEL})\n{self._src(TOTAL_RATE)}\n"
+        return (f"sum_over_time({self._src(ERRORS_RATE)}[{w}])\n/ ignoring ({WINDOW_LABEL})\n"
+                f"sum_over_time({self._src(TOTAL_RATE)}[{w}])\n")
+
+
+class FixedRaw(Raw):
+    """A raw error ratio over its own range R: recorded as the R window's ratio, averaged over longer windows."""
+
+    @property
+    def fixed_range(self) -> str:
+        return format_duration(self.sli.fixed_range_ms or 0)
+
+    def inputs(self):
+        r = self.fixed_range
+        return ((sli_error(r), render_window(self.sli.error_ratio_query, r)),)
+
+    def ratio(self, w):
+        return f"avg_over_time({sli_error(self.fixed_range)}{selector(id_labels(self.slo))}[{w}])"
+
+
 KINDS: dict[type[SLI], type[Kind[Any]]] = {EventsSLI: Events, RawSLI: Raw, RatioSLI: Ratio, LatencySLI: Latency,
                                            ThresholdSLI: Threshold}
+FIXED_KINDS: dict[type[SLI], type[Kind[Any]]] = {EventsSLI: FixedEvents, RawSLI: FixedRaw}
 
 
 def kind_of(slo: SLO) -> Kind[Any]:
+    if getattr(slo.sli, "fixed_range_ms", None):
+        return FIXED_KINDS[type(slo.sli)](slo)
     return KINDS[type(slo.sli)](slo)

@@ -37,6 +37,7 @@ def coarse_step(slos: Sequence[SLO]) -> int:
         ok = True
         for slo in slos:
             wins = [ms for p in (slo.windows.ticket_quick, slo.windows.ticket_slow) for ms in (p.short_ms, p.long_ms)]
+            wins += [r for r in (getattr(slo.sli, "fixed_range_ms", None),) if r]  # samples every step must feed it
             if isinstance(slo.sli, ThresholdSLI):
                 wins.append(step * MIN * (slo.sli.slice_ms // MIN) if slo.sli.slice_ms % MIN == 0 else 1)
                 if (step * MIN) % slo.sli.slice_ms:

@@ -21,7 +21,8 @@ from slocompiler.conventions import (
     Severity,
     group_name,
 )
-from slocompiler.durations import parse_duration
+from slocompiler.durations import format_duration, parse_duration
+from slocompiler.generate.prometheus import expanded_literals
 from slocompiler.generate.promtool_tests.series import (
     COUNTER_START,
     MIN,
@@ -97,6 +98,11 @@ class Scenarios:
             n = max(n, math.ceil(2 * float(slo.min_events) / shortest))
         self.n = n
         self.step = 1
+        fixed = getattr(slo.sli, "fixed_range_ms", None) or 0  # windows derived from a recording at this range
+        if fixed % MIN:
+            raise Skip(f"the queries' own range {format_duration(fixed)} is not whole minutes: one-minute input "
+                       "samples cannot feed it")
+        self.range_m = fixed // MIN
 
     def _sli_labels(self, groups: Sequence[Group]) -> dict[str, str]:
         sli_group = group_name(SLI_GROUP, self.slo.id)
@@ -146,7 +152,7 @@ class Scenarios:
     def alert_labels(self, rule: Rule) -> dict[str, str]:
         labels = dict(self.rec_labels)
         labels.update(self.shape.by_values)
-        labels.update(dict(rule.labels))
+        labels.update((k, expanded_literals(v)) for k, v in rule.labels)
         return labels
 
     def alerts_sel(self, rule: Rule) -> str:
@@ -249,6 +255,16 @@ class Scenarios:
                             f"which holds {m // self.step + 1} at this interval")
         return None
 
+    def _lag(self) -> int:
+        """Minutes a window derived from a fixed-range recording may cross a threshold after the same
+        window read from the raw series: each recording spreads an onset over the range R, so the
+        derived window trails by at most (R + step)/2 (0 without a fixed range)."""
+        return math.ceil((self.range_m + self.step) / 2) if self.range_m else 0
+
+    def _lag_text(self) -> str:
+        lag = self._lag()
+        return f" + {minutes(lag)} for windows derived from the {minutes(self.range_m)} recording" if lag else ""
+
     def _up(self, mins: float) -> int:
         """Minutes rounded up to whole input samples."""
         return math.ceil(mins / self.step) * self.step
@@ -263,13 +279,14 @@ class Scenarios:
         # healthy traffic, so the ratio may cross up to d*step/L earlier, and up to a step later
         early = d * step / min(q.long_m for q in firing) if step > 1 else 0.0
         quiet_until = (warm + math.ceil(d - early) - 1) // step * step
-        fire_at = self._up(warm + math.ceil(d) + step + for_m)
+        fire_at = self._up(warm + math.ceil(d) + step + for_m + self._lag())
         run = self._up(fire_at - warm + 2)
         self.add(f"{sev} above-{p.name}", [(warm, self.n, 0.0), (run, self.n, r)], [
             self.quiet(rule, quiet_until),
             self.firing(rule, fire_at),
         ], f"error ratio {r:.6g} = 1.1 x the {p.name} pair's threshold {p.theta:.6g} after {minutes(warm)} healthy: "
            f"fires {d:.1f}m after onset (f*B*L/r) + {minutes(step)} evaluation" + (f" + for {minutes(for_m)}" if for_m else "")
+           + self._lag_text()
            + f", not before {quiet_until - warm + 1}m", step=step)
 
     def below(self, sev: str, rule: Rule, live: Sequence[ScenarioPair]) -> None:
@@ -300,10 +317,10 @@ class Scenarios:
         else:
             d = min(p.theta * p.long_m for p in live)
             pmin = min(live, key=lambda p: p.theta * p.long_m)
-            fire = math.ceil(d) + self.step + for_m
+            fire = math.ceil(d) + self.step + for_m + self._lag()
         warm = pmin.long_m
         hold = self._up(fire + 2)
-        reset = max(p.short_m for p in live) + self.slice_m + self.step
+        reset = max(p.short_m for p in live) + self.slice_m + self.step + self.range_m
         t1 = warm + hold
         after = self._up(reset)
         self.add(f"{sev} outage", [(warm, self.n, 0.0), (hold, self.n, 1.0), (after + self.step, self.n, 0.0)], [
@@ -312,8 +329,9 @@ class Scenarios:
             self.firing(rule, t1),
             self.quiet(rule, t1 + after + self.step, t1 + after),
         ], f"total outage after {minutes(warm)} healthy fires within {minutes(fire)} (min f*B*L = {d:.2f}m"
-           + (f", + for {minutes(for_m)}" if for_m else "") + f"); resolves within {minutes(reset)} of recovery "
-           "(the longest short window + one evaluation)", step=self.step)
+           + (f", + for {minutes(for_m)}" if for_m else "") + self._lag_text() + f"); resolves within "
+           f"{minutes(reset)} of recovery (the longest short window + one evaluation"
+           + (f" + the {minutes(self.range_m)} range" if self.range_m else "") + ")", step=self.step)
 
     def min_events(self, sev: str, rule: Rule, live: Sequence[ScenarioPair], for_m: int, min_events: float) -> None:
         d = self._up(max(math.ceil(p.theta * p.long_m) for p in live) + self.step + for_m + 5)
@@ -327,9 +345,10 @@ class Scenarios:
         look = quick.long_ms // MIN
         short = quick.short_ms // MIN
         last = 10
-        labels = {"__name__": "ALERTS", "alertname": rule.alert or "", "alertstate": "firing", **dict(rule.labels)}
+        labels = {"__name__": "ALERTS", "alertname": rule.alert or "", "alertstate": "firing",
+                  **{k: expanded_literals(v) for k, v in rule.labels}}
         sel = "ALERTS" + series_text({"alertname": rule.alert or "", "alertstate": "firing"})
-        fire = last + look + max(short, 5) + self.slice_m + 2
+        fire = last + look + max(short, 5) + self.slice_m + 2 + self.range_m
         self.add("no-data", [(last, self.n, 0.0)], [
             {"expr": f"count_over_time({sel}[{minutes(last + look - 1 - 2)}])", "eval_time": minutes(last + look - 1),
              "exp_samples": []},
