@@ -19,6 +19,9 @@ share of a busy machine, it also divides each server's total (per-rule `evaluati
 ``/api/v1/rules``) by its own total over the rules both sets spell alike, and compares those. The period rules read recorded series that a fresh server has only minutes
 of: their share grows with the history of the 5m recordings, the same for both rule sets
 (Sloth's reads one recorded series twice, sum and count; ours two, once each).
+Limit: the backfilled history ends when the servers start, so minutes later the 5m and 30m
+windows select no samples and cost little in both sets (our two extra 5m recordings included):
+a live exporter the servers scrape would keep every window fed while the rules are timed.
 """
 
 from __future__ import annotations
