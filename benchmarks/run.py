@@ -88,8 +88,9 @@ class Run:
 
 
 def run_child(argv: list[str], cwd: Path | None = None, timeout: float | None = None,
-              env: dict[str, str] | None = None) -> Run:
-    """Run ``argv`` and measure its wall time and the peak RSS of it (and its waited-for children)."""
+              env: dict[str, str] | None = None, inherit: bool = True) -> Run:
+    """Run ``argv`` and measure its wall time and the peak RSS of it (and its waited-for children).
+    ENV is added to this process's environment, or (``inherit=False``) is the whole of it."""
     result = Run(argv=list(argv))
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
@@ -97,7 +98,7 @@ def run_child(argv: list[str], cwd: Path | None = None, timeout: float | None = 
             # own process group, so that a timeout also ends any workers it started
             proc = subprocess.Popen(
                 argv, cwd=cwd, stdin=subprocess.DEVNULL, stdout=out, stderr=err, start_new_session=True,
-                env={**os.environ, **(env or {})},
+                env={**os.environ, **(env or {})} if inherit else dict(env or {}),
             )
         except OSError as exc:
             result.error = f"could not start: {exc}"

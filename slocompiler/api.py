@@ -8,8 +8,6 @@ other commands call their stage module directly (`convert.sloth`, `convert.opens
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -185,6 +183,9 @@ def run_tests(paths: Sequence[str], promtool: str, options: Options | None = Non
 
     options = options or Options()
     options.outputs = ("prometheus", "tests")
+    import shutil
+    import tempfile
+
     tmp = tempfile.mkdtemp(prefix="slocompiler-test-") if out_dir is None else None
     try:
         result = build(paths, tmp or str(out_dir), options, strict=strict)

@@ -7,48 +7,39 @@ Paths in the file are relative to the folder that holds it.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal, Optional
+from typing import TYPE_CHECKING, Optional, Union
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
-
-from slocompiler.conventions import CONFIG_NAMES, OUTPUTS, RULE_FILES_PREFIX, TARGETS, Target
-from slocompiler.delivery import KubernetesConfig, RoutingConfig
+from slocompiler.conventions import CONFIG_NAMES, OUTPUTS, RULE_FILES_PREFIX, Target
 from slocompiler.diagnostics import Diagnostic
-from slocompiler.formats.native_spec import Duration, Labels
-from slocompiler.live.settings import PrometheusConfig
 from slocompiler.load import load_file
 
+if TYPE_CHECKING:
+    from slocompiler.config_model import ConfigModel
 
-class ConfigModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
-    specs: list[str] = Field(default_factory=list, description="spec roots (files or folders)")
-    output: Optional[str] = Field(default=None, description="output folder of `slocompiler build`")
-    outputs: list[Literal[OUTPUTS]] = Field(default_factory=lambda: list(OUTPUTS),  # type: ignore[valid-type]
-                                            description="which outputs `build` writes")
-    labels: Labels = Field(default_factory=dict, description="extra labels on every generated series")
-    period: Optional[Duration] = Field(default=None, description="default SLO period")
-    templates: list[str] = Field(default_factory=list, description="SLI template folders")
-    windows: list[str] = Field(default_factory=list, description="AlertWindows catalog folders (replace built-ins)")
-    target: Literal[TARGETS] = Target.PROMETHEUS.value  # type: ignore[valid-type]
-    rule_files_prefix: str = Field(default=RULE_FILES_PREFIX, min_length=1,
-                                   description="where prometheus.yml finds OUT/prometheus/ (the rule_files list "
-                                               "`build` writes to OUT/prometheus-rule-files.yaml)")
-    policies: list[str] = Field(default_factory=list, description="JSON Schema files every spec document must satisfy")
+@dataclass(frozen=True)
+class NoConfig:
+    """The values of an empty config (what `ConfigModel()` holds), without importing pydantic:
+    most runs have no config file. `tests/test_native_plain.py` holds the two equal."""
+
+    specs: tuple[str, ...] = ()
+    output: Optional[str] = None
+    outputs: tuple[str, ...] = OUTPUTS
+    labels: Mapping[str, str] = field(default_factory=dict)
+    period: Optional[str] = None
+    templates: tuple[str, ...] = ()
+    windows: tuple[str, ...] = ()
+    target: str = Target.PROMETHEUS.value
+    rule_files_prefix: str = RULE_FILES_PREFIX
+    policies: tuple[str, ...] = ()
     strict: bool = False
-    windows_for_other_periods: Literal["scaled", "derived"] = Field(
-        default="scaled", description="burn-rate windows of periods without a catalog: `scaled` (the 30d windows "
-                                      "scaled to the period, factors 14.4/6/3/1) or `derived` (the 30d windows, "
-                                      "factors rescaled to the period; docs/rules.md)")
-    prometheus_version: Optional[str] = Field(default=None, pattern=r"^v?[2-9]\.\d+(\.\d+)?$",
-                                              description="PromQL function set of the engine (default 2.42)")
-    kubernetes: Optional[KubernetesConfig] = Field(default=None, description="PrometheusRule and ConfigMap metadata "
-                                                   "(docs/deployment.md)")
-    routing: Optional[RoutingConfig] = Field(default=None, description="Alertmanager routes written by `build` "
-                                             "(docs/routing.md)")
-    prometheus: Optional[PrometheusConfig] = Field(default=None, description="the live server `check` and `report` "
-                                                   "query (docs/live.md)")
+    windows_for_other_periods: str = "scaled"
+    prometheus_version: Optional[str] = None
+    kubernetes: None = None
+    routing: None = None
+    prometheus: None = None
 
 
 @dataclass
@@ -56,7 +47,7 @@ class Config:
     """A loaded config: its values with paths made absolute, and where it came from."""
 
     path: Optional[str] = None
-    model: ConfigModel = field(default_factory=ConfigModel)
+    model: Union[ConfigModel, NoConfig] = field(default_factory=NoConfig)
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
     @property
@@ -133,6 +124,10 @@ def load(path: Optional[str]) -> Config:
     """Load and check a config file; problems are diagnostics at their position."""
     if path is None:
         return Config()
+    from pydantic import ValidationError
+
+    from slocompiler.config_model import ConfigModel
+
     if path.endswith("pyproject.toml"):
         data = _pyproject_table(path) or {}
         try:

@@ -9,13 +9,11 @@ the output folder (`locked`), so two builds into one folder run one after the ot
 
 from __future__ import annotations
 
-import difflib
 import errno
 import os
 import re
 import stat
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from collections.abc import Set as AbstractSet
@@ -51,6 +49,8 @@ class Plan:
         for rel in sorted(set(self.writes) | set(self.stale)):
             old = (self.old.get(rel) or b"").decode("utf-8", "replace").splitlines(keepends=True)
             new = self.writes.get(rel, b"").decode("utf-8").splitlines(keepends=True)
+            import difflib
+
             chunks.extend(difflib.unified_diff(old, new, f"a/{rel}", f"b/{rel}"))
         return "".join(chunks)
 
@@ -192,6 +192,8 @@ def _temp_file(path: str, data: bytes, mode: int | None = 0o644, create_dirs: bo
     folder = os.path.dirname(path) or "."
     if create_dirs:
         os.makedirs(folder, exist_ok=True)
+    import tempfile
+
     fd, tmp = tempfile.mkstemp(prefix=f".slocompiler-{os.getpid()}-", suffix=".tmp", dir=folder)
     try:
         with os.fdopen(fd, "wb") as fh:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import promql_parser
 
@@ -14,10 +14,12 @@ from slocompiler.check.threshold import threshold_by_diagnostics
 from slocompiler.conventions import WINDOW_RE
 from slocompiler.diagnostics import Diagnostic, Severity
 from slocompiler.durations import format_duration
-from slocompiler.formats import native_spec as spec
 from slocompiler.formats.sloth_plugins import plugin_hint
 from slocompiler.load import Document
 from slocompiler.promql import METRIC_NAME, engine_problems, render_window, syntax_error, syntax_error_at, vector_selector_error
+
+if TYPE_CHECKING:
+    from slocompiler.formats import native_spec as spec
 
 _METRIC = re.compile(METRIC_NAME)
 MAX_QUERY = 32768  # characters of one query: it is copied into a rule per alert window

@@ -10,7 +10,6 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-import traceback
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, NoReturn
 
@@ -114,6 +113,8 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
             sys.exit(ExitCode.INTERRUPTED)
         sys.stderr.write(f"slocompiler: internal error: {type(exc).__name__}: {exc}\n")
         if os.environ.get("SLOCOMPILER_DEBUG"):
+            import traceback  # only here: 12 ms of every start otherwise
+
             traceback.print_exc()
         else:
             sys.stderr.write("This is a bug; rerun with SLOCOMPILER_DEBUG=1 for the traceback and report it.\n")

@@ -36,7 +36,7 @@ def parse_labels(values: Iterable[str]) -> tuple[tuple[str, str], ...]:
 
     from slocompiler.check.labels import unclosed_action
     from slocompiler.conventions import RESERVED_PREFIXES, is_reserved
-    from slocompiler.formats.native_spec import LABEL_NAME_PATTERN
+    from slocompiler.formats.native_plain import LABEL_NAME_PATTERN
 
     out = []
     for v in values:

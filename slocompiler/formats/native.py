@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from decimal import Decimal
-
-from pydantic import ValidationError
+from typing import TYPE_CHECKING
 
 from slocompiler.check.labels import check_labels, check_slo_labels, check_texts
 from slocompiler.check.periods import check_catalog_period, check_windows
@@ -17,16 +16,22 @@ from slocompiler.check.queries import check_native_fixed_range, fixed_range_ms, 
 from slocompiler.check.slo import check_min_events, check_review_date
 from slocompiler.conventions import Output, Severity, alert_name
 from slocompiler.diagnostics import Diagnostic
-from slocompiler.formats import native_spec as spec
-from slocompiler.formats.errors import checked_only, placeholders, salvage, validation_diagnostics
+from slocompiler.formats import native_plain
+from slocompiler.formats.native_plain import duration_ms
 from slocompiler.formats.sloth_plugins import plugin_options
 from slocompiler.load import Document
 from slocompiler.model import SLI, SLO, Calendar, Dialect, EventsSLI, LatencySLI, RatioSLI, RawSLI, ThresholdSLI, Tier
 from slocompiler.resolve import Context
 
+if TYPE_CHECKING:
+    from slocompiler.formats import native_spec as spec
+
 
 def expand_template(doc: Document, ctx: Context, ref: spec.TemplateSLI, path: tuple):
     """The SLI a template expands to, checked like a hand-written one; problems name the template."""
+    from pydantic import ValidationError
+
+    from slocompiler.formats import native_spec
     from slocompiler.formats.errors import did_you_mean
     from slocompiler.templating import expand
 
@@ -39,7 +44,7 @@ def expand_template(doc: Document, ctx: Context, ref: spec.TemplateSLI, path: tu
     if result.sli is None:
         return None, result.diagnostics, ()
     try:
-        sli = spec.SLI.model_validate(result.sli)
+        sli = native_spec.SLI.model_validate(result.sli)
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
         where = ".".join(str(p) for p in first["loc"])
@@ -83,7 +88,7 @@ def _model_sli(sli: spec.SLI) -> SLI:
         return RatioSLI(b.total, b.errors, b.good, tuple(b.by))
     if kind == "latency":
         return LatencySLI(b.histogram, float(b.threshold), b.selector or "", b.native, tuple(b.by))
-    return ThresholdSLI(b.query, b.at_least, b.at_most, spec.duration_ms(b.slice), b.no_data, tuple(b.by),
+    return ThresholdSLI(b.query, b.at_least, b.at_most, duration_ms(b.slice), b.no_data, tuple(b.by),
                         float(b.warm_up))
 
 
@@ -98,7 +103,16 @@ class _Format:
         return None if k8s is None else k8s.model_dump(exclude_none=True)
 
     def parse(self, doc: Document, ctx: Context):
-        """Header first, then each SLO on its own, so one bad SLO hides nothing about the others."""
+        """Header first, then each SLO on its own, so one bad SLO hides nothing about the others.
+        A document that is certainly valid is read without pydantic (`native_plain`)."""
+        plain = native_plain.accept(doc.data)
+        if plain is not None:
+            return (plain[0], [(s, None) for s in plain[1]], True), []
+        from pydantic import ValidationError
+
+        from slocompiler.formats import native_spec as spec
+        from slocompiler.formats.errors import placeholders, salvage, validation_diagnostics
+
         diags: list[Diagnostic] = []
         try:
             header = spec.ServiceHeader.model_validate(doc.data)
@@ -130,6 +144,8 @@ class _Format:
                 continue
             path = ("slos", i)
             if replaced is not None:  # checked to the end, never resolved: its schema errors are reported
+                from slocompiler.formats.errors import checked_only
+
                 diags += checked_only(self._slo(doc, ctx, parsed, s, path, file_period)[1], replaced, (*path, "sli"))
                 continue
             slo, found = self._slo(doc, ctx, parsed, s, path, file_period)
@@ -205,10 +221,13 @@ class _Format:
 
 
 def _period(value) -> tuple[int, Calendar | None]:
-    """A checked `period`: its length in ms (a calendar unit's nominal one) and its calendar."""
-    if isinstance(value, spec.CalendarPeriod):
-        return spec.period_ms(value), Calendar(value.calendar, value.time_zone)
-    return spec.period_ms(value), None
+    """A checked `period`: its length in ms (a calendar unit's nominal one) and its calendar (a
+    `CalendarPeriod`, which only the pydantic models read)."""
+    if isinstance(value, str):
+        return duration_ms(value), None
+    from slocompiler.calendars import NOMINAL_MS
+
+    return NOMINAL_MS[value.calendar], Calendar(value.calendar, value.time_zone)
 
 
 FORMAT = _Format()

@@ -14,11 +14,13 @@ from pydantic_core import PydanticCustomError
 
 from slocompiler.calendars import UNITS, unit_problem, zone_problem
 from slocompiler.durations import MAX_MS, format_duration, out_of_range, parse_duration
-
-NAME_PATTERN = r"^[A-Za-z0-9][-A-Za-z0-9_.]*[A-Za-z0-9]$"
-LABEL_NAME_PATTERN = r"^[a-zA-Z_][a-zA-Z0-9_]*$"
-# alert names: what Sloth and Prometheus accept (any text), less control characters
-ALERT_NAME_PATTERN = r"^[^\x00-\x1f\x7f]+$"
+from slocompiler.formats.native_plain import (
+    ALERT_NAME_PATTERN,
+    LABEL_NAME_PATTERN,
+    NAME_PATTERN,
+    SLI_KINDS,
+    duration_ms,
+)
 
 
 def _duration(value: str) -> str:
@@ -28,14 +30,6 @@ def _duration(value: str) -> str:
     if parse_duration(value) is None:
         raise PydanticCustomError("SLC214", f"invalid duration {value!r}: use a Prometheus duration such as 5m, 1h or 30d")
     return value
-
-
-def duration_ms(value: str) -> int:
-    """Milliseconds of a `Duration` the schema has checked."""
-    ms = parse_duration(value)
-    if ms is None:
-        raise ValueError(f"invalid duration {value!r}")
-    return ms
 
 
 Duration = Annotated[str, AfterValidator(_duration),
@@ -196,9 +190,6 @@ class TemplateSLI(Strict):
 
     name: str = Field(description="template name (shipped in templates/sli/ or from --templates folders)")
     params: dict[str, Any] = Field(default_factory=dict, description="the template's params")
-
-
-SLI_KINDS = ("events", "raw", "ratio", "latency", "threshold", "template")
 
 
 class SLI(Strict):

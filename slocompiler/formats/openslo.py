@@ -21,7 +21,7 @@ from slocompiler.diagnostics import Severity as Level
 from slocompiler.durations import format_duration
 from slocompiler.formats import openslo_spec as spec
 from slocompiler.formats.errors import did_you_mean, salvage, validation_diagnostics
-from slocompiler.formats.native_spec import LABEL_NAME_PATTERN
+from slocompiler.formats.native_plain import LABEL_NAME_PATTERN
 from slocompiler.formats.openslo_sli import BROKEN, SliResolver, fixed_range_diagnostics, registry
 from slocompiler.load import Document
 from slocompiler.model import SLO, Calendar, Dialect, Tier

@@ -12,7 +12,7 @@ import re
 from slocompiler.conventions import INFO
 from slocompiler.diagnostics import Diagnostic, Severity
 from slocompiler.durations import parse_duration
-from slocompiler.formats.native_spec import LABEL_NAME_PATTERN
+from slocompiler.formats.native_plain import LABEL_NAME_PATTERN
 from slocompiler.load import Document
 from slocompiler.model import BudgetExhaustedAlert
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -93,4 +92,6 @@ class FileResult:
 
 def digest(data: bytes) -> str:
     """The digest outputs are compared by (SHA-256: hardware-accelerated, as fast as reading)."""
+    import hashlib
+
     return hashlib.sha256(data).hexdigest()
