@@ -110,6 +110,13 @@ def _build(paths: Sequence[str], out_dir: str, options: Options, check: bool, dr
             "SLC404", f"output folder holds {len(inside)} of the spec files it is built from "
                       f"({inside[0]}{', …' if len(inside) > 1 else ''}): outputs could overwrite or remove them",
             hint="write the outputs to a folder of their own, e.g. -o generated"))
+    elif comp.ok:
+        hit = outputs.overwritten_specs(out_dir, paths, comp.artifacts.keys() | comp.verified)
+        if hit:
+            comp.diagnostics.append(Position(out_dir.rstrip("/") or out_dir).diag(
+                "SLC404", f"output folder holds {len(hit)} spec file(s) its outputs would overwrite "
+                          f"({hit[0]}{', …' if len(hit) > 1 else ''}); specs in the output folder are not built",
+                hint="write the outputs to a folder of their own, e.g. -o generated"))
     result = _write(comp, out_dir, check, dry_run, strict)
     if cache:
         cache.save(result.plan, result.written)

@@ -163,6 +163,20 @@ def overlapping_specs(out_dir: str, specs) -> list[str]:
     return [p for p in specs if os.path.commonpath([real_out, os.path.realpath(p)]) == real_out]
 
 
+def overwritten_specs(out_dir: str, roots, outputs) -> list[str]:
+    """Spec files (any YAML file without the generated header) inside OUT_DIR at a path of OUTPUTS
+    (relpaths), when OUT_DIR sits inside one of the spec ROOTS: discovery skips the output folder,
+    so such a spec is not built, and the build would overwrite it."""
+    real_out = os.path.realpath(out_dir)
+    if not os.path.isdir(real_out) or not any(
+            os.path.isdir(r) and os.path.commonpath([real_out, os.path.realpath(r)]) == os.path.realpath(r)
+            for r in roots):
+        return []
+    from slocompiler.discover import discover
+
+    return [f.path for f in discover([out_dir]) if os.path.relpath(os.path.realpath(f.path), real_out) in outputs]
+
+
 def plan(out_dir: str, artifacts: dict[str, bytes], verified: AbstractSet[str] = frozenset()) -> Plan:
     """Compare `artifacts` (relpath -> bytes) with the output folder; `verified` outputs are known
     to be on disk byte for byte already (an incremental build compared them)."""

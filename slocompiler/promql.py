@@ -89,6 +89,16 @@ def _tokens(expr: str) -> list[tuple[str, str, int]]:
             if m.lastgroup not in ("space", "comment")]
 
 
+def trailing_comment(expr: str) -> int | None:
+    """Offset of a `#` comment that runs to the end of EXPR (no newline after it), else None: it
+    parses alone, but swallows whatever the compiler writes after the query once embedded."""
+    found = None
+    for m in _TOKEN.finditer(expr):
+        if m.lastgroup == "comment":
+            found = m.start() if m.end() == len(expr) else None
+    return found
+
+
 def unquote(literal: str) -> str | None:
     """The value of a PromQL string literal (Go's quoting), None when it is not one we can read."""
     if literal[:1] == "`":
@@ -213,4 +223,34 @@ def _function_problems(expr: str, version: str) -> tuple[tuple[str, str], ...]:
             found = engines.function_problem(text, version)
             if found:
                 out.append(found)
+    return tuple(dict.fromkeys(out))
+
+
+_GROUPING = {"by", "without", "on", "ignoring", "group_left", "group_right"}
+
+
+def syntax_problems(expr: str, version: str) -> tuple[tuple[str, str], ...]:
+    """(SLC307, message) for syntax newer than Prometheus VERSION: quoted (UTF-8) metric and label
+    names, `{"a.b"="c"}` or `sum by ("a.b")`, which Prometheus reads from 3.0 on."""
+    if not any(q in expr for q in "\"'`") or (engines.parse_version(version) or (2, 42)) >= (3, 0):
+        return ()
+    return _quoted_names(expr, version)
+
+
+@lru_cache(maxsize=4096)
+def _quoted_names(expr: str, version: str) -> tuple[tuple[str, str], ...]:
+    toks = _tokens(expr)
+    stack: list[str] = []
+    out = []
+    for i, (kind, text, _) in enumerate(toks):
+        prev = toks[i - 1][1] if i else ""
+        if kind == "op" and text in "{(":
+            stack.append("{" if text == "{" else "by" if prev in _GROUPING else "(")
+        elif kind == "op" and text in "})":
+            if stack:
+                stack.pop()
+        elif kind == "string" and stack and (stack[-1] == "by" or (stack[-1] == "{" and prev in ("{", ","))):
+            v = engines.parse_version(version) or (2, 42)
+            out.append(("SLC307", f"quoted name {text} (a UTF-8 metric or label name) needs Prometheus 3.0: "
+                                  f"Prometheus {v[0]}.{v[1]} refuses it"))
     return tuple(dict.fromkeys(out))

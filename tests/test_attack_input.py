@@ -649,3 +649,60 @@ def test_mutated_specs_never_crash_and_accepted_builds_load(tmp_path, promtool, 
     count, accepted = _run_mutations(tmp_path, promtool, seed, 1250)
     # the mutator must leave a fair share valid, or the promtool half proves nothing
     assert count // 20 < accepted < count, accepted
+
+
+# --- 7. found by the verify re-run (fresh seeds 7301, 8888, 4242) ------------------------------------
+
+COMMENT_SLOTS = {  # a query in each slot ending in a PromQL `#` comment; (line, column) of the `#`
+    "raw": (RAW.format(query="sum(rate(e[{{.window}}])) / sum(rate(t[{{.window}}])) # c"), (8, 83)),
+    "events": (SWEEP_SLOTS["events"].format(raw="sum(rate(e[{{.window}}])) # c"), (8, 49)),
+    "sloth": (SWEEP_SLOTS["sloth"].format(raw="sum(rate(e[{{.window}}])) # c"), (8, 49)),
+    "threshold": (SWEEP_SLOTS["threshold"].replace("max(probe_metric) + {tail}", "max(g) # c"), (8, 24)),
+    "ratio": (spec(errors="'e_total # c'"), (8, 26)),
+    "latency": ("version: slocompiler/v1\nservice: shop\nslos:\n  - name: lat\n    objective: 99\n    sli:\n"
+                "      latency:\n        histogram: h_seconds\n        selector: '{job=\"a\"} # c'\n"
+                "        threshold: 0.25\n", (9, 30)),
+}
+
+
+@pytest.mark.parametrize("slot", sorted(COMMENT_SLOTS))
+def test_a_query_ending_in_a_comment_is_slc301_at_the_hash(tmp_path, slot):
+    """A trailing `# comment` parses alone and swallows the `)` the compiler writes after it: it gave
+    SLC303, the "compiler bug" code, in every slot (the check embedded the query with a newline)."""
+    text, where = COMMENT_SLOTS[slot]
+    d = one(tmp_path, text)
+    assert (d.code, d.line, d.column) == ("SLC301", *where), str(d)
+    assert "ends in a `#` comment" in d.message
+
+
+def test_a_comment_followed_by_a_newline_still_builds(tmp_path, promtool):
+    tree = tmp_path / "slos"
+    tree.mkdir()
+    (tree / "s.yaml").write_text(RAW.format(query="x").replace(
+        "error_ratio_query: 'x'", "error_ratio_query: |\n          sum(rate(e[{{.window}}])) # errors\n"
+                                  "          / sum(rate(t[{{.window}}])) # all\n"))
+    build_and_promtool(promtool, tree, tmp_path / "out")
+
+
+QUOTED_NAMES = ['x{"a.b"="c"}', '{"x.y"}', '{"x.y", a="b"}', 'sum by ("a.b") (x)', 'x * on("a.b") group_left("c.d") x']
+
+
+def test_quoted_utf8_names_need_prometheus_3(tmp_path, promtool):
+    """Prometheus 3.0 syntax (quoted metric and label names) passed validate and built rule files
+    promtool 2.42 refuses ("unexpected string in label matching"). Strings that are values stay fine."""
+    for i, q in enumerate(QUOTED_NAMES):
+        query = f"sum(rate(e[{{{{.window}}}}])) / sum(rate(t[{{{{.window}}}}])) + 0 * scalar(count({q}))"
+        diags = diags_of(tmp_path, RAW.format(query=query))
+        assert diags and all((d.code, d.line, d.column) == ("SLC307", 4, 11) for d in diags), [str(d) for d in diags]
+        assert all("needs Prometheus 3.0" in d.message and "Prometheus 2.42 refuses it" in d.message for d in diags)
+        assert not diags_of(tmp_path, RAW.format(query=query), Options(prometheus_version="3.0"))
+        # and the packaged promtool (2.42) does refuse it
+        rule = tmp_path / f"q{i}.yaml"
+        rule.write_text(f"groups:\n  - name: g\n    rules:\n      - record: r\n        expr: '{q}'\n")
+        assert not promtool_check_rules(promtool, [rule])[0], q
+    tree = tmp_path / "slos"
+    tree.mkdir()
+    values = ('sum(rate(e{a="b.c"}[{{.window}}])) / sum(rate(t[{{.window}}])) + 0 * scalar(count('
+              'label_replace(count_values("v", x), "d", "$1", "v", "(.*)")))')
+    (tree / "s.yaml").write_text(RAW.format(query=values))
+    build_and_promtool(promtool, tree, tmp_path / "out")

@@ -9,7 +9,7 @@ from slocompiler.check.labels import MAX_LABEL_VALUE, MAX_TEXT_VALUE, service_pr
 from slocompiler.diagnostics import Diagnostic, Position, Severity
 from slocompiler.engines import DEFAULT_VERSION, parse_version
 from slocompiler.model import SLO, SpecUnit
-from slocompiler.promql import engine_problems, function_problems, render_window, syntax_error
+from slocompiler.promql import engine_problems, function_problems, render_window, syntax_error, syntax_problems
 from slocompiler.rules import RuleFile
 
 
@@ -78,7 +78,7 @@ def check_engine(rf: RuleFile, unit: SpecUnit, version: str) -> list[Diagnostic]
             texts += [r.expr for g in rf.groups if g.name.endswith("-" + slo.id) for r in g.rules]
         found: dict[tuple[str, str], None] = {}
         for text in texts:
-            for problem in engine_problems(text) + function_problems(text, version):
+            for problem in engine_problems(text) + function_problems(text, version) + syntax_problems(text, version):
                 found[problem] = None
         out += [_at(slo, unit).diag(code, f"SLO {slo.id}: {message}",
                                     severity=Severity.WARNING if code == "SLC308" else Severity.ERROR)

@@ -16,7 +16,15 @@ from slocompiler.diagnostics import Diagnostic, Severity
 from slocompiler.durations import format_duration
 from slocompiler.formats.sloth_plugins import plugin_hint
 from slocompiler.load import Document
-from slocompiler.promql import METRIC_NAME, engine_problems, render_window, syntax_error, syntax_error_at, vector_selector_error
+from slocompiler.promql import (
+    METRIC_NAME,
+    engine_problems,
+    render_window,
+    syntax_error,
+    syntax_error_at,
+    trailing_comment,
+    vector_selector_error,
+)
 
 if TYPE_CHECKING:
     from slocompiler.formats import native_spec as spec
@@ -57,12 +65,22 @@ def check_window_query(doc: Document, text: str, path: tuple, opt_in: bool = Fal
     err = syntax_diagnostic(doc, rendered, path, lambda at: _template_offset(text, at))
     if err:
         return [*out, err]
-    if syntax_error(f"({rendered}\n)"):  # parses alone, breaks once embedded: a trailing `#` comment
-        out.append(doc.diag("SLC301", "the query ends in a `#` comment, which would swallow the rest of the "
-                            "generated expression", path, offset=text.rfind("#"),
-                            hint="move the comment to a YAML comment outside the string"))
-        return out
+    comment = comment_diagnostic(doc, text, path)
+    if comment:  # parses alone, breaks once embedded
+        return [*out, comment]
     return out + check_engine(doc, rendered, path)
+
+
+def comment_diagnostic(doc: Document, text: str, path: tuple,
+                       to_value: Callable[[int], int] | None = None) -> Diagnostic | None:
+    """SLC301 at a `#` comment that ends the query (it would swallow the rest of the generated
+    expression, which continues on the same line), else None. TO_VALUE as for syntax_diagnostic."""
+    at = trailing_comment(text)
+    if at is None:
+        return None
+    return doc.diag("SLC301", "the query ends in a `#` comment, which would swallow the rest of the "
+                    "generated expression", path, offset=to_value(at) if to_value else at,
+                    hint="move the comment to a YAML comment outside the string, or end the query with a newline")
 
 
 def syntax_diagnostic(doc: Document, expr: str, path: tuple, to_value: Callable[[int], int] | None = None,
@@ -136,7 +154,8 @@ def _ratio(doc: Document, body: spec.RatioSLI, p: tuple) -> list[Diagnostic]:
         if value is not None and len(value) > MAX_QUERY:
             out += check_size(doc, value, (*p, key))
         elif value is not None:
-            bad = syntax_diagnostic(doc, value.strip(), (*p, key), stripped(value))
+            bad = (syntax_diagnostic(doc, value.strip(), (*p, key), stripped(value))
+                   or comment_diagnostic(doc, value.strip(), (*p, key), stripped(value)))
             err = None if bad else vector_selector_error(value.strip())
             if bad or err:
                 out.append(bad or doc.diag("SLC302", err or "", (*p, key)))
@@ -166,7 +185,8 @@ def _latency(doc: Document, body: spec.LatencySLI, p: tuple) -> list[Diagnostic]
         out += check_size(doc, body.selector, (*p, "selector"))
     elif body.selector is not None:
         sel = body.selector.strip()
-        bad = syntax_diagnostic(doc, sel, (*p, "selector"), stripped(body.selector))
+        bad = (syntax_diagnostic(doc, sel, (*p, "selector"), stripped(body.selector))
+               or comment_diagnostic(doc, sel, (*p, "selector"), stripped(body.selector)))
         err = None if bad else vector_selector_error(sel, allow_no_name=True)
         if bad or err or not sel.startswith("{"):
             out.append(bad or doc.diag("SLC302", err or 'selector must be label matchers only, e.g. {job="api"}',
@@ -191,7 +211,7 @@ def _threshold(doc: Document, body: spec.ThresholdSLI, p: tuple) -> list[Diagnos
     elif len(body.query) > MAX_QUERY:
         out += check_size(doc, body.query, (*p, "query"))
     else:
-        bad = syntax_diagnostic(doc, body.query, (*p, "query"))
+        bad = syntax_diagnostic(doc, body.query, (*p, "query")) or comment_diagnostic(doc, body.query, (*p, "query"))
         if bad:
             out.append(bad)
         elif syntax_error(f"({body.query}\n)[1m:1m]"):  # the slice rule takes a subquery of it
