@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from slocompiler.cli.exit_codes import ExitCode
-from slocompiler.cli.live_options import live_options, own_formats, pop_live, write_refusal
+from slocompiler.cli.live_options import live_options, own_formats, pop_live, write_diagnostics
 from slocompiler.cli.options import build_options, common_options, spec_paths
 
 
@@ -45,7 +45,6 @@ def backtest(paths: tuple[str, ...], fmt: str | None, strict: bool, start: str |
     from slocompiler import api
     from slocompiler.diagnostics import fails
     from slocompiler.live.ranges import RangeError, iso
-    from slocompiler.report import render
 
     settings = pop_live(kw)
     roots = spec_paths(paths)
@@ -57,9 +56,7 @@ def backtest(paths: tuple[str, ...], fmt: str | None, strict: bool, start: str |
         except RangeError as exc:
             raise click.UsageError(str(exc)) from None
     diags = result.run.compilation.diagnostics
-    if diags:
-        sys.stderr.write(render(diags, "text"))
-    write_refusal(result.run)
+    write_diagnostics(result.run)
     if result.range is not None:
         rng = {"from": iso(result.range.start), "to": iso(result.range.end)}
         if fmt == "json":

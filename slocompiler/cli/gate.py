@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from slocompiler.cli.exit_codes import ExitCode
-from slocompiler.cli.live_options import live_options, own_formats, pop_live, write_refusal
+from slocompiler.cli.live_options import live_options, own_formats, pop_live, write_diagnostics
 from slocompiler.cli.options import build_options, common_options, parse_labels, spec_paths
 
 
@@ -51,7 +51,6 @@ def gate(paths: tuple[str, ...], fmt: str | None, strict: bool, slo_ids: tuple[s
     from slocompiler.diagnostics import fails
     from slocompiler.live.gate import Limits
     from slocompiler.live.ranges import RangeError
-    from slocompiler.report import render
 
     settings = pop_live(kw)
     roots = spec_paths(paths)
@@ -65,9 +64,7 @@ def gate(paths: tuple[str, ...], fmt: str | None, strict: bool, slo_ids: tuple[s
     except RangeError as exc:
         raise click.UsageError(str(exc)) from None
     diags = result.run.compilation.diagnostics
-    if diags:
-        sys.stderr.write(render(diags, "text"))
-    write_refusal(result.run)
+    write_diagnostics(result.run)
     if result.unknown:
         raise click.UsageError(f"no SLO with id {', '.join(result.unknown)} in the specs")
     if fmt == "json":

@@ -64,7 +64,12 @@ def own_formats(command: click.Command, choices: tuple[str, ...], help: str) -> 
             param.help = help
 
 
-def write_refusal(run: Any) -> None:
-    """Say on stderr why nothing was measured when the specs have errors (only the clock was asked)."""
+def write_diagnostics(run: Any) -> None:
+    """The specs' diagnostics on stderr, and why nothing was measured when they have errors
+    (only the clock was asked)."""
+    from slocompiler.report import render
+
+    if run.compilation.diagnostics:
+        click.echo(render(run.compilation.diagnostics, "text"), err=True, nl=False)
     if run.now is not None and not run.compilation.ok:
         click.echo("slocompiler: the specs have errors (above): fix them first; nothing was measured", err=True)

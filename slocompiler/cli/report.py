@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from slocompiler.cli.exit_codes import ExitCode
-from slocompiler.cli.live_options import live_options, own_formats, pop_live, write_refusal
+from slocompiler.cli.live_options import live_options, own_formats, pop_live, write_diagnostics
 from slocompiler.cli.options import build_options, common_options, spec_paths
 
 REPORT_FORMATS = ("text", "json", "markdown", "html")
@@ -35,7 +35,6 @@ def report(paths: tuple[str, ...], fmt: str | None, strict: bool, start: str | N
     from slocompiler import api
     from slocompiler.live import render
     from slocompiler.live.ranges import RangeError
-    from slocompiler.report import render as render_diags
 
     chosen = fmt or "text"
     settings = pop_live(kw)
@@ -46,9 +45,7 @@ def report(paths: tuple[str, ...], fmt: str | None, strict: bool, start: str | N
     except RangeError as exc:
         raise click.UsageError(str(exc)) from None
     diags = result.run.compilation.diagnostics
-    if diags:
-        sys.stderr.write(render_diags(diags, "text"))
-    write_refusal(result.run)
+    write_diagnostics(result.run)
     if result.run.now is not None and result.run.compilation.ok:
         if chosen == "json":
             sys.stdout.write(render.as_json(result.slos, result.start, result.end))
