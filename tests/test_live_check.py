@@ -319,7 +319,7 @@ def test_the_documented_config_section_is_valid():
     import yaml
     from helpers import REPO_ROOT
 
-    from slocompiler.config import ConfigModel
+    from slocompiler.config_model import ConfigModel
 
     text = (REPO_ROOT / "docs" / "live.md").read_text(encoding="utf-8")
     block = re.search(r"```yaml\n(prometheus:.*?)```", text, re.S)

@@ -15,6 +15,7 @@ from slocompiler import numbers
 from slocompiler.diagnostics import Diagnostic, Severity
 from slocompiler.durations import format_duration
 from slocompiler.live.client import Client, LiveError, QueryError
+from slocompiler.live.ranges import TimeRange
 from slocompiler.live.selectors import COUNTER_SUFFIXES, Matcher, Selector, latency_selectors, slo_selectors
 from slocompiler.live.specdocs import SpecDocs
 from slocompiler.model import SLO, EventsSLI, LatencySLI, RatioSLI, RawSLI, ThresholdSLI
@@ -22,14 +23,8 @@ from slocompiler.model import SLO, EventsSLI, LatencySLI, RatioSLI, RawSLI, Thre
 Emit = Callable[..., None]
 
 
-@dataclass
-class Window:
-    start: float
-    end: float
-
-    @property
-    def seconds(self) -> int:
-        return round(self.end - self.start)
+class Window(TimeRange):
+    """The look-back of `check`, spelled as people write it in messages and queries (`1h`)."""
 
     @property
     def promql(self) -> str:
