@@ -87,7 +87,7 @@ def name_rule(pattern: object) -> str:
     if pattern in (K8S_OBJECT_NAME, K8S_NAMESPACE):
         return ("Kubernetes names are lower-case letters, digits and '-'" + (" or '.'" if pattern == K8S_OBJECT_NAME
                 else "") + ", starting and ending with a letter or digit")
-    return "must start and end with a letter or digit and contain only letters, digits, '.', '_' and '-'"
+    return "must be two or more characters that start and end with a letter or digit and contain only letters, digits, '.', '_' and '-'"
 
 
 Name = Annotated[str, Field(pattern=NAME_PATTERN)]
