@@ -561,7 +561,9 @@ def test_real_prometheus_pages_at_the_explained_detection_time(tmp_path, prometh
     alert = next(r for g in groups for r in g["rules"]
                  if r.get("alert") == "ShopQuarterly" and r["labels"]["sloth_severity"] == "page")
 
-    end = int(_time.time() - 600) // 900 * 900          # on a 15m boundary: the panels' subquery steps
+    # 30 minutes after a whole 3h (the burn-down's subquery step: the quarter's 3h page window), so
+    # that one of its samples falls inside the outage whatever the time of day the test runs at
+    end = int(_time.time() - 600 - 1800) // 10800 * 10800 + 1800
     t0 = end - 3600                                       # the outage: the last hour
     start = end - 20 * 3600                               # history longer than the 18h page window
     series = [Series("req_total", {"code": "200"}, lambda t: 10 * min(t, t0 - start)),
