@@ -202,11 +202,14 @@ def _run_target(prom, target: dict, values: dict[str, str]):
     """A panel target as Grafana runs it: instant at the range's end, or over the range.
 
     The range ends just after startup (``prom.live``), where ALERTS exist (alerting rules are
-    evaluated live, not backfilled)."""
+    evaluated live, not backfilled). An instant query of recorded series is read at the history's
+    end, where every backfilled series has its last sample: at ``prom.live`` a time-slice 5m
+    ratio may be gone, when start-up took long enough for the raw series to go stale."""
     to = prom.live
     expr = substitute(target["expr"], values, to)
     if target.get("instant"):
-        return expr, [v for _l, v in prom.query(expr, to)]
+        at = to if "ALERTS" in expr else prom.end
+        return expr, [v for _l, v in prom.query(substitute(target["expr"], values, at), at)]
     series = prom.query_range(expr, prom.start + 600, to, 60)
     return expr, [v for _l, points in series for _t, v in points]
 
