@@ -56,6 +56,12 @@ CODES: dict[str, str] = {
     "SLC223": "unclosed template action in a label or annotation",
     "SLC230": "label or annotation is not a template Prometheus can parse",
     "SLC231": "value longer than its size limit",
+    # quality SLIs with delayed ground truth (SLC24x, docs/ml-quality.md)
+    "SLC240": "quality SLI `label_delay` is not a duration",
+    "SLC241": "quality SLI `label_delay` not shorter than the SLO period",
+    "SLC242": "quality SLI `min_coverage` outside (0, 1]",
+    "SLC243": "quality SLI coverage counter missing",
+    "SLC244": "quality SLI needs two of `good`, `bad` and `total`",
     "SLC260": "histogram name ends in _bucket",
     "SLC261": "ratio SLI counts the same series as errors (or good) and total",
     # Kubernetes delivery (SLC27x, `build --target kubernetes`)
@@ -94,6 +100,9 @@ CODES: dict[str, str] = {
     "SLC606": "OpenSLO query with a fixed range: windows derived from its recording (note)",
     "SLC608": "OpenSLO calendar time window that is not one week, month or quarter",
     "SLC609": "OpenSLO calendar startTime invalid or not on a calendar boundary",
+    # quality SLIs (SLC61x, docs/ml-quality.md)
+    "SLC610": "quality SLI coverage counts the same series as predictions",
+    "SLC611": "quality SLI counts the same series as good (or bad) and total",
     # live checks (SLC7xx, `slocompiler check --prometheus`; docs/live.md)
     "SLC701": "selector matches no series on the live server",
     "SLC702": "label matcher value never occurs on the live server",

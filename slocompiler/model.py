@@ -96,7 +96,23 @@ class ThresholdSLI:
     warm_up: float = 0.5   # share of an alert window that must hold slices before it may alert (0: off)
 
 
-SLI = Union[EventsSLI, RawSLI, RatioSLI, LatencySLI, ThresholdSLI]
+@dataclass(frozen=True)
+class QualitySLI:
+    """Model quality with delayed ground truth (docs/ml-quality.md): counters indexed by
+    prediction time, every window read `label_delay_ms` in the past, and a coverage series
+    (labelled / predictions) that holds the burn alerts below `min_coverage`."""
+
+    predictions: str                 # counter of predictions made (coverage denominator)
+    total: str | None = None         # counter of labelled, scored predictions (the SLI's denominator)
+    good: str | None = None          # correct predictions (or true positives)
+    bad: str | None = None           # wrong predictions (or false positives / false negatives)
+    labelled: str | None = None      # coverage numerator (default: total, or good + bad)
+    label_delay_ms: int = 0
+    min_coverage: float = 0.8
+    by: tuple[str, ...] = ()
+
+
+SLI = Union[EventsSLI, RawSLI, RatioSLI, LatencySLI, ThresholdSLI, QualitySLI]
 
 
 @dataclass(frozen=True)
@@ -187,7 +203,7 @@ class SLO:
 
     @property
     def has_denominator(self) -> bool:
-        return isinstance(self.sli, (EventsSLI, RatioSLI, LatencySLI))
+        return isinstance(self.sli, (EventsSLI, RatioSLI, LatencySLI, QualitySLI))
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from slocompiler.check.labels import check_labels, check_slo_labels, check_texts
 from slocompiler.check.periods import check_catalog_period, check_windows
+from slocompiler.check.quality import check_label_delay, label_delay_ms
 from slocompiler.check.queries import check_native_fixed_range, fixed_range_ms, sli_diagnostics
 from slocompiler.check.slo import check_min_events, check_review_date
 from slocompiler.conventions import Output, Severity, alert_name
@@ -20,7 +21,19 @@ from slocompiler.formats import native_plain
 from slocompiler.formats.native_plain import duration_ms
 from slocompiler.formats.sloth_plugins import plugin_options
 from slocompiler.load import Document
-from slocompiler.model import SLI, SLO, Calendar, Dialect, EventsSLI, LatencySLI, RatioSLI, RawSLI, ThresholdSLI, Tier
+from slocompiler.model import (
+    SLI,
+    SLO,
+    Calendar,
+    Dialect,
+    EventsSLI,
+    LatencySLI,
+    QualitySLI,
+    RatioSLI,
+    RawSLI,
+    ThresholdSLI,
+    Tier,
+)
 from slocompiler.resolve import Context
 
 if TYPE_CHECKING:
@@ -88,6 +101,9 @@ def _model_sli(sli: spec.SLI) -> SLI:
         return RatioSLI(b.total, b.errors, b.good, tuple(b.by))
     if kind == "latency":
         return LatencySLI(b.histogram, float(b.threshold), b.selector or "", b.native, tuple(b.by))
+    if kind == "quality":
+        return QualitySLI(b.predictions or "", b.total, b.good, b.bad, b.labelled, label_delay_ms(b.label_delay) or 0,
+                          float(b.min_coverage), tuple(b.by))
     return ThresholdSLI(b.query, b.at_least, b.at_most, duration_ms(b.slice), b.no_data, tuple(b.by),
                         float(b.warm_up))
 
@@ -217,6 +233,8 @@ class _Format:
         period_at = None if s.period else (("period",) if parsed.period else path)
         found += check_windows(doc, slo, path, period_at)
         found += check_native_fixed_range(doc, sli_spec, cat, path + ("sli",))
+        if sli_spec.quality is not None:
+            found += check_label_delay(doc, sli_spec.quality, period, path + ("sli", "quality"))
         return slo, found
 
 

@@ -24,7 +24,7 @@ NAME_PATTERN = r"^[A-Za-z0-9][-A-Za-z0-9_.]*[A-Za-z0-9]$"
 LABEL_NAME_PATTERN = r"^[a-zA-Z_][a-zA-Z0-9_]*$"
 # alert names: what Sloth and Prometheus accept (any text), less control characters
 ALERT_NAME_PATTERN = r"^[^\x00-\x1f\x7f]+$"
-SLI_KINDS = ("events", "raw", "ratio", "latency", "threshold", "template")
+SLI_KINDS = ("events", "raw", "ratio", "latency", "threshold", "quality", "template")
 
 
 def duration_ms(value: str) -> int:
@@ -221,10 +221,13 @@ _threshold = _model(_fields(query=_f(_str, REQUIRED), at_least=_f(_optional(_num
                             slice=_f(_duration, lambda: "1m"), no_data=_f(_literal("bad", "good", "skip"), lambda: "bad"),
                             by=_by, warm_up=_f(_num(ge=0, le=1), lambda: 0.5)),
                     lambda r: r.at_least is not None or r.at_most is not None)
+_quality = _model(_fields(predictions=_f(_optional(_str)), total=_f(_optional(_str)), good=_f(_optional(_str)),
+                          bad=_f(_optional(_str)), labelled=_f(_optional(_str)), label_delay=_f(_optional(_str)),
+                          min_coverage=_f(_num(), lambda: 0.8), by=_by))
 _template = _model(_fields(name=_f(_str, REQUIRED), params=_f(_dict(_str, _any), dict)))
 _SLI_FIELDS = _fields(events=_f(_optional(_events)), raw=_f(_optional(_raw)), ratio=_f(_optional(_ratio)),
                       latency=_f(_optional(_latency)), threshold=_f(_optional(_threshold)),
-                      template=_f(_optional(_template)), plugin=_f(_optional(_sli_plugin)))
+                      quality=_f(_optional(_quality)), template=_f(_optional(_template)), plugin=_f(_optional(_sli_plugin)))
 _sli_record = _model(_SLI_FIELDS, lambda r: sum(getattr(r, k) is not None for k in _SLI_FIELDS) == 1)
 
 
@@ -260,7 +263,7 @@ header = _model(_fields(version=_f(_literal("slocompiler/v1"), REQUIRED), servic
                         period=_f(_optional(_duration)), compatibility=_f(_literal("native", "sloth"), lambda: "native"),
                         slo_plugins=_f(_optional(_plugin_chain)), slos=_f(_list(_any, min_length=1), REQUIRED)))
 MODELS = {"PluginRef": _plugin_ref, "PluginChain": _plugin_chain, "SLIPlugin": _sli_plugin, "EventsSLI": _events,
-          "RawSLI": _raw, "RatioSLI": _ratio, "LatencySLI": _latency, "ThresholdSLI": _threshold,
+          "RawSLI": _raw, "RatioSLI": _ratio, "LatencySLI": _latency, "ThresholdSLI": _threshold, "QualitySLI": _quality,
           "TemplateSLI": _template, "SLI": _sli, "AlertTier": _tier, "Alerting": _alerting, "SLO": slo,
           "ServiceHeader": header}
 

@@ -185,6 +185,28 @@ class ThresholdSLI(Strict):
         return self
 
 
+class QualitySLI(Strict):
+    """Model quality with labels that arrive late (docs/ml-quality.md): counters indexed by
+    prediction time, read `label_delay` in the past; burn alerts hold while the share of
+    predictions already labelled is below `min_coverage`."""
+
+    predictions: Optional[str] = Field(default=None, description="vector selector of the counter of predictions made "
+                                       "(the coverage series' denominator); required")
+    total: Optional[str] = Field(default=None, description="vector selector of the counter of labelled, scored "
+                                 "predictions (the SLI's denominator)")
+    good: Optional[str] = Field(default=None, description="vector selector of correct predictions (true positives)")
+    bad: Optional[str] = Field(default=None, description="vector selector of wrong predictions (false positives "
+                               "for precision, false negatives for recall)")
+    labelled: Optional[str] = Field(default=None, description="vector selector of the counter of labelled predictions "
+                                    "(coverage numerator); default `total`, required without it")
+    label_delay: Optional[str] = Field(default=None, description="how late labels arrive, a duration: every window is "
+                                       "read this far in the past (PromQL `offset`); none: read now",
+                                       json_schema_extra={"pattern": r"^([0-9]+(y|w|d|h|m|s|ms))+$"})
+    min_coverage: Number = Field(default=0.8, description="share of predictions labelled (0-1] below which burn alerts "
+                                 "hold and the low-coverage ticket counts down")
+    by: list[LabelName] = Field(default_factory=list, description="labels to keep: one SLI series per group")
+
+
 class TemplateSLI(Strict):
     """A reusable SLI: `slocompiler templates` lists them, `templates show NAME` documents one."""
 
@@ -200,6 +222,7 @@ class SLI(Strict):
     ratio: Optional[RatioSLI] = None
     latency: Optional[LatencySLI] = None
     threshold: Optional[ThresholdSLI] = None
+    quality: Optional[QualitySLI] = None
     template: Optional[TemplateSLI] = None
     plugin: Optional[SLIPlugin] = Field(default=None, description="Sloth SLI plugin: not supported (Go code)")
 

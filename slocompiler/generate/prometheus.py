@@ -11,6 +11,13 @@ from fractions import Fraction
 from slocompiler import conventions as c
 from slocompiler import numbers
 from slocompiler.durations import format_duration
+from slocompiler.generate.quality import (
+    coverage_gate,
+    coverage_rules,
+    is_quality,
+    low_coverage_alert,
+    low_coverage_annotations,
+)
 from slocompiler.generate.sli import Threshold, id_labels, kind_of, selector
 from slocompiler.model import SLO, Tier
 from slocompiler.options import Options
@@ -101,6 +108,7 @@ class _SLORules:
             yield Rule(self._ratio(w), record=c.sli_error(w),
                        labels=_merge(self.labels, self.ids, [(c.WINDOW_LABEL, w)]))
         yield from self.period_rules()
+        yield from coverage_rules(self.slo, _merge(self.labels, self.ids))  # quality SLIs (docs/ml-quality.md)
 
     def period_rules(self):
         slo, short, period = self.slo, self.short, self.period
@@ -160,6 +168,8 @@ class _SLORules:
                 yield self.burn_alert(tier)
         if slo.no_data_alert and slo.alert_name:
             yield self.no_data_alert()
+        if is_quality(slo) and slo.alert_name:
+            yield self.low_coverage_alert()
 
     def budget_alert(self):
         """Sloth contrib: an alert when the period's remaining error budget is at or below a threshold."""
@@ -181,7 +191,7 @@ class _SLORules:
         short, long = format_duration(pair.short_ms), format_duration(pair.long_ms)
         lines = [f"    max({c.sli_error(w)}{self.sel} > ({factor} * {budget})) without ({c.WINDOW_LABEL})"
                  for w in (short, long)]
-        text = f"{lines[0]}\n    and\n{lines[1]}"
+        text = f"{lines[0]}\n    and\n{lines[1]}" + coverage_gate(slo, self.sel, long)
         if slo.min_events is not None and self.kind.denominator:
             ignoring = ", ".join(sorted({k for k, _ in self.labels} | {k for k, _ in self.ids}))
             events = self.kind.events_in(long, pair.long_ms / 1000)
@@ -221,6 +231,17 @@ class _SLORules:
                 if value:
                     base[key] = value
         return _merge(base.items(), slo.alert_annotations, tier.annotations)
+
+    def low_coverage_alert(self) -> Rule:
+        """A quality SLO's ticket when too few predictions are labelled (generate/quality.py)."""
+        slo = self.slo
+        data = [(k, template_literal(v)) for k, v in _merge(self.labels, self.ids)]
+        labels = _merge(self._governance_labels(), data, slo.alert_labels, self._severity(alert_plan(slo).ticket),
+                        [(c.SEVERITY_LABEL, c.Severity.TICKET.value), (c.NO_DATA_LABEL, c.LOW_COVERAGE_VALUE)])
+        service, name, slo_id = (template_literal(v) for v in (slo.service, slo.name, slo.id))
+        annotations = _merge(low_coverage_annotations(slo, service, name, slo_id).items(),
+                             [("runbook_url", slo.runbook_url)] if slo.runbook_url else [], slo.alert_annotations)
+        return low_coverage_alert(slo, self.sel, labels, annotations)
 
     def no_data_alert(self) -> Rule:
         slo = self.slo

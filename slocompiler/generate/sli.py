@@ -23,10 +23,10 @@ from slocompiler.conventions import (
     sli_error,
 )
 from slocompiler.durations import format_duration, parse_duration
-from slocompiler.model import SLI, SLO, EventsSLI, LatencySLI, RatioSLI, RawSLI, ThresholdSLI
+from slocompiler.model import SLI, SLO, EventsSLI, LatencySLI, QualitySLI, RatioSLI, RawSLI, ThresholdSLI
 from slocompiler.promql import render_window
 
-S = TypeVar("S", EventsSLI, RawSLI, RatioSLI, LatencySLI, ThresholdSLI)
+S = TypeVar("S", EventsSLI, RawSLI, RatioSLI, LatencySLI, ThresholdSLI, QualitySLI)
 
 
 def selector(labels) -> str:
@@ -185,6 +185,37 @@ class Threshold(Kind[ThresholdSLI]):
         return math.ceil(Fraction(ms, self.sli.slice_ms) * Fraction(str(self.sli.warm_up)))
 
 
+class Quality(Kind[QualitySLI]):
+    """Model quality with delayed labels (docs/ml-quality.md): counters indexed by prediction
+    time, every window read `label_delay` in the past (`offset`)."""
+
+    def _rate(self, sel: str, w: str) -> str:
+        delay = self.sli.label_delay_ms
+        offset = f" offset {format_duration(delay)}" if delay else ""
+        return _sum(self.sli.by, f"rate({sel.strip()}[{w}]{offset})")
+
+    def total(self, w):
+        s = self.sli
+        if s.total is not None:
+            return self._rate(s.total, w)
+        good, bad = self._rate(s.good or "", w), self._rate(s.bad or "", w)
+        return f"({good} or 0 * {bad})\n+\n({bad} or 0 * {good})"
+
+    def errors(self, w):
+        s = self.sli
+        if s.bad is not None:
+            other = self._rate(s.total or s.good or "", w)
+            return f"{self._rate(s.bad, w)} or 0 * {other}"
+        total = self.total(w)
+        return f"{total} - ({self._rate(s.good or '', w)} or 0 * {total})"
+
+    def coverage(self, w: str) -> str:
+        """Share of the window's predictions (label_delay ago) that are labelled; 0 when none is."""
+        predictions = self._rate(self.sli.predictions, w)
+        labelled = self._rate(self.sli.labelled or self.sli.total or "", w)
+        return f"({labelled} or 0 * {predictions})\n/\n{predictions}\n"
+
+
 @lru_cache(maxsize=65536)
 def query_grouping(query: str) -> tuple[str, ...] | None:
     """The labels an `events`/`raw` query's result keeps (`sum by (model, version) (…)` →
@@ -230,7 +261,7 @@ def grouping(slo: SLO) -> tuple[str, ...]:
     """The `by` labels of the SLO's SLI series, for every kind: the kind's `by`, or for `events`
     and `raw` the grouping of the query (`sum by (…)`), so dashboards and docs split by it too."""
     sli = slo.sli
-    if isinstance(sli, (RatioSLI, LatencySLI, ThresholdSLI)):
+    if isinstance(sli, (RatioSLI, LatencySLI, ThresholdSLI, QualitySLI)):
         return tuple(sli.by)
     if isinstance(sli, EventsSLI):
         return query_grouping(sli.error_query) or query_grouping(sli.total_query) or ()
@@ -286,7 +317,7 @@ class FixedRaw(Raw):
 
 
 KINDS: dict[type[SLI], type[Kind[Any]]] = {EventsSLI: Events, RawSLI: Raw, RatioSLI: Ratio, LatencySLI: Latency,
-                                           ThresholdSLI: Threshold}
+                                           ThresholdSLI: Threshold, QualitySLI: Quality}
 FIXED_KINDS: dict[type[SLI], type[Kind[Any]]] = {EventsSLI: FixedEvents, RawSLI: FixedRaw}
 
 

@@ -1,0 +1,68 @@
+"""Checks of a `quality` SLI (delayed ground truth, docs/ml-quality.md): its selectors, the
+coverage counters, `label_delay` and `min_coverage` (SLC240-SLC244, SLC610-SLC611)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slocompiler.diagnostics import Diagnostic, Severity
+from slocompiler.durations import format_duration, out_of_range, parse_duration
+from slocompiler.load import Document
+
+SELECTORS = ("predictions", "total", "good", "bad", "labelled")
+
+
+def label_delay_ms(value: str | None) -> int | None:
+    """Milliseconds of a `label_delay` (0 when unset), None when it is not a duration."""
+    if value is None:
+        return 0
+    if out_of_range(value):
+        return None
+    return parse_duration(value)
+
+
+def quality_diagnostics(doc: Document, body: Any, p: tuple) -> list[Diagnostic]:
+    """What the schema cannot say about a `quality` SLI at path P (its body); its selectors
+    are checked as a ratio SLI's (`check.queries`)."""
+    out: list[Diagnostic] = []
+    given = [k for k in ("good", "bad", "total") if getattr(body, k) is not None]
+    if len(given) != 2:
+        out.append(doc.diag("SLC244", "a quality SLI needs exactly two of `good`, `bad` and `total` (found: "
+                            + (", ".join(given) or "none") + ")", p,
+                            hint="accuracy: good (correct) and total (labelled); precision: good (TP) and bad (FP); "
+                                 "recall: good (TP) and bad (FN)"))
+    if body.predictions is None:
+        out.append(doc.diag("SLC243", "a quality SLI needs `predictions`, the counter of predictions made: its "
+                            "coverage series is labelled / predictions", p))
+    if body.labelled is None and body.total is None:
+        out.append(doc.diag("SLC243", "without `total`, a quality SLI needs `labelled`, the counter of predictions "
+                            "that have a label (the coverage series' numerator)", p,
+                            hint="true positives and false positives are not all the labelled predictions"))
+    if label_delay_ms(body.label_delay) is None:
+        out.append(doc.diag("SLC240", f"label_delay {body.label_delay!r} is not a duration", (*p, "label_delay"),
+                            hint="a Prometheus duration such as 6h or 2d"))
+    if not 0 < body.min_coverage <= 1:
+        out.append(doc.diag("SLC242", f"min_coverage {body.min_coverage:g} is outside (0, 1]: it is the share of "
+                            "predictions already labelled", (*p, "min_coverage"), hint="e.g. 0.8"))
+    numerator = body.labelled if body.labelled is not None else body.total
+    if numerator is not None and body.predictions is not None and numerator.strip() == body.predictions.strip():
+        key = "labelled" if body.labelled is not None else "total"
+        out.append(doc.diag("SLC610", f"`{key}` is the same selector as `predictions`: coverage is always 1, so "
+                            "`min_coverage` never holds an alert", (*p, key), severity=Severity.WARNING,
+                            hint="count the predictions whose label has arrived"))
+    for key in ("good", "bad"):
+        value = getattr(body, key)
+        if value is not None and body.total is not None and value.strip() == body.total.strip():
+            out.append(doc.diag("SLC611", f"`{key}` is the same selector as `total`", (*p, key),
+                                severity=Severity.WARNING))
+    return out
+
+
+def check_label_delay(doc: Document, body: Any, period_ms: int, p: tuple) -> list[Diagnostic]:
+    """SLC241: a label delay as long as the SLO period leaves no labelled window to measure."""
+    delay = label_delay_ms(body.label_delay)
+    if delay is None or delay < period_ms:
+        return []
+    return [doc.diag("SLC241", f"label_delay {body.label_delay} is not shorter than the SLO period "
+                     f"{format_duration(period_ms)}: the period's window would read only predictions older than "
+                     "the period", (*p, "label_delay"))]

@@ -1,0 +1,78 @@
+"""The rules a `quality` SLI adds (delayed ground truth, docs/ml-quality.md): coverage series
+beside the SLI, the coverage gate of each burn condition, and the low-coverage ticket.
+
+Coverage over window w is labelled / predictions over the same shifted window
+`[t - label_delay - w, t - label_delay]`; it is recorded for every alert pair's long window,
+and a pair's burn condition holds only while its long window's coverage is at least
+`min_coverage`. The ticket fires when the coverage of the page tier's quick long window has
+stayed below the floor for that window's length (the labelling pipeline is broken).
+"""
+
+from __future__ import annotations
+
+from slocompiler import conventions as c
+from slocompiler import numbers
+from slocompiler.durations import format_duration
+from slocompiler.generate.sli import Quality, kind_of
+from slocompiler.model import SLO, QualitySLI
+from slocompiler.rules import Rule
+
+
+def is_quality(slo: SLO) -> bool:
+    return isinstance(slo.sli, QualitySLI)
+
+
+def coverage_windows(slo: SLO) -> list[str]:
+    """The windows whose coverage is recorded: each alert pair's long window, shortest first."""
+    return [format_duration(ms) for ms in sorted({p.long_ms for p in slo.windows.pairs()})]
+
+
+def ticket_window(slo: SLO) -> str:
+    """The window (and `for:`) of the low-coverage ticket: the page tier's quick long window."""
+    return format_duration(slo.windows.page_quick.long_ms)
+
+
+def delay_text(slo: SLO) -> str:
+    sli = slo.sli
+    return format_duration(sli.label_delay_ms) if isinstance(sli, QualitySLI) and sli.label_delay_ms else "0s"
+
+
+def coverage_rules(slo: SLO, labels: tuple[tuple[str, str], ...]) -> list[Rule]:
+    """`slo:sli_coverage:ratio_rate<w>` per coverage window; LABELS are the SLI series' labels."""
+    kind = kind_of(slo)
+    if not isinstance(kind, Quality):
+        return []
+    return [Rule(kind.coverage(w), record=c.coverage(w), labels=tuple(sorted({**dict(labels), c.WINDOW_LABEL: w}.items())))
+            for w in coverage_windows(slo)]
+
+
+def min_coverage(slo: SLO) -> str:
+    sli = slo.sli
+    return numbers.clean(sli.min_coverage) if isinstance(sli, QualitySLI) else "0"
+
+
+def coverage_gate(slo: SLO, sel: str, long_window: str) -> str:
+    """The clause a burn condition of a quality SLO ends with: its long window's coverage is at
+    least min_coverage (absent coverage, no predictions at all, holds it too)."""
+    if not is_quality(slo):
+        return ""
+    return (f"\n    and\n    max({c.coverage(long_window)}{sel} >= {min_coverage(slo)}) "
+            f"without ({c.WINDOW_LABEL})")
+
+
+def low_coverage_alert(slo: SLO, sel: str, labels: tuple[tuple[str, str], ...],
+                       annotations: tuple[tuple[str, str], ...]) -> Rule:
+    """`<alert>LowLabelCoverage`: coverage below min_coverage for the ticket window's length."""
+    w = ticket_window(slo)
+    expr = f"max({c.coverage(w)}{sel} < {min_coverage(slo)}) without ({c.WINDOW_LABEL})\n"
+    return Rule(expr, alert=f"{slo.alert_name}{c.LOW_COVERAGE_SUFFIX}", for_=w, labels=labels, annotations=annotations)
+
+
+def low_coverage_annotations(slo: SLO, service: str, name: str, slo_id: str) -> dict[str, str]:
+    w, delay, floor = ticket_window(slo), delay_text(slo), min_coverage(slo)
+    return {
+        "title": f"(low label coverage) {service} {name}: fewer than {floor} of the predictions are labelled.",
+        "summary": (f"Only {{{{ $value | humanizePercentage }}}} of the predictions of the {w} window, {delay} ago, "
+                    f"have a label (floor {floor}, for {w}): the labelling pipeline of {slo_id} is late or broken, "
+                    "and its burn-rate alerts hold until labels arrive."),
+    }
