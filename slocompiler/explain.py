@@ -13,8 +13,9 @@ from decimal import Decimal
 from typing import Any
 
 from slocompiler.calendars import describe
+from slocompiler.conventions import LOW_COVERAGE_SUFFIX
 from slocompiler.durations import format_duration, human_period, human_seconds
-from slocompiler.model import SLO
+from slocompiler.model import SLO, QualitySLI
 from slocompiler.plan import PairPlan, alert_plan
 
 
@@ -53,6 +54,9 @@ class SLOInfo:
     tiers: list[TierInfo]
     windows: str = "builtin"   # where the windows come from: builtin | scaled | derived | tree (AlertWindows)
     calendar: dict[str, Any] | None = None  # a calendar period: unit, time_zone, start, nominal (the rolling length)
+    label_delay: str | None = None   # a quality SLI: how late labels arrive (detection times include it)
+    min_coverage: float | None = None  # a quality SLI: burn alerts hold below this share of labelled predictions
+    coverage_detection_s: float | None = None  # a quality SLI: labelling stops → low-coverage ticket fires
 
 
 def _pair_info(pair: PairPlan, enabled: bool) -> PairInfo:
@@ -71,8 +75,21 @@ def explain_slo(slo: SLO, file: str) -> SLOInfo:
     calendar = None if cal is None else {"unit": cal.unit, "time_zone": cal.time_zone, "start": cal.start,
                                          "nominal": human_period(slo.period_ms)}
     period = human_period(slo.period_ms) if cal is None else describe(cal.unit, cal.time_zone)
+    sli = slo.sli
+    quality = isinstance(sli, QualitySLI)
     return SLOInfo(slo.id, file, float(slo.objective), period, float(plan.budget), slo.kind, tiers,
-                   slo.windows.origin, calendar)
+                   slo.windows.origin, calendar, format_duration(sli.label_delay_ms) if quality else None,
+                   sli.min_coverage if quality else None, coverage_detection_s(slo) if quality else None)
+
+
+def coverage_detection_s(slo: SLO) -> float:
+    """Seconds from labels stopping (for every prediction from then on) to the low-coverage ticket
+    firing: the delay D, until the coverage window W (the page quick pair's long one) holds less
+    than min_coverage m labelled, (1 - m)·W, then its `for: W` (docs/ml-quality.md)."""
+    sli = slo.sli
+    assert isinstance(sli, QualitySLI)
+    w = slo.windows.page_quick.long_ms / 1000
+    return sli.label_delay_ms / 1000 + (1 - sli.min_coverage) * w + w
 
 
 def text(infos: list[SLOInfo]) -> str:
@@ -83,6 +100,13 @@ def text(infos: list[SLOInfo]) -> str:
         if s.calendar:
             out.append(f"  calendar-aligned on dashboards and catalog pages; alerts and the period's series use "
                        f"its nominal length, a rolling {s.calendar['nominal']}")
+        if s.label_delay is not None:
+            out.append(f"  labels arrive {s.label_delay} late: every window reads the predictions of {s.label_delay} ago, "
+                       f"and the detection and reset times below include the {s.label_delay}; burn alerts hold while "
+                       f"fewer than {s.min_coverage:g} of those predictions are labelled")
+            out.append(f"  low-coverage ticket {s.tiers[1].alert or '-'}{LOW_COVERAGE_SUFFIX}: labels that stop arriving "
+                       f"are detected within {_seconds(s.coverage_detection_s or 0)} (the {s.label_delay} delay, "
+                       f"coverage falling below {s.min_coverage:g}, and its `for`)")
         if s.windows in ("scaled", "derived"):
             how = ("the 30d windows scaled to the period" if s.windows == "scaled"
                    else "the 30d windows, factors rescaled to the period")

@@ -76,3 +76,24 @@ def low_coverage_annotations(slo: SLO, service: str, name: str, slo_id: str) -> 
                     f"have a label (floor {floor}, for {w}): the labelling pipeline of {slo_id} is late or broken, "
                     "and its burn-rate alerts hold until labels arrive."),
     }
+
+
+def quality_in_words(sli: QualitySLI) -> str:
+    """The SLI as a sentence for the catalog page (Markdown escaping is the caller's)."""
+    if sli.total is not None:
+        wrong = f"`{sli.bad}`" if sli.bad is not None else f"`{sli.total}` not counted by `{sli.good}`"
+        return f"share of labelled predictions that are wrong: {wrong} out of `{sli.total}`"
+    return f"share of `{sli.bad}` out of `{sli.good}` + `{sli.bad}` (precision or recall from confusion counters)"
+
+
+def quality_row(slo: SLO) -> str:
+    """The catalog page's `label delay` row: what the delay means for detection, and the coverage gate."""
+    sli = slo.sli
+    if not isinstance(sli, QualitySLI):
+        return ""
+    delay, floor, w = delay_text(slo), min_coverage(slo), ticket_window(slo)
+    labelled = sli.labelled or sli.total
+    return (f"{delay}: every window reads the predictions made {delay} earlier, so every detection and reset time "
+            f"below includes {delay}. Coverage `{c.COVERAGE}<window>` = `{labelled}` / `{sli.predictions}`; burn "
+            f"alerts hold while it is below {floor}, and `{slo.alert_name}{c.LOW_COVERAGE_SUFFIX}` (ticket) fires "
+            f"when the {w} coverage stays below {floor} for {w}.").replace("|", "\\|")
