@@ -75,11 +75,13 @@ def explain_slo(slo: SLO, file: str) -> SLOInfo:
     calendar = None if cal is None else {"unit": cal.unit, "time_zone": cal.time_zone, "start": cal.start,
                                          "nominal": human_period(slo.period_ms)}
     period = human_period(slo.period_ms) if cal is None else describe(cal.unit, cal.time_zone)
-    sli = slo.sli
-    quality = isinstance(sli, QualitySLI)
-    return SLOInfo(slo.id, file, float(slo.objective), period, float(plan.budget), slo.kind, tiers,
-                   slo.windows.origin, calendar, format_duration(sli.label_delay_ms) if quality else None,
-                   sli.min_coverage if quality else None, coverage_detection_s(slo) if quality else None)
+    info = SLOInfo(slo.id, file, float(slo.objective), period, float(plan.budget), slo.kind, tiers,
+                   slo.windows.origin, calendar)
+    if isinstance(slo.sli, QualitySLI):
+        info.label_delay = format_duration(slo.sli.label_delay_ms)
+        info.min_coverage = slo.sli.min_coverage
+        info.coverage_detection_s = coverage_detection_s(slo)
+    return info
 
 
 def coverage_detection_s(slo: SLO) -> float:
