@@ -11,10 +11,11 @@ from collections.abc import Sequence
 from slocompiler import __version__
 from slocompiler.conventions import ALERT_GROUP, GROUP_ORDER, SLI_GROUP, group_name
 from slocompiler.emit.yaml import dump
+from slocompiler.generate.promtool_tests.quality import quality_tests
 from slocompiler.generate.promtool_tests.scenarios import Scenarios, Test
 from slocompiler.generate.promtool_tests.series import MIN, minutes
 from slocompiler.generate.promtool_tests.shapes import Skip, shape_of
-from slocompiler.model import SLO, ThresholdSLI
+from slocompiler.model import SLO, QualitySLI, ThresholdSLI
 from slocompiler.rules import RuleFile
 
 # promtool evaluates groups in this order: time slices before the SLI recordings before the alerts
@@ -69,6 +70,11 @@ def collect_tests(slos: Sequence[SLO], rules: RuleFile) -> tuple[list[Test], lis
         try:
             if any(ms % MIN for p in slo.windows.pairs() for ms in (p.short_ms, p.long_ms)):
                 raise Skip("alert windows are not whole minutes")
+            if isinstance(slo.sli, QualitySLI):   # delayed labels: scenarios of their own (docs/ml-quality.md)
+                tests, quality_notes = quality_tests(slo, own)
+                fine += tests
+                notes += [f"{SKIPPED}: {n}" for n in quality_notes]
+                continue
             shape = shape_of(slo)
             b = Scenarios(slo, shape, own, step)
             b.build()
