@@ -27,8 +27,10 @@ from slocompiler.generate.grafana.calendar import HEIGHT as CALENDAR_HEIGHT
 from slocompiler.generate.grafana.calendar import board_settings, calendar_panels
 from slocompiler.generate.grafana.fleet import FLEET_PATH, ServiceSummary
 from slocompiler.generate.grafana.panels import JSON, Pos, Step
+from slocompiler.generate.grafana.quality import HEIGHT as COVERAGE_HEIGHT
+from slocompiler.generate.grafana.quality import coverage_panel
 from slocompiler.generate.sli import grouping, id_labels, selector
-from slocompiler.model import SLO
+from slocompiler.model import SLO, QualitySLI
 from slocompiler.numbers import json_number, short
 from slocompiler.plan import PairPlan, TierPlan, alert_plan
 
@@ -244,6 +246,9 @@ class SLOPanels:
         panels += [self.sli_chart((0, y, 8, 9)), self.burn_chart((8, y, 8, 9)),
                    self.burndown_chart((16, y, 8, 9))]
         y += 9
+        if isinstance(self.slo.sli, QualitySLI):   # delayed labels: the coverage series (docs/ml-quality.md)
+            panels.append(coverage_panel(self.slo, self.ids, self.sel, self.legend, (0, y, 24, COVERAGE_HEIGHT)))
+            y += COVERAGE_HEIGHT
         if self.by:
             panels += self.comparison(y)
             y += 10
