@@ -5,15 +5,16 @@ Counters are indexed by prediction time (the semantics docs/ml-quality.md assume
 input series are the final history, and every rule reads it `label_delay` (D) in the past.
 With 1000 predictions a minute, every labelled prediction wrong (error ratio 1):
 
-- `late-labels`: for P1 minutes only c = m/2 of the predictions are labelled (m: min_coverage),
-  then all of them. The page alert stays quiet while each pair's long-window coverage is below
-  m, although the error ratio is 1, and fires once the coverage of its shortest long window L
-  reaches m, k = L·(m - c)/(1 - c) minutes of predictions after P1 (D + P1 + k, + `for`). The
-  low-coverage ticket fires by D + W + its `for` W (W: the page quick long window), and
-  resolves once the W coverage is back above m.
-- `labels-stop`: every prediction labelled and right for P minutes, then no label at all:
-  the burn alert never fires (no labelled prediction, no error ratio), the low-coverage ticket
-  fires D + (1 - m)·W + W after P (the figure `explain` prints).
+One test, `late-labels`, in three phases of prediction time:
+
+- phase 1, P1 minutes: only c = m/2 of the predictions are labelled (m: min_coverage). The
+  low-coverage ticket fires by D + W + its `for` W (W: the page quick long window); the page
+  alert stays quiet, although the error ratio is 1.
+- phase 2, until P2: every prediction labelled. The page fires once the coverage of its
+  shortest long window L reaches m, k = L·(m - c)/(1 - c) minutes of predictions after P1
+  (D + P1 + k, + `for`); the ticket resolves once the W coverage is back above m.
+- phase 3: no label at all. The ticket fires again D + (1 - m)·W + W after P2 (the figure
+  `explain` prints).
 """
 
 from __future__ import annotations
@@ -174,42 +175,41 @@ class QualityTests:
                            "input_series": self.series(phases), "promql_expr_test": checks})
 
     def build(self) -> list[Test]:
+        """One test in three phases of prediction time (one test, not three: each evaluates every rule
+        of the file for D minutes before it sees anything)."""
         d, w, m, ticket = self.delay, self.w, self.m, self.ticket
         assert ticket is not None
         c = self.low / N
         k_w = w * (m - c) / (1 - c)                       # minutes of full labels until the W coverage is back at m
-        p1 = 2 * w + 15
+        p1 = 2 * w + 15                                   # phase 1: labels late (coverage c)
         plan = alert_plan(self.slo).page
         live = [p for p in plan.active if p.threshold < 1] if plan.enabled else []
-        checks = [self.quiet(ticket, d + w - 2), self.firing(ticket, d + w + 4),
-                  self.quiet_at(ticket, d + p1 + math.ceil(k_w) + 3)]
+        resolved = d + p1 + math.ceil(k_w) + 3
+        checks = [self.quiet(ticket, d + w - 2), self.firing(ticket, d + w + 4), self.quiet_at(ticket, resolved)]
         what = (f"{self.low} of {N} predictions a minute labelled ({c:g} < min_coverage {m:g}) for {minutes(p1)}, "
-                f"then all; every labelled prediction wrong. Read {minutes(d)} late: {ticket.alert} fires by "
-                f"{minutes(d + w + 4)} (D + W + for W) and resolves by {minutes(d + p1 + math.ceil(k_w) + 3)}")
-        end = d + p1 + 10
+                f"then all, every labelled prediction wrong, then no label at all; read {minutes(d)} late. "
+                f"{ticket.alert} fires by {minutes(d + w + 4)} (D + W + for W) and resolves by {minutes(resolved)}")
+        p2 = p1 + math.ceil(k_w) + 10                     # phase 2: every prediction labelled
         if self.page is not None and live:
             longs = [p.long_ms // MIN for p in live]
             k = min(longs) * (m - c) / (1 - c)
             for_ = self.page.for_
             for_m = math.ceil((parse_duration(for_) or 0) / MIN) if for_ else 0
             fire = d + p1 + math.ceil(k) + 3 + for_m
-            checks = [self.quiet(self.page, d + p1 + math.floor(k) - 3), self.firing(self.page, fire),
-                      *checks]
+            checks = [self.quiet(self.page, d + p1 + math.floor(k) - 3), self.firing(self.page, fire), *checks]
             what += (f"; {self.page.alert} (page) stays quiet while coverage is below {m:g} (error ratio 1 all "
                      f"along) and fires by {minutes(fire)}, {math.ceil(k)}m of labelled predictions after they "
                      f"arrive ({min(longs)}m·(m - c)/(1 - c))" + (f" + for {minutes(for_m)}" if for_m else ""))
-            end = max(end, fire + 2)
+            p2 = max(p2, fire - d + 5)
         else:
-            self.notes.append(f"{self.slo.id}: no page burn alert that can fire; late-labels test checks the ticket")
-        self.add("late-labels", [(p1, c, 1.0), (end - p1, 1.0, 1.0)], checks, what)
-        p = w + 10
-        fire = d + p + math.ceil((1 - m) * w) + w + 3
-        stop = [self.quiet(ticket, d + p + math.floor((1 - m) * w) + w - 3), self.firing(ticket, fire)]
-        if self.page is not None:
-            stop.insert(0, self.quiet(self.page, fire))
-        self.add("labels-stop", [(p, 1.0, 0.0), (fire - p + 2, 0.0, 0.0)], stop,
-                 f"every prediction labelled and right for {minutes(p)}, then no label: {ticket.alert} fires by "
-                 f"{minutes(fire)} (D + (1 - m)·W + for W after the labels stop), no burn alert")
+            self.notes.append(f"{self.slo.id}: no page burn alert that can fire; its test checks the low-coverage "
+                              "ticket only")
+        again = d + p2 + math.ceil((1 - m) * w) + w + 3   # phase 3 from p2: labels stop
+        checks += [self.quiet(ticket, d + p2 + math.floor((1 - m) * w) + w - 3, resolved),
+                   self.firing(ticket, again)]
+        what += (f"; labels stop after {minutes(p2)}: {ticket.alert} fires again by {minutes(again)} "
+                 f"(D + (1 - m)·W + for W after they stop)")
+        self.add("late-labels", [(p1, c, 1.0), (p2 - p1, 1.0, 1.0), (again + 2 - p2, 0.0, 1.0)], checks, what)
         return self.tests
 
 
