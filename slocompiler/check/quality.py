@@ -3,6 +3,7 @@ coverage counters, `label_delay` and `min_coverage` (SLC240-SLC244, SLC610-SLC61
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from slocompiler.diagnostics import Diagnostic, Severity
@@ -14,7 +15,7 @@ SELECTORS = ("predictions", "total", "good", "bad", "labelled")
 
 def label_delay_ms(value: str | None) -> int | None:
     """Milliseconds of a `label_delay` (0 when unset), None when it is not a duration."""
-    if value is None:
+    if value is None or re.fullmatch(r"(0+(ms|y|w|d|h|m|s))+", value):
         return 0
     if out_of_range(value):
         return None
@@ -53,8 +54,11 @@ def quality_diagnostics(doc: Document, body: Any, p: tuple) -> list[Diagnostic]:
     for key in ("good", "bad"):
         value = getattr(body, key)
         if value is not None and body.total is not None and value.strip() == body.total.strip():
-            out.append(doc.diag("SLC611", f"`{key}` is the same selector as `total`", (*p, key),
-                                severity=Severity.WARNING))
+            what = "every labelled prediction counts as correct" if key == "good" else "every one counts as wrong"
+            out.append(doc.diag("SLC611", f"`{key}` is the same selector as `total`: {what}", (*p, key),
+                                severity=Severity.WARNING,
+                                hint=f"`{key}` should count only the {'correct' if key == 'good' else 'wrong'} "
+                                     "labelled predictions"))
     return out
 
 
