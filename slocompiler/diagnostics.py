@@ -62,6 +62,7 @@ CODES: dict[str, str] = {
     "SLC242": "quality SLI `min_coverage` outside (0, 1]",
     "SLC243": "quality SLI coverage counter missing",
     "SLC244": "quality SLI needs two of `good`, `bad` and `total`",
+    "SLC245": "quality SLI `label_delay` names a window the SLO does not have",
     "SLC260": "histogram name ends in _bucket",
     "SLC261": "ratio SLI counts the same series as errors (or good) and total",
     # Kubernetes delivery (SLC27x, `build --target kubernetes`)

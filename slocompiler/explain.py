@@ -57,6 +57,7 @@ class SLOInfo:
     label_delay: str | None = None   # a quality SLI: how late labels arrive (detection times include it)
     min_coverage: float | None = None  # a quality SLI: burn alerts hold below this share of labelled predictions
     coverage_detection_s: float | None = None  # a quality SLI: labelling stops → low-coverage ticket fires
+    window_label_delays: dict[str, str] | None = None  # a quality SLI's per-window delays (window → delay)
 
 
 def _pair_info(pair: PairPlan, enabled: bool) -> PairInfo:
@@ -81,6 +82,8 @@ def explain_slo(slo: SLO, file: str) -> SLOInfo:
         info.label_delay = format_duration(slo.sli.label_delay_ms)
         info.min_coverage = slo.sli.min_coverage
         info.coverage_detection_s = coverage_detection_s(slo)
+        if slo.sli.window_delays:
+            info.window_label_delays = {format_duration(w): format_duration(d) for w, d in slo.sli.window_delays}
     return info
 
 
@@ -90,8 +93,8 @@ def coverage_detection_s(slo: SLO) -> float:
     than min_coverage m labelled, (1 - m)·W, then its `for: W` (docs/ml-quality.md)."""
     sli = slo.sli
     assert isinstance(sli, QualitySLI)
-    w = slo.windows.page_quick.long_ms / 1000
-    return sli.label_delay_ms / 1000 + (1 - sli.min_coverage) * w + w
+    w = slo.windows.page_quick.long_ms
+    return sli.delay_for(w) / 1000 + (1 - sli.min_coverage) * w / 1000 + w / 1000
 
 
 def text(infos: list[SLOInfo]) -> str:
@@ -103,11 +106,13 @@ def text(infos: list[SLOInfo]) -> str:
             out.append(f"  calendar-aligned on dashboards and catalog pages; alerts and the period's series use "
                        f"its nominal length, a rolling {s.calendar['nominal']}")
         if s.label_delay is not None:
-            out.append(f"  labels arrive {s.label_delay} late: every window reads the predictions of {s.label_delay} ago, "
-                       f"and the detection and reset times below include the {s.label_delay}; burn alerts hold while "
-                       f"fewer than {s.min_coverage:g} of those predictions are labelled")
+            per = s.window_label_delays or {}
+            late = s.label_delay + (" (" + ", ".join(f"the {w} window {d}" for w, d in per.items()) + ")" if per else "")
+            out.append(f"  labels arrive {late} late: every window reads the predictions of that long ago, and the "
+                       f"detection and reset times below include the delay; burn alerts hold while fewer than "
+                       f"{s.min_coverage:g} of those predictions are labelled")
             out.append(f"  low-coverage ticket {s.tiers[1].alert or '-'}{LOW_COVERAGE_SUFFIX}: labels that stop arriving "
-                       f"are detected within {_seconds(s.coverage_detection_s or 0)} (the {s.label_delay} delay, "
+                       f"are detected within {_seconds(s.coverage_detection_s or 0)} (the delay, "
                        f"coverage falling below {s.min_coverage:g}, and its `for`)")
         if s.windows in ("scaled", "derived"):
             how = ("the 30d windows scaled to the period" if s.windows == "scaled"

@@ -110,6 +110,14 @@ class QualitySLI:
     label_delay_ms: int = 0
     min_coverage: float = 0.8
     by: tuple[str, ...] = ()
+    window_delays: tuple[tuple[int, int], ...] = ()  # (window ms, delay ms): per-window `label_delay`
+
+    def delay_for(self, window_ms: int) -> int:
+        """The label delay the window of WINDOW_MS is read with (its own, else the default)."""
+        for window, delay in self.window_delays:
+            if window == window_ms:
+                return delay
+        return self.label_delay_ms
 
 
 SLI = Union[EventsSLI, RawSLI, RatioSLI, LatencySLI, ThresholdSLI, QualitySLI]

@@ -292,3 +292,56 @@ def test_bad_input_is_a_positioned_diagnostic(tmp_path, old, new, code, line, co
     assert r.returncode == 1, r.stderr
     assert f"fraud.yaml:{line}:{column}: error[{code}]" in r.stderr, r.stderr
     assert "Traceback" not in r.stderr
+
+
+PER_WINDOW = """\
+version: slocompiler/v1
+service: ads
+slos:
+  - name: ctr-accuracy
+    objective: 95
+    sli:
+      quality:
+        good: ads_correct_total
+        total: ads_labelled_total
+        predictions: ads_predictions_total
+        label_delay: {default: 2h, 1d: 12h, 3d: 12h}
+"""
+
+
+def test_per_window_label_delay(tmp_path, promtool):
+    """The page windows read 2h late, the ticket's long windows 12h late (labels complete)."""
+    out = _build(tmp_path, "ads.yaml", PER_WINDOW)
+    rules = {r.get("record"): r["expr"] for r in _rules(out, "ads.yaml") if "record" in r}
+    assert "[1h] offset 2h" in rules["slo:sli_error:ratio_rate1h"]
+    assert "[1d] offset 12h" in rules["slo:sli_error:ratio_rate1d"]
+    assert "[3d] offset 12h" in rules["slo:sli_coverage:ratio_rate3d"]
+    assert "[6h] offset 2h" in rules["slo:sli_coverage:ratio_rate6h"]
+    r = run_cli("explain", tmp_path / "specs/ads.yaml", "--format", "json")
+    assert r.returncode == 0, r.stderr
+    [info] = json.loads(r.stdout)["slos"]
+    assert info["window_label_delays"] == {"1d": "12h", "3d": "12h"}
+    ticket_quick = info["tiers"][1]["pairs"][0]
+    # 1d/2h, threshold 3 x 0.05: the 1d window (read 12h late) crosses last
+    assert ticket_quick["detection_total_outage_s"] == pytest.approx(0.15 * 86400 + 12 * 3600)
+    assert ticket_quick["detection_at_threshold_s"] == 86400 + 12 * 3600
+    assert ticket_quick["reset_s"] == 2 * 3600 + 2 * 3600
+    page_quick = info["tiers"][0]["pairs"][0]
+    assert page_quick["detection_total_outage_s"] == pytest.approx(0.72 * 3600 + 2 * 3600)
+    text = (out / "tests/ads.yaml").read_text()
+    assert "ads-ctr-accuracy late-labels" in text and "untested" not in text
+    ran = run_cli_promtool(promtool, "test", "rules", out / "tests/ads.yaml")
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+
+
+def test_per_window_label_delay_errors(tmp_path):
+    specs = tmp_path / "specs"
+    specs.mkdir()
+    (specs / "ads.yaml").write_text(PER_WINDOW.replace("{default: 2h, 1d: 12h, 3d: 12h}",
+                                                       "{default: 2h, 7h: 12h, 1d: soon, later: 1h}"))
+    r = run_cli("validate", specs)
+    assert r.returncode == 1
+    assert "ads.yaml:11:36: error[SLC245] label_delay names window 7h, which is not one of the SLO's alert windows" \
+        in r.stderr, r.stderr
+    assert "ads.yaml:11:49: error[SLC240] label_delay 'soon' is not a duration" in r.stderr, r.stderr
+    assert "ads.yaml:11:55: error[SLC245] label_delay key 'later' is neither an alert window" in r.stderr, r.stderr

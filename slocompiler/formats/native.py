@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from slocompiler.check.labels import check_labels, check_slo_labels, check_texts
 from slocompiler.check.periods import check_catalog_period, check_windows
-from slocompiler.check.quality import check_label_delay, label_delay_ms
+from slocompiler.check.quality import check_label_delay, label_delays
 from slocompiler.check.queries import check_native_fixed_range, fixed_range_ms, sli_diagnostics
 from slocompiler.check.slo import check_min_events, check_review_date
 from slocompiler.conventions import Output, Severity, alert_name
@@ -35,6 +35,7 @@ from slocompiler.model import (
     Tier,
 )
 from slocompiler.resolve import Context
+from slocompiler.windows import sli_windows
 
 if TYPE_CHECKING:
     from slocompiler.formats import native_spec as spec
@@ -102,8 +103,9 @@ def _model_sli(sli: spec.SLI) -> SLI:
     if kind == "latency":
         return LatencySLI(b.histogram, float(b.threshold), b.selector or "", b.native, tuple(b.by))
     if kind == "quality":
-        return QualitySLI(b.predictions or "", b.total, b.good, b.bad, b.labelled, label_delay_ms(b.label_delay) or 0,
-                          float(b.min_coverage), tuple(b.by))
+        default, per_window = label_delays(b.label_delay)
+        return QualitySLI(b.predictions or "", b.total, b.good, b.bad, b.labelled, default, float(b.min_coverage),
+                          tuple(b.by), per_window)
     return ThresholdSLI(b.query, b.at_least, b.at_most, duration_ms(b.slice), b.no_data, tuple(b.by),
                         float(b.warm_up))
 
@@ -234,7 +236,7 @@ class _Format:
         found += check_windows(doc, slo, path, period_at)
         found += check_native_fixed_range(doc, sli_spec, cat, path + ("sli",))
         if sli_spec.quality is not None:
-            found += check_label_delay(doc, sli_spec.quality, period, path + ("sli", "quality"))
+            found += check_label_delay(doc, sli_spec.quality, period, sli_windows(cat), path + ("sli", "quality"))
         return slo, found
 
 

@@ -221,8 +221,12 @@ _threshold = _model(_fields(query=_f(_str, REQUIRED), at_least=_f(_optional(_num
                             slice=_f(_duration, lambda: "1m"), no_data=_f(_literal("bad", "good", "skip"), lambda: "bad"),
                             by=_by, warm_up=_f(_num(ge=0, le=1), lambda: 0.5)),
                     lambda r: r.at_least is not None or r.at_most is not None)
+def _delay(v: Any) -> str | dict:
+    return _str(v) if type(v) is str else _dict(_str, _str)(v)
+
+
 _quality = _model(_fields(predictions=_f(_optional(_str)), total=_f(_optional(_str)), good=_f(_optional(_str)),
-                          bad=_f(_optional(_str)), labelled=_f(_optional(_str)), label_delay=_f(_optional(_str)),
+                          bad=_f(_optional(_str)), labelled=_f(_optional(_str)), label_delay=_f(_optional(_delay)),
                           min_coverage=_f(_num(), lambda: 0.8), by=_by))
 _template = _model(_fields(name=_f(_str, REQUIRED), params=_f(_dict(_str, _any), dict)))
 _SLI_FIELDS = _fields(events=_f(_optional(_events)), raw=_f(_optional(_raw)), ratio=_f(_optional(_ratio)),

@@ -185,6 +185,9 @@ class ThresholdSLI(Strict):
         return self
 
 
+DelayText = Annotated[str, Field(json_schema_extra={"pattern": r"^([0-9]+(y|w|d|h|m|s|ms))+$"})]
+
+
 class QualitySLI(Strict):
     """Model quality with labels that arrive late (docs/ml-quality.md): counters indexed by
     prediction time, read `label_delay` in the past; burn alerts hold while the share of
@@ -199,9 +202,9 @@ class QualitySLI(Strict):
                                "for precision, false negatives for recall)")
     labelled: Optional[str] = Field(default=None, description="vector selector of the counter of labelled predictions "
                                     "(coverage numerator); default `total`, required without it")
-    label_delay: Optional[str] = Field(default=None, description="how late labels arrive, a duration: every window is "
-                                       "read this far in the past (PromQL `offset`); none: read now",
-                                       json_schema_extra={"pattern": r"^([0-9]+(y|w|d|h|m|s|ms))+$"})
+    label_delay: Optional[Union[DelayText, dict[str, DelayText]]] = Field(
+        default=None, description="how late labels arrive, a duration: every window is read this far in the past "
+                                  "(PromQL `offset`); or per window, {5m: 2h, 1h: 2h, default: 1d}; none: read now")
     min_coverage: Number = Field(default=0.8, description="share of predictions labelled (0-1] below which burn alerts "
                                  "hold and the low-coverage ticket counts down")
     by: list[LabelName] = Field(default_factory=list, description="labels to keep: one SLI series per group")

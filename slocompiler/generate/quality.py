@@ -32,9 +32,21 @@ def ticket_window(slo: SLO) -> str:
     return format_duration(slo.windows.page_quick.long_ms)
 
 
-def delay_text(slo: SLO) -> str:
+def delay_text(slo: SLO, window_ms: int | None = None) -> str:
+    """The label delay of a window (default: the low-coverage ticket's), as a duration."""
     sli = slo.sli
-    return format_duration(sli.label_delay_ms) if isinstance(sli, QualitySLI) and sli.label_delay_ms else "0s"
+    if not isinstance(sli, QualitySLI):
+        return "0s"
+    return format_duration(sli.delay_for(slo.windows.page_quick.long_ms if window_ms is None else window_ms))
+
+
+def per_window_text(slo: SLO) -> str:
+    """`; the 5m window 2h, the 1h window 2h` for per-window delays, else empty."""
+    sli = slo.sli
+    if not isinstance(sli, QualitySLI) or not sli.window_delays:
+        return ""
+    return "; per window: " + ", ".join(f"{format_duration(w)} read {format_duration(d)} late"
+                                         for w, d in sli.window_delays)
 
 
 def coverage_rules(slo: SLO, labels: tuple[tuple[str, str], ...]) -> list[Rule]:
@@ -91,9 +103,12 @@ def quality_row(slo: SLO) -> str:
     sli = slo.sli
     if not isinstance(sli, QualitySLI):
         return ""
-    delay, floor, w = delay_text(slo), min_coverage(slo), ticket_window(slo)
+    delay, floor, w = format_duration(sli.label_delay_ms), min_coverage(slo), ticket_window(slo)
     labelled = sli.labelled or sli.total
-    return (f"{delay}: every window reads the predictions made {delay} earlier, so every detection and reset time "
-            f"below includes {delay}. Coverage `{c.COVERAGE}<window>` = `{labelled}` / `{sli.predictions}`; burn "
+    head = (f"{delay}: every window reads the predictions made {delay} earlier, so every detection and reset time "
+            f"below includes {delay}" if not sli.window_delays else
+            f"{delay}{per_window_text(slo)}: every window reads the predictions made that much earlier, so every "
+            "detection and reset time below includes its delay")
+    return (f"{head}. Coverage `{c.COVERAGE}<window>` = `{labelled}` / `{sli.predictions}`; burn "
             f"alerts hold while it is below {floor}, and `{slo.alert_name}{c.LOW_COVERAGE_SUFFIX}` (ticket) fires "
             f"when the {w} coverage stays below {floor} for {w}.").replace("|", "\\|")

@@ -190,7 +190,7 @@ class Quality(Kind[QualitySLI]):
     time, every window read `label_delay` in the past (`offset`)."""
 
     def _rate(self, sel: str, w: str) -> str:
-        delay = self.sli.label_delay_ms
+        delay = self.sli.delay_for(parse_duration(w) or 0)
         offset = f" offset {format_duration(delay)}" if delay else ""
         return _sum(self.sli.by, f"rate({sel.strip()}[{w}]{offset})")
 

@@ -80,9 +80,18 @@ class QualityTests:
         if not isinstance(slo.sli, QualitySLI):
             raise Skip("not a quality SLI")  # pragma: no cover (callers check)
         self.slo, self.sli = slo, slo.sli
-        if slo.sli.label_delay_ms % MIN:
+        sli = slo.sli
+        page = alert_plan(slo).page
+        windows = {slo.windows.page_quick.long_ms} | {ms for p in (page.active if page.enabled else ())
+                                                     for ms in (p.short_ms, p.long_ms)}
+        delays = {sli.delay_for(ms) for ms in windows}
+        if len(delays) > 1:
+            raise Skip("per-window label delays differ across the page tier's windows: the late-labels scenario "
+                       "assumes one delay")
+        delay = delays.pop()
+        if delay % MIN:
             raise Skip("label_delay is not whole minutes")
-        self.delay = slo.sli.label_delay_ms // MIN
+        self.delay = delay // MIN
         self.m = slo.sli.min_coverage
         self.low = math.floor(N * self.m / 2)          # labelled predictions a minute while labels are late
         alert_group = group_name(ALERT_GROUP, slo.id)
