@@ -111,6 +111,9 @@ class QualitySLI:
     min_coverage: float = 0.8
     by: tuple[str, ...] = ()
     window_delays: tuple[tuple[int, int], ...] = ()  # (window ms, delay ms): per-window `label_delay`
+    counted_at: str = "prediction"   # "prediction": label-side counters indexed by prediction time (offset
+                                     # on every counter); "label": incremented when labels join (offset on
+                                     # `predictions` only: the others already lag)
 
     def delay_for(self, window_ms: int) -> int:
         """The label delay the window of WINDOW_MS is read with (its own, else the default)."""

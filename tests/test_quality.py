@@ -78,6 +78,7 @@ slos:
           labelled_metric: churn_labelled_total
           predictions_metric: churn_predictions_total
           label_delay: 3h
+          counted_at: label
 """
 
 
@@ -94,15 +95,24 @@ def _counter_of_steps(name: str, labels: dict, per_step, until: float | None = N
     return Series(name, labels, values)
 
 
-def _history() -> list[Series]:
+def _label_side(name: str, labels: dict, per_step, counted_at: str) -> Series:
+    """A label-side counter: indexed by prediction time (no sample after the cutoff: those labels
+    have not arrived), or incremented when each label joins, 6h after its prediction."""
+    if counted_at == "prediction":
+        return _counter_of_steps(name, labels, per_step, until=CUTOFF_S)
+    shift = DELAY_H * 3600
+    return _counter_of_steps(name, labels, lambda t: per_step(t - shift) if t >= shift else 0.0)
+
+
+def _history(counted_at: str) -> list[Series]:
     out = []
     for model, share in COVERED.items():
         labelled = RATE * STEP * share
         out.append(counter("ml_predictions_total", {"job": "serving", "model": model}, RATE, start=1_000_000))
-        out.append(_counter_of_steps("ml_predictions_labelled_total", {"job": "eval", "model": model},
-                                     lambda t, n=labelled: n, until=CUTOFF_S))
-        out.append(_counter_of_steps("ml_predictions_correct_total", {"job": "eval", "model": model},
-                                     lambda t, n=labelled: n * accuracy(t), until=CUTOFF_S))
+        out.append(_label_side("ml_predictions_labelled_total", {"job": "eval", "model": model},
+                               lambda t, n=labelled: n, counted_at))
+        out.append(_label_side("ml_predictions_correct_total", {"job": "eval", "model": model},
+                               lambda t, n=labelled: n * accuracy(t), counted_at))
     return out
 
 
@@ -142,7 +152,8 @@ def test_delayed_label_specs_compile_check_and_pass_their_promtool_tests(tmp_pat
     assert check.returncode == 0, check.stdout + check.stderr
     churn = _rules(out, "churn.yaml")
     exprs = "\n".join(r["expr"] for r in churn if "record" in r)
-    assert "[5m] offset 2h" in exprs and "[5m] offset 3h" in exprs
+    assert "[5m] offset 2h" in exprs and "rate(churn_labelled_total[5m])" in exprs   # counted_at: label
+    assert "rate(churn_predictions_total[1h] offset 3h)" in exprs
     assert "ml_false_positives_total" in exprs and "ml_false_negatives_total" in exprs
     coverage = [r for r in churn if r.get("record", "").startswith("slo:sli_coverage:ratio_rate")]
     assert {r["labels"]["sloth_slo"] for r in coverage} == {"precision", "recall", "accuracy"}
@@ -186,15 +197,19 @@ def test_generated_promtool_tests_hold_the_page_while_labels_are_late(tmp_path, 
     assert broken.returncode != 0, "without the coverage gate the page would fire while labels are late"
 
 
-def test_real_prometheus_sli_and_alerts_with_labels_six_hours_late(tmp_path, prometheus_bin, promtool):
-    out = _build(tmp_path, "fraud.yaml", SPEC)
+@pytest.mark.parametrize("counted_at", ["prediction", "label"])
+def test_real_prometheus_sli_and_alerts_with_labels_six_hours_late(tmp_path, prometheus_bin, promtool, counted_at):
+    """Both counter semantics (docs/ml-quality.md): samples at the prediction's time, read 6h
+    late; or counters incremented when each label joins, 6h after its prediction."""
+    spec = SPEC if counted_at == "prediction" else SPEC.replace("by: [model]", "by: [model]\n        counted_at: label")
+    out = _build(tmp_path, "fraud.yaml", spec)
     rule_file = out / "prometheus/fraud.yaml"
     rules = _rules(out, "fraud.yaml")
     sli_1h = next(r for r in rules if r.get("record") == "slo:sli_error:ratio_rate1h")
     cov_1h = next(r for r in rules if r.get("record") == "slo:sli_coverage:ratio_rate1h")
     ticket = next(r for r in rules if r.get("alert") == "FraudScoringAccuracyLowLabelCoverage")
     assert ticket["for"] == "1h"
-    series = _history()
+    series = _history(counted_at)
     # the low-coverage ticket's `for: 1h` state as Prometheus keeps it (ALERTS_FOR_STATE: the
     # time it became pending, 2h before the end), for both models: restored at start-up, it
     # fires where its condition holds (model b) and nowhere else

@@ -105,7 +105,7 @@ def _model_sli(sli: spec.SLI) -> SLI:
     if kind == "quality":
         default, per_window = label_delays(b.label_delay)
         return QualitySLI(b.predictions or "", b.total, b.good, b.bad, b.labelled, default, float(b.min_coverage),
-                          tuple(b.by), per_window)
+                          tuple(b.by), per_window, b.counted_at)
     return ThresholdSLI(b.query, b.at_least, b.at_most, duration_ms(b.slice), b.no_data, tuple(b.by),
                         float(b.warm_up))
 

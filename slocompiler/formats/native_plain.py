@@ -227,7 +227,8 @@ def _delay(v: Any) -> str | dict:
 
 _quality = _model(_fields(predictions=_f(_optional(_str)), total=_f(_optional(_str)), good=_f(_optional(_str)),
                           bad=_f(_optional(_str)), labelled=_f(_optional(_str)), label_delay=_f(_optional(_delay)),
-                          min_coverage=_f(_num(), lambda: 0.8), by=_by))
+                          min_coverage=_f(_num(), lambda: 0.8),
+                          counted_at=_f(_literal("prediction", "label"), lambda: "prediction"), by=_by))
 _template = _model(_fields(name=_f(_str, REQUIRED), params=_f(_dict(_str, _any), dict)))
 _SLI_FIELDS = _fields(events=_f(_optional(_events)), raw=_f(_optional(_raw)), ratio=_f(_optional(_ratio)),
                       latency=_f(_optional(_latency)), threshold=_f(_optional(_threshold)),

@@ -207,6 +207,10 @@ class QualitySLI(Strict):
                                   "(PromQL `offset`); or per window, {5m: 2h, 1h: 2h, default: 1d}; none: read now")
     min_coverage: Number = Field(default=0.8, description="share of predictions labelled (0-1] below which burn alerts "
                                  "hold and the low-coverage ticket counts down")
+    counted_at: Literal["prediction", "label"] = Field(
+        default="prediction", description="when the label-side counters count a prediction: `prediction` (samples "
+                                          "written at the prediction's time; every counter is read `label_delay` late) "
+                                          "or `label` (incremented when its label joins; only `predictions` is offset)")
     by: list[LabelName] = Field(default_factory=list, description="labels to keep: one SLI series per group")
 
 

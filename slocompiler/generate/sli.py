@@ -189,8 +189,10 @@ class Quality(Kind[QualitySLI]):
     """Model quality with delayed labels (docs/ml-quality.md): counters indexed by prediction
     time, every window read `label_delay` in the past (`offset`)."""
 
-    def _rate(self, sel: str, w: str) -> str:
-        delay = self.sli.delay_for(parse_duration(w) or 0)
+    def _rate(self, sel: str, w: str, predictions: bool = False) -> str:
+        """The rate of SEL over W, read the window's label delay late; label-side counters
+        incremented when labels join (`counted_at: label`) already lag by it: not offset."""
+        delay = self.sli.delay_for(parse_duration(w) or 0) if predictions or self.sli.counted_at == "prediction" else 0
         offset = f" offset {format_duration(delay)}" if delay else ""
         return _sum(self.sli.by, f"rate({sel.strip()}[{w}]{offset})")
 
@@ -211,7 +213,7 @@ class Quality(Kind[QualitySLI]):
 
     def coverage(self, w: str) -> str:
         """Share of the window's predictions (label_delay ago) that are labelled; 0 when none is."""
-        predictions = self._rate(self.sli.predictions, w)
+        predictions = self._rate(self.sli.predictions, w, predictions=True)
         labelled = self._rate(self.sli.labelled or self.sli.total or "", w)
         return f"({labelled} or 0 * {predictions})\n/\n{predictions}\n"
 

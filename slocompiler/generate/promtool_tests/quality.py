@@ -1,8 +1,10 @@
 """The promtool tests of a `quality` SLO (delayed labels, docs/ml-quality.md): late labels hold
 the page alert, the low-coverage ticket fires, and the page fires once the labels arrive.
 
-Counters are indexed by prediction time (the semantics docs/ml-quality.md assumes), so the
-input series are the final history, and every rule reads it `label_delay` (D) in the past.
+Counters are indexed by prediction time (`counted_at: prediction`, docs/ml-quality.md), so the
+input series are the final history, and every rule reads it `label_delay` (D) in the past;
+with `counted_at: label` the label-side counters are the same series D minutes later (a
+label joins D after its prediction), and the expected times are the same.
 With 1000 predictions a minute, every labelled prediction wrong (error ratio 1):
 
 One test, `late-labels`, in three phases of prediction time:
@@ -150,6 +152,9 @@ class QualityTests:
                 for _ in range(mins):
                     v += inc
                     values.append(v)
+            if self.sli.counted_at == "label":   # counted when the label joins: D minutes after the prediction
+                values = ([values[0]] * self.delay + values if role != "predictions"
+                          else values + [values[-1] + N * (i + 1) for i in range(self.delay)])
             per_role[role] = values
         seen: dict[str, list[float]] = {}
         for role, labels in self.labels.items():
