@@ -113,6 +113,8 @@ PERIOD_BURN = "slo:period_burn_rate:ratio"
 BUDGET_REMAINING = "slo:period_error_budget_remaining:ratio"
 NUMERATOR_CORRECTION = "slo:numerator_correction:ratio"  # + window (Sloth contrib)
 INFO = "sloth_slo_info"
+EXCLUSION = "slo:exclusion:bool"                 # 1 inside an exclusion window, 0 outside (docs/exclusions.md)
+PERIOD_EXCLUDED = "slo:period_excluded:ratio"    # share of the period inside exclusion windows
 
 # -- rule groups ------------------------------------------------------------------------------------
 GROUP_PREFIX = "sloth-slo-"
