@@ -101,8 +101,9 @@ class _SLORules:
                 yield Rule(excl.mask(self.slo, expr.strip() + "\n", ms), record=record, labels=labels)
         recorded = {record for record, _ in inputs}
         # Sloth's period ratio averages the short window's ratios: they are what excluded time is kept out of
-        averaged = (self.short if self.slo.dialect.period_ratio == "sloth" and not isinstance(self.kind, Threshold)
-                    and not self.kind.fixed_range else None)
+        ratio_of = self.slo.dialect.period_ratio
+        averaged = (self.short if not (isinstance(self.kind, Threshold) or self.kind.fixed_range or ratio_of == "exact"
+                                       or (self.kind.denominator and ratio_of == "traffic")) else None)
         for w in self.windows:
             if c.sli_error(w) in recorded:
                 continue
