@@ -12,7 +12,8 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
+import re
+import subprocess
 import textwrap
 import time as _time
 from pathlib import Path
@@ -297,26 +298,58 @@ def test_real_prometheus_excludes_the_window_from_the_budget_and_holds_the_page(
 
 
 # ------------------------------------------------------------------------------------ promtool tests
-def test_generated_promtool_tests_hold_inside_and_just_after_and_page_outside(tmp_path):
+def test_generated_promtool_tests_hold_inside_and_just_after_and_page_outside(tmp_path, promtool):
+    """A weekly window days after promtool's epoch (a Thursday) and a daily one in its first hours:
+    the window scenarios are written to `a.exclusions.yaml` (5m samples and evaluations), pass, and
+    fail on the same rules without the alert holds; scenarios that would meet a window are noted."""
     write(tmp_path, {"slos/a.yaml": f"""\
         version: slocompiler/v1
         service: shop
+        exclusions:
+          - every: Sun 02:00-04:00 UTC
         slos:
           - name: checkout
             objective: 99
             sli:
               {RATIO}
-            alerting: {{ticket_alert: {{disable: true}}}}
+          - name: search
+            objective: 99.5
+            sli:
+              {RATIO}
             exclusions:
-              - every: daily 02:00-03:00 UTC
+              - every: daily 05:00-06:00 UTC
         """})
     r = run_cli("build", "slos", "-o", "out", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
-    tests = yaml.safe_load((tmp_path / "out" / "tests" / "a.yaml").read_text())["tests"]
-    names = [t["name"] for t in tests]
-    for name in ("exclusion inside", "exclusion just-after", "exclusion outside"):
-        assert f"shop-checkout {name}" in names, names
-    r = run_cli("test", "slos", "--format", "json", cwd=tmp_path)
-    assert r.returncode == 0, r.stdout + r.stderr
-    report = json.loads(r.stdout)
-    assert report["summary"]["failed"] == 0 and report["summary"]["passed"] >= len(tests), report["summary"]
+    tests_dir = tmp_path / "out" / "tests"
+    text = (tests_dir / "a.exclusions.yaml").read_text()
+    assert 'evaluation_interval: "5m"' in text
+    names = [t["name"] for t in yaml.safe_load(text)["tests"]]
+    assert names == [f"shop-{slo} exclusion {what}" for slo in ("checkout", "search")
+                     for what in ("inside", "just-after", "outside")]
+    main = (tests_dir / "a.yaml").read_text()
+    assert "shop-checkout page outage" in main          # the weekly window is days away: kept
+    assert "# skipped: shop-search page above-quick: its time meets an exclusion window" in main
+    assert "shop-search page outage" in main          # an hour of outage ends before the 05:00 window
+    def run_promtool() -> subprocess.CompletedProcess:
+        return subprocess.run([promtool, "test", "rules", "a.exclusions.yaml"], cwd=tests_dir, capture_output=True,
+                              text=True, timeout=300, check=False)
+
+    proc = run_promtool()
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    # the same tests on the rules without the holds: the window's outage pages
+    rule_file = tmp_path / "out" / "prometheus" / "a.yaml"
+    doc = yaml.safe_load(rule_file.read_text())
+    for group in doc["groups"]:
+        for rule in group["rules"]:
+            if "alert" in rule:
+                rule["expr"] = re.sub(r"\n    unless on \(\)\n    \(\n(?:      .*\n)*?    \)", "", rule["expr"])
+    rule_file.write_text(yaml.safe_dump(doc, sort_keys=False))
+    assert "unless on ()" not in str([r["expr"] for g in doc["groups"] for r in g["rules"]
+                                      if "alert" in r and not r["alert"].endswith("NoData")])
+    proc = run_promtool()
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 1, out
+    # each SLO's `inside` and `just-after` quiet checks fail: the outage over the window pages
+    assert out.count("exp: nil") == 4, out
+    assert out.count('alertname=\\"ShopCheckout\\"') == 2 and out.count('alertname=\\"ShopSearch\\"') == 2, out
