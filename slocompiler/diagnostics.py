@@ -56,6 +56,12 @@ CODES: dict[str, str] = {
     "SLC223": "unclosed template action in a label or annotation",
     "SLC230": "label or annotation is not a template Prometheus can parse",
     "SLC231": "value longer than its size limit",
+    # exclusion windows (SLC25x; docs/exclusions.md)
+    "SLC250": "malformed recurring exclusion window",
+    "SLC251": "malformed one-off exclusion window",
+    "SLC252": "exclusion window time zone that is not UTC or a fixed offset",
+    "SLC253": "exclusion windows overlap",
+    "SLC254": "exclusion that is neither recurring nor one-off",
     "SLC260": "histogram name ends in _bucket",
     "SLC261": "ratio SLI counts the same series as errors (or good) and total",
     # Kubernetes delivery (SLC27x, `build --target kubernetes`)
@@ -94,6 +100,7 @@ CODES: dict[str, str] = {
     "SLC606": "OpenSLO query with a fixed range: windows derived from its recording (note)",
     "SLC608": "OpenSLO calendar time window that is not one week, month or quarter",
     "SLC609": "OpenSLO calendar startTime invalid or not on a calendar boundary",
+    "SLC615": "exclusion windows cannot keep excluded time out of a period ratio queried over the period",
     # live checks (SLC7xx, `slocompiler check --prometheus`; docs/live.md)
     "SLC701": "selector matches no series on the live server",
     "SLC702": "label matcher value never occurs on the live server",

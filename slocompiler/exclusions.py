@@ -215,3 +215,25 @@ def excluded_share(exclusions: tuple[Exclusion, ...]) -> float:
     """Share of a week the recurring windows cover (one-off ones are not counted)."""
     spans = _union(s for e in exclusions if e.recurring for s in e.week_spans())
     return sum(b - a for a, b in spans) / WEEK_M
+
+
+def describe(exclusions: tuple[Exclusion, ...]) -> list[dict]:
+    """The windows as `explain` shows them (JSON-ready)."""
+    return [{"window": e.text, "kind": "recurring" if e.recurring else "one-off", "scope": e.scope,
+             "reason": e.reason, **({"start": e.start_s, "end": e.end_s} if not e.recurring else {})}
+            for e in exclusions]
+
+
+def explain_lines(found: list[dict], holds: list[tuple[str, str]], weekly_share: float) -> list[str]:
+    """`explain`'s text for an SLO's windows; HOLDS are (tier pair, short window) of the enabled pairs."""
+    if not found:
+        return []
+    out = ["  exclusions (not counted in the budget; alerts held during them):"]
+    for e in found:
+        out.append(f"    {e['window']}  [{e['kind']}, {e['scope']}]" + (f"  {e['reason']}" if e["reason"] else ""))
+    if weekly_share:
+        out.append(f"    recurring windows exclude {weekly_share:.2%} of every week")
+    if holds:
+        out.append("    each window pair is held for its short window after a window: "
+                   + ", ".join(f"{name} {w}" for name, w in holds))
+    return out

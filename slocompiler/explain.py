@@ -14,6 +14,8 @@ from typing import Any
 
 from slocompiler.calendars import describe
 from slocompiler.durations import format_duration, human_period, human_seconds
+from slocompiler.exclusions import describe as describe_exclusions
+from slocompiler.exclusions import excluded_share, explain_lines
 from slocompiler.model import SLO
 from slocompiler.plan import PairPlan, alert_plan
 
@@ -53,6 +55,8 @@ class SLOInfo:
     tiers: list[TierInfo]
     windows: str = "builtin"   # where the windows come from: builtin | scaled | derived | tree (AlertWindows)
     calendar: dict[str, Any] | None = None  # a calendar period: unit, time_zone, start, nominal (the rolling length)
+    exclusions: list[dict[str, Any]] = field(default_factory=list)  # windows excluded from the budget (docs/exclusions.md)
+    excluded_weekly_share: float = 0.0      # share of every week the recurring windows exclude
 
 
 def _pair_info(pair: PairPlan, enabled: bool) -> PairInfo:
@@ -72,7 +76,7 @@ def explain_slo(slo: SLO, file: str) -> SLOInfo:
                                          "nominal": human_period(slo.period_ms)}
     period = human_period(slo.period_ms) if cal is None else describe(cal.unit, cal.time_zone)
     return SLOInfo(slo.id, file, float(slo.objective), period, float(plan.budget), slo.kind, tiers,
-                   slo.windows.origin, calendar)
+                   slo.windows.origin, calendar, describe_exclusions(slo.exclusions), excluded_share(slo.exclusions))
 
 
 def text(infos: list[SLOInfo]) -> str:
@@ -87,6 +91,8 @@ def text(infos: list[SLOInfo]) -> str:
             how = ("the 30d windows scaled to the period" if s.windows == "scaled"
                    else "the 30d windows, factors rescaled to the period")
             out.append(f"  windows: {how} (no catalog for this period)")
+        holds = [(f"{t.severity} {p.name}", p.short_window) for t in s.tiers if t.enabled for p in t.pairs if p.enabled]
+        out += explain_lines(s.exclusions, holds, s.excluded_weekly_share)
         for t in s.tiers:
             state = "" if t.enabled else "  [disabled]"
             label = f"  severity={t.severity_label}" if t.severity_label else ""
