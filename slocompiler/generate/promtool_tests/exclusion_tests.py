@@ -37,13 +37,22 @@ def held(exclusions: tuple[Exclusion, ...], from_m: int, to_m: int, extend_m: in
     return any(e.intervals_s(from_m * 60, to_m * 60 + 1, extend_m * 60) for e in exclusions)
 
 
-def clear_of_windows(b: Scenarios, span_m: int) -> bool:
-    """Whether a scenario of SPAN_M minutes from the epoch stays clear of every window and hold
-    (the longest hold after one: a pair's short window, the no-data alert's lookback)."""
+def clear_of_windows(b: Scenarios, name: str, span_m: int) -> bool:
+    """Whether scenario NAME (`page …`, `ticket …`, `no-data`) of SPAN_M minutes from the epoch
+    stays clear of every window and of the holds that apply to its alert: its tier's short windows,
+    the no-data alert's lookback. (The holds are pure clock arithmetic: a window of the day before
+    the epoch holds the first hours too.)"""
     slo = b.slo
-    quick = slo.windows.page_quick
-    reach = max(max(p.short_ms for p in slo.windows.pairs()), quick.long_ms + quick.short_ms) // MIN
-    return not slo.exclusions or not held(slo.exclusions, 0, span_m, reach)
+    if not slo.exclusions:
+        return True
+    cat = slo.windows
+    if name.startswith("ticket"):
+        reach = max(cat.ticket_quick.short_ms, cat.ticket_slow.short_ms)
+    elif name.startswith("page"):
+        reach = max(cat.page_quick.short_ms, cat.page_slow.short_ms)
+    else:
+        reach = cat.page_quick.long_ms + cat.page_quick.short_ms
+    return not held(slo.exclusions, 0, span_m, reach // MIN)
 
 
 def exclusion_tests(b: Scenarios, tier: TierPlan, rule: Rule, live: list[ScenarioPair], for_m: int) -> None:

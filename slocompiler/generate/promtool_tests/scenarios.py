@@ -181,7 +181,9 @@ class Scenarios:
 
     def add(self, name: str, segments: Sequence[Segment], checks: Sequence[Check | None], comment: str,
             end_stale: bool = False, step: int = 1, held_ok: bool = False) -> None:
-        if not held_ok and not clear_of_windows(self, sum(m for m, _, _ in segments) + 60):
+        span = max([sum(m for m, _, _ in segments)] + [(parse_duration(c["eval_time"]) or 0) // MIN
+                                                      for c in checks if c is not None])
+        if not held_ok and not clear_of_windows(self, name, span + 1):
             self.notes.append(f"{self.slo.id} {name}: its time meets an exclusion window (see the exclusion tests)")
             return
         kept = [c for c in checks if c is not None]
