@@ -29,7 +29,7 @@ def exclusion_panels(slo: SLO, ids: gp.Ids, meta_sel: str, y: int) -> tuple[list
                                               "1": {"text": "excluded", "color": "blue", "index": 1}}}]
     timeline = gp.panel(ids, "state-timeline", "Excluded time (planned downtime)", (0, y, 16, HEIGHT),
                         [gp.target("A", f"{EXCLUSION}{meta_sel}", "exclusion")],
-                        description=f"slo:exclusion:bool: 1 inside an exclusion window ({windows}). Excluded time "
+                        description=f"{EXCLUSION}: 1 inside an exclusion window ({windows}). Excluded time "
                                     "does not count in the period's error ratio and budget; burn alerts are held "
                                     "during a window and for each pair's short window after it.",
                         mappings=mappings, color="thresholds", thresholds=gp.thresholds(("green", None), ("blue", 1)),
@@ -38,6 +38,6 @@ def exclusion_panels(slo: SLO, ids: gp.Ids, meta_sel: str, y: int) -> tuple[list
                                  "tooltip": {"mode": "single", "sort": "none"}})
     share = gp.panel(ids, "stat", "Excluded share of the period", (16, y, 8, HEIGHT),
                      [gp.target("A", f"{PERIOD_EXCLUDED}{meta_sel}", "excluded", instant=True)],
-                     description="slo:period_excluded:ratio: the share of the SLO period's evaluations inside an "
+                     description=f"{PERIOD_EXCLUDED}: the share of the SLO period's evaluations inside an "
                                  "exclusion window.", unit="percentunit", decimals=2, options=gp.stat_options("none"))
     return [timeline, share], y + HEIGHT

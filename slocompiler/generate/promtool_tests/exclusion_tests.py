@@ -17,17 +17,17 @@ The other scenarios of the SLO keep to the time before any window (or are left o
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from slocompiler.exclusions import Exclusion
 from slocompiler.generate.promtool_tests.series import MIN, minutes
 from slocompiler.model import ThresholdSLI
 
 if TYPE_CHECKING:
-    from slocompiler.generate.promtool_tests.scenarios import ScenarioPair, Scenarios
     from slocompiler.plan import TierPlan
     from slocompiler.rules import Rule
 
+# `b` is the SLO's `scenarios.Scenarios` and `live` its `ScenarioPair`s (not imported: scenarios imports this)
 HORIZON_M = 8 * 1440   # a recurring window is met within a week of the warm-up
 WINDOW_STEP = 5        # minutes: samples and evaluations of the `.exclusions` test file (a weekly window is days away)
 
@@ -37,7 +37,7 @@ def held(exclusions: tuple[Exclusion, ...], from_m: int, to_m: int, extend_m: in
     return any(e.intervals_s(from_m * 60, to_m * 60 + 1, extend_m * 60) for e in exclusions)
 
 
-def clear_of_windows(b: Scenarios, name: str, span_m: int) -> bool:
+def clear_of_windows(b: Any, name: str, span_m: int) -> bool:
     """Whether scenario NAME (`page …`, `ticket …`, `no-data`) of SPAN_M minutes from the epoch
     stays clear of every window and of the holds that apply to its alert: its tier's short windows,
     the no-data alert's lookback. (The holds are pure clock arithmetic: a window of the day before
@@ -55,7 +55,7 @@ def clear_of_windows(b: Scenarios, name: str, span_m: int) -> bool:
     return not held(slo.exclusions, 0, span_m, reach // MIN)
 
 
-def exclusion_tests(b: Scenarios, tier: TierPlan, rule: Rule, live: list[ScenarioPair], for_m: int) -> None:
+def exclusion_tests(b: Any, tier: TierPlan, rule: Rule, live: list[Any], for_m: int) -> None:
     slo = b.slo
     sid = slo.id
     if isinstance(slo.sli, ThresholdSLI) or b.range_m:
@@ -78,7 +78,7 @@ def exclusion_tests(b: Scenarios, tier: TierPlan, rule: Rule, live: list[Scenari
         b.tests = saved
 
 
-def _scenarios(b: Scenarios, rule: Rule, live: list[ScenarioPair], for_m: int, occurrences: list[tuple[int, int]],
+def _scenarios(b: Any, rule: Rule, live: list[Any], for_m: int, occurrences: list[tuple[int, int]],
                step: int) -> None:
     slo, sid = b.slo, b.slo.id
     quick = min(live, key=lambda p: p.short_m)
