@@ -371,3 +371,95 @@ def test_generated_promtool_tests_hold_inside_and_just_after_and_page_outside(tm
     # each SLO's `inside` and `just-after` quiet checks fail: the outage over the window pages
     assert out.count("exp: nil") == 4, out
     assert out.count('alertname=\\"ShopCheckout\\"') == 2 and out.count('alertname=\\"ShopSearch\\"') == 2, out
+
+
+# ------------------------------------------------------------------------------------ Nobl9 adjustments
+OPENSLO_SLO = """\
+    apiVersion: openslo/v1
+    kind: SLO
+    metadata:
+      name: availability
+    spec:
+      service: checkout
+      indicator:
+        metadata:
+          name: availability
+        spec:
+          ratioMetric:
+            counter: true
+            good:
+              metricSource:
+                type: Prometheus
+                spec:
+                  query: sum(rate(http_requests_total{code!~"5.."}[{{.window}}]))
+            total:
+              metricSource:
+                type: Prometheus
+                spec:
+                  query: sum(rate(http_requests_total[{{.window}}]))
+      timeWindow:
+        - duration: 30d
+          isRolling: true
+      budgetingMethod: Occurrences
+      objectives:
+        - target: 0.999
+    """
+
+
+def _adjustment(name: str, start: str, duration: str, rrule: str | None = None, slo: str = "availability") -> str:
+    rule = f"\n      rrule: {rrule}" if rrule else ""
+    return textwrap.dedent(f"""\
+    ---
+    apiVersion: n9/v1alpha
+    kind: BudgetAdjustment
+    metadata:
+      name: {name}
+    spec:
+      firstEventStart: {start}
+      duration: {duration}{rule}
+      filters:
+        slos:
+          - name: {slo}
+            project: default
+    """)
+
+
+def test_nobl9_budget_adjustments_become_exclusion_windows_or_notes(tmp_path, promtool):
+    adjustments = "".join([
+        _adjustment("weekly", "2026-01-04T02:00:00Z", "2h", "FREQ=WEEKLY;INTERVAL=1"),
+        _adjustment("weekend", "2026-01-03T23:00:00+01:00", "1h30m", "FREQ=WEEKLY;BYDAY=SA,SU"),
+        _adjustment("nightly", "2026-01-01T12:00:00-05:00", "15m", "FREQ=DAILY"),
+        _adjustment("migration", "2026-12-24T08:00:00+01:00", "4h"),
+        _adjustment("monthly", "2026-01-01T01:00:00Z", "1h", "FREQ=MONTHLY;INTERVAL=1"),
+        _adjustment("fortnightly", "2026-01-01T01:00:00Z", "1h", "FREQ=WEEKLY;INTERVAL=2"),
+        _adjustment("counted", "2026-01-01T01:00:00Z", "1h", "FREQ=DAILY;COUNT=3"),
+        _adjustment("other-slo", "2026-01-06T05:00:00Z", "1h", None, slo="latency"),
+    ])
+    write(tmp_path, {"slos/a.yaml": OPENSLO_SLO, "slos/adjustments.yaml": adjustments})
+    r = run_cli("build", "slos", "-o", "out", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    notes = [line for line in r.stderr.splitlines() if "SLC616" in line]
+    assert notes == [
+        "slos/adjustments.yaml:60:10: note[SLC616] BudgetAdjustment 'monthly': rrule FREQ=MONTHLY repeats with no "
+        "fixed day or week; it is left out, so the budget counts that time (write it as `exclusions:` "
+        "(docs/exclusions.md) or as one-off adjustments)",
+        "slos/adjustments.yaml:73:10: note[SLC616] BudgetAdjustment 'fortnightly': rrule INTERVAL=2 skips weeks, "
+        "which a day or week clock cannot; it is left out, so the budget counts that time (write it as "
+        "`exclusions:` (docs/exclusions.md) or as one-off adjustments)",
+        "slos/adjustments.yaml:86:10: note[SLC616] BudgetAdjustment 'counted': rrule COUNT has no exclusion-window "
+        "equivalent (windows repeat for good); it is left out, so the budget counts that time (write it as "
+        "`exclusions:` (docs/exclusions.md) or as one-off adjustments)",
+    ], r.stderr
+    ok, out = promtool_check_rules(promtool, tmp_path / "out" / "prometheus" / "a.yaml")
+    assert ok, out
+    gauge = next(x for x in rules(tmp_path) if x.get("record") == "slo:exclusion:bool")["expr"]
+    assert "% 1440 >= 1020 < 1035" in gauge                             # daily 12:00-12:15 -05:00 = 17:00 UTC
+    assert "% 10080 >= 8760 < 8880" in gauge                            # Sun 02:00-04:00 UTC
+    assert "% 10080 >= 8520 < 8610" in gauge and "% 10080 >= 9960 < 10050" in gauge   # Sat, Sun 22:00 UTC
+    start = int(dt.datetime(2026, 12, 24, 7, tzinfo=dt.timezone.utc).timestamp())
+    assert f"vector(time()) >= {start} < {start + 4 * 3600}" in gauge
+    assert str(int(dt.datetime(2026, 1, 6, 5, tzinfo=dt.timezone.utc).timestamp())) not in gauge  # another SLO's
+    r = run_cli("explain", "slos", "--format", "json", cwd=tmp_path)
+    windows = json.loads(r.stdout)["slos"][0]["exclusions"]
+    assert [w["window"] for w in windows] == ["2026-12-24T08:00:00+01:00 for 4h", "daily 12:00-12:15 -05:00",
+                                              "Sat,Sun 23:00-00:30 +01:00", "Sun 02:00-04:00 +00:00"]
