@@ -463,3 +463,27 @@ def test_nobl9_budget_adjustments_become_exclusion_windows_or_notes(tmp_path, pr
     windows = json.loads(r.stdout)["slos"][0]["exclusions"]
     assert [w["window"] for w in windows] == ["2026-12-24T08:00:00+01:00 for 4h", "daily 12:00-12:15 -05:00",
                                               "Sat,Sun 23:00-00:30 +01:00", "Sun 02:00-04:00 +00:00"]
+
+
+def test_fmt_puts_exclusions_in_their_place(tmp_path):
+    write(tmp_path, {"slos/a.yaml": f"""\
+        exclusions:
+          - every: Sun 02:00-04:00 UTC   # retraining
+        version: slocompiler/v1
+        service: shop
+        slos:
+          - exclusions: [{{every: daily 01:00-01:30 UTC}}]
+            name: checkout
+            objective: 99
+            sli:
+              {RATIO}
+        """})
+    r = run_cli("fmt", "slos", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    text = (tmp_path / "slos" / "a.yaml").read_text()
+    order = ["version:", "service:", "exclusions:\n  - every: Sun", "slos:", "- name: checkout", "objective:", "sli:",
+             "    exclusions:"]
+    at = [text.index(key) for key in order]
+    assert at == sorted(at), text
+    assert "# retraining" in text
+    assert run_cli("validate", "slos", cwd=tmp_path).returncode == 0
