@@ -102,6 +102,7 @@ CODES: dict[str, str] = {
     "SLC609": "OpenSLO calendar startTime invalid or not on a calendar boundary",
     "SLC615": "exclusion windows cannot keep excluded time out of a period ratio queried over the period",
     "SLC616": "budget adjustment that does not map to an exclusion window (note)",
+    "SLC617": "exclusion windows and their alert holds cover the whole day or week",
     # live checks (SLC7xx, `slocompiler check --prometheus`; docs/live.md)
     "SLC701": "selector matches no series on the live server",
     "SLC702": "label matcher value never occurs on the live server",

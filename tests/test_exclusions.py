@@ -487,3 +487,31 @@ def test_fmt_puts_exclusions_in_their_place(tmp_path):
     assert at == sorted(at), text
     assert "# retraining" in text
     assert run_cli("validate", "slos", cwd=tmp_path).returncode == 0
+
+
+def test_windows_that_hold_a_pair_for_good_are_a_warning(tmp_path):
+    write(tmp_path, {"slos/a.yaml": f"""\
+        version: slocompiler/v1
+        service: shop
+        slos:
+          - name: long-nights
+            objective: 99
+            sli:
+              {RATIO}
+            exclusions:
+              - every: daily 02:00-20:00 UTC
+          - name: weekends
+            objective: 99
+            sli:
+              {RATIO}
+            alerting: {{ticket_alert: {{disable: true}}}}
+            exclusions:
+              - every: daily 02:00-20:00 UTC
+        """})
+    r = run_cli("validate", "slos", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    warnings = [line for line in r.stderr.splitlines() if "SLC617" in line]
+    assert warnings == [
+        "slos/a.yaml:4:11: warning[SLC617] the daily exclusion windows and the holds after them cover the whole day: "
+        "ticket slow (held 6h after each window) can never fire (shorten the windows: a pair is held for its short "
+        "window after each one)"], r.stderr   # not for the SLO whose ticket alert is off

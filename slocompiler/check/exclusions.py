@@ -1,13 +1,23 @@
 """Exclusion windows of a service or an SLO: each entry parsed and positioned (SLC250-SLC254),
-overlaps between entries (SLC253), and what an SLO's rules cannot mask (SLC615)."""
+overlaps between entries (SLC253), what an SLO's rules cannot mask (SLC615), and alert pairs that
+the windows hold for good (SLC617)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from slocompiler.diagnostics import Diagnostic, Severity
-from slocompiler.durations import parse_duration
-from slocompiler.exclusions import Exclusion, WindowError, overlap, parse_every, parse_instant
+from slocompiler.durations import format_duration, parse_duration
+from slocompiler.exclusions import (
+    DAY_M,
+    WEEK_M,
+    Exclusion,
+    WindowError,
+    hold_spans,
+    overlap,
+    parse_every,
+    parse_instant,
+)
 from slocompiler.load import Document
 
 
@@ -83,6 +93,29 @@ def check_overlaps(doc: Document, earlier: tuple[Exclusion, ...], later: tuple[E
                                       hint="merge them into one window, or move one so they do not share time"))
                 break
     return diags
+
+
+def check_always_held(doc: Document, slo: Any, path: tuple) -> list[Diagnostic]:
+    """SLC617: windows that, with a window pair's hold after them (its short window), cover every
+    minute of the day or the week: that pair can never fire."""
+    out = []
+    for cycle in (DAY_M, WEEK_M):
+        spans = tuple(s for e in slo.exclusions if e.cycle_m == cycle for s in e.spans)
+        if not spans:
+            continue
+        cat = slo.windows
+        pairs = [(f"{tier.severity} {speed}", pair) for tier, by_speed in
+                 ((slo.page, {"quick": cat.page_quick, "slow": cat.page_slow}),
+                  (slo.ticket, {"quick": cat.ticket_quick, "slow": cat.ticket_slow}))
+                 if tier.enabled for speed, pair in by_speed.items() if speed in tier.pairs]
+        held = [(name, pair) for name, pair in pairs if hold_spans(spans, cycle, -(-pair.short_ms // 60_000)) is None]
+        if held:
+            names = ", ".join(f"{name} (held {format_duration(p.short_ms)} after each window)" for name, p in held)
+            out.append(doc.diag("SLC617", f"the {'daily' if cycle == DAY_M else 'weekly'} exclusion windows and the "
+                                f"holds after them cover the whole {'day' if cycle == DAY_M else 'week'}: {names} "
+                                "can never fire", path + ("name",), severity=Severity.WARNING,
+                                hint="shorten the windows: a pair is held for its short window after each one"))
+    return out
 
 
 def check_maskable(doc: Document, slo: Any, path: tuple) -> list[Diagnostic]:

@@ -10,7 +10,7 @@ from dataclasses import replace
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from slocompiler.check.exclusions import check_maskable, check_overlaps, resolve_exclusions
+from slocompiler.check.exclusions import check_always_held, check_maskable, check_overlaps, resolve_exclusions
 from slocompiler.check.labels import check_labels, check_slo_labels, check_texts
 from slocompiler.check.periods import check_catalog_period, check_windows
 from slocompiler.check.queries import check_native_fixed_range, fixed_range_ms, sli_diagnostics
@@ -221,6 +221,7 @@ class _Format:
         )
         period_at = None if s.period else (("period",) if parsed.period else path)
         found += check_windows(doc, slo, path, period_at) + check_maskable(doc, slo, path)
+        found += check_always_held(doc, slo, path) if slo.exclusions else []
         found += check_native_fixed_range(doc, sli_spec, cat, path + ("sli",))
         return slo, found
 
