@@ -317,14 +317,14 @@ def test_real_prometheus_excludes_the_window_from_the_budget_and_holds_the_page(
 
 # ------------------------------------------------------------------------------------ promtool tests
 def test_generated_promtool_tests_hold_inside_and_just_after_and_page_outside(tmp_path, promtool):
-    """A weekly window days after promtool's epoch (a Thursday) and a daily one in its first hours:
+    """A weekly window a day after promtool's epoch (a Thursday) and a daily one in its first hours:
     the window scenarios are written to `a.exclusions.yaml` (5m samples and evaluations), pass, and
     fail on the same rules without the alert holds; scenarios that would meet a window are noted."""
     write(tmp_path, {"slos/a.yaml": f"""\
         version: slocompiler/v1
         service: shop
         exclusions:
-          - every: Sun 02:00-04:00 UTC
+          - every: Fri 02:00-04:00 UTC
         slos:
           - name: checkout
             objective: 99
@@ -346,7 +346,7 @@ def test_generated_promtool_tests_hold_inside_and_just_after_and_page_outside(tm
     assert names == [f"shop-{slo} exclusion {what}" for slo in ("checkout", "search")
                      for what in ("inside", "just-after", "outside")]
     main = (tests_dir / "a.yaml").read_text()
-    assert "shop-checkout page outage" in main          # the weekly window is days away: kept
+    assert "shop-checkout page outage" in main          # the weekly window is a day away: kept
     assert "# skipped: shop-search page above-quick: its time meets an exclusion window" in main
     assert "shop-search page outage" in main          # an hour of outage ends before the 05:00 window
     def run_promtool() -> subprocess.CompletedProcess:
