@@ -230,11 +230,17 @@ def test_real_prometheus_excludes_the_window_from_the_budget_and_holds_the_page(
             exclusions:
               - start: "{one_off[0]}"
                 end: "{one_off[1]}"
+          - name: monthly
+            objective: 99
+            period: {{calendar: month}}
+            sli:
+              {RATIO}
         """})
     r = run_cli("build", "slos", "-o", "out", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     rule_file = tmp_path / "out" / "prometheus" / "a.yaml"
-    by = {(x.get("record") or x.get("alert"), x["labels"].get("sloth_severity")): x for x in rules(tmp_path)}
+    by = {(x.get("record") or x.get("alert"), x["labels"].get("sloth_severity")): x for x in rules(tmp_path)
+          if x["labels"].get("sloth_slo") != "monthly" and x.get("alert") != "ShopMonthly"}
     page = by[("ShopCheckout", "page")]["expr"]
     gauge = by[("slo:exclusion:bool", None)]["expr"]
 
@@ -257,7 +263,7 @@ def test_real_prometheus_excludes_the_window_from_the_budget_and_holds_the_page(
         prom.backfill_rules(start=bf_start, end=end)
         # the recorded gauge: 1 at exactly the evaluations inside a window (a group evaluates at its own
         # offset within the minute, so its timestamps are read from the samples)
-        data = prom._get("/api/v1/query", {"query": f"slo:exclusion:bool[{end - bf_start + 60}s]", "time": end})
+        data = prom._get("/api/v1/query", {"query": f'slo:exclusion:bool{{sloth_slo="checkout"}}[{end - bf_start + 60}s]', "time": end})
         recorded = [(float(t), float(v)) for t, v in data["result"][0]["values"]]
         assert len(recorded) >= 0.98 * (end - bf_start) / 60   # one a minute (the backfill may skip a few)
         assert [t for t, v in recorded if v == 1] == [t for t, _ in recorded if w0 <= t < w1 or x0 <= t < x1]
@@ -275,7 +281,7 @@ def test_real_prometheus_excludes_the_window_from_the_budget_and_holds_the_page(
             assert len(values) == len(recorded)
             rates[code] = {t: v for (t, _), (_, v) in zip(recorded, values)}
         # the period ratio recorded last (its group evaluates at its own offset): over the rates up to it
-        data = prom._get("/api/v1/query", {"query": "slo:sli_error:ratio_rate30d[5m]", "time": end})
+        data = prom._get("/api/v1/query", {"query": 'slo:sli_error:ratio_rate30d{sloth_slo="checkout"}[5m]', "time": end})
         t_p, period = (float(x) for x in data["result"][0]["values"][-1])
         kept = [t for t, _ in recorded if t <= t_p and not masked(t)]
         by_hand = sum(rates["errors"][t] for t in kept) / sum(rates["total"][t] for t in kept)
@@ -283,9 +289,9 @@ def test_real_prometheus_excludes_the_window_from_the_budget_and_holds_the_page(
         unmasked = sum(rates["errors"][t] for t in every) / sum(rates["total"][t] for t in every)
         assert period == pytest.approx(by_hand, abs=1e-6)
         assert unmasked - by_hand > 0.05   # the window's outage would have cost that much more
-        remaining = prom.value("slo:period_error_budget_remaining:ratio", end)
+        remaining = prom.value('slo:period_error_budget_remaining:ratio{sloth_slo="checkout"}', end)
         assert remaining > 1 - unmasked / 0.01 + 3   # (recorded a few evaluations later: not to the digit)
-        share = prom.value("slo:period_excluded:ratio", end)   # 1h30m of the 7h50m recorded, give or take a minute
+        share = prom.value('slo:period_excluded:ratio{sloth_slo="checkout"}', end)   # 1h30m of the 7h50m recorded, give or take a minute
         assert share == pytest.approx(sum(1 for _, v in recorded if v == 1) / len(recorded), abs=2 / len(recorded))
 
         # the page: never inside the window nor in the 30 minutes after it; within minutes outside
@@ -301,7 +307,8 @@ def test_real_prometheus_excludes_the_window_from_the_budget_and_holds_the_page(
         # the dashboard: the gauge's timeline, the excluded share, a burn-down that leaves excluded hours out
         board = json.loads((tmp_path / "out" / "grafana" / "shop.json").read_text())
         assert not [e.message for e in validator.iter_errors(board)]
-        by_title = {p["title"]: p for p in panels(board)}
+        by_title = {p["title"]: p for p in panels(board)
+                    if "shop-monthly" not in json.dumps(p.get("targets"))}   # checkout's panels
         timeline = by_title["Excluded time (planned downtime)"]
         assert timeline["type"] == "state-timeline"
         assert prom.value(timeline["targets"][0]["expr"], w0 + 1800) == 1
@@ -313,6 +320,13 @@ def test_real_prometheus_excludes_the_window_from_the_budget_and_holds_the_page(
         # the window's hour of total outage is 1/7.2 of the budget; the hour samples of the burn-down straddle the
         # window, so about half of it (2a(1-a) for a window split a : 1-a between two samples) is still counted
         assert weighted > plain + 0.05, (weighted, plain)
+        # the calendar month's budget left: its 5m error ratios whose window met an exclusion window are left out
+        left = next(p for p in panels(board) if p["title"] == "Error budget remaining (this month)")["targets"]
+        left = substitute(left[0]["expr"], {"__range": "8h", "__from:date:seconds": str(start)}, end)
+        assert "unless on() (max_over_time(slo:exclusion:bool{" in left
+        kept = prom.value(left, end)
+        counted = prom.value(re.sub(r" unless on\(\) \(max_over_time\([^]]*\]\) > 0\)", "", left), end)
+        assert kept > counted + 0.1, (kept, counted)   # about 12 of the window's 5m ratios at 100 %, / 86.4
 
 
 # ------------------------------------------------------------------------------------ promtool tests

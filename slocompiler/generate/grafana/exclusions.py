@@ -20,6 +20,14 @@ def kept_share(slo: SLO, meta_sel: str, window: str) -> str:
     return f" * on({on}) group_left() (1 - avg_over_time({EXCLUSION}{meta_sel}[{window}]))"
 
 
+def drop_excluded(slo: SLO, meta_sel: str, window: str) -> str:
+    """A suffix that drops a WINDOW error ratio sample whose window met an exclusion window ('' without
+    windows), so averages and sums of such samples count no excluded time."""
+    if not slo.exclusions:
+        return ""
+    return f" unless on() (max_over_time({EXCLUSION}{meta_sel}[{window}]) > 0)"
+
+
 def exclusion_panels(slo: SLO, ids: gp.Ids, meta_sel: str, y: int) -> tuple[list[JSON], int]:
     """A state timeline of the gauge and the period's excluded share, from Y; nothing without windows."""
     if not slo.exclusions:
