@@ -1,4 +1,5 @@
-"""Promtool scenarios of an SLO's exclusion windows (docs/exclusions.md), for its page tier.
+"""Promtool scenarios of an SLO's exclusion windows (docs/exclusions.md), for its first enabled
+tier (the page, unless it is disabled).
 
 promtool's time starts at the epoch (1970-01-01 00:00 UTC, a Thursday), so a recurring window is
 met at its first occurrence after one page long window of healthy warm-up; one-off windows lie
