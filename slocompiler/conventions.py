@@ -117,6 +117,8 @@ COVERAGE = "slo:sli_coverage:ratio_rate"         # + window: share of the predic
                                                  # ago, that are labelled (quality SLIs, docs/ml-quality.md)
 LOW_COVERAGE_SUFFIX = "LowLabelCoverage"         # the quality SLO's ticket when coverage stays below min_coverage
 LOW_COVERAGE_VALUE = "low_coverage"              # value of NO_DATA_LABEL (`slo_alert`) on that ticket
+EXCLUSION = "slo:exclusion:bool"                 # 1 inside an exclusion window, 0 outside (docs/exclusions.md)
+PERIOD_EXCLUDED = "slo:period_excluded:ratio"    # share of the period inside exclusion windows
 
 # -- rule groups ------------------------------------------------------------------------------------
 GROUP_PREFIX = "sloth-slo-"

@@ -63,6 +63,12 @@ CODES: dict[str, str] = {
     "SLC243": "quality SLI coverage counter missing",
     "SLC244": "quality SLI needs two of `good`, `bad` and `total`",
     "SLC245": "quality SLI `label_delay` names a window the SLO does not have",
+    # exclusion windows (SLC25x; docs/exclusions.md)
+    "SLC250": "malformed recurring exclusion window",
+    "SLC251": "malformed one-off exclusion window",
+    "SLC252": "exclusion window time zone that is not UTC or a fixed offset",
+    "SLC253": "exclusion windows overlap",
+    "SLC254": "exclusion that is neither recurring nor one-off",
     "SLC260": "histogram name ends in _bucket",
     "SLC261": "ratio SLI counts the same series as errors (or good) and total",
     # Kubernetes delivery (SLC27x, `build --target kubernetes`)
@@ -104,6 +110,9 @@ CODES: dict[str, str] = {
     # quality SLIs (SLC61x, docs/ml-quality.md)
     "SLC610": "quality SLI coverage counts the same series as predictions",
     "SLC611": "quality SLI counts the same series as good (or bad) and total",
+    "SLC615": "exclusion windows cannot keep excluded time out of a period ratio queried over the period",
+    "SLC616": "budget adjustment that does not map to an exclusion window (note)",
+    "SLC617": "exclusion windows and their alert holds cover the whole day or week",
     # live checks (SLC7xx, `slocompiler check --prometheus`; docs/live.md)
     "SLC701": "selector matches no series on the live server",
     "SLC702": "label matcher value never occurs on the live server",

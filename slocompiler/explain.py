@@ -15,6 +15,8 @@ from typing import Any
 from slocompiler.calendars import describe
 from slocompiler.conventions import LOW_COVERAGE_SUFFIX
 from slocompiler.durations import format_duration, human_period, human_seconds
+from slocompiler.exclusions import describe as describe_exclusions
+from slocompiler.exclusions import excluded_share, explain_lines
 from slocompiler.model import SLO, QualitySLI
 from slocompiler.plan import PairPlan, alert_plan
 
@@ -58,6 +60,8 @@ class SLOInfo:
     min_coverage: float | None = None  # a quality SLI: burn alerts hold below this share of labelled predictions
     coverage_detection_s: float | None = None  # a quality SLI: labelling stops → low-coverage ticket fires
     window_label_delays: dict[str, str] | None = None  # a quality SLI's per-window delays (window → delay)
+    exclusions: list[dict[str, Any]] = field(default_factory=list)  # windows excluded from the budget (docs/exclusions.md)
+    excluded_weekly_share: float = 0.0      # share of every week the recurring windows exclude
 
 
 def _pair_info(pair: PairPlan, enabled: bool) -> PairInfo:
@@ -77,7 +81,8 @@ def explain_slo(slo: SLO, file: str) -> SLOInfo:
                                          "nominal": human_period(slo.period_ms)}
     period = human_period(slo.period_ms) if cal is None else describe(cal.unit, cal.time_zone)
     info = SLOInfo(slo.id, file, float(slo.objective), period, float(plan.budget), slo.kind, tiers,
-                   slo.windows.origin, calendar)
+                   slo.windows.origin, calendar, exclusions=describe_exclusions(slo.exclusions),
+                   excluded_weekly_share=excluded_share(slo.exclusions))
     if isinstance(slo.sli, QualitySLI):
         info.label_delay = format_duration(slo.sli.label_delay_ms)
         info.min_coverage = slo.sli.min_coverage
@@ -118,6 +123,8 @@ def text(infos: list[SLOInfo]) -> str:
             how = ("the 30d windows scaled to the period" if s.windows == "scaled"
                    else "the 30d windows, factors rescaled to the period")
             out.append(f"  windows: {how} (no catalog for this period)")
+        holds = [(f"{t.severity} {p.name}", p.short_window) for t in s.tiers if t.enabled for p in t.pairs if p.enabled]
+        out += explain_lines(s.exclusions, holds, s.excluded_weekly_share)
         for t in s.tiers:
             state = "" if t.enabled else "  [disabled]"
             label = f"  severity={t.severity_label}" if t.severity_label else ""

@@ -195,6 +195,7 @@ class SLO:
     review_date: _dt.date | None = None
     dialect: Dialect = field(default_factory=Dialect)
     calendar: Calendar | None = None   # a calendar-aligned period (None: rolling)
+    exclusions: tuple = ()             # exclusions.Exclusion windows, the service's first (docs/exclusions.md)
     source: Position | None = None
     source_path: tuple = ()
     # input series hints of the SLI template the SLO uses, for its promtool tests (rendered dicts)

@@ -10,6 +10,7 @@ from dataclasses import replace
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from slocompiler.check.exclusions import check_always_held, check_maskable, check_overlaps, resolve_exclusions
 from slocompiler.check.labels import check_labels, check_slo_labels, check_texts
 from slocompiler.check.periods import check_catalog_period, check_windows
 from slocompiler.check.quality import check_label_delay, label_delays
@@ -157,6 +158,8 @@ class _Format:
         diags = check_labels(doc, parsed.labels, ("labels",), template=False) + check_texts(doc, parsed, ())
         slos = []
         file_period = _period(parsed.period) if parsed.period else (ctx.default_period_ms, None)
+        shared, found = resolve_exclusions(doc, getattr(parsed, "exclusions", None), ("exclusions",), "service")
+        diags += found + check_overlaps(doc, (), shared)
         for i, (s, replaced) in enumerate(specs):
             if s is None:  # its structure was too wrong to check any further; already reported
                 continue
@@ -164,16 +167,16 @@ class _Format:
             if replaced is not None:  # checked to the end, never resolved: its schema errors are reported
                 from slocompiler.formats.errors import checked_only
 
-                diags += checked_only(self._slo(doc, ctx, parsed, s, path, file_period)[1], replaced, (*path, "sli"))
+                diags += checked_only(self._slo(doc, ctx, parsed, s, path, file_period, shared)[1], replaced, (*path, "sli"))
                 continue
-            slo, found = self._slo(doc, ctx, parsed, s, path, file_period)
+            slo, found = self._slo(doc, ctx, parsed, s, path, file_period, shared)
             diags += found
             if slo is not None:
                 slos.append(slo)
         return (slos if header_ok else []), diags
 
     def _slo(self, doc: Document, ctx: Context, parsed, s: spec.SLO, path: tuple,
-             file_period: tuple[int, Calendar | None]):
+             file_period: tuple[int, Calendar | None], shared: tuple = ()):
         """One SLO of the document: its checks, and the model SLO unless the SLI cannot resolve."""
         found = check_slo_labels(doc, s, path)
         a = s.alerting
@@ -214,6 +217,8 @@ class _Format:
         model_sli = _model_sli(sli_spec)
         found += check_min_events(doc, a.min_events, model_sli, s.sli.kind, path)
         found += check_review_date(doc, ctx, s, path)
+        own, excl_diags = resolve_exclusions(doc, s.exclusions, path + ("exclusions",), "slo")
+        found += excl_diags + check_overlaps(doc, shared, own)
         tiers = []
         for sev, t in ((Severity.PAGE, a.page_alert), (Severity.TICKET, a.ticket_alert)):
             tiers.append(Tier(sev.value, not t.disable, tuple(sorted(t.labels.items())),
@@ -229,11 +234,12 @@ class _Format:
             description=s.description, owner=s.owner or parsed.owner,
             tier=None if s.tier is None else str(s.tier), runbook_url=s.runbook_url,
             dashboard_url=s.dashboard_url, rationale=s.rationale, review_date=s.review_date,
-            dialect=Dialect(**plugin_opts), calendar=calendar, source=doc.position(path + ("name",)), source_path=path,
+            dialect=Dialect(**plugin_opts), calendar=calendar, exclusions=shared + own, source=doc.position(path + ("name",)), source_path=path,
             test_series=test_series,
         )
         period_at = None if s.period else (("period",) if parsed.period else path)
-        found += check_windows(doc, slo, path, period_at)
+        found += check_windows(doc, slo, path, period_at) + check_maskable(doc, slo, path)
+        found += check_always_held(doc, slo, path) if slo.exclusions else []
         found += check_native_fixed_range(doc, sli_spec, cat, path + ("sli",))
         if sli_spec.quality is not None:
             found += check_label_delay(doc, sli_spec.quality, period, sli_windows(cat), path + ("sli", "quality"))

@@ -257,19 +257,23 @@ _alerting = _model(_fields(name=_f(_optional(_text(pattern=ALERT_NAME_PATTERN)))
                            annotations=_f(_labels, dict), page_alert=_f(_tier, _default_tier),
                            ticket_alert=_f(_tier, _default_tier), windows=_f(_optional(_str)),
                            min_events=_f(_optional(_num(gt=0))), no_data=_f(_optional(_bool))))
+_exclusion = _model(_fields(every=_f(_optional(_str)), start=_f(_optional(_str)), end=_f(_optional(_str)),
+                            duration=_f(_optional(_duration)), reason=_f(_optional(_str))))
+_exclusions = _f(_list(_exclusion), list)
 slo = _model(_fields(name=_f(_name, REQUIRED), description=_f(_optional(_str)), objective=_f(_num(gt=0, lt=100), REQUIRED),
                      period=_f(_optional(_duration)), labels=_f(_labels, dict), sli=_f(_sli, REQUIRED),
                      alerting=_f(_alerting, lambda: _alerting({})), plugins=_f(_optional(_plugin_chain)),
                      owner=_f(_optional(_str)), runbook_url=_f(_optional(_str)), dashboard_url=_f(_optional(_str)),
-                     tier=_f(_optional(_str_or_int)), rationale=_f(_optional(_str)), review_date=_f(_optional(_date))))
+                     tier=_f(_optional(_str_or_int)), rationale=_f(_optional(_str)), review_date=_f(_optional(_date)),
+                     exclusions=_exclusions))
 # `kubernetes:` is left to pydantic (its metadata is dumped with model_dump)
 header = _model(_fields(version=_f(_literal("slocompiler/v1"), REQUIRED), service=_f(_name, REQUIRED),
                         description=_f(_optional(_str)), owner=_f(_optional(_str)), labels=_f(_labels, dict),
                         period=_f(_optional(_duration)), compatibility=_f(_literal("native", "sloth"), lambda: "native"),
-                        slo_plugins=_f(_optional(_plugin_chain)), slos=_f(_list(_any, min_length=1), REQUIRED)))
+                        slo_plugins=_f(_optional(_plugin_chain)), exclusions=_exclusions, slos=_f(_list(_any, min_length=1), REQUIRED)))
 MODELS = {"PluginRef": _plugin_ref, "PluginChain": _plugin_chain, "SLIPlugin": _sli_plugin, "EventsSLI": _events,
           "RawSLI": _raw, "RatioSLI": _ratio, "LatencySLI": _latency, "ThresholdSLI": _threshold, "QualitySLI": _quality,
-          "TemplateSLI": _template, "SLI": _sli, "AlertTier": _tier, "Alerting": _alerting, "SLO": slo,
+          "TemplateSLI": _template, "SLI": _sli, "AlertTier": _tier, "Alerting": _alerting, "Exclusion": _exclusion, "SLO": slo,
           "ServiceHeader": header}
 
 

@@ -274,6 +274,18 @@ class Alerting(Strict):
                                                       "(default true; false under `compatibility: sloth`)")
 
 
+class Exclusion(Strict):
+    """A window excluded from the error budget: recurring (`every`) or one-off (`start` with `end`
+    or `duration`); its time does not count and burn alerts are held (docs/exclusions.md)."""
+
+    every: Optional[str] = Field(default=None, description="recurring: `<days> HH:MM-HH:MM <zone>`, days `daily`, "
+                                 "`Sun`, `Sat,Sun` or `Mon-Fri`, zone `UTC` or a fixed offset (`+02:00`)")
+    start: Optional[str] = Field(default=None, description="one-off: ISO 8601 date-time with an offset")
+    end: Optional[str] = Field(default=None, description="one-off: ISO 8601 date-time with an offset")
+    duration: Optional[Duration] = Field(default=None, description="one-off: length from `start` (instead of `end`)")
+    reason: Optional[str] = Field(default=None, description="why (docs only)")
+
+
 class SLO(Strict):
     name: Name
     description: Optional[str] = None
@@ -289,6 +301,8 @@ class SLO(Strict):
     tier: Optional[Union[str, int]] = None
     rationale: Optional[str] = None
     review_date: Optional[_dt.date] = Field(default=None, strict=False, description="ISO date; validate warns once it has passed")
+    exclusions: list[Exclusion] = Field(default_factory=list, description="windows excluded from the error budget "
+                                        "(besides the service's)")
 
 
 class KubernetesObject(Strict):
@@ -317,6 +331,8 @@ class ServiceHeader(Strict):
     slo_plugins: Optional[PluginChain] = Field(default=None, description="Sloth SLO plugins for every SLO of the file")
     kubernetes: Optional[KubernetesObject] = Field(
         default=None, description="this document's own PrometheusRule object under `build --target kubernetes`")
+    exclusions: list[Exclusion] = Field(default_factory=list, description="windows excluded from the error budget "
+                                        "of every SLO of the file")
     slos: list[Any] = Field(min_length=1)
 
 

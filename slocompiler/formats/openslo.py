@@ -20,6 +20,9 @@ from slocompiler.diagnostics import Diagnostic
 from slocompiler.diagnostics import Severity as Level
 from slocompiler.durations import format_duration
 from slocompiler.formats import openslo_spec as spec
+from slocompiler.formats.budget_adjustment import REGISTRY_KIND as ADJUSTMENT
+from slocompiler.formats.budget_adjustment import adjustments, is_adjustment
+from slocompiler.formats.budget_adjustment import read as read_adjustment
 from slocompiler.formats.errors import did_you_mean, salvage, validation_diagnostics
 from slocompiler.formats.native_plain import LABEL_NAME_PATTERN
 from slocompiler.formats.openslo_sli import BROKEN, SliResolver, fixed_range_diagnostics, registry
@@ -60,6 +63,12 @@ class _Format:
                 diags.append(doc.diag("SLC006", "an OpenSLO object must be a mapping", base))
                 continue
             kind = item.get("kind")
+            if is_adjustment(item):  # Nobl9's budget adjustment: exclusion windows of the SLOs it names
+                name, windows, targets, found = read_adjustment(doc, item, base)
+                diags += found
+                if name is not None:
+                    reg[ADJUSTMENT, name] = (windows, targets)
+                continue
             if item.get("apiVersion") != spec.API_VERSION:
                 diags.append(doc.diag("SLC006", f"unsupported apiVersion {item.get('apiVersion')!r} in a list of "
                                       f"{spec.API_VERSION} objects", base + ("apiVersion",)))
@@ -177,6 +186,7 @@ class _Resolver(SliResolver):
                       alert_name=alert_name(s.service, name) if any(t.enabled for t in tiers) else None,
                       page=tiers[0], ticket=tiers[1], labels=labels, no_data_alert=no_data, calendar=calendar,
                       description=s.description, dialect=Dialect(spec=spec.API_VERSION),
+                      exclusions=adjustments(self.reg, obj.metadata.name),
                       source=self.doc.position(base + ("metadata", "name")), source_path=op_path)
             self.diags += check_windows(self.doc, slo, op_path, sp + ("timeWindow", 0, "duration") if tw else sp)
             out.append(slo)

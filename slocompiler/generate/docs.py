@@ -52,6 +52,10 @@ SERVICE_PAGE = _ENV.from_string("""\
 
 Why this target: {{ s.rationale }}
 {% endif %}
+{% if s.exclusions %}
+
+Excluded from the error budget: {{ s.exclusions }}. Burn-rate alerts are held during each window and for each alert's short window after it.
+{% endif %}
 
 | alert | windows (long/short) | burn factor | fires above error ratio | budget spent when it fires | detects an outage in | resets within |
 | --- | --- | --- | --- | --- | --- | --- |
@@ -171,7 +175,8 @@ def service_page(service: str, entries: Sequence[tuple[SLO, str]],
             "tier": slo.tier, "runbook": _link(slo.runbook_url), "dashboard": _link(slo.dashboard_url),
             "review": slo.review_date.isoformat() if slo.review_date else "—", "file": file,
             "rationale": _md(slo.rationale) if slo.rationale else "", "alerts": alerts,
-            "quality": quality_row(slo)})
+            "quality": quality_row(slo),
+            "exclusions": "; ".join(_md(e["window"] + (f" ({e['reason']})" if e["reason"] else "")) for e in info.exclusions)})
         rows.append(IndexRow(slo.name, _anchor(slo.name), objective, info.period, slo.kind, slo.owner))
     page = SERVICE_PAGE.render(service=service, slos=sections, version=version).encode()
     return {f"docs/{page_name(service)}": page}, {"rows": [asdict(r) for r in rows]}

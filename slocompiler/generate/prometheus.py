@@ -10,7 +10,8 @@ from fractions import Fraction
 
 from slocompiler import conventions as c
 from slocompiler import numbers
-from slocompiler.durations import format_duration
+from slocompiler.durations import format_duration, parse_duration
+from slocompiler.generate import exclusions as excl
 from slocompiler.generate.quality import (
     coverage_gate,
     coverage_rules,
@@ -86,7 +87,7 @@ class _SLORules:
     # -- SLI -----------------------------------------------------------------------------
     def slice_group(self, kind: Threshold) -> Group:
         lookback = format_duration(self.slo.windows.page_quick.long_ms)
-        rule = Rule(kind.slice_expr(lookback), record=c.TIME_SLICE, labels=_merge(self.labels, self.ids))
+        rule = Rule(excl.mask(self.slo, kind.slice_expr(lookback)), record=c.TIME_SLICE, labels=_merge(self.labels, self.ids))
         return Group(c.group_name(c.SLICE_GROUP, self.slo.id), (rule,), interval=format_duration(kind.sli.slice_ms))
 
     def _ratio(self, w: str) -> str:
@@ -96,16 +97,27 @@ class _SLORules:
         return self.kind.ratio(w)
 
     def sli_rules(self):
+        gauge = excl.gauge_rule(self.slo, _merge(self.labels, self.ids))
+        if gauge is not None:
+            yield gauge
         inputs = self.kind.inputs()  # a fixed-range SLI's queries, recorded as given at their own range
         if inputs:
             labels = _merge(self.labels, self.ids, [(c.WINDOW_LABEL, self.kind.fixed_range)])
+            ms = parse_duration(self.kind.fixed_range or "0s") or 0
             for record, expr in inputs:
-                yield Rule(expr.strip() + "\n", record=record, labels=labels)
+                yield Rule(excl.mask(self.slo, expr.strip() + "\n", ms), record=record, labels=labels)
         recorded = {record for record, _ in inputs}
+        # Sloth's period ratio averages the short window's ratios: they are what excluded time is kept out of
+        ratio_of = self.slo.dialect.period_ratio
+        averaged = (self.short if not (isinstance(self.kind, Threshold) or self.kind.fixed_range or ratio_of == "exact"
+                                       or (self.kind.denominator and ratio_of == "traffic")) else None)
         for w in self.windows:
             if c.sli_error(w) in recorded:
                 continue
-            yield Rule(self._ratio(w), record=c.sli_error(w),
+            ratio = self._ratio(w)
+            if w == averaged:
+                ratio = excl.mask(self.slo, ratio, self.slo.windows.page_quick.short_ms)
+            yield Rule(ratio, record=c.sli_error(w),
                        labels=_merge(self.labels, self.ids, [(c.WINDOW_LABEL, w)]))
         yield from self.period_rules()
         yield from coverage_rules(self.slo, _merge(self.labels, self.ids))  # quality SLIs (docs/ml-quality.md)
@@ -118,8 +130,11 @@ class _SLORules:
             yield Rule(self.kind.ratio(period), record=record, labels=labels)
         elif self.kind.denominator and slo.dialect.period_ratio == "traffic":
             short_labels = _merge(self.labels, self.ids, [(c.WINDOW_LABEL, short)])
-            yield Rule(self.kind.errors(short), record=c.ERRORS_RATE + short, labels=short_labels)
-            yield Rule(self.kind.total(short), record=c.TOTAL_RATE + short, labels=short_labels)
+            short_ms = slo.windows.page_quick.short_ms
+            yield Rule(excl.mask(slo, self.kind.errors(short), short_ms), record=c.ERRORS_RATE + short,
+                       labels=short_labels)
+            yield Rule(excl.mask(slo, self.kind.total(short), short_ms), record=c.TOTAL_RATE + short,
+                       labels=short_labels)
             yield Rule(f"sum_over_time({c.ERRORS_RATE}{short}{self.sel}[{period}])\n/ ignoring ({c.WINDOW_LABEL})\n"
                        f"sum_over_time({c.TOTAL_RATE}{short}{self.sel}[{period}])\n", record=record, labels=labels)
         elif slo.dialect.period_ratio == "exact":
@@ -147,6 +162,9 @@ class _SLORules:
                        f"{c.ERROR_BUDGET}{sel}\n", record=record, labels=labels)
         yield Rule(f"1 - {c.PERIOD_BURN}{sel}", record=c.BUDGET_REMAINING,
                    labels=labels)
+        excluded = excl.excluded_share_rule(slo, sel, self.period, labels)
+        if excluded is not None:
+            yield excluded
         info = [(c.VERSION_LABEL, self.opts.version_label), (c.MODE_LABEL, slo.dialect.mode),
                 (c.SPEC_LABEL, slo.dialect.spec), (c.OBJECTIVE_LABEL, numbers.clean(slo.objective)
                                                    if slo.dialect.numbers == "clean" else numbers.go_g(float(slo.objective)))]
@@ -196,7 +214,7 @@ class _SLORules:
             ignoring = ", ".join(sorted({k for k, _ in self.labels} | {k for k, _ in self.ids}))
             events = self.kind.events_in(long, pair.long_ms / 1000)
             text += f"\n    and ignoring ({ignoring})\n    ({events} >= {numbers.clean(float(slo.min_events))})"
-        return text
+        return text + excl.hold(slo, pair.short_ms)
 
     def burn_alert(self, plan: TierPlan) -> Rule:
         expr = "or\n".join(f"(\n{self._condition(pair)}\n)\n" for pair in plan.active)
@@ -251,6 +269,8 @@ class _SLORules:
             expr = f"absent_over_time(({self.kind.sli.query.strip()})[{lookback}:{step}])\n"
         else:
             expr = f"absent_over_time({c.sli_error(self.short)}{self.sel}[{lookback}])\n"
+        if slo.exclusions:  # planned downtime may stop the series: held for the lookback after a window
+            expr = excl.mask(slo, expr, slo.windows.page_quick.long_ms + slo.windows.page_quick.short_ms)
         # the SLO's labels and names are data, and alert labels are templates: written literally
         data = [(k, template_literal(v)) for k, v in _merge(self.labels, self.ids)]
         labels = _merge(self._governance_labels(), data, slo.alert_labels,

@@ -25,6 +25,7 @@ from slocompiler.durations import format_duration, human_period
 from slocompiler.generate.grafana import panels as gp
 from slocompiler.generate.grafana.calendar import HEIGHT as CALENDAR_HEIGHT
 from slocompiler.generate.grafana.calendar import board_settings, calendar_panels
+from slocompiler.generate.grafana.exclusions import exclusion_panels, kept_share
 from slocompiler.generate.grafana.fleet import FLEET_PATH, ServiceSummary
 from slocompiler.generate.grafana.panels import JSON, Pos, Step
 from slocompiler.generate.grafana.quality import HEIGHT as COVERAGE_HEIGHT
@@ -107,7 +108,8 @@ class SLOPanels:
     def q_burndown(self) -> str:
         p_s = _seconds(self.slo.period_ms)
         n = numbers.clean(Fraction(self.slo.period_ms, self.step_ms) * Fraction(self.budget))  # step windows x budget
-        return (f"1 - sum_over_time(({sli_error(self.step)}{self.sel} * "
+        return (f"1 - sum_over_time(({sli_error(self.step)}{self.sel}"
+                f"{kept_share(self.slo, self.meta_sel, self.step)} * "
                 f"(time() > bool ({gp.TO_SECONDS} - {p_s})))[{self.period}:{self.step}]) / {n}")
 
     def q_on_track(self) -> str:
@@ -255,7 +257,8 @@ class SLOPanels:
         if self.slo.calendar is not None:
             panels += calendar_panels(self.slo, self.ids, self.sel, self.group_legend, y)
             y += 1 + CALENDAR_HEIGHT
-        return panels, y
+        excluded, y = exclusion_panels(self.slo, self.ids, self.meta_sel, y)
+        return panels + excluded, y
 
     def comparison(self, y: int) -> list[JSON]:
         ids, by = self.ids, ", ".join(self.by)
