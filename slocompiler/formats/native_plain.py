@@ -24,7 +24,7 @@ NAME_PATTERN = r"^[A-Za-z0-9][-A-Za-z0-9_.]*[A-Za-z0-9]$"
 LABEL_NAME_PATTERN = r"^[a-zA-Z_][a-zA-Z0-9_]*$"
 # alert names: what Sloth and Prometheus accept (any text), less control characters
 ALERT_NAME_PATTERN = r"^[^\x00-\x1f\x7f]+$"
-SLI_KINDS = ("events", "raw", "ratio", "latency", "threshold", "template")
+SLI_KINDS = ("events", "raw", "ratio", "latency", "threshold", "template", "composite")
 
 
 def duration_ms(value: str) -> int:
@@ -222,9 +222,20 @@ _threshold = _model(_fields(query=_f(_str, REQUIRED), at_least=_f(_optional(_num
                             by=_by, warm_up=_f(_num(ge=0, le=1), lambda: 0.5)),
                     lambda r: r.at_least is not None or r.at_most is not None)
 _template = _model(_fields(name=_f(_str, REQUIRED), params=_f(_dict(_str, _any), dict)))
+_component = _model(_fields(slo=_f(_name, REQUIRED), weight=_f(_optional(_num(gt=0)))))
+
+
+def _components_ok(r: Record) -> bool:
+    ids = [c.slo for c in r.components]
+    return len(set(ids)) == len(ids) and (r.weighting == "weights" or all(c.weight is None for c in r.components))
+
+
+_composite = _model(_fields(components=_f(_list(_component, min_length=1), REQUIRED),
+                            weighting=_f(_literal("weights", "traffic"), lambda: "weights")), _components_ok)
 _SLI_FIELDS = _fields(events=_f(_optional(_events)), raw=_f(_optional(_raw)), ratio=_f(_optional(_ratio)),
                       latency=_f(_optional(_latency)), threshold=_f(_optional(_threshold)),
-                      template=_f(_optional(_template)), plugin=_f(_optional(_sli_plugin)))
+                      template=_f(_optional(_template)), composite=_f(_optional(_composite)),
+                      plugin=_f(_optional(_sli_plugin)))
 _sli_record = _model(_SLI_FIELDS, lambda r: sum(getattr(r, k) is not None for k in _SLI_FIELDS) == 1)
 
 
@@ -261,7 +272,7 @@ header = _model(_fields(version=_f(_literal("slocompiler/v1"), REQUIRED), servic
                         slo_plugins=_f(_optional(_plugin_chain)), slos=_f(_list(_any, min_length=1), REQUIRED)))
 MODELS = {"PluginRef": _plugin_ref, "PluginChain": _plugin_chain, "SLIPlugin": _sli_plugin, "EventsSLI": _events,
           "RawSLI": _raw, "RatioSLI": _ratio, "LatencySLI": _latency, "ThresholdSLI": _threshold,
-          "TemplateSLI": _template, "SLI": _sli, "AlertTier": _tier, "Alerting": _alerting, "SLO": slo,
+          "TemplateSLI": _template, "CompositeComponent": _component, "CompositeSLI": _composite, "SLI": _sli, "AlertTier": _tier, "Alerting": _alerting, "SLO": slo,
           "ServiceHeader": header}
 
 
