@@ -47,9 +47,10 @@ def offer(slo: SLO) -> str:
     if "sli" not in slo.dialect.groups:
         return Offer((), "", False).encode()
     windows = tuple(format_duration(ms) for ms in (*sli_windows(slo.windows), slo.period_ms))
+    composite_traffic = isinstance(slo.sli, CompositeSLI) and slo.sli.weighting == "traffic"
+    fixed_events = isinstance(slo.sli, EventsSLI) and bool(slo.sli.fixed_range_ms)
     rates = ""
-    if (isinstance(slo.sli, CompositeSLI) and slo.sli.weighting == "traffic") or isinstance(slo.sli, EventsSLI) and \
-            slo.sli.fixed_range_ms or (slo.has_denominator and slo.dialect.period_ratio == "traffic"):
+    if composite_traffic or fixed_events or (slo.has_denominator and slo.dialect.period_ratio == "traffic"):
         rates = kind_of(slo).fixed_range or format_duration(slo.windows.page_quick.short_ms)
     return Offer(windows, rates, bool(grouping(slo))).encode()
 
@@ -121,7 +122,7 @@ def _cycles(composites: dict, by_id: dict) -> list[Diagnostic]:
 def _path_to(start: str, goal: str, composites: dict) -> tuple[str, ...] | None:
     """The ids from START to GOAL along component references (breadth first), or None."""
     seen = {start}
-    queue = [(start, (start,))]
+    queue: list[tuple[str, tuple[str, ...]]] = [(start, (start,))]
     while queue:
         node, trail = queue.pop(0)
         if node == goal:

@@ -20,7 +20,20 @@ from slocompiler.formats import native_plain
 from slocompiler.formats.native_plain import duration_ms
 from slocompiler.formats.sloth_plugins import plugin_options
 from slocompiler.load import Document
-from slocompiler.model import SLI, SLO, Calendar, Component, CompositeSLI, Dialect, EventsSLI, LatencySLI, RatioSLI, RawSLI, ThresholdSLI, Tier
+from slocompiler.model import (
+    SLI,
+    SLO,
+    Calendar,
+    Component,
+    CompositeSLI,
+    Dialect,
+    EventsSLI,
+    LatencySLI,
+    RatioSLI,
+    RawSLI,
+    ThresholdSLI,
+    Tier,
+)
 from slocompiler.resolve import Context
 
 if TYPE_CHECKING:

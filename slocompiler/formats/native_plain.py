@@ -226,8 +226,10 @@ _component = _model(_fields(slo=_f(_name, REQUIRED), weight=_f(_optional(_num(gt
 
 
 def _components_ok(r: Record) -> bool:
-    ids = [c.slo for c in r.components]
-    return len(set(ids)) == len(ids) and (r.weighting == "weights" or all(c.weight is None for c in r.components))
+    components = r.__dict__["components"]
+    ids = [c.slo for c in components]
+    return len(set(ids)) == len(ids) and (r.__dict__["weighting"] == "weights"
+                                          or all(c.weight is None for c in components))
 
 
 _composite = _model(_fields(components=_f(_list(_component, min_length=1), REQUIRED),
