@@ -4,6 +4,7 @@ cyclic references are positioned errors at both ends; incremental builds agree w
 
 from __future__ import annotations
 
+import shutil
 import time
 from pathlib import Path
 
@@ -160,3 +161,127 @@ def test_composite_ratios_budget_and_alert_in_prometheus(tmp_path, prometheus_bi
         # and live, as Prometheus evaluates the alerting rules itself
         prom.wait_for('ALERTS{alertname="PredictionJourneyTraffic", sloth_severity="page", alertstate="firing"}',
                       timeout=60)
+
+
+CYCLE = """\
+version: slocompiler/v1
+service: journey
+period: 6h
+slos:
+  - name: checkout
+    objective: 99.5
+    sli:
+      composite:
+        components:
+          - slo: journey-search
+          - slo: gateway-availabilty
+  - name: search
+    objective: 99.5
+    sli:
+      composite:
+        components:
+          - slo: gateway-availability
+          - slo: journey-checkout
+"""
+
+
+def test_missing_and_cyclic_references_are_positioned_at_both_ends(tmp_path):
+    specs = write_tree(tmp_path / "specs", {"windows.yaml": WINDOWS, "gateway.yaml": GATEWAY, "journey.yaml": CYCLE})
+    result = build(specs, tmp_path / "out")
+    assert not result.compilation.ok and not result.written
+    assert codes(result) == [
+        ("journey.yaml", 10, 18, "SLC263", "error"),   # checkout -> search ...
+        ("journey.yaml", 11, 18, "SLC262", "error"),   # the misspelt id
+        ("journey.yaml", 11, 18, "SLC620", "note"),    # ... and where ids are looked up
+        ("journey.yaml", 18, 18, "SLC263", "error"),   # ... search -> checkout
+    ]
+    by_line = {d.line: d for d in result.compilation.diagnostics if d.code != "SLC620"}
+    assert by_line[10].message == ("composite 'journey-checkout' reaches itself through its components: "
+                                   "journey-checkout -> journey-search -> journey-checkout")
+    assert by_line[10].hint == f"the other composites of the cycle: journey-search at {specs}/journey.yaml:12"
+    assert by_line[18].hint == f"the other composites of the cycle: journey-checkout at {specs}/journey.yaml:5"
+    assert by_line[11].hint == "did you mean `gateway-availability`?"
+    note = next(d for d in result.compilation.diagnostics if d.code == "SLC620")
+    assert note.message == (f"SLO ids are looked up among the 3 SLOs of the spec files of this build "
+                            f"({specs}/gateway.yaml, {specs}/journey.yaml, {specs}/windows.yaml); an id is "
+                            "`<service>-<name>` of an SLO in one of them")
+    # a composite that is its own component, and components that record other windows or no rates
+    own = CYCLE.replace("journey-search\n", "journey-checkout\n").replace("gateway-availabilty", "gateway-availability")
+    other = GATEWAY.replace("period: 6h", "period: 7d")
+    specs2 = write_tree(tmp_path / "specs2", {"windows.yaml": WINDOWS, "gateway.yaml": other, "journey.yaml": own})
+    result = build(specs2, tmp_path / "out2")
+    assert [(c[1], c[3]) for c in codes(result)] == [(10, "SLC263"), (11, "SLC264"), (17, "SLC264")]
+    assert "journey-checkout -> journey-checkout" in result.compilation.diagnostics[0].message
+
+
+def test_traffic_weighting_needs_event_rates_and_weights_one_series(tmp_path):
+    raw = GATEWAY.replace("""      ratio:
+        errors: http_requests_total{job="gateway", code=~"5.."}
+        total: http_requests_total{job="gateway"}""", """      ratio:
+        errors: http_requests_total{job="gateway", code=~"5.."}
+        total: http_requests_total{job="gateway"}
+        by: [route]""") + """  - name: uptime
+    objective: 99
+    sli:
+      raw:
+        error_ratio_query: 1 - avg_over_time(up{job="gateway"}[{{.window}}])
+"""
+    journey = """\
+version: slocompiler/v1
+service: journey
+period: 6h
+slos:
+  - name: by-traffic
+    objective: 99.5
+    sli:
+      composite:
+        weighting: traffic
+        components:
+          - slo: gateway-availability
+          - slo: gateway-uptime
+  - name: by-weight
+    objective: 99.5
+    sli:
+      composite:
+        components:
+          - slo: gateway-availability
+          - slo: gateway-uptime
+"""
+    specs = write_tree(tmp_path / "specs", {"windows.yaml": WINDOWS, "gateway.yaml": raw, "journey.yaml": journey})
+    result = build(specs, tmp_path / "out")
+    assert [(c[1], c[3]) for c in codes(result)] == [(12, "SLC265"), (18, "SLC266")]
+
+
+def test_incremental_build_after_editing_a_component_equals_a_clean_build(tmp_path):
+    specs = write_tree(tmp_path / "specs", TREE)
+    out, ref, cache = tmp_path / "out", tmp_path / "ref", tmp_path / "cache"
+
+    def rebuild_and_compare(ok: bool):
+        got = build(specs, out, cache)
+        shutil.rmtree(ref, ignore_errors=True)
+        want = build(specs, ref)
+        assert got.compilation.ok == want.compilation.ok == ok
+        assert got.compilation.diagnostics == want.compilation.diagnostics
+        if ok:
+            assert snapshot(out) == snapshot(ref)
+        return got
+
+    rebuild_and_compare(True)
+    assert rebuild_and_compare(True).compilation.compiled == []
+    # the component's file changes: only it is compiled again, the composite's outputs stay right
+    (specs / "gateway" / "slos.yaml").write_text(GATEWAY.replace("99.9", "99.95"))
+    edited = rebuild_and_compare(True)
+    assert [Path(f).name for f in edited.compilation.compiled] == ["slos.yaml"]
+    assert "gateway" in edited.compilation.compiled[0]
+    # the component is renamed: the remembered composite file reports the reference
+    (specs / "gateway" / "slos.yaml").write_text(GATEWAY.replace("name: availability", "name: requests"))
+    broken = rebuild_and_compare(False)
+    assert [c[3] for c in codes(broken)] == ["SLC262", "SLC620", "SLC262", "SLC620"]
+    assert all("prediction" in d.file for d in broken.compilation.diagnostics)
+    # and its period changes: windows the composites read are missing
+    (specs / "gateway" / "slos.yaml").write_text(GATEWAY.replace("period: 6h", "period: 7d"))
+    assert {c[3] for c in codes(rebuild_and_compare(False))} == {"SLC264"}
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
