@@ -285,3 +285,15 @@ def test_incremental_build_after_editing_a_component_equals_a_clean_build(tmp_pa
 
 def snapshot(folder: Path) -> dict[str, bytes]:
     return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_slc620_note_is_printed_as_documented(tmp_path):
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "diagnostics.md").read_text()
+    section = doc[doc.index("### SLC262"):doc.index("### SLC263")]
+    spec = section[section.index("```yaml\n") + 8:section.index("```\n", section.index("```yaml\n"))]
+    note = doc[doc.index("### SLC620"):]
+    line = note[note.index("```text\n") + 8:].split("\n", 1)[0]
+    (tmp_path / "slos").mkdir()
+    (tmp_path / "slos" / "example.yaml").write_text(spec)
+    r = run_cli("validate", "slos", cwd=tmp_path)
+    assert r.returncode == 1 and line in r.stderr.splitlines(), r.stderr

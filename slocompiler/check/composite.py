@@ -158,6 +158,6 @@ def _fits(comp_id: str, own: Offer, cid: str, theirs: Offer, source: Position | 
     elif not own.rates and theirs.grouped:
         out.append(pos.diag("SLC266", f"component {cid!r} ({_at(source)}) has one SLI series per `by` group; "
                             f"`weighting: weights` needs one error ratio per component",
-                            path=path, hint="use `weighting: traffic` (groups are summed by their traffic), "
+                            path=path, hint="use `weighting: traffic`, which sums the groups by their traffic, "
                                             "or a component without `by`"))
     return out

@@ -213,10 +213,10 @@ class CompositeSLI(Strict):
         seen = set()
         for c in self.components:
             if c.slo in seen:
-                raise PydanticCustomError("SLC267", "composite lists component {slo!r} twice", {"slo": c.slo})
+                raise PydanticCustomError("SLC267", "composite lists component '{slo}' twice", {"slo": c.slo})
             seen.add(c.slo)
             if self.weighting == "traffic" and c.weight is not None:
-                raise PydanticCustomError("SLC267", "component {slo!r} has a weight, but `weighting: traffic` "
+                raise PydanticCustomError("SLC267", "component '{slo}' has a weight, but `weighting: traffic` "
                                           "weighs components by their event rates", {"slo": c.slo})
         return self
 
