@@ -14,7 +14,8 @@ from typing import Any
 
 from slocompiler.calendars import describe
 from slocompiler.durations import format_duration, human_period, human_seconds
-from slocompiler.model import SLO
+from slocompiler.generate.composite import formula
+from slocompiler.model import SLO, CompositeSLI
 from slocompiler.plan import PairPlan, alert_plan
 
 
@@ -53,6 +54,7 @@ class SLOInfo:
     tiers: list[TierInfo]
     windows: str = "builtin"   # where the windows come from: builtin | scaled | derived | tree (AlertWindows)
     calendar: dict[str, Any] | None = None  # a calendar period: unit, time_zone, start, nominal (the rolling length)
+    composite: str | None = None            # a composite SLO: how its components combine (docs/composite.md)
 
 
 def _pair_info(pair: PairPlan, enabled: bool) -> PairInfo:
@@ -71,8 +73,9 @@ def explain_slo(slo: SLO, file: str) -> SLOInfo:
     calendar = None if cal is None else {"unit": cal.unit, "time_zone": cal.time_zone, "start": cal.start,
                                          "nominal": human_period(slo.period_ms)}
     period = human_period(slo.period_ms) if cal is None else describe(cal.unit, cal.time_zone)
+    combined = formula(slo.sli.components, slo.sli.weighting) if isinstance(slo.sli, CompositeSLI) else None
     return SLOInfo(slo.id, file, float(slo.objective), period, float(plan.budget), slo.kind, tiers,
-                   slo.windows.origin, calendar)
+                   slo.windows.origin, calendar, combined)
 
 
 def text(infos: list[SLOInfo]) -> str:
@@ -80,6 +83,9 @@ def text(infos: list[SLOInfo]) -> str:
     for s in infos:
         out.append(f"{s.id}  ({s.file}): {s.sli_kind} SLI, objective {Decimal(repr(s.objective)).normalize():f}% "
                    f"over {s.period}, error budget {s.error_budget:.6g}")
+        if s.composite:
+            out.append(f"  composite of its components' recorded error ratios: {s.composite}; each is read "
+                       "as last recorded, up to one evaluation interval late (docs/composite.md)")
         if s.calendar:
             out.append(f"  calendar-aligned on dashboards and catalog pages; alerts and the period's series use "
                        f"its nominal length, a rolling {s.calendar['nominal']}")
