@@ -84,6 +84,9 @@ def _native_sli(slo: SLO) -> dict[str, Any]:
         return {"events": {"error_query": s.error_query, "total_query": s.total_query, **fixed}}
     if isinstance(s, RawSLI):
         return {"raw": {"error_ratio_query": s.error_ratio_query, **fixed}}
+    if isinstance(s, CompositeSLI):  # an OpenSLO composite: its objectives are SLOs of their own
+        return {"composite": {"components": [{"slo": c.id, **({"weight": _num(float(c.weight))} if c.weight != 1
+                                                                 else {})} for c in s.components]}}
     assert isinstance(s, ThresholdSLI), "OpenSLO specs make events, raw and threshold SLIs"
     out: dict[str, Any] = {"query": s.query}
     if s.at_least is not None:
