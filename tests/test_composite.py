@@ -297,3 +297,80 @@ def test_slc620_note_is_printed_as_documented(tmp_path):
     (tmp_path / "slos" / "example.yaml").write_text(spec)
     r = run_cli("validate", "slos", cwd=tmp_path)
     assert r.returncode == 1 and line in r.stderr.splitlines(), r.stderr
+
+
+OPENSLO = """\
+apiVersion: openslo/v1
+kind: SLO
+metadata:
+  name: journey
+spec:
+  service: fraud
+  budgetingMethod: Occurrences
+  timeWindow:
+    - duration: 6h
+      isRolling: true
+  objectives:
+    - displayName: Gateway
+      targetPercent: 99.5
+      compositeWeight: 2
+      indicator:
+        metadata:
+          name: gateway-errors
+        spec:
+          ratioMetric:
+            counter: true
+            bad:
+              metricSource:
+                type: Prometheus
+                spec:
+                  query: sum(rate(http_requests_total{job="gateway", code=~"5.."}[{{.window}}]))
+            total:
+              metricSource:
+                type: Prometheus
+                spec:
+                  query: sum(rate(http_requests_total{job="gateway"}[{{.window}}]))
+    - displayName: Model
+      target: 0.995
+      indicatorRef: model-errors
+---
+apiVersion: openslo/v1
+kind: SLI
+metadata:
+  name: model-errors
+spec:
+  ratioMetric:
+    counter: true
+    bad:
+      metricSource:
+        type: Prometheus
+        spec:
+          query: sum(rate(predictions_total{outcome="error"}[{{.window}}]))
+    total:
+      metricSource:
+        type: Prometheus
+        spec:
+          query: sum(rate(predictions_total[{{.window}}]))
+"""
+
+
+def test_openslo_composite_compiles_to_a_weighted_composite(tmp_path, promtool):
+    specs = write_tree(tmp_path / "specs", {"windows.yaml": WINDOWS, "journey.yaml": OPENSLO})
+    result = build(specs, tmp_path / "out")
+    assert result.compilation.ok, result.compilation.diagnostics
+    ids = [s.id for u in result.compilation.units for s in u.slos]
+    assert ids == ["fraud-journey-gateway", "fraud-journey-model", "fraud-journey"]
+    rules = (tmp_path / "out" / "prometheus" / "journey.yaml").read_text()
+    assert ('2 * sum(slo:sli_error:ratio_rate30m{sloth_id="fraud-journey-gateway"})\n'
+            '      + 1 * sum(slo:sli_error:ratio_rate30m{sloth_id="fraud-journey-model"})\n      )\n      / 3') in rules
+    ok, output = promtool_check_rules(promtool, [tmp_path / "out" / "prometheus" / "journey.yaml"])
+    assert ok, output
+    # what does not map: a Timeslices composite, objectives with different targets
+    sliced = (OPENSLO.replace("Occurrences", "RatioTimeslices")
+              .replace("      targetPercent: 99.5\n", "      targetPercent: 99.5\n      timeSliceWindow: 1m\n")
+              .replace("      target: 0.995\n", "      target: 0.995\n      timeSliceWindow: 1m\n"))
+    for text, where in ((sliced, 7), (OPENSLO.replace("target: 0.995", "target: 0.99"), 32)):
+        (specs / "journey.yaml").write_text(text)
+        bad = build(specs, tmp_path / "bad")
+        assert [(c[1], c[3], c[4]) for c in codes(bad) if c[3] == "SLC604"] == [(where, "SLC604", "error")], \
+            bad.compilation.diagnostics

@@ -18,7 +18,8 @@ from slocompiler.model import SLO, Component, CompositeSLI, Dialect
 
 
 def _slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-._")
+    """As the names of several objectives' SLOs (docs/openslo.md): lower case, others `-`."""
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
 
 def _percent(o: spec.Objective) -> Decimal:
@@ -35,10 +36,13 @@ def composite_slos(r: Any, s: spec.SLOSpec, sp: tuple, base: tuple) -> list[SLO]
                "composites combine their members' error ratios; use budgetingMethod: Occurrences",
                sp + ("budgetingMethod",))
         return []
-    targets = {_percent(o) for o in s.objectives}
-    if len(targets) > 1:
-        r.diag("SLC604", "composite objectives with different targets do not map: a composite weighs its members' "
-               "burn rates against one error budget; give every objective the same target", objectives + (1,))
+    targets = [_percent(o) for o in s.objectives]
+    other = next((i for i, t in enumerate(targets) if t != targets[0]), None)
+    if other is not None:
+        key = "target" if s.objectives[other].target is not None else "targetPercent"
+        r.diag("SLC604", f"composite objectives with different targets ({targets[0]:f}% and {targets[other]:f}%) do "
+               "not map: a composite weighs its members' burn rates against one error budget; give every objective "
+               "the same target", objectives + (other, key))
         return []
     tw = s.timeWindow[0] if s.timeWindow else None
     period = spec.shorthand_ms(tw.duration) if tw is not None else r.ctx.default_period_ms
@@ -81,5 +85,5 @@ def composite_slos(r: Any, s: spec.SLOSpec, sp: tuple, base: tuple) -> list[SLO]
         components.append(Component(f"{s.service}-{names[i]}", weight, r.doc.position(at + (key,)), at + (key,)))
     if len(components) != len(s.objectives):
         return []
-    composite = slo(name, CompositeSLI(tuple(components), "weights"), targets.pop(), base + ("metadata", "name"))
+    composite = slo(name, CompositeSLI(tuple(components), "weights"), targets[0], base + ("metadata", "name"))
     return [*out, composite]
