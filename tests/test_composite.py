@@ -4,6 +4,7 @@ cyclic references are positioned errors at both ends; incremental builds agree w
 
 from __future__ import annotations
 
+import json
 import shutil
 import time
 from pathlib import Path
@@ -134,8 +135,14 @@ def test_composites_across_files_compile_and_pass_promtool(tmp_path, promtool):
     assert r.returncode == 0, r.stdout + r.stderr
     docs = (tmp_path / "out" / "docs" / "prediction.md").read_text()
     assert "gateway-availability" in docs
-    board = (tmp_path / "out" / "grafana" / "prediction.json").read_text()
-    assert "prediction-journey" in board
+    board = json.loads((tmp_path / "out" / "grafana" / "prediction.json").read_text())
+    every = [q for p in board["panels"] for q in (p, *p.get("panels", ()))]   # collapsed rows hold theirs
+    charts = [p for p in every if p["title"] == "Components: error ratio (30m window)"]
+    assert len(charts) == 3   # one in each composite's row
+    assert [t["expr"] for t in charts[0]["targets"]] == [
+        'slo:sli_error:ratio_rate30m{sloth_id="prediction-journey", sloth_service="prediction", sloth_slo="journey"}',
+        'slo:sli_error:ratio_rate30m{sloth_id="gateway-availability"}',
+        'slo:sli_error:ratio_rate30m{sloth_id="prediction-model-availability"}']
 
 
 def test_composite_ratios_budget_and_alert_in_prometheus(tmp_path, prometheus_bin):
