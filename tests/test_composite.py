@@ -165,6 +165,11 @@ def test_composite_ratios_budget_and_alert_in_prometheus(tmp_path, prometheus_bi
         for name in ("PredictionJourney", "PredictionJourneyTraffic"):
             assert prom.query(alerts[(name, "page")], end), name   # the gateway burns: the journey pages
         assert not prom.query(alerts[("PredictionBackend", "page")], end)   # the model alone does not
+        # the dashboard's components chart reads series that exist
+        board = json.loads((out / "grafana" / "prediction.json").read_text())
+        every = [q for p in board["panels"] for q in (p, *p.get("panels", ()))]
+        exprs = [t["expr"] for p in every if p["title"].startswith("Components:") for t in p["targets"]]
+        assert len(exprs) == 3 + 3 + 2 and all(prom.query(e, end) for e in exprs), exprs
         # and live, as Prometheus evaluates the alerting rules itself
         prom.wait_for('ALERTS{alertname="PredictionJourneyTraffic", sloth_severity="page", alertstate="firing"}',
                       timeout=60)

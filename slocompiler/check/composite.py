@@ -10,6 +10,7 @@ ones and a composite's file never depends on its components' files.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import NamedTuple
 
 from slocompiler.diagnostics import Diagnostic, Position, Severity
@@ -46,13 +47,18 @@ def offer(slo: SLO) -> str:
 
     if "sli" not in slo.dialect.groups:
         return Offer((), "", False).encode()
-    windows = tuple(format_duration(ms) for ms in (*sli_windows(slo.windows), slo.period_ms))
+    windows = _durations((*sli_windows(slo.windows), slo.period_ms))
     composite_traffic = isinstance(slo.sli, CompositeSLI) and slo.sli.weighting == "traffic"
     fixed_events = isinstance(slo.sli, EventsSLI) and bool(slo.sli.fixed_range_ms)
     rates = ""
     if composite_traffic or fixed_events or (slo.has_denominator and slo.dialect.period_ratio == "traffic"):
-        rates = kind_of(slo).fixed_range or format_duration(slo.windows.page_quick.short_ms)
+        rates = kind_of(slo).fixed_range or _durations((slo.windows.page_quick.short_ms,))[0]
     return Offer(windows, rates, bool(grouping(slo))).encode()
+
+
+@lru_cache(maxsize=256)
+def _durations(ms: tuple[int, ...]) -> tuple[str, ...]:
+    return tuple(format_duration(m) for m in ms)
 
 
 def references(slo: SLO) -> tuple:
@@ -66,12 +72,12 @@ def check_composites(slos: Iterable, files: list[str]) -> list[Diagnostic]:
     """Missing and cyclic references (positioned at each end), and components that do not record
     what their composite reads. SLOS: every `SLORef` of the tree; FILES: the spec files searched."""
     slos = list(slos)
-    by_id: dict[str, list] = {}
-    for ref in slos:
-        by_id.setdefault(ref.id, []).append(ref)
     composites = {ref.id: ref for ref in slos if ref.refs}
     if not composites:
         return []
+    by_id: dict[str, list] = {}
+    for ref in slos:
+        by_id.setdefault(ref.id, []).append(ref)
     out: list[Diagnostic] = []
     for ref in composites.values():
         for cid, pos, path in ref.refs:
