@@ -386,3 +386,20 @@ def test_openslo_composite_compiles_to_a_weighted_composite(tmp_path, promtool):
         bad = build(specs, tmp_path / "bad")
         assert [(c[1], c[3], c[4]) for c in codes(bad) if c[3] == "SLC604"] == [(where, "SLC604", "error")], \
             bad.compilation.diagnostics
+
+
+def test_forked_workers_build_the_same_bytes_and_diagnostics(tmp_path, monkeypatch):
+    from slocompiler.pipeline import parallel as forking
+
+    files = {**TREE, "journey.yaml": CYCLE}
+    specs = write_tree(tmp_path / "specs", files)
+    serial = build(specs, tmp_path / "serial")
+    monkeypatch.setattr(forking, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(forking, "PARALLEL_MIN_SLOS", 0)
+    forked = build(specs, tmp_path / "forked")
+    assert forked.compilation.diagnostics == serial.compilation.diagnostics
+    assert {d.code for d in forked.compilation.diagnostics} == {"SLC262", "SLC263", "SLC620"}
+    (specs / "journey.yaml").unlink()
+    serial, forked = build(specs, tmp_path / "serial"), build(specs, tmp_path / "forked")
+    assert serial.compilation.ok and forked.compilation.ok
+    assert snapshot(tmp_path / "serial") == snapshot(tmp_path / "forked")
