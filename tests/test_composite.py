@@ -109,6 +109,38 @@ def hand() -> dict[str, float]:
             "prediction-backend": em / tm}
 
 
+# a component whose error rate climbs all along (0 to 1.2 of 4 a second): its windows differ, so
+# a composite reading the wrong window of it would show
+STEPS = """\
+version: slocompiler/v1
+service: steps
+period: 6h
+slos:
+  - name: cache
+    objective: 99.9
+    sli:
+      ratio:
+        errors: cache_requests_total{job="cache", outcome="error"}
+        total: cache_requests_total{job="cache"}
+  - name: journey
+    objective: 99.5
+    sli:
+      composite:
+        components:
+          - slo: gateway-availability
+          - slo: steps-cache
+            weight: 2
+"""
+
+
+def step_series() -> list[Series]:
+    def errors(t: float) -> float:
+        return 1.2 / SPAN * t * t / 2
+
+    return [Series("cache_requests_total", {"job": "cache", "outcome": "error"}, errors, "counter"),
+            Series("cache_requests_total", {"job": "cache", "outcome": "ok"}, lambda t: 4 * t - errors(t), "counter")]
+
+
 def series() -> list[Series]:
     out = []
     for metric, job, bad, good, name in (("http_requests_total", "gateway", ("code", "500"), ("code", "200"), "gateway"),
@@ -146,13 +178,25 @@ def test_composites_across_files_compile_and_pass_promtool(tmp_path, promtool):
 
 
 def test_composite_ratios_budget_and_alert_in_prometheus(tmp_path, prometheus_bin):
-    specs = write_tree(tmp_path / "specs", TREE)
+    specs = write_tree(tmp_path / "specs", {**TREE, "steps.yaml": STEPS})
     out = tmp_path / "out"
     assert build(specs, out).compilation.ok
     rule_files = sorted((out / "prometheus").rglob("*.yaml"))
     end = int(time.time() - 120) // STEP * STEP
-    with PromServer(rule_files, series(), start=end - SPAN, end=end, step=STEP, prometheus_bin=prometheus_bin) as prom:
+    with PromServer(rule_files, series() + step_series(), start=end - SPAN, end=end, step=STEP,
+                    prometheus_bin=prometheus_bin) as prom:
         prom.backfill_rules()
+        # with changing rates, each window of the composite is the formula over its components'
+        # values of that window, as recorded when it was evaluated (its own sample time)
+        seen = set()
+        for w in WINDOWS_RECORDED:
+            name = f"slo:sli_error:ratio_rate{w}"
+            at = prom.value(f'timestamp({name}{{sloth_id="steps-journey"}})', end)
+            parts = [prom.value(f'{name}{{sloth_id="{c}"}}', at) for c in ("gateway-availability", "steps-cache")]
+            got = prom.value(f'{name}{{sloth_id="steps-journey"}}', at)
+            assert got == pytest.approx((parts[0] + 2 * parts[1]) / 3, abs=1e-9), w
+            seen.add(round(parts[1], 4))
+        assert len(seen) == len(WINDOWS_RECORDED), seen   # every window of the cache differs
         for slo, value in hand().items():
             for w in WINDOWS_RECORDED:
                 got = prom.value(f'slo:sli_error:ratio_rate{w}{{sloth_id="{slo}"}}', end)
