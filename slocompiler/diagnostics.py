@@ -71,6 +71,12 @@ CODES: dict[str, str] = {
     "SLC254": "exclusion that is neither recurring nor one-off",
     "SLC260": "histogram name ends in _bucket",
     "SLC261": "ratio SLI counts the same series as errors (or good) and total",
+    "SLC262": "composite component is not an SLO of the build",
+    "SLC263": "composite reaches itself through its components",
+    "SLC264": "composite component does not record a window the composite reads",
+    "SLC265": "composite component cannot be traffic-weighted",
+    "SLC266": "composite component has several SLI series under `weighting: weights`",
+    "SLC267": "invalid composite component list",
     # Kubernetes delivery (SLC27x, `build --target kubernetes`)
     "SLC270": "Kubernetes object too large for client-side kubectl apply",
     "SLC271": "Kubernetes object too large for the API server",
@@ -116,6 +122,7 @@ CODES: dict[str, str] = {
     # live checks (SLC7xx, `slocompiler check --prometheus`; docs/live.md)
     "SLC701": "selector matches no series on the live server",
     "SLC702": "label matcher value never occurs on the live server",
+    "SLC620": "where composite component ids are looked up",
     "SLC703": "`by` label absent from the live series",
     "SLC704": "latency threshold is not a bucket bound of the live histogram",
     "SLC705": "native histogram SLI on a classic histogram, or the reverse",

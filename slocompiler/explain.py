@@ -17,7 +17,8 @@ from slocompiler.conventions import LOW_COVERAGE_SUFFIX
 from slocompiler.durations import format_duration, human_period, human_seconds
 from slocompiler.exclusions import describe as describe_exclusions
 from slocompiler.exclusions import excluded_share, explain_lines
-from slocompiler.model import SLO, QualitySLI
+from slocompiler.generate.composite import formula
+from slocompiler.model import SLO, CompositeSLI, QualitySLI
 from slocompiler.plan import PairPlan, alert_plan
 
 
@@ -62,6 +63,7 @@ class SLOInfo:
     window_label_delays: dict[str, str] | None = None  # a quality SLI's per-window delays (window → delay)
     exclusions: list[dict[str, Any]] = field(default_factory=list)  # windows excluded from the budget (docs/exclusions.md)
     excluded_weekly_share: float = 0.0      # share of every week the recurring windows exclude
+    composite: str | None = None            # a composite SLO: how its components combine (docs/composite.md)
 
 
 def _pair_info(pair: PairPlan, enabled: bool) -> PairInfo:
@@ -80,9 +82,10 @@ def explain_slo(slo: SLO, file: str) -> SLOInfo:
     calendar = None if cal is None else {"unit": cal.unit, "time_zone": cal.time_zone, "start": cal.start,
                                          "nominal": human_period(slo.period_ms)}
     period = human_period(slo.period_ms) if cal is None else describe(cal.unit, cal.time_zone)
+    combined = formula(slo.sli.components, slo.sli.weighting) if isinstance(slo.sli, CompositeSLI) else None
     info = SLOInfo(slo.id, file, float(slo.objective), period, float(plan.budget), slo.kind, tiers,
                    slo.windows.origin, calendar, exclusions=describe_exclusions(slo.exclusions),
-                   excluded_weekly_share=excluded_share(slo.exclusions))
+                   excluded_weekly_share=excluded_share(slo.exclusions), composite=combined)
     if isinstance(slo.sli, QualitySLI):
         info.label_delay = format_duration(slo.sli.label_delay_ms)
         info.min_coverage = slo.sli.min_coverage
@@ -107,6 +110,9 @@ def text(infos: list[SLOInfo]) -> str:
     for s in infos:
         out.append(f"{s.id}  ({s.file}): {s.sli_kind} SLI, objective {Decimal(repr(s.objective)).normalize():f}% "
                    f"over {s.period}, error budget {s.error_budget:.6g}")
+        if s.composite:
+            out.append(f"  composite of its components' recorded error ratios: {s.composite}; each is read "
+                       "as last recorded, up to one evaluation interval late (docs/composite.md)")
         if s.calendar:
             out.append(f"  calendar-aligned on dashboards and catalog pages; alerts and the period's series use "
                        f"its nominal length, a rolling {s.calendar['nominal']}")

@@ -123,7 +123,27 @@ class QualitySLI:
         return self.label_delay_ms
 
 
-SLI = Union[EventsSLI, RawSLI, RatioSLI, LatencySLI, ThresholdSLI, QualitySLI]
+@dataclass(frozen=True)
+class Component:
+    """One SLO a composite is built from: its id (`<service>-<name>`) and its weight."""
+
+    id: str
+    weight: Decimal = Decimal(1)
+    source: Position | None = field(default=None, compare=False)   # where the composite names it
+    path: tuple = field(default=(), compare=False)
+
+
+@dataclass(frozen=True)
+class CompositeSLI:
+    """A journey SLO: the weighted combination of its components' recorded error ratios
+    (docs/composite.md). `traffic`: weighted by each component's event rate (their recorded
+    `slo:sli_errors:rate`/`slo:sli_total:rate`); `weights`: by the fixed weights."""
+
+    components: tuple[Component, ...]
+    weighting: str = "weights"   # "weights" | "traffic"
+
+
+SLI = Union[EventsSLI, RawSLI, RatioSLI, LatencySLI, ThresholdSLI, QualitySLI, CompositeSLI]
 
 
 @dataclass(frozen=True)
@@ -215,7 +235,8 @@ class SLO:
 
     @property
     def has_denominator(self) -> bool:
-        return isinstance(self.sli, (EventsSLI, RatioSLI, LatencySLI, QualitySLI))
+        return isinstance(self.sli, (EventsSLI, RatioSLI, LatencySLI, QualitySLI)) or (
+            isinstance(self.sli, CompositeSLI) and self.sli.weighting == "traffic")
 
 
 @dataclass(frozen=True)

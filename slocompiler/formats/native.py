@@ -26,6 +26,8 @@ from slocompiler.model import (
     SLI,
     SLO,
     Calendar,
+    Component,
+    CompositeSLI,
     Dialect,
     EventsSLI,
     LatencySLI,
@@ -92,9 +94,15 @@ def _at_param(doc: Document, tpl, ref: spec.TemplateSLI, d: Diagnostic, path: tu
     return replace(d, file=pos.file, line=pos.line, column=pos.column, message=message, path=at)
 
 
-def _model_sli(sli: spec.SLI) -> SLI:
+def _model_sli(sli: spec.SLI, doc: Document | None = None, path: tuple = ()) -> SLI:
     kind = sli.kind
     b = getattr(sli, kind)
+    if kind == "composite":
+        at = (*path, "composite", "components")
+        return CompositeSLI(tuple(
+            Component(c.slo, Decimal(1) if c.weight is None else Decimal(repr(float(c.weight))).normalize(),
+                      doc.position((*at, i, "slo")) if doc is not None else None, (*at, i, "slo"))
+            for i, c in enumerate(b.components)), b.weighting)
     if kind == "events":
         return EventsSLI(b.error_query, b.total_query, fixed_range_ms(b.error_query, b.total_query, b.fixed_range))
     if kind == "raw":
@@ -214,7 +222,7 @@ class _Format:
         sloth_like = parsed.compatibility == "sloth"
         plugin_opts.setdefault("period_ratio", "sloth" if sloth_like else "traffic")
         plugin_opts["governance_annotations"] = not sloth_like
-        model_sli = _model_sli(sli_spec)
+        model_sli = _model_sli(sli_spec, doc, path + ("sli",))
         found += check_min_events(doc, a.min_events, model_sli, s.sli.kind, path)
         found += check_review_date(doc, ctx, s, path)
         own, excl_diags = resolve_exclusions(doc, s.exclusions, path + ("exclusions",), "slo")

@@ -24,7 +24,7 @@ NAME_PATTERN = r"^[A-Za-z0-9][-A-Za-z0-9_.]*[A-Za-z0-9]$"
 LABEL_NAME_PATTERN = r"^[a-zA-Z_][a-zA-Z0-9_]*$"
 # alert names: what Sloth and Prometheus accept (any text), less control characters
 ALERT_NAME_PATTERN = r"^[^\x00-\x1f\x7f]+$"
-SLI_KINDS = ("events", "raw", "ratio", "latency", "threshold", "quality", "template")
+SLI_KINDS = ("events", "raw", "ratio", "latency", "threshold", "quality", "template", "composite")
 
 
 def duration_ms(value: str) -> int:
@@ -230,9 +230,22 @@ _quality = _model(_fields(predictions=_f(_optional(_str)), total=_f(_optional(_s
                           min_coverage=_f(_num(), lambda: 0.8),
                           counted_at=_f(_literal("prediction", "label"), lambda: "prediction"), by=_by))
 _template = _model(_fields(name=_f(_str, REQUIRED), params=_f(_dict(_str, _any), dict)))
+_component = _model(_fields(slo=_f(_name, REQUIRED), weight=_f(_optional(_num(gt=0)))))
+
+
+def _components_ok(r: Record) -> bool:
+    components = r.__dict__["components"]
+    ids = [c.slo for c in components]
+    return len(set(ids)) == len(ids) and (r.__dict__["weighting"] == "weights"
+                                          or all(c.weight is None for c in components))
+
+
+_composite = _model(_fields(components=_f(_list(_component, min_length=1), REQUIRED),
+                            weighting=_f(_literal("weights", "traffic"), lambda: "weights")), _components_ok)
 _SLI_FIELDS = _fields(events=_f(_optional(_events)), raw=_f(_optional(_raw)), ratio=_f(_optional(_ratio)),
                       latency=_f(_optional(_latency)), threshold=_f(_optional(_threshold)),
-                      quality=_f(_optional(_quality)), template=_f(_optional(_template)), plugin=_f(_optional(_sli_plugin)))
+                      quality=_f(_optional(_quality)), template=_f(_optional(_template)), composite=_f(_optional(_composite)),
+                      plugin=_f(_optional(_sli_plugin)))
 _sli_record = _model(_SLI_FIELDS, lambda r: sum(getattr(r, k) is not None for k in _SLI_FIELDS) == 1)
 
 
@@ -273,7 +286,8 @@ header = _model(_fields(version=_f(_literal("slocompiler/v1"), REQUIRED), servic
                         slo_plugins=_f(_optional(_plugin_chain)), exclusions=_exclusions, slos=_f(_list(_any, min_length=1), REQUIRED)))
 MODELS = {"PluginRef": _plugin_ref, "PluginChain": _plugin_chain, "SLIPlugin": _sli_plugin, "EventsSLI": _events,
           "RawSLI": _raw, "RatioSLI": _ratio, "LatencySLI": _latency, "ThresholdSLI": _threshold, "QualitySLI": _quality,
-          "TemplateSLI": _template, "SLI": _sli, "AlertTier": _tier, "Alerting": _alerting, "Exclusion": _exclusion, "SLO": slo,
+          "TemplateSLI": _template, "CompositeComponent": _component, "CompositeSLI": _composite,
+          "SLI": _sli, "AlertTier": _tier, "Alerting": _alerting, "Exclusion": _exclusion, "SLO": slo,
           "ServiceHeader": header}
 
 

@@ -221,6 +221,35 @@ class TemplateSLI(Strict):
     params: dict[str, Any] = Field(default_factory=dict, description="the template's params")
 
 
+class CompositeComponent(Strict):
+    """One SLO of a composite, by id, with its weight (docs/composite.md)."""
+
+    slo: Name = Field(description="the component's SLO id, `<service>-<name>` (any file, any service of the build)")
+    weight: Optional[Number] = Field(default=None, gt=0, description="its weight under `weighting: weights` "
+                                     "(default 1; not allowed under `weighting: traffic`)")
+
+
+class CompositeSLI(Strict):
+    """A journey SLO built from other SLOs: the weighted combination of their recorded error ratios."""
+
+    components: list[CompositeComponent] = Field(min_length=1, description="the SLOs it is built from")
+    weighting: Literal["weights", "traffic"] = Field(
+        default="weights", description="`weights`: sum of weight x error ratio over the sum of weights; `traffic`: "
+                                       "bad over all events of the components (they count the same requests)")
+
+    @model_validator(mode="after")
+    def _components(self):
+        seen = set()
+        for c in self.components:
+            if c.slo in seen:
+                raise PydanticCustomError("SLC267", "composite lists component '{slo}' twice", {"slo": c.slo})
+            seen.add(c.slo)
+            if self.weighting == "traffic" and c.weight is not None:
+                raise PydanticCustomError("SLC267", "component '{slo}' has a weight, but `weighting: traffic` "
+                                          "weighs components by their event rates", {"slo": c.slo})
+        return self
+
+
 class SLI(Strict):
     """Exactly one SLI kind."""
 
@@ -231,6 +260,7 @@ class SLI(Strict):
     threshold: Optional[ThresholdSLI] = None
     quality: Optional[QualitySLI] = None
     template: Optional[TemplateSLI] = None
+    composite: Optional[CompositeSLI] = None
     plugin: Optional[SLIPlugin] = Field(default=None, description="Sloth SLI plugin: not supported (Go code)")
 
     @model_validator(mode="after")

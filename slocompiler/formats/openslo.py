@@ -126,10 +126,11 @@ class _Resolver(SliResolver):
         obj, base = self.obj, self.base
         s = obj.spec
         sp = base + ("spec",)
-        if s.indicator is None and s.indicatorRef is None:
-            self.diag("SLC604", "composite SLOs (an indicator per objective) do not map: each objective would need "
-                      "its own SLO, and their burn rates combined", sp + ("objectives", 0))
-            return [], self.diags
+        if s.indicator is None and s.indicatorRef is None:  # a composite: an indicator per objective
+            from slocompiler.formats.openslo_composite import composite_slos
+
+            found = composite_slos(self, s, sp, base)
+            return ([] if any(d.is_error for d in self.diags) else found), self.diags
         if s.indicator is not None:
             sli, sdoc, spath = s.indicator.spec, self.doc, sp + ("indicator", "spec")
         else:

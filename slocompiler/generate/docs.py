@@ -16,9 +16,10 @@ from jinja2 import Environment, StrictUndefined
 
 from slocompiler.durations import format_duration, human_seconds
 from slocompiler.explain import SLOInfo, explain_slo
+from slocompiler.generate.composite import formula
 from slocompiler.generate.quality import quality_in_words, quality_row
 from slocompiler.generate.sli import grouping
-from slocompiler.model import SLO, EventsSLI, LatencySLI, QualitySLI, RatioSLI, RawSLI, ThresholdSLI
+from slocompiler.model import SLO, CompositeSLI, EventsSLI, LatencySLI, QualitySLI, RatioSLI, RawSLI, ThresholdSLI
 
 _ENV = Environment(undefined=StrictUndefined, autoescape=False, trim_blocks=True, lstrip_blocks=True,
                    keep_trailing_newline=True)
@@ -131,6 +132,9 @@ def sli_in_words(slo: SLO) -> str:
                    if fixed else ""))
     if isinstance(s, QualitySLI):
         return _md(quality_in_words(s)) + by
+    if isinstance(s, CompositeSLI):
+        how = "traffic-weighted" if s.weighting == "traffic" else "weighted"
+        return f"composite ({how}, docs/composite.md): {_md(formula(s.components, s.weighting))}"
     return slo.kind
 
 

@@ -126,7 +126,7 @@ class _SLORules:
         slo, short, period = self.slo, self.short, self.period
         labels = _merge(self.labels, self.ids, [(c.WINDOW_LABEL, period)])
         record = c.sli_error(period)
-        if isinstance(self.kind, Threshold) or self.kind.fixed_range:  # already derived from a recording
+        if isinstance(self.kind, Threshold) or self.kind.fixed_range or self.kind.derived:  # from a recording
             yield Rule(self.kind.ratio(period), record=record, labels=labels)
         elif self.kind.denominator and slo.dialect.period_ratio == "traffic":
             short_labels = _merge(self.labels, self.ids, [(c.WINDOW_LABEL, short)])

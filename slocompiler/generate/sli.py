@@ -23,10 +23,21 @@ from slocompiler.conventions import (
     sli_error,
 )
 from slocompiler.durations import format_duration, parse_duration
-from slocompiler.model import SLI, SLO, EventsSLI, LatencySLI, QualitySLI, RatioSLI, RawSLI, ThresholdSLI
+from slocompiler.generate.composite import traffic_rates, weighted_ratio
+from slocompiler.model import (
+    SLI,
+    SLO,
+    CompositeSLI,
+    EventsSLI,
+    LatencySLI,
+    QualitySLI,
+    RatioSLI,
+    RawSLI,
+    ThresholdSLI,
+)
 from slocompiler.promql import render_window
 
-S = TypeVar("S", EventsSLI, RawSLI, RatioSLI, LatencySLI, ThresholdSLI, QualitySLI)
+S = TypeVar("S", EventsSLI, RawSLI, RatioSLI, LatencySLI, ThresholdSLI, QualitySLI, CompositeSLI)
 
 
 def selector(labels) -> str:
@@ -63,6 +74,7 @@ class Kind(Generic[S]):
     """How one SLI kind turns into PromQL. `errors`/`total` are per-second rates over `w`."""
 
     denominator = True
+    derived = False   # every window, the period's too, is derived from recorded series (composites)
 
     def __init__(self, slo: SLO):
         self.slo = slo
@@ -267,6 +279,8 @@ def grouping(slo: SLO) -> tuple[str, ...]:
         return tuple(sli.by)
     if isinstance(sli, EventsSLI):
         return query_grouping(sli.error_query) or query_grouping(sli.total_query) or ()
+    if isinstance(sli, CompositeSLI):
+        return ()
     return query_grouping(sli.error_ratio_query) or ()
 
 
@@ -318,12 +332,38 @@ class FixedRaw(Raw):
         return f"avg_over_time({sli_error(self.fixed_range)}{selector(id_labels(self.slo))}[{w}])"
 
 
+class CompositeWeights(Kind[CompositeSLI]):
+    """A composite under `weighting: weights`: the weighted mean of its components' recorded ratios."""
+
+    denominator = False
+    derived = True
+
+    def ratio(self, w):
+        return weighted_ratio(self.sli.components, w)
+
+
+class CompositeTraffic(FixedEvents):
+    """A composite under `weighting: traffic`: its bad and total event rates over the short window are
+    the sums of its components' recordings; every window is the ratio of their sums over it."""
+
+    derived = True
+
+    @property
+    def fixed_range(self) -> str:
+        return format_duration(self.slo.windows.page_quick.short_ms)
+
+    def inputs(self):
+        return traffic_rates(cast(CompositeSLI, self.slo.sli).components, self.fixed_range)
+
+
 KINDS: dict[type[SLI], type[Kind[Any]]] = {EventsSLI: Events, RawSLI: Raw, RatioSLI: Ratio, LatencySLI: Latency,
                                            ThresholdSLI: Threshold, QualitySLI: Quality}
 FIXED_KINDS: dict[type[SLI], type[Kind[Any]]] = {EventsSLI: FixedEvents, RawSLI: FixedRaw}
 
 
 def kind_of(slo: SLO) -> Kind[Any]:
+    if isinstance(slo.sli, CompositeSLI):
+        return CompositeTraffic(slo) if slo.sli.weighting == "traffic" else CompositeWeights(slo)
     if getattr(slo.sli, "fixed_range_ms", None):
         return FIXED_KINDS[type(slo.sli)](slo)
     return KINDS[type(slo.sli)](slo)
