@@ -95,12 +95,28 @@ class _SLORules:
             for record, expr in inputs:
                 yield Rule(expr.strip() + "\n", record=record, labels=labels)
         recorded = {record for record, _ in inputs}
+        rates = self._traffic_weighted()
+        short_labels = _merge(self.labels, self.ids, [(c.WINDOW_LABEL, self.short)])
+        if rates:  # the short window's event rates first: its ratio is their quotient (same group, same timestamp)
+            yield Rule(self.kind.errors(self.short), record=c.ERRORS_RATE + self.short, labels=short_labels)
+            yield Rule(self.kind.total(self.short), record=c.TOTAL_RATE + self.short, labels=short_labels)
         for w in self.windows:
             if c.sli_error(w) in recorded:
                 continue
-            yield Rule(self._ratio(w), record=c.sli_error(w),
-                       labels=_merge(self.labels, self.ids, [(c.WINDOW_LABEL, w)]))
+            labels = _merge(self.labels, self.ids, [(c.WINDOW_LABEL, w)])
+            if rates and w == self.short:
+                yield Rule(f"{c.ERRORS_RATE}{w}{self.sel}\n/\n{c.TOTAL_RATE}{w}{self.sel}\n",
+                           record=c.sli_error(w), labels=labels)
+            else:
+                yield Rule(self._ratio(w), record=c.sli_error(w), labels=labels)
         yield from self.period_rules()
+
+    def _traffic_weighted(self) -> bool:
+        """The period ratio is the traffic-weighted one: it sums the short window's event rates,
+        which are then recorded before the window ratios, and the short window's ratio divides them
+        (the same two rates, read once: docs/rules.md "What the rules cost Prometheus")."""
+        return (not isinstance(self.kind, Threshold) and not self.kind.fixed_range and self.kind.denominator
+                and self.slo.dialect.period_ratio == "traffic" and not self.slo.dialect.denominator_corrected)
 
     def period_rules(self):
         slo, short, period = self.slo, self.short, self.period
@@ -109,9 +125,10 @@ class _SLORules:
         if isinstance(self.kind, Threshold) or self.kind.fixed_range:  # already derived from a recording
             yield Rule(self.kind.ratio(period), record=record, labels=labels)
         elif self.kind.denominator and slo.dialect.period_ratio == "traffic":
-            short_labels = _merge(self.labels, self.ids, [(c.WINDOW_LABEL, short)])
-            yield Rule(self.kind.errors(short), record=c.ERRORS_RATE + short, labels=short_labels)
-            yield Rule(self.kind.total(short), record=c.TOTAL_RATE + short, labels=short_labels)
+            if not self._traffic_weighted():  # (a denominator-corrected SLO records its rates here)
+                short_labels = _merge(self.labels, self.ids, [(c.WINDOW_LABEL, short)])
+                yield Rule(self.kind.errors(short), record=c.ERRORS_RATE + short, labels=short_labels)
+                yield Rule(self.kind.total(short), record=c.TOTAL_RATE + short, labels=short_labels)
             yield Rule(f"sum_over_time({c.ERRORS_RATE}{short}{self.sel}[{period}])\n/ ignoring ({c.WINDOW_LABEL})\n"
                        f"sum_over_time({c.TOTAL_RATE}{short}{self.sel}[{period}])\n", record=record, labels=labels)
         elif slo.dialect.period_ratio == "exact":
