@@ -1,13 +1,14 @@
-"""The short window's ratio written as the quotient of the two recorded 5m rates has the values the
-old form (the ratio computed from the raw series) had: both forms in the same rule group of a real
-Prometheus, over the same backfilled history, compared sample by sample at every evaluation.
+"""The cheaper 5m forms have the values the old ones had: both forms in the same rule group of a
+real Prometheus, over the same history (backfilled and then scraped live), compared sample by
+sample at every evaluation.
 
-The native SLI group records `slo:sli_errors:rate5m` and `slo:sli_total:rate5m` first, then
-`slo:sli_error:ratio_rate5m` as their quotient (docs/rules.md "What the rules cost Prometheus"): rules
-of a group run in order at one timestamp, so the quotient reads the rates of the same evaluation.
-The old form, `(errors)\\n/\\n(total)` over the raw series (what every longer window still is), is added
-at the end of the same group as `old:sli_error:ratio_rate5m`; the two must agree within 1e-9 (NaN
-where traffic is zero, in both) at every evaluation timestamp.
+The native SLI group records `slo:sli_total:rate5m` first, then `slo:sli_errors:rate5m` reading it
+(instead of computing the total from the raw series again), then `slo:sli_error:ratio_rate5m` as
+their quotient (docs/rules.md "What the rules cost Prometheus"): rules of a group run in order at
+one timestamp, so each reads the values of the same evaluation. The old forms, the ratio
+`(errors)\n/\n(total)` over the raw series (what every longer window still is) and its errors
+part, are added at the end of the same group under `old:` names; the two must agree within 1e-9
+(NaN where traffic is zero, in both) at every evaluation timestamp.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ pytestmark = pytest.mark.integration
 
 OLD = "old:sli_error:ratio_rate5m"
 NEW = "slo:sli_error:ratio_rate5m"
+OLD_ERRORS = "old:sli_errors:rate5m"
+NEW_ERRORS = "slo:sli_errors:rate5m"
 
 SPEC = """\
 version: slocompiler/v1
@@ -133,22 +136,25 @@ class _Live(http.server.BaseHTTPRequestHandler):
 
 
 def _with_old_form(rule_file: Path, dest: Path) -> int:
-    """Copy RULE_FILE to DEST with the old form of the 5m ratio appended to every SLI group that
-    records the 5m rates; returns how many groups got it."""
+    """Copy RULE_FILE to DEST with the old forms of the 5m rates and ratio appended to every SLI group
+    that records the 5m rates (`old:` names); returns how many groups got them. The old 5m ratio is
+    the generator's ratio of every longer window, `(errors)\\n/\\n(total)` over the raw series, at 5m."""
     doc = yaml.safe_load(rule_file.read_text(encoding="utf-8"))
     added = 0
     for group in doc["groups"]:
         rules = {r.get("record"): r for r in group["rules"]}
         if "slo:sli_errors:rate5m" not in rules:
             continue
-        errors, total = rules["slo:sli_errors:rate5m"]["expr"], rules["slo:sli_total:rate5m"]["expr"]
-        old = f"({errors.strip()})\n/\n({total.strip()})\n"
-        # the old form is the generator's ratio of every longer window, at 5m
-        assert old.replace("[5m]", "[30m]") == rules["slo:sli_error:ratio_rate30m"]["expr"], group["name"]
+        old = rules["slo:sli_error:ratio_rate30m"]["expr"].replace("[30m]", "[5m]")
+        errors, total = old.split("\n/\n")
+        assert errors.startswith("(") and errors.endswith(")") and total.endswith(")\n"), old
         new = rules[NEW]
         assert new["expr"].startswith("slo:sli_errors:rate5m{") and "slo:sli_total:rate5m{" in new["expr"]
-        assert list(rules).index(NEW) > list(rules).index("slo:sli_total:rate5m")  # read after they are written
-        group["rules"].append({"record": OLD, "expr": old, "labels": new["labels"]})
+        order = list(rules)
+        assert order.index("slo:sli_total:rate5m") < order.index("slo:sli_errors:rate5m") < order.index(NEW)
+        assert total.strip()[1:-1] == rules["slo:sli_total:rate5m"]["expr"].strip()  # the total: unchanged
+        group["rules"] += [{"record": OLD, "expr": old, "labels": new["labels"]},
+                           {"record": OLD_ERRORS, "expr": errors[1:-1] + "\n", "labels": new["labels"]}]
         added += 1
     dest.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
     return added
@@ -183,24 +189,44 @@ def test_quotient_of_recorded_rates_equals_the_ratio_of_raw_series(tmp_path: Pat
         prom.wait_for(f"count({NEW}) and on() count(up == 1)", timeout=30)
         prom.wait_for_evaluations(n=8, timeout=60)
         assert not prom.unhealthy_rules()
-        new, old = _samples(prom, NEW, "1m"), _samples(prom, OLD, "1m")
-    assert set(new) == set(old) and len(new) == 8  # by-model and latency: one series per model
-    compared, values, nans = 0, set(), 0
-    for key, by_time in new.items():
-        common = sorted(by_time.keys() & old[key].keys())
-        assert len(common) >= 4, (key, by_time, old[key])
-        for t in common:
-            a, b = by_time[t], old[key][t]
-            if math.isnan(a) or math.isnan(b):
-                assert math.isnan(a) and math.isnan(b), (key, t, a, b)
-                nans += 1
-                continue
-            assert abs(a - b) <= 1e-9, (key, t, a, b)
-            compared += 1
-            values.add(round(a, 12))
-    assert nans >= 4  # the idle SLO: no traffic, 0/0 in both forms
-    assert compared >= 24 and len(values) >= 12  # the ratios move from one evaluation to the next
-    assert any(0 < v < 1 for v in values) and 0.0 in values  # no-errors-yet: its errors are `or 0 * total`
+        pairs = [(_samples(prom, NEW, "1m"), _samples(prom, OLD, "1m")),
+                 (_samples(prom, NEW_ERRORS, "1m"), _samples(prom, OLD_ERRORS, "1m"))]
+    for (new, old), least in zip(pairs, (12, 12)):
+        assert set(new) == set(old) and len(new) == 8  # by-model and latency: one series per model
+        compared, values, nans = 0, set(), 0
+        for key, by_time in new.items():
+            common = sorted(by_time.keys() & old[key].keys())
+            assert len(common) >= 4, (key, by_time, old[key])
+            for t in common:
+                a, b = by_time[t], old[key][t]
+                if math.isnan(a) or math.isnan(b):
+                    assert math.isnan(a) and math.isnan(b), (key, t, a, b)
+                    nans += 1
+                    continue
+                assert abs(a - b) <= 1e-9, (key, t, a, b)
+                compared += 1
+                values.add(round(a, 12))
+        assert compared >= 24 and len(values) >= least  # the values move from one evaluation to the next
+        assert 0.0 in values  # no-errors-yet: its errors are `or 0 * total`
+    ratios = {round(v, 12) for series in pairs[0][0].values() for v in series.values() if not math.isnan(v)}
+    assert any(0 < v < 1 for v in ratios)
+    assert any(math.isnan(v) for series in pairs[0][0].values() for v in series.values())  # idle: 0/0 in both
+
+
+def test_a_grouping_label_the_rule_sets_keeps_the_raw_errors_form(tmp_path: Path):
+    """`by: [team]` with a `team` SLO label: the recorded total's `team` is the rule's, not the
+    series', so the errors rate cannot be matched against it and is computed from the raw series."""
+    specs = tmp_path / "specs"
+    specs.mkdir()
+    (specs / "forms.yaml").write_text(SPEC.replace("by: [model]", "by: [team]"), encoding="utf-8")
+    r = run_cli("build", specs, "-o", tmp_path / "out")
+    assert r.returncode == 0, r.stdout + r.stderr
+    doc = yaml.safe_load((tmp_path / "out" / "prometheus" / "forms.yaml").read_text(encoding="utf-8"))
+    errors = {r["labels"]["sloth_slo"]: r["expr"]
+              for g in doc["groups"] for r in g["rules"] if r.get("record") == NEW_ERRORS}
+    assert "slo:sli_total" not in errors["by-model"] and "ignoring" not in errors["by-model"]
+    assert 'sum by (team) (rate(req_total{code="500"}[5m]))' in errors["by-model"], errors["by-model"]
+    assert "or ignoring (sloth_id, sloth_service, sloth_slo, sloth_window, team) 0 * slo:sli_total" in errors["good"]
 
 
 def test_examples_record_the_rates_before_their_quotient():
@@ -211,7 +237,7 @@ def test_examples_record_the_rates_before_their_quotient():
         for group in yaml.safe_load(path.read_text(encoding="utf-8"))["groups"]:
             names = [r.get("record") for r in group["rules"]]
             if "slo:sli_errors:rate5m" in names:
-                assert names.index("slo:sli_errors:rate5m") < names.index("slo:sli_total:rate5m") < names.index(NEW)
+                assert names.index("slo:sli_total:rate5m") < names.index("slo:sli_errors:rate5m") < names.index(NEW)
                 assert group["rules"][names.index(NEW)]["expr"].startswith("slo:sli_errors:rate5m{")
                 seen += 1
     assert seen >= 3

@@ -98,8 +98,10 @@ class _SLORules:
         rates = self._traffic_weighted()
         short_labels = _merge(self.labels, self.ids, [(c.WINDOW_LABEL, self.short)])
         if rates:  # the short window's event rates first: its ratio is their quotient (same group, same timestamp)
-            yield Rule(self.kind.errors(self.short), record=c.ERRORS_RATE + self.short, labels=short_labels)
+            total = f"{c.TOTAL_RATE}{self.short}{self.sel}"
+            errors = self.kind.errors_after_total(self.short, total, tuple(k for k, _ in short_labels))
             yield Rule(self.kind.total(self.short), record=c.TOTAL_RATE + self.short, labels=short_labels)
+            yield Rule(errors or self.kind.errors(self.short), record=c.ERRORS_RATE + self.short, labels=short_labels)
         for w in self.windows:
             if c.sli_error(w) in recorded:
                 continue
