@@ -206,10 +206,10 @@ def expressions(files: list[Path]) -> dict[str, set[str]]:
 
 
 def alike(ours: list[Path], theirs: list[Path]) -> set[str]:
-    """The rule kinds both sets write with the same expressions for every SLO. Burn-rate alerts
-    count as alike: the same comparisons, only Sloth's float spelling of the factors differs."""
+    """The rule kinds both sets write with the same expressions for every SLO (the burn-rate
+    alerts, the window ratios but the shortest, the metadata)."""
     a, b = expressions(ours), expressions(theirs)
-    return {k for k in a.keys() & b.keys() if a[k] == b[k]} | {"alert (burn rate)"}
+    return {k for k in a.keys() & b.keys() if a[k] == b[k]}
 
 
 def normalised(ours: dict[str, float], theirs: dict[str, float], same: set[str]) -> tuple[float, float, float]:
