@@ -57,6 +57,8 @@ class Calendar:
 
 @dataclass(frozen=True)
 class EventsSLI:
+    """Bad and all events: two queries with a `{{.window}}` range."""
+
     error_query: str
     total_query: str
     fixed_range_ms: int | None = None  # the queries carry their own range: recorded at it, longer windows derived
@@ -64,12 +66,16 @@ class EventsSLI:
 
 @dataclass(frozen=True)
 class RawSLI:
+    """An error ratio query with a `{{.window}}` range."""
+
     error_ratio_query: str
     fixed_range_ms: int | None = None  # as EventsSLI.fixed_range_ms
 
 
 @dataclass(frozen=True)
 class RatioSLI:
+    """Counter selectors: total, and errors or good events."""
+
     total: str
     errors: str | None = None
     good: str | None = None
@@ -78,6 +84,8 @@ class RatioSLI:
 
 @dataclass(frozen=True)
 class LatencySLI:
+    """A histogram and the threshold a good event answers within."""
+
     histogram: str
     threshold: float
     selector: str = ""
@@ -87,6 +95,8 @@ class LatencySLI:
 
 @dataclass(frozen=True)
 class ThresholdSLI:
+    """Time slices: a query judged against bounds each slice."""
+
     query: str
     at_least: float | None
     at_most: float | None

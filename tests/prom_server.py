@@ -738,7 +738,11 @@ class PromServer:
         end = self.end if end is None else int(end)
         interval = _fmt_duration(_parse_duration(eval_interval) if eval_interval is not None else self.step)
         for lv, groups in enumerate(levels):
-            level_file = self.workdir / f"backfill-level-{lv}.yml"
+            # one path for every pass: promtool aligns a group's evaluations to an offset hashed
+            # from its name and file (as the server does), so each group keeps its timestamps from
+            # pass to pass, and a rule reads the series recorded before it in its group at its own
+            # timestamp, as in a running server
+            level_file = self.workdir / "backfill-rules.yml"
             level_file.write_text(yaml.safe_dump({"groups": groups}, sort_keys=False), encoding="utf-8")
             self._backfill_level(level_file, lv, start, end, interval, timeout)
         return len(levels)

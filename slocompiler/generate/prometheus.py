@@ -111,16 +111,37 @@ class _SLORules:
         ratio_of = self.slo.dialect.period_ratio
         averaged = (self.short if not (isinstance(self.kind, Threshold) or self.kind.fixed_range or ratio_of == "exact"
                                        or (self.kind.denominator and ratio_of == "traffic")) else None)
+        rates = self._traffic_weighted()
+        short_labels = _merge(self.labels, self.ids, [(c.WINDOW_LABEL, self.short)])
+        short_ms = self.slo.windows.page_quick.short_ms
+        if rates:  # the short window's event rates first: its ratio is their quotient (same group, same timestamp)
+            total = f"{c.TOTAL_RATE}{self.short}{self.sel}"
+            errors = self.kind.errors_after_total(self.short, total, tuple(k for k, _ in short_labels))
+            yield Rule(excl.mask(self.slo, self.kind.total(self.short), short_ms), record=c.TOTAL_RATE + self.short,
+                       labels=short_labels)
+            yield Rule(excl.mask(self.slo, errors or self.kind.errors(self.short), short_ms),
+                       record=c.ERRORS_RATE + self.short, labels=short_labels)
         for w in self.windows:
             if c.sli_error(w) in recorded:
                 continue
+            labels = _merge(self.labels, self.ids, [(c.WINDOW_LABEL, w)])
+            if rates and w == self.short and not self.slo.exclusions:  # (the rates are masked in exclusion windows)
+                yield Rule(f"{c.ERRORS_RATE}{w}{self.sel}\n/\n{c.TOTAL_RATE}{w}{self.sel}\n",
+                           record=c.sli_error(w), labels=labels)
+                continue
             ratio = self._ratio(w)
             if w == averaged:
-                ratio = excl.mask(self.slo, ratio, self.slo.windows.page_quick.short_ms)
-            yield Rule(ratio, record=c.sli_error(w),
-                       labels=_merge(self.labels, self.ids, [(c.WINDOW_LABEL, w)]))
+                ratio = excl.mask(self.slo, ratio, short_ms)
+            yield Rule(ratio, record=c.sli_error(w), labels=labels)
         yield from self.period_rules()
         yield from coverage_rules(self.slo, _merge(self.labels, self.ids))  # quality SLIs (docs/ml-quality.md)
+
+    def _traffic_weighted(self) -> bool:
+        """The period ratio is the traffic-weighted one: it sums the short window's event rates,
+        which are then recorded before the window ratios, and the short window's ratio divides them
+        (the same two rates, read once: docs/rules.md "What the rules cost Prometheus")."""
+        return (not isinstance(self.kind, Threshold) and not self.kind.fixed_range and self.kind.denominator
+                and self.slo.dialect.period_ratio == "traffic" and not self.slo.dialect.denominator_corrected)
 
     def period_rules(self):
         slo, short, period = self.slo, self.short, self.period
@@ -129,12 +150,13 @@ class _SLORules:
         if isinstance(self.kind, Threshold) or self.kind.fixed_range or self.kind.derived:  # from a recording
             yield Rule(self.kind.ratio(period), record=record, labels=labels)
         elif self.kind.denominator and slo.dialect.period_ratio == "traffic":
-            short_labels = _merge(self.labels, self.ids, [(c.WINDOW_LABEL, short)])
-            short_ms = slo.windows.page_quick.short_ms
-            yield Rule(excl.mask(slo, self.kind.errors(short), short_ms), record=c.ERRORS_RATE + short,
-                       labels=short_labels)
-            yield Rule(excl.mask(slo, self.kind.total(short), short_ms), record=c.TOTAL_RATE + short,
-                       labels=short_labels)
+            if not self._traffic_weighted():  # (a denominator-corrected SLO records its rates here)
+                short_labels = _merge(self.labels, self.ids, [(c.WINDOW_LABEL, short)])
+                short_ms = slo.windows.page_quick.short_ms
+                yield Rule(excl.mask(slo, self.kind.errors(short), short_ms), record=c.ERRORS_RATE + short,
+                           labels=short_labels)
+                yield Rule(excl.mask(slo, self.kind.total(short), short_ms), record=c.TOTAL_RATE + short,
+                           labels=short_labels)
             yield Rule(f"sum_over_time({c.ERRORS_RATE}{short}{self.sel}[{period}])\n/ ignoring ({c.WINDOW_LABEL})\n"
                        f"sum_over_time({c.TOTAL_RATE}{short}{self.sel}[{period}])\n", record=record, labels=labels)
         elif slo.dialect.period_ratio == "exact":

@@ -93,6 +93,13 @@ class Kind(Generic[S]):
         """Total events over window `w`, for the low-traffic guard."""
         return f"({self.total(w)}) * {numbers.clean(seconds)}"
 
+    def errors_after_total(self, w: str, total: str, ignore: tuple[str, ...]) -> str | None:
+        """The errors rate over `w` reading TOTAL, the recorded total rate over `w` (whose rule adds
+        the labels IGNORE), instead of computing the total from the raw series again: the same
+        values, one raw selection fewer. None when the kind has no such form, or when its
+        grouping shares a label with IGNORE (the rule's value would replace the series' own)."""
+        return None
+
     def inputs(self) -> tuple[tuple[str, str], ...]:
         """Series recorded before the windows (record name, expression); fixed-range kinds only."""
         return ()
@@ -131,6 +138,15 @@ class Ratio(Kind[RatioSLI]):
             return f"{self._rate(self.sli.errors, w)} or 0 * {total}"
         return f"{total} - ({self._rate(self.sli.good or '', w)} or 0 * {total})"
 
+    def errors_after_total(self, w, total, ignore):
+        if set(self.sli.by) & set(ignore):
+            return None
+        on = f"ignoring ({', '.join(ignore)})"
+        if self.sli.errors is not None:
+            return f"{self._rate(self.sli.errors, w)} or {on} 0 * {total}"
+        # the raw total on the left: the errors exist exactly where the raw total does, as before
+        return f"{self.total(w)} - {on} ({self._rate(self.sli.good or '', w)} or {on} 0 * {total})"
+
 
 class Latency(Kind[LatencySLI]):
     def _native(self, w):
@@ -150,6 +166,16 @@ class Latency(Kind[LatencySLI]):
             return f"histogram_count({h}) * (1 - histogram_fraction(0, {t}, {h}))"
         sel = _merge_matchers(self.sli.histogram + "_bucket", self._inner(), le_matcher(self.sli.threshold))
         return f"{self.total(w)} - {_sum(self.sli.by, f'rate({sel}[{w}])')}"
+
+    def errors_after_total(self, w, total, ignore):
+        if set(self.sli.by) & set(ignore):
+            return None
+        on = f"ignoring ({', '.join(ignore)})"
+        if self.sli.native:
+            t = numbers.clean(float(self.sli.threshold))
+            return f"{total} * {on} (1 - histogram_fraction(0, {t}, {self._native(w)}))"
+        sel = _merge_matchers(self.sli.histogram + "_bucket", self._inner(), le_matcher(self.sli.threshold))
+        return f"{total} - {on} {_sum(self.sli.by, f'rate({sel}[{w}])')}"
 
     def _inner(self):
         return self.sli.selector.strip()[1:-1] if self.sli.selector else ""
