@@ -23,6 +23,7 @@ from slocompiler.conventions import (
 )
 from slocompiler.durations import format_duration, parse_duration
 from slocompiler.generate.prometheus import expanded_literals
+from slocompiler.generate.promtool_tests.composite_inputs import recorded_series
 from slocompiler.generate.promtool_tests.exclusion_tests import clear_of_windows, exclusion_tests
 from slocompiler.generate.promtool_tests.series import (
     COUNTER_START,
@@ -101,6 +102,7 @@ class Scenarios:
         self.n = n
         self.step = 1
         fixed = getattr(slo.sli, "fixed_range_ms", None) or 0  # windows derived from a recording at this range
+        fixed = fixed or max((i.window_m * MIN for i in shape.recorded if i.share != "ratio"), default=0)
         if fixed % MIN:
             raise Skip(f"the queries' own range {format_duration(fixed)} is not whole minutes: one-minute input "
                        "samples cannot feed it")
@@ -118,6 +120,8 @@ class Scenarios:
     # -- series ----------------------------------------------------------------------------
     def series(self, segments: Sequence[Segment], *, end_stale: bool = False, step: int = 1) -> list[dict[str, str]]:
         """Input series for segments of (minutes, events/min, error ratio)."""
+        if self.shape.recorded:
+            return recorded_series(self.shape.recorded, segments, step, end_stale)
         out = []
         if self.shape.inputs:
             bad_at: list[bool] = []

@@ -2,7 +2,8 @@
 
 `ratio` and classic `latency` SLIs name their selectors; `events` and `raw` queries are parsed
 (the common `sum(rate(m{…}[{{.window}}]))` shapes); a `threshold` SLI is a gauge with a good and
-a bad value. What cannot be synthesised raises `Skip` with the reason.
+a bad value; a composite's inputs are its components' recorded series (`composite_inputs`). What
+cannot be synthesised raises `Skip` with the reason.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 
 from slocompiler.conventions import SLI_ERROR
 from slocompiler.durations import parse_duration
+from slocompiler.generate.promtool_tests.composite_inputs import RecordedInput, recorded_inputs
 from slocompiler.generate.promtool_tests.series import MIN, Matcher, Skip, matches, series_text, solve, solve_not
 from slocompiler.generate.sli import render_window
 from slocompiler.model import SLO, CompositeSLI, EventsSLI, LatencySLI, RatioSLI, RawSLI, ThresholdSLI
@@ -58,6 +60,7 @@ class Shape:
     counters: list[Counter] = field(default_factory=list)
     inputs: list[SliceInput] = field(default_factory=list)   # time slices: gauges (and counters)
     by_values: dict[str, str] = field(default_factory=dict)  # grouping labels the SLI keeps, with their values
+    recorded: list[RecordedInput] = field(default_factory=list)  # a composite's: its components' recordings
 
     def slice_problem(self, step: int) -> str | None:
         """Why time-slice inputs cannot be fed with one sample every `step` minutes, or None.
@@ -339,6 +342,5 @@ def shape_of(slo: SLO) -> Shape:
     if isinstance(sli, ThresholdSLI):
         return _threshold_shape(sli)
     if isinstance(sli, CompositeSLI):
-        raise Skip("composite: its inputs are its components' recorded series, from other rule files "
-                   "(docs/composite.md, tested against a real Prometheus)")
+        return Shape(recorded=recorded_inputs(slo))
     raise Skip(f"unknown SLI kind {slo.kind}")  # pragma: no cover
