@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 import time
 from pathlib import Path
 
@@ -447,3 +448,117 @@ def test_forked_workers_build_the_same_bytes_and_diagnostics(tmp_path, monkeypat
     serial, forked = build(specs, tmp_path / "serial"), build(specs, tmp_path / "forked")
     assert serial.compilation.ok and forked.compilation.ok
     assert snapshot(tmp_path / "serial") == snapshot(tmp_path / "forked")
+
+
+# composites of composites, in a file of their own: their inputs are the composites' recordings
+OUTER = """\
+version: slocompiler/v1
+service: outer
+period: 6h
+slos:
+  - name: journeys
+    objective: 99
+    sli:
+      composite:
+        components:
+          - slo: prediction-journey
+            weight: 2
+          - slo: prediction-backend
+  - name: journeys-traffic
+    objective: 99
+    sli:
+      composite:
+        weighting: traffic
+        components:
+          - slo: prediction-journey-traffic
+          - slo: gateway-availability
+"""
+COMPOSITES = {"prediction": ("prediction-journey", "prediction-journey-traffic", "prediction-backend"),
+              "outer": ("outer-journeys", "outer-journeys-traffic")}
+
+
+def promtool_test(promtool: str, files: list[Path]) -> dict[str, str]:
+    """`promtool test rules FILES` in one run: {file name: its section of the output}."""
+    proc = subprocess.run([promtool, "test", "rules", *map(str, files)], stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True, timeout=300, check=False)   # one stream, in order
+    sections = proc.stdout.split("Unit Testing:")[1:]
+    return {Path(sec.split("\n", 1)[0].strip()).name: sec for sec in sections}
+
+
+def mutant(tmp: Path, rules: Path, page_tests: Path, name: str, slo_id: str, edit) -> Path:
+    """A copy of `rules` changed by `edit` (text -> text) and a test file of `slo_id`'s page tests on it."""
+    text = rules.read_text()
+    changed = edit(text)
+    assert changed != text, name
+    (tmp / f"{name}.rules.yaml").write_text(changed)
+    doc = yaml.safe_load(page_tests.read_text())
+    doc["rule_files"] = [f"{name}.rules.yaml"]
+    doc["tests"] = [t for t in doc["tests"] if t["name"].startswith(f"{slo_id} page above")]
+    assert len(doc["tests"]) == 2, [t["name"] for t in doc["tests"]]
+    out = tmp / f"{name}.yaml"
+    out.write_text(yaml.safe_dump(doc, sort_keys=False))
+    return out
+
+
+def weaken_alert(slo_id: str):
+    """Double the page tier's thresholds of `slo_id`'s burn-rate alert."""
+    def edit(text: str) -> str:
+        doc = yaml.safe_load(text)
+        for group in doc["groups"]:
+            for rule in group["rules"]:
+                if rule.get("alert") and rule["labels"].get("sloth_severity") == "page" and \
+                        f'sloth_id="{slo_id}"' in rule["expr"] and "NoData" not in rule["alert"]:
+                    rule["expr"] = rule["expr"].replace("> (", "> 2 * (")
+        return yaml.safe_dump(doc, sort_keys=False)
+    return edit
+
+
+def test_generated_promtool_tests_feed_the_components_recordings_and_catch_mutants(tmp_path, promtool):
+    specs = write_tree(tmp_path / "specs", {**TREE, "outer/slos.yaml": OUTER})
+    result = build(specs, tmp_path / "out")
+    assert result.compilation.ok, result.compilation.diagnostics
+    tests_dir = tmp_path / "out" / "tests"
+    files = []
+    for stem, ids in COMPOSITES.items():
+        page, ticket = tests_dir / stem / "slos.yaml", tests_dir / stem / "slos.ticket.yaml"
+        files += [page, ticket]
+        assert "untested" not in page.read_text()
+        tests = {t["name"]: t for f in (page, ticket) for t in yaml.safe_load(f.read_text())["tests"]}
+        for sid in ids:
+            for scenario in ("page above-quick", "page above-slow", "page below", "page outage", "no-data",
+                             "ticket above-quick", "ticket above-slow", "ticket below"):
+                assert f"{sid} {scenario}" in tests, (sid, scenario, sorted(tests))
+    # the inputs are the components' recorded series, selected by their id as the composite selects them
+    tests = {t["name"]: t for t in yaml.safe_load((tests_dir / "prediction" / "slos.yaml").read_text())["tests"]}
+    fed = [s["series"] for s in tests["prediction-journey page outage"]["input_series"]]
+    assert fed == [f'slo:sli_error:ratio_rate{w}{{sloth_id="{c}", sloth_window="{w}"}}'
+                   for c in ("gateway-availability", "prediction-model-availability") for w in WINDOWS_RECORDED]
+    fed = [s["series"] for s in tests["prediction-journey-traffic page outage"]["input_series"]]
+    assert fed == [f'slo:sli_{what}:rate5m{{sloth_id="{c}", sloth_window="5m"}}'
+                   for c in ("gateway-availability", "prediction-model-availability") for what in ("errors", "total")]
+    outer = {t["name"]: t for t in yaml.safe_load((tests_dir / "outer" / "slos.yaml").read_text())["tests"]}
+    fed = [s["series"] for s in outer["outer-journeys-traffic page below"]["input_series"]]
+    assert fed[0] == 'slo:sli_errors:rate5m{sloth_id="prediction-journey-traffic", sloth_window="5m"}'
+    # they pass under the real promtool, the ticket tier's too
+    ran = promtool_test(promtool, files)
+    assert sorted(ran) == sorted({f.name for f in files}) and all("SUCCESS" in sec for sec in ran.values()), ran
+    # mutants: a changed weight, a weakened alert, a component left out: the page tests fail
+    rules = tmp_path / "out" / "prometheus"
+    one = "sum(slo:sli_error:ratio_rate"
+    cases = [
+        ("weight", rules / "prediction" / "slos.yaml", "prediction-journey", lambda t: t.replace(f"3 * {one}", f"1 * {one}")),
+        ("weaker", rules / "prediction" / "slos.yaml", "prediction-journey-traffic", weaken_alert("prediction-journey-traffic")),
+        ("missing", rules / "prediction" / "slos.yaml", "prediction-journey-traffic",
+         lambda t: t.replace('sum(slo:sli_errors:rate5m{sloth_id="gateway-availability"})\n      + ', "")),
+        ("outer-weight", rules / "outer" / "slos.yaml", "outer-journeys", lambda t: t.replace(f"2 * {one}", f"1 * {one}")),
+    ]
+    mutants = tmp_path / "mutants"
+    mutants.mkdir()
+    made = [mutant(mutants, path, tests_dir / path.parent.name / "slos.yaml", name, sid, edit)
+            for name, path, sid, edit in cases]
+    control = mutant(mutants, rules / "outer" / "slos.yaml", tests_dir / "outer" / "slos.yaml", "control",
+                     "outer-journeys", lambda t: t + "\n")
+    ran = promtool_test(promtool, [*made, control])
+    assert "SUCCESS" in ran["control.yaml"], ran["control.yaml"]
+    for f in made:
+        assert "FAILED" in ran[f.name] and "got: nil" in ran[f.name], (f.name, ran[f.name])
