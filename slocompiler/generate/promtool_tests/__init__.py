@@ -3,7 +3,8 @@
 For each SLO and each enabled alert tier we synthesise input series shaped like the SLO's SLI
 (counters for `ratio`, `_bucket`/`_count` for classic `latency`, a gauge for `threshold`, the
 underlying counters of `events`/`raw` queries of the common `sum(rate(m{…}[{{.window}}]))`
-shapes) and assert, with the alert plan's numbers (`plan.alert_plan`, the SRE Workbook's arithmetic):
+shapes, a composite's components' recorded series) and assert, with the alert plan's numbers
+(`plan.alert_plan`, the SRE Workbook's arithmetic):
 
 - `above-<pair>`: an error ratio 10 % above the pair's threshold f·B, after a healthy warm-up as
   long as every long window involved, fires the tier by f·B·L/r (+ one evaluation, + `for`) and
@@ -20,7 +21,8 @@ compares rendered annotations there, and users' annotations may hold any Go temp
 What cannot be synthesised is skipped with a `# skipped:` comment in the file.
 
 Modules: `series` (label values solved from selectors, sample values), `shapes` (the input an
-SLI needs), `scenarios` (the tests of one SLO), `files` (the test files of one rule file).
+SLI needs), `composite_inputs` (a composite's: its components' recordings), `scenarios` (the
+tests of one SLO), `files` (the test files of one rule file).
 """
 
 from __future__ import annotations
