@@ -5,6 +5,7 @@ cyclic references are positioned errors at both ends; incremental builds agree w
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import time
@@ -466,6 +467,7 @@ slos:
           - slo: prediction-backend
   - name: journeys-traffic
     objective: 99
+    alerting: {min_events: 100}
     sli:
       composite:
         weighting: traffic
@@ -485,16 +487,17 @@ def promtool_test(promtool: str, files: list[Path]) -> dict[str, str]:
     return {Path(sec.split("\n", 1)[0].strip()).name: sec for sec in sections}
 
 
-def mutant(tmp: Path, rules: Path, page_tests: Path, name: str, slo_id: str, edit) -> Path:
-    """A copy of `rules` changed by `edit` (text -> text) and a test file of `slo_id`'s page tests on it."""
+def mutant(tmp: Path, rules: Path, page_tests: Path, name: str, slo_id: str, edit, scenario: str = "above") -> Path:
+    """A copy of `rules` changed by `edit` (text -> text) and a test file of `slo_id`'s page tests
+    of `scenario` (`above`: above-quick and above-slow) on it."""
     text = rules.read_text()
     changed = edit(text)
     assert changed != text, name
     (tmp / f"{name}.rules.yaml").write_text(changed)
     doc = yaml.safe_load(page_tests.read_text())
     doc["rule_files"] = [f"{name}.rules.yaml"]
-    doc["tests"] = [t for t in doc["tests"] if t["name"].startswith(f"{slo_id} page above")]
-    assert len(doc["tests"]) == 2, [t["name"] for t in doc["tests"]]
+    doc["tests"] = [t for t in doc["tests"] if t["name"].startswith(f"{slo_id} page {scenario}")]
+    assert len(doc["tests"]) == (2 if scenario == "above" else 1), [t["name"] for t in doc["tests"]]
     out = tmp / f"{name}.yaml"
     out.write_text(yaml.safe_dump(doc, sort_keys=False))
     return out
@@ -528,6 +531,7 @@ def test_generated_promtool_tests_feed_the_components_recordings_and_catch_mutan
             for scenario in ("page above-quick", "page above-slow", "page below", "page outage", "no-data",
                              "ticket above-quick", "ticket above-slow", "ticket below"):
                 assert f"{sid} {scenario}" in tests, (sid, scenario, sorted(tests))
+    assert "outer-journeys-traffic page min-events" in tests and "outer-journeys-traffic ticket min-events" in tests
     # the inputs are the components' recorded series, selected by their id as the composite selects them
     tests = {t["name"]: t for t in yaml.safe_load((tests_dir / "prediction" / "slos.yaml").read_text())["tests"]}
     fed = [s["series"] for s in tests["prediction-journey page outage"]["input_series"]]
@@ -556,9 +560,15 @@ def test_generated_promtool_tests_feed_the_components_recordings_and_catch_mutan
     mutants.mkdir()
     made = [mutant(mutants, path, tests_dir / path.parent.name / "slos.yaml", name, sid, edit)
             for name, path, sid, edit in cases]
+    # the min_events guard left out: the low-traffic outage pages
+    unguarded = mutant(mutants, rules / "outer" / "slos.yaml", tests_dir / "outer" / "slos.yaml", "unguarded",
+                       "outer-journeys-traffic", lambda t: re.sub(r"\n *and ignoring \([^)]*\)\n *\(\(sum without.*>= 100\)", "", t),
+                       "min-events")
     control = mutant(mutants, rules / "outer" / "slos.yaml", tests_dir / "outer" / "slos.yaml", "control",
                      "outer-journeys", lambda t: t + "\n")
     ran = promtool_test(promtool, [*made, control])
     assert "SUCCESS" in ran["control.yaml"], ran["control.yaml"]
     for f in made:
         assert "FAILED" in ran[f.name] and "got: nil" in ran[f.name], (f.name, ran[f.name])
+    ran = promtool_test(promtool, [unguarded])
+    assert "FAILED" in ran["unguarded.yaml"] and "alertstate=\"firing\"" in ran["unguarded.yaml"], ran

@@ -7,9 +7,11 @@ window the composite records (the period's included); for `weighting: traffic`, 
 `slo:sli_errors:rate<short>` and `slo:sli_total:rate<short>`. Every component follows the
 scenario's error ratio, so the composite's own rules (the only ones the test loads) see it too.
 
-A recorded window's value at a sample is what a component's recording would hold: the mean of
-the per-minute error ratios of the window's minutes (a component has been recording for longer
-than any window: the minutes before the first sample count at the first segment's ratio).
+A recorded window's value at a sample is what a component's recording would hold over the
+window's minutes: their error ratio (a component recording for longer than any window: the
+minutes before the first sample count as the first segment's), or its bad and total events per
+second (each component an equal part of the scenario's traffic, over the minutes with data, so
+the composite's event count is the scenario's, as `min_events` needs).
 Values are exact fractions, so a ramp folds into promtool's `a+bxN` notation.
 """
 
@@ -35,6 +37,7 @@ class RecordedInput:
     labels: dict[str, str]
     window_m: int
     share: str
+    part: Fraction = Fraction(1)   # the component's part of the scenario's traffic (`bad`, `total`)
 
 
 def recorded_inputs(slo: SLO) -> list[RecordedInput]:
@@ -47,7 +50,8 @@ def recorded_inputs(slo: SLO) -> list[RecordedInput]:
         if short % MIN:
             raise Skip("the composite's short window is not whole minutes")
         w = format_duration(short)
-        return [RecordedInput({"__name__": name + w, ID_LABEL: c.id, WINDOW_LABEL: w}, short // MIN, share)
+        part = Fraction(1, len(sli.components))
+        return [RecordedInput({"__name__": name + w, ID_LABEL: c.id, WINDOW_LABEL: w}, short // MIN, share, part)
                 for c in sli.components for name, share in ((ERRORS_RATE, "bad"), (TOTAL_RATE, "total"))]
     windows = sorted({*sli_windows(slo.windows), slo.period_ms})
     if any(ms % MIN for ms in windows):
@@ -68,13 +72,19 @@ def _per_minute(segments: Sequence[Segment]) -> list[tuple[int, int, Fraction, F
     return out
 
 
-def _window_mean(runs: Sequence[tuple[int, int, Fraction, Fraction]], t: int, w: int) -> Fraction:
-    """Mean error ratio of the minutes (t-w, t]; the minutes before the first sample count at the
-    first segment's ratio (a component that has been recording for longer than any window)."""
+def _window_sums(runs: Sequence[tuple[int, int, Fraction, Fraction]], t: int, w: int,
+                 history: bool) -> tuple[Fraction, Fraction, int]:
+    """(bad events, events, minutes) of the minutes (t-w, t]. With `history` the minutes before
+    the first sample count as the first segment's (a component recording for longer than any
+    window); without, only the minutes with data count (the first segment's one minute at t=0)."""
     lo = t - w + 1
-    before = max(0, min(t, 0) - lo + 1) * (runs[0][3] if runs else Fraction(0))
-    bad = sum((max(0, min(b, t) - max(a, lo) + 1) * r for a, b, _, r in runs), before)
-    return bad / w
+    n0, r0 = (runs[0][2], runs[0][3]) if runs else (Fraction(0), Fraction(0))
+    before = max(0, min(t, 0) - lo + 1) if history else (1 if t == 0 else 0)
+    bad, events, mins = before * n0 * r0, before * n0, before
+    for a, b, n, r in runs:
+        m = max(0, min(b, t) - max(a, lo) + 1)
+        bad, events, mins = bad + m * n * r, events + m * n, mins + m
+    return bad, events, mins
 
 
 def _folded(values: Sequence[Fraction]) -> str:
@@ -103,10 +113,14 @@ def recorded_series(inputs: Sequence[RecordedInput], segments: Sequence[Segment]
     one sample every `step` minutes (the first at minute 0)."""
     runs = _per_minute(segments)
     samples = 1 + sum(mins // step for mins, _, _ in segments)
-    rate = runs[0][2] if runs else Fraction(0)   # events/min: the same traffic in every scenario segment
     out = []
     for inp in inputs:
-        ratios = [_window_mean(runs, k * step, inp.window_m) for k in range(samples)]
-        values = {"ratio": ratios, "bad": [rate * r for r in ratios], "total": [rate] * samples}[inp.share]
+        values = []
+        for k in range(samples):
+            bad, events, mins = _window_sums(runs, k * step, inp.window_m, inp.share == "ratio")
+            per_second = 60 * max(1, mins) / inp.part   # recorded rates are per second, the traffic shared
+            values.append(bad / events if inp.share == "ratio" and events else
+                          bad / per_second if inp.share == "bad" else
+                          events / per_second if inp.share == "total" else Fraction(0))
         out.append({"series": series_text(inp.labels), "values": _folded(values) + (" stale" if end_stale else "")})
     return out

@@ -253,7 +253,8 @@ class Scenarios:
             self.outage(sev, rule, live, for_m)
         if outage and self.slo.exclusions:
             exclusion_tests(self, tier, rule, live, for_m)
-        if self.slo.min_events is not None and self.shape.counters and self.slo.has_denominator:
+        fed_events = self.shape.counters or any(i.share == "total" for i in self.shape.recorded)
+        if self.slo.min_events is not None and fed_events and self.slo.has_denominator:
             self.min_events(sev, rule, live, for_m, float(self.slo.min_events))
 
     def _cold(self, live: Sequence[ScenarioPair]) -> str | None:
@@ -348,7 +349,9 @@ class Scenarios:
 
     def min_events(self, sev: str, rule: Rule, live: Sequence[ScenarioPair], for_m: int, min_events: float) -> None:
         d = self._up(max(math.ceil(p.theta * p.long_m) for p in live) + self.step + for_m + 5)
-        n_low = min_events / (2 * (d + self.step))
+        # a guard over recorded rates (avg_over_time(...) x w) counts every window as full of them
+        span = max([d + self.step] + [p.long_m for p in live if self.shape.recorded])
+        n_low = min_events / (2 * span)
         self.add(f"{sev} min-events", [(d, n_low, 1.0)], [self.quiet(rule, d)],
                  f"total outage at {n_low:.4g} events/min: fewer than min_events {clean(min_events)} "
                  f"in any window, so it never fires (an unguarded rule would within {d}m)", step=self.step)
