@@ -98,7 +98,7 @@ class Cache:
             services = (self._services(comp, run, tree, records, compiled, made_now) if comp.ok and run.whole_tree
                         else None)
             finish(comp, run)
-            self.digests = _digests(comp.artifacts)
+            self.digests = comp.artifacts.digests()
             if services is not None:
                 for service, entry in services.items():
                     if service in made_now:  # remember its outputs by digest
@@ -290,14 +290,6 @@ class _Tree:
             elif f.display in self.remembered:
                 out[f.display] = self.remembered[f.display]
         return out
-
-
-def _digests(artifacts: dict[str, bytes]) -> dict[str, str]:
-    """The digest of every artifact (on two threads when there is much: hashing releases the GIL)."""
-    if sum(map(len, artifacts.values())) < 8 << 20:
-        return {rel: digest(data) for rel, data in artifacts.items()}
-    with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
-        return dict(zip(artifacts, pool.map(digest, artifacts.values(), chunksize=32)))
 
 
 def _kinds(loaded: LoadedFile) -> set[str]:

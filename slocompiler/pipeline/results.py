@@ -9,6 +9,9 @@ from slocompiler.diagnostics import Diagnostic, Position, has_errors
 from slocompiler.discover import SourceFile
 from slocompiler.model import SpecUnit
 from slocompiler.rules import RuleFile
+from slocompiler.spool import Artifacts, digest
+
+__all__ = ["Compilation", "FileRecord", "FileResult", "SLORef", "UnitOutput", "digest"]
 
 
 @dataclass
@@ -22,7 +25,7 @@ class Compilation:
     files: list[SourceFile] = field(default_factory=list)
     units: list[SpecUnit] = field(default_factory=list)
     rule_files: dict[str, RuleFile] = field(default_factory=dict)
-    artifacts: dict[str, bytes] = field(default_factory=dict)
+    artifacts: Artifacts = field(default_factory=Artifacts)
     verified: set[str] = field(default_factory=set)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     rule_count: int = 0
@@ -66,7 +69,7 @@ class UnitOutput:
 
     diagnostics: list[Diagnostic]
     rules: int
-    artifacts: dict[str, bytes]
+    artifacts: Artifacts
     rule_file: RuleFile | None
 
 
@@ -77,7 +80,7 @@ class FileResult:
     src: SourceFile
     diagnostics: list[Diagnostic] = field(default_factory=list)
     units: list[SpecUnit] = field(default_factory=list)
-    artifacts: dict[str, bytes] = field(default_factory=dict)
+    artifacts: Artifacts = field(default_factory=Artifacts)
     rule_files: dict[str, RuleFile] = field(default_factory=dict)
     rules: int = 0
     kinds: set[str] = field(default_factory=set)  # format keys of its documents
@@ -88,10 +91,3 @@ class FileResult:
         return FileRecord(list(self.diagnostics), {u.out_path: len(u.slos) for u in self.units},
                           [SLORef(slo.id, slo.source, tuple(slo.source_path)) for slo in slos],
                           sorted({slo.service for slo in slos}), self.rules)
-
-
-def digest(data: bytes) -> str:
-    """The digest outputs are compared by (SHA-256: hardware-accelerated, as fast as reading)."""
-    import hashlib
-
-    return hashlib.sha256(data).hexdigest()

@@ -61,6 +61,8 @@ class Run:
         rest = parallel.fork_map(lambda f: self._compile([f], known)[0],
                                  [f for f in files if f.display not in shared], parallel.PARALLEL_MIN_SLOS)
         if any(r.kinds & REGISTERING_KINDS for r in rest):
+            for r in rest:  # their spooled outputs are made again
+                r.artifacts.discard()
             self.ctx = self._context()
             return self._compile(files, known)
         by_file = {r.src.display: r for r in (*first, *rest)}
