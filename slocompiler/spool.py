@@ -42,6 +42,7 @@ class Spool:
         self.pid = os.getpid()
         self.safe: dict[str, bool] = {}  # folder relpath -> no symlink and no file on the way
         self.owners: list[Artifacts] = []  # every Artifacts of the build (made here or by a worker)
+        self.spills: str | None = None
 
     def discard(self) -> None:
         """Remove every temporary file of the build that was not renamed over its target, and the
@@ -91,7 +92,22 @@ class Spool:
         return Stored(tmp, len(data), digest(data))
 
 
+    def spill_dir(self) -> str:
+        """A private folder for what workers hand over by file instead of by memory (their spec
+        units: `FileResult.spill`), removed when the build ends."""
+        if self.spills is None:
+            import tempfile
+
+            self.spills = tempfile.mkdtemp(prefix="slocompiler-units-")
+        return self.spills
+
+
 _SPOOL: Spool | None = None
+
+
+def active() -> Spool | None:
+    """The spool of the build running in this process (or its worker), if any."""
+    return _SPOOL
 
 
 @contextmanager
@@ -99,10 +115,15 @@ def spooling(out_dir: str) -> Iterator[Spool]:
     """Outputs set in `Artifacts` meanwhile are spooled to temporary files under OUT_DIR."""
     global _SPOOL
     previous, _SPOOL = _SPOOL, Spool(out_dir)
+    spool = _SPOOL
     try:
-        yield _SPOOL
+        yield spool
     finally:
         _SPOOL = previous
+        if spool.spills is not None:
+            import shutil
+
+            shutil.rmtree(spool.spills, ignore_errors=True)
 
 
 def holds(path: str, data: bytes | Stored) -> bool | None:

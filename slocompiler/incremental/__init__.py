@@ -25,7 +25,6 @@ from concurrent.futures import ThreadPoolExecutor
 
 from slocompiler.conventions import Output
 from slocompiler.discover import SourceFile
-from slocompiler.generate import by_service
 from slocompiler.incremental import entries
 from slocompiler.incremental.entries import FileEntry, Memo, ServiceEntry
 from slocompiler.incremental.keys import base, key, read
@@ -143,8 +142,7 @@ class Cache:
         if need:
             compiled = dict(compiled)
             compiled.update((r.src.display, r) for r in run.compile([f for f in tree.files if f.display in need]))
-        entries = by_service(u for f in comp.files if f.display in compiled for u in compiled[f.display].units)
-        todo = [(s, entries[s]) for s in sorted(stale)]
+        todo = [(s, [compiled[f.display] for f in contributors[s]]) for s in sorted(stale)]
         made = dict(zip(sorted(stale), all_service_outputs(run, todo)))
         summaries, kept = {}, {}
         for service in sorted(contributors):

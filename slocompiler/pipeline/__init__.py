@@ -16,11 +16,10 @@ from contextlib import contextmanager
 
 from slocompiler.diagnostics import Diagnostic, Position, Severity
 from slocompiler.discover import Skipped, SourceFile, discover
-from slocompiler.generate import by_service
 from slocompiler.options import Options
 from slocompiler.pipeline.results import Compilation, FileRecord, FileResult, digest
 from slocompiler.pipeline.run import Run
-from slocompiler.pipeline.tree import all_service_outputs, assemble, finish, tree_outputs
+from slocompiler.pipeline.tree import all_service_outputs, assemble, finish, services_of, tree_outputs
 
 __all__ = ["Compilation", "FileRecord", "FileResult", "Options", "Run", "assemble", "compile_paths", "digest",
            "discover_files", "finish", "no_specs", "output_dir_excludes", "paused_gc"]
@@ -38,11 +37,12 @@ def compile_paths(paths: Sequence[str], options: Options | None = None, *, emit:
             return comp
         run = Run(options, emit=emit, extras=extras)
         results = run.compile(comp.files)
-        assemble(comp, run, {r.src.display: r.record() for r in results}, results)
+        records = {r.src.display: r.record() for r in results}
+        assemble(comp, run, records, results)
         comp.diagnostics += notes
         if emit and comp.ok and run.whole_tree:
             summaries = {}
-            services = list(by_service(comp.units).items())
+            services = services_of(comp, {r.src.display: r for r in results}, records)
             for (service, _), (files, summary) in zip(services, all_service_outputs(run, services)):
                 comp.artifacts.update(files)
                 summaries[service] = summary

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -85,9 +86,38 @@ class FileResult:
     rules: int = 0
     kinds: set[str] = field(default_factory=set)  # format keys of its documents
     dated: bool = False                           # a result depends on today's date
+    spilled: tuple[str, int, int] | None = None   # its units in a file (path, offset, size): `spill`
+    kept: FileRecord | None = None                # its record, made before its units were spilled
 
     def record(self) -> FileRecord:
+        if self.kept is not None:
+            return self.kept
         slos = [slo for u in self.units for slo in u.slos]
         return FileRecord(list(self.diagnostics), {u.out_path: len(u.slos) for u in self.units},
                           [SLORef(slo.id, slo.source, tuple(slo.source_path)) for slo in slos],
                           sorted({slo.service for slo in slos}), self.rules)
+
+    def spill(self, folder: str) -> FileResult:
+        """Move the units to a file of this process in FOLDER (a worker of a build hands its results
+        over by memory: the build then holds every file's record, not every SLO)."""
+        import pickle
+
+        self.kept = self.record()
+        data = pickle.dumps(self.units, protocol=pickle.HIGHEST_PROTOCOL)
+        path = os.path.join(folder, f"units-{os.getpid()}")
+        with open(path, "ab") as fh:
+            self.spilled = (path, fh.tell(), len(data))
+            fh.write(data)
+        self.units = []
+        return self
+
+    def all_units(self) -> list[SpecUnit]:
+        """The units, read back when they were spilled."""
+        if self.spilled is None:
+            return self.units
+        import pickle
+
+        path, offset, size = self.spilled
+        with open(path, "rb") as fh:
+            fh.seek(offset)
+            return pickle.loads(fh.read(size))

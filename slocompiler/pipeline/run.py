@@ -23,6 +23,7 @@ from slocompiler.pipeline import parallel
 from slocompiler.pipeline.results import FileResult
 from slocompiler.pipeline.units import generate_units
 from slocompiler.resolve import Context
+from slocompiler.spool import active
 
 REGISTERING_KINDS = frozenset({"AlertWindows", "openslo/v1"})  # documents other files' SLOs may use
 TREE_OUTPUTS = frozenset({Output.DOCS.value, Output.GRAFANA.value})  # outputs built per service and tree
@@ -58,7 +59,9 @@ class Run:
             return self._compile(files, known)
         shared = {f.display for f in files if _may_register(f, known)}
         first = self._compile([f for f in files if f.display in shared], known)
-        rest = parallel.fork_map(lambda f: self._compile([f], known)[0],
+        spool = active()
+        spills = spool.spill_dir() if spool is not None and self.whole_tree else None  # units by file, not memory
+        rest = parallel.fork_map(lambda f: _handed(self._compile([f], known)[0], spills),
                                  [f for f in files if f.display not in shared], parallel.PARALLEL_MIN_SLOS)
         if any(r.kinds & REGISTERING_KINDS for r in rest):
             for r in rest:  # their spooled outputs are made again
@@ -148,6 +151,11 @@ class Run:
     def keeps(self, rel: str) -> bool:
         """Whether an artifact is one of the outputs asked for (`outputs:` in the config)."""
         return self.options.keeps(rel)
+
+
+def _handed(res: FileResult, spills: str | None) -> FileResult:
+    """A worker's result as handed to the build (its units spilled when SPILLS names a folder)."""
+    return res.spill(spills) if spills is not None and res.units else res
 
 
 def _may_register(src: SourceFile, loaded: dict[str, LoadedFile | bytes]) -> bool:

@@ -87,9 +87,28 @@ def service_outputs(run: Run, service: str, entries: ServiceEntries) -> tuple[Ar
     return Artifacts({k: v for k, v in files.items() if run.keeps(k)}), summary
 
 
-def all_service_outputs(run: Run, services: list[tuple[str, ServiceEntries]]) -> list[tuple[Artifacts, dict]]:
-    """`service_outputs` of every (service, entries), in order (large trees on every core)."""
-    return fork_map(lambda item: service_outputs(run, *item), services, sum(len(e) for _, e in services))
+def all_service_outputs(run: Run, services: list[tuple[str, list[FileResult]]]) -> list[tuple[Artifacts, dict]]:
+    """`service_outputs` of every (service, the compiled files that define it, in tree order), in
+    order (large trees on every core; each reads back the units of its own files)."""
+    weight = sum(r.record().slos for _, results in services for r in results)
+    return fork_map(lambda item: service_outputs(run, item[0], service_entries(*item)), services, weight)
+
+
+def service_entries(service: str, results: list[FileResult]) -> ServiceEntries:
+    """SERVICE's (SLO, spec file) pairs in tree order, from the files (RESULTS) that define it."""
+    return [(slo, unit.relpath) for res in results for unit in res.all_units() for slo in unit.slos
+            if slo.service == service]
+
+
+def services_of(comp: Compilation, results: dict[str, FileResult],
+                records: dict[str, FileRecord]) -> list[tuple[str, list[FileResult]]]:
+    """Every service of the tree, sorted, with the compiled files (RESULTS by display path) that
+    define it, in tree order."""
+    found: dict[str, list[FileResult]] = {}
+    for src in comp.files:
+        for service in records[src.display].services:
+            found.setdefault(service, []).append(results[src.display])
+    return sorted(found.items())
 
 
 def tree_outputs(run: Run, summaries: dict[str, dict]) -> Artifacts:
