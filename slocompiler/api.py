@@ -29,9 +29,10 @@ __all__ = ["BuildResult", "Explanation", "PromtoolRun", "backtest_live", "build"
            "gate_live", "report_live", "run_tests", "schema", "schema_text", "validate"]
 
 
-def validate(paths: Sequence[str], options: Options | None = None) -> Compilation:
-    """Check every spec under `paths` (every stage that can find a problem; nothing written)."""
-    return compile_paths(paths, options, extras=False)
+def validate(paths: Sequence[str], options: Options | None = None, *, units: bool = True) -> Compilation:
+    """Check every spec under `paths` (every stage that can find a problem; nothing written).
+    `units=False`: the SLO objects are not needed (a large tree's are then left out of `units`)."""
+    return compile_paths(paths, options, extras=False, units=units)
 
 
 def check_live(paths: Sequence[str], options: Options | None, settings: Settings, *, lookback_s: float = 3600,

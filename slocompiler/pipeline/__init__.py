@@ -26,8 +26,9 @@ __all__ = ["Compilation", "FileRecord", "FileResult", "Options", "Run", "assembl
 
 
 def compile_paths(paths: Sequence[str], options: Options | None = None, *, emit: bool = True,
-                  extras: bool = True) -> Compilation:
-    """Run every stage on `paths`; never raises for bad input, collects all diagnostics."""
+                  extras: bool = True, units: bool = True) -> Compilation:
+    """Run every stage on `paths`; never raises for bad input, collects all diagnostics. With
+    `units=False` a large tree's SLOs may be missing from `units` (a caller that needs none)."""
     with paused_gc():
         options = options or Options()
         notes: list[Diagnostic] = []
@@ -35,7 +36,7 @@ def compile_paths(paths: Sequence[str], options: Options | None = None, *, emit:
         if not comp.files:
             comp.diagnostics += [no_specs(paths), *notes]
             return comp
-        run = Run(options, emit=emit, extras=extras)
+        run = Run(options, emit=emit, extras=extras, units=units)
         results = run.compile(comp.files)
         records = {r.src.display: r.record() for r in results}
         assemble(comp, run, records, results)
