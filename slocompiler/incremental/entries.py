@@ -64,9 +64,14 @@ def _place(value: Any) -> int:
     return _count(value)
 
 
+_KEY_TYPES = (str, int, float, bool, type(None))
+
+
 def _path(value: Any) -> tuple:
     """Where in a document: keys and indexes (a YAML key may be any scalar)."""
-    return tuple(_want(p, (str, int, float, bool, type(None))) for p in _want(value, list))
+    if type(value) is list and all(type(p) in _KEY_TYPES for p in value):  # the usual case, at once
+        return tuple(value)
+    return tuple(_want(p, _KEY_TYPES) for p in _want(value, list))
 
 
 def _fields(value: Any, n: int) -> list:
@@ -94,48 +99,65 @@ def _position(p: Any) -> Position | None:
 
 def _typed(value: Any, hint: Any) -> Any:
     """VALUE checked against a field's type HINT (the JSON form of a generator's summary type)."""
+    return _checker(hint)(value)
+
+
+_Check = typing.Callable[[Any], Any]
+
+
+@functools.cache
+def _checker(hint: Any) -> _Check:
+    """The check of a field's type HINT, worked out once per hint (a cache of ten thousand SLOs
+    checks hundreds of thousands of values)."""
     origin = typing.get_origin(hint)
     if origin in (typing.Union, types.UnionType):
-        for option in typing.get_args(hint):
-            try:
-                return _typed(value, option)
-            except Invalid:
-                pass
-        raise Invalid(f"expected {hint}, got {type(value).__name__}")
+        options = [_checker(option) for option in typing.get_args(hint)]
+
+        def union(value: Any) -> Any:
+            for option in options:
+                try:
+                    return option(value)
+                except Invalid:
+                    pass
+            raise Invalid(f"expected {hint}, got {type(value).__name__}")
+        return union
     if origin in (tuple, list):
-        item = typing.get_args(hint)[0]
-        return [_typed(v, item) for v in _want(value, list)]
+        item = _checker(typing.get_args(hint)[0])
+        return lambda value: [item(v) for v in _want(value, list)]
     if origin is dict:
-        item = typing.get_args(hint)[1]
-        return {_want(k, str): _typed(v, item) for k, v in _want(value, dict).items()}
+        item = _checker(typing.get_args(hint)[1])
+        return lambda value: {_want(k, str): item(v) for k, v in _want(value, dict).items()}
     if dataclasses.is_dataclass(hint):
-        return _record(value, hint)  # type: ignore[arg-type]
+        return lambda value: _record(value, hint)  # type: ignore[arg-type]
     if hint is type(None):
-        if value is not None:
-            raise Invalid("expected null")
-        return value
+        def none(value: Any) -> Any:
+            if value is not None:
+                raise Invalid("expected null")
+            return value
+        return none
     if hint is float:
-        return _want(value, (int, float))
+        return lambda value: _want(value, (int, float))
     if hint in (int, str, bool):
-        return _want(value, hint)
+        return lambda value: _want(value, hint)
     raise Invalid(f"unsupported field type {hint}")  # pragma: no cover - a generator changed its types
 
 
 @functools.cache
-def _shape(cls: type) -> tuple[dict[str, Any], list[str], list[str]]:
-    """The type hints of dataclass CLS, its field names, and them sorted (worked out once: a cache
-    of ten thousand SLOs checks tens of thousands of records)."""
+def _shape(cls: type) -> tuple[list[tuple[str, _Check]], list[str]]:
+    """The fields of dataclass CLS with the check of each, and their names sorted (worked out once:
+    a cache of ten thousand SLOs checks tens of thousands of records)."""
+    hints = typing.get_type_hints(cls)
     names = [f.name for f in dataclasses.fields(cls)]
-    return typing.get_type_hints(cls), names, sorted(names)
+    return [(name, _checker(hints[name])) for name in names], sorted(names)
 
 
 def _record(value: Any, cls: type) -> dict:
     """VALUE as the JSON of dataclass CLS: exactly its fields, each of its type."""
     value = _want(value, dict)
-    hints, names, ordered = _shape(cls)
+    checks, ordered = _shape(cls)
     if sorted(value) != ordered:
         raise Invalid(f"expected the fields of {cls.__name__}")
-    return {name: _typed(value[name], hints[name]) for name in names}
+    return {name: check(value[name]) for name, check in checks}
 
 
 def _summary(value: Any) -> dict:
