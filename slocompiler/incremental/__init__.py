@@ -86,6 +86,8 @@ class Cache:
             run = Run(options)
             tree = _Tree(comp.files, run, self.memo.files)
             compiled = {r.src.display: r for r in run.compile(self._dirty(tree), tree.loaded)}
+            for d in compiled:  # their bytes are not needed again (the build's memory stays flat)
+                tree.loaded.pop(d, None)
             tree.learned(compiled)
             records = {f.display: compiled[f.display].record() if f.display in compiled
                        else tree.record(f.display) for f in comp.files}
@@ -241,6 +243,7 @@ class _Tree:
                 unknown.append(f)
         if old and unknown:
             self._learn(unknown)
+        self.raw = {}  # what is still needed is in `loaded`
         self._keys()
         self.remembered: dict[str, FileEntry] = {f.display: old[f.display] for f in files
                            if f.display in self.facts and f.display in old

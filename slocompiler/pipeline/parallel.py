@@ -56,7 +56,25 @@ def _worker_init(parent: int) -> None:
 
 def _work_chunk(bounds: tuple[int, int]) -> list:
     fn, items = _WORK
-    return [fn(x) for x in items[bounds[0]:bounds[1]]]
+    try:
+        return [fn(x) for x in items[bounds[0]:bounds[1]]]
+    finally:
+        _forget()
+
+
+_CACHES: list = []
+
+
+def _forget() -> None:
+    """Empty the memo caches of the compiler's functions (`functools.lru_cache`): a worker's memory
+    then stays flat, whatever share of a large tree it compiles (their hits are within a file)."""
+    import sys
+
+    if not _CACHES:
+        _CACHES.extend(v for name, m in list(sys.modules.items()) if name.startswith("slocompiler.") and m
+                       for v in vars(m).values() if callable(getattr(v, "cache_clear", None)))
+    for cache in _CACHES:
+        cache.cache_clear()
 
 
 def fork_map(fn: Callable[[Any], Any], items: list, weight: float) -> list:
