@@ -93,6 +93,9 @@ def decode_diagnostic(x: Any) -> Diagnostic:
 def _position(p: Any) -> Position | None:
     if p is None:
         return None
+    if (type(p) is list and len(p) == 3 and type(p[0]) is str and type(p[1]) is int and type(p[2]) is int
+            and p[1] >= 0 and p[2] >= 0):  # the usual case, checked at once
+        return Position(p[0], p[1], p[2])
     file, line, column = _fields(p, 3)
     return Position(_want(file, str), _place(line), _place(column))
 
@@ -143,18 +146,35 @@ def _checker(hint: Any) -> _Check:
 
 
 @functools.cache
-def _shape(cls: type) -> tuple[list[tuple[str, _Check]], list[str]]:
-    """The fields of dataclass CLS with the check of each, and their names sorted (worked out once:
-    a cache of ten thousand SLOs checks tens of thousands of records)."""
+def _shape(cls: type) -> tuple[list[tuple[str, _Check]], list[str], list[tuple[str, frozenset]] | None]:
+    """The fields of dataclass CLS with the check of each, their names sorted, and, when every
+    field is a plain JSON scalar, the exact JSON types each may have (worked out once: a cache of
+    ten thousand SLOs checks tens of thousands of records)."""
     hints = typing.get_type_hints(cls)
     names = [f.name for f in dataclasses.fields(cls)]
-    return [(name, _checker(hints[name])) for name in names], sorted(names)
+    plain = [(name, _scalar_types(hints[name])) for name in names]
+    exact = [(name, kinds) for name, kinds in plain if kinds is not None]
+    return ([(name, _checker(hints[name])) for name in names], sorted(names),
+            exact if len(exact) == len(names) else None)
+
+
+def _scalar_types(hint: Any) -> frozenset | None:
+    """The exact JSON types a scalar HINT allows (bool is no int; an int is a float), else None."""
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        parts = [_scalar_types(h) for h in typing.get_args(hint)]
+        return None if None in parts else frozenset().union(*parts)  # type: ignore[arg-type]
+    simple: dict[Any, frozenset] = {str: frozenset({str}), int: frozenset({int}), bool: frozenset({bool}),
+                                    float: frozenset({int, float}), type(None): frozenset({type(None)})}
+    return simple.get(hint)
 
 
 def _record(value: Any, cls: type) -> dict:
     """VALUE as the JSON of dataclass CLS: exactly its fields, each of its type."""
+    checks, ordered, exact = _shape(cls)
+    if (exact is not None and type(value) is dict and len(value) == len(exact)
+            and all(type(value.get(name, _record)) in kinds for name, kinds in exact)):
+        return {name: value[name] for name, _ in exact}  # the usual case, checked at once
     value = _want(value, dict)
-    checks, ordered = _shape(cls)
     if sorted(value) != ordered:
         raise Invalid(f"expected the fields of {cls.__name__}")
     return {name: check(value[name]) for name, check in checks}
@@ -298,8 +318,9 @@ def _write_private(path: str, data: bytes, *, replace: bool = True) -> None:
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
+            if not replace:  # the key: on disk before it is used (a cache torn by a crash is no cache)
+                fh.flush()
+                os.fsync(fh.fileno())
         if replace:
             os.replace(tmp, path)
         else:
