@@ -161,11 +161,15 @@ def yaml_files(root: Path) -> list[Path]:
     return sorted(p for p in root.rglob("*") if p.is_file() and p.suffix in (".yaml", ".yml"))
 
 
+CPU_SPENT: dict[str, float] = {}  # the floor's CPU seconds (this process), by part, best run
+
+
 def time_load(paths: list[Path]) -> float:
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     for path in paths:
         with open(path, "rb") as f:
             list(yaml.load_all(f, Loader=yaml.CSafeLoader))
+    _spent("load", time.process_time() - cpu)
     return time.perf_counter() - start
 
 
@@ -174,10 +178,15 @@ def time_dump(paths: list[Path]) -> float:
     for path in paths:
         with open(path, "rb") as f:
             loaded.append(list(yaml.load_all(f, Loader=yaml.CSafeLoader)))
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     for docs in loaded:
         yaml.dump_all(docs, Dumper=yaml.CSafeDumper)
+    _spent("dump", time.process_time() - cpu)
     return time.perf_counter() - start
+
+
+def _spent(part: str, cpu: float) -> None:
+    CPU_SPENT[part] = min(CPU_SPENT.get(part, cpu), cpu)
 
 
 # --------------------------------------------------------------------------- one size
@@ -199,6 +208,7 @@ class SizeResult:
     noop: Run | None = None       # build again, nothing changed (hashes every output once)
     edited: Run | None = None     # build after one spec file changed
     check: Run | None = None      # build --check after that
+    floor_cpu: float | None = None  # CPU seconds of the floor (load + dump)
     notes: list[str] = field(default_factory=list)
 
 
@@ -248,6 +258,7 @@ def bench_size(
     res.check = best_of([run_child([*build, "--check"], cwd=work, timeout=timeout, env=env) for _ in range(repeat)])
 
     progress(f"[{n_slos} SLOs] YAML floor x{repeat}")
+    CPU_SPENT.clear()
     inputs = yaml_files(specs)
     res.floor_load = min(time_load(inputs) for _ in range(repeat))
     rules_root = out / "prometheus"
@@ -263,6 +274,7 @@ def bench_size(
             res.floor_dump = min(time_dump(outputs) for _ in range(repeat))
         except yaml.YAMLError as exc:
             res.notes.append(f"build output is not loadable YAML: {exc}")
+    res.floor_cpu = sum(CPU_SPENT.values()) if "dump" in CPU_SPENT else None
     return res, single
 
 
@@ -340,6 +352,10 @@ def fmt_run_time(run: Run | None) -> str:
     return f"{fmt_s(run.wall)} (exit {run.returncode})"
 
 
+def fmt_cpu(run: Run | None) -> str:
+    return fmt_s(run.cpu) if run is not None and run.ok else "n/a"
+
+
 def fmt_rss(run: Run | None) -> str:
     return f"{run.maxrss_kb / 1024:.0f}" if run and run.maxrss_kb else "n/a"
 
@@ -356,7 +372,8 @@ def report(results: list[SizeResult], single: Run | None, cmd: list[str], repeat
         f"- python {platform.python_version()} ({platform.python_implementation()}); PyYAML {yaml.__version__} {libyaml}",
         f"- slocompiler {slocompiler_version()} at {git_revision()}; command `{shlex.join(cmd)}`",
         f"- inputs: `benchmarks/gen_specs.py`, seed {seed}, {SLOS_PER_FILE} SLOs a file; "
-        f"times are wall clock, best of {repeat}; RSS is the child's peak",
+        f"times are wall clock, best of {repeat}; CPU is user + system of the child and its workers "
+        f"(of this process for the floor); RSS is the child's peak",
         "",
         "| SLOs | files | input MB | validate s | build s | YAML floor s (load + dump) | build / floor "
         "| validate RSS MB | build RSS MB | rule files | rules MB |",
@@ -375,6 +392,18 @@ def report(results: list[SizeResult], single: Run | None, cmd: list[str], repeat
             f"| {fmt_run_time(r.build)} | {floor_txt} | {ratio} | {fmt_rss(r.validate)} | {fmt_rss(r.build)} "
             f"| {r.output_files} | {fmt_mb(r.output_bytes)} |"
         )
+    lines += [
+        "",
+        "CPU time (steadier than wall on a shared machine):",
+        "",
+        "| SLOs | validate CPU s | build CPU s | YAML floor CPU s | build / floor (CPU) | rebuild after one edit CPU s |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for r in results:
+        cpu_ratio = (f"{r.build.cpu / r.floor_cpu:.2f}x" if r.build and r.build.ok and r.floor_cpu else "n/a")
+        lines.append(f"| {r.n_slos} | {fmt_cpu(r.validate)} | {fmt_cpu(r.build)} "
+                     f"| {fmt_s(r.floor_cpu) if r.floor_cpu is not None else 'n/a'} | {cpu_ratio} "
+                     f"| {fmt_cpu(r.edited)} |")
     lines += [
         "",
         "YAML floor: PyYAML's C loader reading every input file, plus its C dumper serializing every "
