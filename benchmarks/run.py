@@ -11,8 +11,10 @@ temporary folder, then times, as child processes:
 - once, ``slocompiler validate ONE_FILE`` (a fresh process on one small file:
   start-up cost)
 
-Times are wall clock, best of ``--repeat``; peak RSS is the child's own
-``ru_maxrss`` (from ``wait4``), the largest over the repeats.
+Times are wall clock, best of ``--repeat``; peak RSS is the largest ``VmHWM``
+of the child and its workers, read every 20 ms while they run (``ru_maxrss``
+from ``wait4`` would include this process's own peak: the kernel folds it in
+when a vforked child execs), the largest over the repeats.
 
 Beside the build time it prints a *floor*: what PyYAML's C (libyaml) loader
 and dumper alone need for the same YAML, measured in this process: loading
@@ -118,6 +120,9 @@ def run_child(argv: list[str], cwd: Path | None = None, timeout: float | None = 
         if timer:
             timer.daemon = True
             timer.start()
+        peak = [0]
+        watcher = threading.Thread(target=_watch_peak, args=(proc.pid, finished, peak), daemon=True)
+        watcher.start()
         try:
             while True:
                 try:
@@ -133,7 +138,11 @@ def run_child(argv: list[str], cwd: Path | None = None, timeout: float | None = 
         code = os.waitstatus_to_exitcode(status)
         proc.returncode = code  # reaped here; keep Popen from waiting again
         result.returncode = code
-        result.maxrss_kb = usage.ru_maxrss  # kilobytes on Linux
+        watcher.join()
+        # ru_maxrss of a child started by vfork includes this process's own peak (the kernel folds the
+        # old image's high-water mark into it at exec): the high-water marks of the child and its
+        # workers, read while they run, are the child's own (Linux); ru_maxrss elsewhere
+        result.maxrss_kb = peak[0] or usage.ru_maxrss  # kilobytes on Linux
         result.cpu = usage.ru_utime + usage.ru_stime
         if timed_out.is_set():
             result.error = f"killed after the {timeout:g} s timeout"
@@ -144,6 +153,40 @@ def run_child(argv: list[str], cwd: Path | None = None, timeout: float | None = 
             buf.seek(0)
             setattr(result, attr, buf.read().decode("utf-8", "replace"))
     return result
+
+
+def _hwm_kb(pid: int) -> int:
+    """VmHWM (the peak RSS of the process's current image) of PID in KB; 0 when unknown."""
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def _descendants(pid: int) -> list[int]:
+    found, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        found.append(p)
+        try:
+            for task in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{task}/children") as fh:
+                    todo += [int(c) for c in fh.read().split()]
+        except (OSError, ValueError):
+            pass
+    return found
+
+
+def _watch_peak(pid: int, done: threading.Event, peak: list[int]) -> None:
+    """The largest VmHWM of PID and its descendants (its workers), read every 20 ms until DONE."""
+    while not done.is_set():
+        for p in _descendants(pid):
+            peak[0] = max(peak[0], _hwm_kb(p))
+        done.wait(0.02)
 
 
 def best_of(runs: list[Run]) -> Run:
