@@ -128,6 +128,7 @@ def remove_leftovers(out_dir: str) -> int:
 
 
 def _generated_files(out_dir: str, leftovers: list | None = None, known=frozenset()):
+    start = len(os.path.join(out_dir, ""))  # a path under OUT_DIR without it (relpath is slow)
     for sub in MANAGED_DIRS:
         base = os.path.join(out_dir, sub)
         if os.path.islink(base):  # never walked (nor anything removed) through a symlink
@@ -137,9 +138,9 @@ def _generated_files(out_dir: str, leftovers: list | None = None, known=frozense
                 full = os.path.join(dirpath, name)
                 if _TEMP.match(name):  # another build's file in flight, or one a killed build left
                     if leftovers is not None and _abandoned(name):
-                        leftovers.append(os.path.relpath(full, out_dir).replace(os.sep, "/"))
+                        leftovers.append(full[start:].replace(os.sep, "/"))
                     continue
-                rel = os.path.relpath(full, out_dir).replace(os.sep, "/")
+                rel = full[start:].replace(os.sep, "/")
                 if rel in known:  # an output of this build: whether it is ours does not matter
                     continue
                 head = None if os.path.islink(full) else _read(full, 4096)
