@@ -21,11 +21,13 @@ from typing import Any, NamedTuple
 
 
 class Stored(NamedTuple):
-    """An output's bytes in a temporary file: where, how many, and their SHA-256."""
+    """An output's bytes in a temporary file: where, how many, their SHA-256, and the target the
+    temporary file is renamed to (where the bytes are once the build wrote them)."""
 
     tmp: str
     size: int
     sha256: str
+    target: str
 
 
 def digest(data: bytes) -> str:
@@ -89,7 +91,7 @@ class Spool:
         except OSError:
             unlink(tmp)
             return None
-        return Stored(tmp, len(data), digest(data))
+        return Stored(tmp, len(data), digest(data), os.path.join(path, os.path.basename(rel)))
 
 
     def spill_dir(self) -> str:
@@ -184,6 +186,14 @@ def remove_dirs(folders: list[str]) -> None:
             pass
 
 
+def _read_back(path: str) -> bytes | None:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read()
+    except OSError:
+        return None
+
+
 class Artifacts(MutableMapping[str, bytes]):
     """A compilation's outputs, relpath -> bytes: in memory, or spooled to temporary files while
     a build runs (`spooling`). Pickles small (workers hand theirs to the build)."""
@@ -205,10 +215,13 @@ class Artifacts(MutableMapping[str, bytes]):
 
     def __getitem__(self, rel: str) -> bytes:
         value = self._items[rel]
-        if isinstance(value, Stored):
-            with open(value.tmp, "rb") as fh:
-                return fh.read()
-        return value
+        if not isinstance(value, Stored):
+            return value
+        for path in (value.tmp, value.target):  # after the build: the output it wrote, or left as it was
+            data = _read_back(path)
+            if data is not None and len(data) == value.size and digest(data) == value.sha256:
+                return data
+        raise KeyError(f"{rel}: the build that made it has ended without writing it")
 
     def __delitem__(self, rel: str) -> None:
         value = self._items.pop(rel)

@@ -73,6 +73,8 @@ def test_forked_build_writes_the_bytes_of_a_one_process_build(tmp_path, monkeypa
     assert any(k.startswith("grafana/") for k in files) and any(k.startswith("tests/") for k in files)
     assert not [k for k in files if ".tmp" in k]
     assert list(forked.iterdir()) == []  # the spilled units' folder is gone
+    rel = "prometheus/serving/fraud-scoring.yaml"  # after the build: read from the output it wrote
+    assert many.compilation.artifacts[rel] == (tmp_path / "many" / rel).read_bytes()
     assert (many.compilation.slo_count, many.compilation.rule_count) == \
            (one.compilation.slo_count, one.compilation.rule_count)
 
@@ -114,8 +116,10 @@ def test_check_and_diff_leave_no_trace(tmp_path, forked):
     assert "+++ b/prometheus/new-team/two.yaml" in text_diff
     assert "--- a/prometheus/serving/fraud-scoring.yaml" in text_diff and "ml-platform2" in text_diff
     assert everything(out) == before
-    assert not build(specs, tmp_path / "absent", check=True).written
-    assert not (tmp_path / "absent").exists()
+    absent = build(specs, tmp_path / "absent", check=True)
+    assert not absent.written and not (tmp_path / "absent").exists()
+    with pytest.raises(KeyError):  # never written: its bytes are gone with the build
+        absent.compilation.artifacts["prometheus/new-team/two.yaml"]
     assert list(forked.iterdir()) == []
 
 
