@@ -100,8 +100,46 @@ class Spool:
         if self.spills is None:
             import tempfile
 
-            self.spills = tempfile.mkdtemp(prefix="slocompiler-units-")
+            _sweep(tempfile.gettempdir())
+            self.spills = tempfile.mkdtemp(prefix=f"{SPILLS}{self.pid}-")
         return self.spills
+
+
+SPILLS = "slocompiler-units-"  # + the build's pid: the folder of its workers' spilled units
+
+
+def _sweep(folder: str) -> None:
+    """Remove the spill folders in FOLDER of this user's builds that are gone (killed before
+    they could remove theirs)."""
+    import re
+    import shutil
+    import stat
+
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return
+    for name in names:
+        m = re.match(re.escape(SPILLS) + r"(\d+)-", name)
+        if m is None or _alive(int(m.group(1))):
+            continue
+        path = os.path.join(folder, name)
+        try:
+            st = os.lstat(path)
+        except OSError:
+            continue
+        if stat.S_ISDIR(st.st_mode) and st.st_uid == os.getuid():  # never a symlink, never another user's
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # alive, someone else's
+        return True
+    return True
 
 
 _SPOOL: Spool | None = None

@@ -79,6 +79,25 @@ def test_forked_build_writes_the_bytes_of_a_one_process_build(tmp_path, monkeypa
            (one.compilation.slo_count, one.compilation.rule_count)
 
 
+def test_spill_folders_of_killed_builds_are_swept(tmp_path, forked):
+    import subprocess
+
+    gone = subprocess.Popen(["true"])
+    gone.wait()  # a pid no process has now
+    dead = forked / f"slocompiler-units-{gone.pid}-abc"
+    alive = forked / f"slocompiler-units-{os.getpid()}-abc"
+    for folder in (dead, alive):
+        folder.mkdir()
+        (folder / "units-1").write_bytes(b"x")
+    (forked / "elsewhere").mkdir()
+    (forked / f"slocompiler-units-{gone.pid}-link").symlink_to(forked / "elsewhere")
+    specs = tmp_path / "specs"
+    shutil.copytree(EXAMPLES, specs)
+    assert build(specs, tmp_path / "out").written
+    assert not dead.exists() and alive.exists() and (forked / "elsewhere").exists()
+    assert (forked / f"slocompiler-units-{gone.pid}-link").is_symlink()
+
+
 def test_failed_forked_build_leaves_the_folder_as_it_was(tmp_path, forked):
     specs = tmp_path / "specs"
     shutil.copytree(EXAMPLES, specs)
