@@ -3,36 +3,44 @@
 same SLOs over the same synthetic series, in real Prometheus servers on loopback.
 
     python benchmarks/rule_cost.py [--slos 200] [--history 6h] [--eval-interval 60s] [--samples 5]
-        [--cmd slocompiler]
+        [--scrape-interval 15s] [--cmd slocompiler]
 
 The SLOs are ``gen_specs.py``'s (seed 0, every SLI kind). Sloth's rules are what slocompiler
 writes for the same documents with ``compatibility: sloth`` — rule for rule what Sloth generates
 (tests/test_sloth_conformance.py holds that to Sloth's goldens): its period ratio is the mean of
-the 5m ratios, ours weighs each 5 minutes by its traffic (docs/rules.md). The raw series every
-query selects are backfilled over ``--history`` (one sample a minute), and both rule sets run at
-the same time, each in its own ``prometheus`` with the same data and evaluation interval. After
-three evaluations of every group it reads ``prometheus_rule_group_last_duration_seconds`` from each
-server's ``/metrics`` ``--samples`` times, one evaluation interval apart, alternating servers,
-and reports the median of the summed durations, the rules and rule groups per SLO, and the series
-the rules produce (recorded in the last 10 minutes). Since the two servers may not get the same
-share of a busy machine, it also divides each server's total (per-rule `evaluationTime` of
-``/api/v1/rules``) by its own total over the rules both sets spell alike, and compares those. The period rules read recorded series that a fresh server has only minutes
-of: their share grows with the history of the 5m recordings, the same for both rule sets
-(Sloth's reads one recorded series twice, sum and count; ours two, once each).
-Limit: the backfilled history ends when the servers start, so minutes later the 5m and 30m
-windows select no samples and cost little in both sets (our two extra 5m recordings included):
-a live exporter the servers scrape would keep every window fed while the rules are timed.
+the 5m ratios, ours weighs each 5 minutes by its traffic (docs/rules.md).
+
+Every window is fed while the rules are timed: the raw series every query selects are backfilled
+over ``--history`` (one sample a minute, ending when the servers start), and a small exporter on
+loopback serves the same counters advancing in real time, which both servers scrape every
+``--scrape-interval`` (the scrape's ``job``/``instance`` labels are dropped, so the live samples
+continue the backfilled series: one series each, no gap). A backfill that extends past "now"
+is not possible (the server's head block would overlap it), hence the exporter. Both rule sets
+run at the same time, each in its own ``prometheus`` with the same data, scrape and evaluation
+interval. After three evaluations of every group it reads
+``prometheus_rule_group_last_duration_seconds`` from each server's ``/metrics`` ``--samples``
+times, one evaluation interval apart, alternating servers, and reports the median of the summed
+durations, the rules and rule groups per SLO, and the series the rules produce (recorded in the
+last 10 minutes). Since the two servers may not get the same share of a busy machine, it also
+divides each server's total (per-rule ``evaluationTime`` of ``/api/v1/rules``) by its own total
+over the rules both sets write alike (same record name and the same expressions), and compares
+those: the self-normalised ratio. Limits: windows longer than ``--history`` read only that much
+raw data (in both sets alike), and the period rules read recorded series that a fresh server has
+only minutes of, in the same proportion for both (Sloth's reads one recorded series twice, sum
+and count; ours two, once each).
 """
 
 from __future__ import annotations
 
 import argparse
+import http.server
 import re
 import shlex
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -88,6 +96,68 @@ def series_for(files: list[Path]) -> list[Series]:
     return [counter(name, dict(labels), 10.0) for name, labels in sorted(wanted)]
 
 
+class LiveExporter:
+    """SERIES (counters of `prom_server.counter`) served on loopback at their value now: the
+    backfill's function of the time since START, so the live samples continue the history."""
+
+    def __init__(self, series: list[Series], start: int):
+        keys = [(s.name + ("{" + ",".join(f'{k}="{v}"' for k, v in s.key[1]) + "}" if s.key[1] else ""), s)
+                for s in series]
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                t = time.time() - start
+                body = "".join(f"{head} {s.value_at(0, t)!r}\n" for head, s in keys).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/plain; version=0.0.4")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+                outer.scrapes += 1
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.scrapes = 0
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.server.server_address[1]}"
+
+    def __enter__(self) -> LiveExporter:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class LiveServer(PromServer):
+    """A PromServer whose scraped samples keep the backfilled series' labels (no job/instance)."""
+
+    def _write_config(self) -> None:
+        super()._write_config()
+        assert self.workdir is not None
+        path = self.workdir / "prometheus.yml"
+        config = yaml.safe_load(path.read_text())
+        for job in config.get("scrape_configs", []):
+            job["metric_relabel_configs"] = [{"action": "labeldrop", "regex": "job|instance"}]
+        path.write_text(yaml.safe_dump(config, sort_keys=False))
+
+
+def cpu_seconds(prom: PromServer) -> float:
+    """The server's `process_cpu_seconds_total` (scrapes and storage too, alike for both)."""
+    with urllib.request.urlopen(prom.url + "/metrics", timeout=30) as r:
+        for line in r.read().decode().splitlines():
+            if line.startswith("process_cpu_seconds_total "):
+                return float(line.split()[1])
+    return float("nan")
+
+
 def _per_group(text: str, metric: str) -> dict[str, float]:
     out = {}
     for line in text.splitlines():
@@ -121,14 +191,32 @@ def rule_times(prom: PromServer) -> dict[str, float]:
     return out
 
 
-PERIOD_RULES = re.compile(r"^slo:sli_error:ratio_rate(30d|4w)$")
+def expressions(files: list[Path]) -> dict[str, set[str]]:
+    """Every expression of FILES by rule kind (record name, or the alert kind of `rule_times`)."""
+    out: dict[str, set[str]] = {}
+    for path in files:
+        for group in yaml.safe_load(path.read_text())["groups"]:
+            for rule in group["rules"]:
+                if "record" in rule:
+                    key = rule["record"]
+                else:
+                    key = "alert (no data)" if rule["alert"].endswith("NoData") else "alert (burn rate)"
+                out.setdefault(key, set()).add(rule["expr"])
+    return out
 
 
-def normalised(ours: dict[str, float], theirs: dict[str, float]) -> tuple[float, float, float]:
-    """(our cost over the rules both sets share, spelled alike; Sloth's; the ratio of the two
-    servers' totals each divided by its own shared part). Each server is its own yardstick: on a
-    shared machine one server may get less CPU than the other, which moves its every rule alike."""
-    common = [k for k in ours.keys() & theirs.keys() if not PERIOD_RULES.match(k)]
+def alike(ours: list[Path], theirs: list[Path]) -> set[str]:
+    """The rule kinds both sets write with the same expressions for every SLO (the burn-rate
+    alerts, the window ratios but the shortest, the metadata)."""
+    a, b = expressions(ours), expressions(theirs)
+    return {k for k in a.keys() & b.keys() if a[k] == b[k]}
+
+
+def normalised(ours: dict[str, float], theirs: dict[str, float], same: set[str]) -> tuple[float, float, float]:
+    """(our cost over the rules both sets write alike; Sloth's; the ratio of the two servers'
+    totals each divided by its own shared part). Each server is its own yardstick: on a shared
+    machine one server may get less CPU than the other, which moves its every rule alike."""
+    common = [k for k in ours.keys() & theirs.keys() if k in same]
     c_ours, c_theirs = sum(ours[k] for k in common), sum(theirs[k] for k in common)
     return (sum(ours.values()) / c_ours, sum(theirs.values()) / c_theirs,
             (sum(ours.values()) / c_ours) / (sum(theirs.values()) / c_theirs))
@@ -144,6 +232,11 @@ def wait_evaluated(prom: PromServer, timeout: float = 900) -> None:
         if time.monotonic() > deadline:
             raise TimeoutError("rule groups not all evaluated")
         time.sleep(2)
+
+
+def _seconds(text: str) -> float:
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    return float(text[:-1]) * units[text[-1]]
 
 
 def count_rules(files: list[Path]) -> tuple[int, int, int]:
@@ -162,6 +255,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--history", default="6h", help="backfilled raw history (one sample a minute)")
     ap.add_argument("--eval-interval", default="60s", help="the groups' interval (Prometheus' default: 1m)")
     ap.add_argument("--samples", type=int, default=5)
+    ap.add_argument("--scrape-interval", default="15s", help="how often both servers scrape the live exporter")
     ap.add_argument("--cmd", default=str(Path(sys.executable).with_name("slocompiler")))
     args = ap.parse_args(argv)
     cmd = shlex.split(args.cmd)
@@ -175,27 +269,47 @@ def main(argv: list[str] | None = None) -> int:
                            check=True, capture_output=True, cwd=root)
             files[name] = rule_files(root / f"out-{name}")
         counts = {name: count_rules(paths) for name, paths in files.items()}
+        same = alike(files["native"], files["sloth"])
         series = series_for(files["native"] + files["sloth"])
         interval = float(args.eval_interval.rstrip("s"))
-        print(f"{len(series)} raw series, {args.history} of history; evaluating …", file=sys.stderr)
-        with PromServer(files["native"], series, history=args.history, eval_interval=args.eval_interval) as ours, \
-                PromServer(files["sloth"], series, history=args.history, eval_interval=args.eval_interval) as theirs:
+        end = int(time.time() - 60) // 60 * 60
+        start = end - int(_seconds(args.history))
+        print(f"{len(series)} raw series, {args.history} of history, live every {args.scrape_interval}; "
+              "evaluating …", file=sys.stderr)
+        common = {"start": start, "end": end, "eval_interval": args.eval_interval,
+                  "scrape_interval": args.scrape_interval}
+        with LiveExporter(series, start) as live, \
+                LiveServer(files["native"], series, scrape_targets=[live.address], **common) as ours, \
+                LiveServer(files["sloth"], series, scrape_targets=[live.address], **common) as theirs:
             servers = {"slocompiler (native)": ours, "Sloth (compatibility: sloth)": theirs}
             for prom in servers.values():
                 wait_evaluated(prom)
             time.sleep(2 * interval)
             sums: dict[str, list[tuple[float, float]]] = {name: [] for name in servers}
             shares: list[tuple[float, float, float]] = []
+            by_kind: dict[str, tuple[list[float], list[float]]] = {}
+            cpu0 = {name: cpu_seconds(prom) for name, prom in servers.items()}
+            t0 = time.monotonic()
             for _ in range(args.samples):
                 for name, prom in servers.items():
                     sums[name].append(group_durations(prom))
-                shares.append(normalised(rule_times(ours), rule_times(theirs)))
+                per_rule = (rule_times(ours), rule_times(theirs))
+                shares.append(normalised(*per_rule, same))
+                for kind in per_rule[0].keys() | per_rule[1].keys():
+                    by_kind.setdefault(kind, ([], []))
+                    for side in (0, 1):
+                        by_kind[kind][side].append(per_rule[side].get(kind, 0.0))
                 time.sleep(interval)
+            cpu = {name: (cpu_seconds(prom) - cpu0[name]) / (time.monotonic() - t0) for name, prom in servers.items()}
             produced = {name: int(prom.value('count(last_over_time({__name__=~"slo:.+|sloth_slo_info"}[10m]))'))
                         for name, prom in servers.items()}
+            fed = {name: int(prom.value('count(slo:sli_error:ratio_rate5m >= 0)'))
+                   for name, prom in servers.items()}
             unhealthy = {name: prom.unhealthy_rules() for name, prom in servers.items()}
-    print(f"{args.slos} SLOs (gen_specs seed 0), {len(series)} raw series over {args.history}, "
-          f"evaluation every {args.eval_interval}, median of {args.samples} readings\n")
+            scrapes = live.scrapes
+    print(f"{args.slos} SLOs (gen_specs seed 0), {len(series)} raw series: {args.history} backfilled, then "
+          f"live (scraped every {args.scrape_interval}, {scrapes} scrapes), evaluation every {args.eval_interval}, "
+          f"median of {args.samples} readings\n")
     print("| rules | groups | rules | of them alerts | rules / SLO | series produced | series / SLO "
           "| summed last group duration ms | µs / SLO | evaluation ms per second |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
@@ -212,8 +326,17 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nnative / Sloth: summed last duration {ours[0] / theirs[0]:.2f}, evaluation time per second "
           f"{ours[1] / theirs[1]:.2f}")
     share = [statistics.median(x[i] for x in shares) for i in range(3)]
-    print(f"each server's total over the rules both share: native {share[0]:.2f}, Sloth {share[1]:.2f}; "
+    print(f"each server's total over the rules both write alike: native {share[0]:.2f}, Sloth {share[1]:.2f}; "
           f"native / Sloth so normalised: {share[2]:.2f}")
+    print("server CPU seconds per second while sampled (rules, scrapes, storage): "
+          + ", ".join(f"{name} {v:.3f}" for name, v in cpu.items())
+          + f"; native / Sloth {cpu['slocompiler (native)'] / cpu['Sloth (compatibility: sloth)']:.2f}")
+    print("5m ratio series with a value (not NaN: the 5m windows are fed): "
+          + ", ".join(f"{name} {v}" for name, v in fed.items()))
+    print("\nper rule kind, median of the readings (ms; `evaluationTime` summed over the SLOs):", file=sys.stderr)
+    for kind, (a, b) in sorted(by_kind.items(), key=lambda kv: -statistics.median(kv[1][0])):
+        print(f"  {kind:40} native {statistics.median(a) * 1000:8.2f}  Sloth {statistics.median(b) * 1000:8.2f}"
+              f"{'' if kind in same else '  (written differently)'}", file=sys.stderr)
     for name in sums:
         print(f"{name} readings (ms): " + ", ".join(f"{s[0] * 1000:.0f}" for s in sums[name]), file=sys.stderr)
     for name, bad in unhealthy.items():

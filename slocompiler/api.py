@@ -74,6 +74,8 @@ def backtest_live(paths: Sequence[str], options: Options | None, settings: Setti
 
 @dataclass
 class BuildResult:
+    """What `build` compiled and the outputs it planned."""
+
     compilation: Compilation
     plan: outputs.Plan | None
     written: bool
@@ -162,6 +164,8 @@ def _write(comp: Compilation, out_dir: str, check: bool, dry_run: bool, strict: 
 
 @dataclass
 class Explanation:
+    """What `explain` reports per SLO and alert tier."""
+
     compilation: Compilation
     slos: list[SLOInfo]  # per SLO and alert tier (empty when the specs have errors)
 

@@ -113,6 +113,12 @@ PERIOD_BURN = "slo:period_burn_rate:ratio"
 BUDGET_REMAINING = "slo:period_error_budget_remaining:ratio"
 NUMERATOR_CORRECTION = "slo:numerator_correction:ratio"  # + window (Sloth contrib)
 INFO = "sloth_slo_info"
+COVERAGE = "slo:sli_coverage:ratio_rate"         # + window: share of the predictions of that window, label_delay
+                                                 # ago, that are labelled (quality SLIs, docs/ml-quality.md)
+LOW_COVERAGE_SUFFIX = "LowLabelCoverage"         # the quality SLO's ticket when coverage stays below min_coverage
+LOW_COVERAGE_VALUE = "low_coverage"              # value of NO_DATA_LABEL (`slo_alert`) on that ticket
+EXCLUSION = "slo:exclusion:bool"                 # 1 inside an exclusion window, 0 outside (docs/exclusions.md)
+PERIOD_EXCLUDED = "slo:period_excluded:ratio"    # share of the period inside exclusion windows
 
 # -- rule groups ------------------------------------------------------------------------------------
 GROUP_PREFIX = "sloth-slo-"
@@ -126,6 +132,11 @@ GROUP_ORDER = (SLICE_GROUP, SLI_GROUP, META_GROUP, ALERT_GROUP)  # the order rul
 def sli_error(window: str) -> str:
     """`slo:sli_error:ratio_rate<window>`."""
     return SLI_ERROR + window
+
+
+def coverage(window: str) -> str:
+    """`slo:sli_coverage:ratio_rate<window>` (quality SLIs)."""
+    return COVERAGE + window
 
 
 def group_name(part: str, slo_id: str) -> str:

@@ -26,6 +26,8 @@ _VERSION = re.compile(r"^v?(\d+)\.(\d+)(?:\.\d+)?$")
 
 @dataclass(frozen=True)
 class Function:
+    """A PromQL function as an engine version knows it."""
+
     since: str = "2.0"                  # Prometheus version that introduced it
     experimental: str | None = None     # version from which it is experimental (feature flag), if any
     stable: str | None = None           # version from which it no longer needs the flag

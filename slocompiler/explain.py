@@ -13,8 +13,12 @@ from decimal import Decimal
 from typing import Any
 
 from slocompiler.calendars import describe
+from slocompiler.conventions import LOW_COVERAGE_SUFFIX
 from slocompiler.durations import format_duration, human_period, human_seconds
-from slocompiler.model import SLO
+from slocompiler.exclusions import describe as describe_exclusions
+from slocompiler.exclusions import excluded_share, explain_lines
+from slocompiler.generate.composite import formula
+from slocompiler.model import SLO, CompositeSLI, QualitySLI
 from slocompiler.plan import PairPlan, alert_plan
 
 
@@ -53,6 +57,13 @@ class SLOInfo:
     tiers: list[TierInfo]
     windows: str = "builtin"   # where the windows come from: builtin | scaled | derived | tree (AlertWindows)
     calendar: dict[str, Any] | None = None  # a calendar period: unit, time_zone, start, nominal (the rolling length)
+    label_delay: str | None = None   # a quality SLI: how late labels arrive (detection times include it)
+    min_coverage: float | None = None  # a quality SLI: burn alerts hold below this share of labelled predictions
+    coverage_detection_s: float | None = None  # a quality SLI: labelling stops → low-coverage ticket fires
+    window_label_delays: dict[str, str] | None = None  # a quality SLI's per-window delays (window → delay)
+    exclusions: list[dict[str, Any]] = field(default_factory=list)  # windows excluded from the budget (docs/exclusions.md)
+    excluded_weekly_share: float = 0.0      # share of every week the recurring windows exclude
+    composite: str | None = None            # a composite SLO: how its components combine (docs/composite.md)
 
 
 def _pair_info(pair: PairPlan, enabled: bool) -> PairInfo:
@@ -71,8 +82,27 @@ def explain_slo(slo: SLO, file: str) -> SLOInfo:
     calendar = None if cal is None else {"unit": cal.unit, "time_zone": cal.time_zone, "start": cal.start,
                                          "nominal": human_period(slo.period_ms)}
     period = human_period(slo.period_ms) if cal is None else describe(cal.unit, cal.time_zone)
-    return SLOInfo(slo.id, file, float(slo.objective), period, float(plan.budget), slo.kind, tiers,
-                   slo.windows.origin, calendar)
+    combined = formula(slo.sli.components, slo.sli.weighting) if isinstance(slo.sli, CompositeSLI) else None
+    info = SLOInfo(slo.id, file, float(slo.objective), period, float(plan.budget), slo.kind, tiers,
+                   slo.windows.origin, calendar, exclusions=describe_exclusions(slo.exclusions),
+                   excluded_weekly_share=excluded_share(slo.exclusions), composite=combined)
+    if isinstance(slo.sli, QualitySLI):
+        info.label_delay = format_duration(slo.sli.label_delay_ms)
+        info.min_coverage = slo.sli.min_coverage
+        info.coverage_detection_s = coverage_detection_s(slo)
+        if slo.sli.window_delays:
+            info.window_label_delays = {format_duration(w): format_duration(d) for w, d in slo.sli.window_delays}
+    return info
+
+
+def coverage_detection_s(slo: SLO) -> float:
+    """Seconds from labels stopping (for every prediction from then on) to the low-coverage ticket
+    firing: the delay D, until the coverage window W (the page quick pair's long one) holds less
+    than min_coverage m labelled, (1 - m)·W, then its `for: W` (docs/ml-quality.md)."""
+    sli = slo.sli
+    assert isinstance(sli, QualitySLI)
+    w = slo.windows.page_quick.long_ms
+    return sli.delay_for(w) / 1000 + (1 - sli.min_coverage) * w / 1000 + w / 1000
 
 
 def text(infos: list[SLOInfo]) -> str:
@@ -80,13 +110,27 @@ def text(infos: list[SLOInfo]) -> str:
     for s in infos:
         out.append(f"{s.id}  ({s.file}): {s.sli_kind} SLI, objective {Decimal(repr(s.objective)).normalize():f}% "
                    f"over {s.period}, error budget {s.error_budget:.6g}")
+        if s.composite:
+            out.append(f"  composite of its components' recorded error ratios: {s.composite}; each is read "
+                       "as last recorded, up to one evaluation interval late (docs/composite.md)")
         if s.calendar:
             out.append(f"  calendar-aligned on dashboards and catalog pages; alerts and the period's series use "
                        f"its nominal length, a rolling {s.calendar['nominal']}")
+        if s.label_delay is not None:
+            per = s.window_label_delays or {}
+            late = s.label_delay + (" (" + ", ".join(f"the {w} window {d}" for w, d in per.items()) + ")" if per else "")
+            out.append(f"  labels arrive {late} late: every window reads the predictions of that long ago, and the "
+                       f"detection and reset times below include the delay; burn alerts hold while fewer than "
+                       f"{s.min_coverage:g} of those predictions are labelled")
+            out.append(f"  low-coverage ticket {s.tiers[1].alert or '-'}{LOW_COVERAGE_SUFFIX}: labels that stop arriving "
+                       f"are detected within {_seconds(s.coverage_detection_s or 0)} (the delay, "
+                       f"coverage falling below {s.min_coverage:g}, and its `for`)")
         if s.windows in ("scaled", "derived"):
             how = ("the 30d windows scaled to the period" if s.windows == "scaled"
                    else "the 30d windows, factors rescaled to the period")
             out.append(f"  windows: {how} (no catalog for this period)")
+        holds = [(f"{t.severity} {p.name}", p.short_window) for t in s.tiers if t.enabled for p in t.pairs if p.enabled]
+        out += explain_lines(s.exclusions, holds, s.excluded_weekly_share)
         for t in s.tiers:
             state = "" if t.enabled else "  [disabled]"
             label = f"  severity={t.severity_label}" if t.severity_label else ""

@@ -31,9 +31,9 @@ from slocompiler.diagnostics import Diagnostic, Position
 
 NATIVE_VERSION = "slocompiler/v1"
 SERVICE_ORDER = ("version", "compatibility", "service", "description", "owner", "labels", "period",
-                 "slo_plugins", "slos")
+                 "slo_plugins", "exclusions", "slos")
 SLO_ORDER = ("name", "description", "objective", "period", "tier", "owner", "runbook_url", "dashboard_url",
-             "rationale", "review_date", "labels", "plugins", "sli", "alerting")
+             "rationale", "review_date", "labels", "plugins", "sli", "alerting", "exclusions")
 
 _MARKER = re.compile(r"^---(?:[ \t].*)?$")
 

@@ -57,6 +57,8 @@ class Calendar:
 
 @dataclass(frozen=True)
 class EventsSLI:
+    """Bad and all events: two queries with a `{{.window}}` range."""
+
     error_query: str
     total_query: str
     fixed_range_ms: int | None = None  # the queries carry their own range: recorded at it, longer windows derived
@@ -64,12 +66,16 @@ class EventsSLI:
 
 @dataclass(frozen=True)
 class RawSLI:
+    """An error ratio query with a `{{.window}}` range."""
+
     error_ratio_query: str
     fixed_range_ms: int | None = None  # as EventsSLI.fixed_range_ms
 
 
 @dataclass(frozen=True)
 class RatioSLI:
+    """Counter selectors: total, and errors or good events."""
+
     total: str
     errors: str | None = None
     good: str | None = None
@@ -78,6 +84,8 @@ class RatioSLI:
 
 @dataclass(frozen=True)
 class LatencySLI:
+    """A histogram and the threshold a good event answers within."""
+
     histogram: str
     threshold: float
     selector: str = ""
@@ -87,6 +95,8 @@ class LatencySLI:
 
 @dataclass(frozen=True)
 class ThresholdSLI:
+    """Time slices: a query judged against bounds each slice."""
+
     query: str
     at_least: float | None
     at_most: float | None
@@ -96,7 +106,54 @@ class ThresholdSLI:
     warm_up: float = 0.5   # share of an alert window that must hold slices before it may alert (0: off)
 
 
-SLI = Union[EventsSLI, RawSLI, RatioSLI, LatencySLI, ThresholdSLI]
+@dataclass(frozen=True)
+class QualitySLI:
+    """Model quality with delayed ground truth (docs/ml-quality.md): counters indexed by
+    prediction time, every window read `label_delay_ms` in the past, and a coverage series
+    (labelled / predictions) that holds the burn alerts below `min_coverage`."""
+
+    predictions: str                 # counter of predictions made (coverage denominator)
+    total: str | None = None         # counter of labelled, scored predictions (the SLI's denominator)
+    good: str | None = None          # correct predictions (or true positives)
+    bad: str | None = None           # wrong predictions (or false positives / false negatives)
+    labelled: str | None = None      # coverage numerator (default: total, or good + bad)
+    label_delay_ms: int = 0
+    min_coverage: float = 0.8
+    by: tuple[str, ...] = ()
+    window_delays: tuple[tuple[int, int], ...] = ()  # (window ms, delay ms): per-window `label_delay`
+    counted_at: str = "prediction"   # "prediction": label-side counters indexed by prediction time (offset
+                                     # on every counter); "label": incremented when labels join (offset on
+                                     # `predictions` only: the others already lag)
+
+    def delay_for(self, window_ms: int) -> int:
+        """The label delay the window of WINDOW_MS is read with (its own, else the default)."""
+        for window, delay in self.window_delays:
+            if window == window_ms:
+                return delay
+        return self.label_delay_ms
+
+
+@dataclass(frozen=True)
+class Component:
+    """One SLO a composite is built from: its id (`<service>-<name>`) and its weight."""
+
+    id: str
+    weight: Decimal = Decimal(1)
+    source: Position | None = field(default=None, compare=False)   # where the composite names it
+    path: tuple = field(default=(), compare=False)
+
+
+@dataclass(frozen=True)
+class CompositeSLI:
+    """A journey SLO: the weighted combination of its components' recorded error ratios
+    (docs/composite.md). `traffic`: weighted by each component's event rate (their recorded
+    `slo:sli_errors:rate`/`slo:sli_total:rate`); `weights`: by the fixed weights."""
+
+    components: tuple[Component, ...]
+    weighting: str = "weights"   # "weights" | "traffic"
+
+
+SLI = Union[EventsSLI, RawSLI, RatioSLI, LatencySLI, ThresholdSLI, QualitySLI, CompositeSLI]
 
 
 @dataclass(frozen=True)
@@ -168,6 +225,7 @@ class SLO:
     review_date: _dt.date | None = None
     dialect: Dialect = field(default_factory=Dialect)
     calendar: Calendar | None = None   # a calendar-aligned period (None: rolling)
+    exclusions: tuple = ()             # exclusions.Exclusion windows, the service's first (docs/exclusions.md)
     source: Position | None = None
     source_path: tuple = ()
     # input series hints of the SLI template the SLO uses, for its promtool tests (rendered dicts)
@@ -187,7 +245,8 @@ class SLO:
 
     @property
     def has_denominator(self) -> bool:
-        return isinstance(self.sli, (EventsSLI, RatioSLI, LatencySLI))
+        return isinstance(self.sli, (EventsSLI, RatioSLI, LatencySLI, QualitySLI)) or (
+            isinstance(self.sli, CompositeSLI) and self.sli.weighting == "traffic")
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,9 @@ window L, short window S and budget share s over period P, and an error budget B
 - firing at the threshold, f·L/P of the period's budget has been spent;
 - a total outage (error ratio 1) trips the long window after f·B·L, an error ratio r ≥ f·B
   after f·B·L/r (an error ratio just above the threshold takes the whole long window);
-- after recovery, the short window drops below the threshold within S: the reset time.
+- after recovery, the short window drops below the threshold within S: the reset time;
+- a quality SLI whose labels arrive D late reads every window D in the past: each detection
+  and reset time is D longer (docs/ml-quality.md).
 
 Rules, `explain`, docs, dashboards, promtool tests and the period checks all read `alert_plan`.
 """
@@ -40,6 +42,8 @@ class PairPlan:
     on_track: bool              # f < 1: it fires while the SLO is still within budget
     by_design: bool = False     # on track, but a built-in catalog's documented choice (28d ticket, 0.93)
     enabled: bool = True        # the tier alerts on this pair (a spec may disable one pair of a tier)
+    delay_ms: int = 0           # a quality SLI's label delay: its long window ends that long ago (docs/ml-quality.md)
+    short_delay_ms: int = 0     # … and its short window (they differ with a per-window `label_delay`)
 
     @property
     def short_ms(self) -> int:
@@ -53,17 +57,22 @@ class PairPlan:
     def detection_outage_s(self) -> float:
         """Seconds from the start of a total outage to the long window crossing the threshold
         (infinite when the threshold is 100 % or more: an error ratio cannot exceed it)."""
-        return float("inf") if self.never_fires else self.threshold * (self.long_ms / 1000)
+        if self.never_fires:
+            return float("inf")
+        if not (self.delay_ms or self.short_delay_ms):
+            return self.threshold * (self.long_ms / 1000)
+        return max(self.threshold * self.long_ms + self.delay_ms, self.threshold * self.short_ms + self.short_delay_ms) / 1000
 
     @property
     def detection_at_threshold_s(self) -> float:
-        """Seconds to fire at an error ratio just above the threshold: the whole long window."""
-        return self.long_ms / 1000
+        """Seconds to fire at an error ratio just above the threshold: the whole long window
+        (both detection times include a quality SLI's label delay)."""
+        return max(self.long_ms + self.delay_ms, self.short_ms + self.short_delay_ms) / 1000
 
     @property
     def reset_s(self) -> float:
-        """Seconds after recovery until the short window drops below the threshold."""
-        return self.short_ms / 1000
+        """Seconds after recovery until the short window drops below the threshold (+ the label delay)."""
+        return (self.short_ms + self.short_delay_ms) / 1000
 
     @property
     def warning(self) -> str | None:
@@ -135,14 +144,14 @@ def _numbers(window: BurnWindow, period_ms: int, budget: Decimal) -> tuple[Fract
 
 
 def _pair(severity: Severity, speed: Speed, window: BurnWindow, period_ms: int, budget: Decimal,
-          builtin: bool = False, enabled: bool = True) -> PairPlan:
+          builtin: bool = False, enabled: bool = True, delay: tuple[int, int] = (0, 0)) -> PairPlan:
     factor, threshold, exact = _numbers(window, period_ms, budget)
     f = float(factor)
     # Sloth's and the Workbook's 28d table keeps the 30d budget shares: its slow ticket (10 % over
     # 3d) has a factor of 0.93 by design, a heads-up before the budget runs out (docs/rules.md)
     return PairPlan(severity, speed, window, factor, threshold, exact, f * window.long_ms / period_ms,
                     never_fires=exact >= 1, on_track=factor < 1, by_design=builtin and factor < 1,
-                    enabled=enabled)
+                    enabled=enabled, delay_ms=delay[1], short_delay_ms=delay[0])
 
 
 def routing_severity(slo: SLO, tier: Tier) -> str | None:
@@ -171,10 +180,12 @@ _PLAN = "_alert_plan"
 
 def _plan(slo: SLO) -> AlertPlan:
     cat, budget = slo.windows, slo.error_budget
+    delay_for = getattr(slo.sli, "delay_for", lambda ms: 0)  # quality SLIs: windows read that long ago
     tiers = []
     for severity, tier, windows in ((Severity.PAGE, slo.page, (cat.page_quick, cat.page_slow)),
                                     (Severity.TICKET, slo.ticket, (cat.ticket_quick, cat.ticket_slow))):
-        pairs = tuple(_pair(severity, speed, w, slo.period_ms, budget, cat.origin == "builtin", speed.value in tier.pairs)
+        pairs = tuple(_pair(severity, speed, w, slo.period_ms, budget, cat.origin == "builtin", speed.value in tier.pairs,
+                            (delay_for(w.short_ms), delay_for(w.long_ms)))
                       for speed, w in zip((Speed.QUICK, Speed.SLOW), windows))
         enabled = tier.enabled and bool(slo.alert_name) and any(p.enabled for p in pairs)
         tiers.append(TierPlan(severity, tier, enabled, pairs, routing_severity(slo, tier)))  # type: ignore[arg-type]

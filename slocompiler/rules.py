@@ -19,6 +19,8 @@ class Rule:
 
 @dataclass(frozen=True)
 class Group:
+    """A rule group: its rules run in order at one timestamp."""
+
     name: str
     rules: tuple[Rule, ...]
     interval: str | None = None

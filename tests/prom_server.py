@@ -84,6 +84,8 @@ DEFAULT_TIMEOUT = 30.0  # seconds; every wait in this module is bounded
 _METRIC_NAME = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
 _LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
 _IDENT = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
+_SELECTOR = re.compile(r"\s*\{([^}]*)\}")                 # the matchers after a metric name
+_ID_MATCHER = re.compile(r'sloth_id\s*=\s*"([^"]*)"')     # a selector of one SLO's series
 
 
 class PromServerError(RuntimeError):
@@ -241,7 +243,9 @@ def rule_dependency_levels(rule_files: Iterable[str | os.PathLike[str]]) -> list
     """Split the recording rules of RULE_FILES into dependency levels.
 
     Level 0 reads only raw series; level k reads at least one series recorded at
-    level k-1 (names found by a token scan of ``expr``). Returns, per level, a
+    level k-1 (names found by a token scan of ``expr``; a selector with a
+    ``sloth_id`` matcher depends only on the rules recording that SLO's series,
+    so a composite SLO reading its components' series is not a cycle). Returns, per level, a
     list of groups ``{"name", "interval"?, "rules": [...]}`` holding only that
     level's recording rules (alerting rules are dropped: promtool does not
     backfill them).
@@ -253,8 +257,19 @@ def rule_dependency_levels(rule_files: Iterable[str | os.PathLike[str]]) -> list
     by_name: dict[str, list[int]] = {}
     for i, (_, r) in enumerate(rules):
         by_name.setdefault(r["record"], []).append(i)
+    def reads(expr: str) -> set[tuple[str, str | None]]:
+        """(recorded name, the sloth_id it selects or None) for each series EXPR reads."""
+        out = set()
+        for m in _IDENT.finditer(expr):
+            if m.group(0) in recorded:
+                sel = _SELECTOR.match(expr, m.end())
+                sid = _ID_MATCHER.search(sel.group(1)) if sel else None
+                out.add((m.group(0), sid.group(1) if sid else None))
+        return out
+
     deps = [
-        {j for tok in set(_IDENT.findall(str(r["expr"]))) if tok in recorded for j in by_name[tok] if j != i}
+        {j for tok, sid in reads(str(r["expr"])) for j in by_name[tok]
+         if j != i and (sid is None or (rules[j][1].get("labels") or {}).get("sloth_id") == sid)}
         for i, (_, r) in enumerate(rules)
     ]
 
@@ -723,7 +738,11 @@ class PromServer:
         end = self.end if end is None else int(end)
         interval = _fmt_duration(_parse_duration(eval_interval) if eval_interval is not None else self.step)
         for lv, groups in enumerate(levels):
-            level_file = self.workdir / f"backfill-level-{lv}.yml"
+            # one path for every pass: promtool aligns a group's evaluations to an offset hashed
+            # from its name and file (as the server does), so each group keeps its timestamps from
+            # pass to pass, and a rule reads the series recorded before it in its group at its own
+            # timestamp, as in a running server
+            level_file = self.workdir / "backfill-rules.yml"
             level_file.write_text(yaml.safe_dump({"groups": groups}, sort_keys=False), encoding="utf-8")
             self._backfill_level(level_file, lv, start, end, interval, timeout)
         return len(levels)

@@ -210,9 +210,9 @@ def test_ml_platform_example_is_current_and_passes_promtool(repo_root, promtool)
     tree = repo_root / "examples/ml-platform"
     r = run_cli("build", "--check", cwd=tree)  # specs and output folder come from its slocompiler.yaml
     assert r.returncode == 0, r.stderr + r.stdout
-    assert "0 warnings" in r.stderr and "31 SLOs" in r.stderr
+    assert "0 warnings" in r.stderr and "36 SLOs" in r.stderr
     files = sorted((tree / "generated/prometheus").rglob("*.yaml"))
-    assert len(files) == 12
+    assert len(files) == 15
     ok, output = promtool_check_rules(promtool, files)
     assert ok, output
     services = {p.stem for p in (tree / "generated/docs").glob("*.md")} - {"index"}

@@ -152,11 +152,11 @@ def test_validate_and_build_at_the_repository_root_skip_config_and_outputs(tmp_p
     (root / "team/slocompiler.yml").write_text("specs: [.]\n")
     r = run_cli("validate", ".", cwd=root)
     assert r.returncode == 0, r.stderr
-    assert re.search(rf"^0 errors, 0 warnings in {specs} files \(31 SLOs\)", r.stderr, re.M), r.stderr
+    assert re.search(rf"^0 errors, 0 warnings in {specs} files \(36 SLOs\)", r.stderr, re.M), r.stderr
     for _ in range(2):  # the second build does not read back what the first wrote
         r = run_cli("build", ".", "-o", "out", cwd=root)
         assert r.returncode == 0, r.stderr
-        assert f"in {specs} files (31 SLOs)" in r.stderr, r.stderr
+        assert f"in {specs} files (36 SLOs)" in r.stderr, r.stderr
     # a file named on the command line is still read, whatever it holds
     r = run_cli("validate", "slocompiler.yaml", cwd=root)
     assert r.returncode == 1 and "SLC006" in r.stderr

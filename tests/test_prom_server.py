@@ -160,7 +160,7 @@ def test_generated_rules_backfilled_over_the_past(ratio_rules, prometheus_bin, p
     with PromServer([ratio_rules], RATIO_SERIES, history="3h",
                     prometheus_bin=prometheus_bin, promtool_bin=promtool) as prom:
         levels = prom.backfill_rules()
-        assert levels == 4  # sli -> ratio_rate30d/current burn -> period burn -> budget remaining
+        assert levels == 5  # total 5m -> errors 5m -> ratio_rate5m, 30d -> period burn -> budget remaining
         t = prom.end
         assert close(prom.value("slo:sli_errors:rate5m", t), 0.01)
         assert close(prom.value("slo:sli_total:rate5m", t), 1.0)

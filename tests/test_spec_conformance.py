@@ -271,10 +271,14 @@ def test_28d_period_uses_4w_window_and_28_days(valid_build: Path):
     assert [r["expr"].strip() for r in days] == ["vector(28)"]
     # the per-SLO period overrides the file's 30d: no 30d window
     assert not any(r["record"] == "slo:sli_error:ratio_rate30d" for r in sli + meta)
-    # ratio with `by`: the compiler writes sum by (...) (rate(...))
+    # ratio with `by`: the compiler writes sum by (...) (rate(...)), for the 5m rates recorded
+    # first and every longer window; the 5m ratio is the quotient of the two 5m rates
+    for record in ("slo:sli_errors:rate5m", "slo:sli_total:rate5m", "slo:sli_error:ratio_rate30m"):
+        rule = next(r for r in sli if r["record"] == record)
+        assert re.search(r"sum by \(model_name, ?namespace\)", rule["expr"]), rule["expr"]
+        assert "rate(vllm:request_success_total" in rule["expr"]
     five = next(r for r in sli if r["record"] == "slo:sli_error:ratio_rate5m")
-    assert re.search(r"sum by \(model_name, ?namespace\)", five["expr"]), five["expr"]
-    assert "rate(vllm:request_success_total" in five["expr"]
+    assert five["expr"].startswith("slo:sli_errors:rate5m{") and "\n/\nslo:sli_total:rate5m{" in five["expr"]
 
 
 def test_per_slo_periods(valid_build: Path):
@@ -305,7 +309,7 @@ def test_annotation_templates_reach_output_unchanged(valid_build: Path):
 def test_latency_classic_uses_bucket_le_threshold_and_count(valid_build: Path):
     groups = _rules_of(valid_build, "latency_classic_vllm.yaml")
     sli = groups["sloth-slo-sli-recordings-vllm-serving-time-to-first-token"]
-    expr = next(r for r in sli if r["record"] == "slo:sli_error:ratio_rate5m")["expr"]
+    expr = next(r for r in sli if r["record"] == "slo:sli_error:ratio_rate30m")["expr"]  # (5m: recorded rates)
     assert "vllm:time_to_first_token_seconds_bucket" in expr
     assert "vllm:time_to_first_token_seconds_count" in expr
     assert re.search(r'le="0\.5"', expr), expr
@@ -316,7 +320,7 @@ def test_latency_classic_uses_bucket_le_threshold_and_count(valid_build: Path):
 def test_latency_native_uses_histogram_fraction(valid_build: Path):
     groups = _rules_of(valid_build, "latency_native_kserve.yaml")
     sli = groups["sloth-slo-sli-recordings-kserve-predictor-predict-latency"]
-    expr = next(r for r in sli if r["record"] == "slo:sli_error:ratio_rate15m")["expr"]  # 90d: scaled windows
+    expr = next(r for r in sli if r["record"] == "slo:sli_errors:rate15m")["expr"]  # 90d: scaled windows
     assert "histogram_fraction" in expr, expr
     assert "_bucket" not in expr
 

@@ -25,6 +25,8 @@ class Validator(Protocol):
 
 @dataclass(frozen=True)
 class Policy:
+    """An organisation policy: a JSON Schema the specs must meet."""
+
     path: str
     title: str
     validator: Validator

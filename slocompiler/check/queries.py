@@ -10,6 +10,8 @@ import promql_parser
 
 from slocompiler import numbers
 from slocompiler.check.labels import check_group_by
+from slocompiler.check.quality import SELECTORS as QUALITY_SELECTORS
+from slocompiler.check.quality import quality_diagnostics
 from slocompiler.check.threshold import threshold_by_diagnostics
 from slocompiler.conventions import WINDOW_RE
 from slocompiler.diagnostics import Diagnostic, Severity
@@ -143,13 +145,29 @@ def sli_diagnostics(doc: Document, sli: spec.SLI, path: tuple) -> list[Diagnosti
         out += _latency(doc, body, p)
     elif kind == "threshold":
         out += _threshold(doc, body, p)
+    elif kind == "quality":
+        out += _selectors(doc, body, p, QUALITY_SELECTORS) + quality_diagnostics(doc, body, p)
     out += check_group_by(doc, getattr(body, "by", ()) or (), (*p, "by"))
     return out
 
 
 def _ratio(doc: Document, body: spec.RatioSLI, p: tuple) -> list[Diagnostic]:
+    out = _selectors(doc, body, p, ("total", "errors", "good"))
+    for key in ("errors", "good"):
+        value = getattr(body, key)
+        if value is not None and len(value) <= MAX_QUERY and value.strip() == body.total.strip():
+            what = "every event counts as an error" if key == "errors" else "no event can ever fail"
+            out.append(doc.diag("SLC261", f"`{key}` is the same selector as `total`: {what}", (*p, key),
+                                severity=Severity.WARNING,
+                                hint=f"`{key}` should select only the {'failed' if key == 'errors' else 'good'} "
+                                     "events, e.g. with a status label matcher"))
+    return out
+
+
+def _selectors(doc: Document, body: Any, p: tuple, keys: tuple[str, ...]) -> list[Diagnostic]:
+    """Each of KEYS that is set is a plain vector selector that parses and the engine runs."""
     out = []
-    for key in ("total", "errors", "good"):
+    for key in keys:
         value = getattr(body, key)
         if value is not None and len(value) > MAX_QUERY:
             out += check_size(doc, value, (*p, key))
@@ -161,14 +179,6 @@ def _ratio(doc: Document, body: spec.RatioSLI, p: tuple) -> list[Diagnostic]:
                 out.append(bad or doc.diag("SLC302", err or "", (*p, key)))
             else:
                 out += check_engine(doc, value.strip(), (*p, key))
-    for key in ("errors", "good"):
-        value = getattr(body, key)
-        if value is not None and len(value) <= MAX_QUERY and value.strip() == body.total.strip():
-            what = "every event counts as an error" if key == "errors" else "no event can ever fail"
-            out.append(doc.diag("SLC261", f"`{key}` is the same selector as `total`: {what}", (*p, key),
-                                severity=Severity.WARNING,
-                                hint=f"`{key}` should select only the {'failed' if key == 'errors' else 'good'} "
-                                     "events, e.g. with a status label matcher"))
     return out
 
 

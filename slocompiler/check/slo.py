@@ -8,15 +8,16 @@ from typing import Any
 
 from slocompiler.diagnostics import Diagnostic, Severity
 from slocompiler.load import Document
-from slocompiler.model import SLI, EventsSLI, LatencySLI, RatioSLI
+from slocompiler.model import SLI, CompositeSLI, EventsSLI, LatencySLI, QualitySLI, RatioSLI
 from slocompiler.resolve import Context
 
 
 def check_min_events(doc: Document, min_events: float | None, sli: SLI, kind: str, path: tuple) -> list[Diagnostic]:
     """`alerting.min_events` guards a denominator: it needs an SLI that has one. KIND is the spec's kind."""
-    if min_events is None or isinstance(sli, (EventsSLI, RatioSLI, LatencySLI)):
+    if min_events is None or isinstance(sli, (EventsSLI, RatioSLI, LatencySLI, QualitySLI)) or (
+            isinstance(sli, CompositeSLI) and sli.weighting == "traffic"):
         return []
-    return [doc.diag("SLC211", f"min_events needs an SLI with a denominator (events, ratio, latency), not {kind}",
+    return [doc.diag("SLC211", f"min_events needs an SLI with a denominator (events, ratio, latency, quality), not {kind}",
                      (*path, "alerting", "min_events"), key=True)]
 
 

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from slocompiler.diagnostics import Diagnostic, Position
 
-IdEntry = tuple[str, Position | None, tuple]  # (SLO id, where it is defined, key path)
+IdEntry = tuple  # (SLO id, where it is defined, key path, ...): an `SLORef`
 
 
 def check_ids(ids: Iterable[IdEntry]) -> list[Diagnostic]:
@@ -19,7 +19,7 @@ def check_ids(ids: Iterable[IdEntry]) -> list[Diagnostic]:
     for slo_id, entries in seen.items():
         if len(entries) < 2:
             continue
-        for i, (_, source, path) in enumerate(entries):
+        for i, (_, source, path, *_rest) in enumerate(entries):
             others = ", ".join(f"{o[1].file}:{o[1].line}" for j, o in enumerate(entries) if j != i and o[1])
             pos = source or Position("?")
             out.append(pos.diag("SLC201", f"duplicate SLO id {slo_id!r} (also defined at {others})", path=path))

@@ -2,80 +2,20 @@
 
 Exit codes (exit_codes.ExitCode): 0 clean, 1 problems found or outputs stale, 2 usage error,
 3 internal error, 130 interrupted. One module per command; a command's module is imported only
-when the command runs (a pre-commit `validate` of one file starts in a fraction of a second).
+when the command runs, and the plain pre-commit case, `validate FILE...` without options or a
+config file, runs without click at all (cli/fast.py: the same report and exit code).
 """
 
 from __future__ import annotations
 
-import importlib
 import os
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, NoReturn
+from typing import Any, NoReturn
 
-import click
-
-from slocompiler import __version__
-from slocompiler.cli.exit_codes import ExitCode
-
-if TYPE_CHECKING:
-    from slocompiler.config import Config
+from slocompiler.cli.exit_codes import ExitCode, internal_error
 
 __all__ = ["ExitCode", "cli", "main"]
-
-
-class LazyGroup(click.Group):
-    """Commands whose modules are imported only when used: a pre-commit `validate` of one file
-    should not pay for ruamel.yaml, the scaffold or promtool plumbing."""
-
-    lazy = {"validate": "slocompiler.cli.validate:validate", "build": "slocompiler.cli.build:build",
-            "explain": "slocompiler.cli.explain:explain", "templates": "slocompiler.cli.templates:templates",
-            "schema": "slocompiler.cli.schema:schema", "convert": "slocompiler.cli.convert:convert",
-            "fmt": "slocompiler.cli.fmt:fmt_command", "init": "slocompiler.cli.init:init",
-            "test": "slocompiler.cli.test:promtool_tests", "check": "slocompiler.cli.check:check",
-            "report": "slocompiler.cli.report:report", "gate": "slocompiler.cli.gate:gate",
-            "backtest": "slocompiler.cli.backtest:backtest"}
-
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(set(super().list_commands(ctx)) | set(self.lazy))
-
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        if cmd_name in self.lazy and cmd_name not in self.commands:
-            module, attr = self.lazy[cmd_name].split(":")
-            self.add_command(getattr(importlib.import_module(module), attr), cmd_name)
-        return super().get_command(ctx, cmd_name)
-
-
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="slocompiler")
-def cli() -> None:
-    """Compile SLI/SLO specs into Prometheus rules with multi-window multi-burn-rate alerts."""
-
-
-def load_config(argv: list[str]) -> tuple[Config, list[str]]:
-    """`--config FILE` / `--no-config` anywhere on the line, else the nearest config file upward;
-    (the config, the other arguments)."""
-    from slocompiler import config as cfg
-
-    path: str | None = None
-    rest: list[str] = []
-    skip = explicit = False
-    for i, arg in enumerate(argv):
-        if skip:
-            skip = False
-            continue
-        if arg == "--no-config":
-            explicit, path = True, None
-        elif arg == "--config" and i + 1 < len(argv):
-            explicit, path, skip = True, argv[i + 1], True
-        elif arg.startswith("--config="):
-            explicit, path = True, arg.split("=", 1)[1]
-        else:
-            rest.append(arg)
-    if explicit and path is not None and not os.path.isfile(path):
-        raise click.UsageError(f"config file {path!r} does not exist")
-    found = path if explicit else cfg.find()
-    return cfg.load(found), rest
 
 
 def main(argv: Sequence[str] | None = None) -> NoReturn:
@@ -87,36 +27,26 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
     import gc
 
     gc.disable()
+    args = list(sys.argv[1:] if argv is None else argv)
     try:
-        args = list(sys.argv[1:] if argv is None else argv)
-        config, args = load_config(args)
-        if config.diagnostics:
-            from slocompiler.report import render
+        from slocompiler.cli.fast import plain_validate
 
-            sys.stderr.write(render(config.diagnostics, "text"))
-            sys.stderr.write(f"slocompiler: the config file {config.path} has errors\n")
-            sys.exit(ExitCode.PROBLEMS)
-        shared = config.defaults()
-        default_map = {name: dict(shared) for name in ("validate", "build", "explain", "test", "check", "report", "gate", "backtest")}
-        cli.main(args=args, prog_name="slocompiler", standalone_mode=False, obj=config, default_map=default_map)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(ExitCode.USAGE)
-    except click.exceptions.Abort:
-        sys.exit(ExitCode.USAGE)
+        code = plain_validate(args)
     except SystemExit:
         raise
     except BaseException as exc:  # a bug: say so, exit 3
-        if isinstance(exc, KeyboardInterrupt):
-            sys.exit(ExitCode.INTERRUPTED)
-        sys.stderr.write(f"slocompiler: internal error: {type(exc).__name__}: {exc}\n")
-        if os.environ.get("SLOCOMPILER_DEBUG"):
-            import traceback  # only here: 12 ms of every start otherwise
+        internal_error(exc)
+    if code is not None:
+        sys.exit(code)
+    from slocompiler.cli.group import run
 
-            traceback.print_exc()
-        else:
-            sys.stderr.write("This is a bug; rerun with SLOCOMPILER_DEBUG=1 for the traceback and report it.\n")
-        sys.exit(ExitCode.INTERNAL)
-    sys.exit(ExitCode.OK)
+    run(args)
+
+
+def __getattr__(name: str) -> Any:
+    """`cli` (the click group), `LazyGroup` and `load_config` live in cli/group.py, imported on use."""
+    if name in ("cli", "LazyGroup", "load_config"):
+        from slocompiler.cli import group
+
+        return getattr(group, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,5 +1,8 @@
 """What the commands share: the common click options, label parsing, the config file of the run,
-which spec paths to compile and report on, and the finished report with its exit code."""
+which spec paths to compile and report on, and the finished report with its exit code.
+
+click is imported where it is used, not here: the plain `validate FILE...` (cli/fast.py) builds
+its options and report with these functions without loading click."""
 
 from __future__ import annotations
 
@@ -9,11 +12,11 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
-import click
-
 from slocompiler.cli.exit_codes import ExitCode
 
 if TYPE_CHECKING:
+    import click
+
     from slocompiler.config import Config
     from slocompiler.options import Options
     from slocompiler.pipeline import Compilation
@@ -42,25 +45,31 @@ def parse_labels(values: Iterable[str]) -> tuple[tuple[str, str], ...]:
     for v in values:
         key, sep, value = v.partition("=")
         if not sep or not key:
-            raise click.BadParameter(f"expected KEY=VALUE, got {v!r}", param_hint="--label")
+            raise _bad_label(f"expected KEY=VALUE, got {v!r}")
         if not re.match(LABEL_NAME_PATTERN, key):
-            raise click.BadParameter(f"{key!r} is not a Prometheus label name (letters, digits and `_`, "
-                                     "not starting with a digit)", param_hint="--label")
+            raise _bad_label(f"{key!r} is not a Prometheus label name (letters, digits and `_`, "
+                             "not starting with a digit)")
         if is_reserved(key):
-            raise click.BadParameter(f"label name {key!r} is reserved for generated series (choose a name "
-                                     f"without the {' or '.join(RESERVED_PREFIXES)} prefix)", param_hint="--label")
+            raise _bad_label(f"label name {key!r} is reserved for generated series (choose a name "
+                             f"without the {' or '.join(RESERVED_PREFIXES)} prefix)")
         if value == "":
-            raise click.BadParameter(f"label {key!r} has an empty value (Prometheus drops empty labels)",
-                                     param_hint="--label")
+            raise _bad_label(f"label {key!r} has an empty value (Prometheus drops empty labels)")
         if unclosed_action(value):
-            raise click.BadParameter(f"label {key!r} opens a template action `{{{{` that is never closed",
-                                     param_hint="--label")
+            raise _bad_label(f"label {key!r} opens a template action `{{{{` that is never closed")
         out.append((key, value))
     return tuple(out)
 
 
+def _bad_label(message: str) -> Exception:
+    import click
+
+    return click.BadParameter(message, param_hint="--label")
+
+
 def common_options(f: F) -> F:
     """The options of every command that compiles specs (validate, build, explain, test)."""
+    import click
+
     f = click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
                      help="Report format (github is chosen automatically under GitHub Actions).")(f)
     f = click.option("--strict", is_flag=True, help="Treat warnings as errors.")(f)
@@ -90,6 +99,8 @@ def common_options(f: F) -> F:
 
 
 def _check_version(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    import click
+
     from slocompiler.engines import parse_version
 
     if value is not None and parse_version(value) is None:
@@ -98,11 +109,15 @@ def _check_version(ctx: click.Context, param: click.Parameter, value: str | None
 
 
 def templates_option(f: F) -> F:
+    import click
+
     return click.option("--templates", "template_dirs", multiple=True, type=click.Path(exists=True, file_okay=False),
                         help="Folder of SLI templates (repeatable); a template with a shipped name overrides it.")(f)
 
 
 def report_only_passed_option(f: F) -> F:
+    import click
+
     return click.option("--report-only-passed", is_flag=True,
                         help="Compile the config's `specs` tree, but report only on the spec files given as "
                              "PATHs (pre-commit hooks); output diagnostics are always reported.")(f)
@@ -112,11 +127,14 @@ def build_options(default_period: str, labels: Iterable[str], windows_dirs: Iter
                   exclude_re: str | None = None, include_re: str | None = None, sloth_version: str | None = None,
                   ignore_duplicates: bool = False, template_dirs: Iterable[str] = (), other_periods: str = "scaled",
                   **kw: Any) -> Options:
-    """The common options' values (and `kw`: Options fields of one command) as the run's Options."""
+    """The common options' values (and `kw`: Options fields of one command) as the run's Options.
+    The command's PATHS are its click context's (cli/fast.py, which has none, passes `paths=`)."""
     from slocompiler.durations import parse_duration
     from slocompiler.options import Options
 
     if parse_duration(default_period) is None:
+        import click
+
         raise click.BadParameter(f"not a Prometheus duration: {default_period!r}", param_hint="--default-period")
     import re
 
@@ -125,11 +143,15 @@ def build_options(default_period: str, labels: Iterable[str], windows_dirs: Iter
             try:
                 re.compile(value)
             except re.error as exc:
+                import click
+
                 raise click.BadParameter(f"invalid regular expression: {exc}", param_hint=flag) from None
     config = current_config()
     policies = tuple(config.resolve(p) for p in config.model.policies)
-    ctx = click.get_current_context(silent=True)
-    paths = ctx.params.get("paths") if ctx is not None else None
+    paths = kw.pop("paths", None)
+    ctx = _context()
+    if ctx is not None:
+        paths = ctx.params.get("paths")
     # the configured output folder is never read back as specs (`validate .` at the repository root)
     kw.setdefault("exclude", (config.resolve(config.model.output),) if config.path and config.model.output else ())
     return Options(default_period=default_period, extra_labels=parse_labels(labels), windows_dirs=tuple(windows_dirs),
@@ -175,11 +197,18 @@ def tree_catalogs(paths: Sequence[str]) -> tuple[str, ...]:
     return tuple(out)
 
 
+def _context() -> click.Context | None:
+    """The click context of the running command; None when click was never imported (cli/fast.py:
+    no command, and no config file either)."""
+    click = sys.modules.get("click")
+    return click.get_current_context(silent=True) if click is not None else None
+
+
 def current_config() -> Config:
     """The config file found for this run (an empty one when there is none)."""
     from slocompiler.config import Config
 
-    ctx = click.get_current_context(silent=True)
+    ctx = _context()
     root = ctx.find_root() if ctx else None
     return root.obj if root is not None and isinstance(root.obj, Config) else Config()
 
@@ -191,6 +220,8 @@ def spec_paths(paths: Sequence[str]) -> list[str]:
     config = current_config()
     if config.model.specs:
         return [config.resolve(p) for p in config.model.specs]
+    import click
+
     raise click.UsageError("give spec files or folders, or name them under `specs:` in slocompiler.yaml")
 
 

@@ -18,7 +18,17 @@ import yaml
 from slocompiler.calendars import OPENSLO_UNITS
 from slocompiler.diagnostics import Diagnostic, Position, Severity
 from slocompiler.durations import format_duration
-from slocompiler.model import SLO, EventsSLI, LatencySLI, RatioSLI, RawSLI, SpecUnit, ThresholdSLI
+from slocompiler.model import (
+    SLO,
+    CompositeSLI,
+    EventsSLI,
+    LatencySLI,
+    QualitySLI,
+    RatioSLI,
+    RawSLI,
+    SpecUnit,
+    ThresholdSLI,
+)
 
 if TYPE_CHECKING:
     from slocompiler.pipeline import Compilation
@@ -84,6 +94,9 @@ def _native_sli(slo: SLO) -> dict[str, Any]:
         return {"events": {"error_query": s.error_query, "total_query": s.total_query, **fixed}}
     if isinstance(s, RawSLI):
         return {"raw": {"error_ratio_query": s.error_ratio_query, **fixed}}
+    if isinstance(s, CompositeSLI):  # an OpenSLO composite: its objectives are SLOs of their own
+        return {"composite": {"components": [{"slo": c.id, **({"weight": _num(float(c.weight))} if c.weight != 1
+                                                                 else {})} for c in s.components]}}
     assert isinstance(s, ThresholdSLI), "OpenSLO specs make events, raw and threshold SLIs"
     out: dict[str, Any] = {"query": s.query}
     if s.at_least is not None:
@@ -180,6 +193,14 @@ def _openslo_sli(slo: SLO, diags: list[Diagnostic]) -> tuple[dict[str, Any] | No
         diags.append(_warn(slo, "latency SLI written as a ratioMetric of the histogram's bucket and count series "
                            "(it reads back as an events SLI)"))
         return {"ratioMetric": {"counter": True, "good": _metric(good), "total": _metric(total)}}, "Occurrences", {}
+    if isinstance(s, QualitySLI):
+        diags.append(_warn(slo, "a quality SLI (label_delay, coverage gate) does not map: OpenSLO has no SLI with "
+                           "delayed labels"))
+        return None, "", {}
+    if isinstance(s, CompositeSLI):
+        diags.append(_warn(slo, "a composite SLO does not map: OpenSLO's composite is one SLO with an indicator per "
+                           "objective, not a combination of other SLOs by id"))
+        return None, "", {}
     if s.at_least is not None and s.at_most is not None:
         diags.append(_warn(slo, "a threshold SLI with both at_least and at_most does not map: an OpenSLO objective "
                            "has one `op` and one `value`"))

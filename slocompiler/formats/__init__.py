@@ -30,8 +30,8 @@ def detect(doc: Document) -> str | None:
         return kind
     if api == "openslo/v1alpha" and kind == "SLO":
         return "openslo/v1alpha"
-    if api == "openslo/v1":
-        return "openslo/v1"
+    if api == "openslo/v1" or (api == "n9/v1alpha" and kind == "BudgetAdjustment"):
+        return "openslo/v1"   # Nobl9 budget adjustments are read with OpenSLO inputs (formats/budget_adjustment.py)
     return None
 
 

@@ -10,8 +10,10 @@ from dataclasses import replace
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from slocompiler.check.exclusions import check_always_held, check_maskable, check_overlaps, resolve_exclusions
 from slocompiler.check.labels import check_labels, check_slo_labels, check_texts
 from slocompiler.check.periods import check_catalog_period, check_windows
+from slocompiler.check.quality import check_label_delay, label_delays
 from slocompiler.check.queries import check_native_fixed_range, fixed_range_ms, sli_diagnostics
 from slocompiler.check.slo import check_min_events, check_review_date
 from slocompiler.conventions import Output, Severity, alert_name
@@ -20,8 +22,23 @@ from slocompiler.formats import native_plain
 from slocompiler.formats.native_plain import duration_ms
 from slocompiler.formats.sloth_plugins import plugin_options
 from slocompiler.load import Document
-from slocompiler.model import SLI, SLO, Calendar, Dialect, EventsSLI, LatencySLI, RatioSLI, RawSLI, ThresholdSLI, Tier
+from slocompiler.model import (
+    SLI,
+    SLO,
+    Calendar,
+    Component,
+    CompositeSLI,
+    Dialect,
+    EventsSLI,
+    LatencySLI,
+    QualitySLI,
+    RatioSLI,
+    RawSLI,
+    ThresholdSLI,
+    Tier,
+)
 from slocompiler.resolve import Context
+from slocompiler.windows import sli_windows
 
 if TYPE_CHECKING:
     from slocompiler.formats import native_spec as spec
@@ -77,9 +94,15 @@ def _at_param(doc: Document, tpl, ref: spec.TemplateSLI, d: Diagnostic, path: tu
     return replace(d, file=pos.file, line=pos.line, column=pos.column, message=message, path=at)
 
 
-def _model_sli(sli: spec.SLI) -> SLI:
+def _model_sli(sli: spec.SLI, doc: Document | None = None, path: tuple = ()) -> SLI:
     kind = sli.kind
     b = getattr(sli, kind)
+    if kind == "composite":
+        at = (*path, "composite", "components")
+        return CompositeSLI(tuple(
+            Component(c.slo, Decimal(1) if c.weight is None else Decimal(repr(float(c.weight))).normalize(),
+                      doc.position((*at, i, "slo")) if doc is not None else None, (*at, i, "slo"))
+            for i, c in enumerate(b.components)), b.weighting)
     if kind == "events":
         return EventsSLI(b.error_query, b.total_query, fixed_range_ms(b.error_query, b.total_query, b.fixed_range))
     if kind == "raw":
@@ -88,6 +111,10 @@ def _model_sli(sli: spec.SLI) -> SLI:
         return RatioSLI(b.total, b.errors, b.good, tuple(b.by))
     if kind == "latency":
         return LatencySLI(b.histogram, float(b.threshold), b.selector or "", b.native, tuple(b.by))
+    if kind == "quality":
+        default, per_window = label_delays(b.label_delay)
+        return QualitySLI(b.predictions or "", b.total, b.good, b.bad, b.labelled, default, float(b.min_coverage),
+                          tuple(b.by), per_window, b.counted_at)
     return ThresholdSLI(b.query, b.at_least, b.at_most, duration_ms(b.slice), b.no_data, tuple(b.by),
                         float(b.warm_up))
 
@@ -139,6 +166,8 @@ class _Format:
         diags = check_labels(doc, parsed.labels, ("labels",), template=False) + check_texts(doc, parsed, ())
         slos = []
         file_period = _period(parsed.period) if parsed.period else (ctx.default_period_ms, None)
+        shared, found = resolve_exclusions(doc, getattr(parsed, "exclusions", None), ("exclusions",), "service")
+        diags += found + check_overlaps(doc, (), shared)
         for i, (s, replaced) in enumerate(specs):
             if s is None:  # its structure was too wrong to check any further; already reported
                 continue
@@ -146,16 +175,16 @@ class _Format:
             if replaced is not None:  # checked to the end, never resolved: its schema errors are reported
                 from slocompiler.formats.errors import checked_only
 
-                diags += checked_only(self._slo(doc, ctx, parsed, s, path, file_period)[1], replaced, (*path, "sli"))
+                diags += checked_only(self._slo(doc, ctx, parsed, s, path, file_period, shared)[1], replaced, (*path, "sli"))
                 continue
-            slo, found = self._slo(doc, ctx, parsed, s, path, file_period)
+            slo, found = self._slo(doc, ctx, parsed, s, path, file_period, shared)
             diags += found
             if slo is not None:
                 slos.append(slo)
         return (slos if header_ok else []), diags
 
     def _slo(self, doc: Document, ctx: Context, parsed, s: spec.SLO, path: tuple,
-             file_period: tuple[int, Calendar | None]):
+             file_period: tuple[int, Calendar | None], shared: tuple = ()):
         """One SLO of the document: its checks, and the model SLO unless the SLI cannot resolve."""
         found = check_slo_labels(doc, s, path)
         a = s.alerting
@@ -193,9 +222,11 @@ class _Format:
         sloth_like = parsed.compatibility == "sloth"
         plugin_opts.setdefault("period_ratio", "sloth" if sloth_like else "traffic")
         plugin_opts["governance_annotations"] = not sloth_like
-        model_sli = _model_sli(sli_spec)
+        model_sli = _model_sli(sli_spec, doc, path + ("sli",))
         found += check_min_events(doc, a.min_events, model_sli, s.sli.kind, path)
         found += check_review_date(doc, ctx, s, path)
+        own, excl_diags = resolve_exclusions(doc, s.exclusions, path + ("exclusions",), "slo")
+        found += excl_diags + check_overlaps(doc, shared, own)
         tiers = []
         for sev, t in ((Severity.PAGE, a.page_alert), (Severity.TICKET, a.ticket_alert)):
             tiers.append(Tier(sev.value, not t.disable, tuple(sorted(t.labels.items())),
@@ -211,12 +242,15 @@ class _Format:
             description=s.description, owner=s.owner or parsed.owner,
             tier=None if s.tier is None else str(s.tier), runbook_url=s.runbook_url,
             dashboard_url=s.dashboard_url, rationale=s.rationale, review_date=s.review_date,
-            dialect=Dialect(**plugin_opts), calendar=calendar, source=doc.position(path + ("name",)), source_path=path,
+            dialect=Dialect(**plugin_opts), calendar=calendar, exclusions=shared + own, source=doc.position(path + ("name",)), source_path=path,
             test_series=test_series,
         )
         period_at = None if s.period else (("period",) if parsed.period else path)
-        found += check_windows(doc, slo, path, period_at)
+        found += check_windows(doc, slo, path, period_at) + check_maskable(doc, slo, path)
+        found += check_always_held(doc, slo, path) if slo.exclusions else []
         found += check_native_fixed_range(doc, sli_spec, cat, path + ("sli",))
+        if sli_spec.quality is not None:
+            found += check_label_delay(doc, sli_spec.quality, period, sli_windows(cat), path + ("sli", "quality"))
         return slo, found
 
 

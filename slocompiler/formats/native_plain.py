@@ -24,7 +24,7 @@ NAME_PATTERN = r"^[A-Za-z0-9][-A-Za-z0-9_.]*[A-Za-z0-9]$"
 LABEL_NAME_PATTERN = r"^[a-zA-Z_][a-zA-Z0-9_]*$"
 # alert names: what Sloth and Prometheus accept (any text), less control characters
 ALERT_NAME_PATTERN = r"^[^\x00-\x1f\x7f]+$"
-SLI_KINDS = ("events", "raw", "ratio", "latency", "threshold", "template")
+SLI_KINDS = ("events", "raw", "ratio", "latency", "threshold", "quality", "template", "composite")
 
 
 def duration_ms(value: str) -> int:
@@ -221,10 +221,31 @@ _threshold = _model(_fields(query=_f(_str, REQUIRED), at_least=_f(_optional(_num
                             slice=_f(_duration, lambda: "1m"), no_data=_f(_literal("bad", "good", "skip"), lambda: "bad"),
                             by=_by, warm_up=_f(_num(ge=0, le=1), lambda: 0.5)),
                     lambda r: r.at_least is not None or r.at_most is not None)
+def _delay(v: Any) -> str | dict:
+    return _str(v) if type(v) is str else _dict(_str, _str)(v)
+
+
+_quality = _model(_fields(predictions=_f(_optional(_str)), total=_f(_optional(_str)), good=_f(_optional(_str)),
+                          bad=_f(_optional(_str)), labelled=_f(_optional(_str)), label_delay=_f(_optional(_delay)),
+                          min_coverage=_f(_num(), lambda: 0.8),
+                          counted_at=_f(_literal("prediction", "label"), lambda: "prediction"), by=_by))
 _template = _model(_fields(name=_f(_str, REQUIRED), params=_f(_dict(_str, _any), dict)))
+_component = _model(_fields(slo=_f(_name, REQUIRED), weight=_f(_optional(_num(gt=0)))))
+
+
+def _components_ok(r: Record) -> bool:
+    components = r.__dict__["components"]
+    ids = [c.slo for c in components]
+    return len(set(ids)) == len(ids) and (r.__dict__["weighting"] == "weights"
+                                          or all(c.weight is None for c in components))
+
+
+_composite = _model(_fields(components=_f(_list(_component, min_length=1), REQUIRED),
+                            weighting=_f(_literal("weights", "traffic"), lambda: "weights")), _components_ok)
 _SLI_FIELDS = _fields(events=_f(_optional(_events)), raw=_f(_optional(_raw)), ratio=_f(_optional(_ratio)),
                       latency=_f(_optional(_latency)), threshold=_f(_optional(_threshold)),
-                      template=_f(_optional(_template)), plugin=_f(_optional(_sli_plugin)))
+                      quality=_f(_optional(_quality)), template=_f(_optional(_template)), composite=_f(_optional(_composite)),
+                      plugin=_f(_optional(_sli_plugin)))
 _sli_record = _model(_SLI_FIELDS, lambda r: sum(getattr(r, k) is not None for k in _SLI_FIELDS) == 1)
 
 
@@ -249,19 +270,24 @@ _alerting = _model(_fields(name=_f(_optional(_text(pattern=ALERT_NAME_PATTERN)))
                            annotations=_f(_labels, dict), page_alert=_f(_tier, _default_tier),
                            ticket_alert=_f(_tier, _default_tier), windows=_f(_optional(_str)),
                            min_events=_f(_optional(_num(gt=0))), no_data=_f(_optional(_bool))))
+_exclusion = _model(_fields(every=_f(_optional(_str)), start=_f(_optional(_str)), end=_f(_optional(_str)),
+                            duration=_f(_optional(_duration)), reason=_f(_optional(_str))))
+_exclusions = _f(_list(_exclusion), list)
 slo = _model(_fields(name=_f(_name, REQUIRED), description=_f(_optional(_str)), objective=_f(_num(gt=0, lt=100), REQUIRED),
                      period=_f(_optional(_duration)), labels=_f(_labels, dict), sli=_f(_sli, REQUIRED),
                      alerting=_f(_alerting, lambda: _alerting({})), plugins=_f(_optional(_plugin_chain)),
                      owner=_f(_optional(_str)), runbook_url=_f(_optional(_str)), dashboard_url=_f(_optional(_str)),
-                     tier=_f(_optional(_str_or_int)), rationale=_f(_optional(_str)), review_date=_f(_optional(_date))))
+                     tier=_f(_optional(_str_or_int)), rationale=_f(_optional(_str)), review_date=_f(_optional(_date)),
+                     exclusions=_exclusions))
 # `kubernetes:` is left to pydantic (its metadata is dumped with model_dump)
 header = _model(_fields(version=_f(_literal("slocompiler/v1"), REQUIRED), service=_f(_name, REQUIRED),
                         description=_f(_optional(_str)), owner=_f(_optional(_str)), labels=_f(_labels, dict),
                         period=_f(_optional(_duration)), compatibility=_f(_literal("native", "sloth"), lambda: "native"),
-                        slo_plugins=_f(_optional(_plugin_chain)), slos=_f(_list(_any, min_length=1), REQUIRED)))
+                        slo_plugins=_f(_optional(_plugin_chain)), exclusions=_exclusions, slos=_f(_list(_any, min_length=1), REQUIRED)))
 MODELS = {"PluginRef": _plugin_ref, "PluginChain": _plugin_chain, "SLIPlugin": _sli_plugin, "EventsSLI": _events,
-          "RawSLI": _raw, "RatioSLI": _ratio, "LatencySLI": _latency, "ThresholdSLI": _threshold,
-          "TemplateSLI": _template, "SLI": _sli, "AlertTier": _tier, "Alerting": _alerting, "SLO": slo,
+          "RawSLI": _raw, "RatioSLI": _ratio, "LatencySLI": _latency, "ThresholdSLI": _threshold, "QualitySLI": _quality,
+          "TemplateSLI": _template, "CompositeComponent": _component, "CompositeSLI": _composite,
+          "SLI": _sli, "AlertTier": _tier, "Alerting": _alerting, "Exclusion": _exclusion, "SLO": slo,
           "ServiceHeader": header}
 
 

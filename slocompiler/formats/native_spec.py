@@ -185,11 +185,69 @@ class ThresholdSLI(Strict):
         return self
 
 
+DelayText = Annotated[str, Field(json_schema_extra={"pattern": r"^([0-9]+(y|w|d|h|m|s|ms))+$"})]
+
+
+class QualitySLI(Strict):
+    """Model quality with labels that arrive late (docs/ml-quality.md): counters indexed by
+    prediction time, read `label_delay` in the past; burn alerts hold while the share of
+    predictions already labelled is below `min_coverage`."""
+
+    predictions: Optional[str] = Field(default=None, description="vector selector of the counter of predictions made "
+                                       "(the coverage series' denominator); required")
+    total: Optional[str] = Field(default=None, description="vector selector of the counter of labelled, scored "
+                                 "predictions (the SLI's denominator)")
+    good: Optional[str] = Field(default=None, description="vector selector of correct predictions (true positives)")
+    bad: Optional[str] = Field(default=None, description="vector selector of wrong predictions (false positives "
+                               "for precision, false negatives for recall)")
+    labelled: Optional[str] = Field(default=None, description="vector selector of the counter of labelled predictions "
+                                    "(coverage numerator); default `total`, required without it")
+    label_delay: Optional[Union[DelayText, dict[str, DelayText]]] = Field(
+        default=None, description="how late labels arrive, a duration: every window is read this far in the past "
+                                  "(PromQL `offset`); or per window, {5m: 2h, 1h: 2h, default: 1d}; none: read now")
+    min_coverage: Number = Field(default=0.8, description="share of predictions labelled (0-1] below which burn alerts "
+                                 "hold and the low-coverage ticket counts down")
+    counted_at: Literal["prediction", "label"] = Field(
+        default="prediction", description="when the label-side counters count a prediction: `prediction` (samples "
+                                          "written at the prediction's time; every counter is read `label_delay` late) "
+                                          "or `label` (incremented when its label joins; only `predictions` is offset)")
+    by: list[LabelName] = Field(default_factory=list, description="labels to keep: one SLI series per group")
+
+
 class TemplateSLI(Strict):
     """A reusable SLI: `slocompiler templates` lists them, `templates show NAME` documents one."""
 
     name: str = Field(description="template name (shipped in templates/sli/ or from --templates folders)")
     params: dict[str, Any] = Field(default_factory=dict, description="the template's params")
+
+
+class CompositeComponent(Strict):
+    """One SLO of a composite, by id, with its weight (docs/composite.md)."""
+
+    slo: Name = Field(description="the component's SLO id, `<service>-<name>` (any file, any service of the build)")
+    weight: Optional[Number] = Field(default=None, gt=0, description="its weight under `weighting: weights` "
+                                     "(default 1; not allowed under `weighting: traffic`)")
+
+
+class CompositeSLI(Strict):
+    """A journey SLO built from other SLOs: the weighted combination of their recorded error ratios."""
+
+    components: list[CompositeComponent] = Field(min_length=1, description="the SLOs it is built from")
+    weighting: Literal["weights", "traffic"] = Field(
+        default="weights", description="`weights`: sum of weight x error ratio over the sum of weights; `traffic`: "
+                                       "bad over all events of the components (they count the same requests)")
+
+    @model_validator(mode="after")
+    def _components(self):
+        seen = set()
+        for c in self.components:
+            if c.slo in seen:
+                raise PydanticCustomError("SLC267", "composite lists component '{slo}' twice", {"slo": c.slo})
+            seen.add(c.slo)
+            if self.weighting == "traffic" and c.weight is not None:
+                raise PydanticCustomError("SLC267", "component '{slo}' has a weight, but `weighting: traffic` "
+                                          "weighs components by their event rates", {"slo": c.slo})
+        return self
 
 
 class SLI(Strict):
@@ -200,7 +258,9 @@ class SLI(Strict):
     ratio: Optional[RatioSLI] = None
     latency: Optional[LatencySLI] = None
     threshold: Optional[ThresholdSLI] = None
+    quality: Optional[QualitySLI] = None
     template: Optional[TemplateSLI] = None
+    composite: Optional[CompositeSLI] = None
     plugin: Optional[SLIPlugin] = Field(default=None, description="Sloth SLI plugin: not supported (Go code)")
 
     @model_validator(mode="after")
@@ -244,6 +304,18 @@ class Alerting(Strict):
                                                       "(default true; false under `compatibility: sloth`)")
 
 
+class Exclusion(Strict):
+    """A window excluded from the error budget: recurring (`every`) or one-off (`start` with `end`
+    or `duration`); its time does not count and burn alerts are held (docs/exclusions.md)."""
+
+    every: Optional[str] = Field(default=None, description="recurring: `<days> HH:MM-HH:MM <zone>`, days `daily`, "
+                                 "`Sun`, `Sat,Sun` or `Mon-Fri`, zone `UTC` or a fixed offset (`+02:00`)")
+    start: Optional[str] = Field(default=None, description="one-off: ISO 8601 date-time with an offset")
+    end: Optional[str] = Field(default=None, description="one-off: ISO 8601 date-time with an offset")
+    duration: Optional[Duration] = Field(default=None, description="one-off: length from `start` (instead of `end`)")
+    reason: Optional[str] = Field(default=None, description="why (docs only)")
+
+
 class SLO(Strict):
     name: Name
     description: Optional[str] = None
@@ -259,6 +331,8 @@ class SLO(Strict):
     tier: Optional[Union[str, int]] = None
     rationale: Optional[str] = None
     review_date: Optional[_dt.date] = Field(default=None, strict=False, description="ISO date; validate warns once it has passed")
+    exclusions: list[Exclusion] = Field(default_factory=list, description="windows excluded from the error budget "
+                                        "(besides the service's)")
 
 
 class KubernetesObject(Strict):
@@ -287,6 +361,8 @@ class ServiceHeader(Strict):
     slo_plugins: Optional[PluginChain] = Field(default=None, description="Sloth SLO plugins for every SLO of the file")
     kubernetes: Optional[KubernetesObject] = Field(
         default=None, description="this document's own PrometheusRule object under `build --target kubernetes`")
+    exclusions: list[Exclusion] = Field(default_factory=list, description="windows excluded from the error budget "
+                                        "of every SLO of the file")
     slos: list[Any] = Field(min_length=1)
 
 

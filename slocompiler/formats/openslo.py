@@ -20,6 +20,9 @@ from slocompiler.diagnostics import Diagnostic
 from slocompiler.diagnostics import Severity as Level
 from slocompiler.durations import format_duration
 from slocompiler.formats import openslo_spec as spec
+from slocompiler.formats.budget_adjustment import REGISTRY_KIND as ADJUSTMENT
+from slocompiler.formats.budget_adjustment import adjustments, is_adjustment
+from slocompiler.formats.budget_adjustment import read as read_adjustment
 from slocompiler.formats.errors import did_you_mean, salvage, validation_diagnostics
 from slocompiler.formats.native_plain import LABEL_NAME_PATTERN
 from slocompiler.formats.openslo_sli import BROKEN, SliResolver, fixed_range_diagnostics, registry
@@ -60,6 +63,12 @@ class _Format:
                 diags.append(doc.diag("SLC006", "an OpenSLO object must be a mapping", base))
                 continue
             kind = item.get("kind")
+            if is_adjustment(item):  # Nobl9's budget adjustment: exclusion windows of the SLOs it names
+                name, windows, targets, found = read_adjustment(doc, item, base)
+                diags += found
+                if name is not None:
+                    reg[ADJUSTMENT, name] = (windows, targets)
+                continue
             if item.get("apiVersion") != spec.API_VERSION:
                 diags.append(doc.diag("SLC006", f"unsupported apiVersion {item.get('apiVersion')!r} in a list of "
                                       f"{spec.API_VERSION} objects", base + ("apiVersion",)))
@@ -117,10 +126,11 @@ class _Resolver(SliResolver):
         obj, base = self.obj, self.base
         s = obj.spec
         sp = base + ("spec",)
-        if s.indicator is None and s.indicatorRef is None:
-            self.diag("SLC604", "composite SLOs (an indicator per objective) do not map: each objective would need "
-                      "its own SLO, and their burn rates combined", sp + ("objectives", 0))
-            return [], self.diags
+        if s.indicator is None and s.indicatorRef is None:  # a composite: an indicator per objective
+            from slocompiler.formats.openslo_composite import composite_slos
+
+            found = composite_slos(self, s, sp, base)
+            return ([] if any(d.is_error for d in self.diags) else found), self.diags
         if s.indicator is not None:
             sli, sdoc, spath = s.indicator.spec, self.doc, sp + ("indicator", "spec")
         else:
@@ -177,6 +187,7 @@ class _Resolver(SliResolver):
                       alert_name=alert_name(s.service, name) if any(t.enabled for t in tiers) else None,
                       page=tiers[0], ticket=tiers[1], labels=labels, no_data_alert=no_data, calendar=calendar,
                       description=s.description, dialect=Dialect(spec=spec.API_VERSION),
+                      exclusions=adjustments(self.reg, obj.metadata.name),
                       source=self.doc.position(base + ("metadata", "name")), source_path=op_path)
             self.diags += check_windows(self.doc, slo, op_path, sp + ("timeWindow", 0, "duration") if tw else sp)
             out.append(slo)

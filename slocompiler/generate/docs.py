@@ -16,8 +16,10 @@ from jinja2 import Environment, StrictUndefined
 
 from slocompiler.durations import format_duration, human_seconds
 from slocompiler.explain import SLOInfo, explain_slo
+from slocompiler.generate.composite import formula
+from slocompiler.generate.quality import quality_in_words, quality_row
 from slocompiler.generate.sli import grouping
-from slocompiler.model import SLO, EventsSLI, LatencySLI, RatioSLI, RawSLI, ThresholdSLI
+from slocompiler.model import SLO, CompositeSLI, EventsSLI, LatencySLI, QualitySLI, RatioSLI, RawSLI, ThresholdSLI
 
 _ENV = Environment(undefined=StrictUndefined, autoescape=False, trim_blocks=True, lstrip_blocks=True,
                    keep_trailing_newline=True)
@@ -44,9 +46,16 @@ SERVICE_PAGE = _ENV.from_string("""\
 | dashboard | {{ s.dashboard }} |
 | review date | {{ s.review }} |
 | defined in | `{{ s.file }}` |
+{% if s.quality %}
+| label delay | {{ s.quality }} |
+{% endif %}
 {% if s.rationale %}
 
 Why this target: {{ s.rationale }}
+{% endif %}
+{% if s.exclusions %}
+
+Excluded from the error budget: {{ s.exclusions }}. Burn-rate alerts are held during each window and for each alert's short window after it.
 {% endif %}
 
 | alert | windows (long/short) | burn factor | fires above error ratio | budget spent when it fires | detects an outage in | resets within |
@@ -121,6 +130,11 @@ def sli_in_words(slo: SLO) -> str:
         return (f"error ratio `{_md(s.error_ratio_query.strip())}`{by}"
                 + (f", recorded at its own {format_duration(fixed)} range; longer windows average the recording"
                    if fixed else ""))
+    if isinstance(s, QualitySLI):
+        return _md(quality_in_words(s)) + by
+    if isinstance(s, CompositeSLI):
+        how = "traffic-weighted" if s.weighting == "traffic" else "weighted"
+        return f"composite ({how}, docs/composite.md): {_md(formula(s.components, s.weighting))}"
     return slo.kind
 
 
@@ -164,7 +178,9 @@ def service_page(service: str, entries: Sequence[tuple[SLO, str]],
             "sli": sli_in_words(slo), "owner": slo.owner,
             "tier": slo.tier, "runbook": _link(slo.runbook_url), "dashboard": _link(slo.dashboard_url),
             "review": slo.review_date.isoformat() if slo.review_date else "—", "file": file,
-            "rationale": _md(slo.rationale) if slo.rationale else "", "alerts": alerts})
+            "rationale": _md(slo.rationale) if slo.rationale else "", "alerts": alerts,
+            "quality": quality_row(slo),
+            "exclusions": "; ".join(_md(e["window"] + (f" ({e['reason']})" if e["reason"] else "")) for e in info.exclusions)})
         rows.append(IndexRow(slo.name, _anchor(slo.name), objective, info.period, slo.kind, slo.owner))
     page = SERVICE_PAGE.render(service=service, slos=sections, version=version).encode()
     return {f"docs/{page_name(service)}": page}, {"rows": [asdict(r) for r in rows]}

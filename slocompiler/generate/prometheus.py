@@ -10,7 +10,15 @@ from fractions import Fraction
 
 from slocompiler import conventions as c
 from slocompiler import numbers
-from slocompiler.durations import format_duration
+from slocompiler.durations import format_duration, parse_duration
+from slocompiler.generate import exclusions as excl
+from slocompiler.generate.quality import (
+    coverage_gate,
+    coverage_rules,
+    is_quality,
+    low_coverage_alert,
+    low_coverage_annotations,
+)
 from slocompiler.generate.sli import Threshold, id_labels, kind_of, selector
 from slocompiler.model import SLO, Tier
 from slocompiler.options import Options
@@ -79,7 +87,7 @@ class _SLORules:
     # -- SLI -----------------------------------------------------------------------------
     def slice_group(self, kind: Threshold) -> Group:
         lookback = format_duration(self.slo.windows.page_quick.long_ms)
-        rule = Rule(kind.slice_expr(lookback), record=c.TIME_SLICE, labels=_merge(self.labels, self.ids))
+        rule = Rule(excl.mask(self.slo, kind.slice_expr(lookback)), record=c.TIME_SLICE, labels=_merge(self.labels, self.ids))
         return Group(c.group_name(c.SLICE_GROUP, self.slo.id), (rule,), interval=format_duration(kind.sli.slice_ms))
 
     def _ratio(self, w: str) -> str:
@@ -89,29 +97,66 @@ class _SLORules:
         return self.kind.ratio(w)
 
     def sli_rules(self):
+        gauge = excl.gauge_rule(self.slo, _merge(self.labels, self.ids))
+        if gauge is not None:
+            yield gauge
         inputs = self.kind.inputs()  # a fixed-range SLI's queries, recorded as given at their own range
         if inputs:
             labels = _merge(self.labels, self.ids, [(c.WINDOW_LABEL, self.kind.fixed_range)])
+            ms = parse_duration(self.kind.fixed_range or "0s") or 0
             for record, expr in inputs:
-                yield Rule(expr.strip() + "\n", record=record, labels=labels)
+                yield Rule(excl.mask(self.slo, expr.strip() + "\n", ms), record=record, labels=labels)
         recorded = {record for record, _ in inputs}
+        # Sloth's period ratio averages the short window's ratios: they are what excluded time is kept out of
+        ratio_of = self.slo.dialect.period_ratio
+        averaged = (self.short if not (isinstance(self.kind, Threshold) or self.kind.fixed_range or ratio_of == "exact"
+                                       or (self.kind.denominator and ratio_of == "traffic")) else None)
+        rates = self._traffic_weighted()
+        short_labels = _merge(self.labels, self.ids, [(c.WINDOW_LABEL, self.short)])
+        short_ms = self.slo.windows.page_quick.short_ms
+        if rates:  # the short window's event rates first: its ratio is their quotient (same group, same timestamp)
+            total = f"{c.TOTAL_RATE}{self.short}{self.sel}"
+            errors = self.kind.errors_after_total(self.short, total, tuple(k for k, _ in short_labels))
+            yield Rule(excl.mask(self.slo, self.kind.total(self.short), short_ms), record=c.TOTAL_RATE + self.short,
+                       labels=short_labels)
+            yield Rule(excl.mask(self.slo, errors or self.kind.errors(self.short), short_ms),
+                       record=c.ERRORS_RATE + self.short, labels=short_labels)
         for w in self.windows:
             if c.sli_error(w) in recorded:
                 continue
-            yield Rule(self._ratio(w), record=c.sli_error(w),
-                       labels=_merge(self.labels, self.ids, [(c.WINDOW_LABEL, w)]))
+            labels = _merge(self.labels, self.ids, [(c.WINDOW_LABEL, w)])
+            if rates and w == self.short and not self.slo.exclusions:  # (the rates are masked in exclusion windows)
+                yield Rule(f"{c.ERRORS_RATE}{w}{self.sel}\n/\n{c.TOTAL_RATE}{w}{self.sel}\n",
+                           record=c.sli_error(w), labels=labels)
+                continue
+            ratio = self._ratio(w)
+            if w == averaged:
+                ratio = excl.mask(self.slo, ratio, short_ms)
+            yield Rule(ratio, record=c.sli_error(w), labels=labels)
         yield from self.period_rules()
+        yield from coverage_rules(self.slo, _merge(self.labels, self.ids))  # quality SLIs (docs/ml-quality.md)
+
+    def _traffic_weighted(self) -> bool:
+        """The period ratio is the traffic-weighted one: it sums the short window's event rates,
+        which are then recorded before the window ratios, and the short window's ratio divides them
+        (the same two rates, read once: docs/rules.md "What the rules cost Prometheus")."""
+        return (not isinstance(self.kind, Threshold) and not self.kind.fixed_range and self.kind.denominator
+                and self.slo.dialect.period_ratio == "traffic" and not self.slo.dialect.denominator_corrected)
 
     def period_rules(self):
         slo, short, period = self.slo, self.short, self.period
         labels = _merge(self.labels, self.ids, [(c.WINDOW_LABEL, period)])
         record = c.sli_error(period)
-        if isinstance(self.kind, Threshold) or self.kind.fixed_range:  # already derived from a recording
+        if isinstance(self.kind, Threshold) or self.kind.fixed_range or self.kind.derived:  # from a recording
             yield Rule(self.kind.ratio(period), record=record, labels=labels)
         elif self.kind.denominator and slo.dialect.period_ratio == "traffic":
-            short_labels = _merge(self.labels, self.ids, [(c.WINDOW_LABEL, short)])
-            yield Rule(self.kind.errors(short), record=c.ERRORS_RATE + short, labels=short_labels)
-            yield Rule(self.kind.total(short), record=c.TOTAL_RATE + short, labels=short_labels)
+            if not self._traffic_weighted():  # (a denominator-corrected SLO records its rates here)
+                short_labels = _merge(self.labels, self.ids, [(c.WINDOW_LABEL, short)])
+                short_ms = slo.windows.page_quick.short_ms
+                yield Rule(excl.mask(slo, self.kind.errors(short), short_ms), record=c.ERRORS_RATE + short,
+                           labels=short_labels)
+                yield Rule(excl.mask(slo, self.kind.total(short), short_ms), record=c.TOTAL_RATE + short,
+                           labels=short_labels)
             yield Rule(f"sum_over_time({c.ERRORS_RATE}{short}{self.sel}[{period}])\n/ ignoring ({c.WINDOW_LABEL})\n"
                        f"sum_over_time({c.TOTAL_RATE}{short}{self.sel}[{period}])\n", record=record, labels=labels)
         elif slo.dialect.period_ratio == "exact":
@@ -139,6 +184,9 @@ class _SLORules:
                        f"{c.ERROR_BUDGET}{sel}\n", record=record, labels=labels)
         yield Rule(f"1 - {c.PERIOD_BURN}{sel}", record=c.BUDGET_REMAINING,
                    labels=labels)
+        excluded = excl.excluded_share_rule(slo, sel, self.period, labels)
+        if excluded is not None:
+            yield excluded
         info = [(c.VERSION_LABEL, self.opts.version_label), (c.MODE_LABEL, slo.dialect.mode),
                 (c.SPEC_LABEL, slo.dialect.spec), (c.OBJECTIVE_LABEL, numbers.clean(slo.objective)
                                                    if slo.dialect.numbers == "clean" else numbers.go_g(float(slo.objective)))]
@@ -160,6 +208,8 @@ class _SLORules:
                 yield self.burn_alert(tier)
         if slo.no_data_alert and slo.alert_name:
             yield self.no_data_alert()
+        if is_quality(slo) and slo.alert_name:
+            yield self.low_coverage_alert()
 
     def budget_alert(self):
         """Sloth contrib: an alert when the period's remaining error budget is at or below a threshold."""
@@ -181,12 +231,12 @@ class _SLORules:
         short, long = format_duration(pair.short_ms), format_duration(pair.long_ms)
         lines = [f"    max({c.sli_error(w)}{self.sel} > ({factor} * {budget})) without ({c.WINDOW_LABEL})"
                  for w in (short, long)]
-        text = f"{lines[0]}\n    and\n{lines[1]}"
+        text = f"{lines[0]}\n    and\n{lines[1]}" + coverage_gate(slo, self.sel, long)
         if slo.min_events is not None and self.kind.denominator:
             ignoring = ", ".join(sorted({k for k, _ in self.labels} | {k for k, _ in self.ids}))
             events = self.kind.events_in(long, pair.long_ms / 1000)
             text += f"\n    and ignoring ({ignoring})\n    ({events} >= {numbers.clean(float(slo.min_events))})"
-        return text
+        return text + excl.hold(slo, pair.short_ms)
 
     def burn_alert(self, plan: TierPlan) -> Rule:
         expr = "or\n".join(f"(\n{self._condition(pair)}\n)\n" for pair in plan.active)
@@ -222,6 +272,17 @@ class _SLORules:
                     base[key] = value
         return _merge(base.items(), slo.alert_annotations, tier.annotations)
 
+    def low_coverage_alert(self) -> Rule:
+        """A quality SLO's ticket when too few predictions are labelled (generate/quality.py)."""
+        slo = self.slo
+        data = [(k, template_literal(v)) for k, v in _merge(self.labels, self.ids)]
+        labels = _merge(self._governance_labels(), data, slo.alert_labels, self._severity(alert_plan(slo).ticket),
+                        [(c.SEVERITY_LABEL, c.Severity.TICKET.value), (c.NO_DATA_LABEL, c.LOW_COVERAGE_VALUE)])
+        service, name, slo_id = (template_literal(v) for v in (slo.service, slo.name, slo.id))
+        annotations = _merge(low_coverage_annotations(slo, service, name, slo_id).items(),
+                             [("runbook_url", slo.runbook_url)] if slo.runbook_url else [], slo.alert_annotations)
+        return low_coverage_alert(slo, self.sel, labels, annotations)
+
     def no_data_alert(self) -> Rule:
         slo = self.slo
         lookback = format_duration(slo.windows.page_quick.long_ms)
@@ -230,6 +291,8 @@ class _SLORules:
             expr = f"absent_over_time(({self.kind.sli.query.strip()})[{lookback}:{step}])\n"
         else:
             expr = f"absent_over_time({c.sli_error(self.short)}{self.sel}[{lookback}])\n"
+        if slo.exclusions:  # planned downtime may stop the series: held for the lookback after a window
+            expr = excl.mask(slo, expr, slo.windows.page_quick.long_ms + slo.windows.page_quick.short_ms)
         # the SLO's labels and names are data, and alert labels are templates: written literally
         data = [(k, template_literal(v)) for k, v in _merge(self.labels, self.ids)]
         labels = _merge(self._governance_labels(), data, slo.alert_labels,

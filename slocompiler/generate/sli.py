@@ -23,10 +23,21 @@ from slocompiler.conventions import (
     sli_error,
 )
 from slocompiler.durations import format_duration, parse_duration
-from slocompiler.model import SLI, SLO, EventsSLI, LatencySLI, RatioSLI, RawSLI, ThresholdSLI
+from slocompiler.generate.composite import traffic_rates, weighted_ratio
+from slocompiler.model import (
+    SLI,
+    SLO,
+    CompositeSLI,
+    EventsSLI,
+    LatencySLI,
+    QualitySLI,
+    RatioSLI,
+    RawSLI,
+    ThresholdSLI,
+)
 from slocompiler.promql import render_window
 
-S = TypeVar("S", EventsSLI, RawSLI, RatioSLI, LatencySLI, ThresholdSLI)
+S = TypeVar("S", EventsSLI, RawSLI, RatioSLI, LatencySLI, ThresholdSLI, QualitySLI, CompositeSLI)
 
 
 def selector(labels) -> str:
@@ -63,6 +74,7 @@ class Kind(Generic[S]):
     """How one SLI kind turns into PromQL. `errors`/`total` are per-second rates over `w`."""
 
     denominator = True
+    derived = False   # every window, the period's too, is derived from recorded series (composites)
 
     def __init__(self, slo: SLO):
         self.slo = slo
@@ -80,6 +92,13 @@ class Kind(Generic[S]):
     def events_in(self, w: str, seconds: float) -> str:
         """Total events over window `w`, for the low-traffic guard."""
         return f"({self.total(w)}) * {numbers.clean(seconds)}"
+
+    def errors_after_total(self, w: str, total: str, ignore: tuple[str, ...]) -> str | None:
+        """The errors rate over `w` reading TOTAL, the recorded total rate over `w` (whose rule adds
+        the labels IGNORE), instead of computing the total from the raw series again: the same
+        values, one raw selection fewer. None when the kind has no such form, or when its
+        grouping shares a label with IGNORE (the rule's value would replace the series' own)."""
+        return None
 
     def inputs(self) -> tuple[tuple[str, str], ...]:
         """Series recorded before the windows (record name, expression); fixed-range kinds only."""
@@ -119,6 +138,15 @@ class Ratio(Kind[RatioSLI]):
             return f"{self._rate(self.sli.errors, w)} or 0 * {total}"
         return f"{total} - ({self._rate(self.sli.good or '', w)} or 0 * {total})"
 
+    def errors_after_total(self, w, total, ignore):
+        if set(self.sli.by) & set(ignore):
+            return None
+        on = f"ignoring ({', '.join(ignore)})"
+        if self.sli.errors is not None:
+            return f"{self._rate(self.sli.errors, w)} or {on} 0 * {total}"
+        # the raw total on the left: the errors exist exactly where the raw total does, as before
+        return f"{self.total(w)} - {on} ({self._rate(self.sli.good or '', w)} or {on} 0 * {total})"
+
 
 class Latency(Kind[LatencySLI]):
     def _native(self, w):
@@ -138,6 +166,16 @@ class Latency(Kind[LatencySLI]):
             return f"histogram_count({h}) * (1 - histogram_fraction(0, {t}, {h}))"
         sel = _merge_matchers(self.sli.histogram + "_bucket", self._inner(), le_matcher(self.sli.threshold))
         return f"{self.total(w)} - {_sum(self.sli.by, f'rate({sel}[{w}])')}"
+
+    def errors_after_total(self, w, total, ignore):
+        if set(self.sli.by) & set(ignore):
+            return None
+        on = f"ignoring ({', '.join(ignore)})"
+        if self.sli.native:
+            t = numbers.clean(float(self.sli.threshold))
+            return f"{total} * {on} (1 - histogram_fraction(0, {t}, {self._native(w)}))"
+        sel = _merge_matchers(self.sli.histogram + "_bucket", self._inner(), le_matcher(self.sli.threshold))
+        return f"{total} - {on} {_sum(self.sli.by, f'rate({sel}[{w}])')}"
 
     def _inner(self):
         return self.sli.selector.strip()[1:-1] if self.sli.selector else ""
@@ -185,6 +223,39 @@ class Threshold(Kind[ThresholdSLI]):
         return math.ceil(Fraction(ms, self.sli.slice_ms) * Fraction(str(self.sli.warm_up)))
 
 
+class Quality(Kind[QualitySLI]):
+    """Model quality with delayed labels (docs/ml-quality.md): counters indexed by prediction
+    time, every window read `label_delay` in the past (`offset`)."""
+
+    def _rate(self, sel: str, w: str, predictions: bool = False) -> str:
+        """The rate of SEL over W, read the window's label delay late; label-side counters
+        incremented when labels join (`counted_at: label`) already lag by it: not offset."""
+        delay = self.sli.delay_for(parse_duration(w) or 0) if predictions or self.sli.counted_at == "prediction" else 0
+        offset = f" offset {format_duration(delay)}" if delay else ""
+        return _sum(self.sli.by, f"rate({sel.strip()}[{w}]{offset})")
+
+    def total(self, w):
+        s = self.sli
+        if s.total is not None:
+            return self._rate(s.total, w)
+        good, bad = self._rate(s.good or "", w), self._rate(s.bad or "", w)
+        return f"({good} or 0 * {bad})\n+\n({bad} or 0 * {good})"
+
+    def errors(self, w):
+        s = self.sli
+        if s.bad is not None:
+            other = self._rate(s.total or s.good or "", w)
+            return f"{self._rate(s.bad, w)} or 0 * {other}"
+        total = self.total(w)
+        return f"{total} - ({self._rate(s.good or '', w)} or 0 * {total})"
+
+    def coverage(self, w: str) -> str:
+        """Share of the window's predictions (label_delay ago) that are labelled; 0 when none is."""
+        predictions = self._rate(self.sli.predictions, w, predictions=True)
+        labelled = self._rate(self.sli.labelled or self.sli.total or "", w)
+        return f"({labelled} or 0 * {predictions})\n/\n{predictions}\n"
+
+
 @lru_cache(maxsize=65536)
 def query_grouping(query: str) -> tuple[str, ...] | None:
     """The labels an `events`/`raw` query's result keeps (`sum by (model, version) (…)` →
@@ -230,10 +301,12 @@ def grouping(slo: SLO) -> tuple[str, ...]:
     """The `by` labels of the SLO's SLI series, for every kind: the kind's `by`, or for `events`
     and `raw` the grouping of the query (`sum by (…)`), so dashboards and docs split by it too."""
     sli = slo.sli
-    if isinstance(sli, (RatioSLI, LatencySLI, ThresholdSLI)):
+    if isinstance(sli, (RatioSLI, LatencySLI, ThresholdSLI, QualitySLI)):
         return tuple(sli.by)
     if isinstance(sli, EventsSLI):
         return query_grouping(sli.error_query) or query_grouping(sli.total_query) or ()
+    if isinstance(sli, CompositeSLI):
+        return ()
     return query_grouping(sli.error_ratio_query) or ()
 
 
@@ -285,12 +358,38 @@ class FixedRaw(Raw):
         return f"avg_over_time({sli_error(self.fixed_range)}{selector(id_labels(self.slo))}[{w}])"
 
 
+class CompositeWeights(Kind[CompositeSLI]):
+    """A composite under `weighting: weights`: the weighted mean of its components' recorded ratios."""
+
+    denominator = False
+    derived = True
+
+    def ratio(self, w):
+        return weighted_ratio(self.sli.components, w)
+
+
+class CompositeTraffic(FixedEvents):
+    """A composite under `weighting: traffic`: its bad and total event rates over the short window are
+    the sums of its components' recordings; every window is the ratio of their sums over it."""
+
+    derived = True
+
+    @property
+    def fixed_range(self) -> str:
+        return format_duration(self.slo.windows.page_quick.short_ms)
+
+    def inputs(self):
+        return traffic_rates(cast(CompositeSLI, self.slo.sli).components, self.fixed_range)
+
+
 KINDS: dict[type[SLI], type[Kind[Any]]] = {EventsSLI: Events, RawSLI: Raw, RatioSLI: Ratio, LatencySLI: Latency,
-                                           ThresholdSLI: Threshold}
+                                           ThresholdSLI: Threshold, QualitySLI: Quality}
 FIXED_KINDS: dict[type[SLI], type[Kind[Any]]] = {EventsSLI: FixedEvents, RawSLI: FixedRaw}
 
 
 def kind_of(slo: SLO) -> Kind[Any]:
+    if isinstance(slo.sli, CompositeSLI):
+        return CompositeTraffic(slo) if slo.sli.weighting == "traffic" else CompositeWeights(slo)
     if getattr(slo.sli, "fixed_range_ms", None):
         return FIXED_KINDS[type(slo.sli)](slo)
     return KINDS[type(slo.sli)](slo)

@@ -90,6 +90,10 @@ def decode_diagnostic(x: Any) -> Diagnostic:
                       Severity(_want(severity, str)), _path(path), _want(hint, (str, type(None))))
 
 
+def _encode_position(p: Position | None) -> list | None:
+    return [p.file, p.line, p.column] if p else None
+
+
 def _position(p: Any) -> Position | None:
     if p is None:
         return None
@@ -223,8 +227,8 @@ class FileEntry:
         return {"key": self.key, "digest": self.digest, "kinds": self.kinds, "dated": self.dated,
                 "diagnostics": [encode_diagnostic(x) for x in rec.diagnostics], "out_paths": rec.out_paths,
                 "services": rec.services, "rules": rec.rules,
-                "ids": [[r.id, [r.source.file, r.source.line, r.source.column] if r.source else None, list(r.path)]
-                        for r in rec.ids],
+                "ids": [[r.id, _encode_position(r.source), list(r.path), r.offer,
+                         [[i, _encode_position(p), list(at)] for i, p, at in r.refs]] for r in rec.ids],
                 "outputs": self.outputs}
 
     @classmethod
@@ -232,8 +236,10 @@ class FileEntry:
         e = _want(e, dict)
         if sorted(e) != sorted(_FILE_KEYS):
             raise Invalid("expected the keys of a file entry")
-        ids = [SLORef(_want(i, str), _position(p), _path(path))
-               for i, p, path in (_fields(x, 3) for x in _want(e["ids"], list))]
+        ids = [SLORef(_want(i, str), _position(p), _path(path), _want(offer, str),
+                      tuple((_want(r, str), _position(rp), _path(rpath))
+                            for r, rp, rpath in (_fields(x, 3) for x in _want(refs, list))))
+               for i, p, path, offer, refs in (_fields(x, 5) for x in _want(e["ids"], list))]
         record = FileRecord([decode_diagnostic(x) for x in _want(e["diagnostics"], list)],
                             {k: _count(v) for k, v in _str_map(e["out_paths"], int).items()}, ids,
                             _strs(e["services"]), _count(e["rules"]))

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from slocompiler.model import SLO, EventsSLI, LatencySLI, RatioSLI, RawSLI, ThresholdSLI
+from slocompiler.model import SLO, EventsSLI, LatencySLI, QualitySLI, RatioSLI, RawSLI, ThresholdSLI
 from slocompiler.promql import parse, render_window
 
 COUNTER_FUNCTIONS = frozenset({"rate", "irate", "increase", "resets"})
@@ -103,6 +103,14 @@ def slo_selectors(slo: SLO) -> list[Selector]:
             value = getattr(sli, key)
             if value is not None:
                 for s in query_selectors(value, ("sli", "ratio", key)):
+                    out.append(Selector(s.metric, s.matchers, s.path, s.source, True))
+        return out
+    if isinstance(sli, QualitySLI):   # counters read `label_delay` late (docs/ml-quality.md)
+        out = []
+        for key in ("predictions", "total", "good", "bad", "labelled"):
+            value = getattr(sli, key)
+            if value:
+                for s in query_selectors(value, ("sli", "quality", key)):
                     out.append(Selector(s.metric, s.matchers, s.path, s.source, True))
         return out
     if isinstance(sli, LatencySLI):

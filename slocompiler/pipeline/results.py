@@ -8,7 +8,7 @@ from typing import NamedTuple
 
 from slocompiler.diagnostics import Diagnostic, Position, has_errors
 from slocompiler.discover import SourceFile
-from slocompiler.model import SpecUnit
+from slocompiler.model import SLO, SpecUnit
 from slocompiler.rules import RuleFile
 from slocompiler.spool import Artifacts, digest
 
@@ -40,11 +40,14 @@ class Compilation:
 
 
 class SLORef(NamedTuple):
-    """An SLO id and where it is defined (duplicate ids are reported across files)."""
+    """An SLO id and where it is defined (duplicate ids are reported across files); what a
+    composite may read of its recorded series, and a composite's references (`check/composite.py`)."""
 
     id: str
     source: Position | None
     path: tuple
+    offer: str = ""
+    refs: tuple = ()   # a composite's components: (id, Position | None, key path)
 
 
 @dataclass
@@ -94,7 +97,7 @@ class FileResult:
             return self.kept
         slos = [slo for u in self.units for slo in u.slos]
         return FileRecord(list(self.diagnostics), {u.out_path: len(u.slos) for u in self.units},
-                          [SLORef(slo.id, slo.source, tuple(slo.source_path)) for slo in slos],
+                          [slo_ref(slo) for slo in slos],
                           sorted({slo.service for slo in slos}), self.rules)
 
     def spill(self, folder: str) -> FileResult:
@@ -121,3 +124,9 @@ class FileResult:
         with open(path, "rb") as fh:
             fh.seek(offset)
             return pickle.loads(fh.read(size))
+
+
+def slo_ref(slo: SLO) -> SLORef:
+    from slocompiler.check.composite import offer, references
+
+    return SLORef(slo.id, slo.source, tuple(slo.source_path), offer(slo), references(slo))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from slocompiler import __version__
 from slocompiler.check import check_ids
+from slocompiler.check.composite import check_composites
 from slocompiler.conventions import RULE_FILES_LIST, Output, Target
 from slocompiler.diagnostics import Position
 from slocompiler.emit.rule_list import rule_files_list
@@ -43,6 +44,7 @@ def assemble(comp: Compilation, run: Run, records: dict[str, FileRecord], result
             ids += rec.ids
     if not run.options.ignore_duplicates:
         comp.diagnostics += check_ids(ids)
+    comp.diagnostics += check_composites(ids, [f.display for f in comp.files])
     for res in results:
         comp.compiled.append(res.src.display)
         comp.units += res.units

@@ -17,7 +17,9 @@ from slocompiler.calendars import GRAFANA_FROM, NOMINAL_MS, describe
 from slocompiler.conventions import sli_error
 from slocompiler.durations import format_duration
 from slocompiler.generate.grafana import panels as gp
+from slocompiler.generate.grafana.exclusions import drop_excluded, kept_share
 from slocompiler.generate.grafana.panels import JSON
+from slocompiler.generate.sli import id_labels, selector
 from slocompiler.model import SLO
 
 FROM_SECONDS = "${__from:date:seconds}"   # Grafana's start of the panel's time range, in Unix seconds
@@ -49,13 +51,15 @@ def calendar_panels(slo: SLO, ids: gp.Ids, sel: str, legend: str, y: int) -> lis
     budget = slo.error_budget
     n = numbers.clean(Fraction(NOMINAL_MS[unit], short_ms) * Fraction(budget))   # short windows x budget
     # the samples after the range's start: the one at its start covers the window before it
-    ratio = f"({sli_error(w)}{sel} and on() (vector(time()) > {FROM_SECONDS}))"
+    meta = selector(id_labels(slo))   # exclusion windows (generate/grafana/exclusions.py): left out
+    ratio = f"({sli_error(w)}{sel}{drop_excluded(slo, meta, w)} and on() (vector(time()) > {FROM_SECONDS}))"
     so_far = f"1 - avg_over_time({ratio}[$__range:{w}])"
     left = f"1 - sum_over_time({ratio}[$__range:{w}]) / {n}"
     # the chart samples the fastest alert's long window (fewer points per point drawn, as the rolling one)
     step_ms = slo.windows.page_quick.long_ms
     step, n_step = format_duration(step_ms), numbers.clean(Fraction(NOMINAL_MS[unit], step_ms) * Fraction(budget))
-    burndown = (f"1 - sum_over_time(({sli_error(step)}{sel} * (time() >= bool {FROM_SECONDS}))"
+    burndown = (f"1 - sum_over_time(({sli_error(step)}{sel}{kept_share(slo, meta, step)} * "
+                f"(time() >= bool {FROM_SECONDS}))"
                 f"[{format_duration(LONGEST_MS[unit])}:{step}]) / {n_step}")
     nominal = format_duration(NOMINAL_MS[unit])
     how = (f"Calendar {unit} so far ({start} to now, in the dashboard's time zone; the SLO's is {cal.time_zone}), "

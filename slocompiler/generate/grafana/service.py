@@ -22,13 +22,17 @@ from slocompiler.conventions import (
     sli_error,
 )
 from slocompiler.durations import format_duration, human_period
+from slocompiler.generate.composite import formula
 from slocompiler.generate.grafana import panels as gp
 from slocompiler.generate.grafana.calendar import HEIGHT as CALENDAR_HEIGHT
 from slocompiler.generate.grafana.calendar import board_settings, calendar_panels
+from slocompiler.generate.grafana.exclusions import exclusion_panels, kept_share
 from slocompiler.generate.grafana.fleet import FLEET_PATH, ServiceSummary
 from slocompiler.generate.grafana.panels import JSON, Pos, Step
+from slocompiler.generate.grafana.quality import HEIGHT as COVERAGE_HEIGHT
+from slocompiler.generate.grafana.quality import coverage_panel
 from slocompiler.generate.sli import grouping, id_labels, selector
-from slocompiler.model import SLO
+from slocompiler.model import SLO, CompositeSLI, QualitySLI
 from slocompiler.numbers import json_number, short
 from slocompiler.plan import PairPlan, TierPlan, alert_plan
 
@@ -105,7 +109,8 @@ class SLOPanels:
     def q_burndown(self) -> str:
         p_s = _seconds(self.slo.period_ms)
         n = numbers.clean(Fraction(self.slo.period_ms, self.step_ms) * Fraction(self.budget))  # step windows x budget
-        return (f"1 - sum_over_time(({sli_error(self.step)}{self.sel} * "
+        return (f"1 - sum_over_time(({sli_error(self.step)}{self.sel}"
+                f"{kept_share(self.slo, self.meta_sel, self.step)} * "
                 f"(time() > bool ({gp.TO_SECONDS} - {p_s})))[{self.period}:{self.step}]) / {n}")
 
     def q_on_track(self) -> str:
@@ -222,6 +227,20 @@ class SLOPanels:
                         unit="percentunit", custom=gp.ts_custom(), options=gp.TS_OPTIONS, color="palette-classic",
                         time_from=self.human, minmax=(None, 1))
 
+    def components_chart(self, pos: Pos) -> JSON:
+        """A composite's components beside it: each one's recorded error ratio over the step window."""
+        sli, w = self.slo.sli, self.step
+        assert isinstance(sli, CompositeSLI)
+        refs = [chr(ord("A") + i % 26) for i in range(len(sli.components) + 1)]
+        targets = [gp.target(refs[0], f"{sli_error(w)}{self.meta_sel}", f"{self.slo.name} (composite)")]
+        targets += [gp.target(ref, f'{sli_error(w)}{{{ID_LABEL}="{c.id}"}}', c.id)
+                    for ref, c in zip(refs[1:], sli.components)]
+        return gp.panel(self.ids, "timeseries", f"Components: error ratio ({w} window)", pos, targets,
+                        description=f"The composite's error ratio over {w} and each component's: "
+                                    f"{formula(sli.components, sli.weighting)} (docs/composite.md).",
+                        unit="percentunit", decimals=3, custom=gp.ts_custom(), options=gp.TS_OPTIONS,
+                        color="palette-classic", minmax=(0, None))
+
     def rows(self, y: int, collapsed: bool = False) -> tuple[list[JSON], int]:
         """The SLO's row and panels from `y`; `collapsed`: one closed row holding them all (the
         comparison's panels too, without their own row), so Grafana runs their queries only when
@@ -244,13 +263,20 @@ class SLOPanels:
         panels += [self.sli_chart((0, y, 8, 9)), self.burn_chart((8, y, 8, 9)),
                    self.burndown_chart((16, y, 8, 9))]
         y += 9
+        if isinstance(self.slo.sli, QualitySLI):   # delayed labels: the coverage series (docs/ml-quality.md)
+            panels.append(coverage_panel(self.slo, self.ids, self.sel, self.legend, (0, y, 24, COVERAGE_HEIGHT)))
+            y += COVERAGE_HEIGHT
         if self.by:
             panels += self.comparison(y)
             y += 10
+        if isinstance(self.slo.sli, CompositeSLI):
+            panels.append(self.components_chart((0, y, 24, 8)))
+            y += 8
         if self.slo.calendar is not None:
             panels += calendar_panels(self.slo, self.ids, self.sel, self.group_legend, y)
             y += 1 + CALENDAR_HEIGHT
-        return panels, y
+        excluded, y = exclusion_panels(self.slo, self.ids, self.meta_sel, y)
+        return panels + excluded, y
 
     def comparison(self, y: int) -> list[JSON]:
         ids, by = self.ids, ", ".join(self.by)

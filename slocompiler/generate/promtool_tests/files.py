@@ -11,10 +11,12 @@ from collections.abc import Sequence
 from slocompiler import __version__
 from slocompiler.conventions import ALERT_GROUP, GROUP_ORDER, SLI_GROUP, group_name
 from slocompiler.emit.yaml import dump
+from slocompiler.generate.promtool_tests.exclusion_tests import WINDOW_STEP
+from slocompiler.generate.promtool_tests.quality import quality_tests
 from slocompiler.generate.promtool_tests.scenarios import Scenarios, Test
 from slocompiler.generate.promtool_tests.series import MIN, minutes
 from slocompiler.generate.promtool_tests.shapes import Skip, shape_of
-from slocompiler.model import SLO, ThresholdSLI
+from slocompiler.model import SLO, QualitySLI, ThresholdSLI
 from slocompiler.rules import RuleFile
 
 # promtool evaluates groups in this order: time slices before the SLI recordings before the alerts
@@ -55,7 +57,8 @@ UNTESTED = "untested"   # `# untested: <id> (<kind>): <reason>`: an SLO without 
 SKIPPED = "skipped"     # `# skipped: …`: a tier or scenario left out of an SLO's tests
 
 
-def collect_tests(slos: Sequence[SLO], rules: RuleFile) -> tuple[list[Test], list[Test], list[str], int]:
+def collect_tests(slos: Sequence[SLO], rules: RuleFile,
+                  windows: list[Test] | None = None) -> tuple[list[Test], list[Test], list[str], int]:
     """(fine tests, ticket tests, notes, ticket evaluation minutes) for one rule file. A note is
     `untested: <id> (<kind>): <reason>` for an SLO without any test, else `skipped: <what>`."""
     fine: list[Test] = []
@@ -69,17 +72,24 @@ def collect_tests(slos: Sequence[SLO], rules: RuleFile) -> tuple[list[Test], lis
         try:
             if any(ms % MIN for p in slo.windows.pairs() for ms in (p.short_ms, p.long_ms)):
                 raise Skip("alert windows are not whole minutes")
+            if isinstance(slo.sli, QualitySLI):   # delayed labels: scenarios of their own (docs/ml-quality.md)
+                tests, quality_notes = quality_tests(slo, own)
+                fine += tests
+                notes += [f"{SKIPPED}: {n}" for n in quality_notes]
+                continue
             shape = shape_of(slo)
             b = Scenarios(slo, shape, own, step)
             b.build()
         except Skip as exc:
             notes.append(f"{UNTESTED}: {sid} ({slo.kind}): {exc}")
             continue
-        if not b.fine_tests and not b.coarse_tests:
+        if not b.fine_tests and not b.coarse_tests and not b.window_tests:
             notes.append(f"{UNTESTED}: {sid} ({slo.kind}): " + ("; ".join(b.notes) or "no alert to test"))
             continue
         fine += b.fine_tests
         coarse += b.coarse_tests
+        if windows is not None:
+            windows += b.window_tests
         notes += [f"{SKIPPED}: {n}" for n in b.notes]
     return fine, coarse, notes, step
 
@@ -93,7 +103,8 @@ def ticket_name(relpath: str) -> str:
 def promtool_test_files(rule_file_name: str, slos: Sequence[SLO], rules: RuleFile) -> dict[str, bytes]:
     """{relpath under tests/: bytes}: the page/no-data file and, when there are ticket tests, the
     ticket file (evaluated at a coarser interval)."""
-    fine, coarse, notes, step = collect_tests(slos, rules)
+    windows: list[Test] = []
+    fine, coarse, notes, step = collect_tests(slos, rules, windows)
     out = {}
     main = _render(rule_file_name, rules, fine, notes, 1, "page-tier, min_events and no-data")
     if main is not None:
@@ -102,6 +113,10 @@ def promtool_test_files(rule_file_name: str, slos: Sequence[SLO], rules: RuleFil
         ticket = _render(rule_file_name, rules, coarse, [], step, "ticket-tier")
         if ticket is not None:  # always: there are tests
             out[ticket_name(rule_file_name)] = ticket
+    if windows:
+        extra = _render(rule_file_name, rules, windows, [], WINDOW_STEP, "exclusion-window")
+        if extra is not None:
+            out[ticket_name(rule_file_name).replace(".ticket", ".exclusions", 1)] = extra
     return out
 
 

@@ -23,6 +23,7 @@ from slocompiler.conventions import (
 )
 from slocompiler.durations import format_duration, parse_duration
 from slocompiler.generate.prometheus import expanded_literals
+from slocompiler.generate.promtool_tests.exclusion_tests import clear_of_windows, exclusion_tests
 from slocompiler.generate.promtool_tests.series import (
     COUNTER_START,
     MIN,
@@ -85,6 +86,7 @@ class Scenarios:
         self.fine_tests: list[Test] = []     # evaluated every minute: page tiers, no-data
         self.coarse_tests: list[Test] = []   # evaluated every `coarse` minutes: ticket tiers (days of data)
         self.tests = self.fine_tests
+        self.window_tests: list[Test] = []   # exclusion windows at 5m samples and evaluations (exclusion_tests.py)
         self.notes: list[str] = []
         self.rec_labels = self._sli_labels(groups)
         alert_group = group_name(ALERT_GROUP, slo.id)
@@ -178,7 +180,12 @@ class Scenarios:
         return {"expr": self.alerts_sel(rule), "eval_time": minutes(at_m), "exp_samples": []}
 
     def add(self, name: str, segments: Sequence[Segment], checks: Sequence[Check | None], comment: str,
-            end_stale: bool = False, step: int = 1) -> None:
+            end_stale: bool = False, step: int = 1, held_ok: bool = False) -> None:
+        span = max([sum(m for m, _, _ in segments)] + [(parse_duration(c["eval_time"]) or 0) // MIN
+                                                      for c in checks if c is not None])
+        if not held_ok and not clear_of_windows(self, name, span + 1):
+            self.notes.append(f"{self.slo.id} {name}: its time meets an exclusion window (see the exclusion tests)")
+            return
         kept = [c for c in checks if c is not None]
         if step > 1:
             comment += f" (one sample every {step}m to keep the test short)"
@@ -240,6 +247,8 @@ class Scenarios:
             self.notes.append(f"{self.slo.id} {sev}: no outage test at one sample every {minutes(self.step)}: {cold}")
         elif outage:
             self.outage(sev, rule, live, for_m)
+        if outage and self.slo.exclusions:
+            exclusion_tests(self, tier, rule, live, for_m)
         if self.slo.min_events is not None and self.shape.counters and self.slo.has_denominator:
             self.min_events(sev, rule, live, for_m, float(self.slo.min_events))
 

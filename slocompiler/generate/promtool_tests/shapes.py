@@ -14,7 +14,7 @@ from slocompiler.conventions import SLI_ERROR
 from slocompiler.durations import parse_duration
 from slocompiler.generate.promtool_tests.series import MIN, Matcher, Skip, matches, series_text, solve, solve_not
 from slocompiler.generate.sli import render_window
-from slocompiler.model import SLO, EventsSLI, LatencySLI, RatioSLI, RawSLI, ThresholdSLI
+from slocompiler.model import SLO, CompositeSLI, EventsSLI, LatencySLI, RatioSLI, RawSLI, ThresholdSLI
 from slocompiler.numbers import clean
 
 
@@ -338,4 +338,7 @@ def shape_of(slo: SLO) -> Shape:
         return _counter_shape(total, role, other)
     if isinstance(sli, ThresholdSLI):
         return _threshold_shape(sli)
+    if isinstance(sli, CompositeSLI):
+        raise Skip("composite: its inputs are its components' recorded series, from other rule files "
+                   "(docs/composite.md, tested against a real Prometheus)")
     raise Skip(f"unknown SLI kind {slo.kind}")  # pragma: no cover

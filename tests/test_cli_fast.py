@@ -1,0 +1,99 @@
+"""`slocompiler validate FILE...` without options or a config file runs without click
+(slocompiler/cli/fast.py) and must report and exit exactly as the click command does: the same
+stdout, stderr and exit code for every file of the spec corpus, the multi-error corpus and the
+examples, one by one and together."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from helpers import run_cli
+
+from slocompiler.cli import fast
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = sorted(p for folder in ("tests/cases/spec", "tests/data/multi-error", "examples/specs")
+                for p in (ROOT / folder).rglob("*.yaml"))
+
+# both paths for every case, in one process: {"fast": [code, stdout, stderr], "click": [...]} per case
+_COMPARE = r"""
+import contextlib, io, json, re, sys
+from slocompiler.cli.fast import plain_validate
+from slocompiler.cli.group import run
+
+def capture(fn, args):
+    out, err = io.StringIO(), io.StringIO()
+    code = None
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = fn(args)
+        except SystemExit as exc:
+            code = exc.code
+    strip = lambda s: re.sub(r"\[\d+\.\d\ds\]", "[T]", s)
+    return [int(code or 0), strip(out.getvalue()), strip(err.getvalue())]
+
+cases = json.loads(sys.argv[1])
+print(json.dumps([{"fast": capture(plain_validate, c), "click": capture(run, c)} for c in cases]))
+"""
+
+
+def _compare(cases: list[list[str]], cwd: Path) -> list[dict]:
+    env = {**os.environ, "SLOCOMPILER_CACHE_DIR": str(cwd / "cache")}
+    env.pop("GITHUB_ACTIONS", None)
+    proc = subprocess.run([sys.executable, "-c", _COMPARE, json.dumps(cases)], capture_output=True, text=True,
+                          cwd=cwd, env=env, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+def test_the_fast_path_reports_exactly_as_click_does(tmp_path: Path):
+    assert len(CORPUS) >= 60
+    cases = [["validate", str(p)] for p in CORPUS]
+    cases.append(["validate", *map(str, CORPUS[:5])])            # several files
+    cases.append(["validate", str(ROOT / "tests/cases/spec/invalid")])  # a folder
+    results = _compare(cases, tmp_path)
+    codes = set()
+    for case, got in zip(cases, results):
+        assert got["fast"] == got["click"], case
+        codes.add(got["fast"][0])
+    assert codes == {0, 1}  # valid and invalid files both compared
+    assert sum("error[" in got["fast"][2] for got in results) >= 40
+
+
+def test_the_defaults_are_the_click_commands(tmp_path: Path):
+    from slocompiler.cli.validate import validate
+
+    spec = CORPUS[0]
+    ctx = validate.make_context("validate", [str(spec)])
+    params = {k: v for k, v in ctx.params.items() if k != "paths"}
+    assert params == fast.DEFAULTS
+
+
+def test_only_the_plain_case_is_taken(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    spec = str(CORPUS[0])
+    monkeypatch.chdir(tmp_path)
+    assert fast.plain(["validate", spec]) == [spec]
+    assert fast.plain(["validate", spec, spec]) == [spec, spec]
+    for args in (["validate"], ["build", spec], ["validate", spec, "--strict"], ["validate", "--format", "json", spec],
+                 ["validate", spec, str(tmp_path / "missing.yaml")], ["validate", "-"], ["validate", ""],
+                 ["validate", "-h"]):
+        assert fast.plain(args) is None, args
+    (tmp_path / "slocompiler.yaml").write_text("specs: [specs]\n")
+    assert fast.plain(["validate", spec]) is None  # a config file: the usual path reads it
+
+
+def test_the_fast_path_imports_no_click_and_usage_errors_stay_clicks(tmp_path: Path):
+    spec = str(ROOT / "examples/specs/serving/fraud-scoring.yaml")
+    code = ("import sys; from slocompiler.cli import main\n"
+            "try:\n    main(['validate', sys.argv[1]])\nexcept SystemExit as e:\n    code = e.code\n"
+            "print(code, sorted(m for m in sys.modules if m.split('.')[0] in ('click', 'pydantic')))")
+    proc = subprocess.run([sys.executable, "-c", code, spec], capture_output=True, text=True, cwd=tmp_path,
+                          env={**os.environ, "SLOCOMPILER_CACHE_DIR": str(tmp_path / "cache")}, timeout=60)
+    assert proc.stdout.strip() == "0 []", proc.stdout + proc.stderr
+    missing = run_cli("validate", "missing.yaml", cwd=tmp_path)
+    assert missing.returncode == 2 and "does not exist" in missing.stderr, missing.stderr
