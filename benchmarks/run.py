@@ -11,8 +11,10 @@ temporary folder, then times, as child processes:
 - once, ``slocompiler validate ONE_FILE`` (a fresh process on one small file:
   start-up cost)
 
-Times are wall clock, best of ``--repeat``; peak RSS is the child's own
-``ru_maxrss`` (from ``wait4``), the largest over the repeats.
+Times are wall clock, best of ``--repeat``; peak RSS is the largest ``VmHWM``
+of the child and its workers, read every 20 ms while they run (``ru_maxrss``
+from ``wait4`` would include this process's own peak: the kernel folds it in
+when a vforked child execs), the largest over the repeats.
 
 Beside the build time it prints a *floor*: what PyYAML's C (libyaml) loader
 and dumper alone need for the same YAML, measured in this process: loading
@@ -118,6 +120,9 @@ def run_child(argv: list[str], cwd: Path | None = None, timeout: float | None = 
         if timer:
             timer.daemon = True
             timer.start()
+        peak = [0]
+        watcher = threading.Thread(target=_watch_peak, args=(proc.pid, finished, peak), daemon=True)
+        watcher.start()
         try:
             while True:
                 try:
@@ -133,7 +138,11 @@ def run_child(argv: list[str], cwd: Path | None = None, timeout: float | None = 
         code = os.waitstatus_to_exitcode(status)
         proc.returncode = code  # reaped here; keep Popen from waiting again
         result.returncode = code
-        result.maxrss_kb = usage.ru_maxrss  # kilobytes on Linux
+        watcher.join()
+        # ru_maxrss of a child started by vfork includes this process's own peak (the kernel folds the
+        # old image's high-water mark into it at exec): the high-water marks of the child and its
+        # workers, read while they run, are the child's own (Linux); ru_maxrss elsewhere
+        result.maxrss_kb = peak[0] or usage.ru_maxrss  # kilobytes on Linux
         result.cpu = usage.ru_utime + usage.ru_stime
         if timed_out.is_set():
             result.error = f"killed after the {timeout:g} s timeout"
@@ -144,6 +153,40 @@ def run_child(argv: list[str], cwd: Path | None = None, timeout: float | None = 
             buf.seek(0)
             setattr(result, attr, buf.read().decode("utf-8", "replace"))
     return result
+
+
+def _hwm_kb(pid: int) -> int:
+    """VmHWM (the peak RSS of the process's current image) of PID in KB; 0 when unknown."""
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def _descendants(pid: int) -> list[int]:
+    found, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        found.append(p)
+        try:
+            for task in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{task}/children") as fh:
+                    todo += [int(c) for c in fh.read().split()]
+        except (OSError, ValueError):
+            pass
+    return found
+
+
+def _watch_peak(pid: int, done: threading.Event, peak: list[int]) -> None:
+    """The largest VmHWM of PID and its descendants (its workers), read every 20 ms until DONE."""
+    while not done.is_set():
+        for p in _descendants(pid):
+            peak[0] = max(peak[0], _hwm_kb(p))
+        done.wait(0.02)
 
 
 def best_of(runs: list[Run]) -> Run:
@@ -161,11 +204,15 @@ def yaml_files(root: Path) -> list[Path]:
     return sorted(p for p in root.rglob("*") if p.is_file() and p.suffix in (".yaml", ".yml"))
 
 
+CPU_SPENT: dict[str, float] = {}  # the floor's CPU seconds (this process), by part, best run
+
+
 def time_load(paths: list[Path]) -> float:
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     for path in paths:
         with open(path, "rb") as f:
             list(yaml.load_all(f, Loader=yaml.CSafeLoader))
+    _spent("load", time.process_time() - cpu)
     return time.perf_counter() - start
 
 
@@ -174,10 +221,15 @@ def time_dump(paths: list[Path]) -> float:
     for path in paths:
         with open(path, "rb") as f:
             loaded.append(list(yaml.load_all(f, Loader=yaml.CSafeLoader)))
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     for docs in loaded:
         yaml.dump_all(docs, Dumper=yaml.CSafeDumper)
+    _spent("dump", time.process_time() - cpu)
     return time.perf_counter() - start
+
+
+def _spent(part: str, cpu: float) -> None:
+    CPU_SPENT[part] = min(CPU_SPENT.get(part, cpu), cpu)
 
 
 # --------------------------------------------------------------------------- one size
@@ -199,6 +251,7 @@ class SizeResult:
     noop: Run | None = None       # build again, nothing changed (hashes every output once)
     edited: Run | None = None     # build after one spec file changed
     check: Run | None = None      # build --check after that
+    floor_cpu: float | None = None  # CPU seconds of the floor (load + dump)
     notes: list[str] = field(default_factory=list)
 
 
@@ -248,6 +301,7 @@ def bench_size(
     res.check = best_of([run_child([*build, "--check"], cwd=work, timeout=timeout, env=env) for _ in range(repeat)])
 
     progress(f"[{n_slos} SLOs] YAML floor x{repeat}")
+    CPU_SPENT.clear()
     inputs = yaml_files(specs)
     res.floor_load = min(time_load(inputs) for _ in range(repeat))
     rules_root = out / "prometheus"
@@ -263,6 +317,7 @@ def bench_size(
             res.floor_dump = min(time_dump(outputs) for _ in range(repeat))
         except yaml.YAMLError as exc:
             res.notes.append(f"build output is not loadable YAML: {exc}")
+    res.floor_cpu = sum(CPU_SPENT.values()) if "dump" in CPU_SPENT else None
     return res, single
 
 
@@ -340,6 +395,10 @@ def fmt_run_time(run: Run | None) -> str:
     return f"{fmt_s(run.wall)} (exit {run.returncode})"
 
 
+def fmt_cpu(run: Run | None) -> str:
+    return fmt_s(run.cpu) if run is not None and run.ok else "n/a"
+
+
 def fmt_rss(run: Run | None) -> str:
     return f"{run.maxrss_kb / 1024:.0f}" if run and run.maxrss_kb else "n/a"
 
@@ -356,7 +415,8 @@ def report(results: list[SizeResult], single: Run | None, cmd: list[str], repeat
         f"- python {platform.python_version()} ({platform.python_implementation()}); PyYAML {yaml.__version__} {libyaml}",
         f"- slocompiler {slocompiler_version()} at {git_revision()}; command `{shlex.join(cmd)}`",
         f"- inputs: `benchmarks/gen_specs.py`, seed {seed}, {SLOS_PER_FILE} SLOs a file; "
-        f"times are wall clock, best of {repeat}; RSS is the child's peak",
+        f"times are wall clock, best of {repeat}; CPU is user + system of the child and its workers "
+        f"(of this process for the floor); RSS is the child's peak",
         "",
         "| SLOs | files | input MB | validate s | build s | YAML floor s (load + dump) | build / floor "
         "| validate RSS MB | build RSS MB | rule files | rules MB |",
@@ -375,6 +435,18 @@ def report(results: list[SizeResult], single: Run | None, cmd: list[str], repeat
             f"| {fmt_run_time(r.build)} | {floor_txt} | {ratio} | {fmt_rss(r.validate)} | {fmt_rss(r.build)} "
             f"| {r.output_files} | {fmt_mb(r.output_bytes)} |"
         )
+    lines += [
+        "",
+        "CPU time (steadier than wall on a shared machine):",
+        "",
+        "| SLOs | validate CPU s | build CPU s | YAML floor CPU s | build / floor (CPU) | rebuild after one edit CPU s |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for r in results:
+        cpu_ratio = (f"{r.build.cpu / r.floor_cpu:.2f}x" if r.build and r.build.ok and r.floor_cpu else "n/a")
+        lines.append(f"| {r.n_slos} | {fmt_cpu(r.validate)} | {fmt_cpu(r.build)} "
+                     f"| {fmt_s(r.floor_cpu) if r.floor_cpu is not None else 'n/a'} | {cpu_ratio} "
+                     f"| {fmt_cpu(r.edited)} |")
     lines += [
         "",
         "YAML floor: PyYAML's C loader reading every input file, plus its C dumper serializing every "

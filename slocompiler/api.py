@@ -16,6 +16,7 @@ from slocompiler import outputs
 from slocompiler.diagnostics import Position, fails
 from slocompiler.options import Options
 from slocompiler.pipeline import Compilation, compile_paths, output_dir_excludes
+from slocompiler.spool import spooling
 
 if TYPE_CHECKING:
     from slocompiler.explain import SLOInfo
@@ -28,9 +29,10 @@ __all__ = ["BuildResult", "Explanation", "PromtoolRun", "backtest_live", "build"
            "gate_live", "report_live", "run_tests", "schema", "schema_text", "validate"]
 
 
-def validate(paths: Sequence[str], options: Options | None = None) -> Compilation:
-    """Check every spec under `paths` (every stage that can find a problem; nothing written)."""
-    return compile_paths(paths, options, extras=False)
+def validate(paths: Sequence[str], options: Options | None = None, *, units: bool = True) -> Compilation:
+    """Check every spec under `paths` (every stage that can find a problem; nothing written).
+    `units=False`: the SLO objects are not needed (a large tree's are then left out of `units`)."""
+    return compile_paths(paths, options, extras=False, units=units)
 
 
 def check_live(paths: Sequence[str], options: Options | None, settings: Settings, *, lookback_s: float = 3600,
@@ -88,8 +90,14 @@ def build(paths: Sequence[str], out_dir: str, options: Options | None = None, *,
     options = options or Options()
     options.exclude = tuple(options.exclude) + output_dir_excludes(paths, out_dir)
     try:
-        with outputs.locked(out_dir, exclusive=not (check or dry_run)):
-            return _build(paths, out_dir, options, check, dry_run, strict, cache_dir)
+        with outputs.locked(out_dir, exclusive=not (check or dry_run)), spooling(out_dir) as spool:
+            try:
+                result = _build(paths, out_dir, options, check, dry_run, strict, cache_dir)
+                if result.plan is not None and dry_run:
+                    result.plan.diff()  # while the new bytes are still in their temporary files
+                return result
+            finally:  # what was not renamed over its target (failed, --check, --diff)
+                spool.discard()
     except outputs.Busy as exc:
         comp = Compilation()
         comp.diagnostics.append(Position(out_dir.rstrip("/") or out_dir).diag(
@@ -137,7 +145,7 @@ def _write(comp: Compilation, out_dir: str, check: bool, dry_run: bool, strict: 
         return BuildResult(comp, None, False)
     if check:
         for rel in sorted(plan.writes):
-            what = "missing" if plan.old.get(rel) is None else "out of date"
+            what = "out of date" if rel in plan.existing else "missing"
             comp.diagnostics.append(Position(f"{out_dir.rstrip('/')}/{rel}").diag(
                 "SLC402", f"generated file is {what}", hint="run `slocompiler build` and commit the result"))
         for rel in plan.stale:

@@ -351,6 +351,8 @@ class _Converter:
                 return _constructor.construct_object(node, deep=True)
             except (ConstructorError, ValueError, OverflowError, KeyError, TypeError, IndexError):
                 pass
+            finally:  # PyYAML remembers every node it constructed: a build's whole tree, unless forgotten
+                _constructor.constructed_objects.pop(node, None)
             if _resolver.resolve(ScalarNode, node.value, (True, False)) == tag:
                 return node.value  # an implicit number Python cannot hold (4,300 digits and more): text
             # An explicit tag (`!!bool svc-a`) can name a type its text does not have.

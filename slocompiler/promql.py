@@ -13,6 +13,8 @@ from slocompiler.conventions import WINDOW_RE
 from slocompiler.promql_locate import error_offset
 
 METRIC_NAME = r"^[a-zA-Z_:][a-zA-Z0-9_:]*$"
+MAX_QUERY = 32768  # characters of one query (SLC231): it is copied into a rule per alert window, and the
+                   # parser's recursion is not bounded on longer ones
 _NODE_WORDS = {"AggregateExpr": "an aggregation (sum, max, ...)", "Call": "a function call",
                "BinaryExpr": "an arithmetic or comparison expression", "MatrixSelector": "a range selector",
                "SubqueryExpr": "a subquery", "NumberLiteral": "a number", "StringLiteral": "a string",

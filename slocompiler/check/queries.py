@@ -19,6 +19,7 @@ from slocompiler.durations import format_duration
 from slocompiler.formats.sloth_plugins import plugin_hint
 from slocompiler.load import Document
 from slocompiler.promql import (
+    MAX_QUERY,
     METRIC_NAME,
     engine_problems,
     render_window,
@@ -32,7 +33,6 @@ if TYPE_CHECKING:
     from slocompiler.formats import native_spec as spec
 
 _METRIC = re.compile(METRIC_NAME)
-MAX_QUERY = 32768  # characters of one query: it is copied into a rule per alert window
 
 
 def check_size(doc: Document, text: str, path: tuple) -> list[Diagnostic]:

@@ -30,6 +30,6 @@ def validate(paths: tuple[str, ...], fmt: str | None, strict: bool, report_only_
     started = time.perf_counter()
     tree, passed = scope(paths, report_only_passed)
     exit_if_nothing_passed(tree, paths)
-    comp = api.validate(tree, build_options(**kw))
+    comp = api.validate(tree, build_options(**kw), units=False)  # diagnostics and counts only
     narrow(comp, passed)
     sys.exit(finish(comp, fmt, strict, started))

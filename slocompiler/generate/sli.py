@@ -35,7 +35,7 @@ from slocompiler.model import (
     RawSLI,
     ThresholdSLI,
 )
-from slocompiler.promql import render_window
+from slocompiler.promql import MAX_QUERY, render_window
 
 S = TypeVar("S", EventsSLI, RawSLI, RatioSLI, LatencySLI, ThresholdSLI, QualitySLI, CompositeSLI)
 
@@ -262,6 +262,8 @@ def query_grouping(query: str) -> tuple[str, ...] | None:
     `(model, version)`), or None when the query does not say (`without`, unknown functions)."""
     import promql_parser
 
+    if len(query) > MAX_QUERY:  # refused (SLC231); the parser may overflow its stack on it
+        return None
     try:
         node = promql_parser.parse(render_window(query, "5m"))
     except Exception:

@@ -25,7 +25,6 @@ from concurrent.futures import ThreadPoolExecutor
 
 from slocompiler.conventions import Output
 from slocompiler.discover import SourceFile
-from slocompiler.generate import by_service
 from slocompiler.incremental import entries
 from slocompiler.incremental.entries import FileEntry, Memo, ServiceEntry
 from slocompiler.incremental.keys import base, key, read
@@ -87,6 +86,8 @@ class Cache:
             run = Run(options)
             tree = _Tree(comp.files, run, self.memo.files)
             compiled = {r.src.display: r for r in run.compile(self._dirty(tree), tree.loaded)}
+            for d in compiled:  # their bytes are not needed again (the build's memory stays flat)
+                tree.loaded.pop(d, None)
             tree.learned(compiled)
             records = {f.display: compiled[f.display].record() if f.display in compiled
                        else tree.record(f.display) for f in comp.files}
@@ -98,7 +99,7 @@ class Cache:
             services = (self._services(comp, run, tree, records, compiled, made_now) if comp.ok and run.whole_tree
                         else None)
             finish(comp, run)
-            self.digests = _digests(comp.artifacts)
+            self.digests = comp.artifacts.digests()
             if services is not None:
                 for service, entry in services.items():
                     if service in made_now:  # remember its outputs by digest
@@ -143,8 +144,7 @@ class Cache:
         if need:
             compiled = dict(compiled)
             compiled.update((r.src.display, r) for r in run.compile([f for f in tree.files if f.display in need]))
-        entries = by_service(u for f in comp.files if f.display in compiled for u in compiled[f.display].units)
-        todo = [(s, entries[s]) for s in sorted(stale)]
+        todo = [(s, [compiled[f.display] for f in contributors[s]]) for s in sorted(stale)]
         made = dict(zip(sorted(stale), all_service_outputs(run, todo)))
         summaries, kept = {}, {}
         for service in sorted(contributors):
@@ -243,6 +243,7 @@ class _Tree:
                 unknown.append(f)
         if old and unknown:
             self._learn(unknown)
+        self.raw = {}  # what is still needed is in `loaded`
         self._keys()
         self.remembered: dict[str, FileEntry] = {f.display: old[f.display] for f in files
                            if f.display in self.facts and f.display in old
@@ -290,14 +291,6 @@ class _Tree:
             elif f.display in self.remembered:
                 out[f.display] = self.remembered[f.display]
         return out
-
-
-def _digests(artifacts: dict[str, bytes]) -> dict[str, str]:
-    """The digest of every artifact (on two threads when there is much: hashing releases the GIL)."""
-    if sum(map(len, artifacts.values())) < 8 << 20:
-        return {rel: digest(data) for rel, data in artifacts.items()}
-    with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
-        return dict(zip(artifacts, pool.map(digest, artifacts.values(), chunksize=32)))
 
 
 def _kinds(loaded: LoadedFile) -> set[str]:

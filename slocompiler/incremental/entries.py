@@ -11,6 +11,7 @@ summaries of the generators' types). Anything else is no cache: a build never fa
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hmac
 import os
 import stat
@@ -63,9 +64,14 @@ def _place(value: Any) -> int:
     return _count(value)
 
 
+_KEY_TYPES = (str, int, float, bool, type(None))
+
+
 def _path(value: Any) -> tuple:
     """Where in a document: keys and indexes (a YAML key may be any scalar)."""
-    return tuple(_want(p, (str, int, float, bool, type(None))) for p in _want(value, list))
+    if type(value) is list and all(type(p) in _KEY_TYPES for p in value):  # the usual case, at once
+        return tuple(value)
+    return tuple(_want(p, _KEY_TYPES) for p in _want(value, list))
 
 
 def _fields(value: Any, n: int) -> list:
@@ -91,47 +97,91 @@ def _encode_position(p: Position | None) -> list | None:
 def _position(p: Any) -> Position | None:
     if p is None:
         return None
+    if (type(p) is list and len(p) == 3 and type(p[0]) is str and type(p[1]) is int and type(p[2]) is int
+            and p[1] >= 0 and p[2] >= 0):  # the usual case, checked at once
+        return Position(p[0], p[1], p[2])
     file, line, column = _fields(p, 3)
     return Position(_want(file, str), _place(line), _place(column))
 
 
 def _typed(value: Any, hint: Any) -> Any:
     """VALUE checked against a field's type HINT (the JSON form of a generator's summary type)."""
+    return _checker(hint)(value)
+
+
+_Check = typing.Callable[[Any], Any]
+
+
+@functools.cache
+def _checker(hint: Any) -> _Check:
+    """The check of a field's type HINT, worked out once per hint (a cache of ten thousand SLOs
+    checks hundreds of thousands of values)."""
     origin = typing.get_origin(hint)
     if origin in (typing.Union, types.UnionType):
-        for option in typing.get_args(hint):
-            try:
-                return _typed(value, option)
-            except Invalid:
-                pass
-        raise Invalid(f"expected {hint}, got {type(value).__name__}")
+        options = [_checker(option) for option in typing.get_args(hint)]
+
+        def union(value: Any) -> Any:
+            for option in options:
+                try:
+                    return option(value)
+                except Invalid:
+                    pass
+            raise Invalid(f"expected {hint}, got {type(value).__name__}")
+        return union
     if origin in (tuple, list):
-        item = typing.get_args(hint)[0]
-        return [_typed(v, item) for v in _want(value, list)]
+        item = _checker(typing.get_args(hint)[0])
+        return lambda value: [item(v) for v in _want(value, list)]
     if origin is dict:
-        item = typing.get_args(hint)[1]
-        return {_want(k, str): _typed(v, item) for k, v in _want(value, dict).items()}
+        item = _checker(typing.get_args(hint)[1])
+        return lambda value: {_want(k, str): item(v) for k, v in _want(value, dict).items()}
     if dataclasses.is_dataclass(hint):
-        return _record(value, hint)  # type: ignore[arg-type]
+        return lambda value: _record(value, hint)  # type: ignore[arg-type]
     if hint is type(None):
-        if value is not None:
-            raise Invalid("expected null")
-        return value
+        def none(value: Any) -> Any:
+            if value is not None:
+                raise Invalid("expected null")
+            return value
+        return none
     if hint is float:
-        return _want(value, (int, float))
+        return lambda value: _want(value, (int, float))
     if hint in (int, str, bool):
-        return _want(value, hint)
+        return lambda value: _want(value, hint)
     raise Invalid(f"unsupported field type {hint}")  # pragma: no cover - a generator changed its types
+
+
+@functools.cache
+def _shape(cls: type) -> tuple[list[tuple[str, _Check]], list[str], list[tuple[str, frozenset]] | None]:
+    """The fields of dataclass CLS with the check of each, their names sorted, and, when every
+    field is a plain JSON scalar, the exact JSON types each may have (worked out once: a cache of
+    ten thousand SLOs checks tens of thousands of records)."""
+    hints = typing.get_type_hints(cls)
+    names = [f.name for f in dataclasses.fields(cls)]
+    plain = [(name, _scalar_types(hints[name])) for name in names]
+    exact = [(name, kinds) for name, kinds in plain if kinds is not None]
+    return ([(name, _checker(hints[name])) for name in names], sorted(names),
+            exact if len(exact) == len(names) else None)
+
+
+def _scalar_types(hint: Any) -> frozenset | None:
+    """The exact JSON types a scalar HINT allows (bool is no int; an int is a float), else None."""
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        parts = [_scalar_types(h) for h in typing.get_args(hint)]
+        return None if None in parts else frozenset().union(*parts)  # type: ignore[arg-type]
+    simple: dict[Any, frozenset] = {str: frozenset({str}), int: frozenset({int}), bool: frozenset({bool}),
+                                    float: frozenset({int, float}), type(None): frozenset({type(None)})}
+    return simple.get(hint)
 
 
 def _record(value: Any, cls: type) -> dict:
     """VALUE as the JSON of dataclass CLS: exactly its fields, each of its type."""
+    checks, ordered, exact = _shape(cls)
+    if (exact is not None and type(value) is dict and len(value) == len(exact)
+            and all(type(value.get(name, _record)) in kinds for name, kinds in exact)):
+        return {name: value[name] for name, _ in exact}  # the usual case, checked at once
     value = _want(value, dict)
-    hints = typing.get_type_hints(cls)
-    names = [f.name for f in dataclasses.fields(cls)]
-    if sorted(value) != sorted(names):
+    if sorted(value) != ordered:
         raise Invalid(f"expected the fields of {cls.__name__}")
-    return {name: _typed(value[name], hints[name]) for name in names}
+    return {name: check(value[name]) for name, check in checks}
 
 
 def _summary(value: Any) -> dict:
@@ -274,8 +324,9 @@ def _write_private(path: str, data: bytes, *, replace: bool = True) -> None:
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
+            if not replace:  # the key: on disk before it is used (a cache torn by a crash is no cache)
+                fh.flush()
+                os.fsync(fh.fileno())
         if replace:
             os.replace(tmp, path)
         else:

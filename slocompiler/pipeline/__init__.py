@@ -16,19 +16,19 @@ from contextlib import contextmanager
 
 from slocompiler.diagnostics import Diagnostic, Position, Severity
 from slocompiler.discover import Skipped, SourceFile, discover
-from slocompiler.generate import by_service
 from slocompiler.options import Options
 from slocompiler.pipeline.results import Compilation, FileRecord, FileResult, digest
 from slocompiler.pipeline.run import Run
-from slocompiler.pipeline.tree import all_service_outputs, assemble, finish, tree_outputs
+from slocompiler.pipeline.tree import all_service_outputs, assemble, finish, services_of, tree_outputs
 
 __all__ = ["Compilation", "FileRecord", "FileResult", "Options", "Run", "assemble", "compile_paths", "digest",
            "discover_files", "finish", "no_specs", "output_dir_excludes", "paused_gc"]
 
 
 def compile_paths(paths: Sequence[str], options: Options | None = None, *, emit: bool = True,
-                  extras: bool = True) -> Compilation:
-    """Run every stage on `paths`; never raises for bad input, collects all diagnostics."""
+                  extras: bool = True, units: bool = True) -> Compilation:
+    """Run every stage on `paths`; never raises for bad input, collects all diagnostics. With
+    `units=False` a large tree's SLOs may be missing from `units` (a caller that needs none)."""
     with paused_gc():
         options = options or Options()
         notes: list[Diagnostic] = []
@@ -36,13 +36,14 @@ def compile_paths(paths: Sequence[str], options: Options | None = None, *, emit:
         if not comp.files:
             comp.diagnostics += [no_specs(paths), *notes]
             return comp
-        run = Run(options, emit=emit, extras=extras)
+        run = Run(options, emit=emit, extras=extras, units=units)
         results = run.compile(comp.files)
-        assemble(comp, run, {r.src.display: r.record() for r in results}, results)
+        records = {r.src.display: r.record() for r in results}
+        assemble(comp, run, records, results)
         comp.diagnostics += notes
         if emit and comp.ok and run.whole_tree:
             summaries = {}
-            services = list(by_service(comp.units).items())
+            services = services_of(comp, {r.src.display: r for r in results}, records)
             for (service, _), (files, summary) in zip(services, all_service_outputs(run, services)):
                 comp.artifacts.update(files)
                 summaries[service] = summary

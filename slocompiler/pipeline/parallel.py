@@ -11,6 +11,8 @@ from slocompiler.discover import SourceFile
 PARALLEL_MIN_SLOS = 2000         # below this, starting a second process costs more than it saves
 PARALLEL_MIN_BYTES = 1_500_000   # of spec files in a batch: about PARALLEL_MIN_SLOS SLOs
 
+CHUNK_MAX = 16                   # items a worker does before handing their results over
+
 _WORK: tuple = ()
 _IN_WORKER = False
 
@@ -46,11 +48,33 @@ def _worker_init(parent: int) -> None:
         pass
     if os.getppid() != parent:  # the build died before prctl took effect
         os._exit(1)
+    import gc
+
+    gc.freeze()  # what the build holds is never scanned; what a worker makes and drops is collected
+    gc.enable()
 
 
 def _work_chunk(bounds: tuple[int, int]) -> list:
     fn, items = _WORK
-    return [fn(x) for x in items[bounds[0]:bounds[1]]]
+    try:
+        return [fn(x) for x in items[bounds[0]:bounds[1]]]
+    finally:
+        _forget()
+
+
+_CACHES: list = []
+
+
+def _forget() -> None:
+    """Empty the memo caches of the compiler's functions (`functools.lru_cache`): a worker's memory
+    then stays flat, whatever share of a large tree it compiles (their hits are within a file)."""
+    import sys
+
+    if not _CACHES:
+        _CACHES.extend(v for name, m in list(sys.modules.items()) if name.startswith("slocompiler.") and m
+                       for v in vars(m).values() if callable(getattr(v, "cache_clear", None)))
+    for cache in _CACHES:
+        cache.cache_clear()
 
 
 def fork_map(fn: Callable[[Any], Any], items: list, weight: float) -> list:
@@ -68,7 +92,7 @@ def fork_map(fn: Callable[[Any], Any], items: list, weight: float) -> list:
         return [fn(x) for x in items]
     global _WORK
     _WORK = (fn, items)
-    size = max(1, len(items) // (cores * 4))
+    size = max(1, min(len(items) // (cores * 4), CHUNK_MAX))  # results wait in a worker per chunk
     chunks = [(i, min(i + size, len(items))) for i in range(0, len(items), size)]
     try:
         with ctx.Pool(cores, initializer=_worker_init, initargs=(os.getpid(),)) as pool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -9,6 +10,9 @@ from slocompiler.diagnostics import Diagnostic, Position, has_errors
 from slocompiler.discover import SourceFile
 from slocompiler.model import SLO, SpecUnit
 from slocompiler.rules import RuleFile
+from slocompiler.spool import Artifacts, digest
+
+__all__ = ["Compilation", "FileRecord", "FileResult", "SLORef", "UnitOutput", "digest"]
 
 
 @dataclass
@@ -22,7 +26,7 @@ class Compilation:
     files: list[SourceFile] = field(default_factory=list)
     units: list[SpecUnit] = field(default_factory=list)
     rule_files: dict[str, RuleFile] = field(default_factory=dict)
-    artifacts: dict[str, bytes] = field(default_factory=dict)
+    artifacts: Artifacts = field(default_factory=Artifacts)
     verified: set[str] = field(default_factory=set)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     rule_count: int = 0
@@ -69,7 +73,7 @@ class UnitOutput:
 
     diagnostics: list[Diagnostic]
     rules: int
-    artifacts: dict[str, bytes]
+    artifacts: Artifacts
     rule_file: RuleFile | None
 
 
@@ -80,27 +84,49 @@ class FileResult:
     src: SourceFile
     diagnostics: list[Diagnostic] = field(default_factory=list)
     units: list[SpecUnit] = field(default_factory=list)
-    artifacts: dict[str, bytes] = field(default_factory=dict)
+    artifacts: Artifacts = field(default_factory=Artifacts)
     rule_files: dict[str, RuleFile] = field(default_factory=dict)
     rules: int = 0
     kinds: set[str] = field(default_factory=set)  # format keys of its documents
     dated: bool = False                           # a result depends on today's date
+    spilled: tuple[str, int, int] | None = None   # its units in a file (path, offset, size): `spill`
+    kept: FileRecord | None = None                # its record, made before its units were spilled
 
     def record(self) -> FileRecord:
+        if self.kept is not None:
+            return self.kept
         slos = [slo for u in self.units for slo in u.slos]
         return FileRecord(list(self.diagnostics), {u.out_path: len(u.slos) for u in self.units},
                           [slo_ref(slo) for slo in slos],
                           sorted({slo.service for slo in slos}), self.rules)
+
+    def spill(self, folder: str) -> FileResult:
+        """Move the units to a file of this process in FOLDER (a worker of a build hands its results
+        over by memory: the build then holds every file's record, not every SLO)."""
+        import pickle
+
+        self.kept = self.record()
+        data = pickle.dumps(self.units, protocol=pickle.HIGHEST_PROTOCOL)
+        path = os.path.join(folder, f"units-{os.getpid()}")
+        with open(path, "ab") as fh:
+            self.spilled = (path, fh.tell(), len(data))
+            fh.write(data)
+        self.units = []
+        return self
+
+    def all_units(self) -> list[SpecUnit]:
+        """The units, read back when they were spilled."""
+        if self.spilled is None:
+            return self.units
+        import pickle
+
+        path, offset, size = self.spilled
+        with open(path, "rb") as fh:
+            fh.seek(offset)
+            return pickle.loads(fh.read(size))
 
 
 def slo_ref(slo: SLO) -> SLORef:
     from slocompiler.check.composite import offer, references
 
     return SLORef(slo.id, slo.source, tuple(slo.source_path), offer(slo), references(slo))
-
-
-def digest(data: bytes) -> str:
-    """The digest outputs are compared by (SHA-256: hardware-accelerated, as fast as reading)."""
-    import hashlib
-
-    return hashlib.sha256(data).hexdigest()

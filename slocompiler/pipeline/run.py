@@ -23,6 +23,7 @@ from slocompiler.pipeline import parallel
 from slocompiler.pipeline.results import FileResult
 from slocompiler.pipeline.units import generate_units
 from slocompiler.resolve import Context
+from slocompiler.spool import active
 
 REGISTERING_KINDS = frozenset({"AlertWindows", "openslo/v1"})  # documents other files' SLOs may use
 TREE_OUTPUTS = frozenset({Output.DOCS.value, Output.GRAFANA.value})  # outputs built per service and tree
@@ -32,8 +33,9 @@ class Run:
     """What the files of one compilation share: options, the resolve context (windows catalogs,
     OpenSLO objects, templates), policies, and the diagnostics that belong to no spec file."""
 
-    def __init__(self, options: Options, *, emit: bool = True, extras: bool = True):
+    def __init__(self, options: Options, *, emit: bool = True, extras: bool = True, units: bool = True):
         self.options, self.emit = options, emit
+        self.units = units  # False: workers hand over records only (the caller needs no SLO objects)
         self.target = check_target(options.target)
         self.wanted = set(options.outputs) if extras else set()  # validate needs the rules only (checked)
         self.whole_tree = bool(self.wanted & TREE_OUTPUTS)
@@ -58,9 +60,13 @@ class Run:
             return self._compile(files, known)
         shared = {f.display for f in files if _may_register(f, known)}
         first = self._compile([f for f in files if f.display in shared], known)
-        rest = parallel.fork_map(lambda f: self._compile([f], known)[0],
+        spool = active()
+        spills = spool.spill_dir() if spool is not None and self.whole_tree else None  # units by file, not memory
+        rest = parallel.fork_map(lambda f: _handed(self._compile([f], known)[0], spills, self.units),
                                  [f for f in files if f.display not in shared], parallel.PARALLEL_MIN_SLOS)
         if any(r.kinds & REGISTERING_KINDS for r in rest):
+            for r in rest:  # their spooled outputs are made again
+                r.artifacts.discard()
             self.ctx = self._context()
             return self._compile(files, known)
         by_file = {r.src.display: r for r in (*first, *rest)}
@@ -146,6 +152,16 @@ class Run:
     def keeps(self, rel: str) -> bool:
         """Whether an artifact is one of the outputs asked for (`outputs:` in the config)."""
         return self.options.keeps(rel)
+
+
+def _handed(res: FileResult, spills: str | None, keep: bool) -> FileResult:
+    """A worker's result as handed to the build: its units spilled when SPILLS names a folder,
+    left out unless KEEP."""
+    if spills is not None and res.units:
+        return res.spill(spills)
+    if not keep:
+        res.kept, res.units = res.record(), []
+    return res
 
 
 def _may_register(src: SourceFile, loaded: dict[str, LoadedFile | bytes]) -> bool:

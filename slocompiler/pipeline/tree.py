@@ -13,6 +13,7 @@ from slocompiler.model import SLO
 from slocompiler.pipeline.parallel import fork_map
 from slocompiler.pipeline.results import Compilation, FileRecord, FileResult, SLORef
 from slocompiler.pipeline.run import Run
+from slocompiler.spool import Artifacts
 
 PROMETHEUS_LAYOUT = (Target.PROMETHEUS, Target.VICTORIAMETRICS)  # targets writing OUT/prometheus/
 ServiceEntries = list[tuple[SLO, str]]  # a service's (SLO, spec file) pairs in tree order
@@ -70,7 +71,7 @@ def finish(comp: Compilation, run: Run) -> None:
     comp.diagnostics.sort()
 
 
-def service_outputs(run: Run, service: str, entries: ServiceEntries) -> tuple[dict[str, bytes], dict]:
+def service_outputs(run: Run, service: str, entries: ServiceEntries) -> tuple[Artifacts, dict]:
     """The dashboards and catalog page of one service, from its (SLO, spec file) ENTRIES, and the
     summary of them the fleet overview and the index need."""
     files: dict[str, bytes] = {}
@@ -85,15 +86,34 @@ def service_outputs(run: Run, service: str, entries: ServiceEntries) -> tuple[di
 
         page, summary[Output.DOCS.value] = service_page(service, entries, __version__)
         files.update(page)
-    return {k: v for k, v in files.items() if run.keeps(k)}, summary
+    return Artifacts({k: v for k, v in files.items() if run.keeps(k)}), summary
 
 
-def all_service_outputs(run: Run, services: list[tuple[str, ServiceEntries]]) -> list[tuple[dict[str, bytes], dict]]:
-    """`service_outputs` of every (service, entries), in order (large trees on every core)."""
-    return fork_map(lambda item: service_outputs(run, *item), services, sum(len(e) for _, e in services))
+def all_service_outputs(run: Run, services: list[tuple[str, list[FileResult]]]) -> list[tuple[Artifacts, dict]]:
+    """`service_outputs` of every (service, the compiled files that define it, in tree order), in
+    order (large trees on every core; each reads back the units of its own files)."""
+    weight = sum(r.record().slos for _, results in services for r in results)
+    return fork_map(lambda item: service_outputs(run, item[0], service_entries(*item)), services, weight)
 
 
-def tree_outputs(run: Run, summaries: dict[str, dict]) -> dict[str, bytes]:
+def service_entries(service: str, results: list[FileResult]) -> ServiceEntries:
+    """SERVICE's (SLO, spec file) pairs in tree order, from the files (RESULTS) that define it."""
+    return [(slo, unit.relpath) for res in results for unit in res.all_units() for slo in unit.slos
+            if slo.service == service]
+
+
+def services_of(comp: Compilation, results: dict[str, FileResult],
+                records: dict[str, FileRecord]) -> list[tuple[str, list[FileResult]]]:
+    """Every service of the tree, sorted, with the compiled files (RESULTS by display path) that
+    define it, in tree order."""
+    found: dict[str, list[FileResult]] = {}
+    for src in comp.files:
+        for service in records[src.display].services:
+            found.setdefault(service, []).append(results[src.display])
+    return sorted(found.items())
+
+
+def tree_outputs(run: Run, summaries: dict[str, dict]) -> Artifacts:
     """The fleet overview, provisioning file and catalog index, from every service's summary."""
     files: dict[str, bytes] = {}
     if Output.GRAFANA in run.wanted:
@@ -104,4 +124,4 @@ def tree_outputs(run: Run, summaries: dict[str, dict]) -> dict[str, bytes]:
         from slocompiler.generate.docs import index_page
 
         files.update(index_page({s: v[Output.DOCS.value] for s, v in summaries.items()}, __version__))
-    return {k: v for k, v in files.items() if run.keeps(k)}
+    return Artifacts({k: v for k, v in files.items() if run.keeps(k)})

@@ -12,6 +12,7 @@ from slocompiler.model import SpecUnit
 from slocompiler.options import Options
 from slocompiler.pipeline.parallel import fork_map
 from slocompiler.pipeline.results import UnitOutput
+from slocompiler.spool import Artifacts
 
 
 def unit_output(unit: SpecUnit, opts: Options, wanted: set[str], target: Target) -> UnitOutput:
@@ -19,7 +20,7 @@ def unit_output(unit: SpecUnit, opts: Options, wanted: set[str], target: Target)
     worker for large trees)."""
     rf = rule_file(unit.relpath, unit.slos, opts)
     diags = check_generated(rf, unit, version_for(target.value, opts.prometheus_version))
-    artifacts: dict[str, bytes] = {}
+    artifacts = Artifacts()  # spooled to disk as they are set, in a build
     kubernetes = unit.target == Output.KUBERNETES
     rules_key = Output.KUBERNETES.value if target == Target.KUBERNETES else unit.target
     if rules_key in wanted and opts.keeps(f"{rules_key}/{unit.relpath}"):  # validate: the rules are checked, not written
