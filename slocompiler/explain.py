@@ -19,7 +19,7 @@ from slocompiler.exclusions import describe as describe_exclusions
 from slocompiler.exclusions import excluded_share, explain_lines
 from slocompiler.generate.composite import formula
 from slocompiler.model import SLO, CompositeSLI, QualitySLI
-from slocompiler.plan import PairPlan, alert_plan
+from slocompiler.plan import PairPlan, alert_plan, coverage_detection_s
 
 
 @dataclass
@@ -93,16 +93,6 @@ def explain_slo(slo: SLO, file: str) -> SLOInfo:
         if slo.sli.window_delays:
             info.window_label_delays = {format_duration(w): format_duration(d) for w, d in slo.sli.window_delays}
     return info
-
-
-def coverage_detection_s(slo: SLO) -> float:
-    """Seconds from labels stopping (for every prediction from then on) to the low-coverage ticket
-    firing: the delay D, until the coverage window W (the page quick pair's long one) holds less
-    than min_coverage m labelled, (1 - m)·W, then its `for: W` (docs/ml-quality.md)."""
-    sli = slo.sli
-    assert isinstance(sli, QualitySLI)
-    w = slo.windows.page_quick.long_ms
-    return sli.delay_for(w) / 1000 + (1 - sli.min_coverage) * w / 1000 + w / 1000
 
 
 def text(infos: list[SLOInfo]) -> str:

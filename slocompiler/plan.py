@@ -24,7 +24,7 @@ from fractions import Fraction
 from functools import lru_cache
 
 from slocompiler.conventions import DEFAULT_ROUTING_SEVERITY, ROUTING_SEVERITY_LABEL, Severity, Speed
-from slocompiler.model import SLO, BurnWindow, Tier
+from slocompiler.model import SLO, BurnWindow, QualitySLI, Tier
 
 
 @dataclass(frozen=True)
@@ -190,3 +190,18 @@ def _plan(slo: SLO) -> AlertPlan:
         enabled = tier.enabled and bool(slo.alert_name) and any(p.enabled for p in pairs)
         tiers.append(TierPlan(severity, tier, enabled, pairs, routing_severity(slo, tier)))  # type: ignore[arg-type]
     return AlertPlan(slo.period_ms, budget, tiers[0], tiers[1])
+
+
+def coverage_ticket_window_ms(slo: SLO) -> int:
+    """The window (and `for:`) of a quality SLO's low-coverage ticket: the page tier's quick long window."""
+    return slo.windows.page_quick.long_ms
+
+
+def coverage_detection_s(slo: SLO) -> float:
+    """Seconds from labels stopping (for every prediction from then on) to the low-coverage ticket
+    firing: the delay D, until the ticket window W holds less than min_coverage m labelled,
+    (1 - m)·W, then its `for: W` (docs/ml-quality.md)."""
+    sli = slo.sli
+    assert isinstance(sli, QualitySLI)
+    w = coverage_ticket_window_ms(slo)
+    return sli.delay_for(w) / 1000 + (1 - sli.min_coverage) * w / 1000 + w / 1000

@@ -15,6 +15,7 @@ from slocompiler import numbers
 from slocompiler.durations import format_duration
 from slocompiler.generate.sli import Quality, kind_of
 from slocompiler.model import SLO, QualitySLI
+from slocompiler.plan import coverage_ticket_window_ms
 from slocompiler.rules import Rule
 
 
@@ -28,8 +29,8 @@ def coverage_windows(slo: SLO) -> list[str]:
 
 
 def ticket_window(slo: SLO) -> str:
-    """The window (and `for:`) of the low-coverage ticket: the page tier's quick long window."""
-    return format_duration(slo.windows.page_quick.long_ms)
+    """The window (and `for:`) of the low-coverage ticket, as a duration."""
+    return format_duration(coverage_ticket_window_ms(slo))
 
 
 def delay_text(slo: SLO, window_ms: int | None = None) -> str:
@@ -37,7 +38,7 @@ def delay_text(slo: SLO, window_ms: int | None = None) -> str:
     sli = slo.sli
     if not isinstance(sli, QualitySLI):
         return "0s"
-    return format_duration(sli.delay_for(slo.windows.page_quick.long_ms if window_ms is None else window_ms))
+    return format_duration(sli.delay_for(coverage_ticket_window_ms(slo) if window_ms is None else window_ms))
 
 
 def per_window_text(slo: SLO) -> str:

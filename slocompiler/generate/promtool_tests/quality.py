@@ -50,7 +50,7 @@ from slocompiler.generate.promtool_tests.series import (
     solve,
 )
 from slocompiler.model import SLO, QualitySLI
-from slocompiler.plan import alert_plan
+from slocompiler.plan import alert_plan, coverage_ticket_window_ms
 from slocompiler.rules import Group, Rule
 
 N = 1000   # predictions per minute
@@ -84,7 +84,7 @@ class QualityTests:
         self.slo, self.sli = slo, slo.sli
         sli = slo.sli
         page = alert_plan(slo).page
-        windows = {slo.windows.page_quick.long_ms} | {ms for p in (page.active if page.enabled else ())
+        windows = {coverage_ticket_window_ms(slo)} | {ms for p in (page.active if page.enabled else ())
                                                      for ms in (p.short_ms, p.long_ms)}
         delays = {sli.delay_for(ms) for ms in windows}
         if len(delays) > 1:
@@ -103,7 +103,7 @@ class QualityTests:
         self.ticket = next((r for r in rules if r.alert == f"{slo.alert_name}{LOW_COVERAGE_SUFFIX}"), None)
         if self.ticket is None:
             raise Skip("no low-coverage ticket is generated (alerts disabled)")
-        self.w = slo.windows.page_quick.long_ms // MIN
+        self.w = coverage_ticket_window_ms(slo) // MIN
         sli_group = group_name(SLI_GROUP, slo.id)
         self.rec_labels = next(({k: v for k, v in r.labels if k != WINDOW_LABEL} for g in groups if g.name == sli_group
                                 for r in g.rules if r.record and r.record.startswith(SLI_ERROR)), None)
