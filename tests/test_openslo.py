@@ -10,13 +10,10 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-import pytest
 import yaml
 
 from slocompiler.pipeline import compile_paths
 
-ROOT = Path(__file__).resolve().parents[1]
-CONF = ROOT.parent / "shared" / "conformance" / "openslo"
 TREE = Path(__file__).parent / "openslo" / "tree"
 
 A, R = "accept", "reject"
@@ -82,13 +79,11 @@ REJECT_CODE = {
     "oslo/test/inputs/validate/invalid-apiversion.yaml": "SLC006",
 }
 
-pytestmark = pytest.mark.skipif(not CONF.is_dir(), reason="shared conformance data not present")
-
-
-def test_conformance_with_reference_validator(tmp_path, promtool):
+def test_conformance_with_reference_validator(tmp_path, promtool, conformance_dir):
+    conf = conformance_dir / "openslo"
     agree, differ, compiled = [], [], 0
     for rel, expected in REFERENCE.items():
-        comp = compile_paths([str(CONF / rel)])
+        comp = compile_paths([str(conf / rel)])
         codes = {d.code for d in comp.diagnostics if d.is_error}
         ours = R if codes else A
         if ours == expected:
