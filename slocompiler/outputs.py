@@ -117,13 +117,17 @@ def _abandoned_here(path: str) -> bool:
 def remove_leftovers(out_dir: str) -> int:
     """Remove the temp files killed builds left under OUT_DIR (call with the folder locked)."""
     removed = 0
-    for sub in MANAGED_DIRS:
-        for dirpath, _, files in os.walk(os.path.join(out_dir, sub)):
-            for name in files:
-                full = os.path.join(dirpath, name)
-                if _TEMP.match(name) and _abandoned_here(full):
-                    unlink(full)
-                    removed += 1
+    try:  # the folder itself holds outputs too (prometheus-rule-files.yaml): their temp files sit there
+        top = [(out_dir, [e.name for e in os.scandir(out_dir) if e.is_file(follow_symlinks=False)])]
+    except OSError:
+        top = []
+    walks = (((dirpath, files) for dirpath, _, files in os.walk(os.path.join(out_dir, sub))) for sub in MANAGED_DIRS)
+    for dirpath, files in (entry for walk in (top, *walks) for entry in walk):
+        for name in files:
+            full = os.path.join(dirpath, name)
+            if _TEMP.match(name) and _abandoned_here(full):
+                unlink(full)
+                removed += 1
     return removed
 
 
