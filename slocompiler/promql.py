@@ -10,7 +10,7 @@ import promql_parser
 
 from slocompiler import durations, engines, re2
 from slocompiler.conventions import WINDOW_RE
-from slocompiler.promql_locate import error_offset
+from slocompiler.promql_locate import error_offset, parse_text
 
 METRIC_NAME = r"^[a-zA-Z_:][a-zA-Z0-9_:]*$"
 MAX_QUERY = 32768  # characters of one query (SLC231): it is copied into a rule per alert window, and the
@@ -148,7 +148,7 @@ def parse(expr: str):
     """promql_parser.parse, reading matcher regexes as Prometheus (Go) does: a pattern Go accepts
     and Rust's regex does not (`\\Q…\\E`, octal escapes) is parsed in its Rust spelling."""
     try:
-        return promql_parser.parse(expr)
+        return parse_text(expr)
     except ValueError as exc:
         if "regex" not in str(exc):
             raise
@@ -160,7 +160,7 @@ def parse(expr: str):
                 last = end
         if not rewritten:
             raise
-        return promql_parser.parse("".join(rewritten) + expr[last:])
+        return parse_text("".join(rewritten) + expr[last:])
 
 
 @lru_cache(maxsize=65536)

@@ -39,9 +39,22 @@ def _tokens(expr: str) -> list[tuple[int, int, str]]:
     return out
 
 
+def parse_text(text: str):
+    """promql_parser.parse, with a panic of its Rust code (a range of `1e999` seconds) raised as the
+    ValueError of any other query it refuses."""
+    try:
+        return promql_parser.parse(text)
+    except Exception:
+        raise
+    except BaseException as exc:  # pyo3's PanicException derives from BaseException
+        if type(exc).__name__ != "PanicException":
+            raise
+        raise ValueError(f"invalid query: {exc}") from None
+
+
 def _parses(text: str) -> bool:
     try:
-        promql_parser.parse(text)
+        parse_text(text)
     except Exception:
         return False
     return True

@@ -9,17 +9,18 @@ from slocompiler.check.labels import MAX_LABEL_VALUE, MAX_TEXT_VALUE, service_pr
 from slocompiler.diagnostics import Diagnostic, Position, Severity
 from slocompiler.engines import DEFAULT_VERSION, parse_version
 from slocompiler.model import SLO, SpecUnit
-from slocompiler.promql import engine_problems, function_problems, render_window, syntax_error, syntax_problems
+from slocompiler.promql import engine_problems, function_problems, render_window, syntax_problems
+from slocompiler.promql_shape import generated_syntax_error
 from slocompiler.rules import RuleFile
 
 
 def check_generated(rf: RuleFile, unit: SpecUnit, version: str = DEFAULT_VERSION) -> list[Diagnostic]:
-    """Parse every generated expression before it is written."""
+    """Parse every generated expression before it is written (once per shape: promql_shape.py)."""
     out = []
     sources = {slo.id: slo for slo in unit.slos}
     for group in rf.groups:
         for rule in group.rules:
-            err = syntax_error(rule.expr)
+            err = generated_syntax_error(rule.expr)
             if err is None:
                 continue
             slo = next((s for sid, s in sources.items() if group.name.endswith("-" + sid)), None)

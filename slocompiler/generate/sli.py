@@ -260,12 +260,12 @@ class Quality(Kind[QualitySLI]):
 def query_grouping(query: str) -> tuple[str, ...] | None:
     """The labels an `events`/`raw` query's result keeps (`sum by (model, version) (…)` →
     `(model, version)`), or None when the query does not say (`without`, unknown functions)."""
-    import promql_parser
+    from slocompiler.promql import parse
 
     if len(query) > MAX_QUERY:  # refused (SLC231); the parser may overflow its stack on it
         return None
     try:
-        node = promql_parser.parse(render_window(query, "5m"))
+        node = parse(render_window(query, "5m"))
     except Exception:
         return None
     return _output_labels(node)

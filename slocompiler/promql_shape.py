@@ -1,0 +1,166 @@
+"""Generated expressions checked once per shape: the rules of thousands of SLOs differ only in
+metric and label names and in label values, so each expression is reduced to its shape and the
+parser runs once per shape, not once per rule.
+
+The shape of an expression keeps every token the parser could judge differently and replaces
+only what it cannot:
+
+- a label *value* in a `name="value"` or `name!="value"` matcher, when it is a plain quoted string
+  (no escape, no control character, not empty) becomes `"x"`: the parser reads such a value as
+  text, and only whether it is empty matters (a selector must have a matcher that does not match
+  the empty string). Regex values (`=~`, `!~`), `__name__`-style labels, quoted (UTF-8) label
+  names and every other string stay as written;
+- an *identifier* (metric or label name) becomes `m`, or `m:m` when it has a colon (such a name
+  cannot be a label name), when the parser treats it exactly as it treats `m` in every position
+  a name can take (`ordinary`: probed once per identifier: keywords such as `or`, `by`, `bool`,
+  `offset`, `inf` are not ordinary), when it does not start with `__` or `:`, is not followed by
+  `(` (a function) and does not follow a digit or a dot (a number or duration would swallow it).
+
+Comments, numbers, durations, operators and whitespace stay as they are. An expression whose
+quotes do not pair up the way the lexer pairs them has no shape and is parsed as it is. When the
+shape parses, so does the expression (the replaced tokens are of a class the parser does not tell
+apart); when it does not, the expression itself is parsed, so every error message is the
+expression's own (`tests/test_promql_shape.py` holds shapes and expressions to each other).
+"""
+
+from __future__ import annotations
+
+import re
+
+import promql_parser
+
+from slocompiler.promql import syntax_error
+from slocompiler.promql_locate import parse_text
+
+# string literals and comments, as the lexer reads them left to right (a quote or `#` outside
+# them always starts one); what lies between is code
+_LITERAL = re.compile(r"""("(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|`[^`]*`|\#[^\n]*)""")
+_CODE_TOKEN = re.compile(r"""(?:[0-9]+(?:ms|[smhdwy]))+(?![\w.])|0[xX][0-9a-fA-F]+|(?:[0-9]+\.?[0-9]*|\.[0-9]+)"""
+                         r"""(?:[eE][+-]?[0-9]+)?|(?P<ident>[A-Za-z_:][A-Za-z0-9_:]*)""")
+_PLAIN_VALUE = re.compile(r"""(["'])[^"'\\\x00-\x1f\x7f\ud800-\udfff]+\1\Z""")
+_MATCHER_HEAD = re.compile(r"""[{,]\s*([A-Za-z_][A-Za-z0-9_]*)\s*!?=\s*\Z""")
+
+# words the lexer or parser reads as more than a name, in any spelling; the probes below find them
+# too, this list only makes sure (case-insensitively)
+_KEYWORDS = frozenset((
+    "and", "or", "unless", "atan2", "by", "without", "on", "ignoring", "group_left", "group_right", "bool",
+    "offset", "start", "end", "step", "inf", "nan", "sum", "avg", "count", "min", "max", "group", "stddev",
+    "stdvar", "topk", "bottomk", "count_values", "quantile", "limitk", "limit_ratio", "fill", "fill_left",
+    "fill_right", "smoothed", "anchored"))
+# every position a metric or label name can take; `{}` is the name
+_PROBES = ("{}", "a {} b", "sum {} (a) (b)", "a + {} (b) c", "a + on (b) {} (c) d", "a > {} b", "a {} 5m",
+           "a @ {}()", "a{{{}=\"b\"}}", "{}{{a=\"b\"}}", "sum by ({}) (a)", "a + on ({}) b", "a + ignoring ({}) b",
+           "a * on (b) group_left ({}) c", "-{}", "{} + 1", "{}[5m]", "rate({}[5m])", "{} offset 5m", "({})",
+           "count_values(\"a\", {})", "a {} on (b) c", "a[5m] {} 1", "{} {{a=\"b\"}}")
+
+_ordinary: dict[str, bool] = {}
+_codes: dict[str, tuple[str, bool]] = {}
+_shapes: dict[str, bool] = {}
+_MAX_ENTRIES = 100_000  # per memo: a shape is a few hundred bytes
+
+
+def _parses(text: str) -> bool:
+    try:
+        parse_text(text)
+    except Exception:
+        return False
+    return True
+
+
+def _probe(name: str) -> tuple[bool, ...]:
+    return tuple(_parses(p.format(name)) for p in _PROBES)
+
+
+_STAND_INS = {False: "m", True: "m:m"}
+
+
+def ordinary(name: str) -> bool:
+    """Whether the parser reads identifier NAME as it reads its stand-in (`m`, or `m:m` for a
+    name with a colon) wherever a name can stand: a plain metric or label name, no keyword."""
+    known = _ordinary.get(name)
+    if known is None:
+        colon = ":" in name
+        known = (name.lower() not in _KEYWORDS and not name.startswith(("__", ":"))
+                 and _probe(name) == _stand_in_probe(colon) and _selects(name))
+        if len(_ordinary) < _MAX_ENTRIES:
+            _ordinary[name] = known
+    return known
+
+
+_stand_in_probes: dict[bool, tuple[bool, ...]] = {}
+
+
+def _stand_in_probe(colon: bool) -> tuple[bool, ...]:
+    if colon not in _stand_in_probes:
+        _stand_in_probes[colon] = _probe(_STAND_INS[colon])
+    return _stand_in_probes[colon]
+
+
+def _selects(name: str) -> bool:
+    """NAME alone is a vector selector of that metric."""
+    try:
+        node = parse_text(name)
+    except Exception:
+        return False
+    return isinstance(node, promql_parser.VectorSelector) and node.name == name
+
+
+def _code_shape(code: str) -> tuple[str, bool] | None:
+    """The shape of a piece of code between literals, and whether a plain label value right after
+    it is a matcher's value (so it may become `"x"`); None when it holds a quote that opens no
+    literal (the lexer would read it otherwise)."""
+    if '"' in code or "'" in code or "`" in code:
+        return None
+    parts, last = [], 0
+    for m in _CODE_TOKEN.finditer(code):
+        name = m.group("ident")
+        if name is None:
+            continue
+        start, end = m.span()
+        if code[end:].lstrip()[:1] == "(" or (start and code[start - 1] in "0123456789.") \
+                or not ordinary(name):
+            continue  # a function, part of a number, or no ordinary name
+        parts += [code[last:start], _STAND_INS[":" in name]]
+        last = end
+    parts.append(code[last:])
+    head = _MATCHER_HEAD.search(code)
+    known = ("".join(parts), head is not None and not head.group(1).startswith("__"))
+    if len(_codes) < _MAX_ENTRIES:
+        _codes[code] = known
+    return known
+
+
+def shape(expr: str) -> str | None:
+    """EXPR with plain label values and ordinary names replaced (module docstring); None when its
+    quotes do not pair up as the lexer pairs them."""
+    out = []
+    value_next = False
+    codes = _codes
+    for i, piece in enumerate(_LITERAL.split(expr)):
+        if i & 1:  # a literal
+            out.append(_STAND_IN_VALUE[piece[0]] if value_next and _PLAIN_VALUE.match(piece) else piece)
+            continue
+        known = codes.get(piece) or _code_shape(piece)
+        if known is None:
+            return None
+        out.append(known[0])
+        value_next = known[1]
+    return "".join(out)
+
+
+_STAND_IN_VALUE = {'"': '"x"', "'": "'x'"}
+
+
+def generated_syntax_error(expr: str) -> str | None:
+    """None when EXPR parses (its shape parses, checked once per shape), else the parser's message
+    about EXPR itself."""
+    form = shape(expr)
+    if form is not None:
+        ok = _shapes.get(form)
+        if ok is None:
+            ok = syntax_error(form) is None
+            if len(_shapes) < _MAX_ENTRIES:
+                _shapes[form] = ok
+        if ok:
+            return None
+    return syntax_error(expr)

@@ -1,0 +1,152 @@
+"""Generated expressions are checked once per shape (slocompiler/promql_shape.py): the shape check
+must accept exactly what parsing each expression accepts, and report the expression's own error."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+import yaml
+from helpers import REPO_ROOT
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from slocompiler import api
+from slocompiler.check import check_generated
+from slocompiler.generate.prometheus import rule_file
+from slocompiler.model import SpecUnit
+from slocompiler.options import Options
+from slocompiler.promql import syntax_error
+from slocompiler.promql_shape import generated_syntax_error, ordinary, shape
+
+GENERATED = sorted([*(REPO_ROOT / "examples" / "out" / "prometheus").rglob("*.yaml"),
+                    *(REPO_ROOT / "examples" / "ml-platform" / "generated").rglob("prometheus/**/*.yaml")])
+
+
+def _exprs() -> list[str]:
+    out: list[str] = []
+    for path in GENERATED:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        out += [r["expr"] for g in doc.get("groups") or [] for r in g["rules"]]
+    return list(dict.fromkeys(out))
+
+
+EXPRS = _exprs()
+# what a mutation inserts: quotes, comments, brackets, keywords, escapes, empty and regex matchers
+FRAGMENTS = ['"', "'", "`", "#", "\n", "(", ")", "{", "}", "[", "]", " or ", " by ", "by", "__name__", '=""', '="\\q"',
+             '="a\\"b"', "5m", "1", ".", ":", " on ", "bool", "inf", "NaN", " offset ", "@", "start()", '=~"("',
+             '=~".*"', "!=", "==", ",", "x", "OR", "sum", "Sum", "rate", "a:b", "_", "\\", "\ud800", "\x00", '"x"',
+             "'y'", " # c\n", "group_left", "without", "atan2", "1e999", "0x1F", "-", "=", "label_replace", "é",
+             '{a=""}', '{__name__="m"}', "}[5m:1m]", "[1h:]", "unless", "and", "sum by (a:b) (x)", "ignoring"]
+
+
+def test_the_examples_have_few_shapes_and_all_parse():
+    assert len(EXPRS) > 300
+    shapes = {shape(e) for e in EXPRS}
+    assert None not in shapes
+    assert len(shapes) < len(EXPRS) / 2, len(shapes)
+    assert all(generated_syntax_error(e) is None for e in EXPRS)
+
+
+def test_shape_replaces_plain_values_and_names_only():
+    assert shape('sum(rate(http_requests_total{job="api",code!="500"}[5m]))') == 'sum(rate(m{m="x",m!="x"}[5m]))'
+    assert shape('slo:sli_error:ratio_rate5m{sloth_id="a"} > (14.4 * 0.001)') == 'm:m{m="x"} > (14.4 * 0.001)'
+    kept = ['x{code=~"5.."}', 'x{code!~"5.."}', 'x{a=""}', 'x{a="b\\"c"}', "x{a=`b`}", '{__name__="x"}',
+            '{"a.b"="c"}', 'label_replace(x, "dst", "$1", "src", "(.*)")', "x # a comment {a=\"b\"}\n"]
+    for expr in kept:  # each literal stays as written
+        literals = [p for p in expr.replace("{", " ").split() if '"' in p or "`" in p]
+        form = shape(expr)
+        assert form is not None
+        assert all(lit.split("=")[-1].rstrip("}),") in form for lit in literals if "=" in lit), (expr, form)
+    assert shape('sum by (job) (x) or on (a) y') == "sum by (m) (m) or on (m) m"
+    assert shape("sum(rate(x[1h:1m])) offset 5m") == "sum(rate(m[1h:1m])) offset 5m"
+    assert shape('x{a="unterminated}') is None
+
+
+@pytest.mark.parametrize("word", ["or", "and", "unless", "by", "without", "on", "ignoring", "group_left",
+                                  "group_right", "bool", "offset", "inf", "nan", "Inf", "NaN", "OR", "By", "sum",
+                                  "count_values", "topk", "start", "end", "atan2", "__name__", ":x"])
+def test_keywords_are_not_ordinary_names(word):
+    assert not ordinary(word)
+
+
+def test_plain_names_are_ordinary():
+    for name in ("http_requests_total", "slo:sli_error:ratio_rate5m", "job", "rate", "le", "_x", "A_B"):
+        assert ordinary(name), name
+
+
+@pytest.mark.parametrize("word", ["or", "and", "unless", "by", "without", "on", "ignoring", "group_left",
+                                  "group_right", "bool", "offset", "inf", "nan", "start", "end", "atan2", "sum",
+                                  "count_values", "step", "x:y", "__name__", "rate", "le"])
+def test_every_name_position_with_every_keyword(word):
+    templates = ["{w}", "sum by ({w}) (x)", "x{{{w}=\"a\"}}", "{w}{{a=\"b\"}}", "x + on ({w}) y",
+                 "x * on (a) group_left ({w}) y", "rate({w}[5m])", "x {w} y", "sum({w}) by (a)",
+                 "{w} offset 5m", "-{w}", "x[5m] {w}"]
+    for t in templates:
+        expr = t.format(w=word)
+        assert (generated_syntax_error(expr) is None) == (syntax_error(expr) is None), expr
+
+
+def _settings(n: int):
+    return settings(max_examples=n, deadline=None, database=None,
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
+
+@_settings(800)
+@given(pick=st.integers(0, 10**6), edits=st.lists(st.tuples(st.integers(0, 10**6), st.sampled_from(FRAGMENTS),
+                                                            st.integers(0, 3)), min_size=1, max_size=3))
+def test_mutated_expressions_are_judged_as_the_parser_judges_them(pick, edits):
+    """Insert fragments into (or cut spans of) generated expressions: the shape check accepts an
+    expression exactly when the parser does, and reports the parser's own message."""
+    expr = EXPRS[pick % len(EXPRS)]
+    for at, fragment, cut in edits:
+        i = at % (len(expr) + 1)
+        expr = expr[:i] + fragment + expr[i + cut:]
+    assert generated_syntax_error(expr) == syntax_error(expr), expr
+
+
+BREAKAGES = [  # (what a broken generator could emit, in place of the expression)
+    lambda e: e + ")",                                       # unbalanced
+    lambda e: f"sum by (a:b) ({e})",                         # a metric name as a label name
+    lambda e: e.replace('="', '="\\q', 1),                   # an unknown escape in a label value
+    lambda e: e.replace('="', '=~"(', 1),                    # an invalid regex
+    lambda e: e.replace("{", '{a="",', 1).replace("slo:", "{", 1),  # a selector that matches everything
+    lambda e: f"sum_over_time(({e})[5x:])",                  # a bad duration
+    lambda e: f"({e} # )",                                   # a comment eating a bracket
+    lambda e: "1 > 2",                                       # scalar comparison without bool
+]
+
+
+@pytest.mark.parametrize("breakage", range(len(BREAKAGES)))
+def test_a_generator_that_emits_broken_rules_is_still_caught(breakage):
+    """SLC303 for every kind of broken generated rule, with the parser's message about that rule,
+    also after the well-formed rules of the same shape were checked (and their shapes remembered)."""
+    comp = api.validate([str(REPO_ROOT / "examples" / "specs" / "serving")], Options())
+    units = [u for u in comp.units if u.slos]
+    assert units
+    unit: SpecUnit = units[0]
+    rf = rule_file(unit.relpath, unit.slos, Options())
+    assert check_generated(rf, unit) == []  # the well-formed shapes are now known
+    broken = BREAKAGES[breakage]
+    group = rf.groups[-1]
+    rule = group.rules[0]
+    bad_expr = broken(rule.expr)
+    expected = syntax_error(bad_expr)
+    assert expected is not None, bad_expr
+    rf.groups[-1] = dataclasses.replace(group, rules=(dataclasses.replace(rule, expr=bad_expr), *group.rules[1:]))
+    found = check_generated(rf, unit)
+    assert [d.code for d in found] == ["SLC303"], found
+    assert expected in found[0].message
+
+
+def test_a_parser_panic_is_a_positioned_syntax_error(tmp_path):
+    """promql-parser's Rust code panics on a range of 1e999 seconds (pyo3 raises PanicException, a
+    BaseException): the query is refused with SLC301 at its position, not an internal error."""
+    spec = tmp_path / "a.yaml"
+    spec.write_text("version: slocompiler/v1\nservice: foo\nslos:\n  - name: avail\n    objective: 99.9\n"
+                    "    sli:\n      events:\n        error_query: sum(rate(x{code=\"500\"}[1e999]))\n"
+                    "        total_query: sum(rate(x[{{.window}}]))\n", encoding="utf-8")
+    comp = api.validate([str(spec)])
+    found = [(d.code, d.line) for d in comp.diagnostics]
+    assert ("SLC301", 8) in found, comp.diagnostics
+    assert generated_syntax_error("rate(x[1e999])") is not None
