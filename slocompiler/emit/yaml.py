@@ -147,3 +147,61 @@ def dump(data: dict[str, Any] | list[Any], indent: str = "") -> str:
             else:
                 out.append(f"{indent}- {data_scalar(item)}\n")
     return "".join(out)
+
+
+_data_scalars: dict[str, str] = {}
+
+
+def _text_scalar(text: str) -> str:
+    """`data_scalar` of a string, remembered (names, durations and label sets repeat in every test)."""
+    out = _data_scalars.get(text)
+    if out is None:
+        out = data_scalar(text)
+        if len(_data_scalars) < 200_000:
+            _data_scalars[text] = out
+    return out
+
+
+_TEST_KEYS = ("name", "interval", "input_series", "promql_expr_test")
+
+
+def promtool_test(test: dict[str, Any]) -> str:
+    """`dump([test])` of one promtool test (its keys `_TEST_KEYS`, the series and checks as the
+    generators make them), written straight to text; anything else goes through `dump`."""
+    if tuple(test) != _TEST_KEYS or not isinstance(test["name"], str) or not isinstance(test["interval"], str):
+        return dump([test])
+    s = _text_scalar
+    out = [f"- name: {s(test['name'])}\n  interval: {s(test['interval'])}\n"]
+    series, checks = test["input_series"], test["promql_expr_test"]
+    if not _plain_list(series, ("series", "values")) or not all(
+            tuple(c) == ("expr", "eval_time", "exp_samples") and isinstance(c["expr"], str)
+            and isinstance(c["eval_time"], str) and _plain_list(c["exp_samples"], ("labels", "value"), numbers=True)
+            for c in checks):
+        return dump([test])
+    if series:
+        out.append("  input_series:\n")
+        out += [f"    - series: {s(i['series'])}\n      values: {s(i['values'])}\n" for i in series]
+    else:
+        out.append("  input_series: []\n")
+    if not checks:
+        out.append("  promql_expr_test: []\n")
+        return "".join(out)
+    out.append("  promql_expr_test:\n")
+    for c in checks:
+        out.append(f"    - expr: {s(c['expr'])}\n      eval_time: {s(c['eval_time'])}\n")
+        samples = c["exp_samples"]
+        if not samples:
+            out.append("      exp_samples: []\n")
+            continue
+        out.append("      exp_samples:\n")
+        out += [f"        - labels: {s(x['labels'])}\n          value: {data_scalar(x['value'])}\n" for x in samples]
+    return "".join(out)
+
+
+def _plain_list(items: Any, keys: tuple[str, str], numbers: bool = False) -> bool:
+    """ITEMS is a list of dicts with exactly KEYS, string values (the second a number if NUMBERS)."""
+    return isinstance(items, list) and all(
+        isinstance(i, dict) and tuple(i) == keys and isinstance(i[keys[0]], str)
+        and (isinstance(i[keys[1]], (int, float)) and not isinstance(i[keys[1]], bool) if numbers
+             else isinstance(i[keys[1]], str))
+        for i in items)

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from slocompiler import __version__
 from slocompiler.conventions import ALERT_GROUP, GROUP_ORDER, SLI_GROUP, group_name
-from slocompiler.emit.yaml import dump
+from slocompiler.emit.yaml import dump, promtool_test
 from slocompiler.generate.promtool_tests.exclusion_tests import WINDOW_STEP
 from slocompiler.generate.promtool_tests.quality import quality_tests
 from slocompiler.generate.promtool_tests.scenarios import Scenarios, Test
@@ -141,6 +141,6 @@ def _render(rule_file_name: str, rules: RuleFile, tests: list[Test], notes: list
     parts = [dump(body), "tests:\n" if tests else "tests: []\n"]
     for t in tests:  # each test's explanation as a comment above it
         parts.append(f"  # {t['comment']}\n")
-        parts.append(dump([{k: v for k, v in t.items() if k != "comment"}]))
+        parts.append(promtool_test({k: v for k, v in t.items() if k != "comment"}))
     text = "".join(parts)
     return ("\n".join(head) + "\n" + text).encode("utf-8")

@@ -107,6 +107,14 @@ class Scenarios:
             raise Skip(f"the queries' own range {format_duration(fixed)} is not whole minutes: one-minute input "
                        "samples cannot feed it")
         self.range_m = fixed // MIN
+        self._texts: dict[int, str] = {}   # series_text of the shape's labels and of each rule's, by id
+        self._sels: dict[int, str] = {}    # each rule's ALERTS selector, by id
+
+    def _text(self, key: object, labels: dict[str, str]) -> str:
+        text = self._texts.get(id(key))
+        if text is None:
+            text = self._texts[id(key)] = series_text(labels)
+        return text
 
     def _sli_labels(self, groups: Sequence[Group]) -> dict[str, str]:
         sli_group = group_name(SLI_GROUP, self.slo.id)
@@ -142,11 +150,11 @@ class Scenarios:
                     text = counter_runs(values)
                 else:
                     text = gauge_values([inp.bad if b else inp.good for b in bad])
-                out.append({"series": series_text(inp.labels), "values": text + (" stale" if end_stale else "")})
+                out.append({"series": self._text(inp, inp.labels), "values": text + (" stale" if end_stale else "")})
             return out
         for counter in self.shape.counters:
             text = counter_values(segments, counter.share, step)
-            out.append({"series": series_text(counter.labels), "values": text + (" stale" if end_stale else "")})
+            out.append({"series": self._text(counter, counter.labels), "values": text + (" stale" if end_stale else "")})
         return out
 
     def _pattern_bad(self, minute: int, q: float) -> bool:
@@ -162,16 +170,22 @@ class Scenarios:
         return labels
 
     def alerts_sel(self, rule: Rule) -> str:
-        labels = dict(rule.labels)
-        parts = {"alertname": rule.alert or "", "alertstate": "firing", ID_LABEL: self.slo.id}
-        if SEVERITY_LABEL in labels:
-            parts[SEVERITY_LABEL] = labels[SEVERITY_LABEL]
-        return "ALERTS" + series_text(parts)
+        sel = self._sels.get(id(rule))
+        if sel is None:
+            labels = dict(rule.labels)
+            parts = {"alertname": rule.alert or "", "alertstate": "firing", ID_LABEL: self.slo.id}
+            if SEVERITY_LABEL in labels:
+                parts[SEVERITY_LABEL] = labels[SEVERITY_LABEL]
+            sel = self._sels[id(rule)] = "ALERTS" + series_text(parts)
+        return sel
 
     def firing(self, rule: Rule, at_m: int) -> Check:
-        labels = {"__name__": "ALERTS", "alertname": rule.alert or "", "alertstate": "firing", **self.alert_labels(rule)}
-        return {"expr": self.alerts_sel(rule), "eval_time": minutes(at_m),
-                "exp_samples": [{"labels": series_text(labels), "value": 1}]}
+        text = self._texts.get(id(rule))
+        if text is None:
+            labels = {"__name__": "ALERTS", "alertname": rule.alert or "", "alertstate": "firing",
+                      **self.alert_labels(rule)}
+            text = self._texts[id(rule)] = series_text(labels)
+        return {"expr": self.alerts_sel(rule), "eval_time": minutes(at_m), "exp_samples": [{"labels": text, "value": 1}]}
 
     def quiet(self, rule: Rule, until_m: int, from_m: int = 0) -> Check | None:
         """Never firing at any evaluation in [from_m, until_m]."""

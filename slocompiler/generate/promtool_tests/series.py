@@ -24,9 +24,18 @@ Matcher = tuple[str, str, str]       # (label name, op, value); op is =, !=, =~ 
 Segment = tuple[int, float, float]   # (minutes, events per minute, error ratio)
 
 
+_minutes: dict[int, str] = {}
+
+
 def minutes(m: int | float) -> str:
     """Whole minutes as a Prometheus duration (`90` -> `1h30m`)."""
-    return format_duration(int(m) * MIN)
+    m = int(m)
+    text = _minutes.get(m)
+    if text is None:
+        text = format_duration(m * MIN)
+        if len(_minutes) < 100_000:
+            _minutes[m] = text
+    return text
 
 
 # --------------------------------------------------------------------------- label solving
@@ -228,6 +237,13 @@ COUNTER_START = 1_000_000.0
 
 
 def counter_values(segments: Sequence[Segment], share: str, step: int = 1) -> str:
+    """Counter text for segments of (minutes, events/min, error ratio), one sample every `step` minutes
+    (`_counter_values`, remembered: SLOs of one objective and windows share their scenarios)."""
+    return _counter_values(tuple(segments), share, step)
+
+
+@lru_cache(maxsize=4096)
+def _counter_values(segments: tuple[Segment, ...], share: str, step: int) -> str:
     """Counter text for segments of (minutes, events/min, error ratio), one sample every `step` minutes.
 
     Counters start at COUNTER_START, not 0: rate() then extrapolates every counter of a window
