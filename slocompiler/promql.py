@@ -144,9 +144,11 @@ def regex_literals(expr: str) -> list[tuple[str, int, int]]:
     return out
 
 
+@lru_cache(maxsize=8192)
 def parse(expr: str):
     """promql_parser.parse, reading matcher regexes as Prometheus (Go) does: a pattern Go accepts
-    and Rust's regex does not (`\\Q…\\E`, octal escapes) is parsed in its Rust spelling."""
+    and Rust's regex does not (`\\Q…\\E`, octal escapes) is parsed in its Rust spelling. The tree
+    is remembered (a query is parsed to be checked, then to be read): never change it."""
     try:
         return parse_text(expr)
     except ValueError as exc:

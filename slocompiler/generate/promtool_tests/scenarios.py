@@ -33,6 +33,7 @@ from slocompiler.generate.promtool_tests.series import (
     counter_values,
     gauge_values,
     minutes,
+    minutes_of,
     series_text,
 )
 from slocompiler.generate.promtool_tests.shapes import Shape, Skip
@@ -199,8 +200,7 @@ class Scenarios:
 
     def add(self, name: str, segments: Sequence[Segment], checks: Sequence[Check | None], comment: str,
             end_stale: bool = False, step: int = 1, held_ok: bool = False) -> None:
-        span = max([sum(m for m, _, _ in segments)] + [(parse_duration(c["eval_time"]) or 0) // MIN
-                                                      for c in checks if c is not None])
+        span = max([sum(m for m, _, _ in segments)] + [minutes_of(c["eval_time"]) for c in checks if c is not None])
         if not held_ok and not clear_of_windows(self, name, span + 1):
             self.notes.append(f"{self.slo.id} {name}: its time meets an exclusion window (see the exclusion tests)")
             return

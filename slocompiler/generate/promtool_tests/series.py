@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
-from slocompiler.durations import format_duration
+from slocompiler.durations import format_duration, parse_duration
 from slocompiler.numbers import clean
 from slocompiler.re2 import python_pattern
 
@@ -35,7 +35,17 @@ def minutes(m: int | float) -> str:
         text = format_duration(m * MIN)
         if len(_minutes) < 100_000:
             _minutes[m] = text
+            _minutes_of[text] = m
     return text
+
+
+_minutes_of: dict[str, int] = {}
+
+
+def minutes_of(text: str) -> int:
+    """The whole minutes of a duration `minutes` spelled (0 for none)."""
+    m = _minutes_of.get(text)
+    return m if m is not None else (parse_duration(text) or 0) // MIN
 
 
 # --------------------------------------------------------------------------- label solving
@@ -185,6 +195,12 @@ def _negate(op: str) -> str:
 
 def solve(matchers: Sequence[Matcher], present: Sequence[str] = ()) -> dict[str, str] | None:
     """Labels satisfying every (name, op, value) matcher; `present` labels must have a value."""
+    found = _solve(tuple(matchers), tuple(present))
+    return None if found is None else dict(found)
+
+
+@lru_cache(maxsize=4096)
+def _solve(matchers: tuple[Matcher, ...], present: tuple[str, ...]) -> dict[str, str] | None:
     names = list(dict.fromkeys([m[0] for m in matchers] + list(present)))
     out: dict[str, str] = {}
     for name in names:
