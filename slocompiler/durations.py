@@ -33,8 +33,23 @@ def _total(text: str) -> int | None:
     return sum(int(v) * mult for v, (_, mult, _) in zip(m.groups(), _UNITS) if v)
 
 
+_formatted: dict[int, str] = {}
+
+
 def format_duration(ms: int) -> str:
-    """Prometheus' own spelling (`model.Duration.String()`): 28d prints as `4w`, 24h as `1d`."""
+    """Prometheus' own spelling (`model.Duration.String()`): 28d prints as `4w`, 24h as `1d`
+    (remembered: a build spells the same few windows hundreds of thousands of times)."""
+    if type(ms) is not int:  # 1.0 and True are equal to 1 as keys, but not spelled alike
+        return _format_duration(ms)
+    text = _formatted.get(ms)
+    if text is None:
+        text = _format_duration(ms)
+        if len(_formatted) < 100_000:
+            _formatted[ms] = text
+    return text
+
+
+def _format_duration(ms: int) -> str:
     if ms == 0:
         return "0s"
     out = []

@@ -93,8 +93,21 @@ def block(text: str, indent: str) -> str | None:
     return f"|{chomp}\n" + "\n".join(lines)
 
 
+_mappings: dict[tuple, str] = {}
+
+
 def mapping(pairs, indent: str, out: list) -> None:
-    """`key: value` lines of a label or annotation map."""
+    """`key: value` lines of a label or annotation map (remembered for tuples: the rules of one SLO
+    share most of their labels)."""
+    if type(pairs) is tuple:
+        key = (pairs, indent)
+        text = _mappings.get(key)
+        if text is None:
+            text = "".join(f"{indent}{scalar(k)}: {scalar(v)}\n" for k, v in pairs)
+            if len(_mappings) < 50_000:
+                _mappings[key] = text
+        out.append(text)
+        return
     for k, v in pairs:
         out.append(f"{indent}{scalar(k)}: {scalar(v)}\n")
 

@@ -1,0 +1,71 @@
+"""The writers that skip the generic path write what it would: each promtool test straight to
+text (`emit.yaml.promtool_test`) against `dump`, remembered label maps and durations against
+fresh ones."""
+
+from __future__ import annotations
+
+import yaml
+from helpers import REPO_ROOT
+
+from slocompiler import api
+from slocompiler.durations import format_duration
+from slocompiler.emit import yaml as emit_yaml
+from slocompiler.emit.yaml import dump, promtool_test
+from slocompiler.generate.prometheus import rule_file
+from slocompiler.generate.promtool_tests.files import collect_tests
+from slocompiler.options import Options
+
+SPECS = [REPO_ROOT / "examples" / "specs", REPO_ROOT / "examples" / "ml-platform" / "slos",
+         REPO_ROOT / "tests" / "cases" / "spec" / "valid"]
+
+
+def _tests():
+    out = []
+    for folder in SPECS:
+        comp = api.validate([str(folder)])
+        for unit in comp.units:
+            if unit.slos:
+                windows: list = []
+                fine, coarse, _, _ = collect_tests(unit.slos, rule_file(unit.relpath, unit.slos, Options()), windows)
+                out += fine + coarse + windows
+    return out
+
+
+def test_promtool_test_writes_what_dump_writes():
+    tests = _tests()
+    assert len(tests) > 300
+    fast = 0
+    for t in tests:
+        body = {k: v for k, v in t.items() if k != "comment"}
+        text = promtool_test(body)
+        assert text == dump([body]), body["name"]
+        assert yaml.safe_load(text) == [body]
+        fast += tuple(body) == ("name", "interval", "input_series", "promql_expr_test")
+    assert fast == len(tests)  # every generated test takes the direct path
+
+
+def test_odd_tests_fall_back_to_dump():
+    odd = [{"name": "a", "interval": "1m", "input_series": [{"series": "x", "values": "1"}],
+            "promql_expr_test": [{"expr": "x", "eval_time": "1m", "exp_samples": [{"labels": "x", "value": True}]}]},
+           {"name": "yes", "interval": "1m", "input_series": [], "promql_expr_test": []},
+           {"interval": "1m", "name": "a", "input_series": [], "promql_expr_test": []},
+           {"name": "a: b", "interval": "1m", "input_series": [{"series": 'x{a="#"}', "values": "1 2"}],
+            "promql_expr_test": [{"expr": "x", "eval_time": "1m", "exp_samples": [{"labels": "x", "value": 0.5}]}],
+            "alert_rule_test": []}]
+    for t in odd:
+        assert promtool_test(t) == dump([t])
+        assert yaml.safe_load(promtool_test(t)) == [t]
+
+
+def test_remembered_label_maps_and_durations_are_the_fresh_ones():
+    pairs = (("a", "yes"), ("b", "1"), ("c", "x: y"), ("d", ""))
+    first: list[str] = []
+    emit_yaml.mapping(pairs, "  ", first)
+    again: list[str] = []
+    emit_yaml.mapping(pairs, "  ", again)
+    fresh: list[str] = []
+    emit_yaml.mapping(list(pairs), "  ", fresh)  # a list is never remembered
+    assert first == again == ["".join(fresh)]
+    assert yaml.safe_load("".join(first)) == dict(pairs)
+    assert [format_duration(v) for v in (0, 60_000, 90 * 60_000, 28 * 86_400_000)] == ["0s", "1m", "1h30m", "4w"]
+    assert format_duration(1.0) == "1.0ms" and format_duration(1) == "1ms"  # floats are not taken for ints
