@@ -44,7 +44,7 @@ def format_duration(ms: int) -> str:
     text = _formatted.get(ms)
     if text is None:
         text = _format_duration(ms)
-        if len(_formatted) < 100_000:
+        if len(_formatted) < 10_000:
             _formatted[ms] = text
     return text
 

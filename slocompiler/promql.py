@@ -144,7 +144,7 @@ def regex_literals(expr: str) -> list[tuple[str, int, int]]:
     return out
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=2048)
 def parse(expr: str):
     """promql_parser.parse, reading matcher regexes as Prometheus (Go) does: a pattern Go accepts
     and Rust's regex does not (`\\Q…\\E`, octal escapes) is parsed in its Rust spelling. The tree

@@ -56,7 +56,7 @@ _PROBES = ("{}", "a {} b", "sum {} (a) (b)", "a + {} (b) c", "a + on (b) {} (c) 
 _ordinary: dict[str, bool] = {}
 _codes: dict[str, tuple[str, bool]] = {}
 _shapes: dict[str, bool] = {}
-_MAX_ENTRIES = 100_000  # per memo: a shape is a few hundred bytes
+_MAX_ENTRIES = 20_000  # per memo (a few MB at most): kept for the whole process, unlike the lru_caches
 
 
 def _parses(text: str) -> bool:

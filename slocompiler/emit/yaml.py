@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from functools import lru_cache
 from typing import Any
 
 from yaml.nodes import ScalarNode
@@ -93,23 +94,19 @@ def block(text: str, indent: str) -> str | None:
     return f"|{chomp}\n" + "\n".join(lines)
 
 
-_mappings: dict[tuple, str] = {}
-
-
 def mapping(pairs, indent: str, out: list) -> None:
     """`key: value` lines of a label or annotation map (remembered for tuples: the rules of one SLO
     share most of their labels)."""
     if type(pairs) is tuple:
-        key = (pairs, indent)
-        text = _mappings.get(key)
-        if text is None:
-            text = "".join(f"{indent}{scalar(k)}: {scalar(v)}\n" for k, v in pairs)
-            if len(_mappings) < 50_000:
-                _mappings[key] = text
-        out.append(text)
+        out.append(_mapping_text(pairs, indent))
         return
     for k, v in pairs:
         out.append(f"{indent}{scalar(k)}: {scalar(v)}\n")
+
+
+@lru_cache(maxsize=4096)  # emptied with the compiler's other memos (pipeline/parallel.py: _forget)
+def _mapping_text(pairs: tuple, indent: str) -> str:
+    return "".join(f"{indent}{scalar(k)}: {scalar(v)}\n" for k, v in pairs)
 
 
 def comment_safe(text: str) -> str:
@@ -162,17 +159,10 @@ def dump(data: dict[str, Any] | list[Any], indent: str = "") -> str:
     return "".join(out)
 
 
-_data_scalars: dict[str, str] = {}
-
-
+@lru_cache(maxsize=8192)  # emptied with the compiler's other memos (pipeline/parallel.py: _forget)
 def _text_scalar(text: str) -> str:
     """`data_scalar` of a string, remembered (names, durations and label sets repeat in every test)."""
-    out = _data_scalars.get(text)
-    if out is None:
-        out = data_scalar(text)
-        if len(_data_scalars) < 200_000:
-            _data_scalars[text] = out
-    return out
+    return data_scalar(text)
 
 
 _TEST_KEYS = ("name", "interval", "input_series", "promql_expr_test")

@@ -33,7 +33,7 @@ def minutes(m: int | float) -> str:
     text = _minutes.get(m)
     if text is None:
         text = format_duration(m * MIN)
-        if len(_minutes) < 100_000:
+        if len(_minutes) < 10_000:
             _minutes[m] = text
             _minutes_of[text] = m
     return text
