@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
-from dataclasses import dataclass
+
+from slocompiler.records import dataclass
 
 DAY_M = 1440
 WEEK_M = 7 * DAY_M

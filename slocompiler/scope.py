@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
 
 from slocompiler.formats import API_KINDS, VERSIONS
+from slocompiler.records import dataclass
 
 # a top-level (or list item's) `version:`/`apiVersion:` naming a family of formats this compiler reads
 _FAMILIES = sorted({v.split("/")[0] for v in (*VERSIONS, *API_KINDS)})
