@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 import slocompiler
-from slocompiler import records
+from slocompiler import lazyre, records
 
 
 def _record_classes() -> list[type]:
@@ -151,3 +151,38 @@ def test_what_records_refuse_and_what_falls_through():
     c = Cyclic()
     c.items.append(c)
     assert repr(c) == "test_what_records_refuse_and_what_falls_through.<locals>.Cyclic(items=[...])"
+
+
+def test_a_lazy_pattern_is_its_pattern_compiled_on_first_use():
+    lazy = lazyre.compile(r"(?P<word>[a-z]+)(\d*)", re.I)
+    real = re.compile(r"(?P<word>[a-z]+)(\d*)", re.I)
+    assert "match" not in vars(lazy)  # nothing compiled yet
+    text = "Ab12 cd x9"
+    assert lazy.match(text).groups() == real.match(text).groups()  # type: ignore[union-attr]
+    assert "match" in vars(lazy)  # compiled once, its methods stored
+    assert lazy.fullmatch("ab1") is not None and lazy.search(" x").start() == 1  # type: ignore[union-attr]
+    assert lazy.findall(text) == real.findall(text) and lazy.split(text) == real.split(text)
+    assert lazy.sub("-", text) == real.sub("-", text) and lazy.subn("-", text) == real.subn("-", text)
+    assert [m.span() for m in lazy.finditer(text)] == [m.span() for m in real.finditer(text)]
+    assert (lazy.pattern, lazy.flags, lazy.groups, lazy.groupindex) == \
+           (real.pattern, real.flags, real.groups, real.groupindex)
+
+
+def test_lazy_patterns_are_used_only_through_their_methods():
+    """A lazy pattern is no re.Pattern: every use of one in the package reads an attribute of it."""
+    import ast
+    from pathlib import Path
+
+    seen = 0
+    for path in Path(slocompiler.__file__).parent.rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        lazy = {t.id for node in ast.walk(tree) if isinstance(node, ast.Assign)
+                and isinstance(node.value, ast.Call) and isinstance(node.value.func, ast.Attribute)
+                and node.value.func.attr == "compile" and getattr(node.value.func.value, "id", "") == "lazyre"
+                for t in node.targets if isinstance(t, ast.Name)}
+        attribute_reads = {id(node.value) for node in ast.walk(tree) if isinstance(node, ast.Attribute)}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Name) and node.id in lazy and isinstance(node.ctx, ast.Load):
+                seen += 1
+                assert id(node) in attribute_reads, f"{path}:{node.lineno}: {node.id} used other than by a method"
+    assert seen >= 15
