@@ -120,26 +120,22 @@ else:
                     setattr(cls, name, f.default)
             if f.default is not MISSING and f.default.__class__.__hash__ is None:
                 raise ValueError(f"mutable default {type(f.default)} for field {name} is not allowed: use default_factory")
+            if f.default is MISSING and f.default_factory is MISSING and any(
+                    g.default is not MISSING or g.default_factory is not MISSING for g in out):
+                raise TypeError(f"non-default argument {name!r} follows default argument")
             out.append(f)
         return out
 
     def _init_source(fields: list[Field], frozen: bool) -> str:
-        params, body, seen_default = ["self"], [], False
-        for f in fields:
+        params, body = ["self"], []
+        for f in fields:  # in order: _fields refused a field without a default after one with
             if f.default_factory is not MISSING:
                 params.append(f"{f.name}=_factory")
                 value = f"_d_{f.name}() if {f.name} is _factory else {f.name}"
             else:
-                if f.default is not MISSING:
-                    params.append(f"{f.name}=_d_{f.name}")
-                    seen_default = True
-                elif seen_default:
-                    raise TypeError(f"non-default argument {f.name!r} follows default argument")
-                else:
-                    params.append(f.name)
+                params.append(f.name if f.default is MISSING else f"{f.name}=_d_{f.name}")
                 value = f.name
             body.append(f"_set(self, {f.name!r}, {value})" if frozen else f"self.{f.name} = {value}")
-            seen_default = seen_default or f.default_factory is not MISSING
         return f"def __init__({', '.join(params)}) -> None:\n    " + "\n    ".join(body or ["pass"]) + "\n"
 
     def _lazy_init(cls: type, fields: list[Field], frozen: bool) -> Any:
