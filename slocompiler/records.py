@@ -8,7 +8,7 @@ methods and `__hash__` compare and hash the tuple of the compared fields when th
 is of the very same class, `__repr__` is the dataclass's text, a frozen class refuses assignment
 with `dataclasses.FrozenInstanceError`, and only `__init__` is compiled (its signature is the
 dataclass's: positional or keyword, defaults, `default_factory`), once, on the class's first
-instance. `dataclasses.fields`, `replace`, `asdict` and `is_dataclass` work: the class's
+instance (until then `inspect.signature` of the class shows `(*args, **kwargs)`). `dataclasses.fields`, `replace`, `asdict` and `is_dataclass` work: the class's
 `__dataclass_fields__` and `__dataclass_params__` are those of a real dataclass made from the
 same body on first use (`twin`), so `dataclasses` is imported only by code that asks for them;
 `fields` and `replace` here do without that.
