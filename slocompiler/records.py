@@ -3,15 +3,16 @@
 `dataclasses.dataclass` compiles each generated method from source with `exec` (five or six per
 frozen class, 0.5–1 ms a class) and imports `inspect`: for the ~45 classes a `validate` imports,
 a fifth of a cold start (docs/performance.md, "Cold start"). Here a class gets the same methods,
-with the same behaviour, made from shared closures over `operator.attrgetter`: `__eq__`, the order
-methods and `__hash__` compare and hash the tuple of the compared fields when the other object
-is of the very same class, `__repr__` is the dataclass's text, a frozen class refuses assignment
-with `dataclasses.FrozenInstanceError`, and only `__init__` is compiled (its signature is the
-dataclass's: positional or keyword, defaults, `default_factory`), once, on the class's first
-instance (until then `inspect.signature` of the class shows `(*args, **kwargs)`). `dataclasses.fields`, `replace`, `asdict` and `is_dataclass` work: the class's
-`__dataclass_fields__` and `__dataclass_params__` are those of a real dataclass made from the
-same body on first use (`twin`), so `dataclasses` is imported only by code that asks for them;
-`fields` and `replace` here do without that.
+with the same behaviour, and nothing is compiled when the class is made: `__repr__`, the order
+methods and a frozen class's `__setattr__`/`__delattr__` (which raise
+`dataclasses.FrozenInstanceError`) are shared closures; `__init__`, `__eq__` and `__hash__`, the
+hot ones, are compiled from the source dataclasses would write, each on its first call (a class
+a run never compares is never given a compiled `__eq__`; the signature of `__init__` is the
+dataclass's: positional or keyword, defaults, `default_factory`, but until the first instance
+`inspect.signature` of the class shows `(*args, **kwargs)`). `dataclasses.fields`, `replace`,
+`asdict` and `is_dataclass` work: the class's `__dataclass_fields__` and `__dataclass_params__`
+are those of a real dataclass made from the same body on first use (`twin`), so `dataclasses`
+is imported only by code that asks for them; `fields` and `replace` here do without that.
 
 Only what the package uses is supported (`frozen`, `order`; `field(default=, default_factory=,
 repr=, hash=, compare=)`; no base class with fields); anything else raises TypeError at import.
@@ -138,19 +139,39 @@ else:
             body.append(f"_set(self, {f.name!r}, {value})" if frozen else f"self.{f.name} = {value}")
         return f"def __init__({', '.join(params)}) -> None:\n    " + "\n    ".join(body or ["pass"]) + "\n"
 
-    def _lazy_init(cls: type, fields: list[Field], frozen: bool) -> Any:
-        def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
-            namespace: dict[str, Any] = {"_set": object.__setattr__, "_factory": _FACTORY}
-            for f in fields:
-                namespace[f"_d_{f.name}"] = f.default if f.default_factory is MISSING else f.default_factory
-            exec(_init_source(fields, frozen), namespace)
-            made = namespace["__init__"]
-            made.__qualname__ = f"{cls.__qualname__}.__init__"
-            made.__module__ = cls.__module__
-            cls.__init__ = made  # type: ignore[misc]
-            made(self, *args, **kwargs)
-        __init__.__qualname__ = f"{cls.__qualname__}.__init__"
-        return __init__
+    def _tuple(obj: str, names: list[str]) -> str:
+        return "(" + "".join(f"{obj}.{n}," for n in names) + ")"
+
+    def _eq_source(names: list[str]) -> str:
+        return ("def __eq__(self, other):\n    if other.__class__ is self.__class__:\n"
+                f"        return {_tuple('self', names)} == {_tuple('other', names)}\n    return NotImplemented\n")
+
+    def _hash_source(names: list[str]) -> str:
+        return f"def __hash__(self):\n    return hash({_tuple('self', names)})\n"
+
+    def _lazy(cls: type, name: str, source: Any, namespace: Any) -> Any:
+        """Method NAME of CLS, compiled from SOURCE() (with the globals NAMESPACE()) when first
+        called, as dataclasses writes it: hot methods keep the speed of written-out code, and a
+        class that never needs one never compiles it."""
+        def method(self: Any, *args: Any, **kwargs: Any) -> Any:
+            made = _compiled(cls, name, source(), namespace())
+            setattr(cls, name, made)
+            return made(self, *args, **kwargs)
+        method.__name__, method.__qualname__ = name, f"{cls.__qualname__}.{name}"
+        return method
+
+    def _compiled(cls: type, name: str, source: str, namespace: dict[str, Any]) -> Any:
+        exec(source, namespace)  # our own field names
+        made = namespace[name]
+        made.__qualname__ = f"{cls.__qualname__}.{name}"
+        made.__module__ = cls.__module__
+        return made
+
+    def _init_namespace(fields: list[Field]) -> dict[str, Any]:
+        namespace: dict[str, Any] = {"_set": object.__setattr__, "_factory": _FACTORY}
+        for f in fields:
+            namespace[f"_d_{f.name}"] = f.default if f.default_factory is MISSING else f.default_factory
+        return namespace
 
     def _repr(names: list[str]) -> Any:
         running: set[int] = set()
@@ -226,12 +247,14 @@ else:
         cls.__dataclass_fields__ = _Twin("__dataclass_fields__")  # type: ignore[attr-defined]
         cls.__dataclass_params__ = _Twin("__dataclass_params__")  # type: ignore[attr-defined]
         if "__init__" not in own:
-            cls.__init__ = _lazy_init(cls, fields, frozen)  # type: ignore[misc]
+            cls.__init__ = _lazy(cls, "__init__", lambda: _init_source(fields, frozen),  # type: ignore[misc]
+                                 lambda: _init_namespace(fields))
         if "__repr__" not in own:
             cls.__repr__ = _repr([f.name for f in fields if f.repr])  # type: ignore[method-assign]
-        compared = _key([f.name for f in fields if f.compare])
+        compared_names = [f.name for f in fields if f.compare]
+        compared = _key(compared_names)
         if "__eq__" not in own:
-            cls.__eq__ = _compare(operator.eq, compared)  # type: ignore[method-assign]
+            cls.__eq__ = _lazy(cls, "__eq__", lambda: _eq_source(compared_names), dict)  # type: ignore[method-assign]
         if order:
             for name, op in zip(_ORDER, (operator.lt, operator.le, operator.gt, operator.ge)):
                 if name in own:
@@ -246,8 +269,8 @@ else:
         explicit_hash = not (class_hash is MISSING or (class_hash is None and "__eq__" in own))
         if not explicit_hash:
             if frozen:
-                hashed = _key([f.name for f in fields if (f.compare if f.hash is None else f.hash)])
-                cls.__hash__ = lambda self: hash(hashed(self))  # type: ignore[method-assign,assignment]
+                hashed = [f.name for f in fields if (f.compare if f.hash is None else f.hash)]
+                cls.__hash__ = _lazy(cls, "__hash__", lambda: _hash_source(hashed), dict)  # type: ignore[method-assign]
             else:
                 cls.__hash__ = None  # type: ignore[assignment]
         if "__match_args__" not in own:
