@@ -3,11 +3,11 @@
 `dataclasses.dataclass` compiles each generated method from source with `exec` (five or six per
 frozen class, 0.5–1 ms a class) and imports `inspect`: for the ~45 classes a `validate` imports,
 a fifth of a cold start (docs/performance.md, "Cold start"). Here a class gets the same methods,
-with the same behaviour, and nothing is compiled when the class is made: `__repr__`, the order
-methods and a frozen class's `__setattr__`/`__delattr__` (which raise
-`dataclasses.FrozenInstanceError`) are shared closures; `__init__`, `__eq__` and `__hash__`, the
-hot ones, are compiled from the source dataclasses would write, each on its first call (a class
-a run never compares is never given a compiled `__eq__`; the signature of `__init__` is the
+with the same behaviour, and nothing is compiled when the class is made: `__repr__` and a
+frozen class's `__setattr__`/`__delattr__` (which raise `dataclasses.FrozenInstanceError`) are
+shared closures; `__init__`, `__eq__`, `__hash__` and the order methods, the ones a build calls
+millions of times, are compiled from the source dataclasses would write, each on its first call
+(a class a run never compares is never given a compiled `__eq__`; the signature of `__init__` is the
 dataclass's: positional or keyword, defaults, `default_factory`, but until the first instance
 `inspect.signature` of the class shows `(*args, **kwargs)`). `dataclasses.fields`, `replace`,
 `asdict` and `is_dataclass` work: the class's `__dataclass_fields__` and `__dataclass_params__`
@@ -30,9 +30,6 @@ if TYPE_CHECKING:
     from dataclasses import fields as fields
     from dataclasses import replace as replace
 else:
-    import operator
-    from operator import attrgetter
-
     class _Missing:
         __slots__ = ()
 
@@ -92,15 +89,6 @@ else:
             return lambda c: _make(c, frozen, order)
         return _make(cls, frozen, order)
 
-    def _key(names: list[str]) -> Any:
-        """A function from an object to the tuple of the attributes NAMES (always a tuple)."""
-        if len(names) > 1:
-            return attrgetter(*names)
-        if names:
-            one = attrgetter(names[0])
-            return lambda obj: (one(obj),)
-        return lambda obj: ()
-
     def _fields(cls: type) -> list[Field]:
         for base in cls.__mro__[1:]:
             if "__dataclass_fields__" in base.__dict__:
@@ -142,9 +130,9 @@ else:
     def _tuple(obj: str, names: list[str]) -> str:
         return "(" + "".join(f"{obj}.{n}," for n in names) + ")"
 
-    def _eq_source(names: list[str]) -> str:
-        return ("def __eq__(self, other):\n    if other.__class__ is self.__class__:\n"
-                f"        return {_tuple('self', names)} == {_tuple('other', names)}\n    return NotImplemented\n")
+    def _cmp_source(name: str, op: str, names: list[str]) -> str:
+        return (f"def {name}(self, other):\n    if other.__class__ is self.__class__:\n"
+                f"        return {_tuple('self', names)} {op} {_tuple('other', names)}\n    return NotImplemented\n")
 
     def _hash_source(names: list[str]) -> str:
         return f"def __hash__(self):\n    return hash({_tuple('self', names)})\n"
@@ -186,13 +174,6 @@ else:
             finally:
                 running.discard(id(self))
         return __repr__
-
-    def _compare(op: Any, key: Any) -> Any:
-        def method(self: Any, other: Any) -> Any:
-            if other.__class__ is self.__class__:
-                return op(key(self), key(other))
-            return NotImplemented
-        return method
 
     def _frozen(cls: type, names: tuple[str, ...]) -> tuple[Any, Any]:
         def __setattr__(self: Any, name: str, value: Any) -> None:
@@ -237,7 +218,7 @@ else:
         made = type(cls.__name__, (), body)
         return dataclasses.dataclass(frozen=spec["frozen"], order=spec["order"])(made)
 
-    _ORDER = ("__lt__", "__le__", "__gt__", "__ge__")
+    _ORDER = {"__lt__": "<", "__le__": "<=", "__gt__": ">", "__ge__": ">="}
 
     def _make(cls: type, frozen: bool, order: bool) -> type:
         fields = _fields(cls)
@@ -251,16 +232,15 @@ else:
                                  lambda: _init_namespace(fields))
         if "__repr__" not in own:
             cls.__repr__ = _repr([f.name for f in fields if f.repr])  # type: ignore[method-assign]
-        compared_names = [f.name for f in fields if f.compare]
-        compared = _key(compared_names)
+        compared = [f.name for f in fields if f.compare]
         if "__eq__" not in own:
-            cls.__eq__ = _lazy(cls, "__eq__", lambda: _eq_source(compared_names), dict)  # type: ignore[method-assign]
+            cls.__eq__ = _lazy(cls, "__eq__", lambda: _cmp_source("__eq__", "==", compared), dict)  # type: ignore[method-assign]
         if order:
-            for name, op in zip(_ORDER, (operator.lt, operator.le, operator.gt, operator.ge)):
+            for name, op in _ORDER.items():
                 if name in own:
                     raise TypeError(f"Cannot overwrite attribute {name} in class {cls.__name__}. "
                                     "Consider using functools.total_ordering")
-                setattr(cls, name, _compare(op, compared))
+                setattr(cls, name, _lazy(cls, name, lambda name=name, op=op: _cmp_source(name, op, compared), dict))
         if frozen:
             if "__setattr__" in own or "__delattr__" in own:
                 raise TypeError(f"Cannot overwrite attribute __setattr__ in class {cls.__name__}")
