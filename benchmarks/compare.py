@@ -13,7 +13,8 @@ the two on a busy machine. Prints a Markdown table with after/before ratios (bel
 
 ``--cold N`` (default 10) adds the pre-commit case: ``validate`` of one 20-SLO file in a fresh
 process, N times each, interleaved, beside ``python -c 'import yaml'`` of the same interpreter
-(the issue's yardstick); medians of wall and CPU time. Children run without
+(the issue's yardstick); medians of wall and CPU time, each as a multiple of that command's
+``import yaml``, under a line with the date, machine and load average. Children run without
 ``PYTHONDONTWRITEBYTECODE``, so that (after a first, unmeasured run) modules load from their
 bytecode as they do from an installed package, not compiled from source on every start.
 """
@@ -77,6 +78,17 @@ def _cold(cmds: dict[str, list[str]], root: Path, times: int) -> list[tuple[str,
             for label, rs in runs.items() if all(r.ok for r in rs)]
 
 
+def _context(load_before: tuple[float, float, float]) -> str:
+    """Where and when the figures were taken: the cold figures mean little without the load."""
+    import datetime as dt
+    import platform
+
+    now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    load = f"{load_before[0]:.1f} before, {os.getloadavg()[0]:.1f} after"
+    return (f"{now}; {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}; "
+            f"load average (1 min) {load}")
+
+
 def _one_file(tree: Path, target: Path) -> None:
     """Every SLO of TREE in one service of one file (the per-file scaling case)."""
     import yaml
@@ -106,6 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     cases = [(int(n), False) for n in args.sizes.split(",") if n] + [(int(n), True) for n in args.one_file.split(",") if n]
     rows = []
     cold: list[tuple[str, float, float]] = []
+    load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="slc-compare-") as tmp:
         root = Path(tmp)
         if args.cold:
@@ -131,15 +144,20 @@ def main(argv: list[str] | None = None) -> int:
                     if not got[name].ok:
                         print(got[name].describe_failure(), file=sys.stderr)
                 rows.append((label, what, got["before"], got["after"]))
-    print("| SLOs | command | before wall s | after wall s | wall ratio | before CPU s | after CPU s | CPU ratio |")
-    print("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    if rows:
+        print("| SLOs | command | before wall s | after wall s | wall ratio | before CPU s | after CPU s | CPU ratio |")
+        print("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     for label, what, b, a in rows:
         print(f"| {label} | {what} | {b.wall:.2f} | {a.wall:.2f} | {a.wall / b.wall:.2f} | {b.cpu:.2f} | {a.cpu:.2f} "
               f"| {a.cpu / b.cpu:.2f} |")
     if cold:
-        print(f"\n| fresh process, median of {args.cold} | wall ms | CPU ms |\n| --- | ---: | ---: |")
+        print(f"\n{_context(load_before)}\n" if rows else f"{_context(load_before)}\n")
+        print(f"| fresh process, median of {args.cold} | wall ms | CPU ms | wall × import yaml | CPU × import yaml |\n"
+              "| --- | ---: | ---: | ---: | ---: |")
+        yardstick = {label.split(":")[0]: (wall, cpu) for label, wall, cpu in cold if label.endswith("'import yaml'")}
         for label, wall, cpu in cold:
-            print(f"| {label} | {wall * 1000:.0f} | {cpu * 1000:.0f} |")
+            y_wall, y_cpu = yardstick.get(label.split(":")[0], (float("nan"), float("nan")))
+            print(f"| {label} | {wall * 1000:.0f} | {cpu * 1000:.0f} | {wall / y_wall:.2f} | {cpu / y_cpu:.2f} |")
     return 0 if all(b.ok and a.ok for *_, b, a in rows) and (cold or not args.cold) else 1
 
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from slocompiler import outputs
 from slocompiler.diagnostics import Position, fails
 from slocompiler.options import Options
 from slocompiler.pipeline import Compilation, compile_paths, output_dir_excludes
+from slocompiler.records import dataclass, field
 from slocompiler.spool import spooling
 
 if TYPE_CHECKING:

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Optional, Union
 
 from slocompiler.conventions import CONFIG_NAMES, OUTPUTS, RULE_FILES_PREFIX, Target
 from slocompiler.diagnostics import Diagnostic
 from slocompiler.load import load_file
+from slocompiler.records import dataclass, field
 
 if TYPE_CHECKING:
     from slocompiler.config_model import ConfigModel

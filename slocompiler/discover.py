@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 import re
 import stat
-from dataclasses import dataclass
 
 from slocompiler.conventions import CONFIG_NAMES, GENERATED_HEADER
+from slocompiler.records import dataclass
 
 SUFFIXES = (".yaml", ".yml")
 

@@ -13,7 +13,8 @@ VictoriaMetrics read PromQL with the function set of a Prometheus version (`TARG
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+
+from slocompiler.records import dataclass
 
 DEFAULT_VERSION = "2.42"
 # The Prometheus function-set version each target assumes unless `--prometheus-version` says otherwise:

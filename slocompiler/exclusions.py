@@ -17,16 +17,17 @@ Every window becomes a set of half-open intervals in UTC: minutes of the day or 
 from __future__ import annotations
 
 import datetime as _dt
-import re
-from dataclasses import dataclass
+
+from slocompiler import lazyre
+from slocompiler.records import dataclass
 
 DAY_M = 1440
 WEEK_M = 7 * DAY_M
 EPOCH_WEEK_M = 3 * DAY_M   # 1970-01-01 was a Thursday: the epoch's minute of the week from Monday 00:00
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_EVERY = re.compile(r"^(?P<days>\S+)\s+(?P<start>\S+?)\s*-\s*(?P<end>\S+)(?:\s+(?P<zone>\S+))?\s*$")
-_CLOCK = re.compile(r"^(\d{1,2}):(\d{2})$")
-_OFFSET = re.compile(r"^(?:UTC)?([+-])(\d{2}):?(\d{2})$")
+_EVERY = lazyre.compile(r"^(?P<days>\S+)\s+(?P<start>\S+?)\s*-\s*(?P<end>\S+)(?:\s+(?P<zone>\S+))?\s*$")
+_CLOCK = lazyre.compile(r"^(\d{1,2}):(\d{2})$")
+_OFFSET = lazyre.compile(r"^(?:UTC)?([+-])(\d{2}):?(\d{2})$")
 
 
 class WindowError(ValueError):

@@ -7,7 +7,6 @@ foreign tags and alias bombs become diagnostics instead of silent data or a hang
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
@@ -24,6 +23,7 @@ from yaml.events import (
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from slocompiler.diagnostics import Diagnostic, Position
+from slocompiler.records import dataclass, field
 from slocompiler.yamltext import line_col, source_index, yaml_hint
 
 _Loader: type[yaml.CSafeLoader] | type[yaml.SafeLoader]

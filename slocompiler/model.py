@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import datetime as _dt
-from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 from typing import Union
 
 from slocompiler.conventions import INFO
 from slocompiler.diagnostics import Position
+from slocompiler.records import dataclass, field
 
 
 @dataclass(frozen=True)

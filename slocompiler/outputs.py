@@ -18,9 +18,9 @@ import time
 from collections.abc import Iterator, Mapping
 from collections.abc import Set as AbstractSet
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 
 from slocompiler.conventions import OUTPUTS, Target
+from slocompiler.records import dataclass, field
 from slocompiler.spool import Artifacts, Stored, holds, make_dirs, unlink
 
 MANAGED_DIRS = (*OUTPUTS, Target.THANOS.value, Target.MIMIR.value)  # top-level folders we write

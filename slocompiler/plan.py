@@ -18,13 +18,13 @@ Rules, `explain`, docs, dashboards, promtool tests and the period checks all rea
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 from functools import lru_cache
 
 from slocompiler.conventions import DEFAULT_ROUTING_SEVERITY, ROUTING_SEVERITY_LABEL, Severity, Speed
 from slocompiler.model import SLO, BurnWindow, QualitySLI, Tier
+from slocompiler.records import dataclass
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,9 @@ from functools import lru_cache
 
 import promql_parser
 
-_TOKEN = re.compile(r"""
+from slocompiler import lazyre
+
+_TOKEN = lazyre.compile(r"""
     (?P<ws>\s+|\#[^\n]*)
   | (?P<str>"(?:\\.|[^"\\\n])*"?|'(?:\\.|[^'\\\n])*'?|`[^`]*`?)
   | (?P<num>[0-9.][0-9a-zA-Z_.]*(?:[eE][-+]?[0-9]+)?)
@@ -25,9 +27,9 @@ _OPEN = {"(": ")", "{": "}", "[": "]"}
 _FILLERS = ("", " x", " 1", ' "x"', '="x"', "5m", "[5m]", " x[5m]", " (a)", " 5m")
 _TRAILERS = ("", " (x)", " x")
 _UNCLOSED = {"unclosed left parenthesis": "(", "end of input inside braces": "{", "end of input inside brackets": "["}
-_ESCAPE = re.compile(r"unknown escape sequence '(.)'")
-_FUNCTION = re.compile(r"unknown function with name '([^']*)'")
-_ARGUMENT = re.compile(r"in call to function '([^']*)'")
+_ESCAPE = lazyre.compile(r"unknown escape sequence '(.)'")
+_FUNCTION = lazyre.compile(r"unknown function with name '([^']*)'")
+_ARGUMENT = lazyre.compile(r"in call to function '([^']*)'")
 
 
 def _tokens(expr: str) -> list[tuple[int, int, str]]:

@@ -12,13 +12,15 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from slocompiler import lazyre
+
 MAX_REPEAT = 1000
 MAX_NESTING = 1000
 _POSIX = {"alnum", "alpha", "ascii", "blank", "cntrl", "digit", "graph", "lower", "print", "punct", "space",
           "upper", "word", "xdigit"}
-_REPEAT = re.compile(r"\{(\d+)(,(\d*))?\}")
-_NAME = re.compile(r"[A-Za-z0-9_]+")
-_UNICODE_CLASS = re.compile(r"p(?:[A-Za-z]|\{\^?[A-Za-z_]+\})|P(?:[A-Za-z]|\{\^?[A-Za-z_]+\})")
+_REPEAT = lazyre.compile(r"\{(\d+)(,(\d*))?\}")
+_NAME = lazyre.compile(r"[A-Za-z0-9_]+")
+_UNICODE_CLASS = lazyre.compile(r"p(?:[A-Za-z]|\{\^?[A-Za-z_]+\})|P(?:[A-Za-z]|\{\^?[A-Za-z_]+\})")
 
 
 class RegexError(Exception):
@@ -231,8 +233,8 @@ class _Checker:
         return ord(p[j]), j + 1
 
 
-_QUOTED = re.compile(r"\\Q(.*?)(?:\\E|$)", re.S)
-_OCTAL = re.compile(r"(?<!\\)((?:\\\\)*)\\([0-7]{1,3})")
+_QUOTED = lazyre.compile(r"\\Q(.*?)(?:\\E|$)", re.S)
+_OCTAL = lazyre.compile(r"(?<!\\)((?:\\\\)*)\\([0-7]{1,3})")
 
 
 def _literal(text: str) -> str:

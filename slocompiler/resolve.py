@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import datetime as _dt
-from dataclasses import dataclass, field
 
 from slocompiler.diagnostics import Diagnostic
 from slocompiler.durations import format_duration
 from slocompiler.model import WindowCatalog
+from slocompiler.records import dataclass, field
 from slocompiler.windows import BASE_PERIOD_MS, builtin_catalogs, other_period
 
 

@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
 
+from slocompiler import lazyre
 from slocompiler.formats import API_KINDS, VERSIONS
+from slocompiler.records import dataclass
 
 # a top-level (or list item's) `version:`/`apiVersion:` naming a family of formats this compiler reads
 _FAMILIES = sorted({v.split("/")[0] for v in (*VERSIONS, *API_KINDS)})
-_DECLARES_SPEC = re.compile(r"^(?:- )?(?:version|apiVersion):[ \t]*[\"']?(?:" + "|".join(map(re.escape, _FAMILIES)) + ")/",
-                            re.MULTILINE)
+_DECLARES_SPEC = lazyre.compile(r"^(?:- )?(?:version|apiVersion):[ \t]*[\"']?(?:" + "|".join(map(re.escape, _FAMILIES)) + ")/",
+                                re.MULTILINE)
 _SNIFF_BYTES = 1 << 20
 
 

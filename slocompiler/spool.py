@@ -13,7 +13,6 @@ is gone: the next build into the folder removes them (`outputs.remove_leftovers`
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
@@ -32,6 +31,8 @@ class Stored(NamedTuple):
 
 def digest(data: bytes) -> str:
     """The digest outputs are compared by (SHA-256: hardware-accelerated, as fast as reading)."""
+    import hashlib  # OpenSSL's, ~2 ms to load: not for a validate, which writes nothing
+
     return hashlib.sha256(data).hexdigest()
 
 
@@ -184,6 +185,8 @@ def holds(path: str, data: bytes | Stored) -> bool | None:
                 return fh.read() == data
             if st.st_size != data.size:
                 return False
+            import hashlib
+
             h = hashlib.sha256()
             while chunk := fh.read(1 << 20):
                 h.update(chunk)

@@ -87,13 +87,38 @@ def test_only_the_plain_case_is_taken(tmp_path: Path, monkeypatch: pytest.Monkey
     assert fast.plain(["validate", spec]) is None  # a config file: the usual path reads it
 
 
+# what a cold validate does without (docs/performance.md, "Cold start"): click and pydantic (cli/fast.py,
+# formats/native_plain.py), dataclasses and the inspect it imports (records.py), OpenSSL's digests (spool.py)
+_NOT_IMPORTED = ("click", "pydantic", "dataclasses", "inspect", "hashlib", "_hashlib")
+
+
 def test_the_fast_path_imports_no_click_and_usage_errors_stay_clicks(tmp_path: Path):
     spec = str(ROOT / "examples/specs/serving/fraud-scoring.yaml")
     code = ("import sys; from slocompiler.cli import main\n"
             "try:\n    main(['validate', sys.argv[1]])\nexcept SystemExit as e:\n    code = e.code\n"
-            "print(code, sorted(m for m in sys.modules if m.split('.')[0] in ('click', 'pydantic')))")
+            f"print(code, sorted(m for m in sys.modules if m.split('.')[0] in {_NOT_IMPORTED!r}))")
     proc = subprocess.run([sys.executable, "-c", code, spec], capture_output=True, text=True, cwd=tmp_path,
                           env={**os.environ, "SLOCOMPILER_CACHE_DIR": str(tmp_path / "cache")}, timeout=60)
-    assert proc.stdout.strip() == "0 []", proc.stdout + proc.stderr
+    assert proc.stdout.strip() == "0 []", (  # a module on the path imports one of them at its top
+        proc.stdout + proc.stderr + "\n(dataclasses: use slocompiler.records; hashlib, click, pydantic: import on use)")
     missing = run_cli("validate", "missing.yaml", cwd=tmp_path)
     assert missing.returncode == 2 and "does not exist" in missing.stderr, missing.stderr
+
+
+def test_the_cold_benchmark_reports_each_figure_against_import_yaml():
+    """benchmarks/compare.py --cold (how docs/performance.md measures a cold start): medians beside
+    `python -c 'import yaml'`, the multiple of it, and the date, machine and load they were taken at."""
+    slocompiler_cmd = str(Path(sys.executable).with_name("slocompiler"))
+    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks/compare.py"), "--before", slocompiler_cmd,
+                           "--after", slocompiler_cmd, "--sizes", "", "--cold", "1"],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert "load average (1 min)" in lines[0] and "CPUs, Python 3." in lines[0]
+    rows = {line.split(" | ")[0].lstrip("| "): line.strip("| ").split(" | ")[1:] for line in lines if line.startswith("| ")}
+    validate, yaml_import = rows["after: validate one file (20 SLOs)"], rows["after: python -c 'import yaml'"]
+    assert yaml_import[2:] == ["1.00", "1.00"]
+    wall, cpu, wall_x, cpu_x = (float(v) for v in validate)
+    assert wall_x > 1 and cpu_x > 1  # a validate imports yaml and more
+    assert abs(wall_x - wall / float(yaml_import[0])) < 0.02 * wall_x + 0.01
+    assert abs(cpu_x - cpu / float(yaml_import[1])) < 0.05 * cpu_x + 0.01

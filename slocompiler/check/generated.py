@@ -3,14 +3,13 @@ queries call only what the target's Prometheus version runs (engines.py)."""
 
 from __future__ import annotations
 
-from dataclasses import fields
-
 from slocompiler.check.labels import MAX_LABEL_VALUE, MAX_TEXT_VALUE, service_problem, value_problem
 from slocompiler.diagnostics import Diagnostic, Position, Severity
 from slocompiler.engines import DEFAULT_VERSION, parse_version
 from slocompiler.model import SLO, SpecUnit
 from slocompiler.promql import engine_problems, function_problems, render_window, syntax_problems
 from slocompiler.promql_shape import generated_syntax_error
+from slocompiler.records import fields
 from slocompiler.rules import RuleFile
 
 

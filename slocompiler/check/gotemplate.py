@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import re
 
+from slocompiler import lazyre
+
 # Prometheus 2.42's template functions (template/template.go) and Go's builtins (text/template/funcs.go).
 PROMETHEUS_FUNCS = frozenset({
     "query", "first", "label", "value", "strvalue", "args", "reReplaceAll", "safeHtml", "match", "title",
@@ -32,12 +34,12 @@ _KEYWORDS = {"if", "else", "end", "range", "with", "define", "template", "block"
 _SPACE = " \t\r\n"
 _WORD = re.compile(r"\w+")
 _D = r"[0-9](?:_?[0-9])*"
-_NUMBER = re.compile(
+_NUMBER = lazyre.compile(
     r"[+-]?(?:[1-9](?:_?[0-9])*|0(?:_?[0-7])*|0[xX](?:_?[0-9a-fA-F]){1,16}|0[bB](?:_?[01])+|0[oO](?:_?[0-7])+"
     rf"|{_D}\.(?:{_D})?(?:[eE][+-]?{_D})?|\.{_D}(?:[eE][+-]?{_D})?|{_D}[eE][+-]?{_D})i?")
-_NUMBER_RUN = re.compile(r"[+-]?(?:[\w.]|(?<=[eE])[+-])*")
-_CHAR = re.compile(r"'(?:[^\\'\n]|\\[abfnrtv\\']|\\x[0-9a-fA-F]{2}|\\u[0-9a-fA-F]{4}|\\[0-7]{3})'")
-_STRING_ESCAPE = re.compile(r'\\(?:[abfnrtv\\"]|x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|[0-7]{3})')
+_NUMBER_RUN = lazyre.compile(r"[+-]?(?:[\w.]|(?<=[eE])[+-])*")
+_CHAR = lazyre.compile(r"'(?:[^\\'\n]|\\[abfnrtv\\']|\\x[0-9a-fA-F]{2}|\\u[0-9a-fA-F]{4}|\\[0-7]{3})'")
+_STRING_ESCAPE = lazyre.compile(r'\\(?:[abfnrtv\\"]|x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|[0-7]{3})')
 _END_OF_WORD = set(_SPACE) | {".", ",", "|", ":", ")", "("}
 
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 from slocompiler.diagnostics import Diagnostic, Position
 from slocompiler.load import Document
+from slocompiler.records import dataclass
 
 
 class Validator(Protocol):

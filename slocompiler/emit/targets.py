@@ -27,13 +27,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import replace
 
 from slocompiler import __version__
 from slocompiler.conventions import TARGETS, Output, Target
 from slocompiler.emit.rules import emit_group, emit_prometheus_rule_documents, emit_prometheus_rules, emit_rule_file
 from slocompiler.emit.yaml import header, scalar
 from slocompiler.model import SpecUnit
+from slocompiler.records import replace
 from slocompiler.rules import Group, RuleFile
 
 THANOS_EXTRA = (("partial_response_strategy", "abort"),)

@@ -16,19 +16,20 @@ from typing import Any
 from yaml.nodes import ScalarNode
 from yaml.resolver import Resolver
 
+from slocompiler import lazyre
 from slocompiler.numbers import clean
 
 # Plain scalars we allow: start with a letter, only safe characters, and not a word that
 # YAML 1.1 (PyYAML, Go yaml.v2) or 1.2 reads as a bool or null.
-_PLAIN = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_./:-]*(?<!:)\Z")
+_PLAIN = lazyre.compile(r"^[A-Za-z0-9_][A-Za-z0-9_./:-]*(?<!:)\Z")
 _SPECIAL = {w for base in ("y", "yes", "n", "no", "true", "false", "on", "off", "null")
             for w in (base, base.upper(), base.capitalize())}
-_NEEDS_ESCAPE = re.compile("[\x00-\x1f\x7f-\x9f\"\\\\\u2028\u2029\ufeff\ufffe\uffff\ud800-\udfff]")
+_NEEDS_ESCAPE = lazyre.compile("[\x00-\x1f\x7f-\x9f\"\\\\\u2028\u2029\ufeff\ufffe\uffff\ud800-\udfff]")
 _ESCAPES = {"\0": "\\0", "\a": "\\a", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\v": "\\v", "\f": "\\f",
             "\r": "\\r", "\x1b": "\\e", '"': '\\"', "\\": "\\\\", "\x85": "\\N", "\xa0": "\\_",
             "\u2028": "\\L", "\u2029": "\\P"}
 # Characters that make a literal block scalar unsafe or inexact.
-_BLOCK_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff\ud800-\udfff]")
+_BLOCK_UNSAFE = lazyre.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff\ud800-\udfff]")
 
 
 def _esc(m: re.Match) -> str:
@@ -45,7 +46,7 @@ def quote(text: str) -> str:
 
 
 # A single-line expression may stay plain when YAML cannot misread it.
-_PLAIN_EXPR = re.compile(r"^[A-Za-z0-9_(][\x20-\x7e]*\Z")
+_PLAIN_EXPR = lazyre.compile(r"^[A-Za-z0-9_(][\x20-\x7e]*\Z")
 _resolver = Resolver()
 
 
@@ -122,7 +123,7 @@ def header(source: str, version: str, regenerate: str = "slocompiler build") -> 
 
 # -- plain data documents (promtool test files) -----------------------------------------------------
 
-_DATA_PLAIN = re.compile(r"^[A-Za-z_][A-Za-z0-9_.:/ +-]*$")
+_DATA_PLAIN = lazyre.compile(r"^[A-Za-z_][A-Za-z0-9_.:/ +-]*$")
 _DATA_WORDS = {"y", "yes", "n", "no", "true", "false", "on", "off", "null", "~"}
 
 

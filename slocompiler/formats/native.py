@@ -6,7 +6,6 @@ The semantic checks of each SLO (labels, queries, windows) are the check stage's
 
 from __future__ import annotations
 
-from dataclasses import replace
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -37,6 +36,7 @@ from slocompiler.model import (
     ThresholdSLI,
     Tier,
 )
+from slocompiler.records import replace
 from slocompiler.resolve import Context
 from slocompiler.windows import sli_windows
 

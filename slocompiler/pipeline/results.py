@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from slocompiler.diagnostics import Diagnostic, Position, has_errors
 from slocompiler.discover import SourceFile
 from slocompiler.model import SLO, SpecUnit
+from slocompiler.records import dataclass, field
 from slocompiler.rules import RuleFile
 from slocompiler.spool import Artifacts, digest
 
