@@ -151,9 +151,18 @@ def shape(expr: str) -> str | None:
 _STAND_IN_VALUE = {'"': '"x"', "'": "'x'"}
 
 
+# Shapes pay off only over many expressions: each new name costs ~25 probe parses. A process parses
+# its first expressions as they are (a one-file validate never probes) and shapes the rest.
+_DIRECT_FIRST = 1_000
+_seen = [0]
+
+
 def generated_syntax_error(expr: str) -> str | None:
     """None when EXPR parses (its shape parses, checked once per shape), else the parser's message
     about EXPR itself."""
+    if _seen[0] < _DIRECT_FIRST:
+        _seen[0] += 1
+        return syntax_error(expr)
     form = shape(expr)
     if form is not None:
         ok = _shapes.get(form)

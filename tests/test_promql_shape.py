@@ -11,7 +11,7 @@ from helpers import REPO_ROOT
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from slocompiler import api
+from slocompiler import api, promql_shape
 from slocompiler.check import check_generated
 from slocompiler.generate.prometheus import rule_file
 from slocompiler.model import SpecUnit
@@ -38,6 +38,23 @@ FRAGMENTS = ['"', "'", "`", "#", "\n", "(", ")", "{", "}", "[", "]", " or ", " b
              '=~".*"', "!=", "==", ",", "x", "OR", "sum", "Sum", "rate", "a:b", "_", "\\", "\ud800", "\x00", '"x"',
              "'y'", " # c\n", "group_left", "without", "atan2", "1e999", "0x1F", "-", "=", "label_replace", "é",
              '{a=""}', '{__name__="m"}', "}[5m:1m]", "[1h:]", "unless", "and", "sum by (a:b) (x)", "ignoring"]
+
+
+@pytest.fixture(autouse=True)
+def _shapes_from_the_first(monkeypatch):
+    """The tests hold the shape path to the parser: no expression is parsed directly first."""
+    monkeypatch.setattr(promql_shape, "_DIRECT_FIRST", 0)
+
+
+def test_a_process_parses_its_first_expressions_directly(monkeypatch):
+    """A one-file validate never pays for probing names: its expressions are parsed as they are."""
+    monkeypatch.setattr(promql_shape, "_DIRECT_FIRST", len(EXPRS) + 1)
+    monkeypatch.setattr(promql_shape, "_seen", [0])
+    monkeypatch.setattr(promql_shape, "_ordinary", {})
+    assert all(generated_syntax_error(e) is None for e in EXPRS)
+    assert promql_shape._ordinary == {}
+    assert generated_syntax_error("sum(rate(x[5m])) by (") == syntax_error("sum(rate(x[5m])) by (") is not None
+    assert generated_syntax_error(EXPRS[0]) is None and promql_shape._ordinary != {}  # the shapes take over
 
 
 def test_the_examples_have_few_shapes_and_all_parse():
