@@ -7,13 +7,14 @@ import datetime as dt
 import os
 import random
 import shutil
+import time
 from pathlib import Path
 
 import pytest
 from helpers import run_cli
 
 from slocompiler import api
-from slocompiler.incremental import cache_file
+from slocompiler.incremental import cache_file, keys
 from slocompiler.pipeline import Options
 from slocompiler.pipeline import parallel as forking
 
@@ -180,6 +181,29 @@ def test_tampered_and_missing_outputs_are_found_by_content(tmp_path):
     fixed = w.rebuild_and_compare()
     assert sorted(fixed.plan.writes) == ["docs/svc-b.md", "prometheus/a.yaml"]
     assert not w.build(check=True).compilation.diagnostics
+
+
+def test_spec_files_are_vouched_by_their_state_and_an_edit_in_place_is_found(tmp_path):
+    """A spec file is not read again when it is, by inode, size, mtime and ctime, the file an earlier
+    build hashed; an edit that keeps its size and puts its mtime back changes its ctime, so it is
+    read, and compiled."""
+    w = World(tmp_path, {"a.yaml": spec("svc-a"), "b.yaml": spec("svc-b")})
+    w.rebuild_and_compare()
+    time.sleep(0.06)  # a spec changed within 50 ms of a build's start is not vouched for by its state
+    w.rebuild_and_compare()
+    path = w.specs / "a.yaml"
+    reads = []
+    real_read = keys.read
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr("slocompiler.incremental.read", lambda p: reads.append(Path(p).name) or real_read(p))
+        assert compiled_files(w.build()) == set() and reads == []  # both vouched for by their state
+        st = os.stat(path)
+        path.write_text(spec("svc-a", objective=99.8))  # same size
+        os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))  # same mtime: only the ctime tells
+        assert os.stat(path).st_size == st.st_size
+        assert compiled_files(w.rebuild_and_compare()) == {"a.yaml"}
+        assert reads == ["a.yaml"]
+    assert "99.8" in (w.out / "docs/svc-a.md").read_text()
 
 
 def test_diagnostics_of_remembered_files_are_replayed(tmp_path):

@@ -46,6 +46,7 @@ from slocompiler.pipeline import (
 from slocompiler.pipeline.tree import all_service_outputs, tree_outputs
 
 _CHUNK = 1 << 20
+_TICK_NS = 50_000_000  # 50 ms: a coarse file clock's tick, twice (a file changed later than that is not vouched for)
 
 
 def default_cache_dir() -> str:
@@ -84,7 +85,7 @@ class Cache:
                 comp.diagnostics += [no_specs(paths), *notes]
                 return comp
             run = Run(options)
-            tree = _Tree(comp.files, run, self.memo.files)
+            tree = _Tree(comp.files, run, self.memo.files, self.started)
             compiled = {r.src.display: r for r in run.compile(self._dirty(tree), tree.loaded)}
             for d in compiled:  # their bytes are not needed again (the build's memory stays flat)
                 tree.loaded.pop(d, None)
@@ -208,7 +209,7 @@ class Cache:
                 if rel not in plan.writes or applied:
                     same[rel] = self.digests[rel]
         disk = {}
-        limit = self.started - 50_000_000  # 50 ms: a coarse file clock's tick, twice
+        limit = self.started - _TICK_NS
         for rel, h in same.items():
             try:
                 st = os.stat(os.path.join(self.out_dir, rel))
@@ -222,12 +223,24 @@ class Cache:
 class _Tree:
     """The spec tree's bytes and keys, and the cache entries still valid for it."""
 
-    def __init__(self, files: list[SourceFile], run: Run, old: dict[str, FileEntry]):
+    def __init__(self, files: list[SourceFile], run: Run, old: dict[str, FileEntry], started: int):
         self.files, self.run = files, run
         self.refreshed: set[str] = set()
-        self.raw = {f.display: read(f.path) for f in files}
-        self.digests = {d: digest(b) for d, b in self.raw.items() if b is not None}
-        # files are compiled from the bytes hashed here, never read again (they may change meanwhile)
+        self.raw: dict[str, bytes | None] = {}
+        self.digests: dict[str, str] = {}
+        self.stats: dict[str, list] = {}  # display -> [size, mtime, ctime, inode] when its digest was taken
+        limit = started - _TICK_NS
+        for f in files:  # a file found as an earlier build hashed it (git's rule) is not read again
+            entry, now = old.get(f.display), _spec_state(f.path)
+            if entry is not None and now is not None and entry.stat == now:
+                self.digests[f.display], self.stats[f.display] = entry.digest, now
+                continue
+            self.raw[f.display] = data = read(f.path)  # read after the stat: a change meanwhile shows next time
+            if data is not None:
+                self.digests[f.display] = digest(data)
+                if now is not None and now[2] < limit:
+                    self.stats[f.display] = now
+        # files read here are compiled from these bytes, never read again (they may change meanwhile)
         self.loaded: dict = {d: b for d, b in self.raw.items() if b is not None}
         # kinds and date dependence: from the cache for unchanged bytes, else from loading the file
         # (not needed when nothing is remembered: then every file is compiled, and tells)
@@ -287,10 +300,21 @@ class _Tree:
             if f.display in compiled and f.display in self.digests:
                 res = compiled[f.display]
                 out[f.display] = FileEntry(self.key(f, res.dated), self.digests[f.display], sorted(res.kinds),
-                                           res.dated, res.record(), {rel: digests[rel] for rel in res.artifacts})
+                                           res.dated, res.record(), {rel: digests[rel] for rel in res.artifacts},
+                                           self.stats.get(f.display))
             elif f.display in self.remembered:
-                out[f.display] = self.remembered[f.display]
+                out[f.display] = entry = self.remembered[f.display]
+                entry.stat = self.stats.get(f.display)
         return out
+
+
+def _spec_state(path: str) -> list | None:
+    """A spec file's [size, mtime, ctime, inode], or None (not a regular file, or gone)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino] if stat.S_ISREG(st.st_mode) else None
 
 
 def _kinds(loaded: LoadedFile) -> set[str]:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import NamedTuple, overload
 
 from slocompiler.diagnostics import Diagnostic, Position, has_errors
 from slocompiler.discover import SourceFile
@@ -12,7 +13,7 @@ from slocompiler.model import SLO, SpecUnit
 from slocompiler.rules import RuleFile
 from slocompiler.spool import Artifacts, digest
 
-__all__ = ["Compilation", "FileRecord", "FileResult", "SLORef", "UnitOutput", "digest"]
+__all__ = ["Compilation", "FileRecord", "FileResult", "SLORef", "SLORefs", "UnitOutput", "digest"]
 
 
 @dataclass
@@ -50,6 +51,40 @@ class SLORef(NamedTuple):
     refs: tuple = ()   # a composite's components: (id, Position | None, key path)
 
 
+class SLORefs(Sequence[SLORef]):
+    """A remembered file's `SLORef`s, kept as the cache's checked columns (one list per field)
+    and made only when needed: a build that finds no duplicate id and no composite in the tree
+    needs the ids alone (`names`), not 50,000 positions."""
+
+    def __init__(self, names: list[str], files: list[str | None], lines: list[int], columns: list[int],
+                 paths: list[list], offers: list[str], refs: list[tuple]):
+        self.names, self.files, self.lines, self.columns = names, files, lines, columns
+        self.paths, self.offers, self.refs = paths, offers, refs
+        self.composite = any(refs)
+        self._made: list[SLORef] | None = None
+
+    def made(self) -> list[SLORef]:
+        if self._made is None:
+            self._made = [SLORef(n, Position(f, line, col) if f is not None else None, tuple(p), o, r)
+                          for n, f, line, col, p, o, r in zip(self.names, self.files, self.lines, self.columns,
+                                                               self.paths, self.offers, self.refs)]
+        return self._made
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    @overload
+    def __getitem__(self, i: int) -> SLORef: ...
+    @overload
+    def __getitem__(self, i: slice) -> Sequence[SLORef]: ...
+
+    def __getitem__(self, i):
+        return self.made()[i]
+
+    def __iter__(self):
+        return iter(self.made())
+
+
 @dataclass
 class FileRecord:
     """What the whole-tree stages need of one compiled spec file; JSON-able, so the incremental
@@ -57,13 +92,23 @@ class FileRecord:
 
     diagnostics: list[Diagnostic]
     out_paths: dict[str, int]         # output rule file -> SLOs in it (two files may not share one)
-    ids: list[SLORef]
+    ids: Sequence[SLORef]             # a list, or a remembered file's `SLORefs`
     services: list[str]
     rules: int
 
     @property
     def slos(self) -> int:
         return len(self.ids)
+
+    def names(self) -> list[str]:
+        """The SLO ids (without making a remembered file's refs)."""
+        ids = self.ids
+        return ids.names if isinstance(ids, SLORefs) else [r.id for r in ids]
+
+    def composite(self) -> bool:
+        """Whether the file defines a composite SLO (the composite checks then need every ref)."""
+        ids = self.ids
+        return ids.composite if isinstance(ids, SLORefs) else any(r.refs for r in ids)
 
 
 @dataclass
