@@ -206,6 +206,28 @@ def test_spec_files_are_vouched_by_their_state_and_an_edit_in_place_is_found(tmp
     assert "99.8" in (w.out / "docs/svc-a.md").read_text()
 
 
+def test_slo_refs_survive_the_cache_columns():
+    """What the cache keeps of a file's SLO ids reads back as the same `SLORef`s: positions or none,
+    key paths empty or deep, offers, and the references of composites."""
+    import orjson
+
+    from slocompiler.diagnostics import Position
+    from slocompiler.incremental.shapes import decode_ids, encode_ids
+    from slocompiler.pipeline.results import SLORef
+
+    refs = [SLORef("a-x", Position("a.yaml", 3, 5), ("slos", 0), "5m 1h|5m|"),
+            SLORef("a-y", None, (), ""),
+            SLORef("b-z", Position("b.yaml", 400, 1), ("spec", "slos", 2, None), "5m 1h|5m|",
+                   (("a-x", Position("b.yaml", 9, 7), ("slos", 2, "components", 0)), ("a-y", None, ()))),
+            SLORef("a-w", Position("a.yaml", 30, 5), ("slos", 1), "30d||")]
+    back = decode_ids(orjson.loads(orjson.dumps(encode_ids(refs))))
+    assert back.names == [r.id for r in refs] and back.composite and len(back) == 4
+    assert list(back) == refs
+    assert encode_ids(back) is back.raw  # written back as read
+    plain = decode_ids(orjson.loads(orjson.dumps(encode_ids(refs[:2]))))
+    assert not plain.composite and list(plain) == refs[:2]
+
+
 def test_diagnostics_of_remembered_files_are_replayed(tmp_path):
     w = World(tmp_path, {"a.yaml": spec("svc-a"), "b.yaml": spec("svc-b")})
     w.rebuild_and_compare()

@@ -71,6 +71,7 @@ class Cache:
         self.memo = entries.load(self.path)
         self.disk = self.memo.disk  # relpath -> [digest, size, mtime, ctime, inode]
         self.same: dict[str, str] = {}                  # relpath -> digest: on disk this run, byte for byte
+        self.by_state: set[str] = set()                 # of those, the ones found by their state in `disk`
         self.files: dict[str, FileEntry] = {}
         self.services: dict[str, ServiceEntry] = self.memo.services
         self.comp: Compilation | None = None
@@ -175,6 +176,7 @@ class Cache:
                 continue
             if self.disk.get(rel) == [want, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]:
                 self.same[rel] = want
+                self.by_state.add(rel)
             else:
                 todo.append((rel, want))
 
@@ -204,13 +206,18 @@ class Cache:
         if self.comp is None or not self.comp.files:
             return
         same = dict(self.same)
+        written: set[str] = set()
         if plan is not None:
             for rel in self.comp.artifacts:
                 if rel not in plan.writes or applied:
                     same[rel] = self.digests[rel]
+            written = set(plan.writes) if applied else set()
         disk = {}
         limit = self.started - _TICK_NS
         for rel, h in same.items():
+            if rel in self.by_state and rel not in written and self.disk[rel][0] == h:  # as found this run
+                disk[rel] = self.disk[rel]
+                continue
             try:
                 st = os.stat(os.path.join(self.out_dir, rel))
             except OSError:

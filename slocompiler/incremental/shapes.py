@@ -206,7 +206,7 @@ def spec_stat(value: Any) -> list | None:
     return [count(size), want(mtime, int), want(ctime, int), count(ino)]
 
 
-_ID_COLUMNS = ["column", "file", "id", "line", "offer", "path", "refs"]
+_ID_KEYS = ["column", "file", "files", "id", "line", "offer", "offers", "path", "paths", "refs", "step"]
 _KEY_TYPE_SET = frozenset(_KEY_TYPES)
 
 
@@ -217,41 +217,64 @@ def _only(values: Any, kinds: frozenset | set) -> list:
     return values
 
 
+def _indexes(values: Any, table: list, empty: bool = False) -> list[int]:
+    """VALUES, integers that index TABLE (or -1, when EMPTY allows it)."""
+    _only(values, {int})
+    if values and (min(values) < (-1 if empty else 0) or max(values) >= len(table)):
+        raise Invalid("index out of range")
+    return values
+
+
 def encode_ids(ids: Sequence[SLORef]) -> dict:
-    """A file's `SLORef`s as columns, one list per field (a remembered file's are reused as they are)."""
+    """A file's `SLORef`s as columns, one list per field, repeated values in tables (their files,
+    offers and key paths but the last key) and the refs of composites only: about two objects an
+    SLO to read back instead of eight. A remembered file's are written back as they were read."""
     if isinstance(ids, SLORefs):
-        names, files, lines, columns, paths, offers = ids.names, ids.files, ids.lines, ids.columns, ids.paths, ids.offers
-        refs = ids.refs
-    else:
-        names = [r.id for r in ids]
-        files = [r.source.file if r.source else None for r in ids]
-        lines = [r.source.line if r.source else 0 for r in ids]
-        columns = [r.source.column if r.source else 0 for r in ids]
-        paths = [list(r.path) for r in ids]
-        offers = [r.offer for r in ids]
-        refs = [r.refs for r in ids]
-    return {"id": names, "file": files, "line": lines, "column": columns, "path": paths, "offer": offers,
-            "refs": [[[i, _encode_position(p), list(at)] for i, p, at in r] for r in refs]}
+        return ids.raw  # type: ignore[return-value]
+    files: dict[str, int] = {}
+    offers: dict[str, int] = {}
+    paths: dict[tuple, int] = {}
+    out: dict[str, Any] = {"id": [r.id for r in ids], "line": [r.source.line if r.source else 0 for r in ids],
+                           "column": [r.source.column if r.source else 0 for r in ids],
+                           "file": [files.setdefault(r.source.file, len(files)) if r.source else -1 for r in ids],
+                           "path": [paths.setdefault(tuple(r.path[:-1]), len(paths)) if r.path else -1 for r in ids],
+                           "step": [r.path[-1] if r.path else None for r in ids],
+                           "offer": [offers.setdefault(r.offer, len(offers)) for r in ids]}
+    out.update(files=list(files), offers=list(offers), paths=[list(p) for p in paths],
+               refs={str(i): [[n, _encode_position(p), list(at)] for n, p, at in r.refs] for i, r in enumerate(ids) if r.refs})
+    return out
 
 
 def decode_ids(value: Any) -> SLORefs:
-    """The columns of a file's `SLORef`s: exactly these lists, of one length, each item of its JSON
-    type (ids and offers strings, lines and columns non-negative integers, key paths lists of
-    scalars, refs lists of [id, position, key path]); the `SLORef`s are made only when needed."""
+    """The columns of a file's `SLORef`s (`encode_ids`): exactly these keys, columns of one length,
+    each item of its JSON type (ids, files and offers strings, lines and columns non-negative
+    integers, indexes within their tables, key paths of scalars, refs of composites [id, position,
+    key path]); the `SLORef`s are made only when needed."""
     value = want(value, dict)
-    if sorted(value) != _ID_COLUMNS:
+    if sorted(value) != _ID_KEYS:
         raise Invalid("expected the columns of a file's ids")
     names = _only(value["id"], {str})
-    files = _only(value["file"], {str, type(None)})
+    files, offers, paths = _only(value["files"], {str}), _only(value["offers"], {str}), _only(value["paths"], {list})
     lines, columns = _only(value["line"], {int}), _only(value["column"], {int})
-    paths, offers = _only(value["path"], {list}), _only(value["offer"], {str})
-    refs = _only(value["refs"], {list})
+    file, path, offer = (_indexes(value["file"], files, True), _indexes(value["path"], paths, True),
+                         _indexes(value["offer"], offers))
+    steps = _only(value["step"], _KEY_TYPE_SET)
     if not set(map(type, itertools.chain.from_iterable(paths))) <= _KEY_TYPE_SET:
         raise Invalid("expected key paths of scalars")
     if min(lines, default=0) < 0 or min(columns, default=0) < 0:
         raise Invalid("negative position")
-    if not len(names) == len(files) == len(lines) == len(columns) == len(paths) == len(offers) == len(refs):
+    if not len(names) == len(file) == len(lines) == len(columns) == len(path) == len(steps) == len(offer):
         raise Invalid("columns of different lengths")
-    made = [tuple((want(r, str), _position(rp), _path(rpath)) for r, rp, rpath in (_fields(x, 3) for x in one))
-            if one else () for one in refs]
-    return SLORefs(names, files, lines, columns, paths, offers, made)
+    refs: dict[int, tuple] = {}
+    for at, one in want(value["refs"], dict).items():
+        if not (at.isascii() and at.isdigit() and str(int(at)) == at and int(at) < len(names)) or not want(one, list):
+            raise Invalid("expected the refs of a composite")
+        refs[int(at)] = tuple((want(r, str), _position(rp), _path(rpath)) for r, rp, rpath in (_fields(x, 3) for x in one))
+    tables = [tuple(p) for p in paths]
+
+    def make() -> list[SLORef]:
+        return [SLORef(n, Position(files[f], line, col) if f >= 0 else None, (*tables[p], step) if p >= 0 else (),
+                       offers[o], refs.get(i, ()))
+                for i, (n, f, line, col, p, step, o) in enumerate(zip(names, file, lines, columns, path, steps, offer))]
+
+    return SLORefs(names, bool(refs), make, value)

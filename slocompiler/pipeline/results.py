@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple, overload
 
@@ -52,22 +52,18 @@ class SLORef(NamedTuple):
 
 
 class SLORefs(Sequence[SLORef]):
-    """A remembered file's `SLORef`s, kept as the cache's checked columns (one list per field)
-    and made only when needed: a build that finds no duplicate id and no composite in the tree
-    needs the ids alone (`names`), not 50,000 positions."""
+    """A remembered file's `SLORef`s, kept as the cache's checked columns (RAW, written back as they
+    are) and made (by MAKE) only when needed: a build that finds no duplicate id and no composite in
+    the tree needs the ids alone (`names`), not 50,000 positions."""
 
-    def __init__(self, names: list[str], files: list[str | None], lines: list[int], columns: list[int],
-                 paths: list[list], offers: list[str], refs: list[tuple]):
-        self.names, self.files, self.lines, self.columns = names, files, lines, columns
-        self.paths, self.offers, self.refs = paths, offers, refs
-        self.composite = any(refs)
-        self._made: list[SLORef] | None = None
+    def __init__(self, names: list[str], composite: bool, make: Callable[[], list[SLORef]], raw: object):
+        self.names, self.composite, self.raw = names, composite, raw
+        self._make: Callable[[], list[SLORef]] | None = make
+        self._made: list[SLORef] = []
 
     def made(self) -> list[SLORef]:
-        if self._made is None:
-            self._made = [SLORef(n, Position(f, line, col) if f is not None else None, tuple(p), o, r)
-                          for n, f, line, col, p, o, r in zip(self.names, self.files, self.lines, self.columns,
-                                                               self.paths, self.offers, self.refs)]
+        if self._make is not None:
+            self._made, self._make = self._make(), None
         return self._made
 
     def __len__(self) -> int:
