@@ -206,6 +206,29 @@ def test_spec_files_are_vouched_by_their_state_and_an_edit_in_place_is_found(tmp
     assert "99.8" in (w.out / "docs/svc-a.md").read_text()
 
 
+def test_a_spec_changed_while_the_build_runs_leaves_the_cache_as_it_was(tmp_path):
+    """Spec files are hashed first and read again where they are compiled: when the two differ (an
+    edit in between, simulated by the hash seeing the old bytes), the build remembers nothing, so
+    no result is filed under bytes it was not compiled from (an edit back would reuse it)."""
+    w = World(tmp_path, {"a.yaml": spec("svc-a"), "b.yaml": spec("svc-b")})
+    w.rebuild_and_compare()
+    memo = Path(cache_file(str(w.out), str(w.cache)))
+    before = memo.read_bytes()
+    old = (w.specs / "a.yaml").read_bytes()
+    w.write("a.yaml", spec("svc-a", objective=99.5))
+    (w.out / "prometheus/a.yaml").unlink()  # so that a.yaml is compiled (from the bytes on disk now)
+    real_read = keys.read
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr("slocompiler.incremental.read", lambda p: old if Path(p).name == "a.yaml" else real_read(p))
+        r = w.build()
+    assert r.written and w.build(cache=False, out=w.ref).written
+    assert (w.out / "prometheus/a.yaml").read_bytes() == (w.ref / "prometheus/a.yaml").read_bytes()  # the bytes read
+    assert memo.read_bytes() == before  # nothing remembered
+    assert compiled_files(w.rebuild_and_compare()) == {"a.yaml"}
+    (w.specs / "a.yaml").write_bytes(old)  # and back: the outputs on disk are found different
+    assert compiled_files(w.rebuild_and_compare()) == {"a.yaml"}
+
+
 def test_slo_refs_survive_the_cache_columns():
     """What the cache keeps of a file's SLO ids reads back as the same `SLORef`s: positions or none,
     key paths empty or deep, offers, and the references of composites."""

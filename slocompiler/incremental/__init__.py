@@ -27,7 +27,7 @@ from slocompiler.conventions import Output
 from slocompiler.discover import SourceFile
 from slocompiler.incremental import entries
 from slocompiler.incremental.entries import FileEntry, Memo, ServiceEntry
-from slocompiler.incremental.keys import base, key, read
+from slocompiler.incremental.keys import base, key, read, spec_digest
 from slocompiler.load import LoadedFile, load_bytes
 from slocompiler.pipeline import (
     Compilation,
@@ -36,7 +36,6 @@ from slocompiler.pipeline import (
     Options,
     Run,
     assemble,
-    digest,
     discover_files,
     finish,
     no_specs,
@@ -75,6 +74,7 @@ class Cache:
         self.files: dict[str, FileEntry] = {}
         self.services: dict[str, ServiceEntry] = self.memo.services
         self.comp: Compilation | None = None
+        self.torn = False  # a spec file changed while the build ran: nothing is remembered (the old cache stays)
 
     def compile(self, paths, options: Options) -> Compilation:
         """What `compile_paths` returns for the build, recompiling only the files (and services) the
@@ -91,6 +91,7 @@ class Cache:
             for d in compiled:  # their bytes are not needed again (the build's memory stays flat)
                 tree.loaded.pop(d, None)
             tree.learned(compiled)
+            self.torn |= tree.torn(compiled)
             records = {f.display: compiled[f.display].record() if f.display in compiled
                        else tree.record(f.display) for f in comp.files}
             assemble(comp, run, records, [compiled[f.display] for f in comp.files if f.display in compiled])
@@ -145,7 +146,9 @@ class Cache:
             need |= tree.openslo - compiled.keys()
         if need:
             compiled = dict(compiled)
-            compiled.update((r.src.display, r) for r in run.compile([f for f in tree.files if f.display in need]))
+            more = run.compile([f for f in tree.files if f.display in need])
+            self.torn |= tree.torn({r.src.display: r for r in more})
+            compiled.update((r.src.display, r) for r in more)
         todo = [(s, [compiled[f.display] for f in contributors[s]]) for s in sorted(stale)]
         made = dict(zip(sorted(stale), all_service_outputs(run, todo)))
         summaries, kept = {}, {}
@@ -203,7 +206,7 @@ class Cache:
         """Remember this build: every file's and service's result, and the state on disk of the
         outputs known to hold their bytes (found so, or written now). Files changed since the build
         started are left out: they are hashed again next time."""
-        if self.comp is None or not self.comp.files:
+        if self.comp is None or not self.comp.files or self.torn:
             return
         same = dict(self.same)
         written: set[str] = set()
@@ -244,11 +247,12 @@ class _Tree:
                 continue
             self.raw[f.display] = data = read(f.path)  # read after the stat: a change meanwhile shows next time
             if data is not None:
-                self.digests[f.display] = digest(data)
+                self.digests[f.display] = spec_digest(data)
                 if now is not None and now[2] < limit:
                     self.stats[f.display] = now
-        # files read here are compiled from these bytes, never read again (they may change meanwhile)
-        self.loaded: dict = {d: b for d, b in self.raw.items() if b is not None}
+        # the bytes are not kept (50,000 SLOs: 40 MB): files are read again where they are compiled, and
+        # a build that finds them changed since (`FileResult.source`) saves no cache (`Cache.torn`)
+        self.loaded: dict = {}
         # kinds and date dependence: from the cache for unchanged bytes, else from loading the file
         # (not needed when nothing is remembered: then every file is compiled, and tells)
         self.facts: dict[str, tuple[set, bool]] = {}
@@ -263,7 +267,7 @@ class _Tree:
                 unknown.append(f)
         if old and unknown:
             self._learn(unknown)
-        self.raw = {}  # what is still needed is in `loaded`
+        self.raw = {}  # what is still needed is in `loaded` (the changed files loaded here)
         self._keys()
         self.remembered: dict[str, FileEntry] = {f.display: old[f.display] for f in files
                            if f.display in self.facts and f.display in old
@@ -291,6 +295,10 @@ class _Tree:
         """What compiling told: the exact kinds and date dependence of the compiled files."""
         self.facts.update((d, (r.kinds, r.dated)) for d, r in compiled.items() if d in self.digests)
         self._keys()
+
+    def torn(self, compiled: dict[str, FileResult]) -> bool:
+        """Whether a file was compiled from other bytes than those hashed here (changed meanwhile)."""
+        return any(d in self.digests and r.source.hex() != self.digests[d] for d, r in compiled.items())
 
     def key(self, src: SourceFile, dated: bool) -> str:
         return key(self.base, src.display, src.relpath, self.digests.get(src.display),

@@ -32,7 +32,7 @@ from slocompiler.incremental.shapes import (
 )
 from slocompiler.pipeline.results import FileRecord
 
-FORMAT = "slocompiler-cache/3"
+FORMAT = "slocompiler-cache/4"
 KEY_NAME = "secret.key"
 _KEY_BYTES = 32
 _MAX_CACHE_BYTES = 1 << 30  # a cache file larger than this is no cache
@@ -143,14 +143,16 @@ def read_key(folder: str) -> bytes | None:
     return key if key is not None and len(key) == _KEY_BYTES else None
 
 
-def _write_private(path: str, data: bytes, *, replace: bool = True) -> None:
-    """DATA into PATH atomically, mode 0600 (REPLACE false: only if PATH does not exist yet)."""
+def _write_private(path: str, data: bytes | tuple[bytes, ...], *, replace: bool = True) -> None:
+    """DATA (bytes, or its parts: not joined in memory) into PATH atomically, mode 0600 (REPLACE
+    false: only if PATH does not exist yet)."""
     import tempfile
 
     fd, tmp = tempfile.mkstemp(prefix=".slocompiler-", suffix=".tmp", dir=os.path.dirname(path))
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+            for part in data if isinstance(data, tuple) else (data,):
+                fh.write(part)
             if not replace:  # the key: on disk before it is used (a cache torn by a crash is no cache)
                 fh.flush()
                 os.fsync(fh.fileno())
@@ -221,6 +223,6 @@ def save(path: str, memo: Memo) -> None:
                                   b"# the incremental build cache of slocompiler (safe to delete)\n")
         key = _key_for_save(folder)
         if key is not None:
-            _write_private(path, tag(key, payload).encode("ascii") + b"\n" + payload)
+            _write_private(path, (tag(key, payload).encode("ascii") + b"\n", payload))
     except (OSError, TypeError, ValueError):
         pass

@@ -132,6 +132,7 @@ class FileResult:
     dated: bool = False                           # a result depends on today's date
     spilled: tuple[str, int, int] | None = None   # its units in a file (path, offset, size): `spill`
     kept: FileRecord | None = None                # its record, made before its units were spilled
+    source: bytes = b""                           # the digest of the bytes it was compiled from (`LoadedFile.digest`)
 
     def record(self) -> FileRecord:
         if self.kept is not None:
