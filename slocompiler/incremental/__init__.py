@@ -245,7 +245,9 @@ class _Tree:
             if entry is not None and now is not None and entry.stat == now:
                 self.digests[f.display], self.stats[f.display] = entry.digest, now
                 continue
-            self.raw[f.display] = data = read(f.path)  # read after the stat: a change meanwhile shows next time
+            data = read(f.path)  # read after the stat: a change meanwhile shows next time
+            if old:  # its kinds are learnt from them below (nothing remembered: every file is compiled)
+                self.raw[f.display] = data
             if data is not None:
                 self.digests[f.display] = spec_digest(data)
                 if now is not None and now[2] < limit:

@@ -226,23 +226,8 @@ def _indexes(values: Any, table: list, empty: bool = False) -> list[int]:
 
 
 def encode_ids(ids: Sequence[SLORef]) -> dict:
-    """A file's `SLORef`s as columns, one list per field, repeated values in tables (their files,
-    offers and key paths but the last key) and the refs of composites only: about two objects an
-    SLO to read back instead of eight. A remembered file's are written back as they were read."""
-    if isinstance(ids, SLORefs):
-        return ids.raw  # type: ignore[return-value]
-    files: dict[str, int] = {}
-    offers: dict[str, int] = {}
-    paths: dict[tuple, int] = {}
-    out: dict[str, Any] = {"id": [r.id for r in ids], "line": [r.source.line if r.source else 0 for r in ids],
-                           "column": [r.source.column if r.source else 0 for r in ids],
-                           "file": [files.setdefault(r.source.file, len(files)) if r.source else -1 for r in ids],
-                           "path": [paths.setdefault(tuple(r.path[:-1]), len(paths)) if r.path else -1 for r in ids],
-                           "step": [r.path[-1] if r.path else None for r in ids],
-                           "offer": [offers.setdefault(r.offer, len(offers)) for r in ids]}
-    out.update(files=list(files), offers=list(offers), paths=[list(p) for p in paths],
-               refs={str(i): [[n, _encode_position(p), list(at)] for n, p, at in r.refs] for i, r in enumerate(ids) if r.refs})
-    return out
+    """A file's `SLORef`s as the cache keeps them: their columns (`SLORefs`)."""
+    return SLORefs.of(ids).raw
 
 
 def decode_ids(value: Any) -> SLORefs:
@@ -270,11 +255,4 @@ def decode_ids(value: Any) -> SLORefs:
         if not (at.isascii() and at.isdigit() and str(int(at)) == at and int(at) < len(names)) or not want(one, list):
             raise Invalid("expected the refs of a composite")
         refs[int(at)] = tuple((want(r, str), _position(rp), _path(rpath)) for r, rp, rpath in (_fields(x, 3) for x in one))
-    tables = [tuple(p) for p in paths]
-
-    def make() -> list[SLORef]:
-        return [SLORef(n, Position(files[f], line, col) if f >= 0 else None, (*tables[p], step) if p >= 0 else (),
-                       offers[o], refs.get(i, ()))
-                for i, (n, f, line, col, p, step, o) in enumerate(zip(names, file, lines, columns, path, steps, offer))]
-
-    return SLORefs(names, bool(refs), make, value)
+    return SLORefs(value, refs)

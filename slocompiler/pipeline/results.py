@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple, overload
 
@@ -52,19 +52,47 @@ class SLORef(NamedTuple):
 
 
 class SLORefs(Sequence[SLORef]):
-    """A remembered file's `SLORef`s, kept as the cache's checked columns (RAW, written back as they
-    are) and made (by MAKE) only when needed: a build that finds no duplicate id and no composite in
-    the tree needs the ids alone (`names`), not 50,000 positions."""
+    """A file's `SLORef`s as columns, one list per field (RAW: JSON, as the cache keeps them; repeated
+    values in tables: files, offers, key paths but the last key), made into `SLORef`s only when
+    needed: a build that finds no duplicate id and no composite in the tree needs the ids alone
+    (`names`). About 150 bytes an SLO instead of 500, in the build, its workers' hand-over and the
+    cache. REFS: the composites' references by SLO index, made."""
 
-    def __init__(self, names: list[str], composite: bool, make: Callable[[], list[SLORef]], raw: object):
-        self.names, self.composite, self.raw = names, composite, raw
-        self._make: Callable[[], list[SLORef]] | None = make
-        self._made: list[SLORef] = []
+    def __init__(self, raw: dict, refs: dict[int, tuple]):
+        self.raw, self.refs, self.names, self.composite = raw, refs, raw["id"], bool(refs)
+        self._made: list[SLORef] | None = None
+
+    def __reduce__(self):
+        return SLORefs, (self.raw, self.refs)
 
     def made(self) -> list[SLORef]:
-        if self._make is not None:
-            self._made, self._make = self._make(), None
+        if self._made is None:
+            raw, refs = self.raw, self.refs
+            files, offers, paths = raw["files"], raw["offers"], [tuple(p) for p in raw["paths"]]
+            self._made = [SLORef(n, Position(files[f], line, col) if f >= 0 else None,
+                                 (*paths[p], step) if p >= 0 else (), offers[o], refs.get(i, ()))
+                          for i, (n, f, line, col, p, step, o) in enumerate(zip(
+                              raw["id"], raw["file"], raw["line"], raw["column"], raw["path"], raw["step"], raw["offer"]))]
         return self._made
+
+    @classmethod
+    def of(cls, ids: Sequence[SLORef]) -> SLORefs:
+        """IDS as columns."""
+        if isinstance(ids, SLORefs):
+            return ids
+        files: dict[str, int] = {}
+        offers: dict[str, int] = {}
+        paths: dict[tuple, int] = {}
+        raw: dict = {"id": [r.id for r in ids], "line": [r.source.line if r.source else 0 for r in ids],
+                     "column": [r.source.column if r.source else 0 for r in ids],
+                     "file": [files.setdefault(r.source.file, len(files)) if r.source else -1 for r in ids],
+                     "path": [paths.setdefault(tuple(r.path[:-1]), len(paths)) if r.path else -1 for r in ids],
+                     "step": [r.path[-1] if r.path else None for r in ids],
+                     "offer": [offers.setdefault(r.offer, len(offers)) for r in ids]}
+        raw.update(files=list(files), offers=list(offers), paths=[list(p) for p in paths],
+                   refs={str(i): [[n, [p.file, p.line, p.column] if p else None, list(at)] for n, p, at in r.refs]
+                         for i, r in enumerate(ids) if r.refs})
+        return cls(raw, {i: r.refs for i, r in enumerate(ids) if r.refs})
 
     def __len__(self) -> int:
         return len(self.names)
@@ -88,7 +116,7 @@ class FileRecord:
 
     diagnostics: list[Diagnostic]
     out_paths: dict[str, int]         # output rule file -> SLOs in it (two files may not share one)
-    ids: Sequence[SLORef]             # a list, or a remembered file's `SLORefs`
+    ids: Sequence[SLORef]             # `SLORefs` (a list where a caller made one)
     services: list[str]
     rules: int
 
@@ -139,7 +167,7 @@ class FileResult:
             return self.kept
         slos = [slo for u in self.units for slo in u.slos]
         return FileRecord(list(self.diagnostics), {u.out_path: len(u.slos) for u in self.units},
-                          [slo_ref(slo) for slo in slos],
+                          SLORefs.of([slo_ref(slo) for slo in slos]),
                           sorted({slo.service for slo in slos}), self.rules)
 
     def spill(self, folder: str) -> FileResult:
