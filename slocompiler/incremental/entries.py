@@ -13,6 +13,7 @@ from __future__ import annotations
 import hmac
 import os
 import stat
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -143,16 +144,14 @@ def read_key(folder: str) -> bytes | None:
     return key if key is not None and len(key) == _KEY_BYTES else None
 
 
-def _write_private(path: str, data: bytes | tuple[bytes, ...], *, replace: bool = True) -> None:
-    """DATA (bytes, or its parts: not joined in memory) into PATH atomically, mode 0600 (REPLACE
-    false: only if PATH does not exist yet)."""
+def _write_private(path: str, data: bytes, *, replace: bool = True) -> None:
+    """DATA into PATH atomically, mode 0600 (REPLACE false: only if PATH does not exist yet)."""
     import tempfile
 
     fd, tmp = tempfile.mkstemp(prefix=".slocompiler-", suffix=".tmp", dir=os.path.dirname(path))
     try:
         with os.fdopen(fd, "wb") as fh:
-            for part in data if isinstance(data, tuple) else (data,):
-                fh.write(part)
+            fh.write(data)
             if not replace:  # the key: on disk before it is used (a cache torn by a crash is no cache)
                 fh.flush()
                 os.fsync(fh.fileno())
@@ -183,7 +182,7 @@ def _key_for_save(folder: str) -> bytes | None:
     return read_key(folder)
 
 
-def tag(key: bytes, payload: bytes) -> str:
+def tag(key: bytes, payload: bytes | memoryview) -> str:
     return hmac.new(key, payload, "sha256").hexdigest()
 
 
@@ -197,8 +196,9 @@ def load(path: str) -> Memo:
         data = _read_private(path, _MAX_CACHE_BYTES) if key is not None else None
         if key is None or data is None:
             return Memo()
-        check, _, payload = data.partition(b"\n")
-        if hmac.compare_digest(check, tag(key, payload).encode("ascii")):
+        at = data.find(b"\n")
+        check, payload = data[:max(at, 0)], memoryview(data)[at + 1:]  # not copied (a large cache)
+        if at >= 0 and hmac.compare_digest(check, tag(key, payload).encode("ascii")):
             memo = orjson.loads(payload)
             if isinstance(memo, dict) and memo.get("format") == FORMAT:
                 return Memo.from_json(memo)
@@ -214,7 +214,6 @@ def save(path: str, memo: Memo) -> None:
 
         from slocompiler.outputs import write_atomic
 
-        payload = orjson.dumps(memo.to_json())
         folder = os.path.dirname(path)
         os.makedirs(folder, mode=0o700, exist_ok=True)
         tagfile = os.path.join(folder, "CACHEDIR.TAG")
@@ -223,6 +222,41 @@ def save(path: str, memo: Memo) -> None:
                                   b"# the incremental build cache of slocompiler (safe to delete)\n")
         key = _key_for_save(folder)
         if key is not None:
-            _write_private(path, (tag(key, payload).encode("ascii") + b"\n", payload))
+            _write_streamed(path, key, _chunks(memo, orjson.dumps))
     except (OSError, TypeError, ValueError):
         pass
+
+
+def _chunks(memo: Memo, dumps) -> Iterator[bytes]:
+    """The JSON of MEMO (`Memo.to_json`) entry by entry: a cache of 50,000 SLOs is never one
+    document in memory."""
+    yield b'{"format":' + dumps(FORMAT)
+    sections: list[tuple[str, list[tuple[str, FileEntry | ServiceEntry]]]] = [
+        ("files", list(memo.files.items())), ("services", list(memo.services.items()))]
+    for name, entries in sections:
+        yield b',"' + name.encode() + b'":{'
+        for i, (k, v) in enumerate(entries):
+            yield (b"," if i else b"") + dumps(k) + b":" + dumps(v.to_json())
+        yield b"}"
+    yield b',"disk":' + dumps(memo.disk) + b"}"
+
+
+def _write_streamed(path: str, key: bytes, chunks: Iterator[bytes]) -> None:
+    """The cache file, atomically, mode 0600: its tag line (written last, over a placeholder of its
+    length) and the CHUNKS of its JSON as they come."""
+    import tempfile
+
+    mac = hmac.new(key, digestmod="sha256")
+    fd, tmp = tempfile.mkstemp(prefix=".slocompiler-", suffix=".tmp", dir=os.path.dirname(path))
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(b"0" * (2 * mac.digest_size) + b"\n")
+            for chunk in chunks:
+                mac.update(chunk)
+                fh.write(chunk)
+            fh.seek(0)
+            fh.write(mac.hexdigest().encode("ascii"))
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
