@@ -1,18 +1,22 @@
 """Incremental stage: a build remembers what each spec file and each service compiled to, so the
 next build recompiles only what changed (docs/performance.md, "Incremental builds").
 
-The cache is one JSON file per output folder, kept outside the repository (SLOCOMPILER_CACHE_DIR,
-else $XDG_CACHE_HOME/slocompiler, else ~/.cache/slocompiler), so a pull request cannot plant one.
-A file's entry is keyed by the SHA-256 of everything its result depends on: the compiler (version
-and code), the options, the contents of template, windows and policy files, the file's path and
-bytes, and where it needs them the AlertWindows catalogs of the tree (every file), the other
+The cache is one file per output folder, kept outside the repository (SLOCOMPILER_CACHE_DIR,
+else $XDG_CACHE_HOME/slocompiler, else ~/.cache/slocompiler), so a pull request cannot plant one:
+an HMAC line under this user's secret key, then JSON written and read entry by entry
+(`entries.py`; every entry checked against its exact shape, `shapes.py`). A file's entry is keyed
+by the SHA-256 of everything its result depends on: the compiler (version and code), the
+options, the contents of template, windows and policy files, the file's path and the digest of
+its bytes, and where it needs them the AlertWindows catalogs of the tree (every file), the other
 OpenSLO v1 files (an OpenSLO v1 file) and today's date (a file with a review date). A service's
-dashboards and catalog page are keyed by the keys of the files that define it.
+dashboards, catalog page, fleet summary and part of the index are keyed by the keys of the files
+that define it; the index is its head and every service's part, so only changed parts are made.
 
-Outputs of remembered files are compared with the disk by content: hashed, unless a file is, by
-inode, size, mtime and ctime, the one an earlier build hashed or wrote (git's rule). A file whose
-outputs differ is recompiled, so `--check` stays exact. Any problem reading the cache means no
-cache; a build never fails because of it.
+Spec files and outputs are vouched for by content: a file is read and hashed unless it is, by
+inode, size, mtime and ctime, the one an earlier build hashed, found or wrote (git's rule). Spec
+bytes are not kept: a file is read again where it is compiled, and a build that finds them
+changed since saves no cache. A file whose outputs differ is recompiled, so `--check` stays
+exact. Any problem reading the cache means no cache; a build never fails because of it.
 """
 
 from __future__ import annotations

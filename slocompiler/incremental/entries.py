@@ -1,4 +1,5 @@
-"""The cache file: typed entries for spec files and services, read and written as checked JSON.
+"""The cache file: typed entries for spec files and services, read and written as checked JSON
+(written entry by entry, never as one document in memory).
 
 The file is a line with the HMAC-SHA256 of the JSON that follows, keyed with a secret of this
 user (`secret.key` beside the caches, 0600, made on the first save). A cache is used only when
