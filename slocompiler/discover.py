@@ -107,18 +107,30 @@ def _walk(paths, exclude, skipped: list[Skipped]) -> list[SourceFile]:
             seen_dirs.add(real_dir)
             dirnames[:] = sorted(d for d in dirnames if not d.startswith(".")
                                  and os.path.realpath(os.path.join(dirpath, d)) not in excluded)
+            # worked out once a folder (a walk of thousands of files pays for each call per file)
+            shown, under = os.path.relpath(dirpath), os.path.relpath(dirpath, root)
             for name in sorted(filenames):
                 if name.startswith(".") or not name.lower().endswith(SUFFIXES) or name in CONFIG_NAMES:
                     continue
                 full = os.path.join(dirpath, name)
-                if not os.path.isfile(full):
+                try:
+                    mode = os.lstat(full).st_mode
+                except OSError:
+                    continue
+                if stat.S_ISLNK(mode) and os.path.isfile(full):
+                    real = os.path.realpath(full)
+                elif stat.S_ISREG(mode):
+                    real = os.path.join(real_dir, name)  # what realpath says of a file that is no symlink
+                else:
                     what = what_is(full)
                     if what is not None:
                         skipped.append(Skipped(_display(full), what, full))
                     continue
-                real = os.path.realpath(full)
                 if real in found or generated(full):
                     continue
-                rel = os.path.relpath(full, root).replace(os.sep, "/")
-                found.setdefault(real, SourceFile(rel, full, _display(full)))
+                rel = (name if under == os.curdir else os.path.join(under, name)).replace(os.sep, "/")
+                display = name if shown == os.curdir else os.path.join(shown, name)
+                if display.startswith(os.pardir + os.sep) and os.path.isabs(full):  # as `_display` shows it
+                    display = full
+                found.setdefault(real, SourceFile(rel, full, display))
     return sorted(found.values(), key=lambda f: (f.relpath, f.display))

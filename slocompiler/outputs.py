@@ -174,7 +174,17 @@ def overlapping_specs(out_dir: str, specs) -> list[str]:
     """The SPECS (paths) inside OUT_DIR (after symlinks): outputs could overwrite or remove them,
     and the next build would read its outputs as specs."""
     real_out = os.path.realpath(out_dir)
-    return [p for p in specs if os.path.commonpath([real_out, os.path.realpath(p)]) == real_out]
+    folders: dict[str, str] = {}  # realpath once a folder (a tree of thousands of files has few)
+
+    def real(path: str) -> str:
+        folder, name = os.path.split(path)
+        if os.path.islink(path) or name in ("", os.curdir, os.pardir):
+            return os.path.realpath(path)
+        if folder not in folders:
+            folders[folder] = os.path.realpath(folder)
+        return os.path.join(folders[folder], name)
+
+    return [p for p in specs if os.path.commonpath([real_out, real(p)]) == real_out]
 
 
 def overwritten_specs(out_dir: str, roots, outputs) -> list[str]:

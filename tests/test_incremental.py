@@ -7,13 +7,14 @@ import datetime as dt
 import os
 import random
 import shutil
+import time
 from pathlib import Path
 
 import pytest
 from helpers import run_cli
 
 from slocompiler import api
-from slocompiler.incremental import cache_file
+from slocompiler.incremental import cache_file, keys
 from slocompiler.pipeline import Options
 from slocompiler.pipeline import parallel as forking
 
@@ -180,6 +181,74 @@ def test_tampered_and_missing_outputs_are_found_by_content(tmp_path):
     fixed = w.rebuild_and_compare()
     assert sorted(fixed.plan.writes) == ["docs/svc-b.md", "prometheus/a.yaml"]
     assert not w.build(check=True).compilation.diagnostics
+
+
+def test_spec_files_are_vouched_by_their_state_and_an_edit_in_place_is_found(tmp_path):
+    """A spec file is not read again when it is, by inode, size, mtime and ctime, the file an earlier
+    build hashed; an edit that keeps its size and puts its mtime back changes its ctime, so it is
+    read, and compiled."""
+    w = World(tmp_path, {"a.yaml": spec("svc-a"), "b.yaml": spec("svc-b")})
+    w.rebuild_and_compare()
+    time.sleep(0.06)  # a spec changed within 50 ms of a build's start is not vouched for by its state
+    w.rebuild_and_compare()
+    path = w.specs / "a.yaml"
+    reads = []
+    real_read = keys.read
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr("slocompiler.incremental.read", lambda p: reads.append(Path(p).name) or real_read(p))
+        assert compiled_files(w.build()) == set() and reads == []  # both vouched for by their state
+        st = os.stat(path)
+        path.write_text(spec("svc-a", objective=99.8))  # same size
+        os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))  # same mtime: only the ctime tells
+        assert os.stat(path).st_size == st.st_size
+        assert compiled_files(w.rebuild_and_compare()) == {"a.yaml"}
+        assert reads == ["a.yaml"]
+    assert "99.8" in (w.out / "docs/svc-a.md").read_text()
+
+
+def test_a_spec_changed_while_the_build_runs_leaves_the_cache_as_it_was(tmp_path):
+    """Spec files are hashed first and read again where they are compiled: when the two differ (an
+    edit in between, simulated by the hash seeing the old bytes), the build remembers nothing, so
+    no result is filed under bytes it was not compiled from (an edit back would reuse it)."""
+    w = World(tmp_path, {"a.yaml": spec("svc-a"), "b.yaml": spec("svc-b")})
+    w.rebuild_and_compare()
+    memo = Path(cache_file(str(w.out), str(w.cache)))
+    before = memo.read_bytes()
+    old = (w.specs / "a.yaml").read_bytes()
+    w.write("a.yaml", spec("svc-a", objective=99.5))
+    (w.out / "prometheus/a.yaml").unlink()  # so that a.yaml is compiled (from the bytes on disk now)
+    real_read = keys.read
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr("slocompiler.incremental.read", lambda p: old if Path(p).name == "a.yaml" else real_read(p))
+        r = w.build()
+    assert r.written and w.build(cache=False, out=w.ref).written
+    assert (w.out / "prometheus/a.yaml").read_bytes() == (w.ref / "prometheus/a.yaml").read_bytes()  # the bytes read
+    assert memo.read_bytes() == before  # nothing remembered
+    assert compiled_files(w.rebuild_and_compare()) == {"a.yaml"}
+    (w.specs / "a.yaml").write_bytes(old)  # and back: the outputs on disk are found different
+    assert compiled_files(w.rebuild_and_compare()) == {"a.yaml"}
+
+
+def test_slo_refs_survive_the_cache_columns():
+    """What the cache keeps of a file's SLO ids reads back as the same `SLORef`s: positions or none,
+    key paths empty or deep, offers, and the references of composites."""
+    import orjson
+
+    from slocompiler.diagnostics import Position
+    from slocompiler.incremental.shapes import decode_ids, encode_ids
+    from slocompiler.pipeline.results import SLORef
+
+    refs = [SLORef("a-x", Position("a.yaml", 3, 5), ("slos", 0), "5m 1h|5m|"),
+            SLORef("a-y", None, (), ""),
+            SLORef("b-z", Position("b.yaml", 400, 1), ("spec", "slos", 2, None), "5m 1h|5m|",
+                   (("a-x", Position("b.yaml", 9, 7), ("slos", 2, "components", 0)), ("a-y", None, ()))),
+            SLORef("a-w", Position("a.yaml", 30, 5), ("slos", 1), "30d||")]
+    back = decode_ids(orjson.loads(orjson.dumps(encode_ids(refs))))
+    assert back.names == [r.id for r in refs] and back.composite and len(back) == 4
+    assert list(back) == refs
+    assert encode_ids(back) is back.raw  # written back as read
+    plain = decode_ids(orjson.loads(orjson.dumps(encode_ids(refs[:2]))))
+    assert not plain.composite and list(plain) == refs[:2]
 
 
 def test_diagnostics_of_remembered_files_are_replayed(tmp_path):

@@ -1,18 +1,22 @@
 """Incremental stage: a build remembers what each spec file and each service compiled to, so the
 next build recompiles only what changed (docs/performance.md, "Incremental builds").
 
-The cache is one JSON file per output folder, kept outside the repository (SLOCOMPILER_CACHE_DIR,
-else $XDG_CACHE_HOME/slocompiler, else ~/.cache/slocompiler), so a pull request cannot plant one.
-A file's entry is keyed by the SHA-256 of everything its result depends on: the compiler (version
-and code), the options, the contents of template, windows and policy files, the file's path and
-bytes, and where it needs them the AlertWindows catalogs of the tree (every file), the other
+The cache is one file per output folder, kept outside the repository (SLOCOMPILER_CACHE_DIR,
+else $XDG_CACHE_HOME/slocompiler, else ~/.cache/slocompiler), so a pull request cannot plant one:
+an HMAC line under this user's secret key, then JSON written and read entry by entry
+(`entries.py`; every entry checked against its exact shape, `shapes.py`). A file's entry is keyed
+by the SHA-256 of everything its result depends on: the compiler (version and code), the
+options, the contents of template, windows and policy files, the file's path and the digest of
+its bytes, and where it needs them the AlertWindows catalogs of the tree (every file), the other
 OpenSLO v1 files (an OpenSLO v1 file) and today's date (a file with a review date). A service's
-dashboards and catalog page are keyed by the keys of the files that define it.
+dashboards, catalog page, fleet summary and part of the index are keyed by the keys of the files
+that define it; the index is its head and every service's part, so only changed parts are made.
 
-Outputs of remembered files are compared with the disk by content: hashed, unless a file is, by
-inode, size, mtime and ctime, the one an earlier build hashed or wrote (git's rule). A file whose
-outputs differ is recompiled, so `--check` stays exact. Any problem reading the cache means no
-cache; a build never fails because of it.
+Spec files and outputs are vouched for by content: a file is read and hashed unless it is, by
+inode, size, mtime and ctime, the one an earlier build hashed, found or wrote (git's rule). Spec
+bytes are not kept: a file is read again where it is compiled, and a build that finds them
+changed since saves no cache. A file whose outputs differ is recompiled, so `--check` stays
+exact. Any problem reading the cache means no cache; a build never fails because of it.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from slocompiler.conventions import Output
 from slocompiler.discover import SourceFile
 from slocompiler.incremental import entries
 from slocompiler.incremental.entries import FileEntry, Memo, ServiceEntry
-from slocompiler.incremental.keys import base, key, read
+from slocompiler.incremental.keys import base, key, read, spec_digest
 from slocompiler.load import LoadedFile, load_bytes
 from slocompiler.pipeline import (
     Compilation,
@@ -36,7 +40,6 @@ from slocompiler.pipeline import (
     Options,
     Run,
     assemble,
-    digest,
     discover_files,
     finish,
     no_specs,
@@ -46,6 +49,7 @@ from slocompiler.pipeline import (
 from slocompiler.pipeline.tree import all_service_outputs, tree_outputs
 
 _CHUNK = 1 << 20
+_TICK_NS = 50_000_000  # 50 ms: a coarse file clock's tick, twice (a file changed later than that is not vouched for)
 
 
 def default_cache_dir() -> str:
@@ -70,9 +74,11 @@ class Cache:
         self.memo = entries.load(self.path)
         self.disk = self.memo.disk  # relpath -> [digest, size, mtime, ctime, inode]
         self.same: dict[str, str] = {}                  # relpath -> digest: on disk this run, byte for byte
+        self.by_state: set[str] = set()                 # of those, the ones found by their state in `disk`
         self.files: dict[str, FileEntry] = {}
         self.services: dict[str, ServiceEntry] = self.memo.services
         self.comp: Compilation | None = None
+        self.torn = False  # a spec file changed while the build ran: nothing is remembered (the old cache stays)
 
     def compile(self, paths, options: Options) -> Compilation:
         """What `compile_paths` returns for the build, recompiling only the files (and services) the
@@ -84,11 +90,12 @@ class Cache:
                 comp.diagnostics += [no_specs(paths), *notes]
                 return comp
             run = Run(options)
-            tree = _Tree(comp.files, run, self.memo.files)
+            tree = _Tree(comp.files, run, self.memo.files, self.started)
             compiled = {r.src.display: r for r in run.compile(self._dirty(tree), tree.loaded)}
             for d in compiled:  # their bytes are not needed again (the build's memory stays flat)
                 tree.loaded.pop(d, None)
             tree.learned(compiled)
+            self.torn |= tree.torn(compiled)
             records = {f.display: compiled[f.display].record() if f.display in compiled
                        else tree.record(f.display) for f in comp.files}
             assemble(comp, run, records, [compiled[f.display] for f in comp.files if f.display in compiled])
@@ -143,7 +150,9 @@ class Cache:
             need |= tree.openslo - compiled.keys()
         if need:
             compiled = dict(compiled)
-            compiled.update((r.src.display, r) for r in run.compile([f for f in tree.files if f.display in need]))
+            more = run.compile([f for f in tree.files if f.display in need])
+            self.torn |= tree.torn({r.src.display: r for r in more})
+            compiled.update((r.src.display, r) for r in more)
         todo = [(s, [compiled[f.display] for f in contributors[s]]) for s in sorted(stale)]
         made = dict(zip(sorted(stale), all_service_outputs(run, todo)))
         summaries, kept = {}, {}
@@ -174,6 +183,7 @@ class Cache:
                 continue
             if self.disk.get(rel) == [want, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]:
                 self.same[rel] = want
+                self.by_state.add(rel)
             else:
                 todo.append((rel, want))
 
@@ -200,16 +210,21 @@ class Cache:
         """Remember this build: every file's and service's result, and the state on disk of the
         outputs known to hold their bytes (found so, or written now). Files changed since the build
         started are left out: they are hashed again next time."""
-        if self.comp is None or not self.comp.files:
+        if self.comp is None or not self.comp.files or self.torn:
             return
         same = dict(self.same)
+        written: set[str] = set()
         if plan is not None:
             for rel in self.comp.artifacts:
                 if rel not in plan.writes or applied:
                     same[rel] = self.digests[rel]
+            written = set(plan.writes) if applied else set()
         disk = {}
-        limit = self.started - 50_000_000  # 50 ms: a coarse file clock's tick, twice
+        limit = self.started - _TICK_NS
         for rel, h in same.items():
+            if rel in self.by_state and rel not in written and self.disk[rel][0] == h:  # as found this run
+                disk[rel] = self.disk[rel]
+                continue
             try:
                 st = os.stat(os.path.join(self.out_dir, rel))
             except OSError:
@@ -222,13 +237,28 @@ class Cache:
 class _Tree:
     """The spec tree's bytes and keys, and the cache entries still valid for it."""
 
-    def __init__(self, files: list[SourceFile], run: Run, old: dict[str, FileEntry]):
+    def __init__(self, files: list[SourceFile], run: Run, old: dict[str, FileEntry], started: int):
         self.files, self.run = files, run
         self.refreshed: set[str] = set()
-        self.raw = {f.display: read(f.path) for f in files}
-        self.digests = {d: digest(b) for d, b in self.raw.items() if b is not None}
-        # files are compiled from the bytes hashed here, never read again (they may change meanwhile)
-        self.loaded: dict = {d: b for d, b in self.raw.items() if b is not None}
+        self.raw: dict[str, bytes | None] = {}
+        self.digests: dict[str, str] = {}
+        self.stats: dict[str, list] = {}  # display -> [size, mtime, ctime, inode] when its digest was taken
+        limit = started - _TICK_NS
+        for f in files:  # a file found as an earlier build hashed it (git's rule) is not read again
+            entry, now = old.get(f.display), _spec_state(f.path)
+            if entry is not None and now is not None and entry.stat == now:
+                self.digests[f.display], self.stats[f.display] = entry.digest, now
+                continue
+            data = read(f.path)  # read after the stat: a change meanwhile shows next time
+            if old:  # its kinds are learnt from them below (nothing remembered: every file is compiled)
+                self.raw[f.display] = data
+            if data is not None:
+                self.digests[f.display] = spec_digest(data)
+                if now is not None and now[2] < limit:
+                    self.stats[f.display] = now
+        # the bytes are not kept (50,000 SLOs: 40 MB): files are read again where they are compiled, and
+        # a build that finds them changed since (`FileResult.source`) saves no cache (`Cache.torn`)
+        self.loaded: dict = {}
         # kinds and date dependence: from the cache for unchanged bytes, else from loading the file
         # (not needed when nothing is remembered: then every file is compiled, and tells)
         self.facts: dict[str, tuple[set, bool]] = {}
@@ -243,7 +273,7 @@ class _Tree:
                 unknown.append(f)
         if old and unknown:
             self._learn(unknown)
-        self.raw = {}  # what is still needed is in `loaded`
+        self.raw = {}  # what is still needed is in `loaded` (the changed files loaded here)
         self._keys()
         self.remembered: dict[str, FileEntry] = {f.display: old[f.display] for f in files
                            if f.display in self.facts and f.display in old
@@ -272,6 +302,10 @@ class _Tree:
         self.facts.update((d, (r.kinds, r.dated)) for d, r in compiled.items() if d in self.digests)
         self._keys()
 
+    def torn(self, compiled: dict[str, FileResult]) -> bool:
+        """Whether a file was compiled from other bytes than those hashed here (changed meanwhile)."""
+        return any(d in self.digests and r.source.hex() != self.digests[d] for d, r in compiled.items())
+
     def key(self, src: SourceFile, dated: bool) -> str:
         return key(self.base, src.display, src.relpath, self.digests.get(src.display),
                     self.openslo_key if src.display in self.openslo else "",
@@ -287,10 +321,21 @@ class _Tree:
             if f.display in compiled and f.display in self.digests:
                 res = compiled[f.display]
                 out[f.display] = FileEntry(self.key(f, res.dated), self.digests[f.display], sorted(res.kinds),
-                                           res.dated, res.record(), {rel: digests[rel] for rel in res.artifacts})
+                                           res.dated, res.record(), {rel: digests[rel] for rel in res.artifacts},
+                                           self.stats.get(f.display))
             elif f.display in self.remembered:
-                out[f.display] = self.remembered[f.display]
+                out[f.display] = entry = self.remembered[f.display]
+                entry.stat = self.stats.get(f.display)
         return out
+
+
+def _spec_state(path: str) -> list | None:
+    """A spec file's [size, mtime, ctime, inode], or None (not a regular file, or gone)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino] if stat.S_ISREG(st.st_mode) else None
 
 
 def _kinds(loaded: LoadedFile) -> set[str]:

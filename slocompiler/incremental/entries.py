@@ -1,4 +1,5 @@
-"""The cache file: typed entries for spec files and services, read and written as checked JSON.
+"""The cache file: typed entries for spec files and services, read and written as checked JSON
+(written entry by entry, never as one document in memory).
 
 The file is a line with the HMAC-SHA256 of the JSON that follows, keyed with a secret of this
 user (`secret.key` beside the caches, 0600, made on the first save). A cache is used only when
@@ -10,210 +11,44 @@ summaries of the generators' types). Anything else is no cache: a build never fa
 
 from __future__ import annotations
 
-import dataclasses
-import functools
 import hmac
 import os
 import stat
-import types
-import typing
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from slocompiler.diagnostics import CODES, Diagnostic, Position, Severity
-from slocompiler.generate.docs import IndexRow
-from slocompiler.generate.grafana.fleet import ServiceSummary
-from slocompiler.pipeline.results import FileRecord, SLORef
+from slocompiler.incremental.shapes import (
+    Invalid,
+    checked_summary,
+    count,
+    decode_diagnostic,
+    decode_ids,
+    disk_state,
+    encode_diagnostic,
+    encode_ids,
+    spec_stat,
+    str_map,
+    strs,
+    want,
+)
+from slocompiler.pipeline.results import FileRecord
 
-FORMAT = "slocompiler-cache/2"
+FORMAT = "slocompiler-cache/4"
 KEY_NAME = "secret.key"
 _KEY_BYTES = 32
 _MAX_CACHE_BYTES = 1 << 30  # a cache file larger than this is no cache
 
 
-class Invalid(ValueError):
-    """A cache entry of the wrong shape."""
-
-
-def _want(value: Any, kind: type | tuple[type, ...]) -> Any:
-    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-        raise Invalid(f"expected {kind}, got {type(value).__name__}")
-    return value
-
-
-def _strs(value: Any) -> list[str]:
-    return [_want(v, str) for v in _want(value, list)]
-
-
-def _str_map(value: Any, kind: type) -> dict[str, Any]:
-    return {_want(k, str): _want(v, kind) for k, v in _want(value, dict).items()}
-
-
-def encode_diagnostic(d: Diagnostic) -> list:
-    return [d.file, d.line, d.column, d.code, d.message, d.severity.value, list(d.path), d.hint]
-
-
-def _count(value: Any) -> int:
-    if _want(value, int) < 0:
-        raise Invalid(f"negative count {value}")
-    return value
-
-
-def _place(value: Any) -> int:
-    """A line or column (1-based; 0 where a diagnostic has no place in its file)."""
-    return _count(value)
-
-
-_KEY_TYPES = (str, int, float, bool, type(None))
-
-
-def _path(value: Any) -> tuple:
-    """Where in a document: keys and indexes (a YAML key may be any scalar)."""
-    if type(value) is list and all(type(p) in _KEY_TYPES for p in value):  # the usual case, at once
-        return tuple(value)
-    return tuple(_want(p, _KEY_TYPES) for p in _want(value, list))
-
-
-def _fields(value: Any, n: int) -> list:
-    value = _want(value, list)
-    if len(value) != n:
-        raise Invalid(f"expected {n} fields, got {len(value)}")
-    return value
-
-
-def decode_diagnostic(x: Any) -> Diagnostic:
-    """A remembered diagnostic: only codes this compiler has, its severities, and real positions."""
-    file, line, column, code, message, severity, path, hint = _fields(x, 8)
-    if _want(code, str) not in CODES:
-        raise Invalid(f"unknown diagnostic code {code!r}")
-    return Diagnostic(_want(file, str), _place(line), _place(column), code, _want(message, str),
-                      Severity(_want(severity, str)), _path(path), _want(hint, (str, type(None))))
-
-
-def _encode_position(p: Position | None) -> list | None:
-    return [p.file, p.line, p.column] if p else None
-
-
-def _position(p: Any) -> Position | None:
-    if p is None:
-        return None
-    if (type(p) is list and len(p) == 3 and type(p[0]) is str and type(p[1]) is int and type(p[2]) is int
-            and p[1] >= 0 and p[2] >= 0):  # the usual case, checked at once
-        return Position(p[0], p[1], p[2])
-    file, line, column = _fields(p, 3)
-    return Position(_want(file, str), _place(line), _place(column))
-
-
-def _typed(value: Any, hint: Any) -> Any:
-    """VALUE checked against a field's type HINT (the JSON form of a generator's summary type)."""
-    return _checker(hint)(value)
-
-
-_Check = typing.Callable[[Any], Any]
-
-
-@functools.cache
-def _checker(hint: Any) -> _Check:
-    """The check of a field's type HINT, worked out once per hint (a cache of ten thousand SLOs
-    checks hundreds of thousands of values)."""
-    origin = typing.get_origin(hint)
-    if origin in (typing.Union, types.UnionType):
-        options = [_checker(option) for option in typing.get_args(hint)]
-
-        def union(value: Any) -> Any:
-            for option in options:
-                try:
-                    return option(value)
-                except Invalid:
-                    pass
-            raise Invalid(f"expected {hint}, got {type(value).__name__}")
-        return union
-    if origin in (tuple, list):
-        item = _checker(typing.get_args(hint)[0])
-        return lambda value: [item(v) for v in _want(value, list)]
-    if origin is dict:
-        item = _checker(typing.get_args(hint)[1])
-        return lambda value: {_want(k, str): item(v) for k, v in _want(value, dict).items()}
-    if dataclasses.is_dataclass(hint):
-        return lambda value: _record(value, hint)  # type: ignore[arg-type]
-    if hint is type(None):
-        def none(value: Any) -> Any:
-            if value is not None:
-                raise Invalid("expected null")
-            return value
-        return none
-    if hint is float:
-        return lambda value: _want(value, (int, float))
-    if hint in (int, str, bool):
-        return lambda value: _want(value, hint)
-    raise Invalid(f"unsupported field type {hint}")  # pragma: no cover - a generator changed its types
-
-
-@functools.cache
-def _shape(cls: type) -> tuple[list[tuple[str, _Check]], list[str], list[tuple[str, frozenset]] | None]:
-    """The fields of dataclass CLS with the check of each, their names sorted, and, when every
-    field is a plain JSON scalar, the exact JSON types each may have (worked out once: a cache of
-    ten thousand SLOs checks tens of thousands of records)."""
-    hints = typing.get_type_hints(cls)
-    names = [f.name for f in dataclasses.fields(cls)]
-    plain = [(name, _scalar_types(hints[name])) for name in names]
-    exact = [(name, kinds) for name, kinds in plain if kinds is not None]
-    return ([(name, _checker(hints[name])) for name in names], sorted(names),
-            exact if len(exact) == len(names) else None)
-
-
-def _scalar_types(hint: Any) -> frozenset | None:
-    """The exact JSON types a scalar HINT allows (bool is no int; an int is a float), else None."""
-    if typing.get_origin(hint) in (typing.Union, types.UnionType):
-        parts = [_scalar_types(h) for h in typing.get_args(hint)]
-        return None if None in parts else frozenset().union(*parts)  # type: ignore[arg-type]
-    simple: dict[Any, frozenset] = {str: frozenset({str}), int: frozenset({int}), bool: frozenset({bool}),
-                                    float: frozenset({int, float}), type(None): frozenset({type(None)})}
-    return simple.get(hint)
-
-
-def _record(value: Any, cls: type) -> dict:
-    """VALUE as the JSON of dataclass CLS: exactly its fields, each of its type."""
-    checks, ordered, exact = _shape(cls)
-    if (exact is not None and type(value) is dict and len(value) == len(exact)
-            and all(type(value.get(name, _record)) in kinds for name, kinds in exact)):
-        return {name: value[name] for name, _ in exact}  # the usual case, checked at once
-    value = _want(value, dict)
-    if sorted(value) != ordered:
-        raise Invalid(f"expected the fields of {cls.__name__}")
-    return {name: check(value[name]) for name, check in checks}
-
-
-def _summary(value: Any) -> dict:
-    """A service's summary: the fleet board's (`ServiceSummary`) and the index's (`IndexRow`s)."""
-    value = _want(value, dict)
-    out: dict[str, Any] = {}
-    for part, data in value.items():
-        if part == "grafana":
-            out[part] = _record(data, ServiceSummary)
-        elif part == "docs":
-            data = _want(data, dict)
-            if list(data) != ["rows"]:
-                raise Invalid("expected the index's rows")
-            out[part] = {"rows": [_record(r, IndexRow) for r in _want(data["rows"], list)]}
-        else:
-            raise Invalid(f"unknown summary {part!r}")
-    return out
-
-
-def _disk(value: Any) -> list:
-    """An output's state on disk: [digest, size, mtime, ctime, inode]."""
-    h, size, mtime, ctime, ino = _fields(value, 5)
-    return [_want(h, str), _count(size), _want(mtime, int), _want(ctime, int), _count(ino)]
-
-
-_FILE_KEYS = ("key", "digest", "kinds", "dated", "diagnostics", "out_paths", "services", "rules", "ids", "outputs")
+_FILE_KEYS = ("key", "digest", "stat", "kinds", "dated", "diagnostics", "out_paths", "services", "rules", "ids",
+              "outputs")
 
 
 @dataclass
 class FileEntry:
-    """What a build remembers of one spec file: the key its result depends on, its bytes' digest,
-    what it holds, its record for the whole-tree stages, and its outputs by digest."""
+    """What a build remembers of one spec file: the key its result depends on, its bytes' digest
+    (and the file's state when they were hashed: a file found so again is not read), what it
+    holds, its record for the whole-tree stages, and its outputs by digest."""
 
     key: str
     digest: str
@@ -221,30 +56,24 @@ class FileEntry:
     dated: bool
     record: FileRecord
     outputs: dict[str, str]
+    stat: list | None = None  # [size, mtime, ctime, inode] of the spec file when DIGEST was taken
 
     def to_json(self) -> dict:
         rec = self.record
-        return {"key": self.key, "digest": self.digest, "kinds": self.kinds, "dated": self.dated,
+        return {"key": self.key, "digest": self.digest, "stat": self.stat, "kinds": self.kinds, "dated": self.dated,
                 "diagnostics": [encode_diagnostic(x) for x in rec.diagnostics], "out_paths": rec.out_paths,
-                "services": rec.services, "rules": rec.rules,
-                "ids": [[r.id, _encode_position(r.source), list(r.path), r.offer,
-                         [[i, _encode_position(p), list(at)] for i, p, at in r.refs]] for r in rec.ids],
-                "outputs": self.outputs}
+                "services": rec.services, "rules": rec.rules, "ids": encode_ids(rec.ids), "outputs": self.outputs}
 
     @classmethod
     def from_json(cls, e: Any) -> FileEntry:
-        e = _want(e, dict)
+        e = want(e, dict)
         if sorted(e) != sorted(_FILE_KEYS):
             raise Invalid("expected the keys of a file entry")
-        ids = [SLORef(_want(i, str), _position(p), _path(path), _want(offer, str),
-                      tuple((_want(r, str), _position(rp), _path(rpath))
-                            for r, rp, rpath in (_fields(x, 3) for x in _want(refs, list))))
-               for i, p, path, offer, refs in (_fields(x, 5) for x in _want(e["ids"], list))]
-        record = FileRecord([decode_diagnostic(x) for x in _want(e["diagnostics"], list)],
-                            {k: _count(v) for k, v in _str_map(e["out_paths"], int).items()}, ids,
-                            _strs(e["services"]), _count(e["rules"]))
-        return cls(_want(e["key"], str), _want(e["digest"], str), _strs(e["kinds"]), _want(e["dated"], bool),
-                   record, _str_map(e["outputs"], str))
+        record = FileRecord([decode_diagnostic(x) for x in want(e["diagnostics"], list)],
+                            {k: count(v) for k, v in str_map(e["out_paths"], int).items()}, decode_ids(e["ids"]),
+                            strs(e["services"]), count(e["rules"]))
+        return cls(want(e["key"], str), want(e["digest"], str), strs(e["kinds"]), want(e["dated"], bool),
+                   record, str_map(e["outputs"], str), spec_stat(e["stat"]))
 
 
 @dataclass
@@ -261,10 +90,10 @@ class ServiceEntry:
 
     @classmethod
     def from_json(cls, e: Any) -> ServiceEntry:
-        e = _want(e, dict)
+        e = want(e, dict)
         if sorted(e) != ["key", "outputs", "summary"]:
             raise Invalid("expected the keys of a service entry")
-        return cls(_want(e["key"], str), _summary(e["summary"]), _str_map(e["outputs"], str))
+        return cls(want(e["key"], str), checked_summary(e["summary"]), str_map(e["outputs"], str))
 
 
 @dataclass
@@ -277,12 +106,12 @@ class Memo:
 
     @classmethod
     def from_json(cls, memo: Any) -> Memo:
-        memo = _want(memo, dict)
+        memo = want(memo, dict)
         if sorted(memo) != ["disk", "files", "format", "services"]:
             raise Invalid("expected the keys of a cache")
-        disk = {k: _disk(v) for k, v in _str_map(memo["disk"], list).items()}
-        return cls({_want(k, str): FileEntry.from_json(v) for k, v in _want(memo["files"], dict).items()},
-                   {_want(k, str): ServiceEntry.from_json(v) for k, v in _want(memo["services"], dict).items()},
+        disk = {k: disk_state(v) for k, v in str_map(memo["disk"], list).items()}
+        return cls({want(k, str): FileEntry.from_json(v) for k, v in want(memo["files"], dict).items()},
+                   {want(k, str): ServiceEntry.from_json(v) for k, v in want(memo["services"], dict).items()},
                    disk)
 
     def to_json(self) -> dict:
@@ -354,7 +183,7 @@ def _key_for_save(folder: str) -> bytes | None:
     return read_key(folder)
 
 
-def tag(key: bytes, payload: bytes) -> str:
+def tag(key: bytes, payload: bytes | memoryview) -> str:
     return hmac.new(key, payload, "sha256").hexdigest()
 
 
@@ -368,8 +197,9 @@ def load(path: str) -> Memo:
         data = _read_private(path, _MAX_CACHE_BYTES) if key is not None else None
         if key is None or data is None:
             return Memo()
-        check, _, payload = data.partition(b"\n")
-        if hmac.compare_digest(check, tag(key, payload).encode("ascii")):
+        at = data.find(b"\n")
+        check, payload = data[:max(at, 0)], memoryview(data)[at + 1:]  # not copied (a large cache)
+        if at >= 0 and hmac.compare_digest(check, tag(key, payload).encode("ascii")):
             memo = orjson.loads(payload)
             if isinstance(memo, dict) and memo.get("format") == FORMAT:
                 return Memo.from_json(memo)
@@ -385,7 +215,6 @@ def save(path: str, memo: Memo) -> None:
 
         from slocompiler.outputs import write_atomic
 
-        payload = orjson.dumps(memo.to_json())
         folder = os.path.dirname(path)
         os.makedirs(folder, mode=0o700, exist_ok=True)
         tagfile = os.path.join(folder, "CACHEDIR.TAG")
@@ -394,6 +223,41 @@ def save(path: str, memo: Memo) -> None:
                                   b"# the incremental build cache of slocompiler (safe to delete)\n")
         key = _key_for_save(folder)
         if key is not None:
-            _write_private(path, tag(key, payload).encode("ascii") + b"\n" + payload)
+            _write_streamed(path, key, _chunks(memo, orjson.dumps))
     except (OSError, TypeError, ValueError):
         pass
+
+
+def _chunks(memo: Memo, dumps) -> Iterator[bytes]:
+    """The JSON of MEMO (`Memo.to_json`) entry by entry: a cache of 50,000 SLOs is never one
+    document in memory."""
+    yield b'{"format":' + dumps(FORMAT)
+    sections: list[tuple[str, list[tuple[str, FileEntry | ServiceEntry]]]] = [
+        ("files", list(memo.files.items())), ("services", list(memo.services.items()))]
+    for name, entries in sections:
+        yield b',"' + name.encode() + b'":{'
+        for i, (k, v) in enumerate(entries):
+            yield (b"," if i else b"") + dumps(k) + b":" + dumps(v.to_json())
+        yield b"}"
+    yield b',"disk":' + dumps(memo.disk) + b"}"
+
+
+def _write_streamed(path: str, key: bytes, chunks: Iterator[bytes]) -> None:
+    """The cache file, atomically, mode 0600: its tag line (written last, over a placeholder of its
+    length) and the CHUNKS of its JSON as they come."""
+    import tempfile
+
+    mac = hmac.new(key, digestmod="sha256")
+    fd, tmp = tempfile.mkstemp(prefix=".slocompiler-", suffix=".tmp", dir=os.path.dirname(path))
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(b"0" * (2 * mac.digest_size) + b"\n")
+            for chunk in chunks:
+                mac.update(chunk)
+                fh.write(chunk)
+            fh.seek(0)
+            fh.write(mac.hexdigest().encode("ascii"))
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)

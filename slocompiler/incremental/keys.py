@@ -58,6 +58,12 @@ def base(run: Run) -> str:
                 *[_tree_digest(p) for p in (*o.template_dirs, *o.windows_dirs, *o.policies, *o.tree_catalogs)])
 
 
+def spec_digest(data: bytes) -> str:
+    """The digest a spec file's bytes are known by: the loader's (`LoadedFile.digest`), so that a
+    build can tell whether it compiled the bytes it hashed."""
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
 def read(path: str) -> bytes | None:
     """The bytes of the regular file PATH (None: unreadable, too large, or a FIFO, socket or
     device, opened without blocking and refused)."""

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from typing import NamedTuple
+from collections.abc import Callable, Sequence
+from typing import NamedTuple, overload
 
 from slocompiler.diagnostics import Diagnostic, Position, has_errors
 from slocompiler.discover import SourceFile
@@ -12,7 +13,7 @@ from slocompiler.records import dataclass, field
 from slocompiler.rules import RuleFile
 from slocompiler.spool import Artifacts, digest
 
-__all__ = ["Compilation", "FileRecord", "FileResult", "SLORef", "UnitOutput", "digest"]
+__all__ = ["Compilation", "FileRecord", "FileResult", "SLORef", "SLORefs", "UnitOutput", "digest"]
 
 
 @dataclass
@@ -50,6 +51,64 @@ class SLORef(NamedTuple):
     refs: tuple = ()   # a composite's components: (id, Position | None, key path)
 
 
+class SLORefs(Sequence[SLORef]):
+    """A file's `SLORef`s as columns, one list per field (RAW: JSON, as the cache keeps them; repeated
+    values in tables: files, offers, key paths but the last key), made into `SLORef`s only when
+    needed: a build that finds no duplicate id and no composite in the tree needs the ids alone
+    (`names`). About 150 bytes an SLO instead of 500, in the build, its workers' hand-over and the
+    cache. REFS: the composites' references by SLO index, made."""
+
+    def __init__(self, raw: dict, refs: dict[int, tuple]):
+        self.raw, self.refs, self.names, self.composite = raw, refs, raw["id"], bool(refs)
+        self._made: list[SLORef] | None = None
+
+    def __reduce__(self):
+        return SLORefs, (self.raw, self.refs)
+
+    def made(self) -> list[SLORef]:
+        if self._made is None:
+            raw, refs = self.raw, self.refs
+            files, offers, paths = raw["files"], raw["offers"], [tuple(p) for p in raw["paths"]]
+            self._made = [SLORef(n, Position(files[f], line, col) if f >= 0 else None,
+                                 (*paths[p], step) if p >= 0 else (), offers[o], refs.get(i, ()))
+                          for i, (n, f, line, col, p, step, o) in enumerate(zip(
+                              raw["id"], raw["file"], raw["line"], raw["column"], raw["path"], raw["step"], raw["offer"]))]
+        return self._made
+
+    @classmethod
+    def of(cls, ids: Sequence[SLORef]) -> SLORefs:
+        """IDS as columns."""
+        if isinstance(ids, SLORefs):
+            return ids
+        files: dict[str, int] = {}
+        offers: dict[str, int] = {}
+        paths: dict[tuple, int] = {}
+        raw: dict = {"id": [r.id for r in ids], "line": [r.source.line if r.source else 0 for r in ids],
+                     "column": [r.source.column if r.source else 0 for r in ids],
+                     "file": [files.setdefault(r.source.file, len(files)) if r.source else -1 for r in ids],
+                     "path": [paths.setdefault(tuple(r.path[:-1]), len(paths)) if r.path else -1 for r in ids],
+                     "step": [r.path[-1] if r.path else None for r in ids],
+                     "offer": [offers.setdefault(r.offer, len(offers)) for r in ids]}
+        raw.update(files=list(files), offers=list(offers), paths=[list(p) for p in paths],
+                   refs={str(i): [[n, [p.file, p.line, p.column] if p else None, list(at)] for n, p, at in r.refs]
+                         for i, r in enumerate(ids) if r.refs})
+        return cls(raw, {i: r.refs for i, r in enumerate(ids) if r.refs})
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    @overload
+    def __getitem__(self, i: int) -> SLORef: ...
+    @overload
+    def __getitem__(self, i: slice) -> Sequence[SLORef]: ...
+
+    def __getitem__(self, i):
+        return self.made()[i]
+
+    def __iter__(self):
+        return iter(self.made())
+
+
 @dataclass
 class FileRecord:
     """What the whole-tree stages need of one compiled spec file; JSON-able, so the incremental
@@ -57,13 +116,23 @@ class FileRecord:
 
     diagnostics: list[Diagnostic]
     out_paths: dict[str, int]         # output rule file -> SLOs in it (two files may not share one)
-    ids: list[SLORef]
+    ids: Sequence[SLORef]             # `SLORefs` (a list where a caller made one)
     services: list[str]
     rules: int
 
     @property
     def slos(self) -> int:
         return len(self.ids)
+
+    def names(self) -> list[str]:
+        """The SLO ids (without making a remembered file's refs)."""
+        ids = self.ids
+        return ids.names if isinstance(ids, SLORefs) else [r.id for r in ids]
+
+    def composite(self) -> bool:
+        """Whether the file defines a composite SLO (the composite checks then need every ref)."""
+        ids = self.ids
+        return ids.composite if isinstance(ids, SLORefs) else any(r.refs for r in ids)
 
 
 @dataclass
@@ -91,13 +160,14 @@ class FileResult:
     dated: bool = False                           # a result depends on today's date
     spilled: tuple[str, int, int] | None = None   # its units in a file (path, offset, size): `spill`
     kept: FileRecord | None = None                # its record, made before its units were spilled
+    source: bytes = b""                           # the digest of the bytes it was compiled from (`LoadedFile.digest`)
 
     def record(self) -> FileRecord:
         if self.kept is not None:
             return self.kept
         slos = [slo for u in self.units for slo in u.slos]
         return FileRecord(list(self.diagnostics), {u.out_path: len(u.slos) for u in self.units},
-                          [slo_ref(slo) for slo in slos],
+                          SLORefs.of([slo_ref(slo) for slo in slos]),
                           sorted({slo.service for slo in slos}), self.rules)
 
     def spill(self, folder: str) -> FileResult:

@@ -114,6 +114,7 @@ class Run:
         loaded_file = (load_file(src.path, src.display) if known is None else
                        load_bytes(known, src.display) if isinstance(known, bytes) else known)
         res.diagnostics += loaded_file.diagnostics
+        res.source = loaded_file.digest
         tagged = {(d.line, d.column) for d in loaded_file.diagnostics if d.code == "SLC004"}
         if not loaded_file.documents and not loaded_file.diagnostics:
             res.diagnostics.append(Position(src.display).diag(

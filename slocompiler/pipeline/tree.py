@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 from slocompiler import __version__
 from slocompiler.check import check_ids
 from slocompiler.check.composite import check_composites
@@ -11,7 +13,7 @@ from slocompiler.emit.rule_list import rule_files_list
 from slocompiler.emit.targets import mimir_files
 from slocompiler.model import SLO
 from slocompiler.pipeline.parallel import fork_map
-from slocompiler.pipeline.results import Compilation, FileRecord, FileResult, SLORef
+from slocompiler.pipeline.results import Compilation, FileRecord, FileResult
 from slocompiler.pipeline.run import Run
 from slocompiler.spool import Artifacts
 
@@ -24,7 +26,7 @@ def assemble(comp: Compilation, run: Run, records: dict[str, FileRecord], result
     compiled files' units and artifacts."""
     comp.diagnostics = list(run.diagnostics)
     owner: dict[str, str] = {}
-    ids: list[SLORef] = []
+    counted: list[FileRecord] = []  # the records whose SLO ids count (their outputs clash with no other file)
     for src in comp.files:
         rec = records[src.display]
         comp.diagnostics += rec.diagnostics
@@ -41,10 +43,15 @@ def assemble(comp: Compilation, run: Run, records: dict[str, FileRecord], result
                     "SLC401", f"{first} and {src.display} would both be written to {out_rel}",
                     hint="give the files different names or build the folders separately") for f in (first, src.display)]
         if not clash:
-            ids += rec.ids
-    if not run.options.ignore_duplicates:
-        comp.diagnostics += check_ids(ids)
-    comp.diagnostics += check_composites(ids, [f.display for f in comp.files])
+            counted.append(rec)
+    if not run.options.ignore_duplicates:  # by the ids alone: a remembered file's refs are made only when needed
+        seen = Counter(name for rec in counted for name in rec.names())
+        twice = {name for name, n in seen.items() if n > 1}
+        if twice:
+            comp.diagnostics += check_ids([r for rec in counted if not twice.isdisjoint(rec.names())
+                                           for r in rec.ids if r.id in twice])
+    if any(rec.composite() for rec in counted):
+        comp.diagnostics += check_composites([r for rec in counted for r in rec.ids], [f.display for f in comp.files])
     for res in results:
         comp.compiled.append(res.src.display)
         comp.units += res.units
