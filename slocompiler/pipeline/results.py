@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import NamedTuple, overload
 
 from slocompiler.diagnostics import Diagnostic, Position, has_errors
