@@ -89,6 +89,19 @@ class Kind(Generic[S]):
     def ratio(self, w: str) -> str:
         return f"({self.errors(w)})\n/\n({self.total(w)})\n"
 
+    def good(self, w: str) -> str | None:
+        """The good events' rate over `w` when the kind's errors are total minus good (None otherwise)."""
+        return None
+
+    def window_ratio(self, w: str) -> str:
+        """The error ratio over `w` as a native rule writes it: `1 - good / total` where the errors
+        are total minus good (the raw series read once less than `(total - good) / total`; the
+        same values, and nothing or NaN wherever that gives them), else `ratio`."""
+        good = None if self.slo.dialect.sloth_ratios else self.good(w)
+        if good is None:
+            return self.ratio(w)
+        return f"1 - (\n({good})\n/\n({self.total(w)})\n)\n"
+
     def events_in(self, w: str, seconds: float) -> str:
         """Total events over window `w`, for the low-traffic guard."""
         return f"({self.total(w)}) * {numbers.clean(seconds)}"
@@ -138,6 +151,11 @@ class Ratio(Kind[RatioSLI]):
             return f"{self._rate(self.sli.errors, w)} or 0 * {total}"
         return f"{total} - ({self._rate(self.sli.good or '', w)} or 0 * {total})"
 
+    def good(self, w):
+        if self.sli.errors is not None:
+            return None
+        return f"{self._rate(self.sli.good or '', w)} or 0 * {self.total(w)}"
+
     def errors_after_total(self, w, total, ignore):
         if set(self.sli.by) & set(ignore):
             return None
@@ -165,7 +183,13 @@ class Latency(Kind[LatencySLI]):
             h = self._native(w)
             return f"histogram_count({h}) * (1 - histogram_fraction(0, {t}, {h}))"
         sel = _merge_matchers(self.sli.histogram + "_bucket", self._inner(), le_matcher(self.sli.threshold))
-        return f"{self.total(w)} - {_sum(self.sli.by, f'rate({sel}[{w}])')}"
+        return f"{self.total(w)} - {self.good(w)}"
+
+    def good(self, w):
+        if self.sli.native:  # (histogram_fraction: kept as it was, not tested on a server here)
+            return None
+        sel = _merge_matchers(self.sli.histogram + "_bucket", self._inner(), le_matcher(self.sli.threshold))
+        return _sum(self.sli.by, f"rate({sel}[{w}])")
 
     def errors_after_total(self, w, total, ignore):
         if set(self.sli.by) & set(ignore):
@@ -247,7 +271,12 @@ class Quality(Kind[QualitySLI]):
             other = self._rate(s.total or s.good or "", w)
             return f"{self._rate(s.bad, w)} or 0 * {other}"
         total = self.total(w)
-        return f"{total} - ({self._rate(s.good or '', w)} or 0 * {total})"
+        return f"{total} - ({self.good(w)})"
+
+    def good(self, w):
+        if self.sli.bad is not None:
+            return None
+        return f"{self._rate(self.sli.good or '', w)} or 0 * {self.total(w)}"
 
     def coverage(self, w: str) -> str:
         """Share of the window's predictions (label_delay ago) that are labelled; 0 when none is."""
