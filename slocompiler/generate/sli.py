@@ -182,11 +182,10 @@ class Latency(Kind[LatencySLI]):
             t = numbers.clean(float(self.sli.threshold))
             h = self._native(w)
             return f"histogram_count({h}) * (1 - histogram_fraction(0, {t}, {h}))"
-        sel = _merge_matchers(self.sli.histogram + "_bucket", self._inner(), le_matcher(self.sli.threshold))
         return f"{self.total(w)} - {self.good(w)}"
 
     def good(self, w):
-        if self.sli.native:  # (histogram_fraction: kept as it was, not tested on a server here)
+        if self.sli.native:  # (1 - histogram_fraction would read it once: not verified on a server here)
             return None
         sel = _merge_matchers(self.sli.histogram + "_bucket", self._inner(), le_matcher(self.sli.threshold))
         return _sum(self.sli.by, f"rate({sel}[{w}])")
@@ -198,8 +197,7 @@ class Latency(Kind[LatencySLI]):
         if self.sli.native:
             t = numbers.clean(float(self.sli.threshold))
             return f"{total} * {on} (1 - histogram_fraction(0, {t}, {self._native(w)}))"
-        sel = _merge_matchers(self.sli.histogram + "_bucket", self._inner(), le_matcher(self.sli.threshold))
-        return f"{total} - {on} {_sum(self.sli.by, f'rate({sel}[{w}])')}"
+        return f"{total} - {on} {self.good(w)}"
 
     def _inner(self):
         return self.sli.selector.strip()[1:-1] if self.sli.selector else ""
