@@ -23,7 +23,7 @@ times, one evaluation interval apart, alternating servers, and reports the media
 durations, the rules and rule groups per SLO, and the series the rules produce (recorded in the
 last 10 minutes). Since the two servers may not get the same share of a busy machine, it also
 divides each server's total (per-rule ``evaluationTime`` of ``/api/v1/rules``) by its own total
-over the rules both sets write alike (same record name and the same expressions), and compares
+over the rules both sets write alike (same group, rule name and expression), and compares
 those: the self-normalised ratio. Limits: windows longer than ``--history`` read only that much
 raw data (in both sets alike), and the period rules read recorded series that a fresh server has
 only minutes of, in the same proportion for both (Sloth's reads one recorded series twice, sum
@@ -212,11 +212,24 @@ def alike(ours: list[Path], theirs: list[Path]) -> set[str]:
     return {k for k in a.keys() & b.keys() if a[k] == b[k]}
 
 
-def normalised(ours: dict[str, float], theirs: dict[str, float], same: set[str]) -> tuple[float, float, float]:
-    """(our cost over the rules both sets write alike; Sloth's; the ratio of the two servers'
-    totals each divided by its own shared part). Each server is its own yardstick: on a shared
-    machine one server may get less CPU than the other, which moves its every rule alike."""
-    common = [k for k in ours.keys() & theirs.keys() if k in same]
+def each_rule(prom: PromServer) -> dict[tuple[str, str, str], float]:
+    """Each rule's last evaluation time by (group, rule name, expression as the server prints it)."""
+    out: dict[tuple[str, str, str], float] = {}
+    for group in prom.rules():
+        for rule in group["rules"]:
+            key = (group["name"], rule["name"], rule["query"])
+            out[key] = out.get(key, 0.0) + rule.get("evaluationTime", 0.0)
+    return out
+
+
+def normalised(ours: dict[tuple[str, str, str], float],
+               theirs: dict[tuple[str, str, str], float]) -> tuple[float, float, float]:
+    """(our total over our cost of the rules both sets write alike; Sloth's; the ratio of the two).
+    Rules alike: the same group, name and expression in both (`each_rule`): the burn-rate alerts,
+    the metadata, the window ratios of SLIs whose expression is the same. Each server is its own
+    yardstick: on a shared machine one server may get less CPU than the other, which moves its
+    every rule alike."""
+    common = ours.keys() & theirs.keys()
     c_ours, c_theirs = sum(ours[k] for k in common), sum(theirs[k] for k in common)
     return (sum(ours.values()) / c_ours, sum(theirs.values()) / c_theirs,
             (sum(ours.values()) / c_ours) / (sum(theirs.values()) / c_theirs))
@@ -293,8 +306,8 @@ def main(argv: list[str] | None = None) -> int:
             for _ in range(args.samples):
                 for name, prom in servers.items():
                     sums[name].append(group_durations(prom))
+                shares.append(normalised(each_rule(ours), each_rule(theirs)))
                 per_rule = (rule_times(ours), rule_times(theirs))
-                shares.append(normalised(*per_rule, same))
                 for kind in per_rule[0].keys() | per_rule[1].keys():
                     by_kind.setdefault(kind, ([], []))
                     for side in (0, 1):

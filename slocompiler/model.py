@@ -196,6 +196,7 @@ class Dialect:
     intervals: tuple[tuple[str, str], ...] = ()                # group kind ("sli"/"meta"/"alerts") -> interval
     budget_alert: BudgetExhaustedAlert | None = None
     governance_annotations: bool = True                        # description/runbook/dashboard/owner on alerts
+    sloth_ratios: bool = False   # window ratios spelled (errors) / (total) as Sloth does, not the cheapest exact form
 
 
 @dataclass(frozen=True)

@@ -1,14 +1,17 @@
-"""The cheaper 5m forms have the values the old ones had: both forms in the same rule group of a
+"""The cheaper forms have the values the old ones had: both forms in the same rule group of a
 real Prometheus, over the same history (backfilled and then scraped live), compared sample by
 sample at every evaluation.
 
 The native SLI group records `slo:sli_total:rate5m` first, then `slo:sli_errors:rate5m` reading it
 (instead of computing the total from the raw series again), then `slo:sli_error:ratio_rate5m` as
 their quotient (docs/rules.md "What the rules cost Prometheus"): rules of a group run in order at
-one timestamp, so each reads the values of the same evaluation. The old forms, the ratio
-`(errors)\n/\n(total)` over the raw series (what every longer window still is) and its errors
-part, are added at the end of the same group under `old:` names; the two must agree within 1e-9
-(NaN where traffic is zero, in both) at every evaluation timestamp.
+one timestamp, so each reads the values of the same evaluation. The longer windows of an SLI whose
+errors are total minus good (`ratio` with `good:`, classic `latency`, `quality` with `good:`) are
+`1 - good / total`, reading the raw series once less than `(total - good) / total`. The old forms
+are what `compatibility: sloth` writes for the same SLI, `(errors)\n/\n(total)` over the raw
+series: every window's, and its 30m ratio and errors part at 5m, are added at the end of the
+same group under `old:` names; the two must agree within 1e-9 (NaN where traffic is zero, in
+both; no series where a side is missing, in both) at every evaluation timestamp.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ OLD = "old:sli_error:ratio_rate5m"
 NEW = "slo:sli_error:ratio_rate5m"
 OLD_ERRORS = "old:sli_errors:rate5m"
 NEW_ERRORS = "slo:sli_errors:rate5m"
+WINDOWS = ("30m", "1h", "2h", "6h", "1d", "3d")
 
 SPEC = """\
 version: slocompiler/v1
@@ -79,7 +83,47 @@ slos:
         histogram: lat_seconds
         threshold: 0.25
         by: [model]
+  - name: good-missing
+    objective: 99
+    sli:
+      ratio:
+        good: quiet_total{code="204"}
+        total: quiet_total
+  - name: good-idle
+    objective: 99
+    sli:
+      ratio:
+        good: idle_total{code="200"}
+        total: idle_total
+  - name: total-missing
+    objective: 99
+    sli:
+      ratio:
+        good: req_total{code="200"}
+        total: gone_total
+  - name: latency-idle
+    objective: 95
+    sli:
+      latency:
+        histogram: idle_seconds
+        threshold: 0.25
+  - name: latency-no-bucket
+    objective: 95
+    sli:
+      latency:
+        histogram: lat_seconds
+        threshold: 0.3
+  - name: quality
+    objective: 99
+    sli:
+      quality:
+        good: req_total{code="200"}
+        total: req_total
+        predictions: req_total
+        label_delay: 10m
+        by: [model]
 """
+SERIES_PER_RATIO = 13  # by-model, latency and quality: one per model; total-missing, latency-no-bucket: none
 
 
 def _jagged(seed: int, mean: float, reset_at: int | None = None) -> list[float]:
@@ -103,6 +147,7 @@ def _series() -> list[Series | list[Series]]:
     out.append(Series("quiet_total", {"code": "200"}, _jagged(30, 3.0)))
     out.append(Series("idle_total", {"code": "200"}, [7.0] * 121))
     out.append(Series("idle_total", {"code": "500"}, [1.0] * 121))
+    out.append(histogram("idle_seconds", {}, {"0.25": 0.0}, count_rate=0.0))
     return out
 
 
@@ -135,17 +180,21 @@ class _Live(http.server.BaseHTTPRequestHandler):
         pass
 
 
-def _with_old_form(rule_file: Path, dest: Path) -> int:
-    """Copy RULE_FILE to DEST with the old forms of the 5m rates and ratio appended to every SLI group
-    that records the 5m rates (`old:` names); returns how many groups got them. The old 5m ratio is
-    the generator's ratio of every longer window, `(errors)\\n/\\n(total)` over the raw series, at 5m."""
+def _with_old_form(rule_file: Path, sloth_file: Path, dest: Path) -> int:
+    """Copy RULE_FILE to DEST with the old forms appended to every SLI group that records the 5m
+    rates (`old:` names); returns how many groups got them. The old forms are SLOTH_FILE's (the same
+    SLIs built with `compatibility: sloth`): its window ratios, `(errors)\\n/\\n(total)` over the
+    raw series, and its 30m ratio and errors part at 5m."""
     doc = yaml.safe_load(rule_file.read_text(encoding="utf-8"))
+    sloth = {g["name"]: {r.get("record"): r for r in g["rules"]}
+             for g in yaml.safe_load(sloth_file.read_text(encoding="utf-8"))["groups"]}
     added = 0
     for group in doc["groups"]:
         rules = {r.get("record"): r for r in group["rules"]}
         if "slo:sli_errors:rate5m" not in rules:
             continue
-        old = rules["slo:sli_error:ratio_rate30m"]["expr"].replace("[30m]", "[5m]")
+        theirs = sloth[group["name"]]
+        old = theirs["slo:sli_error:ratio_rate30m"]["expr"].replace("[30m]", "[5m]")
         errors, total = old.split("\n/\n")
         assert errors.startswith("(") and errors.endswith(")") and total.endswith(")\n"), old
         new = rules[NEW]
@@ -155,6 +204,10 @@ def _with_old_form(rule_file: Path, dest: Path) -> int:
         assert total.strip()[1:-1] == rules["slo:sli_total:rate5m"]["expr"].strip()  # the total: unchanged
         group["rules"] += [{"record": OLD, "expr": old, "labels": new["labels"]},
                            {"record": OLD_ERRORS, "expr": errors[1:-1] + "\n", "labels": new["labels"]}]
+        for w in WINDOWS:
+            name = f"slo:sli_error:ratio_rate{w}"
+            group["rules"].append({"record": "old" + name[3:], "expr": theirs[name]["expr"],
+                                   "labels": rules[name]["labels"]})
         added += 1
     dest.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
     return added
@@ -172,45 +225,72 @@ def _samples(prom: PromServer, name: str, window: str) -> dict[tuple, dict[float
     return out
 
 
-def test_quotient_of_recorded_rates_equals_the_ratio_of_raw_series(tmp_path: Path, promtool: str,
-                                                                     prometheus_bin: str):
-    specs = tmp_path / "specs"
-    specs.mkdir()
-    (specs / "forms.yaml").write_text(SPEC, encoding="utf-8")
-    r = run_cli("build", specs, "-o", tmp_path / "out")
-    assert r.returncode == 0, r.stdout + r.stderr
+def _build_both(tmp_path: Path, spec: str) -> tuple[Path, Path]:
+    """SPEC built natively and with `compatibility: sloth`: (native rule file, Sloth-shaped one)."""
+    out = []
+    for name, text in (("native", spec), ("sloth", spec + "compatibility: sloth\n")):
+        specs = tmp_path / f"specs-{name}"
+        specs.mkdir()
+        (specs / "forms.yaml").write_text(text, encoding="utf-8")
+        r = run_cli("build", specs, "-o", tmp_path / f"out-{name}")
+        assert r.returncode == 0, r.stdout + r.stderr
+        out.append(tmp_path / f"out-{name}" / "prometheus" / "forms.yaml")
+    return out[0], out[1]
+
+
+def _compare(new: dict[tuple, dict[float, float]], old: dict[tuple, dict[float, float]]) -> tuple[int, set, int]:
+    """NEW and OLD agree at every common timestamp: (values compared, the distinct values, NaNs)."""
+    assert set(new) == set(old) and len(new) == SERIES_PER_RATIO, (sorted(new), sorted(old))
+    compared, values, nans = 0, set(), 0
+    for key, by_time in new.items():
+        common = sorted(by_time.keys() & old[key].keys())
+        assert len(common) >= 4, (key, by_time, old[key])
+        for t in common:
+            a, b = by_time[t], old[key][t]
+            if math.isnan(a) or math.isnan(b):
+                assert math.isnan(a) and math.isnan(b), (key, t, a, b)
+                nans += 1
+                continue
+            assert abs(a - b) <= 1e-9, (key, t, a, b)
+            compared += 1
+            values.add(round(a, 12))
+    return compared, values, nans
+
+
+def _slo(key: tuple) -> str:
+    return dict(key)["sloth_slo"]
+
+
+def test_cheaper_forms_equal_the_old_forms_over_the_same_history(tmp_path: Path, promtool: str,
+                                                                 prometheus_bin: str):
+    native, sloth = _build_both(tmp_path, SPEC)
     both = tmp_path / "both.yaml"
-    assert _with_old_form(tmp_path / "out" / "prometheus" / "forms.yaml", both) == 6
+    assert _with_old_form(native, sloth, both) == 12
     ok, output = promtool_check_rules(promtool, [both])
     assert ok, output
+    # `good:` ratios (4 SLOs), classic latency (3), quality with `good:` (1): every window but 5m
+    assert native.read_text(encoding="utf-8").count("\n      1 - (\n") == 8 * len(WINDOWS)
+    names = [NEW, NEW_ERRORS] + [f"slo:sli_error:ratio_rate{w}" for w in WINDOWS]
     with serve(_Live) as live, PromServer([both], _series(), history="2h", eval_interval="1s",
                                           prometheus_bin=prometheus_bin, scrape_interval="1s",
                                           scrape_targets=[f"127.0.0.1:{live.server_address[1]}"]) as prom:
         prom.wait_for(f"count({NEW}) and on() count(up == 1)", timeout=30)
         prom.wait_for_evaluations(n=8, timeout=60)
         assert not prom.unhealthy_rules()
-        pairs = [(_samples(prom, NEW, "1m"), _samples(prom, OLD, "1m")),
-                 (_samples(prom, NEW_ERRORS, "1m"), _samples(prom, OLD_ERRORS, "1m"))]
-    for (new, old), least in zip(pairs, (12, 12)):
-        assert set(new) == set(old) and len(new) == 8  # by-model and latency: one series per model
-        compared, values, nans = 0, set(), 0
-        for key, by_time in new.items():
-            common = sorted(by_time.keys() & old[key].keys())
-            assert len(common) >= 4, (key, by_time, old[key])
-            for t in common:
-                a, b = by_time[t], old[key][t]
-                if math.isnan(a) or math.isnan(b):
-                    assert math.isnan(a) and math.isnan(b), (key, t, a, b)
-                    nans += 1
-                    continue
-                assert abs(a - b) <= 1e-9, (key, t, a, b)
-                compared += 1
-                values.add(round(a, 12))
-        assert compared >= 24 and len(values) >= least  # the values move from one evaluation to the next
-        assert 0.0 in values  # no-errors-yet: its errors are `or 0 * total`
-    ratios = {round(v, 12) for series in pairs[0][0].values() for v in series.values() if not math.isnan(v)}
+        pairs = {name: (_samples(prom, name, "1m"), _samples(prom, "old" + name[3:], "1m")) for name in names}
+    for name, (new, old) in pairs.items():
+        compared, values, nans = _compare(new, old)
+        assert compared >= 40 and len(values) >= 12, (name, compared, values)  # the values move
+        assert 0.0 in values, name  # no-errors-yet: its errors are `or 0 * total`
+        assert name == NEW_ERRORS or nans >= 3 * 4, (name, nans)  # idle, good-idle, latency-idle: 0/0 in both
+        slos = {_slo(k) for k in new}
+        assert not slos & {"total-missing", "latency-no-bucket"}, name  # a side missing: no series in both
+        assert {"good-missing", "good-idle", "latency-idle", "quality"} <= slos, name
+        if name != NEW_ERRORS:
+            missing = [v for k, s in new.items() if _slo(k) == "good-missing" for v in s.values()]
+            assert missing and all(v == 1.0 for v in missing), (name, missing)  # no good events: all bad
+    ratios = {round(v, 12) for series in pairs[NEW][0].values() for v in series.values() if not math.isnan(v)}
     assert any(0 < v < 1 for v in ratios)
-    assert any(math.isnan(v) for series in pairs[0][0].values() for v in series.values())  # idle: 0/0 in both
 
 
 def test_a_grouping_label_the_rule_sets_keeps_the_raw_errors_form(tmp_path: Path):

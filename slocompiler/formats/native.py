@@ -222,6 +222,7 @@ class _Format:
         sloth_like = parsed.compatibility == "sloth"
         plugin_opts.setdefault("period_ratio", "sloth" if sloth_like else "traffic")
         plugin_opts["governance_annotations"] = not sloth_like
+        plugin_opts["sloth_ratios"] = sloth_like
         model_sli = _model_sli(sli_spec, doc, path + ("sli",))
         found += check_min_events(doc, a.min_events, model_sli, s.sli.kind, path)
         found += check_review_date(doc, ctx, s, path)

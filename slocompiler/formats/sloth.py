@@ -70,7 +70,7 @@ def _resolve_slos(doc: Document, ctx: Context, service: str, group_labels: dict[
             alert_labels=tuple(sorted(a.labels.items())), alert_annotations=tuple(sorted(a.annotations.items())),
             description=s.description,
             dialect=Dialect(numbers="clean", period_ratio=plugin_opts.pop("period_ratio", "sloth"), spec=spec_name,
-                            mode=mode, governance_annotations=False, **plugin_opts),
+                            mode=mode, governance_annotations=False, sloth_ratios=True, **plugin_opts),
             source=doc.position(path + ("name",)), source_path=path))
         diags += check_windows(doc, out[-1], path, path)  # tiers that never fire or fire on track
     return out, diags
@@ -199,7 +199,7 @@ class _OpenSloV1Alpha:
                 windows=ctx.windows_for(period), alert_name=None, page=off[0], ticket=off[1],
                 description=s.description,
                 dialect=Dialect(numbers="clean", period_ratio="sloth", spec="openslo/v1alpha", mode="cli-gen-openslo",
-                                governance_annotations=False),
+                                governance_annotations=False, sloth_ratios=True),
                 source=doc.position(("spec", "objectives", i)), source_path=("spec", "objectives", i)))
         return out, diags
 

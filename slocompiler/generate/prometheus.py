@@ -94,7 +94,7 @@ class _SLORules:
         if self.slo.dialect.denominator_corrected and self.kind.denominator:
             return (f"(\n{c.NUMERATOR_CORRECTION}{w}{self.sel}\n* on()\n{self.kind.errors(w)}\n)\n"
                     f"/\n({self.kind.total(w)})\n")
-        return self.kind.ratio(w)
+        return self.kind.window_ratio(w)
 
     def sli_rules(self):
         gauge = excl.gauge_rule(self.slo, _merge(self.labels, self.ids))

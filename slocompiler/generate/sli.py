@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 from fractions import Fraction
-from functools import lru_cache
 from typing import Any, Generic, TypeVar, cast
 
 from slocompiler import numbers
@@ -24,6 +23,8 @@ from slocompiler.conventions import (
 )
 from slocompiler.durations import format_duration, parse_duration
 from slocompiler.generate.composite import traffic_rates, weighted_ratio
+from slocompiler.generate.grouping import grouping as grouping  # (re-exported: its readers import it from here)
+from slocompiler.generate.grouping import query_grouping as query_grouping
 from slocompiler.model import (
     SLI,
     SLO,
@@ -35,7 +36,7 @@ from slocompiler.model import (
     RawSLI,
     ThresholdSLI,
 )
-from slocompiler.promql import MAX_QUERY, render_window
+from slocompiler.promql import render_window
 
 S = TypeVar("S", EventsSLI, RawSLI, RatioSLI, LatencySLI, ThresholdSLI, QualitySLI, CompositeSLI)
 
@@ -89,6 +90,19 @@ class Kind(Generic[S]):
     def ratio(self, w: str) -> str:
         return f"({self.errors(w)})\n/\n({self.total(w)})\n"
 
+    def good(self, w: str) -> str | None:
+        """The good events' rate over `w` when the kind's errors are total minus good (None otherwise)."""
+        return None
+
+    def window_ratio(self, w: str) -> str:
+        """The error ratio over `w` as a native rule writes it: `1 - good / total` where the errors
+        are total minus good (the raw series read once less than `(total - good) / total`; the
+        same values, and nothing or NaN wherever that gives them), else `ratio`."""
+        good = None if self.slo.dialect.sloth_ratios else self.good(w)
+        if good is None:
+            return self.ratio(w)
+        return f"1 - (\n({good})\n/\n({self.total(w)})\n)\n"
+
     def events_in(self, w: str, seconds: float) -> str:
         """Total events over window `w`, for the low-traffic guard."""
         return f"({self.total(w)}) * {numbers.clean(seconds)}"
@@ -138,6 +152,11 @@ class Ratio(Kind[RatioSLI]):
             return f"{self._rate(self.sli.errors, w)} or 0 * {total}"
         return f"{total} - ({self._rate(self.sli.good or '', w)} or 0 * {total})"
 
+    def good(self, w):
+        if self.sli.errors is not None:
+            return None
+        return f"{self._rate(self.sli.good or '', w)} or 0 * {self.total(w)}"
+
     def errors_after_total(self, w, total, ignore):
         if set(self.sli.by) & set(ignore):
             return None
@@ -164,8 +183,13 @@ class Latency(Kind[LatencySLI]):
             t = numbers.clean(float(self.sli.threshold))
             h = self._native(w)
             return f"histogram_count({h}) * (1 - histogram_fraction(0, {t}, {h}))"
+        return f"{self.total(w)} - {self.good(w)}"
+
+    def good(self, w):
+        if self.sli.native:  # (1 - histogram_fraction would read it once: not verified on a server here)
+            return None
         sel = _merge_matchers(self.sli.histogram + "_bucket", self._inner(), le_matcher(self.sli.threshold))
-        return f"{self.total(w)} - {_sum(self.sli.by, f'rate({sel}[{w}])')}"
+        return _sum(self.sli.by, f"rate({sel}[{w}])")
 
     def errors_after_total(self, w, total, ignore):
         if set(self.sli.by) & set(ignore):
@@ -174,8 +198,7 @@ class Latency(Kind[LatencySLI]):
         if self.sli.native:
             t = numbers.clean(float(self.sli.threshold))
             return f"{total} * {on} (1 - histogram_fraction(0, {t}, {self._native(w)}))"
-        sel = _merge_matchers(self.sli.histogram + "_bucket", self._inner(), le_matcher(self.sli.threshold))
-        return f"{total} - {on} {_sum(self.sli.by, f'rate({sel}[{w}])')}"
+        return f"{total} - {on} {self.good(w)}"
 
     def _inner(self):
         return self.sli.selector.strip()[1:-1] if self.sli.selector else ""
@@ -247,69 +270,18 @@ class Quality(Kind[QualitySLI]):
             other = self._rate(s.total or s.good or "", w)
             return f"{self._rate(s.bad, w)} or 0 * {other}"
         total = self.total(w)
-        return f"{total} - ({self._rate(s.good or '', w)} or 0 * {total})"
+        return f"{total} - ({self.good(w)})"
+
+    def good(self, w):
+        if self.sli.bad is not None:
+            return None
+        return f"{self._rate(self.sli.good or '', w)} or 0 * {self.total(w)}"
 
     def coverage(self, w: str) -> str:
         """Share of the window's predictions (label_delay ago) that are labelled; 0 when none is."""
         predictions = self._rate(self.sli.predictions, w, predictions=True)
         labelled = self._rate(self.sli.labelled or self.sli.total or "", w)
         return f"({labelled} or 0 * {predictions})\n/\n{predictions}\n"
-
-
-@lru_cache(maxsize=65536)
-def query_grouping(query: str) -> tuple[str, ...] | None:
-    """The labels an `events`/`raw` query's result keeps (`sum by (model, version) (…)` →
-    `(model, version)`), or None when the query does not say (`without`, unknown functions)."""
-    from slocompiler.promql import parse
-
-    if len(query) > MAX_QUERY:  # refused (SLC231); the parser may overflow its stack on it
-        return None
-    try:
-        node = parse(render_window(query, "5m"))
-    except Exception:
-        return None
-    return _output_labels(node)
-
-
-def _output_labels(node: Any) -> tuple[str, ...] | None:
-    name = type(node).__name__
-    if name in ("ParenExpr", "UnaryExpr"):
-        return _output_labels(node.expr)
-    if name in ("NumberLiteral", "StringLiteral"):
-        return ()
-    if name == "AggregateExpr":
-        mod = node.modifier
-        if mod is None:
-            return ()
-        if "without" in str(mod).lower():
-            return None
-        return tuple(mod.labels)
-    if name == "BinaryExpr":
-        lhs, rhs = _output_labels(node.lhs), _output_labels(node.rhs)
-        if type(node.lhs).__name__ == "NumberLiteral":
-            return rhs
-        return lhs if lhs is not None else rhs
-    if name == "Call":
-        if node.func.name == "vector":
-            return ()
-        if node.func.name in ("label_replace", "label_join"):
-            return None
-        vectors = [_output_labels(a) for a in node.args if type(a).__name__ not in ("NumberLiteral", "StringLiteral")]
-        return vectors[0] if len(vectors) == 1 else None
-    return None
-
-
-def grouping(slo: SLO) -> tuple[str, ...]:
-    """The `by` labels of the SLO's SLI series, for every kind: the kind's `by`, or for `events`
-    and `raw` the grouping of the query (`sum by (…)`), so dashboards and docs split by it too."""
-    sli = slo.sli
-    if isinstance(sli, (RatioSLI, LatencySLI, ThresholdSLI, QualitySLI)):
-        return tuple(sli.by)
-    if isinstance(sli, EventsSLI):
-        return query_grouping(sli.error_query) or query_grouping(sli.total_query) or ()
-    if isinstance(sli, CompositeSLI):
-        return ()
-    return query_grouping(sli.error_ratio_query) or ()
 
 
 class FixedEvents(Events):
