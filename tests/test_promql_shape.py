@@ -50,7 +50,8 @@ def test_a_process_parses_its_first_expressions_directly(monkeypatch):
     """A one-file validate never pays for probing names: its expressions are parsed as they are."""
     monkeypatch.setattr(promql_shape, "_DIRECT_FIRST", len(EXPRS) + 1)
     monkeypatch.setattr(promql_shape, "_seen", [0])
-    monkeypatch.setattr(promql_shape, "_ordinary", {})
+    for memo in ("_ordinary", "_codes", "_shapes"):
+        monkeypatch.setattr(promql_shape, memo, {})
     assert all(generated_syntax_error(e) is None for e in EXPRS)
     assert promql_shape._ordinary == {}
     assert generated_syntax_error("sum(rate(x[5m])) by (") == syntax_error("sum(rate(x[5m])) by (") is not None
