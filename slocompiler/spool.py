@@ -14,7 +14,7 @@ is gone: the next build into the folder removes them (`outputs.remove_leftovers`
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping, MutableMapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
 from typing import Any, NamedTuple
 
@@ -68,9 +68,10 @@ class Spool:
         self.safe[folder] = ok
         return ok
 
-    def put(self, rel: str, data: bytes, created: list[str]) -> Stored | None:
-        """DATA in a new temporary file beside REL's target (folders made for it added to CREATED);
-        None when it cannot be written there (the bytes then stay in memory)."""
+    def put(self, rel: str, data: bytes | Iterable[bytes], created: list[str]) -> Stored | None:
+        """DATA (bytes, or its pieces in order: never joined in memory) in a new temporary file
+        beside REL's target (folders made for it added to CREATED); None when it cannot be written
+        there (the caller then keeps the bytes in memory)."""
         folder = os.path.dirname(rel)
         if not self._folder_ok(folder):
             return None
@@ -85,14 +86,20 @@ class Spool:
             fd, tmp = tempfile.mkstemp(prefix=f".slocompiler-{self.pid}-", suffix=".tmp", dir=path)
         except OSError:
             return None
+        import hashlib
+
+        h, size = hashlib.sha256(), 0
         try:
             with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
+                for piece in (data,) if isinstance(data, bytes) else data:
+                    fh.write(piece)
+                    h.update(piece)
+                    size += len(piece)
             os.chmod(tmp, 0o644)
         except OSError:
             unlink(tmp)
             return None
-        return Stored(tmp, len(data), digest(data), os.path.join(path, os.path.basename(rel)))
+        return Stored(tmp, size, h.hexdigest(), os.path.join(path, os.path.basename(rel)))
 
 
     def spill_dir(self) -> str:
@@ -253,6 +260,16 @@ class Artifacts(MutableMapping[str, bytes]):
             unlink(old.tmp)
         stored = _SPOOL.put(rel, data, self.created) if _SPOOL is not None else None
         self._items[rel] = data if stored is None else stored
+
+    def write(self, rel: str, pieces: Callable[[], Iterable[bytes]]) -> None:
+        """Set REL to the bytes of PIECES() (its pieces in order), without joining them in memory in
+        a build: a large output such as the catalog index goes to its temporary file piece by piece
+        (PIECES is called again, and joined, should the file fail)."""
+        old = self._items.get(rel)
+        if isinstance(old, Stored):
+            unlink(old.tmp)
+        stored = _SPOOL.put(rel, pieces(), self.created) if _SPOOL is not None else None
+        self._items[rel] = b"".join(pieces()) if stored is None else stored
 
     def __getitem__(self, rel: str) -> bytes:
         value = self._items[rel]
