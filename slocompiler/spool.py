@@ -249,7 +249,7 @@ class Artifacts(MutableMapping[str, bytes]):
     def __init__(self, items: Mapping[str, bytes] | None = None):
         self._items: dict[str, bytes | Stored] = {}
         self.created: list[str] = []  # folders made for the temporary files
-        if _SPOOL is not None:
+        if _SPOOL is not None and _SPOOL.pid == os.getpid():  # a worker's are the build's once handed over
             _SPOOL.owners.append(self)
         if items:
             self.update(items)

@@ -168,3 +168,39 @@ def test_spooled_artifacts_hold_digests_not_bytes(tmp_path):
     assert sorted(str(p.relative_to(out)) for p in out.rglob("*")) == ["grafana", "prometheus"]
     plain = Artifacts({"a": b"1"})  # no build running: bytes in memory
     assert plain.stored("a") == b"1" and plain.digests() == {"a": hashlib.sha256(b"1").hexdigest()}
+
+
+def test_pieces_written_to_the_temporary_file_as_they_come(tmp_path):
+    """`Artifacts.write` (the catalog index): the pieces go to the temporary file one by one, the
+    digest and size are of their bytes joined; where no file can be written (a symlinked folder),
+    and outside a build, the pieces are made again and joined in memory."""
+    out = tmp_path / "out"
+    (out / "docs").mkdir(parents=True)
+    (tmp_path / "elsewhere").mkdir()
+    (out / "linked").symlink_to(tmp_path / "elsewhere")
+    pieces = [b"# head\n", b"| a |\n" * 20_000, b"", b"| b |\n"]  # the second past any write buffer
+    whole = b"".join(pieces)
+    seen: list[int] = []
+
+    def made():  # a generator, as the index's pieces are: each piece is written before the next is made
+        for i, piece in enumerate(pieces):
+            seen.append(i)
+            if i >= 2:
+                assert any(p.name.endswith(".tmp") and p.stat().st_size > 0 for p in (out / "docs").iterdir())
+            yield piece
+
+    with spooling(str(out)) as spool:
+        arts = Artifacts()
+        arts.write("docs/index.md", made)
+        held = arts.stored("docs/index.md")
+        assert isinstance(held, Stored) and held.size == len(whole)
+        assert held.sha256 == hashlib.sha256(whole).hexdigest() == arts.digest("docs/index.md")
+        assert Path(held.tmp).read_bytes() == whole and arts["docs/index.md"] == whole
+        assert seen == [0, 1, 2, 3]
+        arts.write("linked/index.md", lambda: iter(pieces))  # never through a symlinked folder: in memory
+        assert arts.stored("linked/index.md") == whole and list((tmp_path / "elsewhere").iterdir()) == []
+        spool.discard()
+    assert sorted(str(p.relative_to(out)) for p in out.rglob("*")) == ["docs", "linked"]
+    plain = Artifacts()
+    plain.write("docs/index.md", lambda: iter(pieces))
+    assert plain.stored("docs/index.md") == whole
