@@ -20,13 +20,12 @@ from typing import Any, NamedTuple
 
 
 class Stored(NamedTuple):
-    """An output's bytes in a temporary file: where, how many, their SHA-256, and the target the
-    temporary file is renamed to (where the bytes are once the build wrote them)."""
+    """An output's bytes in a temporary file: where, how many, and their SHA-256 (the target it is
+    renamed to is the output's name in the same folder: `Artifacts` knows it by its relpath)."""
 
     tmp: str
     size: int
     sha256: str
-    target: str
 
 
 def digest(data: bytes) -> str:
@@ -99,7 +98,7 @@ class Spool:
         except OSError:
             unlink(tmp)
             return None
-        return Stored(tmp, size, h.hexdigest(), os.path.join(path, os.path.basename(rel)))
+        return Stored(tmp, size, h.hexdigest())
 
 
     def spill_dir(self) -> str:
@@ -275,7 +274,8 @@ class Artifacts(MutableMapping[str, bytes]):
         value = self._items[rel]
         if not isinstance(value, Stored):
             return value
-        for path in (value.tmp, value.target):  # after the build: the output it wrote, or left as it was
+        target = os.path.join(os.path.dirname(value.tmp), os.path.basename(rel))
+        for path in (value.tmp, target):  # after the build: the output it wrote, or left as it was
             data = _read_back(path)
             if data is not None and len(data) == value.size and digest(data) == value.sha256:
                 return data
