@@ -204,3 +204,34 @@ def test_pieces_written_to_the_temporary_file_as_they_come(tmp_path):
     plain = Artifacts()
     plain.write("docs/index.md", lambda: iter(pieces))
     assert plain.stored("docs/index.md") == whole
+
+
+def test_ids_handed_over_packed_are_read_alike():
+    """A worker hands a file's SLO ids over packed (the build holds every file's record to the
+    end): read back, they are the same ids, positions, key paths and composite refs, the same
+    columns for the cache, in less than half the memory of the columns as objects."""
+    import pickle
+    import tracemalloc
+
+    from slocompiler.diagnostics import Position
+    from slocompiler.pipeline.results import SLORef, SLORefs
+
+    ids = [SLORef(f"checkout-api-availability-{i:05d}", Position("team/checkout.yaml", 10 + 7 * i, 5),
+                  ("slos", i, "id"), "", ()) for i in range(60)]
+    ids.append(SLORef("checkout-journey", None, (), "", (("checkout-api-availability-00001",
+                                                          Position("team/checkout.yaml", 17, 5), ("slos", 1)),)))
+    refs = SLORefs.of(ids)
+    handed, columns = pickle.dumps(refs), pickle.dumps(refs.raw)
+    tracemalloc.start()
+    try:
+        start = tracemalloc.get_traced_memory()[0]
+        back = pickle.loads(handed)
+        packed = tracemalloc.get_traced_memory()[0] - start
+        plain = pickle.loads(columns)
+        unpacked = tracemalloc.get_traced_memory()[0] - start - packed
+    finally:
+        tracemalloc.stop()
+    assert packed < unpacked / 2
+    assert len(back) == 61 and back.composite and back.names == [r.id for r in ids]
+    assert back.raw == refs.raw == plain and list(back) == ids
+    assert pickle.loads(pickle.dumps(back)).raw == refs.raw  # handed on again as it came
