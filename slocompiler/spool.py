@@ -14,19 +14,18 @@ is gone: the next build into the folder removes them (`outputs.remove_leftovers`
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping, MutableMapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
 from typing import Any, NamedTuple
 
 
 class Stored(NamedTuple):
-    """An output's bytes in a temporary file: where, how many, their SHA-256, and the target the
-    temporary file is renamed to (where the bytes are once the build wrote them)."""
+    """An output's bytes in a temporary file: where, how many, and their SHA-256 (the target it is
+    renamed to is the output's name in the same folder: `Artifacts` knows it by its relpath)."""
 
     tmp: str
     size: int
     sha256: str
-    target: str
 
 
 def digest(data: bytes) -> str:
@@ -68,9 +67,10 @@ class Spool:
         self.safe[folder] = ok
         return ok
 
-    def put(self, rel: str, data: bytes, created: list[str]) -> Stored | None:
-        """DATA in a new temporary file beside REL's target (folders made for it added to CREATED);
-        None when it cannot be written there (the bytes then stay in memory)."""
+    def put(self, rel: str, data: bytes | Iterable[bytes], created: list[str]) -> Stored | None:
+        """DATA (bytes, or its pieces in order: never joined in memory) in a new temporary file
+        beside REL's target (folders made for it added to CREATED); None when it cannot be written
+        there (the caller then keeps the bytes in memory)."""
         folder = os.path.dirname(rel)
         if not self._folder_ok(folder):
             return None
@@ -85,14 +85,20 @@ class Spool:
             fd, tmp = tempfile.mkstemp(prefix=f".slocompiler-{self.pid}-", suffix=".tmp", dir=path)
         except OSError:
             return None
+        import hashlib
+
+        h, size = hashlib.sha256(), 0
         try:
             with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
+                for piece in (data,) if isinstance(data, bytes) else data:
+                    fh.write(piece)
+                    h.update(piece)
+                    size += len(piece)
             os.chmod(tmp, 0o644)
         except OSError:
             unlink(tmp)
             return None
-        return Stored(tmp, len(data), digest(data), os.path.join(path, os.path.basename(rel)))
+        return Stored(tmp, size, h.hexdigest())
 
 
     def spill_dir(self) -> str:
@@ -242,7 +248,7 @@ class Artifacts(MutableMapping[str, bytes]):
     def __init__(self, items: Mapping[str, bytes] | None = None):
         self._items: dict[str, bytes | Stored] = {}
         self.created: list[str] = []  # folders made for the temporary files
-        if _SPOOL is not None:
+        if _SPOOL is not None and _SPOOL.pid == os.getpid():  # a worker's are the build's once handed over
             _SPOOL.owners.append(self)
         if items:
             self.update(items)
@@ -254,11 +260,22 @@ class Artifacts(MutableMapping[str, bytes]):
         stored = _SPOOL.put(rel, data, self.created) if _SPOOL is not None else None
         self._items[rel] = data if stored is None else stored
 
+    def write(self, rel: str, pieces: Callable[[], Iterable[bytes]]) -> None:
+        """Set REL to the bytes of PIECES() (its pieces in order), without joining them in memory in
+        a build: a large output such as the catalog index goes to its temporary file piece by piece
+        (PIECES is called again, and joined, should the file fail)."""
+        old = self._items.get(rel)
+        if isinstance(old, Stored):
+            unlink(old.tmp)
+        stored = _SPOOL.put(rel, pieces(), self.created) if _SPOOL is not None else None
+        self._items[rel] = b"".join(pieces()) if stored is None else stored
+
     def __getitem__(self, rel: str) -> bytes:
         value = self._items[rel]
         if not isinstance(value, Stored):
             return value
-        for path in (value.tmp, value.target):  # after the build: the output it wrote, or left as it was
+        target = os.path.join(os.path.dirname(value.tmp), os.path.basename(rel))
+        for path in (value.tmp, target):  # after the build: the output it wrote, or left as it was
             data = _read_back(path)
             if data is not None and len(data) == value.size and digest(data) == value.sha256:
                 return data

@@ -168,3 +168,70 @@ def test_spooled_artifacts_hold_digests_not_bytes(tmp_path):
     assert sorted(str(p.relative_to(out)) for p in out.rglob("*")) == ["grafana", "prometheus"]
     plain = Artifacts({"a": b"1"})  # no build running: bytes in memory
     assert plain.stored("a") == b"1" and plain.digests() == {"a": hashlib.sha256(b"1").hexdigest()}
+
+
+def test_pieces_written_to_the_temporary_file_as_they_come(tmp_path):
+    """`Artifacts.write` (the catalog index): the pieces go to the temporary file one by one, the
+    digest and size are of their bytes joined; where no file can be written (a symlinked folder),
+    and outside a build, the pieces are made again and joined in memory."""
+    out = tmp_path / "out"
+    (out / "docs").mkdir(parents=True)
+    (tmp_path / "elsewhere").mkdir()
+    (out / "linked").symlink_to(tmp_path / "elsewhere")
+    pieces = [b"# head\n", b"| a |\n" * 20_000, b"", b"| b |\n"]  # the second past any write buffer
+    whole = b"".join(pieces)
+    seen: list[int] = []
+
+    def made():  # a generator, as the index's pieces are: each piece is written before the next is made
+        for i, piece in enumerate(pieces):
+            seen.append(i)
+            if i >= 2:
+                assert any(p.name.endswith(".tmp") and p.stat().st_size > 0 for p in (out / "docs").iterdir())
+            yield piece
+
+    with spooling(str(out)) as spool:
+        arts = Artifacts()
+        arts.write("docs/index.md", made)
+        held = arts.stored("docs/index.md")
+        assert isinstance(held, Stored) and held.size == len(whole)
+        assert held.sha256 == hashlib.sha256(whole).hexdigest() == arts.digest("docs/index.md")
+        assert Path(held.tmp).read_bytes() == whole and arts["docs/index.md"] == whole
+        assert seen == [0, 1, 2, 3]
+        arts.write("linked/index.md", lambda: iter(pieces))  # never through a symlinked folder: in memory
+        assert arts.stored("linked/index.md") == whole and list((tmp_path / "elsewhere").iterdir()) == []
+        spool.discard()
+    assert sorted(str(p.relative_to(out)) for p in out.rglob("*")) == ["docs", "linked"]
+    plain = Artifacts()
+    plain.write("docs/index.md", lambda: iter(pieces))
+    assert plain.stored("docs/index.md") == whole
+
+
+def test_ids_handed_over_packed_are_read_alike():
+    """A worker hands a file's SLO ids over packed (the build holds every file's record to the
+    end): read back, they are the same ids, positions, key paths and composite refs, the same
+    columns for the cache, in less than half the memory of the columns as objects."""
+    import pickle
+    import tracemalloc
+
+    from slocompiler.diagnostics import Position
+    from slocompiler.pipeline.results import SLORef, SLORefs
+
+    ids = [SLORef(f"checkout-api-availability-{i:05d}", Position("team/checkout.yaml", 10 + 7 * i, 5),
+                  ("slos", i, "id"), "", ()) for i in range(60)]
+    ids.append(SLORef("checkout-journey", None, (), "", (("checkout-api-availability-00001",
+                                                          Position("team/checkout.yaml", 17, 5), ("slos", 1)),)))
+    refs = SLORefs.of(ids)
+    handed, columns = pickle.dumps(refs), pickle.dumps(refs.raw)
+    tracemalloc.start()
+    try:
+        start = tracemalloc.get_traced_memory()[0]
+        back = pickle.loads(handed)
+        packed = tracemalloc.get_traced_memory()[0] - start
+        plain = pickle.loads(columns)
+        unpacked = tracemalloc.get_traced_memory()[0] - start - packed
+    finally:
+        tracemalloc.stop()
+    assert packed < unpacked / 2
+    assert len(back) == 61 and back.composite and back.names == [r.id for r in ids]
+    assert back.raw == refs.raw == plain and list(back) == ids
+    assert pickle.loads(pickle.dumps(back)).raw == refs.raw  # handed on again as it came

@@ -54,22 +54,13 @@ def _resolves_to_str(text: str) -> bool:
     return _resolver.resolve(ScalarNode, text, (True, False)) == "tag:yaml.org,2002:str"
 
 
-_scalars: dict[str, str] = {}
-
-
+@lru_cache(maxsize=16384)  # emptied with the compiler's other memos (pipeline/parallel.py: _forget)
 def scalar(text: str) -> str:
     """A YAML scalar for a label, annotation or name: plain when YAML reads it back as this string."""
-    cached = _scalars.get(text)
-    if cached is not None:
-        return cached
     if _PLAIN.match(text) and text not in _SPECIAL and (text[0].isalpha() or text[0] == "_"
                                                          or _resolves_to_str(text)):
-        out = text
-    else:
-        out = quote(text)
-    if len(_scalars) < 200_000:
-        _scalars[text] = out
-    return out
+        return text
+    return quote(text)
 
 
 def expr_scalar(text: str) -> str:

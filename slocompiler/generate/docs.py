@@ -7,7 +7,7 @@ is measured, who owns it, and how each alert tier behaves (windows, burn factor,
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -197,13 +197,23 @@ def index_part(service: str, rows: Sequence[IndexRow]) -> dict[str, Any]:
     return {"slos": len(rows), "markdown": text}
 
 
+INDEX_PATH = "docs/index.md"
+
+
 def index_page(summaries: Mapping[str, Mapping[str, Any]], version: str) -> dict[str, bytes]:
     """`docs/index.md` from every service's part (`index_part`)."""
+    return {INDEX_PATH: b"".join(index_pieces(summaries, version))} if summaries else {}
+
+
+def index_pieces(summaries: Mapping[str, Mapping[str, Any]], version: str) -> Iterator[bytes]:
+    """The bytes of `docs/index.md`, piece by piece (a build writes them to the file as they come:
+    at 50,000 SLOs the index is 5 MB); nothing when there is no service."""
     if not summaries:
-        return {}
+        return
     total = sum(summaries[service]["slos"] for service in summaries)
-    head = INDEX_HEAD.format(version=version, total=total, count=len(summaries))
-    return {"docs/index.md": "".join([head, *(summaries[service]["markdown"] for service in sorted(summaries))]).encode()}
+    yield INDEX_HEAD.format(version=version, total=total, count=len(summaries)).encode()
+    for service in sorted(summaries):
+        yield summaries[service]["markdown"].encode()
 
 
 def catalog(units: Any, version: str) -> dict[str, bytes]:

@@ -56,14 +56,36 @@ class SLORefs(Sequence[SLORef]):
     values in tables: files, offers, key paths but the last key), made into `SLORef`s only when
     needed: a build that finds no duplicate id and no composite in the tree needs the ids alone
     (`names`). About 150 bytes an SLO instead of 500, in the build, its workers' hand-over and the
-    cache. REFS: the composites' references by SLO index, made."""
+    cache; once handed over by a worker, the columns are `marshal` bytes (about 75 bytes an SLO)
+    until read. REFS: the composites' references by SLO index, made."""
 
-    def __init__(self, raw: dict, refs: dict[int, tuple]):
-        self.raw, self.refs, self.names, self.composite = raw, refs, raw["id"], bool(refs)
+    def __init__(self, raw: dict | bytes, refs: dict[int, tuple], count: int | None = None):
+        self._raw, self.refs, self.composite = raw, refs, bool(refs)
+        self._count = len(raw["id"]) if isinstance(raw, dict) else count or 0
         self._made: list[SLORef] | None = None
 
     def __reduce__(self):
-        return SLORefs, (self.raw, self.refs)
+        """Handed over (a worker's to the build) packed: `marshal` bytes, about a fifth of the
+        objects' size, unpacked each time they are read (the ids once by the duplicate check, the
+        columns once by the cache's save): a build holds every file's record until its end."""
+        import marshal
+
+        raw = self._raw
+        return SLORefs, (raw if isinstance(raw, bytes) else marshal.dumps(raw), self.refs, self._count)
+
+    @property
+    def raw(self) -> dict:
+        """The columns (JSON, as the cache keeps them)."""
+        raw = self._raw
+        if isinstance(raw, bytes):
+            import marshal
+
+            return marshal.loads(raw)
+        return raw
+
+    @property
+    def names(self) -> list[str]:
+        return self.raw["id"]
 
     def made(self) -> list[SLORef]:
         if self._made is None:
@@ -95,7 +117,7 @@ class SLORefs(Sequence[SLORef]):
         return cls(raw, {i: r.refs for i, r in enumerate(ids) if r.refs})
 
     def __len__(self) -> int:
-        return len(self.names)
+        return self._count
 
     @overload
     def __getitem__(self, i: int) -> SLORef: ...

@@ -127,8 +127,11 @@ def tree_outputs(run: Run, summaries: dict[str, dict]) -> Artifacts:
         from slocompiler.generate.grafana import fleet_boards
 
         files.update(fleet_boards({s: v[Output.GRAFANA.value] for s, v in summaries.items()}, __version__))
-    if Output.DOCS in run.wanted:
-        from slocompiler.generate.docs import index_page
+    out = Artifacts({k: v for k, v in files.items() if run.keeps(k)})
+    if Output.DOCS in run.wanted and summaries:
+        from slocompiler.generate.docs import INDEX_PATH, index_pieces
 
-        files.update(index_page({s: v[Output.DOCS.value] for s, v in summaries.items()}, __version__))
-    return Artifacts({k: v for k, v in files.items() if run.keeps(k)})
+        if run.keeps(INDEX_PATH):  # written to its file piece by piece, never joined in memory
+            parts = {s: v[Output.DOCS.value] for s, v in summaries.items()}
+            out.write(INDEX_PATH, lambda: index_pieces(parts, __version__))
+    return out
