@@ -54,7 +54,8 @@ def parse_text(text: str):
         raise ValueError(f"invalid query: {exc}") from None
 
 
-def _parses(text: str) -> bool:
+def parses(text: str) -> bool:
+    """Whether the parser accepts TEXT."""
     try:
         parse_text(text)
     except Exception:
@@ -75,7 +76,7 @@ def _viable(expr: str, tokens: list[tuple[int, int, str]], k: int) -> bool:
     head = expr[:tokens[k - 1][1]]
     closers = "".join(reversed(stack))
     ranged = closers.replace("}", "}[5m]", 1)  # a selector closed inside a range function
-    return any(_parses(head + f + c + t) for c in dict.fromkeys((closers, ranged)) for f in _FILLERS
+    return any(parses(head + f + c + t) for c in dict.fromkeys((closers, ranged)) for f in _FILLERS
                for t in _TRAILERS)
 
 

@@ -30,7 +30,7 @@ import re
 import promql_parser
 
 from slocompiler.promql import syntax_error
-from slocompiler.promql_locate import parse_text
+from slocompiler.promql_locate import parse_text, parses
 
 # string literals and comments, as the lexer reads them left to right (a quote or `#` outside
 # them always starts one); what lies between is code
@@ -59,16 +59,8 @@ _shapes: dict[str, bool] = {}
 _MAX_ENTRIES = 20_000  # per memo (a few MB at most): kept for the whole process, unlike the lru_caches
 
 
-def _parses(text: str) -> bool:
-    try:
-        parse_text(text)
-    except Exception:
-        return False
-    return True
-
-
 def _probe(name: str) -> tuple[bool, ...]:
-    return tuple(_parses(p.format(name)) for p in _PROBES)
+    return tuple(parses(p.format(name)) for p in _PROBES)
 
 
 _STAND_INS = {False: "m", True: "m:m"}
