@@ -150,7 +150,7 @@ class Ratio(Kind[RatioSLI]):
         total = self.total(w)
         if self.sli.errors is not None:  # an error counter that never incremented may not exist yet
             return f"{self._rate(self.sli.errors, w)} or 0 * {total}"
-        return f"{total} - ({self._rate(self.sli.good or '', w)} or 0 * {total})"
+        return f"{total} - ({self.good(w)})"
 
     def good(self, w):
         if self.sli.errors is not None:
