@@ -7,8 +7,7 @@ and thresholds are the alert plan's (`plan.alert_plan`), printed exactly (`numbe
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator, Sequence
-from fractions import Fraction
+from collections.abc import Iterable, Sequence
 
 from slocompiler import numbers
 from slocompiler.conventions import (
@@ -17,8 +16,6 @@ from slocompiler.conventions import (
     OBJECTIVE,
     SERVICE_LABEL,
     SEVERITY_LABEL,
-    Severity,
-    Speed,
     sli_error,
 )
 from slocompiler.durations import format_duration, human_period
@@ -27,18 +24,15 @@ from slocompiler.generate.grafana import panels as gp
 from slocompiler.generate.grafana.calendar import HEIGHT as CALENDAR_HEIGHT
 from slocompiler.generate.grafana.calendar import board_settings, calendar_panels
 from slocompiler.generate.grafana.exclusions import exclusion_panels, kept_share
+from slocompiler.generate.grafana.figures import plan_figures
 from slocompiler.generate.grafana.fleet import FLEET_PATH, ServiceSummary
 from slocompiler.generate.grafana.panels import JSON, Pos, Step
 from slocompiler.generate.grafana.quality import HEIGHT as COVERAGE_HEIGHT
 from slocompiler.generate.grafana.quality import coverage_panel
 from slocompiler.generate.sli import grouping, id_labels, selector
 from slocompiler.model import SLO, CompositeSLI, QualitySLI
-from slocompiler.numbers import json_number, short
-from slocompiler.plan import PairPlan, TierPlan, alert_plan
-
-TIER_COLORS = {(Severity.PAGE, Speed.QUICK): "dark-red", (Severity.PAGE, Speed.SLOW): "red",
-               (Severity.TICKET, Speed.QUICK): "orange", (Severity.TICKET, Speed.SLOW): "yellow"}
-
+from slocompiler.numbers import json_number
+from slocompiler.plan import alert_plan
 
 # the headline and per-group budget: the burn-down's value at the end of the time range
 BUDGET_LEFT = ("Share of the error budget left over the period ending now: 1 - the errors of the period so far / "
@@ -56,10 +50,6 @@ def _by(slo: SLO) -> tuple[str, ...]:
 def var_name(label: str) -> str:
     """The template variable of a `by` label (the label's own name, unless it is reserved)."""
     return label if label not in ("datasource", "service", "owner", "team") else f"by_{label}"
-
-
-def _seconds(ms: int) -> str:
-    return numbers.clean(Fraction(ms, 1000))
 
 
 class SLOPanels:
@@ -80,41 +70,31 @@ class SLOPanels:
         self.step_ms = cat.page_quick.long_ms   # burn-down sampling: a recorded window tiling the period
         self.step = format_duration(self.step_ms)
         self.budget = self.plan.budget
+        self.figures = plan_figures(self.plan, self.step_ms)
         self.group_legend = " ".join(f"{{{{{k}}}}}" for k in self.by)
 
     def legend(self, what: str) -> str:
         return f"{self.group_legend} {what}".strip() if self.by else what
 
-    # -- the numbers of the alert plan ----------------------------------------------------------
-    def pairs(self) -> Iterator[tuple[TierPlan, PairPlan]]:
-        """(tier, pair) for the four window pairs: page quick, page slow, ticket quick, ticket slow."""
-        for tier in self.plan.tiers:
-            for pair in tier.pairs:
-                yield tier, pair
-
-    def factor_steps(self) -> list[Step]:
-        steps: dict[Fraction, str] = {}
-        for tier, pair in self.pairs():
-            if tier.tier.enabled and pair.enabled:
-                steps.setdefault(pair.factor, TIER_COLORS[(pair.severity, pair.speed)])
-        return [("green", None)] + [(c, json_number(f)) for f, c in sorted(steps.items())]
+    # -- the numbers of the alert plan (figures.py) -----------------------------------------------
+    def factor_steps(self) -> tuple[Step, ...]:
+        return self.figures.steps
 
     # -- queries ---------------------------------------------------------------------------
     def q_sli(self, window: str) -> str:
         return f"1 - {sli_error(window)}{self.sel}"
 
     def q_burn(self, window: str) -> str:
-        return f"{sli_error(window)}{self.sel} / {numbers.clean(self.budget)}"
+        return f"{sli_error(window)}{self.sel} / {self.figures.budget}"
 
     def q_burndown(self) -> str:
-        p_s = _seconds(self.slo.period_ms)
-        n = numbers.clean(Fraction(self.slo.period_ms, self.step_ms) * Fraction(self.budget))  # step windows x budget
+        p_s, n = self.figures.period_s, self.figures.burndown_n   # n: step windows x budget
         return (f"1 - sum_over_time(({sli_error(self.step)}{self.sel}"
                 f"{kept_share(self.slo, self.meta_sel, self.step)} * "
                 f"(time() > bool ({gp.TO_SECONDS} - {p_s})))[{self.period}:{self.step}]) / {n}")
 
     def q_on_track(self) -> str:
-        p_s = _seconds(self.slo.period_ms)
+        p_s = self.figures.period_s
         return f"clamp(vector(1 - (time() - ({gp.TO_SECONDS} - {p_s})) / {p_s}), 0, 1)"
 
     def q_alert(self, severity: str) -> str:
@@ -126,7 +106,7 @@ class SLOPanels:
     def about(self, pos: Pos) -> JSON:
         slo = self.slo
         lines = [f"**Objective:** {numbers.clean(slo.objective)}% over {self.human} "
-                 f"(error budget {numbers.clean(self.budget * 100)}%)", ""]
+                 f"(error budget {self.figures.budget_percent}%)", ""]
         if slo.description:
             lines += [slo.description, ""]
         catalog = slo.windows
@@ -139,12 +119,7 @@ class SLOPanels:
                   if catalog.name == format_duration(catalog.period_ms) else catalog.name)]
         lines += [f"- **{k}:** {v}" for k, v in facts if v]
         lines += ["", "| alert | windows | budget share | burn factor | error ratio above |",
-                  "| --- | --- | --- | --- | --- |"]
-        for tier, pair in self.pairs():
-            state = "" if tier.enabled and pair.enabled else " (off)"
-            lines.append(f"| {pair.severity} {pair.speed}{state} | {format_duration(pair.short_ms)} "
-                         f"& {format_duration(pair.long_ms)} | {numbers.clean(pair.window.budget_percent)}% | "
-                         f"{short(pair.factor)}x | {short(pair.exact_threshold * 100)}% |")
+                  "| --- | --- | --- | --- | --- |", *self.figures.table]
         return gp.text(self.ids, f"{slo.name}: about", pos, "\n".join(lines) + "\n")
 
     def stats(self, x: int, y: int) -> list[JSON]:
@@ -204,15 +179,10 @@ class SLOPanels:
                         color="palette-classic")
 
     def burn_chart(self, pos: Pos) -> JSON:
-        longs = sorted({pair.long_ms for _, pair in self.pairs()})
-        targets = [gp.target("A", self.q_burn(format_duration(ms)), self.legend(f"burn rate {format_duration(ms)}"))
-                   for ms in longs]
-        factors = ", ".join(f"{p.severity} {p.speed} {short(p.factor)}x over "
-                            f"{format_duration(p.long_ms)} (and {format_duration(p.short_ms)})"
-                            for tier, p in self.pairs() if tier.tier.enabled and p.enabled)
+        targets = [gp.target("A", self.q_burn(w), self.legend(f"burn rate {w}")) for w in self.figures.burn_windows]
         return gp.panel(self.ids, "timeseries", "Burn rate vs alert thresholds", pos, targets,
                         description=f"Error ratio over each alert's long window divided by the budget "
-                                    f"({numbers.clean(self.budget)}). Dashed lines: burn factors ({factors}).",
+                                    f"({self.figures.budget}). Dashed lines: burn factors ({self.figures.factors}).",
                         unit="x", custom=gp.ts_custom("dashed"), thresholds=gp.thresholds(*self.factor_steps()),
                         options=gp.TS_OPTIONS, color="palette-classic", minmax=(0, None))
 
