@@ -45,12 +45,20 @@ _Pair = tuple[Severity, Speed, BurnWindow, bool, Fraction, Fraction]
 _Tier = tuple[bool, bool, tuple[_Pair, ...]]
 
 
-def plan_figures(plan: AlertPlan, step_ms: int) -> PlanFigures:
-    """PLAN's figures, for a burn-down sampled every STEP_MS (keyed on every plan value they read)."""
+PlanKey = tuple[int, Decimal, int, tuple[_Tier, ...]]
+
+
+def plan_key(plan: AlertPlan, step_ms: int) -> PlanKey:
+    """Every value of PLAN that its figures read, and STEP_MS."""
     tiers = tuple((t.enabled, t.tier.enabled,
                    tuple((p.severity, p.speed, p.window, p.enabled, p.factor, p.exact_threshold) for p in t.pairs))
                   for t in plan.tiers)
-    return _figures(plan.period_ms, plan.budget, step_ms, tiers)
+    return plan.period_ms, plan.budget, step_ms, tiers
+
+
+def plan_figures(plan: AlertPlan, step_ms: int) -> PlanFigures:
+    """PLAN's figures, for a burn-down sampled every STEP_MS."""
+    return _figures(*plan_key(plan, step_ms))
 
 
 @lru_cache(maxsize=1024)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
+from typing import Any, NamedTuple
 
 from slocompiler import numbers
 from slocompiler.conventions import (
@@ -25,7 +26,7 @@ from slocompiler.generate.grafana.calendar import HEIGHT as CALENDAR_HEIGHT
 from slocompiler.generate.grafana.calendar import board_settings, calendar_panels
 from slocompiler.generate.grafana.exclusions import exclusion_panels, kept_share
 from slocompiler.generate.grafana.figures import plan_figures
-from slocompiler.generate.grafana.fleet import FLEET_PATH, ServiceSummary
+from slocompiler.generate.grafana.fleet import FLEET_PATH
 from slocompiler.generate.grafana.panels import JSON, Pos, Step
 from slocompiler.generate.grafana.quality import HEIGHT as COVERAGE_HEIGHT
 from slocompiler.generate.grafana.quality import coverage_panel
@@ -52,14 +53,39 @@ def var_name(label: str) -> str:
     return label if label not in ("datasource", "service", "owner", "team") else f"by_{label}"
 
 
-class SLOPanels:
-    """The panels of one SLO: queries from its series, numbers from its alert plan."""
+class SLOTexts(NamedTuple):
+    """The strings of one SLO that its panels print as they are ('' for one it does not have); a
+    template of its panels leaves them open (`shapes.py`)."""
 
-    def __init__(self, slo: SLO, ids: gp.Ids):
+    name: str
+    id: str
+    alert_name: str
+    description: str
+    owner: str
+    tier: str
+    runbook_url: str
+    rationale: str
+    review_date: str
+    ids_sel: str        # its id label matchers, without braces
+
+
+def texts_of(slo: SLO) -> SLOTexts:
+    return SLOTexts(slo.name, slo.id, slo.alert_name or "", slo.description or "", slo.owner or "", slo.tier or "",
+                    slo.runbook_url or "", slo.rationale or "", slo.review_date.isoformat() if slo.review_date else "",
+                    selector(id_labels(slo))[1:-1])
+
+
+class SLOPanels:
+    """The panels of one SLO: queries from its series, numbers from its alert plan, strings from
+    TEXTS (the SLO's own by default). Whatever else it reads of the SLO is part of its shape
+    (`shapes.shape`: SLOs of one shape share a template of these panels)."""
+
+    def __init__(self, slo: SLO, ids: gp.Ids, texts: SLOTexts | None = None):
         self.slo, self.ids = slo, ids
+        self.t = t = texts or texts_of(slo)
         self.plan = alert_plan(slo)
         self.by = _by(slo)
-        ids_sel = selector(id_labels(slo))[1:-1]
+        ids_sel = t.ids_sel
         groups = "".join(f', {k}=~"${var_name(k)}"' for k in self.by)
         self.sel = "{" + ids_sel + groups + "}"
         self.meta_sel = "{" + ids_sel + "}"   # objective, budget and info carry no group labels
@@ -98,29 +124,28 @@ class SLOPanels:
         return f"clamp(vector(1 - (time() - ({gp.TO_SECONDS} - {p_s})) / {p_s}), 0, 1)"
 
     def q_alert(self, severity: str) -> str:
-        sel = f'alertname="{self.slo.alert_name}", {ID_LABEL}="{self.slo.id}", {SEVERITY_LABEL}="{severity}"'
+        sel = f'alertname="{self.t.alert_name}", {ID_LABEL}="{self.t.id}", {SEVERITY_LABEL}="{severity}"'
         return (f'max((ALERTS{{{sel}, alertstate="firing"}} * 2) or ALERTS{{{sel}, alertstate="pending"}})'
                 f" or on() vector(0)")
 
     # -- panels ----------------------------------------------------------------------------
     def about(self, pos: Pos) -> JSON:
-        slo = self.slo
+        slo, t = self.slo, self.t
         lines = [f"**Objective:** {numbers.clean(slo.objective)}% over {self.human} "
                  f"(error budget {self.figures.budget_percent}%)", ""]
-        if slo.description:
-            lines += [slo.description, ""]
+        if t.description:
+            lines += [t.description, ""]
         catalog = slo.windows
-        facts = [("SLI kind", slo.kind), ("Owner", slo.owner), ("Tier", slo.tier),
+        facts = [("SLI kind", slo.kind), ("Owner", t.owner), ("Tier", t.tier),
                  ("Grouped by", ", ".join(self.by) if self.by else None),
-                 ("Runbook", f"[{slo.runbook_url}]({slo.runbook_url})" if slo.runbook_url else None),
-                 ("Alert", slo.alert_name), ("Rationale", slo.rationale),
-                 ("Review by", slo.review_date.isoformat() if slo.review_date else None),
+                 ("Runbook", f"[{t.runbook_url}]({t.runbook_url})" if t.runbook_url else None),
+                 ("Alert", t.alert_name), ("Rationale", t.rationale), ("Review by", t.review_date),
                  ("Windows catalog", human_period(catalog.period_ms)
                   if catalog.name == format_duration(catalog.period_ms) else catalog.name)]
         lines += [f"- **{k}:** {v}" for k, v in facts if v]
         lines += ["", "| alert | windows | budget share | burn factor | error ratio above |",
                   "| --- | --- | --- | --- | --- |", *self.figures.table]
-        return gp.text(self.ids, f"{slo.name}: about", pos, "\n".join(lines) + "\n")
+        return gp.text(self.ids, f"{t.name}: about", pos, "\n".join(lines) + "\n")
 
     def stats(self, x: int, y: int) -> list[JSON]:
         slo, ids = self.slo, self.ids
@@ -152,13 +177,13 @@ class SLOPanels:
     def alert_state(self, pos: Pos) -> JSON:
         slo = self.slo
         tiers = [t.severity for t in (slo.page, slo.ticket) if t.enabled]
-        if not slo.alert_name or not tiers:
-            return gp.text(self.ids, "Alerts", pos, f"{slo.name} has no burn-rate alerts (alerting disabled).\n")
+        if not self.t.alert_name or not tiers:
+            return gp.text(self.ids, "Alerts", pos, f"{self.t.name} has no burn-rate alerts (alerting disabled).\n")
         mappings = [{"type": "value", "options": {
             "0": {"text": "OK", "color": "green", "index": 0},
             "1": {"text": "pending", "color": "orange", "index": 1},
             "2": {"text": "firing", "color": "red", "index": 2}}}]
-        return gp.panel(self.ids, "state-timeline", f"Alert state ({slo.alert_name})", pos,
+        return gp.panel(self.ids, "state-timeline", f"Alert state ({self.t.alert_name})", pos,
                         [gp.target("A", self.q_alert(sev), sev) for sev in tiers],
                         description="From ALERTS: the page and ticket burn-rate alerts of this SLO (any group).",
                         mappings=mappings, color="thresholds",
@@ -202,7 +227,7 @@ class SLOPanels:
         sli, w = self.slo.sli, self.step
         assert isinstance(sli, CompositeSLI)
         refs = [chr(ord("A") + i % 26) for i in range(len(sli.components) + 1)]
-        targets = [gp.target(refs[0], f"{sli_error(w)}{self.meta_sel}", f"{self.slo.name} (composite)")]
+        targets = [gp.target(refs[0], f"{sli_error(w)}{self.meta_sel}", f"{self.t.name} (composite)")]
         targets += [gp.target(ref, f'{sli_error(w)}{{{ID_LABEL}="{c.id}"}}', c.id)
                     for ref, c in zip(refs[1:], sli.components)]
         return gp.panel(self.ids, "timeseries", f"Components: error ratio ({w} window)", pos, targets,
@@ -216,7 +241,7 @@ class SLOPanels:
         comparison's panels too, without their own row), so Grafana runs their queries only when
         it is opened."""
         slo, ids = self.slo, self.ids
-        head = gp.row(ids, f"{slo.name}: {numbers.clean(slo.objective)}% over {self.human}", y)
+        head = gp.row(ids, f"{self.t.name}: {numbers.clean(slo.objective)}% over {self.human}", y)
         panels, end = self._rows(y + 1)
         if not collapsed:
             return [head, *panels], end
@@ -253,7 +278,7 @@ class SLOPanels:
         legend = self.group_legend
         objective = json_number(self.slo.objective / 100)
         return [
-            gp.row(ids, f"{self.slo.name}: compare by {by}", y),
+            gp.row(ids, f"{self.t.name}: compare by {by}", y),
             gp.panel(ids, "bargauge", f"SLI ({self.human}) per {by}", (0, y + 1, 8, 9),
                      [gp.target("A", f"sort({self.q_sli(self.period)})", legend, instant=True)],
                      description="Each group against the same objective.",
@@ -272,15 +297,24 @@ class SLOPanels:
 
 
 def service_dashboard(service: str, slos: Sequence[SLO], sources: Iterable[str], version: str) -> JSON:
+    """The dashboard of SERVICE as JSON data, every SLO's panels built one by one (`shapes.py` writes
+    the same bytes from templates)."""
     ids = gp.Ids()
     panels: list[JSON] = []
     y = 0
-    group_labels: OrderedDict[str, None] = OrderedDict()
     for i, slo in enumerate(slos):
-        for label in _by(slo):
-            group_labels.setdefault(label, None)
         built, y = SLOPanels(slo, ids).rows(y, collapsed=i >= EXPANDED_SLOS)
         panels += built
+    return board(service, slos, sources, version, panels)
+
+
+def board(service: str, slos: Sequence[SLO], sources: Iterable[str], version: str, panels: list[Any]) -> JSON:
+    """The dashboard of SERVICE around PANELS (JSON data, or a stand-in for them: `shapes.py`): its
+    variables (one per `by` label), time range and links."""
+    group_labels: OrderedDict[str, None] = OrderedDict()
+    for slo in slos:
+        for label in _by(slo):
+            group_labels.setdefault(label, None)
     variables = [gp.datasource_var()]
     for label in group_labels:
         variables.append(gp.query_var(var_name(label), label,
@@ -295,12 +329,3 @@ def service_dashboard(service: str, slos: Sequence[SLO], sources: Iterable[str],
 def service_path(service: str) -> str:
     name = service if f"grafana/{service}.json" != FLEET_PATH else f"service-{service}"
     return f"grafana/{name}.json"
-
-
-def service_boards(service: str, entries: Sequence[tuple[SLO, str]], version: str) -> tuple[dict[str, bytes], JSON]:
-    """One service's dashboard from its (SLO, spec file) ENTRIES, and the summary of it the fleet
-    overview needs (JSON-able: the incremental cache keeps it for services that did not change)."""
-    slos, sources = [slo for slo, _ in entries], {f for _, f in entries}
-    files = {service_path(service): gp.encode(service_dashboard(service, slos, sources, version))}
-    summary = ServiceSummary(len(slos), min(s.period_ms for s in slos), tuple(sorted(sources)))
-    return files, summary.to_json()
