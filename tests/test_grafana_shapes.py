@@ -34,6 +34,10 @@ def _spec() -> str:
             extra += ["    owner: team-a", "    tier: 1", "    rationale: \"why: it's \\\"needed\\\"\"",
                       "    runbook_url: https://runbooks.example.com/x?a=1&b=\"2\"", "    review_date: 2027-01-31"]
         by = "\n        by: [model]" if kind == 1 else ""
+        if i == 7:
+            extra.append("    alerting: {ticket_alert: {disable_pair: slow}}")
+        if i == 11:
+            extra.append("    alerting: {page_alert: {disable: true}, ticket_alert: {disable: true}}")
         slos.append(f"""\
   - name: slo-{i}
     objective: {99.9 if i == 4 else 99.5}
@@ -110,7 +114,8 @@ def test_templates_are_reused_bounded_and_forgotten(tmp_path):
     _forget()
     shapes.service_boards("shapes", _services(comp)["shapes"], __version__)
     info = shapes._held.cache_info()
-    # the first three SLOs open, the others collapsed; slo-4 and slo-8 differ only in their objective
-    assert (info.maxsize, info.misses, info.hits) == (512, 8, 4)
+    # open: slo-0 = slo-2, slo-1 (by); collapsed: slo-4 (99.9), slo-5 = slo-9 (by), slo-7 and slo-11
+    # (alerts disabled), the rest one shape: descriptions and facts are strings of a template
+    assert (info.maxsize, info.misses, info.hits) == (512, 7, 5)
     _forget()   # what workers call per chunk (pipeline/parallel.py)
     assert shapes._held.cache_info().currsize == 0

@@ -60,19 +60,27 @@ class SLOTexts(NamedTuple):
     name: str
     id: str
     alert_name: str
-    description: str
-    owner: str
-    tier: str
-    runbook_url: str
-    rationale: str
-    review_date: str
     ids_sel: str        # its id label matchers, without braces
+    facts: str          # the about text's middle: its description and facts (`about_facts`)
 
 
 def texts_of(slo: SLO) -> SLOTexts:
-    return SLOTexts(slo.name, slo.id, slo.alert_name or "", slo.description or "", slo.owner or "", slo.tier or "",
-                    slo.runbook_url or "", slo.rationale or "", slo.review_date.isoformat() if slo.review_date else "",
-                    selector(id_labels(slo))[1:-1])
+    return SLOTexts(slo.name, slo.id, slo.alert_name or "", selector(id_labels(slo))[1:-1], about_facts(slo))
+
+
+def about_facts(slo: SLO) -> str:
+    """The SLO's description and facts (kind, owner, tier, grouping, runbook, alert, rationale,
+    review date, windows catalog), one a line: the about panel's middle."""
+    by, catalog = _by(slo), slo.windows
+    facts = [("SLI kind", slo.kind), ("Owner", slo.owner), ("Tier", slo.tier),
+             ("Grouped by", ", ".join(by) if by else None),
+             ("Runbook", f"[{slo.runbook_url}]({slo.runbook_url})" if slo.runbook_url else None),
+             ("Alert", slo.alert_name), ("Rationale", slo.rationale),
+             ("Review by", slo.review_date.isoformat() if slo.review_date else None),
+             ("Windows catalog", human_period(catalog.period_ms)
+              if catalog.name == format_duration(catalog.period_ms) else catalog.name)]
+    lines = [slo.description, ""] if slo.description else []
+    return "\n".join(lines + [f"- **{k}:** {v}" for k, v in facts if v])
 
 
 class SLOPanels:
@@ -130,22 +138,11 @@ class SLOPanels:
 
     # -- panels ----------------------------------------------------------------------------
     def about(self, pos: Pos) -> JSON:
-        slo, t = self.slo, self.t
-        lines = [f"**Objective:** {numbers.clean(slo.objective)}% over {self.human} "
-                 f"(error budget {self.figures.budget_percent}%)", ""]
-        if t.description:
-            lines += [t.description, ""]
-        catalog = slo.windows
-        facts = [("SLI kind", slo.kind), ("Owner", t.owner), ("Tier", t.tier),
-                 ("Grouped by", ", ".join(self.by) if self.by else None),
-                 ("Runbook", f"[{t.runbook_url}]({t.runbook_url})" if t.runbook_url else None),
-                 ("Alert", t.alert_name), ("Rationale", t.rationale), ("Review by", t.review_date),
-                 ("Windows catalog", human_period(catalog.period_ms)
-                  if catalog.name == format_duration(catalog.period_ms) else catalog.name)]
-        lines += [f"- **{k}:** {v}" for k, v in facts if v]
-        lines += ["", "| alert | windows | budget share | burn factor | error ratio above |",
-                  "| --- | --- | --- | --- | --- |", *self.figures.table]
-        return gp.text(self.ids, f"{t.name}: about", pos, "\n".join(lines) + "\n")
+        lines = [f"**Objective:** {numbers.clean(self.slo.objective)}% over {self.human} "
+                 f"(error budget {self.figures.budget_percent}%)", "", self.t.facts,
+                 "", "| alert | windows | budget share | burn factor | error ratio above |",
+                 "| --- | --- | --- | --- | --- |", *self.figures.table]
+        return gp.text(self.ids, f"{self.t.name}: about", pos, "\n".join(lines) + "\n")
 
     def stats(self, x: int, y: int) -> list[JSON]:
         slo, ids = self.slo, self.ids

@@ -1,10 +1,9 @@
 """A service dashboard's bytes, the panels of most SLOs filled into a template of their shape.
 
-The panels of two SLOs differ only in their strings (name, id, alert name, description, owner,
-tier, runbook, rationale, review date, id matchers: `service.SLOTexts`), their panel ids and
-their rows on the grid, when everything else the panels read is the same: the alert plan's
-figures, windows, objective, SLI kind, `by` labels, alerting tiers, which strings are set, and
-whether the row is collapsed (`shape`). The first SLO of a shape builds the panels as usual
+The panels of two SLOs differ only in their strings (name, id, alert name, id matchers, the
+about text's facts: `service.SLOTexts`), their panel ids and their rows on the grid, when
+everything else the panels read is the same: the alert plan's figures, windows, objective, `by`
+labels, alerting tiers, whether it has an alert name, and whether the row is collapsed (`shape`). The first SLO of a shape builds the panels as usual
 (`service.SLOPanels`) with marked stand-ins for its strings; their encoded JSON, cut at the
 stand-ins, ids and rows, is the shape's template, and every SLO of that shape is its template
 filled in. Building and encoding the JSON once per shape rather than once per SLO is what makes
@@ -66,7 +65,7 @@ def shape(slo: SLO, texts: SLOTexts, collapsed: bool) -> tuple[Any, ...] | None:
         return None
     cat = slo.windows
     return (plan_key(alert_plan(slo), cat.page_quick.long_ms), cat.page_quick.short_ms, cat.name, cat.period_ms,
-            slo.period_ms, slo.objective, slo.kind, grouping(slo), slo.page.enabled, slo.page.severity,
+            slo.period_ms, slo.objective, grouping(slo), slo.page.enabled, slo.page.severity,
             slo.ticket.enabled, slo.ticket.severity, tuple(bool(t) for t in texts), collapsed)
 
 
