@@ -17,9 +17,9 @@ from slocompiler.pipeline.parallel import _forget
 REPO = Path(__file__).resolve().parents[1]
 
 TRICKY = [
-    'says "hi" \\ backslash, tab\there',
+    'says "hi" \\ backslash, tab\there, 100% %s %d %%',
     "line one\nline two: \"y\": 5, \"id\": 3",
-    f"stand-ins {shapes.OPEN}0{shapes.CLOSE} and {shapes.OPEN}9{shapes.CLOSE} kept as written",
+    f"stand-ins {shapes.OPEN}t000 {shapes.OPEN}i001{shapes.CLOSE} \"id\": 9000000001, \"y\": 7000000002 as written",
     "unicode: café ✓ 日本 \u2028 end",
 ]
 

@@ -18,7 +18,6 @@ from typing import NamedTuple
 from slocompiler import numbers
 from slocompiler.conventions import Severity, Speed
 from slocompiler.durations import format_duration
-from slocompiler.model import BurnWindow
 from slocompiler.numbers import json_number, short
 from slocompiler.plan import AlertPlan
 
@@ -39,8 +38,10 @@ class PlanFigures(NamedTuple):
     factors: str                   # the burn chart's description of the enabled pairs
 
 
-# (severity, speed, window, enabled, factor, exact threshold) of a pair
-_Pair = tuple[Severity, Speed, BurnWindow, bool, Fraction, Fraction]
+# (severity, speed, enabled, short and long window ms, and numerator and denominator of the
+# window's budget share, the burn factor and the exact threshold) of a pair: exact fractions as
+# pairs of ints, which hash fast (a Fraction's hash is a modular inverse)
+_Pair = tuple[Severity, Speed, bool, int, int, int, int, int, int, int, int]
 # (alerting on, the spec's tier enabled, its two pairs) of a tier
 _Tier = tuple[bool, bool, tuple[_Pair, ...]]
 
@@ -50,8 +51,10 @@ PlanKey = tuple[int, Decimal, int, tuple[_Tier, ...]]
 
 def plan_key(plan: AlertPlan, step_ms: int) -> PlanKey:
     """Every value of PLAN that its figures read, and STEP_MS."""
-    tiers = tuple((t.enabled, t.tier.enabled,
-                   tuple((p.severity, p.speed, p.window, p.enabled, p.factor, p.exact_threshold) for p in t.pairs))
+    tiers = tuple((t.enabled, t.tier.enabled, tuple(
+        (p.severity, p.speed, p.enabled, p.window.short_ms, p.window.long_ms,
+         p.window.budget_percent.numerator, p.window.budget_percent.denominator, p.factor.numerator,
+         p.factor.denominator, p.exact_threshold.numerator, p.exact_threshold.denominator) for p in t.pairs))
                   for t in plan.tiers)
     return plan.period_ms, plan.budget, step_ms, tiers
 
@@ -66,16 +69,17 @@ def _figures(period_ms: int, budget: Decimal, step_ms: int, tiers: tuple[_Tier, 
     steps: dict[Fraction, str] = {}
     table, longs, factors = [], set(), []
     for enabled, spec_enabled, pairs in tiers:
-        for severity, speed, window, pair_enabled, factor, exact in pairs:
+        for severity, speed, pair_enabled, short_ms, long_ms, share_n, share_d, f_n, f_d, e_n, e_d in pairs:
+            factor = Fraction(f_n, f_d)
             if spec_enabled and pair_enabled:
                 steps.setdefault(factor, TIER_COLORS[(severity, speed)])
                 factors.append(f"{severity} {speed} {short(factor)}x over "
-                               f"{format_duration(window.long_ms)} (and {format_duration(window.short_ms)})")
+                               f"{format_duration(long_ms)} (and {format_duration(short_ms)})")
             state = "" if enabled and pair_enabled else " (off)"
-            table.append(f"| {severity} {speed}{state} | {format_duration(window.short_ms)} "
-                         f"& {format_duration(window.long_ms)} | {numbers.clean(window.budget_percent)}% | "
-                         f"{short(factor)}x | {short(exact * 100)}% |")
-            longs.add(window.long_ms)
+            table.append(f"| {severity} {speed}{state} | {format_duration(short_ms)} "
+                         f"& {format_duration(long_ms)} | {numbers.clean(Fraction(share_n, share_d))}% | "
+                         f"{short(factor)}x | {short(Fraction(e_n, e_d) * 100)}% |")
+            longs.add(long_ms)
     period_s = numbers.clean(Fraction(period_ms, 1000))
     n = numbers.clean(Fraction(period_ms, step_ms) * Fraction(budget))
     return PlanFigures(numbers.clean(budget), numbers.clean(budget * 100), period_s, n,

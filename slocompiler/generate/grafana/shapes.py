@@ -15,9 +15,9 @@ by one.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 import orjson
@@ -38,17 +38,19 @@ from slocompiler.generate.sli import grouping
 from slocompiler.model import SLO, CompositeSLI, QualitySLI
 from slocompiler.plan import alert_plan
 
-OPEN, CLOSE = "\ue000", "\ue001"   # private-use characters around a stand-in (a field's index in SLOTexts)
-_SLOT = re.compile(rb'"id": (\d+)|"y": (\d+)|' + OPEN.encode() + rb"(\d+)" + CLOSE.encode())
-TEXT, ID, Y = 0, 1, 2
+OPEN, CLOSE = "\ue000", "\ue001"   # private-use characters: a stand-in starts with OPEN
+TEXT, ID, Y = b"t", b"i", b"y"      # a stand-in: OPEN, its kind and a 3-digit number
+ID_BASE, Y_BASE = 9_000_000_000, 7_000_000_000   # a template's ids and rows count from these, so that
+_MARKS = ((b'"id": 9000000', ID), (b'"y": 7000000', Y))   # ... their first 7 digits mark them
 PANELS = OPEN + "panels" + CLOSE   # the stand-in for the panels in the dashboard around them
 
 
 class Template(NamedTuple):
-    pieces: tuple[bytes, ...]             # literal bytes around the slots (one more than slots)
-    slots: tuple[tuple[int, int], ...]    # (TEXT, field index) | (ID, offset) | (Y, offset)
+    text: bytes                           # the panels' JSON, %s or %d at each slot ('%' doubled elsewhere)
+    pick: Callable[[list[Any]], tuple[Any, ...]]   # the slots' values from `fill`'s [texts, ids, rows]
     ids: int                              # panel ids the SLO takes
     height: int                           # grid rows it takes
+    rows: int                             # grid rows its panels are on (a collapsed row's are below it)
 
 
 @lru_cache(maxsize=512)
@@ -70,31 +72,34 @@ def shape(slo: SLO, texts: SLOTexts, collapsed: bool) -> tuple[Any, ...] | None:
 
 
 def template(slo: SLO, texts: SLOTexts, collapsed: bool) -> Template:
-    """SLO's panels from grid row 0 and panel id 1, with stand-ins for its set TEXTS, cut into a template."""
-    blank = SLOTexts(*(f"{OPEN}{i}{CLOSE}" if t else "" for i, t in enumerate(texts)))
+    """SLO's panels with stand-ins for its set TEXTS, cut into a template at them, its ids and rows."""
+    blank = SLOTexts(*(f"{OPEN}t{i:03d}" if t else "" for i, t in enumerate(texts)))
     ids = gp.Ids()
-    items, height = SLOPanels(slo, ids, blank).rows(0, collapsed)
+    ids.n = ID_BASE
+    items, end = SLOPanels(slo, ids, blank).rows(Y_BASE, collapsed)
+    assert ids.n - ID_BASE < 1000 and end - Y_BASE < 1000
     text = gp.encode_panels(items)
-    pieces, slots, at = [], [], 0
-    for m in _SLOT.finditer(text):
-        kind = TEXT if m.group(3) else ID if m.group(1) else Y
-        group = {TEXT: 3, ID: 1, Y: 2}[kind]
-        start, end = (m.start(), m.end()) if kind == TEXT else (m.start(group), m.end(group))
-        pieces.append(text[at:start])
-        slots.append((kind, int(m.group(group))))
-        at = end
-    pieces.append(text[at:])
-    return Template(tuple(pieces), tuple(slots), ids.n, height)
+    mark = OPEN.encode()
+    for number, kind in _MARKS:
+        text = text.replace(number, number[:-7] + mark + kind)
+    first, *rest = text.split(mark)   # a split is C speed; a regular expression over the text is not
+    slots = [(chunk[:1], int(chunk[1:4])) for chunk in rest]
+    ids_used, rows = ids.n - ID_BASE, 1 + max(k for kind, k in slots if kind == Y)
+    order = [k if kind == TEXT else len(texts) + k if kind == ID else len(texts) + ids_used + 1 + k
+             for kind, k in slots]
+    pieces = [first.replace(b"%", b"%%")]
+    pieces += [(b"%s" if kind == TEXT else b"%d") + chunk[4:].replace(b"%", b"%%")
+               for (kind, _), chunk in zip(slots, rest)]
+    assert len(order) > 1   # (itemgetter of one index returns no tuple)
+    return Template(b"".join(pieces), itemgetter(*order), ids_used, end - Y_BASE, rows)
 
 
 def fill(t: Template, texts: SLOTexts, first_id: int, y: int) -> bytes:
     """T with TEXTS (JSON-escaped), panel ids after FIRST_ID and grid rows from Y."""
-    values = [orjson.dumps(s)[1:-1] for s in texts]
-    out = [t.pieces[0]]
-    for (kind, v), piece in zip(t.slots, t.pieces[1:]):
-        out.append(values[v] if kind == TEXT else b"%d" % (v + (first_id if kind == ID else y)))
-        out.append(piece)
-    return b"".join(out)
+    values: list[Any] = [orjson.dumps(s)[1:-1] for s in texts]
+    values += range(first_id, first_id + t.ids + 1)
+    values += range(y, y + t.rows)
+    return t.text % t.pick(values)
 
 
 def board_bytes(service: str, slos: Sequence[SLO], sources: set[str], version: str) -> bytes:
@@ -117,9 +122,12 @@ def board_bytes(service: str, slos: Sequence[SLO], sources: set[str], version: s
         ids.n += t.ids
         y += t.height
     around = gp.encode(board(service, slos, sources, version, [PANELS]))
-    stand_in = b'    "' + PANELS.encode() + b'"'
-    assert around.count(stand_in) == 1
-    return around.replace(stand_in, b",\n".join(parts))
+    head, tail = around.split(b'    "' + PANELS.encode() + b'"')
+    out = [head]
+    for part in parts:
+        out += (part, b",\n")
+    out[-1] = tail
+    return b"".join(out)
 
 
 def service_boards(service: str, entries: Sequence[tuple[SLO, str]], version: str) -> tuple[dict[str, bytes], JSON]:
