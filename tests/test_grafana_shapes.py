@@ -2,7 +2,7 @@
 byte the dashboards built panel by panel and encoded whole (`encode(service_dashboard(...))`):
 on the shipped examples (quality and composite SLOs among them) and on a service whose SLOs of one
 shape carry strings JSON must escape, the stand-in characters themselves, and strings set on some
-SLOs but not others."""
+SLOs but not others; templates are reused, outlive the per-chunk memo reset and are bounded."""
 
 from __future__ import annotations
 
@@ -84,7 +84,7 @@ def _assert_same(comp):
 
 
 def test_examples_write_the_same_bytes_from_templates():
-    _forget()
+    shapes._TEMPLATES.clear()
     comp = compile_paths([str(REPO / "examples" / "specs")])
     ml = compile_paths([str(REPO / "examples" / "ml-platform" / "slos")])
     assert comp.ok and ml.ok
@@ -97,7 +97,7 @@ def test_one_shape_many_strings(tmp_path):
     (tmp_path / "shapes.yaml").write_text(_spec())
     comp = compile_paths([str(tmp_path)])
     assert comp.ok, [str(d) for d in comp.diagnostics]
-    _forget()
+    shapes._TEMPLATES.clear()
     used = _assert_same(comp)
     assert used == {"template": 12, "own": 1}
     board = json.loads(shapes.service_boards("shapes", _services(comp)["shapes"], __version__)[0]["grafana/shapes.json"])
@@ -108,14 +108,20 @@ def test_one_shape_many_strings(tmp_path):
     assert len(set(ids)) == len(ids) > 60   # unique across the filled templates
 
 
-def test_templates_are_reused_bounded_and_forgotten(tmp_path):
+def test_templates_are_reused_and_bounded(tmp_path, monkeypatch):
     (tmp_path / "shapes.yaml").write_text(_spec())
     comp = compile_paths([str(tmp_path)])
-    _forget()
-    shapes.service_boards("shapes", _services(comp)["shapes"], __version__)
-    info = shapes._held.cache_info()
+    entries = _services(comp)["shapes"]
+    monkeypatch.setattr(shapes, "_TEMPLATES", {})
+    made = []
+    monkeypatch.setattr(shapes, "template", lambda *a, real=shapes.template: made.append(1) or real(*a))
+    first = shapes.service_boards("shapes", entries, __version__)
     # open: slo-0 = slo-2, slo-1 (by); collapsed: slo-4 (99.9), slo-5 = slo-9 (by), slo-7 and slo-11
     # (alerts disabled), the rest one shape: descriptions and facts are strings of a template
-    assert (info.maxsize, info.misses, info.hits) == (512, 7, 5)
-    _forget()   # what workers call per chunk (pipeline/parallel.py)
-    assert shapes._held.cache_info().currsize == 0
+    assert len(made) == len(shapes._TEMPLATES) == 7
+    _forget()   # what workers call per chunk (pipeline/parallel.py): templates outlive it
+    assert shapes.service_boards("shapes", entries, __version__) == first and len(made) == 7
+    monkeypatch.setattr(shapes, "MAX_TEMPLATES", 2)
+    monkeypatch.setattr(shapes, "_TEMPLATES", {})
+    assert shapes.service_boards("shapes", entries, __version__) == first
+    assert len(shapes._TEMPLATES) == 2 and len(made) > 14   # the oldest dropped, made again when needed
