@@ -129,7 +129,8 @@ def board_bytes(service: str, slos: Sequence[SLO], sources: set[str], version: s
         ids.n += t.ids
         y += t.height
     around = gp.encode(board(service, slos, sources, version, [PANELS]))
-    head, tail = around.split(b'    "' + PANELS.encode() + b'"')
+    # the first such line (a service name, a `tags` item, cannot hold OPEN; and "tags" sorts after it)
+    head, _, tail = around.partition(b'    "' + PANELS.encode() + b'"')
     out = [head]
     for part in parts:
         out += (part, b",\n")
