@@ -7,7 +7,9 @@ any rule file we generate; windows, periods, budgets and burn factors come from 
 alert plan. See `docs/dashboards.md`.
 
 Modules: `panels` (the JSON model's building blocks), `service` (a service's dashboard),
-`fleet` (the fleet overview and the provisioning file).
+`figures` (an alert plan's numbers, spelled once per plan), `shapes` (a service dashboard's
+bytes, its SLOs' panels filled into one template per shape), `fleet` (the fleet overview and the
+provisioning file).
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from typing import Any
 
 from slocompiler.generate.grafana.fleet import FLEET_PATH, PROVISIONING_PATH, ServiceSummary, fleet_boards, provisioning
 from slocompiler.generate.grafana.panels import GENERATED_PREFIX, SCHEMA_VERSION, encode, uid_for
-from slocompiler.generate.grafana.service import service_boards, service_dashboard, service_path, var_name
+from slocompiler.generate.grafana.service import service_dashboard, service_path, var_name
+from slocompiler.generate.grafana.shapes import service_boards
 
 __all__ = ["FLEET_PATH", "GENERATED_PREFIX", "PROVISIONING_PATH", "SCHEMA_VERSION", "ServiceSummary", "dashboards",
            "encode", "fleet_boards", "provisioning", "service_boards", "service_dashboard", "service_path", "uid_for",

@@ -177,3 +177,14 @@ def encode(dashboard: JSON) -> bytes:
     import orjson
 
     return orjson.dumps(dashboard, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n"
+
+
+_ITEMS_HEAD, _ITEMS_TAIL = b'{\n  "panels": [\n', b"\n  ]\n}\n"
+
+
+def encode_panels(panels: list[JSON]) -> bytes:
+    """PANELS as `encode` writes them in a dashboard's `panels` list (a key of the top object):
+    each indented as there, joined by `,` and a newline, without the brackets."""
+    out = encode({"panels": panels})
+    assert out.startswith(_ITEMS_HEAD) and out.endswith(_ITEMS_TAIL) and panels
+    return out[len(_ITEMS_HEAD):-len(_ITEMS_TAIL)]

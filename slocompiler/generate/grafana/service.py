@@ -7,8 +7,8 @@ and thresholds are the alert plan's (`plan.alert_plan`), printed exactly (`numbe
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator, Sequence
-from fractions import Fraction
+from collections.abc import Iterable, Sequence
+from typing import Any, NamedTuple
 
 from slocompiler import numbers
 from slocompiler.conventions import (
@@ -17,8 +17,6 @@ from slocompiler.conventions import (
     OBJECTIVE,
     SERVICE_LABEL,
     SEVERITY_LABEL,
-    Severity,
-    Speed,
     sli_error,
 )
 from slocompiler.durations import format_duration, human_period
@@ -27,18 +25,15 @@ from slocompiler.generate.grafana import panels as gp
 from slocompiler.generate.grafana.calendar import HEIGHT as CALENDAR_HEIGHT
 from slocompiler.generate.grafana.calendar import board_settings, calendar_panels
 from slocompiler.generate.grafana.exclusions import exclusion_panels, kept_share
-from slocompiler.generate.grafana.fleet import FLEET_PATH, ServiceSummary
+from slocompiler.generate.grafana.figures import plan_figures
+from slocompiler.generate.grafana.fleet import FLEET_PATH
 from slocompiler.generate.grafana.panels import JSON, Pos, Step
 from slocompiler.generate.grafana.quality import HEIGHT as COVERAGE_HEIGHT
 from slocompiler.generate.grafana.quality import coverage_panel
 from slocompiler.generate.sli import grouping, id_labels, selector
 from slocompiler.model import SLO, CompositeSLI, QualitySLI
-from slocompiler.numbers import json_number, short
-from slocompiler.plan import PairPlan, TierPlan, alert_plan
-
-TIER_COLORS = {(Severity.PAGE, Speed.QUICK): "dark-red", (Severity.PAGE, Speed.SLOW): "red",
-               (Severity.TICKET, Speed.QUICK): "orange", (Severity.TICKET, Speed.SLOW): "yellow"}
-
+from slocompiler.numbers import json_number
+from slocompiler.plan import alert_plan
 
 # the headline and per-group budget: the burn-down's value at the end of the time range
 BUDGET_LEFT = ("Share of the error budget left over the period ending now: 1 - the errors of the period so far / "
@@ -58,18 +53,47 @@ def var_name(label: str) -> str:
     return label if label not in ("datasource", "service", "owner", "team") else f"by_{label}"
 
 
-def _seconds(ms: int) -> str:
-    return numbers.clean(Fraction(ms, 1000))
+class SLOTexts(NamedTuple):
+    """The strings of one SLO that its panels print as they are ('' for one it does not have); a
+    template of its panels leaves them open (`shapes.py`)."""
+
+    name: str
+    id: str
+    alert_name: str
+    ids_sel: str        # its id label matchers, without braces
+    facts: str          # the about text's middle: its description and facts (`about_facts`)
+
+
+def texts_of(slo: SLO) -> SLOTexts:
+    return SLOTexts(slo.name, slo.id, slo.alert_name or "", selector(id_labels(slo))[1:-1], about_facts(slo))
+
+
+def about_facts(slo: SLO) -> str:
+    """The SLO's description and facts (kind, owner, tier, grouping, runbook, alert, rationale,
+    review date, windows catalog), one a line: the about panel's middle."""
+    by, catalog = _by(slo), slo.windows
+    facts = [("SLI kind", slo.kind), ("Owner", slo.owner), ("Tier", slo.tier),
+             ("Grouped by", ", ".join(by) if by else None),
+             ("Runbook", f"[{slo.runbook_url}]({slo.runbook_url})" if slo.runbook_url else None),
+             ("Alert", slo.alert_name), ("Rationale", slo.rationale),
+             ("Review by", slo.review_date.isoformat() if slo.review_date else None),
+             ("Windows catalog", human_period(catalog.period_ms)
+              if catalog.name == format_duration(catalog.period_ms) else catalog.name)]
+    lines = [slo.description, ""] if slo.description else []
+    return "\n".join(lines + [f"- **{k}:** {v}" for k, v in facts if v])
 
 
 class SLOPanels:
-    """The panels of one SLO: queries from its series, numbers from its alert plan."""
+    """The panels of one SLO: queries from its series, numbers from its alert plan, strings from
+    TEXTS (the SLO's own by default). Whatever else it reads of the SLO is part of its shape
+    (`shapes.shape`: SLOs of one shape share a template of these panels)."""
 
-    def __init__(self, slo: SLO, ids: gp.Ids):
+    def __init__(self, slo: SLO, ids: gp.Ids, texts: SLOTexts | None = None):
         self.slo, self.ids = slo, ids
+        self.t = t = texts or texts_of(slo)
         self.plan = alert_plan(slo)
         self.by = _by(slo)
-        ids_sel = selector(id_labels(slo))[1:-1]
+        ids_sel = t.ids_sel
         groups = "".join(f', {k}=~"${var_name(k)}"' for k in self.by)
         self.sel = "{" + ids_sel + groups + "}"
         self.meta_sel = "{" + ids_sel + "}"   # objective, budget and info carry no group labels
@@ -80,72 +104,45 @@ class SLOPanels:
         self.step_ms = cat.page_quick.long_ms   # burn-down sampling: a recorded window tiling the period
         self.step = format_duration(self.step_ms)
         self.budget = self.plan.budget
+        self.figures = plan_figures(self.plan, self.step_ms)
         self.group_legend = " ".join(f"{{{{{k}}}}}" for k in self.by)
 
     def legend(self, what: str) -> str:
         return f"{self.group_legend} {what}".strip() if self.by else what
 
-    # -- the numbers of the alert plan ----------------------------------------------------------
-    def pairs(self) -> Iterator[tuple[TierPlan, PairPlan]]:
-        """(tier, pair) for the four window pairs: page quick, page slow, ticket quick, ticket slow."""
-        for tier in self.plan.tiers:
-            for pair in tier.pairs:
-                yield tier, pair
-
-    def factor_steps(self) -> list[Step]:
-        steps: dict[Fraction, str] = {}
-        for tier, pair in self.pairs():
-            if tier.tier.enabled and pair.enabled:
-                steps.setdefault(pair.factor, TIER_COLORS[(pair.severity, pair.speed)])
-        return [("green", None)] + [(c, json_number(f)) for f, c in sorted(steps.items())]
+    # -- the numbers of the alert plan (figures.py) -----------------------------------------------
+    def factor_steps(self) -> tuple[Step, ...]:
+        return self.figures.steps
 
     # -- queries ---------------------------------------------------------------------------
     def q_sli(self, window: str) -> str:
         return f"1 - {sli_error(window)}{self.sel}"
 
     def q_burn(self, window: str) -> str:
-        return f"{sli_error(window)}{self.sel} / {numbers.clean(self.budget)}"
+        return f"{sli_error(window)}{self.sel} / {self.figures.budget}"
 
     def q_burndown(self) -> str:
-        p_s = _seconds(self.slo.period_ms)
-        n = numbers.clean(Fraction(self.slo.period_ms, self.step_ms) * Fraction(self.budget))  # step windows x budget
+        p_s, n = self.figures.period_s, self.figures.burndown_n   # n: step windows x budget
         return (f"1 - sum_over_time(({sli_error(self.step)}{self.sel}"
                 f"{kept_share(self.slo, self.meta_sel, self.step)} * "
                 f"(time() > bool ({gp.TO_SECONDS} - {p_s})))[{self.period}:{self.step}]) / {n}")
 
     def q_on_track(self) -> str:
-        p_s = _seconds(self.slo.period_ms)
+        p_s = self.figures.period_s
         return f"clamp(vector(1 - (time() - ({gp.TO_SECONDS} - {p_s})) / {p_s}), 0, 1)"
 
     def q_alert(self, severity: str) -> str:
-        sel = f'alertname="{self.slo.alert_name}", {ID_LABEL}="{self.slo.id}", {SEVERITY_LABEL}="{severity}"'
+        sel = f'alertname="{self.t.alert_name}", {ID_LABEL}="{self.t.id}", {SEVERITY_LABEL}="{severity}"'
         return (f'max((ALERTS{{{sel}, alertstate="firing"}} * 2) or ALERTS{{{sel}, alertstate="pending"}})'
                 f" or on() vector(0)")
 
     # -- panels ----------------------------------------------------------------------------
     def about(self, pos: Pos) -> JSON:
-        slo = self.slo
-        lines = [f"**Objective:** {numbers.clean(slo.objective)}% over {self.human} "
-                 f"(error budget {numbers.clean(self.budget * 100)}%)", ""]
-        if slo.description:
-            lines += [slo.description, ""]
-        catalog = slo.windows
-        facts = [("SLI kind", slo.kind), ("Owner", slo.owner), ("Tier", slo.tier),
-                 ("Grouped by", ", ".join(self.by) if self.by else None),
-                 ("Runbook", f"[{slo.runbook_url}]({slo.runbook_url})" if slo.runbook_url else None),
-                 ("Alert", slo.alert_name), ("Rationale", slo.rationale),
-                 ("Review by", slo.review_date.isoformat() if slo.review_date else None),
-                 ("Windows catalog", human_period(catalog.period_ms)
-                  if catalog.name == format_duration(catalog.period_ms) else catalog.name)]
-        lines += [f"- **{k}:** {v}" for k, v in facts if v]
-        lines += ["", "| alert | windows | budget share | burn factor | error ratio above |",
-                  "| --- | --- | --- | --- | --- |"]
-        for tier, pair in self.pairs():
-            state = "" if tier.enabled and pair.enabled else " (off)"
-            lines.append(f"| {pair.severity} {pair.speed}{state} | {format_duration(pair.short_ms)} "
-                         f"& {format_duration(pair.long_ms)} | {numbers.clean(pair.window.budget_percent)}% | "
-                         f"{short(pair.factor)}x | {short(pair.exact_threshold * 100)}% |")
-        return gp.text(self.ids, f"{slo.name}: about", pos, "\n".join(lines) + "\n")
+        lines = [f"**Objective:** {numbers.clean(self.slo.objective)}% over {self.human} "
+                 f"(error budget {self.figures.budget_percent}%)", "", self.t.facts,
+                 "", "| alert | windows | budget share | burn factor | error ratio above |",
+                 "| --- | --- | --- | --- | --- |", *self.figures.table]
+        return gp.text(self.ids, f"{self.t.name}: about", pos, "\n".join(lines) + "\n")
 
     def stats(self, x: int, y: int) -> list[JSON]:
         slo, ids = self.slo, self.ids
@@ -177,13 +174,13 @@ class SLOPanels:
     def alert_state(self, pos: Pos) -> JSON:
         slo = self.slo
         tiers = [t.severity for t in (slo.page, slo.ticket) if t.enabled]
-        if not slo.alert_name or not tiers:
-            return gp.text(self.ids, "Alerts", pos, f"{slo.name} has no burn-rate alerts (alerting disabled).\n")
+        if not self.t.alert_name or not tiers:
+            return gp.text(self.ids, "Alerts", pos, f"{self.t.name} has no burn-rate alerts (alerting disabled).\n")
         mappings = [{"type": "value", "options": {
             "0": {"text": "OK", "color": "green", "index": 0},
             "1": {"text": "pending", "color": "orange", "index": 1},
             "2": {"text": "firing", "color": "red", "index": 2}}}]
-        return gp.panel(self.ids, "state-timeline", f"Alert state ({slo.alert_name})", pos,
+        return gp.panel(self.ids, "state-timeline", f"Alert state ({self.t.alert_name})", pos,
                         [gp.target("A", self.q_alert(sev), sev) for sev in tiers],
                         description="From ALERTS: the page and ticket burn-rate alerts of this SLO (any group).",
                         mappings=mappings, color="thresholds",
@@ -204,15 +201,10 @@ class SLOPanels:
                         color="palette-classic")
 
     def burn_chart(self, pos: Pos) -> JSON:
-        longs = sorted({pair.long_ms for _, pair in self.pairs()})
-        targets = [gp.target("A", self.q_burn(format_duration(ms)), self.legend(f"burn rate {format_duration(ms)}"))
-                   for ms in longs]
-        factors = ", ".join(f"{p.severity} {p.speed} {short(p.factor)}x over "
-                            f"{format_duration(p.long_ms)} (and {format_duration(p.short_ms)})"
-                            for tier, p in self.pairs() if tier.tier.enabled and p.enabled)
+        targets = [gp.target("A", self.q_burn(w), self.legend(f"burn rate {w}")) for w in self.figures.burn_windows]
         return gp.panel(self.ids, "timeseries", "Burn rate vs alert thresholds", pos, targets,
                         description=f"Error ratio over each alert's long window divided by the budget "
-                                    f"({numbers.clean(self.budget)}). Dashed lines: burn factors ({factors}).",
+                                    f"({self.figures.budget}). Dashed lines: burn factors ({self.figures.factors}).",
                         unit="x", custom=gp.ts_custom("dashed"), thresholds=gp.thresholds(*self.factor_steps()),
                         options=gp.TS_OPTIONS, color="palette-classic", minmax=(0, None))
 
@@ -232,7 +224,7 @@ class SLOPanels:
         sli, w = self.slo.sli, self.step
         assert isinstance(sli, CompositeSLI)
         refs = [chr(ord("A") + i % 26) for i in range(len(sli.components) + 1)]
-        targets = [gp.target(refs[0], f"{sli_error(w)}{self.meta_sel}", f"{self.slo.name} (composite)")]
+        targets = [gp.target(refs[0], f"{sli_error(w)}{self.meta_sel}", f"{self.t.name} (composite)")]
         targets += [gp.target(ref, f'{sli_error(w)}{{{ID_LABEL}="{c.id}"}}', c.id)
                     for ref, c in zip(refs[1:], sli.components)]
         return gp.panel(self.ids, "timeseries", f"Components: error ratio ({w} window)", pos, targets,
@@ -246,7 +238,7 @@ class SLOPanels:
         comparison's panels too, without their own row), so Grafana runs their queries only when
         it is opened."""
         slo, ids = self.slo, self.ids
-        head = gp.row(ids, f"{slo.name}: {numbers.clean(slo.objective)}% over {self.human}", y)
+        head = gp.row(ids, f"{self.t.name}: {numbers.clean(slo.objective)}% over {self.human}", y)
         panels, end = self._rows(y + 1)
         if not collapsed:
             return [head, *panels], end
@@ -283,7 +275,7 @@ class SLOPanels:
         legend = self.group_legend
         objective = json_number(self.slo.objective / 100)
         return [
-            gp.row(ids, f"{self.slo.name}: compare by {by}", y),
+            gp.row(ids, f"{self.t.name}: compare by {by}", y),
             gp.panel(ids, "bargauge", f"SLI ({self.human}) per {by}", (0, y + 1, 8, 9),
                      [gp.target("A", f"sort({self.q_sli(self.period)})", legend, instant=True)],
                      description="Each group against the same objective.",
@@ -302,15 +294,24 @@ class SLOPanels:
 
 
 def service_dashboard(service: str, slos: Sequence[SLO], sources: Iterable[str], version: str) -> JSON:
+    """The dashboard of SERVICE as JSON data, every SLO's panels built one by one (`shapes.py` writes
+    the same bytes from templates)."""
     ids = gp.Ids()
     panels: list[JSON] = []
     y = 0
-    group_labels: OrderedDict[str, None] = OrderedDict()
     for i, slo in enumerate(slos):
-        for label in _by(slo):
-            group_labels.setdefault(label, None)
         built, y = SLOPanels(slo, ids).rows(y, collapsed=i >= EXPANDED_SLOS)
         panels += built
+    return board(service, slos, sources, version, panels)
+
+
+def board(service: str, slos: Sequence[SLO], sources: Iterable[str], version: str, panels: list[Any]) -> JSON:
+    """The dashboard of SERVICE around PANELS (JSON data, or a stand-in for them: `shapes.py`): its
+    variables (one per `by` label), time range and links."""
+    group_labels: OrderedDict[str, None] = OrderedDict()
+    for slo in slos:
+        for label in _by(slo):
+            group_labels.setdefault(label, None)
     variables = [gp.datasource_var()]
     for label in group_labels:
         variables.append(gp.query_var(var_name(label), label,
@@ -325,12 +326,3 @@ def service_dashboard(service: str, slos: Sequence[SLO], sources: Iterable[str],
 def service_path(service: str) -> str:
     name = service if f"grafana/{service}.json" != FLEET_PATH else f"service-{service}"
     return f"grafana/{name}.json"
-
-
-def service_boards(service: str, entries: Sequence[tuple[SLO, str]], version: str) -> tuple[dict[str, bytes], JSON]:
-    """One service's dashboard from its (SLO, spec file) ENTRIES, and the summary of it the fleet
-    overview needs (JSON-able: the incremental cache keeps it for services that did not change)."""
-    slos, sources = [slo for slo, _ in entries], {f for _, f in entries}
-    files = {service_path(service): gp.encode(service_dashboard(service, slos, sources, version))}
-    summary = ServiceSummary(len(slos), min(s.period_ms for s in slos), tuple(sorted(sources)))
-    return files, summary.to_json()
