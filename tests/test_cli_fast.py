@@ -56,6 +56,12 @@ def test_the_fast_path_reports_exactly_as_click_does(tmp_path: Path):
     cases = [["validate", str(p)] for p in CORPUS]
     cases.append(["validate", *map(str, CORPUS[:5])])            # several files
     cases.append(["validate", str(ROOT / "tests/cases/spec/invalid")])  # a folder
+    # the shipped pre-commit hook's entry (.pre-commit-hooks.yaml): only passed files that declare a spec
+    other = tmp_path / "other.yaml"
+    other.write_text("foo: bar\n")
+    cases += [["validate", "--report-only-passed", *map(str, CORPUS[:8]), str(other)],
+              ["validate", str(other), "--report-only-passed", str(CORPUS[-1]), "--report-only-passed"],
+              ["validate", "--report-only-passed", str(other)]]
     results = _compare(cases, tmp_path)
     codes = set()
     for case, got in zip(cases, results):
@@ -79,9 +85,12 @@ def test_only_the_plain_case_is_taken(tmp_path: Path, monkeypatch: pytest.Monkey
     monkeypatch.chdir(tmp_path)
     assert fast.plain(["validate", spec]) == [spec]
     assert fast.plain(["validate", spec, spec]) == [spec, spec]
+    assert fast.plain(["validate", "--report-only-passed", spec]) == [spec]
+    assert fast.plain(["validate", spec, "--report-only-passed", spec]) == [spec, spec]
     for args in (["validate"], ["build", spec], ["validate", spec, "--strict"], ["validate", "--format", "json", spec],
                  ["validate", spec, str(tmp_path / "missing.yaml")], ["validate", "-"], ["validate", ""],
-                 ["validate", "-h"]):
+                 ["validate", "-h"], ["validate", "--report-only-passed"], ["validate", "--report-only-passed=1", spec],
+                 ["validate", "--report-only", spec]):
         assert fast.plain(args) is None, args
     (tmp_path / "slocompiler.yaml").write_text("specs: [specs]\n")
     assert fast.plain(["validate", spec]) is None  # a config file: the usual path reads it
@@ -122,3 +131,33 @@ def test_the_cold_benchmark_reports_each_figure_against_import_yaml():
     assert wall_x > 1 and cpu_x > 1  # a validate imports yaml and more
     assert abs(wall_x - wall / float(yaml_import[0])) < 0.02 * wall_x + 0.01
     assert abs(cpu_x - cpu / float(yaml_import[1])) < 0.05 * cpu_x + 0.01
+
+
+_LEAVE = """
+import atexit, sys
+from slocompiler.cli import main
+print("before", flush=False)  # still in stdout's buffer (a pipe): leave() flushes it
+if sys.argv[2] == "atexit":
+    atexit.register(print, "atexit ran")
+sys.argv = ["slocompiler", "validate", sys.argv[1]]
+try:
+    main()
+finally:
+    print("teardown")  # only on the usual exit: os._exit runs no finally
+"""
+
+
+@pytest.mark.parametrize("callback", ["none", "atexit"])
+def test_the_plain_validate_ends_the_process_without_the_teardown(tmp_path: Path, callback: str):
+    """cli.leave: `validate FILE` of the process's own command line ends with os._exit once stdout
+    and stderr are flushed (the interpreter's teardown is ~7 ms of a cold start), with the exit
+    code and output of the usual exit; with an atexit callback (coverage, ...) it exits as usual."""
+    spec = ROOT / "tests/cases/spec/invalid/duplicate_yaml_key.yaml"
+    proc = subprocess.run([sys.executable, "-c", _LEAVE, str(spec), callback], capture_output=True, text=True,
+                          cwd=tmp_path, env={**os.environ, "SLOCOMPILER_CACHE_DIR": str(tmp_path / "cache")},
+                          timeout=60)
+    usual = run_cli("validate", spec, cwd=tmp_path)
+    assert proc.returncode == usual.returncode == 1
+    assert "error[" in proc.stderr and proc.stderr.split("[")[:-1] == usual.stderr.split("[")[:-1]  # but the time
+    expected = ["before", "teardown", "atexit ran"] if callback == "atexit" else ["before"]
+    assert proc.stdout.splitlines() == expected, proc.stdout

@@ -1,7 +1,8 @@
-"""The pre-commit case without click: `slocompiler validate FILE...` with nothing but existing
-paths and no config file runs here, and reports and exits exactly as the click command would
-(cli/validate.py with every option at its default); anything else returns None and goes the
-usual way (cli/group.py). click, its imports and the option parsing are ~25 ms of a ~100 ms start.
+"""The pre-commit case without click: `slocompiler validate [--report-only-passed] FILE...` with
+nothing but existing paths (and that flag: the shipped hook's `entry`, .pre-commit-hooks.yaml)
+and no config file runs here, and reports and exits exactly as the click command would
+(cli/validate.py with every other option at its default); anything else returns None and goes
+the usual way (cli/group.py). click, its imports and the option parsing are ~25 ms of a ~100 ms start.
 """
 
 from __future__ import annotations
@@ -16,13 +17,16 @@ DEFAULTS: dict[str, object] = {
 }
 
 
+REPORT_ONLY_PASSED = "--report-only-passed"  # a flag: click takes it anywhere among the paths, any number of times
+
+
 def plain(args: list[str]) -> list[str] | None:
-    """The paths of `validate PATH...` when ARGS are exactly that (every path exists, nothing
-    looks like an option) and no config file applies; else None."""
+    """The paths of `validate [--report-only-passed] PATH...` when ARGS are exactly that (every
+    path exists, nothing else looks like an option) and no config file applies; else None."""
     if len(args) < 2 or args[0] != "validate":
         return None
-    paths = args[1:]
-    if any(not p or p.startswith("-") or not os.path.exists(p) for p in paths):
+    paths = [a for a in args[1:] if a != REPORT_ONLY_PASSED]
+    if not paths or any(not p or p.startswith("-") or not os.path.exists(p) for p in paths):
         return None
     from slocompiler import config
 
@@ -42,7 +46,7 @@ def plain_validate(args: list[str]) -> int | None:
     started = time.perf_counter()
     kw = dict(DEFAULTS)
     fmt, strict, report_only_passed = kw.pop("fmt"), kw.pop("strict"), kw.pop("report_only_passed")
-    tree, passed = scope(paths, bool(report_only_passed))
+    tree, passed = scope(paths, bool(report_only_passed) or REPORT_ONLY_PASSED in args)
     exit_if_nothing_passed(tree, paths)
     # diagnostics and counts only, as cli/validate.py (with the SLO objects: 396 MB at 50,000 SLOs)
     comp = api.validate(tree, build_options(paths=tuple(paths), **kw), units=False)  # type: ignore[arg-type]
