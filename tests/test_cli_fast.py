@@ -97,12 +97,14 @@ def test_only_the_plain_case_is_taken(tmp_path: Path, monkeypatch: pytest.Monkey
 
 
 # what a cold validate does without (docs/performance.md, "Cold start"): click and pydantic (cli/fast.py,
-# formats/native_plain.py), dataclasses and the inspect it imports (records.py), OpenSSL's digests (spool.py)
-_NOT_IMPORTED = ("click", "pydantic", "dataclasses", "inspect", "hashlib", "_hashlib")
+# formats/native_plain.py), dataclasses and the inspect it imports (records.py), OpenSSL's digests (spool.py),
+# tomllib for a pyproject.toml that does not name slocompiler (config.py)
+_NOT_IMPORTED = ("click", "pydantic", "dataclasses", "inspect", "hashlib", "_hashlib", "tomllib")
 
 
 def test_the_fast_path_imports_no_click_and_usage_errors_stay_clicks(tmp_path: Path):
     spec = str(ROOT / "examples/specs/serving/fraud-scoring.yaml")
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\n\n[tool.black]\nline-length = 100\n')
     code = ("import sys; from slocompiler.cli import main\n"
             "try:\n    main(['validate', sys.argv[1]])\nexcept SystemExit as e:\n    code = e.code\n"
             f"print(code, sorted(m for m in sys.modules if m.split('.')[0] in {_NOT_IMPORTED!r}))")
