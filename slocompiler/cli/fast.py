@@ -50,5 +50,6 @@ def plain_validate(args: list[str]) -> int | None:
     exit_if_nothing_passed(tree, paths)
     # diagnostics and counts only, as cli/validate.py (with the SLO objects: 396 MB at 50,000 SLOs)
     comp = api.validate(tree, build_options(paths=tuple(paths), **kw), units=False)  # type: ignore[arg-type]
-    narrow(comp, passed)
+    if passed is not None:  # (scope.py is not imported for nothing)
+        narrow(comp, passed)
     return int(finish(comp, fmt, bool(strict), started))  # type: ignore[arg-type]
