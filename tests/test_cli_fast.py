@@ -139,9 +139,9 @@ _LEAVE = """
 import atexit, sys
 from slocompiler.cli import main
 print("before", flush=False)  # still in stdout's buffer (a pipe): leave() flushes it
-if sys.argv[2] == "atexit":
+if sys.argv[1] == "atexit":
     atexit.register(print, "atexit ran")
-sys.argv = ["slocompiler", "validate", sys.argv[1]]
+sys.argv = ["slocompiler", *sys.argv[2:]]
 try:
     main()
 finally:
@@ -149,17 +149,19 @@ finally:
 """
 
 
-@pytest.mark.parametrize("callback", ["none", "atexit"])
-def test_the_plain_validate_ends_the_process_without_the_teardown(tmp_path: Path, callback: str):
-    """cli.leave: `validate FILE` of the process's own command line ends with os._exit once stdout
-    and stderr are flushed (the interpreter's teardown is ~7 ms of a cold start), with the exit
-    code and output of the usual exit; with an atexit callback (coverage, ...) it exits as usual."""
+@pytest.mark.parametrize(("callback", "options"), [("none", []), ("atexit", []), ("none", ["--strict"]),
+                                                   ("atexit", ["--format", "github"])])
+def test_a_validate_ends_the_process_without_the_teardown(tmp_path: Path, callback: str, options: list[str]):
+    """cli.leave: `validate` of the process's own command line (the fast path, or click's with
+    options) ends with os._exit once stdout and stderr are flushed (the interpreter's teardown is
+    ~7 ms of a cold start), with the exit code and output of the usual exit; with an atexit
+    callback (coverage, ...) it exits as usual."""
     spec = ROOT / "tests/cases/spec/invalid/duplicate_yaml_key.yaml"
-    proc = subprocess.run([sys.executable, "-c", _LEAVE, str(spec), callback], capture_output=True, text=True,
-                          cwd=tmp_path, env={**os.environ, "SLOCOMPILER_CACHE_DIR": str(tmp_path / "cache")},
-                          timeout=60)
-    usual = run_cli("validate", spec, cwd=tmp_path)
+    proc = subprocess.run([sys.executable, "-c", _LEAVE, callback, "validate", *options, str(spec)],
+                          capture_output=True, text=True, cwd=tmp_path,
+                          env={**os.environ, "SLOCOMPILER_CACHE_DIR": str(tmp_path / "cache")}, timeout=60)
+    usual = run_cli("validate", *options, spec, cwd=tmp_path)
     assert proc.returncode == usual.returncode == 1
-    assert "error[" in proc.stderr and proc.stderr.split("[")[:-1] == usual.stderr.split("[")[:-1]  # but the time
+    assert "error" in proc.stderr and proc.stderr.split("[")[:-1] == usual.stderr.split("[")[:-1]  # but the time
     expected = ["before", "teardown", "atexit ran"] if callback == "atexit" else ["before"]
     assert proc.stdout.splitlines() == expected, proc.stdout
