@@ -134,12 +134,17 @@ def load(path: Optional[str]) -> Config:
     """Load and check a config file; problems are diagnostics at their position."""
     if path is None:
         return Config()
-    from pydantic import ValidationError
-
-    from slocompiler.config_model import ConfigModel
+    from slocompiler.formats.native_plain import accept_config
 
     if path.endswith("pyproject.toml"):
         data = _pyproject_table(path) or {}
+        plain = accept_config(data)  # a valid plain config without pydantic (~80 ms to import)
+        if plain is not None:
+            return Config(path, plain)  # type: ignore[arg-type]
+        from pydantic import ValidationError
+
+        from slocompiler.config_model import ConfigModel
+
         try:
             return Config(path, ConfigModel.model_validate(data))
         except ValidationError as exc:
@@ -149,9 +154,16 @@ def load(path: Optional[str]) -> Config:
                 "SLC104", f"[tool.slocompiler]: {'.'.join(map(str, e['loc']))}: {e['msg']}")
                 for e in exc.errors(include_url=False)])
     loaded = load_file(path, os.path.relpath(path))
-    if loaded.diagnostics or not loaded.documents:
+    doc = loaded.documents[0] if loaded.documents and not loaded.diagnostics else None
+    plain = accept_config(doc.data if doc.data is not None else {}) if doc is not None else None
+    if plain is not None:
+        return Config(path, plain)  # type: ignore[arg-type]
+    from pydantic import ValidationError
+
+    from slocompiler.config_model import ConfigModel
+
+    if doc is None:
         return Config(path, ConfigModel(), loaded.diagnostics)
-    doc = loaded.documents[0]
     try:
         return Config(path, ConfigModel.model_validate(doc.data if doc.data is not None else {}))
     except ValidationError as exc:
