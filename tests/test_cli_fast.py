@@ -93,7 +93,38 @@ def test_only_the_plain_case_is_taken(tmp_path: Path, monkeypatch: pytest.Monkey
                  ["validate", "--report-only", spec]):
         assert fast.plain(args) is None, args
     (tmp_path / "slocompiler.yaml").write_text("specs: [specs]\n")
-    assert fast.plain(["validate", spec]) is None  # a config file: the usual path reads it
+    assert fast.plain(["validate", spec]) == [spec]  # a plain config file: its options, without click
+    for config in ("specs: [specs]\nouptut: generated\n",  # an error in it: click's path reports it
+                   "specs: [specs]\ntemplates: [missing]\n",  # click would refuse --templates missing
+                   "specs: [specs]\nwindows: [slocompiler.yaml]\n", "specs: [specs]\nperiod: 1q\n"):
+        (tmp_path / "slocompiler.yaml").write_text(config)
+        assert fast.plain(["validate", spec]) is None, config
+
+
+def test_with_a_config_file_the_fast_path_reports_exactly_as_click_does(tmp_path: Path):
+    """A config file's options (labels, period, strict, version, folders of templates and
+    windows) as click's default_map gives them, and its `specs:` tree under --report-only-passed."""
+    specs = tmp_path / "specs"
+    specs.mkdir()
+    valid = sorted((ROOT / "tests/cases/spec/valid").glob("*.yaml"))[:6]
+    invalid = sorted((ROOT / "tests/cases/spec/invalid").glob("*.yaml"))[:4]
+    for p in (*valid, *invalid):
+        (specs / p.name).write_bytes(p.read_bytes())
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "windows").mkdir()
+    cases = [["validate", "--report-only-passed", f"specs/{valid[0].name}", f"specs/{invalid[0].name}"],
+             ["validate", "--report-only-passed", f"specs/{valid[1].name}"],
+             ["validate", f"specs/{valid[2].name}"], ["validate", "specs"]]
+    seen = set()
+    for config in ("specs: [specs]\n",
+                   "specs: [specs]\nlabels:\n  platform: ml\nperiod: 28d\nprometheus_version: '2.53'\n",
+                   "specs: [specs]\nstrict: true\ntemplates: [templates]\nwindows_for_other_periods: derived\n",
+                   "specs: [specs]\noutput: generated\noutputs: [prometheus]\n"):
+        (tmp_path / "slocompiler.yaml").write_text(config)
+        for case, got in zip(cases, _compare(cases, tmp_path)):
+            assert got["fast"] == got["click"], (config, case)
+            seen.add((got["fast"][0], "note:" in got["fast"][2]))
+    assert {(0, False), (1, False), (1, True)} <= seen  # clean, problems, problems of files not passed hidden
 
 
 # what a cold validate does without (docs/performance.md, "Cold start"): click and pydantic (cli/fast.py,
