@@ -2,8 +2,9 @@
 
 Exit codes (exit_codes.ExitCode): 0 clean, 1 problems found or outputs stale, 2 usage error,
 3 internal error, 130 interrupted. One module per command; a command's module is imported only
-when the command runs, and the plain pre-commit case, `validate FILE...` without options or a
-config file, runs without click at all (cli/fast.py: the same report and exit code).
+when the command runs, and the plain pre-commit case, `validate [--report-only-passed] FILE...`
+without other options (and no config file, or a plain one), runs without click at all
+(cli/fast.py: the same report and exit code).
 """
 
 from __future__ import annotations
