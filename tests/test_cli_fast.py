@@ -96,7 +96,8 @@ def test_only_the_plain_case_is_taken(tmp_path: Path, monkeypatch: pytest.Monkey
     assert fast.plain(["validate", spec]) == [spec]  # a plain config file: its options, without click
     for config in ("specs: [specs]\nouptut: generated\n",  # an error in it: click's path reports it
                    "specs: [specs]\ntemplates: [missing]\n",  # click would refuse --templates missing
-                   "specs: [specs]\nwindows: [slocompiler.yaml]\n", "specs: [specs]\nperiod: 1q\n"):
+                   "specs: [specs]\nwindows: [slocompiler.yaml]\n", "specs: [specs]\nperiod: 1q\n",
+                   "specs: [specs]\nlabels: {env: ''}\n", "specs: [specs]\nlabels: {sloth_x: a}\n"):
         (tmp_path / "slocompiler.yaml").write_text(config)
         assert fast.plain(["validate", spec]) is None, config
 

@@ -51,8 +51,9 @@ def _plain(args: list[str]) -> tuple[list[str], Config] | None:
 
 def plain_config(loaded: Config) -> dict[str, object] | None:
     """The options the config file LOADED gives `validate` (click's default_map, cli/group.py),
-    when click would take each as it is; None when it has errors, or click would check a value
-    and might refuse it (a `--templates`/`--windows` folder that is not a readable folder)."""
+    when click would take each as it is; None when it has errors, or a value would be refused (a
+    `--templates`/`--windows` folder that is not a readable folder, a label `parse_labels` refuses:
+    click's path reports it as the usage error it is)."""
     if loaded.diagnostics:
         return None
     out: dict[str, object] = {}
@@ -62,6 +63,13 @@ def plain_config(loaded: Config) -> dict[str, object] | None:
         if key in ("template_dirs", "windows_dirs") and not all(
                 os.path.isdir(p) and os.access(p, os.R_OK) for p in value):
             return None
+        if key == "labels":
+            from slocompiler.cli.options import parse_labels
+
+            try:
+                parse_labels(value)
+            except Exception:  # click.BadParameter
+                return None
         out[key] = value
     return out
 
