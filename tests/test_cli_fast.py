@@ -197,3 +197,14 @@ def test_a_validate_ends_the_process_without_the_teardown(tmp_path: Path, callba
     assert "error" in proc.stderr and proc.stderr.split("[")[:-1] == usual.stderr.split("[")[:-1]  # but the time
     expected = ["before", "teardown", "atexit ran"] if callback == "atexit" else ["before"]
     assert proc.stdout.splitlines() == expected, proc.stdout
+
+
+def test_an_option_click_would_refuse_sends_the_fast_path_to_click(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Should plain_config ever pass a value build_options refuses with a click error, the fast
+    path hands the command line to click (which reports the usage error) instead of failing."""
+    spec = str(CORPUS[0])
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(fast, "plain_config", lambda config: {"labels": ("env=",)})
+    assert fast.plain_validate(["validate", spec]) is None
+    monkeypatch.setattr(fast, "plain_config", lambda config: {"labels": ("env=x",)})
+    assert fast.plain_validate(["validate", spec]) in (0, 1)
