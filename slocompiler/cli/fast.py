@@ -38,7 +38,8 @@ def _plain(args: list[str]) -> tuple[list[str], Config] | None:
     if len(args) < 2 or args[0] != "validate":
         return None
     paths = [a for a in args[1:] if a != REPORT_ONLY_PASSED]
-    if not paths or any(not p or p.startswith("-") or not os.path.exists(p) for p in paths):
+    if not paths or any(not p or p.startswith("-") or not os.path.exists(p) or not os.access(p, os.R_OK)
+                        for p in paths):  # what click.Path(exists=True) refuses: its usage error
         return None
     from slocompiler import config
 
