@@ -10,7 +10,8 @@ millions of times, are compiled from the source dataclasses would write, each on
 (a class a run never compares is never given a compiled `__eq__`), `__init__` on its `HOT`-th
 (until then an interpreted one binds the same arguments the same way: `warming_init`; the
 signature of the compiled `__init__` is the dataclass's: positional or keyword, defaults,
-`default_factory`, but until it is compiled `inspect.signature` of the class shows `(*args, **kwargs)`). `dataclasses.fields`, `replace`,
+`default_factory`, but until it is compiled `inspect.signature` of the class shows
+`(*args, **kwargs)`). `dataclasses.fields`, `replace`,
 `asdict` and `is_dataclass` work: the class's `__dataclass_fields__` and `__dataclass_params__`
 are those of a real dataclass made from the same body on first use (`twin`), so `dataclasses`
 is imported only by code that asks for them; `fields` and `replace` here do without that.
@@ -169,12 +170,13 @@ else:
         index = {f.name: i for i, f in enumerate(fields)}
         count = len(specs)
         put = object.__setattr__ if frozen else setattr
-        calls = [0]
+        calls, made = [0], []
 
         def compiled() -> Any:
-            made = _compiled(cls, "__init__", _init_source(fields, frozen), _init_namespace(fields))
-            cls.__init__ = made  # type: ignore[misc]
-            return made
+            if not made:  # once, even for a caller that kept this __init__
+                made.append(_compiled(cls, "__init__", _init_source(fields, frozen), _init_namespace(fields)))
+                cls.__init__ = made[0]  # type: ignore[misc]
+            return made[0]
 
         def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
             calls[0] += 1

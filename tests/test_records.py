@@ -176,6 +176,12 @@ def test_a_records_init_is_compiled_on_its_hot_call_or_a_call_it_does_not_bind()
     made = [Point(str(i), y=i) for i in range(records.HOT - 1)]
     assert not compiled(Point) and made[3] == Point("3", 3, []) and made[3].tags is not made[4].tags
     assert compiled(Point)  # the HOT-th call
+    kept = records.warming_init(Point)  # an __init__ someone kept: compiles once, then hands over
+    for i in range(records.HOT + 2):
+        kept(Point.__new__(Point), str(i))
+    first = Point.__init__
+    kept(Point.__new__(Point), "x")
+    assert Point.__init__ is first
     for bad, message in (((), {}, ), "missing 1 required positional argument: 'x'"), \
             ((("a",), {"x": "b"}), "got multiple values for argument 'x'"), \
             ((("a",), {"z": 1}), "got an unexpected keyword argument 'z'"), \
