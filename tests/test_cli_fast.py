@@ -165,6 +165,8 @@ def test_the_cold_benchmark_reports_each_figure_against_import_yaml():
     assert wall_x > 1 and cpu_x > 1  # a validate imports yaml and more
     assert abs(wall_x - wall / float(yaml_import[0])) < 0.02 * wall_x + 0.01
     assert abs(cpu_x - cpu / float(yaml_import[1])) < 0.05 * cpu_x + 0.01
+    hook = rows["after: the hook's validate --report-only-passed, with slocompiler.yaml"]  # ran, and succeeded
+    assert float(hook[2]) > 1 and float(hook[3]) > 1
 
 
 _LEAVE = """
