@@ -12,7 +12,8 @@ system of the child and its workers) are the best of ``--repeat``; CPU time is t
 the two on a busy machine. Prints a Markdown table with after/before ratios (below 1: faster).
 
 ``--cold N`` (default 10) adds the pre-commit case: ``validate`` of one 20-SLO file in a fresh
-process, N times each, interleaved, beside ``python -c 'import yaml'`` of the same interpreter
+process, and the shipped hook's ``validate --report-only-passed`` of it in a folder with a
+``slocompiler.yaml``, N times each, interleaved, beside ``python -c 'import yaml'`` of the same interpreter
 (the issue's yardstick); medians of wall and CPU time, each as a multiple of that command's
 ``import yaml``, under a line with the date, machine and load average. Children run without
 ``PYTHONDONTWRITEBYTECODE``, so that (after a first, unmeasured run) modules load from their
@@ -59,21 +60,29 @@ def _interpreter(cmd: list[str]) -> str:
 
 
 def _cold(cmds: dict[str, list[str]], root: Path, times: int) -> list[tuple[str, float, float]]:
-    """(label, median wall s, median CPU s) of `validate ONE_FILE` and `python -c 'import yaml'`."""
+    """(label, median wall s, median CPU s) of `validate ONE_FILE`, of the shipped pre-commit hook's
+    command (`validate --report-only-passed`) on it in a folder with a `slocompiler.yaml`, and of
+    `python -c 'import yaml'`."""
     one = root / "cold"
     generate(20, 1, one, seed=0)
-    spec = str(next(one.rglob("*.yaml")))
-    argvs = {}
+    spec = next(one.rglob("*.yaml"))
+    repo = root / "cold-config"  # a repository with a config file: the hook compiles its `specs:` tree
+    (repo / "specs").mkdir(parents=True)
+    (repo / "specs" / spec.name).write_bytes(spec.read_bytes())
+    (repo / "slocompiler.yaml").write_text("specs: [specs]\noutput: generated\n")
+    argvs: dict[str, tuple[list[str], Path]] = {}
     for name, cmd in cmds.items():
-        argvs[f"{name}: validate one file (20 SLOs)"] = [*cmd, "validate", spec]
-        argvs[f"{name}: python -c 'import yaml'"] = [_interpreter(cmd), "-c", "import yaml"]
+        argvs[f"{name}: validate one file (20 SLOs)"] = ([*cmd, "validate", str(spec)], root)
+        argvs[f"{name}: the hook's validate --report-only-passed, with slocompiler.yaml"] = (
+            [*cmd, "validate", "--report-only-passed", f"specs/{spec.name}"], repo)
+        argvs[f"{name}: python -c 'import yaml'"] = ([_interpreter(cmd), "-c", "import yaml"], root)
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    for argv in argvs.values():  # writes the bytecode; not measured
-        run_child(argv, cwd=root, timeout=120, env=env, inherit=False)
+    for argv, cwd in argvs.values():  # writes the bytecode; not measured
+        run_child(argv, cwd=cwd, timeout=120, env=env, inherit=False)
     runs: dict[str, list[Run]] = {label: [] for label in argvs}
     for _ in range(times):
-        for label, argv in argvs.items():
-            runs[label].append(run_child(argv, cwd=root, timeout=120, env=env, inherit=False))
+        for label, (argv, cwd) in argvs.items():
+            runs[label].append(run_child(argv, cwd=cwd, timeout=120, env=env, inherit=False))
     return [(label, statistics.median(r.wall for r in rs), statistics.median(r.cpu for r in rs))
             for label, rs in runs.items() if all(r.ok for r in rs)]
 

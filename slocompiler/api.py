@@ -11,7 +11,6 @@ import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from slocompiler import outputs
 from slocompiler.diagnostics import Position, fails
 from slocompiler.options import Options
 from slocompiler.pipeline import Compilation, compile_paths, output_dir_excludes
@@ -19,6 +18,7 @@ from slocompiler.records import dataclass, field
 from slocompiler.spool import spooling
 
 if TYPE_CHECKING:
+    from slocompiler import outputs
     from slocompiler.explain import SLOInfo
     from slocompiler.live.gate import Limits
     from slocompiler.live.run import Backtest, Gate, LiveRun, Report
@@ -87,6 +87,8 @@ def build(paths: Sequence[str], out_dir: str, options: Options | None = None, *,
     `check` only compares. With `cache_dir`, only what changed since the last build is recompiled
     (incremental.py; the prometheus and victoriametrics targets, whose files are the same).
     The output folder is locked meanwhile: two builds into it run one after the other."""
+    from slocompiler import outputs  # a build's: not imported by a validate
+
     options = options or Options()
     options.exclude = tuple(options.exclude) + output_dir_excludes(paths, out_dir)
     try:
@@ -108,6 +110,8 @@ def build(paths: Sequence[str], out_dir: str, options: Options | None = None, *,
 
 def _build(paths: Sequence[str], out_dir: str, options: Options, check: bool, dry_run: bool, strict: bool,
            cache_dir: str | None) -> BuildResult:
+    from slocompiler import outputs  # a build's: not imported by a validate
+
     cache = None
     if cache_dir is not None and options.target in ("prometheus", "victoriametrics"):  # same files
         from slocompiler.incremental import Cache
@@ -134,6 +138,8 @@ def _build(paths: Sequence[str], out_dir: str, options: Options, check: bool, dr
 
 
 def _write(comp: Compilation, out_dir: str, check: bool, dry_run: bool, strict: bool) -> BuildResult:
+    from slocompiler import outputs  # a build's: not imported by a validate
+
     if fails(comp.diagnostics, strict):
         return BuildResult(comp, None, False)
     plan = outputs.plan(out_dir, comp.artifacts, comp.verified)

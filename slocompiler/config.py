@@ -101,6 +101,16 @@ def find(start: str | None = None) -> Optional[str]:
 
 
 def _has_tool_table(path: str) -> bool:
+    """Whether the pyproject.toml at PATH has a [tool.slocompiler] table. A file that spells neither
+    the name nor a `\\u`/`\\U` escape (a quoted key could spell it so) has none: then tomllib
+    (~3 ms to import; the pre-commit case in a Python repository) is not needed."""
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read()
+    except OSError:
+        return False
+    if b"slocompiler" not in raw and b"\\u" not in raw and b"\\U" not in raw:
+        return False
     return _pyproject_table(path) is not None
 
 
@@ -124,12 +134,17 @@ def load(path: Optional[str]) -> Config:
     """Load and check a config file; problems are diagnostics at their position."""
     if path is None:
         return Config()
-    from pydantic import ValidationError
-
-    from slocompiler.config_model import ConfigModel
+    from slocompiler.formats.native_plain import accept_config
 
     if path.endswith("pyproject.toml"):
         data = _pyproject_table(path) or {}
+        plain = accept_config(data)  # a valid plain config without pydantic (~80 ms to import)
+        if plain is not None:
+            return Config(path, plain)  # type: ignore[arg-type]
+        from pydantic import ValidationError
+
+        from slocompiler.config_model import ConfigModel
+
         try:
             return Config(path, ConfigModel.model_validate(data))
         except ValidationError as exc:
@@ -139,9 +154,16 @@ def load(path: Optional[str]) -> Config:
                 "SLC104", f"[tool.slocompiler]: {'.'.join(map(str, e['loc']))}: {e['msg']}")
                 for e in exc.errors(include_url=False)])
     loaded = load_file(path, os.path.relpath(path))
-    if loaded.diagnostics or not loaded.documents:
+    doc = loaded.documents[0] if loaded.documents and not loaded.diagnostics else None
+    plain = accept_config(doc.data if doc.data is not None else {}) if doc is not None else None
+    if plain is not None:
+        return Config(path, plain)  # type: ignore[arg-type]
+    from pydantic import ValidationError
+
+    from slocompiler.config_model import ConfigModel
+
+    if doc is None:
         return Config(path, ConfigModel(), loaded.diagnostics)
-    doc = loaded.documents[0]
     try:
         return Config(path, ConfigModel.model_validate(doc.data if doc.data is not None else {}))
     except ValidationError as exc:

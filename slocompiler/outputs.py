@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import errno
 import os
-import re
 import stat
 import sys
 import time
@@ -19,6 +18,7 @@ from collections.abc import Iterator, Mapping
 from collections.abc import Set as AbstractSet
 from contextlib import contextmanager
 
+from slocompiler import lazyre
 from slocompiler.conventions import OUTPUTS, Target
 from slocompiler.records import dataclass, field
 from slocompiler.spool import Artifacts, Stored, holds, make_dirs, unlink
@@ -81,7 +81,7 @@ def _read(path: str, limit: int = -1) -> bytes | None:
 
 
 # `.slocompiler-<pid>-<random>.tmp` (older builds: `.slocompiler-<random>.tmp`): never an output
-_TEMP = re.compile(r"\.slocompiler-(?:(\d+)-)?[^/]*\.tmp\Z")
+_TEMP = lazyre.compile(r"\.slocompiler-(?:(\d+)-)?[^/]*\.tmp\Z")
 
 
 def _abandoned(name: str) -> bool:

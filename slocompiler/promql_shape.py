@@ -25,20 +25,19 @@ expression's own (`tests/test_promql_shape.py` holds shapes and expressions to e
 
 from __future__ import annotations
 
-import re
-
 import promql_parser
 
+from slocompiler import lazyre
 from slocompiler.promql import syntax_error
 from slocompiler.promql_locate import parse_text, parses
 
 # string literals and comments, as the lexer reads them left to right (a quote or `#` outside
 # them always starts one); what lies between is code
-_LITERAL = re.compile(r"""("(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|`[^`]*`|\#[^\n]*)""")
-_CODE_TOKEN = re.compile(r"""(?:[0-9]+(?:ms|[smhdwy]))+(?![\w.])|0[xX][0-9a-fA-F]+|(?:[0-9]+\.?[0-9]*|\.[0-9]+)"""
-                         r"""(?:[eE][+-]?[0-9]+)?|(?P<ident>[A-Za-z_:][A-Za-z0-9_:]*)""")
-_PLAIN_VALUE = re.compile(r"""(["'])[^"'\\\x00-\x1f\x7f\ud800-\udfff]+\1\Z""")
-_MATCHER_HEAD = re.compile(r"""[{,]\s*([A-Za-z_][A-Za-z0-9_]*)\s*!?=\s*\Z""")
+_LITERAL = lazyre.compile(r"""("(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|`[^`]*`|\#[^\n]*)""")
+_CODE_TOKEN = lazyre.compile(r"""(?:[0-9]+(?:ms|[smhdwy]))+(?![\w.])|0[xX][0-9a-fA-F]+|(?:[0-9]+\.?[0-9]*|\.[0-9]+)"""
+                             r"""(?:[eE][+-]?[0-9]+)?|(?P<ident>[A-Za-z_:][A-Za-z0-9_:]*)""")
+_PLAIN_VALUE = lazyre.compile(r"""(["'])[^"'\\\x00-\x1f\x7f\ud800-\udfff]+\1\Z""")
+_MATCHER_HEAD = lazyre.compile(r"""[{,]\s*([A-Za-z_][A-Za-z0-9_]*)\s*!?=\s*\Z""")
 
 # words the lexer or parser reads as more than a name, in any spelling; the probes below find them
 # too, this list only makes sure (case-insensitively)

@@ -8,10 +8,10 @@ literal (`|`) and folded (`>`) scalars to map a value offset back to a source in
 
 from __future__ import annotations
 
-import re
-
 import yaml
 from yaml.nodes import ScalarNode
+
+from slocompiler import lazyre
 
 _HEX = {"x": 2, "u": 4, "U": 8}
 
@@ -113,7 +113,7 @@ def _block(text: str, start: int, end: int, style: str) -> list[int]:
     return out
 
 
-_NO_SPACE = re.compile(r"^\s*(?:-\s+)?[A-Za-z_][\w.-]*(:)[^\s:/]")
+_NO_SPACE = lazyre.compile(r"^\s*(?:-\s+)?[A-Za-z_][\w.-]*(:)[^\s:/]")
 
 
 def yaml_hint(text: str, exc: yaml.MarkedYAMLError, at: tuple[int, int]) -> tuple[tuple[int, int], str | None]:

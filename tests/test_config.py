@@ -56,6 +56,22 @@ def test_pyproject_table(tmp_path):
     assert "slo:sli_error:ratio_rate4w" in (root / "out/prometheus/a.yaml").read_text()
 
 
+def test_a_pyproject_table_is_found_however_its_key_is_spelled(tmp_path):
+    """config.find reads a pyproject.toml only when it may name the table (the name or an escape in
+    it): one that cannot is passed over without parsing it."""
+    from slocompiler import config
+
+    for text, found in (('[tool.black]\nline-length = 100\n', False),
+                        ('[project]\ndependencies = ["slocompiler"]\n', False),
+                        ('[tool.slocompiler]\nspecs = ["slos"]\n', True),
+                        ('[tool."slocompiler"]\nspecs = ["slos"]\n', True),
+                        ('[tool]\nslocompiler = { specs = ["slos"] }\n', True),
+                        ('[tool."\\u0073locompiler"]\nspecs = ["slos"]\n', True),
+                        ('[tool."\\U00000073locompiler"]\nspecs = ["slos"]\n', True)):
+        (tmp_path / "pyproject.toml").write_text(text)
+        assert (config.find(str(tmp_path)) == str(tmp_path / "pyproject.toml")) is found, text
+
+
 def test_enabled_outputs(tmp_path):
     root = repo(tmp_path, config="specs: [slos]\noutput: generated\noutputs: [prometheus]\n")
     assert run_cli("build", cwd=root).returncode == 0

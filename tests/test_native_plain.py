@@ -181,3 +181,69 @@ def test_an_invalid_file_still_reports_through_pydantic(tmp_path: Path, bad: str
     proc = subprocess.run([sys.executable, "-m", "slocompiler", "validate", str(spec)], capture_output=True,
                           text=True, cwd=tmp_path, timeout=60)
     assert proc.returncode == 1 and "s.yaml:" in proc.stderr, proc.stderr
+
+
+# --------------------------------------------------------------------------------- the config file
+_CONFIG_EXTRA = ("kubernetes", "routing", "prometheus")  # left to pydantic
+CONFIGS = [load_file(str(p), str(p)).documents[0].data or {}  # an empty file: {} (config.load)
+           for p in (ROOT / "examples/ml-platform/slocompiler.yaml", ROOT / "slocompiler/scaffold/slocompiler.yaml")]
+CONFIGS += [{}, {"specs": ["a", "b"], "output": "out", "outputs": ["prometheus", "docs"], "labels": {"team": "x"},
+                 "period": "28d", "templates": ["t"], "windows": ["w"], "target": "mimir", "rule_files_prefix": "rules",
+                 "policies": ["p.json"], "strict": True, "windows_for_other_periods": "derived",
+                 "prometheus_version": "v3.5.1"}]
+
+
+def _config_pydantic(data: Any) -> ConfigModel | None:
+    try:
+        return ConfigModel.model_validate(data)
+    except ValidationError:
+        return None
+
+
+def _check_config(data: Any) -> bool:
+    """Whatever the config acceptor says is what pydantic says; True when it accepted."""
+    fast = native_plain.accept_config(data)
+    if fast is None:
+        return False
+    slow = _config_pydantic(data)
+    assert slow is not None, f"accepted without pydantic, refused by it: {data!r}"
+    assert fast.model_fields_set == slow.model_fields_set, data
+    for name in ConfigModel.model_fields:
+        _same(getattr(fast, name), getattr(slow, name), f"config.{name}")
+    return True
+
+
+def test_config_fields_and_defaults_match_the_config_model():
+    check = native_plain.config_model()
+    assert set(check.fields) == set(ConfigModel.model_fields) - set(_CONFIG_EXTRA)
+    for key, (attr, _, default) in check.fields.items():
+        assert attr == key and (default is None) == ConfigModel.model_fields[key].is_required(), key
+    assert _check_config({})
+
+
+def test_config_files_are_accepted_only_as_pydantic_accepts_them():
+    """config.load reads a plain config file without pydantic (native_plain.accept_config), and
+    falls back to pydantic (the same diagnostics as ever) for anything it is unsure of."""
+    assert all(_check_config(c) for c in CONFIGS)
+    assert not _check_config({"kubernetes": None}) and not _check_config({"specs": "slos"})
+    rnd = random.Random(18)
+    seen = accepted = 0
+    for data in [c for c in CONFIGS if c]:
+        for doc in _mutants(data, rnd, 150):
+            seen += 1
+            accepted += _check_config(doc)
+    assert seen >= 300 and 0 < accepted < seen
+
+
+def test_validate_with_a_config_file_imports_no_pydantic(tmp_path: Path):
+    (tmp_path / "slocompiler.yaml").write_text("specs: [specs]\noutput: generated\nlabels:\n  platform: ml\n")
+    (tmp_path / "specs").mkdir()
+    spec = next(p for p in sorted((ROOT / "tests/cases/spec/valid").glob("*.yaml"))
+                if native_plain.accept(load_file(str(p), str(p)).documents[0].data) is not None)
+    (tmp_path / "specs" / spec.name).write_bytes(spec.read_bytes())
+    code = ("import sys; from slocompiler.cli import main\n"
+            "try:\n    main(['validate', '--report-only-passed', sys.argv[1]])\nexcept SystemExit as e:\n"
+            "    code = e.code\nprint(code, sorted(m for m in sys.modules if m.split('.')[0] == 'pydantic'))")
+    proc = subprocess.run([sys.executable, "-c", code, f"specs/{spec.name}"], capture_output=True, text=True,
+                          cwd=tmp_path, env={**os.environ, "SLOCOMPILER_CACHE_DIR": str(tmp_path / "cache")}, timeout=60)
+    assert proc.stdout.strip() == "0 []", proc.stdout + proc.stderr

@@ -63,8 +63,12 @@ def _addressless(text: str) -> str:
 def test_a_record_behaves_as_its_dataclass_twin(cls: type):
     twin = records.twin(cls)
     params = {f.name: f for f in dataclasses.fields(twin)}
+    warm = records.warming_init(cls)  # the interpreted __init__ a record starts with
+    positional = list(_values(cls, 1).values())
+    with pytest.raises(TypeError):
+        cls(*positional, None)  # a call it does not bind: the compiled __init__ takes over (and raises)
     # the same __init__: names, order, defaults (a factory's default shows as <factory>)
-    mine = cls(**_values(cls, 0))  # compiles __init__
+    mine = cls(**_values(cls, 0))
     sig, twin_sig = inspect.signature(cls), inspect.signature(twin)
     assert [(p.name, p.kind, repr(p.default)) for p in sig.parameters.values()] == \
            [(p.name, p.kind, repr(p.default)) for p in twin_sig.parameters.values()]
@@ -72,11 +76,15 @@ def test_a_record_behaves_as_its_dataclass_twin(cls: type):
                 if params[n].default is dataclasses.MISSING and params[n].default_factory is dataclasses.MISSING}
     a, ta = cls(**required), twin(**required)
     assert {n: getattr(a, n) for n in params} == {n: getattr(ta, n) for n in params}  # the same defaults
-    positional = list(_values(cls, 1).values())
     b, tb = cls(*positional), twin(*positional)
     assert vars(b) == vars(tb)
-    with pytest.raises(TypeError):
-        cls(*positional, None)
+    # the interpreted __init__ makes what the compiled one makes, from every way of calling it
+    first = next(iter(params), None)
+    for args, kwargs in (((), _values(cls, 0)), ((), required), (positional, {}),
+                         (positional[:1], {n: v for n, v in _values(cls, 1).items() if n != first})):
+        x = cls.__new__(cls)
+        warm(x, *args, **kwargs)
+        assert vars(x) == vars(cls(*args, **kwargs)), (args, kwargs)
     # equality, hashing, order, repr
     pairs = [(mine, twin(**_values(cls, 0))), (a, ta), (b, tb)]
     for x, tx in pairs:
@@ -150,6 +158,46 @@ def test_what_records_refuse_and_what_falls_through():
     c = Cyclic()
     c.items.append(c)
     assert repr(c) == "test_what_records_refuse_and_what_falls_through.<locals>.Cyclic(items=[...])"
+
+
+def test_a_records_init_is_compiled_on_its_hot_call_or_a_call_it_does_not_bind():
+    @records.dataclass(frozen=True)
+    class Point:
+        """A record."""
+
+        x: str
+        y: int = 1
+        tags: list = records.field(default_factory=list)
+
+    def compiled(cls: type) -> bool:
+        return cls.__init__.__code__.co_varnames[:4] == ("self", "x", "y", "tags")
+
+    assert not compiled(Point)
+    made = [Point(str(i), y=i) for i in range(records.HOT - 1)]
+    assert not compiled(Point) and made[3] == Point("3", 3, []) and made[3].tags is not made[4].tags
+    assert compiled(Point)  # the HOT-th call
+    kept = records.warming_init(Point)  # an __init__ someone kept: compiles once, then hands over
+    for i in range(records.HOT + 2):
+        kept(Point.__new__(Point), str(i))
+    first = Point.__init__
+    kept(Point.__new__(Point), "x")
+    assert Point.__init__ is first
+    for bad, message in (((), {}, ), "missing 1 required positional argument: 'x'"), \
+            ((("a",), {"x": "b"}), "got multiple values for argument 'x'"), \
+            ((("a",), {"z": 1}), "got an unexpected keyword argument 'z'"), \
+            ((("a", 1, [], 2), {}), "takes from 2 to 4 positional arguments but 5 were given"):
+        @records.dataclass
+        class Fresh:
+            """A record."""
+
+            x: str
+            y: int = 1
+            tags: list = records.field(default_factory=list)
+
+        assert not compiled(Fresh)
+        with pytest.raises(TypeError, match=re.escape(message)):
+            Fresh(*bad[0], **bad[1])
+        assert compiled(Fresh), bad  # the compiled __init__ raised its own error
 
 
 def test_a_lazy_pattern_is_its_pattern_compiled_on_first_use():

@@ -1,7 +1,8 @@
 """The click group and the command line's usual path: the config file, the flags, one command.
 
-`slocompiler.cli.main` comes here for every command line except the plain `validate FILE...`
-without a config file (cli/fast.py). A command's module is imported only when the command runs.
+`slocompiler.cli.main` comes here for every command line except the plain `validate
+[--report-only-passed] FILE...` with no config file or a plain one (cli/fast.py). A command's
+module is imported only when the command runs.
 """
 
 from __future__ import annotations

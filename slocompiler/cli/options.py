@@ -204,13 +204,23 @@ def _context() -> click.Context | None:
     return click.get_current_context(silent=True) if click is not None else None
 
 
+_without_click: list[Config] = []  # the config of a run without click (cli/fast.py)
+
+
+def use_config(config: Config | None) -> None:
+    """CONFIG is the run's while there is no click command (cli/fast.py; None: no longer)."""
+    _without_click[:] = [] if config is None else [config]
+
+
 def current_config() -> Config:
     """The config file found for this run (an empty one when there is none)."""
     from slocompiler.config import Config
 
     ctx = _context()
     root = ctx.find_root() if ctx else None
-    return root.obj if root is not None and isinstance(root.obj, Config) else Config()
+    if root is not None and isinstance(root.obj, Config):
+        return root.obj
+    return _without_click[0] if ctx is None and _without_click else Config()
 
 
 def spec_paths(paths: Sequence[str]) -> list[str]:

@@ -9,13 +9,13 @@ prometheus.yml; a new folder changes this file (and `build --check` says so).
 from __future__ import annotations
 
 import posixpath
-import re
 from collections.abc import Iterable
 
+from slocompiler import lazyre
 from slocompiler.conventions import Output
 from slocompiler.emit.yaml import comment_safe, scalar
 
-_GLOB_META = re.compile(r"([*?\[\\])")
+_GLOB_META = lazyre.compile(r"([*?\[\\])")
 
 
 def rule_file_patterns(out_paths: Iterable[str], prefix: str) -> list[str]:

@@ -18,6 +18,7 @@ import math
 import re
 from typing import Any
 
+from slocompiler.conventions import OUTPUTS, RULE_FILES_PREFIX, TARGETS, Target
 from slocompiler.durations import out_of_range, parse_duration
 
 NAME_PATTERN = r"^[A-Za-z0-9][-A-Za-z0-9_.]*[A-Za-z0-9]$"
@@ -298,3 +299,33 @@ def accept(data: Any) -> tuple[Record, list[Record]] | None:
         return header(data), [slo(item) for item in data["slos"]]
     except Unsure:
         return None
+
+
+# the config file (config_model.ConfigModel); `kubernetes:`, `routing:` and `prometheus:` are left to pydantic
+_config_model: list = []
+
+
+def config_model():
+    """The acceptor of config files (made on first use: a validate without one does not compile its pattern)."""
+    if not _config_model:
+        _config_model.append(_model(_fields(
+            specs=_f(_list(_str), list), output=_f(_optional(_str)),
+            outputs=_f(_list(_literal(*OUTPUTS)), lambda: list(OUTPUTS)), labels=_f(_labels, dict),
+            period=_f(_optional(_duration)), templates=_f(_list(_str), list), windows=_f(_list(_str), list),
+            target=_f(_literal(*TARGETS), lambda: Target.PROMETHEUS.value),
+            rule_files_prefix=_f(_text(min_length=1), lambda: RULE_FILES_PREFIX),
+            policies=_f(_list(_str), list), strict=_f(_bool, lambda: False),
+            windows_for_other_periods=_f(_literal("scaled", "derived"), lambda: "scaled"),
+            prometheus_version=_f(_optional(_text(pattern=r"^v?[2-9]\.\d+(\.\d+)?$"))))))
+    return _config_model[0]
+
+
+def accept_config(data: Any) -> Record | None:
+    """A valid config file's values as `ConfigModel` would hold them (with `kubernetes`,
+    `routing` and `prometheus` None); None when it is not certainly valid (then pydantic)."""
+    try:
+        record = config_model()(data)
+    except Unsure:
+        return None
+    record.kubernetes = record.routing = record.prometheus = None
+    return record

@@ -7,8 +7,8 @@ Both the native format (which accepts Sloth's plugin blocks) and the Sloth forma
 from __future__ import annotations
 
 import json
-import re
 
+from slocompiler import lazyre
 from slocompiler.conventions import INFO
 from slocompiler.diagnostics import Diagnostic, Severity
 from slocompiler.durations import parse_duration
@@ -16,7 +16,7 @@ from slocompiler.formats.native_plain import LABEL_NAME_PATTERN
 from slocompiler.load import Document
 from slocompiler.model import BudgetExhaustedAlert
 
-LABEL_NAME = re.compile(LABEL_NAME_PATTERN)
+LABEL_NAME = lazyre.compile(LABEL_NAME_PATTERN)
 CORE = {"sloth.dev/core/validate/v1": None, "sloth.dev/core/sli_rules/v1": "sli",
         "sloth.dev/core/metadata_rules/v1": "meta", "sloth.dev/core/alert_rules/v1": "alerts"}
 IGNORED = {"sloth.dev/core/debug/v1", "sloth.dev/core/noop/v1"}
