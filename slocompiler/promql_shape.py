@@ -34,7 +34,8 @@ from slocompiler.promql_locate import parse_text, parses
 
 # string literals and comments, as the lexer reads them left to right (a quote or `#` outside
 # them always starts one); what lies between is code
-_LITERAL = re.compile(r"""("(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|`[^`]*`|\#[^\n]*)""")
+# (each string unrolled, `"[^"\\]*(?:\\.[^"\\]*)*"`: the same literals as `"(?:[^"\\]|\\.)*"`, fewer steps)
+_LITERAL = re.compile(r"""("[^"\\\n]*(?:\\.[^"\\\n]*)*"|'[^'\\\n]*(?:\\.[^'\\\n]*)*'|`[^`]*`|\#[^\n]*)""")
 _CODE_TOKEN = re.compile(r"""(?:[0-9]+(?:ms|[smhdwy]))+(?![\w.])|0[xX][0-9a-fA-F]+|(?:[0-9]+\.?[0-9]*|\.[0-9]+)"""
                          r"""(?:[eE][+-]?[0-9]+)?|(?P<ident>[A-Za-z_:][A-Za-z0-9_:]*)""")
 _PLAIN_VALUE = re.compile(r"""(["'])[^"'\\\x00-\x1f\x7f\ud800-\udfff]+\1\Z""")
@@ -125,21 +126,39 @@ def _code_shape(code: str) -> tuple[str, bool] | None:
 def shape(expr: str) -> str | None:
     """EXPR with plain label values and ordinary names replaced (module docstring); None when its
     quotes do not pair up as the lexer pairs them."""
-    out = []
-    value_next = False
-    codes = _codes
-    for i, piece in enumerate(_LITERAL.split(expr)):
-        if i & 1:  # a literal
-            out.append(_STAND_IN_VALUE[piece[0]] if value_next and _PLAIN_VALUE.match(piece) else piece)
-            continue
-        known = codes.get(piece) or _code_shape(piece)
+    pieces = _LITERAL.split(expr)  # code, literal, code, ..., code
+    codes = tuple(pieces[0::2])
+    plan = _plans.get(codes) or _plan(codes)
+    if plan is None:
+        return None
+    shaped, values = plan
+    pieces[0::2] = shaped
+    for i in values:
+        if _PLAIN_VALUE.match(pieces[i]):
+            pieces[i] = _STAND_IN_VALUE[pieces[i][0]]
+    return "".join(pieces)
+
+
+def _plan(codes: tuple[str, ...]) -> tuple[list[str], tuple[int, ...]] | None:
+    """The shapes of an expression's pieces of code CODES, and the indices (among all its pieces)
+    of the literals that are a matcher's value; None when a piece has no shape. Expressions of one
+    template share their code (the metric and label names) and differ in their literals, so this
+    is remembered for the whole tuple."""
+    shaped, values = [], []
+    for i, code in enumerate(codes):
+        known = _codes.get(code) or _code_shape(code)
         if known is None:
             return None
-        out.append(known[0])
-        value_next = known[1]
-    return "".join(out)
+        shaped.append(known[0])
+        if known[1] and i + 1 < len(codes):
+            values.append(2 * i + 1)
+    plan = (shaped, tuple(values))
+    if len(_plans) < _MAX_ENTRIES:
+        _plans[codes] = plan
+    return plan
 
 
+_plans: dict[tuple[str, ...], tuple[list[str], tuple[int, ...]]] = {}
 _STAND_IN_VALUE = {'"': '"x"', "'": "'x'"}
 
 

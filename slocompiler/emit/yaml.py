@@ -30,6 +30,8 @@ _ESCAPES = {"\0": "\\0", "\a": "\\a", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\v
             "\u2028": "\\L", "\u2029": "\\P"}
 # Characters that make a literal block scalar unsafe or inexact.
 _BLOCK_UNSAFE = lazyre.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff\ud800-\udfff]")
+# A line (not the first) that starts with a tab, or with a space and holds only whitespace.
+_BLOCK_LINE_UNSAFE = lazyre.compile(r"\n(?:\t| [^\S\n]*(?:\n|\Z))")
 
 
 def _esc(m: re.Match) -> str:
@@ -79,11 +81,12 @@ def block(text: str, indent: str) -> str | None:
     trailing = len(text) - len(body)
     if trailing > 1:
         return None
-    if any(line[:1] == "\t" or (line[:1] == " " and not line.strip()) for line in body.split("\n")):
+    if _BLOCK_LINE_UNSAFE.search(body):
         return None  # whitespace-only lines lose their spaces in block scalars
     chomp = "" if trailing == 1 else "-"
-    lines = [(indent + line) if line else "" for line in body.split("\n")]
-    return f"|{chomp}\n" + "\n".join(lines)
+    if "\n\n" in body:  # empty lines stay empty
+        return f"|{chomp}\n" + "\n".join((indent + line) if line else "" for line in body.split("\n"))
+    return f"|{chomp}\n{indent}" + body.replace("\n", "\n" + indent)
 
 
 def mapping(pairs, indent: str, out: list) -> None:
