@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from decimal import Decimal
 from fractions import Fraction
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from slocompiler.conventions import DEFAULT_ROUTING_SEVERITY, ROUTING_SEVERITY_LABEL, Severity, Speed
 from slocompiler.model import SLO, BurnWindow, QualitySLI, Tier
@@ -95,7 +95,7 @@ class TierPlan:
     pairs: tuple[PairPlan, PairPlan]
     routing_severity: str | None = None   # the alert's `severity` label (docs/routing.md), if it has one
 
-    @property
+    @cached_property
     def active(self) -> tuple[PairPlan, ...]:
         """The pairs the tier's alert is made of (both, unless the spec disabled one)."""
         return tuple(p for p in self.pairs if p.enabled)
@@ -143,6 +143,7 @@ def _numbers(window: BurnWindow, period_ms: int, budget: Decimal) -> tuple[Fract
     return factor, float(factor) * float(budget), factor * Fraction(budget)
 
 
+@lru_cache(maxsize=4096)  # frozen, so shared by the SLOs with the same pair (a tree has few distinct ones)
 def _pair(severity: Severity, speed: Speed, window: BurnWindow, period_ms: int, budget: Decimal,
           builtin: bool = False, enabled: bool = True, delay: tuple[int, int] = (0, 0)) -> PairPlan:
     factor, threshold, exact = _numbers(window, period_ms, budget)

@@ -94,6 +94,8 @@ def _tokens(expr: str) -> list[tuple[str, str, int]]:
 def trailing_comment(expr: str) -> int | None:
     """Offset of a `#` comment that runs to the end of EXPR (no newline after it), else None: it
     parses alone, but swallows whatever the compiler writes after the query once embedded."""
+    if "#" not in expr:  # (every comment starts with one)
+        return None
     found = None
     for m in _TOKEN.finditer(expr):
         if m.lastgroup == "comment":

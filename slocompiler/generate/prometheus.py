@@ -111,7 +111,7 @@ class _SLORules:
             yield gauge
         inputs = self.kind.inputs()  # a fixed-range SLI's queries, recorded as given at their own range
         if inputs:
-            labels = self.windowed(self.kind.fixed_range)
+            labels = self.windowed(self.kind.fixed_range or "")  # (a str: only fixed-range kinds have inputs)
             ms = parse_duration(self.kind.fixed_range or "0s") or 0
             for record, expr in inputs:
                 yield Rule(excl.mask(self.slo, expr.strip() + "\n", ms), record=record, labels=labels)
