@@ -184,3 +184,79 @@ def generated_syntax_error(expr: str) -> str | None:
         if ok:
             return None
     return syntax_error(expr)
+
+
+# --- a rule group's expressions at once ---------------------------------------------------------
+# The expressions of one group, joined by _SEP, are split into code and literals in one go. When no
+# literal holds a newline, none spans two expressions, so each expression's pieces are the joined
+# text's (the code around each _SEP is the end of one and the start of the next; `\x00` occurs
+# nowhere else, so where each expression ends is known). Two groups with the same code pieces and
+# the same literals, but for matcher values that are plain double-quoted strings in both, then have
+# expressions of the same shapes, pair by pair: the second group parses when the first did.
+_SEP = "\n\x00\n"
+_PLAIN_VALUES = re.compile(r"""(?:"[^"'\\\x00-\x1f\x7f\ud800-\udfff]+")*""")
+_NOT_PLAIN = re.compile(r"""[\\\x00-\x1f\x7f\ud800-\udfff]""")  # in a string's content (quotes aside)
+_groups: set[tuple] = set()
+_group_plans: dict[tuple[str, ...], tuple[tuple[int, ...], tuple[int, ...]] | None] = {}
+_MAX_GROUPS = 1_000  # per memo: a key holds a group's code (a few kB)
+
+
+def group_syntax_error(exprs: list[str]) -> tuple[int, str] | None:
+    """(index, message) of the first of EXPRS (a rule group's) that does not parse, else None; a
+    group of the same shape as one that parsed (above) parses, and is not looked at again."""
+    key = _group_key(exprs) if _seen[0] >= _DIRECT_FIRST else None
+    if key is not None and key in _groups:
+        return None
+    for i, expr in enumerate(exprs):
+        err = generated_syntax_error(expr)
+        if err is not None:
+            return i, err
+    if key is not None and len(_groups) < _MAX_GROUPS:
+        _groups.add(key)
+    return None
+
+
+def _group_key(exprs: list[str]) -> tuple | None:
+    """The group's code pieces and the literals that are no plain matcher value; None when a
+    literal holds a newline, an expression a `\\x00`, a value is not plain and double-quoted, or
+    the code a quote that opens no literal."""
+    text = _SEP.join(exprs)
+    if text.count("\x00") != len(exprs) - 1:
+        return None
+    if "'" in text or "`" in text or "#" in text or '\\"' in text:
+        pieces = _LITERAL.split(text)
+        literals = pieces[1::2]
+        codes, quoted = tuple(pieces[0::2]), True
+    else:  # double-quoted strings only, no `\"`: each quote opens or closes one, as the lexer pairs
+        pieces = text.split('"')  # them when none holds a newline (below)
+        if not len(pieces) & 1:
+            return None
+        literals = pieces[1::2]  # their contents
+        codes, quoted = tuple(pieces[0::2]), False
+    if "\n" in "".join(literals):
+        return None
+    plan = _group_plans[codes] if codes in _group_plans else _group_plan(codes)
+    if plan is None:
+        return None
+    values, others = plan
+    plain = list(map(literals.__getitem__, values))
+    if not (_PLAIN_VALUES.fullmatch("".join(plain)) if quoted else all(plain) and not _NOT_PLAIN.search("".join(plain))):
+        return None
+    return codes, tuple(map(literals.__getitem__, others)), quoted
+
+
+def _group_plan(codes: tuple[str, ...]) -> tuple[tuple[int, ...], tuple[int, ...]] | None:
+    """Indices of the literals after CODES that are a matcher's value, and of the others."""
+    values: list[int] = []
+    others: list[int] = []
+    plan: tuple[tuple[int, ...], tuple[int, ...]] | None = None
+    for i, code in enumerate(codes[:-1]):
+        known = _codes.get(code) or _code_shape(code)
+        if known is None:
+            break
+        (values if known[1] else others).append(i)
+    else:
+        plan = (tuple(values), tuple(others))
+    if len(_group_plans) < _MAX_GROUPS:
+        _group_plans[codes] = plan
+    return plan
