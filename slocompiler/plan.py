@@ -22,6 +22,7 @@ from decimal import Decimal
 from fractions import Fraction
 from functools import cached_property, lru_cache
 
+from slocompiler import numbers
 from slocompiler.conventions import DEFAULT_ROUTING_SEVERITY, ROUTING_SEVERITY_LABEL, Severity, Speed
 from slocompiler.model import SLO, BurnWindow, QualitySLI, Tier
 from slocompiler.records import dataclass
@@ -44,6 +45,12 @@ class PairPlan:
     enabled: bool = True        # the tier alerts on this pair (a spec may disable one pair of a tier)
     delay_ms: int = 0           # a quality SLI's label delay: its long window ends that long ago (docs/ml-quality.md)
     short_delay_ms: int = 0     # … and its short window (they differ with a per-window `label_delay`)
+
+    @cached_property
+    def factor_text(self) -> str:
+        """The burn factor as native rules write it (`numbers.clean`: exact, shortest); a tree's
+        SLOs share their pairs (`_pair`), so it is spelled once per distinct pair."""
+        return numbers.clean(self.factor)
 
     @property
     def short_ms(self) -> int:

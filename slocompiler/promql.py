@@ -240,7 +240,15 @@ def syntax_problems(expr: str, version: str) -> tuple[tuple[str, str], ...]:
     names, `{"a.b"="c"}` or `sum by ("a.b")`, which Prometheus reads from 3.0 on."""
     if not any(q in expr for q in "\"'`") or (engines.parse_version(version) or (2, 42)) >= (3, 0):
         return ()
+    if not _NAME_QUOTE.search(expr):  # no string after `{` or `,`, and no grouping parentheses
+        return ()
     return _quoted_names(expr, version)
+
+
+# What _quoted_names looks for, in the raw text: a string whose previous token is `{` or `,`, or
+# grouping parentheses (`by (`, `on (`, ...) at all; found in a string's content too, which only
+# costs the full look.
+_NAME_QUOTE = re.compile(r"""[{,](?:\s|\#[^\n]*)*["'`]|(?:by|without|on|ignoring|group_left|group_right)(?:\s|\#[^\n]*)*\(""")
 
 
 @lru_cache(maxsize=4096)

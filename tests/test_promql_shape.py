@@ -230,3 +230,19 @@ def test_groups_are_split_between_their_expressions_only():
         group_syntax_error(known)
         assert group_syntax_error(other) == _first_error(other), other
         assert group_syntax_error(other[::-1]) == _first_error(other[::-1]), other
+
+
+@_settings(1500)
+@given(pick=st.integers(0, 10**6), edits=st.lists(st.tuples(st.integers(0, 10**6), st.sampled_from(
+    [*FRAGMENTS, '"a.b"', "{'x'", ", `y`", " by ('z')", "on(", "# c\n'q'"]), st.integers(0, 3)), min_size=1, max_size=4))
+def test_quoted_names_are_looked_for_only_where_they_can_be(pick, edits):
+    """promql.syntax_problems skips the token-by-token look for quoted (UTF-8) names when no string
+    follows `{` or `,` and nothing groups: it finds what that look finds, in any text."""
+    from slocompiler import promql
+
+    expr = EXPRS[pick % len(EXPRS)]
+    for at, fragment, cut in edits:
+        i = at % (len(expr) + 1)
+        expr = expr[:i] + fragment + expr[i + cut:]
+    expected = promql._quoted_names(expr, "2.42.0") if any(q in expr for q in "\"'`") else ()
+    assert promql.syntax_problems(expr, "2.42.0") == expected, expr

@@ -235,7 +235,7 @@ class _SLORules:
             factor = _num(slo, float(pair.window.budget_percent) * (slo.period_ms / 3_600_000) / 100
                           / (pair.long_ms / 3_600_000))
         else:
-            factor = numbers.clean(pair.factor)
+            factor = pair.factor_text
         budget = self.budget_text
         short, long = format_duration(pair.short_ms), format_duration(pair.long_ms)
         lines = [f"    max({c.sli_error(w)}{self.sel} > ({factor} * {budget})) without ({c.WINDOW_LABEL})"
