@@ -164,7 +164,7 @@ _STAND_IN_VALUE = {'"': '"x"', "'": "'x'"}
 
 # Shapes pay off only over many expressions: each new name costs ~25 probe parses. A process parses
 # its first expressions as they are (a one-file validate never probes) and shapes the rest.
-_DIRECT_FIRST = 500
+_DIRECT_FIRST = 200
 _seen = [0]
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 from functools import lru_cache
+from itertools import repeat
 from typing import Any
 
 from yaml.nodes import ScalarNode
@@ -101,7 +102,12 @@ def mapping(pairs, indent: str, out: list) -> None:
 
 @lru_cache(maxsize=4096)  # emptied with the compiler's other memos (pipeline/parallel.py: _forget)
 def _mapping_text(pairs: tuple, indent: str) -> str:
-    return "".join(f"{indent}{scalar(k)}: {scalar(v)}\n" for k, v in pairs)
+    return "".join(map(_pair_line, pairs, repeat(indent, len(pairs))))
+
+
+@lru_cache(maxsize=16384)  # (an SLO's label sets differ in a pair or two: its window, its severity)
+def _pair_line(pair: tuple[str, str], indent: str) -> str:
+    return f"{indent}{scalar(pair[0])}: {scalar(pair[1])}\n"
 
 
 def comment_safe(text: str) -> str:
