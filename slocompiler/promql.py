@@ -167,11 +167,31 @@ def parse(expr: str):
         return parse_text("".join(rewritten) + expr[last:])
 
 
-@lru_cache(maxsize=65536)
 def engine_problems(expr: str) -> tuple[tuple[str, str], ...]:
     """(code, message) for what every Prometheus version refuses in an EXPR the parser accepts:
     regexes Go's regexp refuses (SLC304), numbers and durations out of range (SLC305), durations
-    where 2.x wants a number or the reverse, `@` with a duration (SLC307)."""
+    where 2.x wants a number or the reverse, `@` with a duration (SLC307). Remembered per EXPR
+    with its strings but regexes written `"x"` (`_without_values`: they play no part)."""
+    return _engine_problems(_without_values(expr))
+
+
+def _without_values(expr: str) -> str:
+    """EXPR with the content of every string that does not follow `=~` or `!~` replaced by `x`,
+    when its strings are plainly delimited: double quotes only, no escaped quote, no newline in a
+    string, no comment (each `"` then opens or closes a string token); else EXPR itself."""
+    if '"' not in expr or "'" in expr or "`" in expr or "#" in expr or '\\"' in expr:
+        return expr
+    pieces = expr.split('"')
+    if not len(pieces) & 1 or "\n" in "".join(pieces[1::2]):
+        return expr
+    for i in range(1, len(pieces), 2):
+        if not pieces[i - 1].rstrip().endswith("~"):
+            pieces[i] = "x"
+    return '"'.join(pieces)
+
+
+@lru_cache(maxsize=65536)
+def _engine_problems(expr: str) -> tuple[tuple[str, str], ...]:
     out: list[tuple[str, str]] = []
     toks = _tokens(expr)
     depth = 0  # inside [ ]

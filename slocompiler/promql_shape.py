@@ -21,6 +21,9 @@ quotes do not pair up the way the lexer pairs them has no shape and is parsed as
 shape parses, so does the expression (the replaced tokens are of a class the parser does not tell
 apart); when it does not, the expression itself is parsed, so every error message is the
 expression's own (`tests/test_promql_shape.py` holds shapes and expressions to each other).
+
+A rule group's expressions are checked together (`group_syntax_error`): a group whose code and
+literals are those of a group that parsed, but for plain double-quoted matcher values, parses.
 """
 
 from __future__ import annotations

@@ -246,3 +246,19 @@ def test_quoted_names_are_looked_for_only_where_they_can_be(pick, edits):
         expr = expr[:i] + fragment + expr[i + cut:]
     expected = promql._quoted_names(expr, "2.42.0") if any(q in expr for q in "\"'`") else ()
     assert promql.syntax_problems(expr, "2.42.0") == expected, expr
+
+
+@_settings(1500)
+@given(pick=st.integers(0, 10**6), edits=st.lists(st.tuples(st.integers(0, 10**6), st.sampled_from(
+    [*FRAGMENTS, '=~"a{2,1}"', '!~"(?P<x>a)"', '="1e999"', " @ 5m", "[5]", " offset 5", '"5m"', "~", "= ~"]),
+    st.integers(0, 3)), min_size=1, max_size=4))
+def test_engine_problems_are_remembered_without_plain_values(pick, edits):
+    """promql.engine_problems remembers its verdict per expression with the strings it does not
+    read written `"x"`: the same problems, with the same messages, as reading the expression."""
+    from slocompiler import promql
+
+    expr = EXPRS[pick % len(EXPRS)]
+    for at, fragment, cut in edits:
+        i = at % (len(expr) + 1)
+        expr = expr[:i] + fragment + expr[i + cut:]
+    assert promql.engine_problems(expr) == promql._engine_problems.__wrapped__(expr), expr
