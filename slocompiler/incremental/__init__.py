@@ -181,7 +181,7 @@ class Cache:
                 continue
             if not stat.S_ISREG(st.st_mode):  # a FIFO must not block the build (it is replaced)
                 continue
-            if self.disk.get(rel) == [want, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]:
+            if self.disk.get(rel) == [want, *_state(st)]:
                 self.same[rel] = want
                 self.by_state.add(rel)
             else:
@@ -230,7 +230,7 @@ class Cache:
             except OSError:
                 continue
             if st.st_ctime_ns < limit:
-                disk[rel] = [h, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
+                disk[rel] = [h, *_state(st)]
         entries.save(self.path, Memo(self.files, self.services, disk))
 
 
@@ -335,7 +335,12 @@ def _spec_state(path: str) -> list | None:
         st = os.stat(path)
     except OSError:
         return None
-    return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino] if stat.S_ISREG(st.st_mode) else None
+    return _state(st) if stat.S_ISREG(st.st_mode) else None
+
+
+def _state(st: os.stat_result) -> list[int]:
+    """What vouches for a file's bytes (git's rule): [size, mtime, ctime, inode]."""
+    return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
 
 
 def _kinds(loaded: LoadedFile) -> set[str]:
