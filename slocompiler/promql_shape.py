@@ -119,11 +119,16 @@ def _code_shape(code: str) -> tuple[str, bool] | None:
         parts += [code[last:start], _STAND_INS[":" in name]]
         last = end
     parts.append(code[last:])
-    head = _MATCHER_HEAD.search(code)
-    known = ("".join(parts), head is not None and not head.group(1).startswith("__"))
+    known = ("".join(parts), _value_next(code))
     if len(_codes) < _MAX_ENTRIES:
         _codes[code] = known
     return known
+
+
+def _value_next(code: str) -> bool:
+    """A string right after CODE is a matcher's value (`{name="` or `, name!="`, no `__` name)."""
+    head = _MATCHER_HEAD.search(code)
+    return head is not None and not head.group(1).startswith("__")
 
 
 def shape(expr: str) -> str | None:
@@ -249,17 +254,14 @@ def _group_key(exprs: list[str]) -> tuple | None:
 
 
 def _group_plan(codes: tuple[str, ...]) -> tuple[tuple[int, ...], tuple[int, ...]] | None:
-    """Indices of the literals after CODES that are a matcher's value, and of the others."""
-    values: list[int] = []
-    others: list[int] = []
+    """Indices of the literals after CODES that are a matcher's value (as `_code_shape` tells them:
+    `_value_next` of the code before, which around a _SEP is the next expression's), and of the
+    others; None when the code holds a quote that opens no literal (its expression has no shape)."""
     plan: tuple[tuple[int, ...], tuple[int, ...]] | None = None
-    for i, code in enumerate(codes[:-1]):
-        known = _codes.get(code) or _code_shape(code)
-        if known is None:
-            break
-        (values if known[1] else others).append(i)
-    else:
-        plan = (tuple(values), tuple(others))
+    code = "".join(codes)
+    if '"' not in code and "'" not in code and "`" not in code:
+        flags = list(map(_value_next, codes[:-1]))
+        plan = (tuple(i for i, v in enumerate(flags) if v), tuple(i for i, v in enumerate(flags) if not v))
     if len(_group_plans) < _MAX_GROUPS:
         _group_plans[codes] = plan
     return plan

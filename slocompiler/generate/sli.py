@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from fractions import Fraction
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any, Generic, TypeVar, cast
 
 from slocompiler import numbers
@@ -64,6 +64,7 @@ def _merge_matchers(metric: str, inner: str, extra: str = "") -> str:
     return f"{metric}{{{', '.join(parts)}}}" if parts else metric
 
 
+@lru_cache(maxsize=1024)  # a tree has few thresholds
 def le_matcher(threshold: float) -> str:
     """Match the bucket bound however the exporter spelled it (`1`, `1.0`; Prometheus 3 normalises)."""
     text = numbers.clean(float(threshold))
@@ -249,7 +250,13 @@ class Threshold(Kind[ThresholdSLI]):
         ms = parse_duration(w) or 0
         if not self.sli.warm_up or ms >= self.slo.period_ms:
             return 0
-        return math.ceil(Fraction(ms, self.sli.slice_ms) * Fraction(str(self.sli.warm_up)))
+        return _slices(ms, self.sli.slice_ms, str(self.sli.warm_up))
+
+
+@lru_cache(maxsize=1024)  # a tree has few windows, slices and warm-ups
+def _slices(window_ms: int, slice_ms: int, warm_up: str) -> int:
+    """`warm_up` (a decimal) of the slices a window spans, rounded up."""
+    return math.ceil(Fraction(window_ms, slice_ms) * Fraction(warm_up))
 
 
 class Quality(Kind[QualitySLI]):
