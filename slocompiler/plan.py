@@ -20,8 +20,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from decimal import Decimal
 from fractions import Fraction
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
+from slocompiler import numbers
 from slocompiler.conventions import DEFAULT_ROUTING_SEVERITY, ROUTING_SEVERITY_LABEL, Severity, Speed
 from slocompiler.model import SLO, BurnWindow, QualitySLI, Tier
 from slocompiler.records import dataclass
@@ -44,6 +45,12 @@ class PairPlan:
     enabled: bool = True        # the tier alerts on this pair (a spec may disable one pair of a tier)
     delay_ms: int = 0           # a quality SLI's label delay: its long window ends that long ago (docs/ml-quality.md)
     short_delay_ms: int = 0     # … and its short window (they differ with a per-window `label_delay`)
+
+    @cached_property
+    def factor_text(self) -> str:
+        """The burn factor as native rules write it (`numbers.clean`: exact, shortest); a tree's
+        SLOs share their pairs (`_pair`), so it is spelled once per distinct pair."""
+        return numbers.clean(self.factor)
 
     @property
     def short_ms(self) -> int:
@@ -95,7 +102,7 @@ class TierPlan:
     pairs: tuple[PairPlan, PairPlan]
     routing_severity: str | None = None   # the alert's `severity` label (docs/routing.md), if it has one
 
-    @property
+    @cached_property
     def active(self) -> tuple[PairPlan, ...]:
         """The pairs the tier's alert is made of (both, unless the spec disabled one)."""
         return tuple(p for p in self.pairs if p.enabled)
@@ -143,6 +150,7 @@ def _numbers(window: BurnWindow, period_ms: int, budget: Decimal) -> tuple[Fract
     return factor, float(factor) * float(budget), factor * Fraction(budget)
 
 
+@lru_cache(maxsize=4096)  # frozen, so shared by the SLOs with the same pair (a tree has few distinct ones)
 def _pair(severity: Severity, speed: Speed, window: BurnWindow, period_ms: int, budget: Decimal,
           builtin: bool = False, enabled: bool = True, delay: tuple[int, int] = (0, 0)) -> PairPlan:
     factor, threshold, exact = _numbers(window, period_ms, budget)

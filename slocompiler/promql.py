@@ -94,6 +94,8 @@ def _tokens(expr: str) -> list[tuple[str, str, int]]:
 def trailing_comment(expr: str) -> int | None:
     """Offset of a `#` comment that runs to the end of EXPR (no newline after it), else None: it
     parses alone, but swallows whatever the compiler writes after the query once embedded."""
+    if "#" not in expr:  # (every comment starts with one)
+        return None
     found = None
     for m in _TOKEN.finditer(expr):
         if m.lastgroup == "comment":
@@ -165,11 +167,31 @@ def parse(expr: str):
         return parse_text("".join(rewritten) + expr[last:])
 
 
-@lru_cache(maxsize=65536)
 def engine_problems(expr: str) -> tuple[tuple[str, str], ...]:
     """(code, message) for what every Prometheus version refuses in an EXPR the parser accepts:
     regexes Go's regexp refuses (SLC304), numbers and durations out of range (SLC305), durations
-    where 2.x wants a number or the reverse, `@` with a duration (SLC307)."""
+    where 2.x wants a number or the reverse, `@` with a duration (SLC307). Remembered per EXPR
+    with its strings but regexes written `"x"` (`_without_values`: they play no part)."""
+    return _engine_problems(_without_values(expr))
+
+
+def _without_values(expr: str) -> str:
+    """EXPR with the content of every string that does not follow `=~` or `!~` replaced by `x`,
+    when its strings are plainly delimited: double quotes only, no escaped quote, no newline in a
+    string, no comment (each `"` then opens or closes a string token); else EXPR itself."""
+    if '"' not in expr or "'" in expr or "`" in expr or "#" in expr or '\\"' in expr:
+        return expr
+    pieces = expr.split('"')
+    if not len(pieces) & 1 or "\n" in "".join(pieces[1::2]):
+        return expr
+    for i in range(1, len(pieces), 2):
+        if not pieces[i - 1].rstrip().endswith("~"):
+            pieces[i] = "x"
+    return '"'.join(pieces)
+
+
+@lru_cache(maxsize=65536)
+def _engine_problems(expr: str) -> tuple[tuple[str, str], ...]:
     out: list[tuple[str, str]] = []
     toks = _tokens(expr)
     depth = 0  # inside [ ]
@@ -238,7 +260,15 @@ def syntax_problems(expr: str, version: str) -> tuple[tuple[str, str], ...]:
     names, `{"a.b"="c"}` or `sum by ("a.b")`, which Prometheus reads from 3.0 on."""
     if not any(q in expr for q in "\"'`") or (engines.parse_version(version) or (2, 42)) >= (3, 0):
         return ()
+    if not _NAME_QUOTE.search(expr):  # no string after `{` or `,`, and no grouping parentheses
+        return ()
     return _quoted_names(expr, version)
+
+
+# What _quoted_names looks for, in the raw text: a string whose previous token is `{` or `,`, or
+# grouping parentheses (`by (`, `on (`, ...) at all; found in a string's content too, which only
+# costs the full look.
+_NAME_QUOTE = re.compile(r"""[{,](?:\s|\#[^\n]*)*["'`]|(?:by|without|on|ignoring|group_left|group_right)(?:\s|\#[^\n]*)*\(""")
 
 
 @lru_cache(maxsize=4096)

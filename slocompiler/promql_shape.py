@@ -21,6 +21,9 @@ quotes do not pair up the way the lexer pairs them has no shape and is parsed as
 shape parses, so does the expression (the replaced tokens are of a class the parser does not tell
 apart); when it does not, the expression itself is parsed, so every error message is the
 expression's own (`tests/test_promql_shape.py` holds shapes and expressions to each other).
+
+A rule group's expressions are checked together (`group_syntax_error`): a group whose code and
+literals are those of a group that parsed, but for plain double-quoted matcher values, parses.
 """
 
 from __future__ import annotations
@@ -33,7 +36,8 @@ from slocompiler.promql_locate import parse_text, parses
 
 # string literals and comments, as the lexer reads them left to right (a quote or `#` outside
 # them always starts one); what lies between is code
-_LITERAL = lazyre.compile(r"""("(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|`[^`]*`|\#[^\n]*)""")
+# (each string unrolled, `"[^"\\]*(?:\\.[^"\\]*)*"`: the same literals as `"(?:[^"\\]|\\.)*"`, fewer steps)
+_LITERAL = lazyre.compile(r"""("[^"\\\n]*(?:\\.[^"\\\n]*)*"|'[^'\\\n]*(?:\\.[^'\\\n]*)*'|`[^`]*`|\#[^\n]*)""")
 _CODE_TOKEN = lazyre.compile(r"""(?:[0-9]+(?:ms|[smhdwy]))+(?![\w.])|0[xX][0-9a-fA-F]+|(?:[0-9]+\.?[0-9]*|\.[0-9]+)"""
                              r"""(?:[eE][+-]?[0-9]+)?|(?P<ident>[A-Za-z_:][A-Za-z0-9_:]*)""")
 _PLAIN_VALUE = lazyre.compile(r"""(["'])[^"'\\\x00-\x1f\x7f\ud800-\udfff]+\1\Z""")
@@ -114,37 +118,60 @@ def _code_shape(code: str) -> tuple[str, bool] | None:
         parts += [code[last:start], _STAND_INS[":" in name]]
         last = end
     parts.append(code[last:])
-    head = _MATCHER_HEAD.search(code)
-    known = ("".join(parts), head is not None and not head.group(1).startswith("__"))
+    known = ("".join(parts), _value_next(code))
     if len(_codes) < _MAX_ENTRIES:
         _codes[code] = known
     return known
 
 
+def _value_next(code: str) -> bool:
+    """A string right after CODE is a matcher's value (`{name="` or `, name!="`, no `__` name)."""
+    head = _MATCHER_HEAD.search(code)
+    return head is not None and not head.group(1).startswith("__")
+
+
 def shape(expr: str) -> str | None:
     """EXPR with plain label values and ordinary names replaced (module docstring); None when its
     quotes do not pair up as the lexer pairs them."""
-    out = []
-    value_next = False
-    codes = _codes
-    for i, piece in enumerate(_LITERAL.split(expr)):
-        if i & 1:  # a literal
-            out.append(_STAND_IN_VALUE[piece[0]] if value_next and _PLAIN_VALUE.match(piece) else piece)
-            continue
-        known = codes.get(piece) or _code_shape(piece)
+    pieces = _LITERAL.split(expr)  # code, literal, code, ..., code
+    codes = tuple(pieces[0::2])
+    plan = _plans.get(codes) or _plan(codes)
+    if plan is None:
+        return None
+    shaped, values = plan
+    pieces[0::2] = shaped
+    for i in values:
+        if _PLAIN_VALUE.match(pieces[i]):
+            pieces[i] = _STAND_IN_VALUE[pieces[i][0]]
+    return "".join(pieces)
+
+
+def _plan(codes: tuple[str, ...]) -> tuple[list[str], tuple[int, ...]] | None:
+    """The shapes of an expression's pieces of code CODES, and the indices (among all its pieces)
+    of the literals that are a matcher's value; None when a piece has no shape. Expressions of one
+    template share their code (the metric and label names) and differ in their literals, so this
+    is remembered for the whole tuple."""
+    shaped, values = [], []
+    for i, code in enumerate(codes):
+        known = _codes.get(code) or _code_shape(code)
         if known is None:
             return None
-        out.append(known[0])
-        value_next = known[1]
-    return "".join(out)
+        shaped.append(known[0])
+        if known[1] and i + 1 < len(codes):
+            values.append(2 * i + 1)
+    plan = (shaped, tuple(values))
+    if len(_plans) < _MAX_ENTRIES:
+        _plans[codes] = plan
+    return plan
 
 
+_plans: dict[tuple[str, ...], tuple[list[str], tuple[int, ...]]] = {}
 _STAND_IN_VALUE = {'"': '"x"', "'": "'x'"}
 
 
 # Shapes pay off only over many expressions: each new name costs ~25 probe parses. A process parses
 # its first expressions as they are (a one-file validate never probes) and shapes the rest.
-_DIRECT_FIRST = 1_000
+_DIRECT_FIRST = 200
 _seen = [0]
 
 
@@ -164,3 +191,76 @@ def generated_syntax_error(expr: str) -> str | None:
         if ok:
             return None
     return syntax_error(expr)
+
+
+# --- a rule group's expressions at once ---------------------------------------------------------
+# The expressions of one group, joined by _SEP, are split into code and literals in one go. When no
+# literal holds a newline, none spans two expressions, so each expression's pieces are the joined
+# text's (the code around each _SEP is the end of one and the start of the next; `\x00` occurs
+# nowhere else, so where each expression ends is known). Two groups with the same code pieces and
+# the same literals, but for matcher values that are plain double-quoted strings in both, then have
+# expressions of the same shapes, pair by pair: the second group parses when the first did.
+_SEP = "\n\x00\n"
+_PLAIN_VALUES = lazyre.compile(r"""(?:"[^"'\\\x00-\x1f\x7f\ud800-\udfff]+")*""")
+_NOT_PLAIN = lazyre.compile(r"""[\\\x00-\x1f\x7f\ud800-\udfff]""")  # in a string's content (quotes aside)
+_groups: set[tuple] = set()
+_group_plans: dict[tuple[str, ...], tuple[tuple[int, ...], tuple[int, ...]] | None] = {}
+_MAX_GROUPS = 2_000  # per memo (a key holds a group's code, ~4 kB; 4,000 SLOs of gen_specs make 861)
+
+
+def group_syntax_error(exprs: list[str]) -> tuple[int, str] | None:
+    """(index, message) of the first of EXPRS (a rule group's) that does not parse, else None; a
+    group of the same shape as one that parsed (above) parses, and is not looked at again."""
+    key = _group_key(exprs) if _seen[0] >= _DIRECT_FIRST else None
+    if key is not None and key in _groups:
+        return None
+    for i, expr in enumerate(exprs):
+        err = generated_syntax_error(expr)
+        if err is not None:
+            return i, err
+    if key is not None and len(_groups) < _MAX_GROUPS:
+        _groups.add(key)
+    return None
+
+
+def _group_key(exprs: list[str]) -> tuple | None:
+    """The group's code pieces and the literals that are no plain matcher value; None when a
+    literal holds a newline, an expression a `\\x00`, a value is not plain and double-quoted, or
+    the code a quote that opens no literal."""
+    text = _SEP.join(exprs)
+    if text.count("\x00") != len(exprs) - 1:
+        return None
+    if "'" in text or "`" in text or "#" in text or '\\"' in text:
+        pieces = _LITERAL.split(text)
+        literals = pieces[1::2]
+        codes, quoted = tuple(pieces[0::2]), True
+    else:  # double-quoted strings only, no `\"`: each quote opens or closes one, as the lexer pairs
+        pieces = text.split('"')  # them when none holds a newline (below)
+        if not len(pieces) & 1:
+            return None
+        literals = pieces[1::2]  # their contents
+        codes, quoted = tuple(pieces[0::2]), False
+    if "\n" in "".join(literals):
+        return None
+    plan = _group_plans[codes] if codes in _group_plans else _group_plan(codes)
+    if plan is None:
+        return None
+    values, others = plan
+    plain = list(map(literals.__getitem__, values))
+    if not (_PLAIN_VALUES.fullmatch("".join(plain)) if quoted else all(plain) and not _NOT_PLAIN.search("".join(plain))):
+        return None
+    return codes, tuple(map(literals.__getitem__, others)), quoted
+
+
+def _group_plan(codes: tuple[str, ...]) -> tuple[tuple[int, ...], tuple[int, ...]] | None:
+    """Indices of the literals after CODES that are a matcher's value (as `_code_shape` tells them:
+    `_value_next` of the code before, which around a _SEP is the next expression's), and of the
+    others; None when the code holds a quote that opens no literal (its expression has no shape)."""
+    plan: tuple[tuple[int, ...], tuple[int, ...]] | None = None
+    code = "".join(codes)
+    if '"' not in code and "'" not in code and "`" not in code:
+        flags = list(map(_value_next, codes[:-1]))
+        plan = (tuple(i for i, v in enumerate(flags) if v), tuple(i for i, v in enumerate(flags) if not v))
+    if len(_group_plans) < _MAX_GROUPS:
+        _group_plans[codes] = plan
+    return plan

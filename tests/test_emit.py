@@ -52,3 +52,26 @@ def test_yaml_specials_are_quoted():
 def test_multiline_promql_uses_literal_block():
     rf = RuleFile("s", [Group("g", (Rule("a\n/\nb\n", record="r"),))])
     assert b"expr: |\n      a\n      /\n      b\n" in emit_rule_file(rf, "v")
+
+
+def _block_by_lines(text: str, indent: str) -> str | None:
+    """emit/yaml.py's `block` as it was written line by line (before its replace-based form)."""
+    if "\n" not in text.rstrip("\n") or text[:1] in (" ", "\t", "\n") or any(c in text for c in "\r\x0b\x85"):
+        return None
+    body = text.rstrip("\n")
+    if len(text) - len(body) > 1:
+        return None
+    if any(line[:1] == "\t" or (line[:1] == " " and not line.strip()) for line in body.split("\n")):
+        return None
+    chomp = "" if len(text) - len(body) == 1 else "-"
+    return f"|{chomp}\n" + "\n".join((indent + line) if line else "" for line in body.split("\n"))
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.text(alphabet=st.sampled_from("ab \t\n\u3000\xa0(#\r\x0b\x85"), max_size=30))
+def test_block_scalars_as_written_line_by_line(value):
+    """The block writer replaces newlines instead of splitting lines: the same text, and the same
+    refusals (tab-led or whitespace-only lines, more than one trailing newline)."""
+    from slocompiler.emit.yaml import block
+
+    assert block(value, "      ") == _block_by_lines(value, "      "), value

@@ -4,6 +4,7 @@ must accept exactly what parsing each expression accepts, and report the express
 from __future__ import annotations
 
 import dataclasses
+import re
 
 import pytest
 import yaml
@@ -17,7 +18,7 @@ from slocompiler.generate.prometheus import rule_file
 from slocompiler.model import SpecUnit
 from slocompiler.options import Options
 from slocompiler.promql import syntax_error
-from slocompiler.promql_shape import generated_syntax_error, ordinary, shape
+from slocompiler.promql_shape import generated_syntax_error, group_syntax_error, ordinary, shape
 
 GENERATED = sorted([*(REPO_ROOT / "examples" / "out" / "prometheus").rglob("*.yaml"),
                     *(REPO_ROOT / "examples" / "ml-platform" / "generated").rglob("prometheus/**/*.yaml")])
@@ -32,6 +33,17 @@ def _exprs() -> list[str]:
 
 
 EXPRS = _exprs()
+
+
+def _groups() -> list[list[str]]:
+    out: list[list[str]] = []
+    for path in GENERATED:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        out += [[r["expr"] for r in g["rules"]] for g in doc.get("groups") or []]
+    return out
+
+
+GROUPS = _groups()
 # what a mutation inserts: quotes, comments, brackets, keywords, escapes, empty and regex matchers
 FRAGMENTS = ['"', "'", "`", "#", "\n", "(", ")", "{", "}", "[", "]", " or ", " by ", "by", "__name__", '=""', '="\\q"',
              '="a\\"b"', "5m", "1", ".", ":", " on ", "bool", "inf", "NaN", " offset ", "@", "start()", '=~"("',
@@ -123,6 +135,44 @@ def test_mutated_expressions_are_judged_as_the_parser_judges_them(pick, edits):
     assert generated_syntax_error(expr) == syntax_error(expr), expr
 
 
+def _first_error(group: list[str]) -> tuple[int, str] | None:
+    return next(((i, err) for i, err in enumerate(map(syntax_error, group)) if err is not None), None)
+
+
+@_settings(500)
+@given(pick=st.integers(0, 10**6), which=st.integers(0, 10**6),
+       edits=st.lists(st.tuples(st.integers(0, 10**6), st.sampled_from([*FRAGMENTS, "\n\x00\n", "`\n"]),
+                                st.integers(0, 3)), min_size=1, max_size=3))
+def test_mutated_groups_are_judged_as_the_parser_judges_their_expressions(pick, which, edits):
+    """A rule group checked at once (promql_shape.group_syntax_error) after a group of its shape
+    parsed: the first expression the parser refuses, with its message, or None when all parse."""
+    group = list(GROUPS[pick % len(GROUPS)])
+    assert group_syntax_error(group) is None  # its shape is now known
+    j = which % len(group)
+    expr = group[j]
+    for at, fragment, cut in edits:
+        i = at % (len(expr) + 1)
+        expr = expr[:i] + fragment + expr[i + cut:]
+    group[j] = expr
+    assert group_syntax_error(group) == _first_error(group), group
+
+
+def test_groups_that_differ_in_plain_values_are_checked_once(monkeypatch):
+    """The fast path is taken: a group whose matcher values are other plain strings is known
+    without parsing or shaping any of its expressions; any other value is not."""
+    group = next(g for g in GROUPS if len(g) > 3 and all('sloth_id="' in e for e in g))
+    assert group_syntax_error(group) is None
+    renamed = [e.replace('sloth_id="', 'sloth_id="other-') for e in group]
+    monkeypatch.setattr(promql_shape, "generated_syntax_error", lambda e: pytest.fail(f"looked at {e}"))
+    assert group_syntax_error(renamed) is None
+    monkeypatch.undo()
+    for value in ('"a\\"b"', '""', "'x'", '"\\q"'):  # not plain: each expression is judged on its own
+        changed = [re.sub(r'sloth_id="[^"]*"', lambda _, v=value: f"sloth_id={v}", e, count=1) if i == 1 else e
+                   for i, e in enumerate(group)]
+        assert changed != group
+        assert group_syntax_error(changed) == _first_error(changed), value
+
+
 BREAKAGES = [  # (what a broken generator could emit, in place of the expression)
     lambda e: e + ")",                                       # unbalanced
     lambda e: f"sum by (a:b) ({e})",                         # a metric name as a label name
@@ -168,3 +218,47 @@ def test_a_parser_panic_is_a_positioned_syntax_error(tmp_path):
     found = [(d.code, d.line) for d in comp.diagnostics]
     assert ("SLC301", 8) in found, comp.diagnostics
     assert generated_syntax_error("rate(x[1e999])") is not None
+
+
+def test_groups_are_split_between_their_expressions_only():
+    """Expressions that hold the separator (or a literal a newline) are judged each on its own: the
+    same joined text from other expressions must not pass for a known group."""
+    pairs = [(['x{a="b"}\n\x00\n+ y', "z"], ['x{a="b"}', "+ y\n\x00\nz"]),
+             (['x{a="b"}', "y"], ['x{a="b"} + `', "` + y"]),
+             (['x{a="b"} + "1"', "y"], ['x{a="b"} + "1', '" + y'])]
+    for known, other in pairs:
+        group_syntax_error(known)
+        assert group_syntax_error(other) == _first_error(other), other
+        assert group_syntax_error(other[::-1]) == _first_error(other[::-1]), other
+
+
+@_settings(1500)
+@given(pick=st.integers(0, 10**6), edits=st.lists(st.tuples(st.integers(0, 10**6), st.sampled_from(
+    [*FRAGMENTS, '"a.b"', "{'x'", ", `y`", " by ('z')", "on(", "# c\n'q'"]), st.integers(0, 3)), min_size=1, max_size=4))
+def test_quoted_names_are_looked_for_only_where_they_can_be(pick, edits):
+    """promql.syntax_problems skips the token-by-token look for quoted (UTF-8) names when no string
+    follows `{` or `,` and nothing groups: it finds what that look finds, in any text."""
+    from slocompiler import promql
+
+    expr = EXPRS[pick % len(EXPRS)]
+    for at, fragment, cut in edits:
+        i = at % (len(expr) + 1)
+        expr = expr[:i] + fragment + expr[i + cut:]
+    expected = promql._quoted_names(expr, "2.42.0") if any(q in expr for q in "\"'`") else ()
+    assert promql.syntax_problems(expr, "2.42.0") == expected, expr
+
+
+@_settings(1500)
+@given(pick=st.integers(0, 10**6), edits=st.lists(st.tuples(st.integers(0, 10**6), st.sampled_from(
+    [*FRAGMENTS, '=~"a{2,1}"', '!~"(?P<x>a)"', '="1e999"', " @ 5m", "[5]", " offset 5", '"5m"', "~", "= ~"]),
+    st.integers(0, 3)), min_size=1, max_size=4))
+def test_engine_problems_are_remembered_without_plain_values(pick, edits):
+    """promql.engine_problems remembers its verdict per expression with the strings it does not
+    read written `"x"`: the same problems, with the same messages, as reading the expression."""
+    from slocompiler import promql
+
+    expr = EXPRS[pick % len(EXPRS)]
+    for at, fragment, cut in edits:
+        i = at % (len(expr) + 1)
+        expr = expr[:i] + fragment + expr[i + cut:]
+    assert promql.engine_problems(expr) == promql._engine_problems.__wrapped__(expr), expr

@@ -8,27 +8,28 @@ from slocompiler.diagnostics import Diagnostic, Position, Severity
 from slocompiler.engines import DEFAULT_VERSION, parse_version
 from slocompiler.model import SLO, SpecUnit
 from slocompiler.promql import engine_problems, function_problems, render_window, syntax_problems
-from slocompiler.promql_shape import generated_syntax_error
+from slocompiler.promql_shape import group_syntax_error
 from slocompiler.records import fields
 from slocompiler.rules import RuleFile
 
 
 def check_generated(rf: RuleFile, unit: SpecUnit, version: str = DEFAULT_VERSION) -> list[Diagnostic]:
-    """Parse every generated expression before it is written (once per shape: promql_shape.py)."""
+    """Parse every generated expression before it is written (once per shape, and a rule group once
+    per shape of its expressions together: promql_shape.py)."""
     out = []
     sources = {slo.id: slo for slo in unit.slos}
     for group in rf.groups:
-        for rule in group.rules:
-            err = generated_syntax_error(rule.expr)
-            if err is None:
-                continue
-            slo = next((s for sid, s in sources.items() if group.name.endswith("-" + sid)), None)
-            pos = slo.source if slo and slo.source else Position(unit.file)
-            name = rule.record or rule.alert
-            out.append(pos.diag("SLC303", f"generated rule {name} in group {group.name} does not parse: {err}",
-                                hint="a `#` comment or unbalanced bracket in a query can break the expression "
-                                     "it is embedded in"))
-            break
+        found = group_syntax_error([rule.expr for rule in group.rules])
+        if found is None:
+            continue
+        at, err = found
+        rule = group.rules[at]
+        slo = next((s for sid, s in sources.items() if group.name.endswith("-" + sid)), None)
+        pos = slo.source if slo and slo.source else Position(unit.file)
+        name = rule.record or rule.alert
+        out.append(pos.diag("SLC303", f"generated rule {name} in group {group.name} does not parse: {err}",
+                            hint="a `#` comment or unbalanced bracket in a query can break the expression "
+                                 "it is embedded in"))
     if not out:
         out += check_engine(rf, unit, version)
         out += check_alert_templates(rf, unit)

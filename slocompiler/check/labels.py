@@ -10,6 +10,7 @@ of output.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from functools import lru_cache
 from typing import Any
 
 from slocompiler.check.gotemplate import template_error
@@ -65,8 +66,13 @@ def value_problem(value: str, limit: int = MAX_LABEL_VALUE, template: bool = Tru
     if len(value) > limit:
         return ("SLC231", f"is {len(value)} characters long, more than the limit of {limit}: it is copied into "
                 "every rule of the SLO", "shorten it, or link to a longer text")
-    if not template:
+    if not template or "{{" not in value:  # (no action, nothing to parse)
         return None
+    return _template_problem(value)
+
+
+@lru_cache(maxsize=4096)  # values repeat from SLO to SLO (shared annotation templates); emptied with the other memos
+def _template_problem(value: str) -> tuple[str, str, str] | None:
     if unclosed_action(value):
         return ("SLC223", "opens a template action `{{` that is never closed: alert labels and annotations are "
                 "Go templates, and Prometheus would reject the rule file",

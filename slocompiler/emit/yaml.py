@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 from functools import lru_cache
+from itertools import repeat
 from typing import Any
 
 from yaml.nodes import ScalarNode
@@ -30,6 +31,8 @@ _ESCAPES = {"\0": "\\0", "\a": "\\a", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\v
             "\u2028": "\\L", "\u2029": "\\P"}
 # Characters that make a literal block scalar unsafe or inexact.
 _BLOCK_UNSAFE = lazyre.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff\ud800-\udfff]")
+# A line (not the first) that starts with a tab, or with a space and holds only whitespace.
+_BLOCK_LINE_UNSAFE = lazyre.compile(r"\n(?:\t| [^\S\n]*(?:\n|\Z))")
 
 
 def _esc(m: re.Match) -> str:
@@ -79,11 +82,12 @@ def block(text: str, indent: str) -> str | None:
     trailing = len(text) - len(body)
     if trailing > 1:
         return None
-    if any(line[:1] == "\t" or (line[:1] == " " and not line.strip()) for line in body.split("\n")):
+    if _BLOCK_LINE_UNSAFE.search(body):
         return None  # whitespace-only lines lose their spaces in block scalars
     chomp = "" if trailing == 1 else "-"
-    lines = [(indent + line) if line else "" for line in body.split("\n")]
-    return f"|{chomp}\n" + "\n".join(lines)
+    if "\n\n" in body:  # empty lines stay empty
+        return f"|{chomp}\n" + "\n".join((indent + line) if line else "" for line in body.split("\n"))
+    return f"|{chomp}\n{indent}" + body.replace("\n", "\n" + indent)
 
 
 def mapping(pairs, indent: str, out: list) -> None:
@@ -98,7 +102,12 @@ def mapping(pairs, indent: str, out: list) -> None:
 
 @lru_cache(maxsize=4096)  # emptied with the compiler's other memos (pipeline/parallel.py: _forget)
 def _mapping_text(pairs: tuple, indent: str) -> str:
-    return "".join(f"{indent}{scalar(k)}: {scalar(v)}\n" for k, v in pairs)
+    return "".join(map(_pair_line, pairs, repeat(indent, len(pairs))))
+
+
+@lru_cache(maxsize=16384)  # (an SLO's label sets differ in a pair or two: its window, its severity)
+def _pair_line(pair: tuple[str, str], indent: str) -> str:
+    return f"{indent}{scalar(pair[0])}: {scalar(pair[1])}\n"
 
 
 def comment_safe(text: str) -> str:

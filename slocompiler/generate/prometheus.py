@@ -57,12 +57,21 @@ class _SLORules:
         self.ids = id_labels(slo)
         self.sel = selector(self.ids)
         self.labels = _merge(slo.labels, opts.extra_labels)
+        self.data = _merge(self.labels, self.ids)  # every recording's labels (and a window's)
+        before = tuple(p for p in self.data if p[0] < c.WINDOW_LABEL)
+        self._around = (before, tuple(p for p in self.data if p[0] > c.WINDOW_LABEL))
         cat = slo.windows
         self.short = format_duration(cat.page_quick.short_ms)
         self.period = format_duration(slo.period_ms)
         self.windows = [format_duration(ms) for ms in sli_windows(cat)]
         self.budget: float | Decimal = ((100 - float(slo.objective)) / 100 if slo.dialect.numbers == "go"
                                         else slo.error_budget)  # Go float64, as Sloth prints it
+        self.budget_text = _num(slo, self.budget)
+
+    def windowed(self, w: str) -> tuple[tuple[str, str], ...]:
+        """The SLO's labels with `sloth_window` W: `_merge(self.data, [(WINDOW_LABEL, w)])`."""
+        before, after = self._around
+        return (*before, (c.WINDOW_LABEL, w), *after)
 
     def groups(self) -> list[Group]:
         out = []
@@ -87,7 +96,7 @@ class _SLORules:
     # -- SLI -----------------------------------------------------------------------------
     def slice_group(self, kind: Threshold) -> Group:
         lookback = format_duration(self.slo.windows.page_quick.long_ms)
-        rule = Rule(excl.mask(self.slo, kind.slice_expr(lookback)), record=c.TIME_SLICE, labels=_merge(self.labels, self.ids))
+        rule = Rule(excl.mask(self.slo, kind.slice_expr(lookback)), record=c.TIME_SLICE, labels=self.data)
         return Group(c.group_name(c.SLICE_GROUP, self.slo.id), (rule,), interval=format_duration(kind.sli.slice_ms))
 
     def _ratio(self, w: str) -> str:
@@ -97,12 +106,12 @@ class _SLORules:
         return self.kind.window_ratio(w)
 
     def sli_rules(self):
-        gauge = excl.gauge_rule(self.slo, _merge(self.labels, self.ids))
+        gauge = excl.gauge_rule(self.slo, self.data)
         if gauge is not None:
             yield gauge
         inputs = self.kind.inputs()  # a fixed-range SLI's queries, recorded as given at their own range
         if inputs:
-            labels = _merge(self.labels, self.ids, [(c.WINDOW_LABEL, self.kind.fixed_range)])
+            labels = self.windowed(self.kind.fixed_range or "")  # (a str: only fixed-range kinds have inputs)
             ms = parse_duration(self.kind.fixed_range or "0s") or 0
             for record, expr in inputs:
                 yield Rule(excl.mask(self.slo, expr.strip() + "\n", ms), record=record, labels=labels)
@@ -112,7 +121,7 @@ class _SLORules:
         averaged = (self.short if not (isinstance(self.kind, Threshold) or self.kind.fixed_range or ratio_of == "exact"
                                        or (self.kind.denominator and ratio_of == "traffic")) else None)
         rates = self._traffic_weighted()
-        short_labels = _merge(self.labels, self.ids, [(c.WINDOW_LABEL, self.short)])
+        short_labels = self.windowed(self.short)
         short_ms = self.slo.windows.page_quick.short_ms
         if rates:  # the short window's event rates first: its ratio is their quotient (same group, same timestamp)
             total = f"{c.TOTAL_RATE}{self.short}{self.sel}"
@@ -124,7 +133,7 @@ class _SLORules:
         for w in self.windows:
             if c.sli_error(w) in recorded:
                 continue
-            labels = _merge(self.labels, self.ids, [(c.WINDOW_LABEL, w)])
+            labels = self.windowed(w)
             if rates and w == self.short and not self.slo.exclusions:  # (the rates are masked in exclusion windows)
                 yield Rule(f"{c.ERRORS_RATE}{w}{self.sel}\n/\n{c.TOTAL_RATE}{w}{self.sel}\n",
                            record=c.sli_error(w), labels=labels)
@@ -134,7 +143,7 @@ class _SLORules:
                 ratio = excl.mask(self.slo, ratio, short_ms)
             yield Rule(ratio, record=c.sli_error(w), labels=labels)
         yield from self.period_rules()
-        yield from coverage_rules(self.slo, _merge(self.labels, self.ids))  # quality SLIs (docs/ml-quality.md)
+        yield from coverage_rules(self.slo, self.data)  # quality SLIs (docs/ml-quality.md)
 
     def _traffic_weighted(self) -> bool:
         """The period ratio is the traffic-weighted one: it sums the short window's event rates,
@@ -145,13 +154,13 @@ class _SLORules:
 
     def period_rules(self):
         slo, short, period = self.slo, self.short, self.period
-        labels = _merge(self.labels, self.ids, [(c.WINDOW_LABEL, period)])
+        labels = self.windowed(period)
         record = c.sli_error(period)
         if isinstance(self.kind, Threshold) or self.kind.fixed_range or self.kind.derived:  # from a recording
             yield Rule(self.kind.ratio(period), record=record, labels=labels)
         elif self.kind.denominator and slo.dialect.period_ratio == "traffic":
             if not self._traffic_weighted():  # (a denominator-corrected SLO records its rates here)
-                short_labels = _merge(self.labels, self.ids, [(c.WINDOW_LABEL, short)])
+                short_labels = self.windowed(short)
                 short_ms = slo.windows.page_quick.short_ms
                 yield Rule(excl.mask(slo, self.kind.errors(short), short_ms), record=c.ERRORS_RATE + short,
                            labels=short_labels)
@@ -169,7 +178,7 @@ class _SLORules:
     # -- metadata ------------------------------------------------------------------------
     def meta_rules(self):
         slo, sel = self.slo, self.sel
-        labels = _merge(self.labels, self.ids)
+        labels = self.data
         if slo.dialect.numbers == "go":
             objective = _num(slo, float(slo.objective) / 100)
         else:
@@ -226,14 +235,14 @@ class _SLORules:
             factor = _num(slo, float(pair.window.budget_percent) * (slo.period_ms / 3_600_000) / 100
                           / (pair.long_ms / 3_600_000))
         else:
-            factor = numbers.clean(pair.factor)
-        budget = _num(slo, self.budget)
+            factor = pair.factor_text
+        budget = self.budget_text
         short, long = format_duration(pair.short_ms), format_duration(pair.long_ms)
         lines = [f"    max({c.sli_error(w)}{self.sel} > ({factor} * {budget})) without ({c.WINDOW_LABEL})"
                  for w in (short, long)]
         text = f"{lines[0]}\n    and\n{lines[1]}" + coverage_gate(slo, self.sel, long)
         if slo.min_events is not None and self.kind.denominator:
-            ignoring = ", ".join(sorted({k for k, _ in self.labels} | {k for k, _ in self.ids}))
+            ignoring = ", ".join(k for k, _ in self.data)  # (sorted, distinct)
             events = self.kind.events_in(long, pair.long_ms / 1000)
             text += f"\n    and ignoring ({ignoring})\n    ({events} >= {numbers.clean(float(slo.min_events))})"
         return text + excl.hold(slo, pair.short_ms)
@@ -275,7 +284,7 @@ class _SLORules:
     def low_coverage_alert(self) -> Rule:
         """A quality SLO's ticket when too few predictions are labelled (generate/quality.py)."""
         slo = self.slo
-        data = [(k, template_literal(v)) for k, v in _merge(self.labels, self.ids)]
+        data = [(k, template_literal(v)) for k, v in self.data]
         labels = _merge(self._governance_labels(), data, slo.alert_labels, self._severity(alert_plan(slo).ticket),
                         [(c.SEVERITY_LABEL, c.Severity.TICKET.value), (c.NO_DATA_LABEL, c.LOW_COVERAGE_VALUE)])
         service, name, slo_id = (template_literal(v) for v in (slo.service, slo.name, slo.id))
@@ -294,7 +303,7 @@ class _SLORules:
         if slo.exclusions:  # planned downtime may stop the series: held for the lookback after a window
             expr = excl.mask(slo, expr, slo.windows.page_quick.long_ms + slo.windows.page_quick.short_ms)
         # the SLO's labels and names are data, and alert labels are templates: written literally
-        data = [(k, template_literal(v)) for k, v in _merge(self.labels, self.ids)]
+        data = [(k, template_literal(v)) for k, v in self.data]
         labels = _merge(self._governance_labels(), data, slo.alert_labels,
                         self._severity(alert_plan(slo).ticket),
                         [(c.SEVERITY_LABEL, c.Severity.TICKET.value), (c.NO_DATA_LABEL, c.NO_DATA_VALUE)])

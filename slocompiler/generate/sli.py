@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from fractions import Fraction
+from functools import cached_property, lru_cache
 from typing import Any, Generic, TypeVar, cast
 
 from slocompiler import numbers
@@ -63,6 +64,7 @@ def _merge_matchers(metric: str, inner: str, extra: str = "") -> str:
     return f"{metric}{{{', '.join(parts)}}}" if parts else metric
 
 
+@lru_cache(maxsize=1024)  # a tree has few thresholds
 def le_matcher(threshold: float) -> str:
     """Match the bucket bound however the exporter spelled it (`1`, `1.0`; Prometheus 3 normalises)."""
     text = numbers.clean(float(threshold))
@@ -80,6 +82,11 @@ class Kind(Generic[S]):
     def __init__(self, slo: SLO):
         self.slo = slo
         self.sli: S = cast(S, slo.sli)
+
+    @cached_property
+    def id_selector(self) -> str:
+        """The SLO's own series: `{sloth_id="…", sloth_service="…", sloth_slo="…"}`."""
+        return selector(id_labels(self.slo))
 
     def errors(self, w: str) -> str:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -224,12 +231,12 @@ class Threshold(Kind[ThresholdSLI]):
         fill = "1" if s.no_data == "bad" else "0"
         if not by:
             return f"{agg}\nor on() vector({fill})\n"
-        sel = selector(id_labels(self.slo))
+        sel = self.id_selector
         keep = f"max by ({', '.join(by)}) (last_over_time({TIME_SLICE}{sel}[{lookback}]))"
         return f"{agg}\nor\n({keep} * 0 + {fill})\n"
 
     def ratio(self, w):
-        series = f"{TIME_SLICE}{selector(id_labels(self.slo))}[{w}]"
+        series = f"{TIME_SLICE}{self.id_selector}[{w}]"
         needed = self.warm_up_slices(w)
         if not needed:
             return f"avg_over_time({series})"
@@ -243,7 +250,13 @@ class Threshold(Kind[ThresholdSLI]):
         ms = parse_duration(w) or 0
         if not self.sli.warm_up or ms >= self.slo.period_ms:
             return 0
-        return math.ceil(Fraction(ms, self.sli.slice_ms) * Fraction(str(self.sli.warm_up)))
+        return _slices(ms, self.sli.slice_ms, str(self.sli.warm_up))
+
+
+@lru_cache(maxsize=1024)  # a tree has few windows, slices and warm-ups
+def _slices(window_ms: int, slice_ms: int, warm_up: str) -> int:
+    """`warm_up` (a decimal) of the slices a window spans, rounded up."""
+    return math.ceil(Fraction(window_ms, slice_ms) * Fraction(warm_up))
 
 
 class Quality(Kind[QualitySLI]):
@@ -293,7 +306,7 @@ class FixedEvents(Events):
         return format_duration(self.sli.fixed_range_ms or 0)
 
     def _src(self, name: str) -> str:
-        return f"{name}{self.fixed_range}{selector(id_labels(self.slo))}"
+        return f"{name}{self.fixed_range}{self.id_selector}"
 
     def inputs(self):
         r = self.fixed_range
@@ -329,7 +342,7 @@ class FixedRaw(Raw):
         return ((sli_error(r), render_window(self.sli.error_ratio_query, r)),)
 
     def ratio(self, w):
-        return f"avg_over_time({sli_error(self.fixed_range)}{selector(id_labels(self.slo))}[{w}])"
+        return f"avg_over_time({sli_error(self.fixed_range)}{self.id_selector}[{w}])"
 
 
 class CompositeWeights(Kind[CompositeSLI]):
