@@ -51,8 +51,9 @@ class Spool:
     def discard(self) -> None:
         """Remove every temporary file of the build that was not renamed over its target, and the
         folders made for them that are empty now (a build that writes nothing leaves no trace)."""
-        for owner in self.owners:
-            owner.discard()
+        for owner in self.owners:  # every file first: a folder one made may hold another's
+            owner.discard(folders=False)
+        remove_dirs([folder for owner in self.owners for folder in owner.created])
 
     def _folder_ok(self, folder: str) -> bool:
         """Whether FOLDER (relpath) can hold a temporary file: no symlink and no non-folder on the
@@ -348,10 +349,11 @@ class Artifacts(MutableMapping[str, bytes]):
     def digests(self) -> dict[str, str]:
         return {rel: self.digest(rel) for rel in self._items}
 
-    def discard(self) -> None:
+    def discard(self, folders: bool = True) -> None:
         """Remove the temporary files still here (the rest were renamed over their targets) and
-        the folders made for them that are empty now."""
+        (FOLDERS) the folders made for them that are empty now."""
         for value in self._items.values():
             if isinstance(value, Stored):
                 unlink(value.tmp)
-        remove_dirs(self.created)
+        if folders:
+            remove_dirs(self.created)

@@ -183,6 +183,8 @@ class FileResult:
     spilled: tuple[str, int, int] | None = None   # its units in a file (path, offset, size): `spill`
     kept: FileRecord | None = None                # its record, made before its units were spilled
     source: bytes = b""                           # the digest of the bytes it was compiled from (`LoadedFile.digest`)
+    made: dict[str, tuple[Artifacts, dict]] | None = None  # per service: outputs from this file's SLOs (`services`)
+    dropped: bool = False                         # its units left in its worker (`Run.units_again`)
 
     def record(self) -> FileRecord:
         if self.kept is not None:
