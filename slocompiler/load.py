@@ -363,7 +363,14 @@ class _Converter:
                 self.problems.append(_at(key_node).diag(
                     "SLC003", f"duplicate key {key!r} (first defined at line {first.start_mark.line + 1})",
                     hint="YAML keeps only one of them; remove or rename the other"))
-            out[key] = self.value(value_node, depth)
+            text = value_node.value
+            if (value_node.__class__ is ScalarNode and value_node.tag == _STR and self.visited < MAX_NODES
+                    and depth <= MAX_DEPTH and self.chars + len(text) <= MAX_EXPANDED_CHARS):
+                self.visited += 1  # `value` of a text scalar, inline: most values are one
+                self.chars += len(text)
+                out[key] = text
+            else:
+                out[key] = self.value(value_node, depth)
         if merged:
             for k, v in merged.items():
                 out.setdefault(k, v)

@@ -194,6 +194,10 @@ class FileResult:
                           SLORefs.of([slo_ref(slo) for slo in slos]),
                           sorted({slo.service for slo in slos}), self.rules)
 
+    def slos(self) -> int:
+        """How many SLOs it defines (without making its record)."""
+        return self.kept.slos if self.kept is not None else sum(len(u.slos) for u in self.units)
+
     def spill(self, folder: str) -> FileResult:
         """Move the units to a file of this process in FOLDER (a worker of a build hands its results
         over by memory: the build then holds every file's record, not every SLO)."""

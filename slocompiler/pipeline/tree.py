@@ -86,7 +86,7 @@ def all_service_outputs(run: Run, services: list[tuple[str, list[FileResult]]]) 
     for _, results in todo:
         for res in results:
             run.units_again(res)
-    weight = sum(r.record().slos for _, results in todo for r in results)
+    weight = sum(r.slos() for _, results in todo for r in results)
     fresh = iter(fork_map(lambda item: service_outputs(run.wanted, run.keeps, item[0], service_entries(*item)),
                           todo, weight))
     return [next(fresh) if done is None else done for done in made]
