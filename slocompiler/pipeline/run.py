@@ -8,7 +8,6 @@ the run shares (options, windows catalogs, OpenSLO objects, templates), which is
 from __future__ import annotations
 
 import datetime as _dt
-import re
 from collections import Counter
 
 from slocompiler.check.policies import check_policies, load_policies
@@ -208,25 +207,33 @@ def _may_register(loaded: LoadedFile | bytes | None, data: bytes | None) -> bool
     return data is None or b"AlertWindows" in data or b"openslo/v1" in data
 
 
-_SERVICE_LINE = re.compile(rb"^[ \t]*-?[ \t]*service[ \t]*:[ \t]*(.*?)[ \t]*(?:[ \t]#.*)?$", re.M)
-
-
 def _service_names(texts: dict[str, bytes | None]) -> dict[str, dict[str, int]]:
     """Per file (by display path), the service names its `service: NAME` lines spell (plain or
     quoted, without escapes), each with the number of files that spell it. A service a worker
     compiles is its file's alone when its file spells it and no other does; one spelled otherwise
-    (escapes, an alias) is never found, so its file keeps its units for the tree stage."""
-    found = {}
-    for display, data in texts.items():
-        names = set()
-        for m in _SERVICE_LINE.finditer(data or b""):
-            value = m.group(1)
+    (escapes, an alias, a line this does not read) is never found, so its file keeps its units for
+    the tree stage (and a file that spells it plainly is compiled again should it be needed)."""
+    found = {display: _spelled(data or b"") for display, data in texts.items()}
+    counts = Counter(name for names in found.values() for name in names)
+    return {display: {name: counts[name] for name in names} for display, names in found.items()}
+
+
+def _spelled(data: bytes) -> set[str]:
+    """The values of the lines `service: NAME` (indented, or a list item's) in DATA."""
+    names = set()
+    at = data.find(b"service:")
+    while at >= 0:
+        line = data.rfind(b"\n", max(0, at - 128), at) + 1  # no line start that far back: not a key
+        if (line or at <= 128) and data[line:at].strip(b" \t") in (b"", b"-"):
+            end = data.find(b"\n", at)
+            value = data[at + 8:end if end >= 0 else len(data)]
+            comment = [i for i in (value.find(b" #"), value.find(b"\t#")) if i >= 0]
+            value = (value[:min(comment)] if comment else value).strip(b" \t\r")
             if len(value) >= 2 and value[0] in b"'\"" and value[-1] == value[0]:
                 value = value[1:-1]
             names.add(value.decode("utf-8", "replace"))
-        found[display] = names
-    counts = Counter(name for names in found.values() for name in names)
-    return {display: {name: counts[name] for name in names} for display, names in found.items()}
+        at = data.find(b"service:", at + 8)
+    return names
 
 
 def _load_catalog_dirs(dirs, ctx: Context, formats) -> list[Diagnostic]:
