@@ -62,13 +62,18 @@ class Run:
         known = loaded or {}
         if parallel.in_worker() or not parallel.fork_worthy(files):
             return self._compile(files, known)
-        texts = {f.display: _text_of(f, known) for f in files}
-        shared = {f.display for f in files if _may_register(known.get(f.display), texts[f.display])}
-        first = self._compile([f for f in files if f.display in shared], known)
         spool = active()
-        spills = spool.spill_dir() if spool is not None and self.whole_tree else None  # units by file, not memory
-        named = _service_names(texts) if whole and spills is not None else None
-        texts.clear()
+        spilling = spool is not None and self.whole_tree  # units by file, not memory
+        shared, spelled = set(), {}
+        for f in files:  # each file's bytes read and dropped (the build's memory stays flat)
+            data = _text_of(f, known)
+            if _may_register(known.get(f.display), data):
+                shared.add(f.display)
+            if whole and spilling:
+                spelled[f.display] = _spelled(data or b"")
+        first = self._compile([f for f in files if f.display in shared], known)
+        spills = spool.spill_dir() if spool is not None and spilling else None
+        named = _service_names(spelled) if whole and spills is not None else None
         rest = parallel.fork_map(lambda f: self._handed(self._compile([f], known)[0], spills, named),
                                  [f for f in files if f.display not in shared], parallel.PARALLEL_MIN_SLOS)
         if any(r.kinds & REGISTERING_KINDS for r in rest):
@@ -207,13 +212,12 @@ def _may_register(loaded: LoadedFile | bytes | None, data: bytes | None) -> bool
     return data is None or b"AlertWindows" in data or b"openslo/v1" in data
 
 
-def _service_names(texts: dict[str, bytes | None]) -> dict[str, dict[str, int]]:
-    """Per file (by display path), the service names its `service: NAME` lines spell (plain or
-    quoted, without escapes), each with the number of files that spell it. A service a worker
-    compiles is its file's alone when its file spells it and no other does; one spelled otherwise
-    (escapes, an alias, a line this does not read) is never found, so its file keeps its units for
-    the tree stage (and a file that spells it plainly is compiled again should it be needed)."""
-    found = {display: _spelled(data or b"") for display, data in texts.items()}
+def _service_names(found: dict[str, set[str]]) -> dict[str, dict[str, int]]:
+    """Per file (by display path), the service names its `service: NAME` lines spell (FOUND,
+    `_spelled`), each with the number of files that spell it. A service a worker compiles is its
+    file's alone when its file spells it and no other does; one spelled otherwise (escapes, an
+    alias, a line `_spelled` does not read) is never found, so its file keeps its units for the
+    tree stage (and a file that spells it plainly is compiled again should it be needed)."""
     counts = Counter(name for names in found.values() for name in names)
     return {display: {name: counts[name] for name in names} for display, names in found.items()}
 
