@@ -36,9 +36,8 @@ _TAGS: dict[str, str] = {}  # plain scalar -> its implicit tag, as the resolver 
 
 
 class _Loader(_Base):  # type: ignore[valid-type,misc]
-    """The safe loader, with the implicit tag of a plain scalar remembered: a spec tree repeats
-    its keys and values (`name`, `objective`, `99.9`) thousands of times, and the resolver tries
-    regular expressions on each."""
+    """The safe loader, remembering the implicit tag of a plain scalar: a tree repeats its keys and
+    values (`name`, `99.9`) thousands of times, and the resolver tries regexes on each."""
 
     def resolve(self, kind, value, implicit):
         if kind is not ScalarNode:  # the safe loader has no path resolvers: the default tags
