@@ -26,11 +26,30 @@ from slocompiler.diagnostics import Diagnostic, Position
 from slocompiler.records import dataclass, field
 from slocompiler.yamltext import line_col, source_index, yaml_hint
 
-_Loader: type[yaml.CSafeLoader] | type[yaml.SafeLoader]
+_Base: type[yaml.CSafeLoader] | type[yaml.SafeLoader]
 try:  # the C composer is ~20x faster; fall back to pure Python where libyaml is missing
-    _Loader = yaml.CSafeLoader
+    _Base = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover
-    _Loader = yaml.SafeLoader
+    _Base = yaml.SafeLoader
+
+_TAGS: dict[str, str] = {}  # plain scalar -> its implicit tag, as the resolver finds it (bounded)
+
+
+class _Loader(_Base):  # type: ignore[valid-type,misc]
+    """The safe loader, remembering the implicit tag of a plain scalar: a tree repeats its keys and
+    values (`name`, `99.9`) thousands of times, and the resolver tries regexes on each."""
+
+    def resolve(self, kind, value, implicit):
+        if kind is not ScalarNode:  # the safe loader has no path resolvers: the default tags
+            return _MAP if kind is MappingNode else _SEQ
+        if not implicit[0]:  # quoted (or a block scalar): text
+            return _STR
+        tag = _TAGS.get(value)
+        if tag is None:
+            if len(_TAGS) >= 8192:
+                _TAGS.clear()
+            tag = _TAGS[value] = super().resolve(kind, value, implicit)
+        return tag
 
 MAX_FILE_BYTES = 64 * 1024 * 1024
 MAX_NODES = 2_000_000  # nodes visited per document, counting alias re-visits
@@ -51,6 +70,7 @@ _PLAIN_TAGS = {
     "tag:yaml.org,2002:null",
 }
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"
+_KEY_TAGS = frozenset({_STR, *_PLAIN_TAGS, _TIMESTAMP})  # key tags read as text without a word
 _MERGE = "tag:yaml.org,2002:merge"
 _MAP = "tag:yaml.org,2002:map"
 _SEQ = "tag:yaml.org,2002:seq"
@@ -290,56 +310,69 @@ class _Converter:
         self.chars = 0  # over the whole file
         self.problems: list[Diagnostic] = []  # reported, but the document is still checked
 
-    def value(self, node: Node, depth: int) -> Any:
+    def value(self, node: Any, depth: int) -> Any:  # a Node (Any: dispatched on its exact class)
         self.visited += 1
         if self.visited > MAX_NODES:
             raise _Stop(_at(node).diag("SLC005", f"document expands to more than {MAX_NODES} nodes (alias bomb?)"))
         if depth > MAX_DEPTH:
             raise _Stop(_at(node).diag("SLC005", f"document is nested deeper than {MAX_DEPTH} levels"))
-        if isinstance(node, ScalarNode):
-            self.chars += len(node.value)
+        kind = node.__class__
+        if kind is ScalarNode:
+            text = node.value
+            self.chars += len(text)
             if self.chars > MAX_EXPANDED_CHARS:
                 raise _Stop(_at(node).diag("SLC005", f"document expands to more than {MAX_EXPANDED_CHARS} "
                                                      "characters of text (a long string behind many aliases?)"))
-            return self.scalar(node)
-        if isinstance(node, SequenceNode):
-            if node.tag != _SEQ:
-                self.problems.append(_at(node).diag("SLC004", f"unsupported YAML tag {node.tag!r} on a sequence"))
-            return [self.value(item, depth + 1) for item in node.value]
-        if isinstance(node, MappingNode):
+            return text if node.tag == _STR else self.scalar(node)
+        if kind is MappingNode:
             if node.tag != _MAP:
                 self.problems.append(_at(node).diag("SLC004", f"unsupported YAML tag {node.tag!r} on a mapping"))
             return self.mapping(node, depth)
+        if kind is SequenceNode:
+            if node.tag != _SEQ:
+                self.problems.append(_at(node).diag("SLC004", f"unsupported YAML tag {node.tag!r} on a sequence"))
+            depth += 1
+            return [self.value(item, depth) for item in node.value]
         raise _Stop(_at(node).diag("SLC004", "unsupported YAML node"))  # pragma: no cover
 
     def mapping(self, node: MappingNode, depth: int) -> dict:
         out: dict = {}
-        seen: dict = {}
-        merged: dict = {}
+        merged: dict | None = None
+        depth += 1
         for key_node, value_node in node.value:
-            if key_node.tag == _MERGE:
+            tag = key_node.tag
+            if tag == _MERGE:
+                if merged is None:
+                    merged = {}
                 sources = value_node.value if isinstance(value_node, SequenceNode) else [value_node]
                 for src in sources:
-                    src_value = self.value(src, depth + 1)
+                    src_value = self.value(src, depth)
                     if not isinstance(src_value, dict):
                         raise _Stop(_at(src).diag("SLC004", "a `<<` merge needs a mapping"))
                     for k, v in src_value.items():
                         merged.setdefault(k, v)
                 continue
-            if not isinstance(key_node, ScalarNode):
+            if key_node.__class__ is not ScalarNode:
                 raise _Stop(_at(key_node).diag("SLC004", "mapping keys must be plain scalars"))
-            if key_node.tag not in (_STR, *_PLAIN_TAGS, _TIMESTAMP):
+            if tag not in _KEY_TAGS:
                 self.scalar(key_node)  # reports the foreign tag
             key = key_node.value  # keys are text: `on:` or `yes:` stay names, not YAML 1.1 booleans
-            if key in seen:  # reported; the last one is kept, as positions resolve to it
-                first = seen[key]
+            if key in out:  # reported; the last one is kept, as positions resolve to it
+                first = next(k for k, _ in node.value if k.tag != _MERGE and k.value == key)
                 self.problems.append(_at(key_node).diag(
-                    "SLC003", f"duplicate key {key_node.value!r} (first defined at line {first.start_mark.line + 1})",
+                    "SLC003", f"duplicate key {key!r} (first defined at line {first.start_mark.line + 1})",
                     hint="YAML keeps only one of them; remove or rename the other"))
-            seen.setdefault(key, key_node)
-            out[key] = self.value(value_node, depth + 1)
-        for k, v in merged.items():
-            out.setdefault(k, v)
+            text = value_node.value
+            if (value_node.__class__ is ScalarNode and value_node.tag == _STR and self.visited < MAX_NODES
+                    and depth <= MAX_DEPTH and self.chars + len(text) <= MAX_EXPANDED_CHARS):
+                self.visited += 1  # `value` of a text scalar, inline: most values are one
+                self.chars += len(text)
+                out[key] = text
+            else:
+                out[key] = self.value(value_node, depth)
+        if merged:
+            for k, v in merged.items():
+                out.setdefault(k, v)
         return out
 
     def scalar(self, node: ScalarNode) -> Any:

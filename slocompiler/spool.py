@@ -13,6 +13,7 @@ is gone: the next build into the folder removes them (`outputs.remove_leftovers`
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
@@ -45,12 +46,14 @@ class Spool:
         self.safe: dict[str, bool] = {}  # folder relpath -> no symlink and no file on the way
         self.owners: list[Artifacts] = []  # every Artifacts of the build (made here or by a worker)
         self.spills: str | None = None
+        self.token: tuple = (0, "", None)  # (pid, random token, count) of the temporary files' names
 
     def discard(self) -> None:
         """Remove every temporary file of the build that was not renamed over its target, and the
         folders made for them that are empty now (a build that writes nothing leaves no trace)."""
-        for owner in self.owners:
-            owner.discard()
+        for owner in self.owners:  # every file first: a folder one made may hold another's
+            owner.discard(folders=False)
+        remove_dirs([folder for owner in self.owners for folder in owner.created])
 
     def _folder_ok(self, folder: str) -> bool:
         """Whether FOLDER (relpath) can hold a temporary file: no symlink and no non-folder on the
@@ -79,27 +82,45 @@ class Spool:
         if made is None:
             return None
         created += made
-        import tempfile
-
-        try:
-            fd, tmp = tempfile.mkstemp(prefix=f".slocompiler-{self.pid}-", suffix=".tmp", dir=path)
-        except OSError:
-            return None
         import hashlib
 
+        fd, tmp = self._create(path)
+        if fd < 0:
+            return None
         h, size = hashlib.sha256(), 0
         try:
-            with os.fdopen(fd, "wb") as fh:
+            try:
+                os.fchmod(fd, 0o644)  # as an output gets it, whatever the umask
                 for piece in (data,) if isinstance(data, bytes) else data:
-                    fh.write(piece)
                     h.update(piece)
                     size += len(piece)
-            os.chmod(tmp, 0o644)
+                    view = memoryview(piece)
+                    while view:
+                        view = view[os.write(fd, view):]
+            finally:
+                os.close(fd)
         except OSError:
             unlink(tmp)
             return None
         return Stored(tmp, size, h.hexdigest())
 
+    def _create(self, folder: str) -> tuple[int, str]:
+        """A new temporary file in FOLDER, opened for writing, as tempfile.mkstemp makes one (never
+        an existing name or a symlink), without its cost: `.slocompiler-<build pid>-<this process's
+        random token and a count>.tmp`; (-1, "") when it cannot be made."""
+        if self.token[0] != os.getpid():  # a forked worker draws its own token
+            self.token = (os.getpid(), os.urandom(6).hex(), itertools.count())
+        _, token, count = self.token
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+        for _ in range(100):
+            tmp = os.path.join(folder, f".slocompiler-{self.pid}-{token}{next(count):x}.tmp")
+            try:
+                return os.open(tmp, flags, 0o600), tmp
+            except FileExistsError:
+                continue
+            except OSError:
+                break
+        return -1, ""
 
     def spill_dir(self) -> str:
         """A private folder for what workers hand over by file instead of by memory (their spec
@@ -328,10 +349,11 @@ class Artifacts(MutableMapping[str, bytes]):
     def digests(self) -> dict[str, str]:
         return {rel: self.digest(rel) for rel in self._items}
 
-    def discard(self) -> None:
+    def discard(self, folders: bool = True) -> None:
         """Remove the temporary files still here (the rest were renamed over their targets) and
-        the folders made for them that are empty now."""
+        (FOLDERS) the folders made for them that are empty now."""
         for value in self._items.values():
             if isinstance(value, Stored):
                 unlink(value.tmp)
-        remove_dirs(self.created)
+        if folders:
+            remove_dirs(self.created)

@@ -171,29 +171,34 @@ _labels = _dict(_label_name, _str)
 # A model: {key in the document: (attribute, kind, default factory or None when required)}.
 
 
+def _none() -> None:
+    return None
+
+
 def _model(fields: dict[str, tuple], rule=None):
+    keys = fields.keys()
+    required = frozenset(key for key, (_, _, default) in fields.items() if default is None)
+    kinds = {key: (attr, kind) for key, (attr, kind, _) in fields.items()}
+    blank = {attr: None for attr, _, _ in fields.values()}  # in field order; `_none` defaults stay
+    made = tuple((key, attr, default) for key, (attr, _, default) in fields.items()
+                 if default is not None and default is not _none)
+
     def check(v: Any) -> Record:
-        if type(v) is not dict or not v.keys() <= fields.keys():
+        if type(v) is not dict or not v.keys() <= keys or not required <= v.keys():
             raise Unsure
-        values, given = {}, set()
-        for key, (attr, kind, default) in fields.items():
-            if key in v:
-                values[attr] = kind(v[key])
-                given.add(attr)
-            elif default is None:
-                raise Unsure
-            else:
+        values = blank.copy()
+        for key, x in v.items():
+            attr, kind = kinds[key]
+            values[attr] = kind(x)
+        for key, attr, default in made:
+            if key not in v:
                 values[attr] = default()
-        record = Record(values, given)
+        record = Record(values, {kinds[key][0] for key in v})
         if rule is not None and not rule(record):
             raise Unsure
         return record
     check.fields = fields  # type: ignore[attr-defined]
     return check
-
-
-def _none() -> None:
-    return None
 
 
 def _f(kind, default=_none, attr: str | None = None) -> tuple:
@@ -247,12 +252,16 @@ _SLI_FIELDS = _fields(events=_f(_optional(_events)), raw=_f(_optional(_raw)), ra
                       latency=_f(_optional(_latency)), threshold=_f(_optional(_threshold)),
                       quality=_f(_optional(_quality)), template=_f(_optional(_template)), composite=_f(_optional(_composite)),
                       plugin=_f(_optional(_sli_plugin)))
-_sli_record = _model(_SLI_FIELDS, lambda r: sum(getattr(r, k) is not None for k in _SLI_FIELDS) == 1)
+# one kind given, and not as null (a null beside it, or alone: unsure, pydantic decides)
+_sli_record = _model(_SLI_FIELDS, lambda r: len(r.model_fields_set) == 1)
 
 
 def _sli(v: Any) -> Record:
     record = _sli_record(v)
-    record.kind = next(k for k in (*SLI_KINDS, "plugin") if getattr(record, k) is not None)
+    (kind,) = record.model_fields_set
+    if getattr(record, kind) is None:
+        raise Unsure
+    record.kind = kind
     return record
 
 

@@ -91,7 +91,8 @@ class Cache:
                 return comp
             run = Run(options)
             tree = _Tree(comp.files, run, self.memo.files, self.started)
-            compiled = {r.src.display: r for r in run.compile(self._dirty(tree), tree.loaded)}
+            dirty = self._dirty(tree)
+            compiled = {r.src.display: r for r in run.compile(dirty, tree.loaded, whole=len(dirty) == len(tree.files))}
             for d in compiled:  # their bytes are not needed again (the build's memory stays flat)
                 tree.loaded.pop(d, None)
             tree.learned(compiled)

@@ -37,7 +37,7 @@ def compile_paths(paths: Sequence[str], options: Options | None = None, *, emit:
             comp.diagnostics += [no_specs(paths), *notes]
             return comp
         run = Run(options, emit=emit, extras=extras, units=units)
-        results = run.compile(comp.files)
+        results = run.compile(comp.files, whole=True)
         records = {r.src.display: r.record() for r in results}
         assemble(comp, run, records, results)
         comp.diagnostics += notes

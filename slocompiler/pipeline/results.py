@@ -183,6 +183,8 @@ class FileResult:
     spilled: tuple[str, int, int] | None = None   # its units in a file (path, offset, size): `spill`
     kept: FileRecord | None = None                # its record, made before its units were spilled
     source: bytes = b""                           # the digest of the bytes it was compiled from (`LoadedFile.digest`)
+    made: dict[str, tuple[Artifacts, dict]] | None = None  # per service: outputs from this file's SLOs (`services`)
+    dropped: bool = False                         # its units left in its worker (`Run.units_again`)
 
     def record(self) -> FileRecord:
         if self.kept is not None:
@@ -191,6 +193,10 @@ class FileResult:
         return FileRecord(list(self.diagnostics), {u.out_path: len(u.slos) for u in self.units},
                           SLORefs.of([slo_ref(slo) for slo in slos]),
                           sorted({slo.service for slo in slos}), self.rules)
+
+    def slos(self) -> int:
+        """How many SLOs it defines (without making its record)."""
+        return self.kept.slos if self.kept is not None else sum(len(u.slos) for u in self.units)
 
     def spill(self, folder: str) -> FileResult:
         """Move the units to a file of this process in FOLDER (a worker of a build hands its results

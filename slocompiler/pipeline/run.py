@@ -8,6 +8,7 @@ the run shares (options, windows catalogs, OpenSLO objects, templates), which is
 from __future__ import annotations
 
 import datetime as _dt
+from collections import Counter
 
 from slocompiler.check.policies import check_policies, load_policies
 from slocompiler.conventions import Output
@@ -21,9 +22,10 @@ from slocompiler.model import SLO, SpecUnit
 from slocompiler.options import Options
 from slocompiler.pipeline import parallel
 from slocompiler.pipeline.results import FileResult
+from slocompiler.pipeline.services import made_with
 from slocompiler.pipeline.units import generate_units
 from slocompiler.resolve import Context
-from slocompiler.spool import active
+from slocompiler.spool import active, remove_dirs
 
 REGISTERING_KINDS = frozenset({"AlertWindows", "openslo/v1"})  # documents other files' SLOs may use
 TREE_OUTPUTS = frozenset({Output.DOCS.value, Output.GRAFANA.value})  # outputs built per service and tree
@@ -47,26 +49,38 @@ class Run:
         if options.template_dirs:  # problems in the user's template files, whether used or not
             self.diagnostics += self.ctx.templates.diagnostics
 
-    def compile(self, files: list[SourceFile], loaded: dict[str, LoadedFile | bytes] | None = None) -> list[FileResult]:
+    def compile(self, files: list[SourceFile], loaded: dict[str, LoadedFile | bytes] | None = None, *,
+                whole: bool = False) -> list[FileResult]:
         """Load, parse, resolve and generate FILES, in order. LOADED has, by display path, files
         already loaded or already read (their bytes); the others are read now.
 
         Large batches use every core: files that may register objects for others (AlertWindows
         catalogs, OpenSLO v1) are compiled here first, then forked workers compile the rest whole.
         Should a worker meet such a document after all (its bytes hid the kind, e.g. in escapes),
-        the batch is compiled again in this process from a fresh context."""
+        the batch is compiled again in this process from a fresh context. WHOLE: FILES are the
+        whole tree (a service none of the others names is then certainly theirs alone)."""
         known = loaded or {}
         if parallel.in_worker() or not parallel.fork_worthy(files):
             return self._compile(files, known)
-        shared = {f.display for f in files if _may_register(f, known)}
-        first = self._compile([f for f in files if f.display in shared], known)
         spool = active()
-        spills = spool.spill_dir() if spool is not None and self.whole_tree else None  # units by file, not memory
-        rest = parallel.fork_map(lambda f: _handed(self._compile([f], known)[0], spills, self.units),
+        spilling = spool is not None and self.whole_tree  # units by file, not memory
+        shared, spelled = set(), {}
+        for f in files:  # each file's bytes read and dropped (the build's memory stays flat)
+            data = _text_of(f, known)
+            if _may_register(known.get(f.display), data):
+                shared.add(f.display)
+            if whole and spilling:
+                spelled[f.display] = _spelled(data or b"")
+        first = self._compile([f for f in files if f.display in shared], known)
+        spills = spool.spill_dir() if spool is not None and spilling else None
+        named = _service_names(spelled) if whole and spills is not None else None
+        rest = parallel.fork_map(lambda f: self._handed(self._compile([f], known)[0], spills, named),
                                  [f for f in files if f.display not in shared], parallel.PARALLEL_MIN_SLOS)
         if any(r.kinds & REGISTERING_KINDS for r in rest):
-            for r in rest:  # their spooled outputs are made again
-                r.artifacts.discard()
+            made = [a for r in rest for a in (r.artifacts, *(m for m, _ in (r.made or {}).values()))]
+            for artifacts in made:  # their spooled outputs are made again
+                artifacts.discard(folders=False)
+            remove_dirs([folder for artifacts in made for folder in artifacts.created])
             self.ctx = self._context()
             return self._compile(files, known)
         by_file = {r.src.display: r for r in (*first, *rest)}
@@ -83,7 +97,8 @@ class Run:
             _register_tree_catalogs(o.tree_catalogs, ctx, self.formats)
         return ctx
 
-    def _compile(self, files: list[SourceFile], loaded: dict[str, LoadedFile | bytes]) -> list[FileResult]:
+    def _compile(self, files: list[SourceFile], loaded: dict[str, LoadedFile | bytes], *,
+                 generate: bool = True) -> list[FileResult]:
         results = [FileResult(src) for src in files]
         parsed_docs = []
         for res in results:
@@ -104,7 +119,7 @@ class Run:
         for res in results:
             res.units = [SpecUnit(res.src.display, res.src.relpath, tuple(slos), target, tuple(objects))
                          for target, (slos, objects) in groups[id(res)].items()]
-        if self.emit:
+        if self.emit and generate:
             self._generate(results)
         return results
 
@@ -150,34 +165,79 @@ class Run:
             if out.rule_file is not None:
                 res.rule_files[unit.out_path] = out.rule_file
 
+    def _handed(self, res: FileResult, spills: str | None, named: dict[str, dict[str, int]] | None) -> FileResult:
+        """A worker's result as handed to the build: in a build of the whole tree, with the outputs
+        of its services made (`services.made_with`), and its units spilled to a file in SPILLS for
+        the services that other files may define too (NAMED: the `service:` names each file's
+        bytes spell, `_service_names`); else its units left out unless the caller wants them."""
+        if spills is not None and res.units:
+            made_with(res, self.wanted, self.keeps)
+            mine = named.get(res.src.display, {}) if named is not None and res.made is not None else {}
+            if res.made and all(mine.get(s) == 1 for s in res.made):  # named here only, by this file only
+                res.kept, res.units, res.dropped = res.record(), [], True
+                return res
+            return res.spill(spills)
+        if not self.units:
+            res.kept, res.units = res.record(), []
+        return res
+
+    def units_again(self, res: FileResult) -> None:
+        """The units of a file whose worker dropped them (`_handed`), compiled again here: a service
+        it defines turned out to be another file's too (its name spelled otherwise there)."""
+        if res.dropped:
+            res.units, res.dropped = self._compile([res.src], {}, generate=False)[0].units, False
+
     def keeps(self, rel: str) -> bool:
         """Whether an artifact is one of the outputs asked for (`outputs:` in the config)."""
         return self.options.keeps(rel)
 
 
-def _handed(res: FileResult, spills: str | None, keep: bool) -> FileResult:
-    """A worker's result as handed to the build: its units spilled when SPILLS names a folder,
-    left out unless KEEP."""
-    if spills is not None and res.units:
-        return res.spill(spills)
-    if not keep:
-        res.kept, res.units = res.record(), []
-    return res
-
-
-def _may_register(src: SourceFile, loaded: dict[str, LoadedFile | bytes]) -> bool:
-    """Whether a file may hold an AlertWindows or OpenSLO v1 document (from its documents when
-    loaded, else from its bytes; a worker that finds one anyway makes the batch start over)."""
+def _text_of(src: SourceFile, loaded: dict[str, LoadedFile | bytes]) -> bytes | None:
+    """A file's bytes as given or read now (None: already loaded, or unreadable)."""
     data = loaded.get(src.display)
-    if isinstance(data, LoadedFile):
-        return any(detect(doc) in REGISTERING_KINDS for doc in data.documents)
     if data is None:
         try:
             with open(src.path, "rb") as fh:
-                data = fh.read()
+                return fh.read()
         except OSError:
-            return True
-    return b"AlertWindows" in data or b"openslo/v1" in data
+            return None
+    return data if isinstance(data, bytes) else None
+
+
+def _may_register(loaded: LoadedFile | bytes | None, data: bytes | None) -> bool:
+    """Whether a file may hold an AlertWindows or OpenSLO v1 document (from its documents when
+    LOADED, else from its bytes DATA; a worker that finds one anyway makes the batch start over)."""
+    if isinstance(loaded, LoadedFile):
+        return any(detect(doc) in REGISTERING_KINDS for doc in loaded.documents)
+    return data is None or b"AlertWindows" in data or b"openslo/v1" in data
+
+
+def _service_names(found: dict[str, set[str]]) -> dict[str, dict[str, int]]:
+    """Per file (by display path), the service names its `service: NAME` lines spell (FOUND,
+    `_spelled`), each with the number of files that spell it. A service a worker compiles is its
+    file's alone when its file spells it and no other does; one spelled otherwise (escapes, an
+    alias, a line `_spelled` does not read) is never found, so its file keeps its units for the
+    tree stage (and a file that spells it plainly is compiled again should it be needed)."""
+    counts = Counter(name for names in found.values() for name in names)
+    return {display: {name: counts[name] for name in names} for display, names in found.items()}
+
+
+def _spelled(data: bytes) -> set[str]:
+    """The values of the lines `service: NAME` (indented, or a list item's) in DATA."""
+    names = set()
+    at = data.find(b"service:")
+    while at >= 0:
+        line = data.rfind(b"\n", max(0, at - 128), at) + 1  # no line start that far back: not a key
+        if (line or at <= 128) and data[line:at].strip(b" \t") in (b"", b"-"):
+            end = data.find(b"\n", at)
+            value = data[at + 8:end if end >= 0 else len(data)]
+            comment = [i for i in (value.find(b" #"), value.find(b"\t#")) if i >= 0]
+            value = (value[:min(comment)] if comment else value).strip(b" \t\r")
+            if len(value) >= 2 and value[0] in b"'\"" and value[-1] == value[0]:
+                value = value[1:-1]
+            names.add(value.decode("utf-8", "replace"))
+        at = data.find(b"service:", at + 8)
+    return names
 
 
 def _load_catalog_dirs(dirs, ctx: Context, formats) -> list[Diagnostic]:

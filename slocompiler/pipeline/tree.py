@@ -11,14 +11,13 @@ from slocompiler.conventions import RULE_FILES_LIST, Output, Target
 from slocompiler.diagnostics import Position
 from slocompiler.emit.rule_list import rule_files_list
 from slocompiler.emit.targets import mimir_files
-from slocompiler.model import SLO
 from slocompiler.pipeline.parallel import fork_map
 from slocompiler.pipeline.results import Compilation, FileRecord, FileResult
 from slocompiler.pipeline.run import Run
+from slocompiler.pipeline.services import service_entries, service_outputs, take_made
 from slocompiler.spool import Artifacts
 
 PROMETHEUS_LAYOUT = (Target.PROMETHEUS, Target.VICTORIAMETRICS)  # targets writing OUT/prometheus/
-ServiceEntries = list[tuple[SLO, str]]  # a service's (SLO, spec file) pairs in tree order
 
 
 def assemble(comp: Compilation, run: Run, records: dict[str, FileRecord], results: list[FileResult]) -> None:
@@ -78,35 +77,19 @@ def finish(comp: Compilation, run: Run) -> None:
     comp.diagnostics.sort()
 
 
-def service_outputs(run: Run, service: str, entries: ServiceEntries) -> tuple[Artifacts, dict]:
-    """The dashboards and catalog page of one service, from its (SLO, spec file) ENTRIES, and the
-    summary of them the fleet overview and the index need."""
-    files: dict[str, bytes] = {}
-    summary: dict = {}
-    if Output.GRAFANA in run.wanted:
-        from slocompiler.generate.grafana import service_boards
-
-        boards, summary[Output.GRAFANA.value] = service_boards(service, entries, __version__)
-        files.update(boards)
-    if Output.DOCS in run.wanted:
-        from slocompiler.generate.docs import service_page
-
-        page, summary[Output.DOCS.value] = service_page(service, entries, __version__)
-        files.update(page)
-    return Artifacts({k: v for k, v in files.items() if run.keeps(k)}), summary
-
-
 def all_service_outputs(run: Run, services: list[tuple[str, list[FileResult]]]) -> list[tuple[Artifacts, dict]]:
     """`service_outputs` of every (service, the compiled files that define it, in tree order), in
-    order (large trees on every core; each reads back the units of its own files)."""
-    weight = sum(r.record().slos for _, results in services for r in results)
-    return fork_map(lambda item: service_outputs(run, item[0], service_entries(*item)), services, weight)
-
-
-def service_entries(service: str, results: list[FileResult]) -> ServiceEntries:
-    """SERVICE's (SLO, spec file) pairs in tree order, from the files (RESULTS) that define it."""
-    return [(slo, unit.relpath) for res in results for unit in res.all_units() for slo in unit.slos
-            if slo.service == service]
+    order: those a worker made with the service's only file as they are, the rest made now (large
+    trees on every core; each reads back the units of its own files)."""
+    made = [take_made(service, results) for service, results in services]
+    todo = [item for item, done in zip(services, made) if done is None]
+    for _, results in todo:
+        for res in results:
+            run.units_again(res)
+    weight = sum(r.slos() for _, results in todo for r in results)
+    fresh = iter(fork_map(lambda item: service_outputs(run.wanted, run.keeps, item[0], service_entries(*item)),
+                          todo, weight))
+    return [next(fresh) if done is None else done for done in made]
 
 
 def services_of(comp: Compilation, results: dict[str, FileResult],
