@@ -25,11 +25,10 @@ GROUP_RANK = tuple(group_name(part, "") for part in GROUP_ORDER)
 
 
 def group_eval_order(rules: RuleFile) -> list[str]:
-    def rank(name: str) -> int:
-        return next((i for i, p in enumerate(GROUP_RANK) if name.startswith(p)), len(GROUP_RANK))
-
-    ranked = sorted((rank(g.name), i, g.name) for i, g in enumerate(rules.groups))
-    return [name for _, _, name in ranked]
+    ranked: list[list[str]] = [[] for _ in range(len(GROUP_RANK) + 1)]
+    for g in rules.groups:
+        ranked[next((i for i, p in enumerate(GROUP_RANK) if g.name.startswith(p)), len(GROUP_RANK))].append(g.name)
+    return [name for names in ranked for name in names]
 
 
 def coarse_step(slos: Sequence[SLO]) -> int:
@@ -103,11 +102,13 @@ def ticket_name(relpath: str) -> str:
     return f"{stem}.ticket.{ext}" if dot else f"{relpath}.ticket"
 
 
-def promtool_test_files(rule_file_name: str, slos: Sequence[SLO], rules: RuleFile) -> dict[str, bytes]:
+def promtool_test_files(rule_file_name: str, slos: Sequence[SLO], rules: RuleFile,
+                        templates: bool = True) -> dict[str, bytes]:
     """{relpath under tests/: bytes}: the page/no-data file and, when there are ticket tests, the
-    ticket file (evaluated at a coarser interval)."""
+    ticket file (evaluated at a coarser interval). TEMPLATES: SLOs of a shape seen before are
+    written from its template (`templates`), the same text as without."""
     windows: list[Test] = []
-    fine, coarse, notes, step = collect_tests(slos, rules, windows, written=True)
+    fine, coarse, notes, step = collect_tests(slos, rules, windows, written=templates)
     out = {}
     main = _render(rule_file_name, rules, fine, notes, 1, "page-tier, min_events and no-data")
     if main is not None:

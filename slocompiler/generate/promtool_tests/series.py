@@ -245,8 +245,10 @@ def solve_not(required: Sequence[Matcher], forbidden: Sequence[Matcher],
 def series_text(labels: dict[str, str]) -> str:
     """`name{a="1", b="2"}`: labels sorted, `__name__` in front."""
     name = labels.get("__name__", "")
-    rest = ", ".join([f'{k}="{_esc(v) if _ESCAPED.search(v) else v}"' for k, v in sorted(labels.items())
-                      if k != "__name__"])
+    if _ESCAPED.search("".join(labels.values())):
+        rest = ", ".join([f'{k}="{_esc(v)}"' for k, v in sorted(labels.items()) if k != "__name__"])
+    else:
+        rest = ", ".join([f'{k}="{v}"' for k, v in sorted(labels.items()) if k != "__name__"])
     return f"{name}{{{rest}}}"
 
 

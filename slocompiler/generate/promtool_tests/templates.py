@@ -16,10 +16,10 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from slocompiler.emit.yaml import data_scalar, promtool_test
+from slocompiler.emit.yaml import data_scalar, promtool_test, text_scalar
 from slocompiler.generate.promtool_tests.scenarios import Scenarios
 from slocompiler.generate.promtool_tests.shapes import Counter, SliceInput
 from slocompiler.plan import TierPlan
@@ -28,6 +28,7 @@ from slocompiler.rules import Rule
 OPEN, CLOSE, NAME = "\ue000", "\ue001", "\ue002"   # private-use characters: no generated text has them
 # a placeholder as a whole scalar (`key: "…"`), inside a quoted scalar, in a comment; a test's name
 _CUT = re.compile(r'(?<=: )"\\ue000(\d+)\\ue001"(?=\n)|\\ue000(\d+)\\ue001|\ue000(\d+)\ue001|"\\ue002"')
+_FORCES_QUOTES = re.compile(r"[^A-Za-z0-9_.:/ +-]")
 _MAX_TEMPLATES = 1024   # templates remembered (a few kB each)
 
 # ("id",) | ("series", i): the labels of input i | ("values", segments, end_stale, step, slice_m, i) |
@@ -78,8 +79,8 @@ class _Placeholders(Scenarios):
         return self._slot(("nodata", 0)), self._slot(("nodata", 1)), self._slot(("nodata", 2))
 
 
-def _value(b: Scenarios, slot: Slot, rule: Rule) -> str:
-    """SLOT's string for the SLO of `b` and RULE, the call's."""
+def _value(b: Scenarios, slot: Slot, rule: Rule, strings: dict) -> str:
+    """SLOT's string for the SLO of `b` and RULE, the call's (STRINGS remembers the values of series)."""
     kind = slot[0]
     if kind == "id":
         return b.sid
@@ -87,7 +88,10 @@ def _value(b: Scenarios, slot: Slot, rule: Rule) -> str:
         fed: list[Counter | SliceInput] = [*b.shape.counters, *b.shape.inputs]
         return b.series_label_text(fed[slot[1]], fed[slot[1]].labels)
     if kind == "values":
-        return b.series_values(*slot[1:5])[slot[5]]
+        values = strings.get(slot[:5])
+        if values is None:
+            values = strings[slot[:5]] = b.series_values(*slot[1:5])
+        return values[slot[5]]
     if kind == "sel":
         return b.alerts_sel(rule)
     if kind == "fire":
@@ -102,7 +106,15 @@ def written(tests: list) -> str:
 
 
 Arg = tuple[int, int] | str   # a field: (slot, how: 0 raw, 1 escaped, 2 a whole scalar), or a test's name after the id
-_FORMS: tuple[Callable[[str], str], ...] = (str, lambda v: json.dumps(v)[1:-1], data_scalar)
+_FORMS: tuple[Callable[[str], str], ...] = (str, lambda v: json.dumps(v)[1:-1], text_scalar)
+
+
+def _quoted_anyway(text: str, at: int) -> bool:
+    """Whether the quoted scalar of the line of TEXT at AT stays quoted whatever its placeholders
+    hold: a character outside the plain ones (`emit.yaml.data_scalar`) is in its own text."""
+    line = text[text.rfind("\n", 0, at) + 1:text.find("\n", at)]
+    _, sep, value = line.partition(": ")
+    return bool(sep) and value[:1] == '"' and _FORCES_QUOTES.search(_CUT.sub("", value[1:-1])) is not None
 
 
 class _Cutter:
@@ -121,6 +133,8 @@ class _Cutter:
         out: list[str] = []
         at, k = 0, 0
         for m in _CUT.finditer(text):
+            if m.group(2) is not None and not _quoted_anyway(text, m.start()):
+                raise ValueError("a placeholder inside a scalar that its own text does not quote")
             out.append(text[at:m.start()].replace("{", "{{").replace("}", "}}"))
             for how, group in ((2, 1), (1, 2), (0, 3)):
                 if m.group(group) is not None:
@@ -144,31 +158,49 @@ class Template:
     fine: str | None     # None: the call adds no fine test
     coarse: str | None
     notes: tuple[str, ...]
+    # by the inputs' shares and values (`Written.fed`): the texts with the series values put in
+    _fed: dict = field(default_factory=dict, compare=False, repr=False)
 
     def literal(self) -> str:
         """The text of the tests that is the same for every SLO."""
         return "".join(t for t in (self.fine, self.coarse) if t is not None)
 
-    def fill(self, b: Scenarios, rule: Rule, strings: dict) -> tuple[str | None, str | None, list[str]]:
-        """(fine tests' text, coarse tests' text, notes) for the SLO of `b` and the call's RULE;
-        STRINGS remembers their strings in each form."""
+    def _with_values(self, b: Scenarios, rule: Rule, strings: dict) -> tuple[str | None, str | None, tuple[str, ...]]:
+        """The texts with the series values of the SLO of `b` put in: the same for every SLO whose
+        inputs have its shares and values."""
+        args = [self._text(a, b, rule, strings) if not isinstance(a, str) and self.slots[a[0]][0] == "values"
+                else f"{OPEN}{j}{CLOSE}" for j, a in enumerate(self.args)]
+
+        def put(text: str) -> str:
+            return text.format(*args).replace("{", "{{").replace("}", "}}").replace(OPEN, "{").replace(CLOSE, "}")
+
+        return (None if self.fine is None else put(self.fine), None if self.coarse is None else put(self.coarse),
+                tuple(put(n) for n in self.notes))
+
+    def fill(self, b: Scenarios, rule: Rule, strings: dict, fed: tuple) -> tuple[str | None, str | None, list[str]]:
+        """(fine tests' text, coarse tests' text, notes) for the SLO of `b` and the call's RULE, its
+        inputs' shares and values FED; STRINGS remembers their strings in each form."""
+        texts = self._fed.get(fed)
+        if texts is None:
+            texts = self._fed[fed] = self._with_values(b, rule, strings)
+        fine, coarse, notes = texts
+        args = [data_scalar(b.sid + a) if isinstance(a, str) else "" if self.slots[a[0]][0] == "values"
+                else self._text(a, b, rule, strings) for a in self.args]
+        return (None if fine is None else fine.format(*args), None if coarse is None else coarse.format(*args),
+                [n.format(*args) for n in notes])
+
+    def _text(self, a: tuple[int, int], b: Scenarios, rule: Rule, strings: dict) -> str:
+        """Field A's text for the SLO of `b` and RULE."""
         rid = id(rule)
-        args = []
-        for a in self.args:
-            if isinstance(a, str):
-                args.append(data_scalar(b.sid + a))
-                continue
-            slot = self.slots[a[0]]
-            key = (slot, rid, a[1])
-            text = strings.get(key)
-            if text is None:
-                raw = strings.get((slot, rid, 0))
-                if raw is None:
-                    raw = strings[slot, rid, 0] = _value(b, slot, rule)
-                text = strings[key] = _FORMS[a[1]](raw)
-            args.append(text)
-        return (None if self.fine is None else self.fine.format(*args),
-                None if self.coarse is None else self.coarse.format(*args), [n.format(*args) for n in self.notes])
+        slot = self.slots[a[0]]
+        key = (slot, rid, a[1])
+        text = strings.get(key)
+        if text is None:
+            raw = strings.get((slot, rid, 0))
+            if raw is None:
+                raw = strings[slot, rid, 0] = _value(b, slot, rule, strings)
+            text = strings[key] = _FORMS[a[1]](raw)
+        return text
 
 
 # The templates by key: bounded, and kept across a worker's chunks (pipeline/parallel.py empties the
@@ -176,9 +208,10 @@ class Template:
 _MEMO: dict[tuple, Template | None] = {}
 
 
-def _make(args: tuple, call: Callable[[Scenarios], None]) -> Template | None:
+def _make(args: tuple, call: Callable[[Scenarios], None], own: tuple[str | None, ...]) -> Template | None:
     """The template of CALL (a method with its arguments), made on a twin with placeholders of the
-    scenarios ARGS make; None when it cannot hold the call's tests."""
+    scenarios ARGS make; None when it cannot hold the call's tests (or the SLO's OWN strings, its id
+    and alert name, show in its text: they went past the placeholders)."""
     ph = _Placeholders(*args)
     call(ph)
     sid = ph.sid
@@ -188,9 +221,14 @@ def _make(args: tuple, call: Callable[[Scenarios], None]) -> Template | None:
         return None
     fine, coarse = [{**t, "name": NAME} for t in tests[:len(ph.fine_tests)]], [{**t, "name": NAME} for t in tests[len(ph.fine_tests):]]
     c = _Cutter()
-    texts = (c.cut(written(fine), names[:len(fine)]) if fine else None,
-             c.cut(written(coarse), names[len(fine):]) if coarse else None, tuple(c.cut(n, []) for n in ph.notes))
-    return Template(tuple(ph.slots), tuple(c.args), *texts)
+    try:
+        texts = (c.cut(written(fine), names[:len(fine)]) if fine else None,
+                 c.cut(written(coarse), names[len(fine):]) if coarse else None, tuple(c.cut(n, []) for n in ph.notes))
+    except ValueError:
+        return None
+    made = Template(tuple(ph.slots), tuple(c.args), *texts)
+    literal = made.literal()
+    return None if any(s and s in literal for s in own) else made
 
 
 class Written(Scenarios):
@@ -201,6 +239,8 @@ class Written(Scenarios):
         super().__init__(*args)
         self.args = args
         self.key = shape_key(self)
+        self.fed = (tuple(c.share for c in self.shape.counters),
+                    tuple((i.good, i.bad, i.counter, i.window_m) for i in self.shape.inputs))
         self._strings: dict[tuple, str] = {}
         self._no_data: dict[int, tuple[str, str, str]] = {}
 
@@ -226,29 +266,16 @@ class Written(Scenarios):
         key = (self.key, what)
         memo = _MEMO
         made = memo.get(key, self)   # self: not tried yet
+        if made is self:
+            if len(memo) >= _MAX_TEMPLATES:
+                memo.clear()
+            made = memo[key] = _make(self.args, call, (self.slo.id, self.slo.alert_name))
         if not isinstance(made, Template):
-            before = (len(self.fine_tests), len(self.coarse_tests), len(self.notes))
             call(self)
-            if made is self:
-                if len(memo) >= _MAX_TEMPLATES:
-                    memo.clear()
-                memo[key] = self._checked(call, rule, before)
             return
-        fine, coarse, notes = made.fill(self, rule, self._strings)
+        fine, coarse, notes = made.fill(self, rule, self._strings, self.fed)
         if fine is not None:
             self.fine_tests.append(fine)
         if coarse is not None:
             self.coarse_tests.append(coarse)
         self.notes += notes
-
-    def _checked(self, call: Callable[[Scenarios], None], rule: Rule, before: tuple[int, int, int]) -> Template | None:
-        """The template of CALL if it gives what CALL just added to `self` (from BEFORE on)."""
-        made = _make(self.args, call)
-        if made is None:
-            return None
-        literal = made.literal()
-        if any(s and s in literal for s in (self.slo.id, self.slo.alert_name)):
-            return None   # a string of the SLO's own went past the placeholders
-        fine, coarse = self.fine_tests[before[0]:], self.coarse_tests[before[1]:]
-        own = (written(fine) if fine else None, written(coarse) if coarse else None, self.notes[before[2]:])
-        return made if made.fill(self, rule, {}) == own else None
