@@ -106,3 +106,49 @@ def test_a_template_keeps_an_slos_own_strings_out_and_quotes_as_the_writer_does(
     assert cut.args == [(1, 1), (2, 2), (0, 0)]
     with pytest.raises(ValueError):
         templates._Cutter().cut('  - name: "a \\ue0000\\ue001"\n', [])
+
+
+def test_queries_read_once_per_shape_read_as_they_are():
+    """`promtool_tests.query_values.shared`: reading a query with its `=`/`!=` values as
+    placeholders and putting them back gives what reading it as it is gives (equal values kept
+    equal across the two queries; regex, empty and escaped values, other quotes left alone)."""
+    from slocompiler.generate.promtool_tests import shapes
+    from slocompiler.generate.promtool_tests.query_values import _normalized, shared
+
+    events = [
+        ('sum(rate(http_total{job="a",code=~"5.."}[5m]))', 'sum(rate(http_total{job="a"}[5m]))'),
+        ('sum(rate(errs{svc="x"}[5m]))', 'sum(rate(ok{svc="x"}[5m])) + sum(rate(errs{svc="x"}[5m]))'),
+        ('sum(rate(errs{svc="x"}[5m]))', 'sum(rate(ok{svc="y"}[5m])) + sum(rate(errs{svc="y"}[5m]))'),
+        ('sum(rate(t{a!="b",c=""}[5m])) - sum(rate(g{a!="b"}[5m]))', 'sum(rate(t{a!="b",c=""}[5m]))'),
+        ('sum(rate(t{a="q\\"x"}[5m]))', 'sum(rate(t{}[5m]))'),
+        ("sum(rate(t{a='x'}[5m]))", 'sum(rate(t{a="x"}[5m]))'),
+        ('sum by (job) (rate({__name__="m",job="j"}[5m]))', 'sum by (job) (rate({__name__="n",job="j"}[5m]))'),
+    ]
+    for err, total in events:
+        def direct(e=err, t=total):
+            try:
+                return shapes._events_of(e, t)
+            except shapes.Skip as exc:
+                return str(exc)
+
+        def via(e=err, t=total):
+            try:
+                return shared(shapes._events_of, e, t)
+            except shapes.Skip as exc:
+                return str(exc)
+
+        assert via() == direct(), (err, total)
+    for sel in ['{service="a",route="/v1"}', '{a!="x", b=~"y|z"}', 'm{a="1", b="1"}', '{a=""}']:
+        try:
+            want: object = shapes._selector_matchers(sel)
+        except Exception as exc:
+            want = type(exc)
+        try:
+            got: object = shared(shapes._selector_matchers, sel)
+        except Exception as exc:
+            got = type(exc)
+        assert got == want, sel
+    norm = _normalized(('x{a="1", b=~"1", c!="2", d="1"}', 'y{a="2"}'))
+    assert norm is not None and norm[1] == ("1", "2")
+    assert norm[0][0].count("\ue010") == 3 and '=~"1"' in norm[0][0]
+    assert _normalized(("x{a='1'}",)) is None
