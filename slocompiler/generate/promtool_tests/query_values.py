@@ -11,11 +11,12 @@ other quotes or a comment, or whose placeholder form does not read, is read as i
 from __future__ import annotations
 
 import dataclasses
-import re
 from functools import lru_cache
 from typing import Any
 
-_STRING = re.compile(r'"(?:[^"\\\n]|\\.)*"')
+from slocompiler import lazyre
+
+_STRING = lazyre.compile(r'"(?:[^"\\\n]|\\.)*"')
 OPEN_V, CLOSE_V = "\ue010", "\ue011"
 
 
@@ -40,13 +41,14 @@ def _normalized(texts: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...
 
 def _filled(found: Any, values: tuple[str, ...]) -> Any:
     """FOUND (terms, matchers, tuples of them) with the placeholders of `_normalized` put back."""
+    kind = type(found)
+    if kind is str:
+        return values[int(found[1:-1])] if found[:1] == OPEN_V and found[-1:] == CLOSE_V else found
+    if kind is tuple:
+        return tuple([_filled(x, values) for x in found])
     if dataclasses.is_dataclass(found) and not isinstance(found, type):
         return dataclasses.replace(found, **{f.name: _filled(getattr(found, f.name), values)
                                              for f in dataclasses.fields(found)})
-    if isinstance(found, str):
-        return values[int(found[1:-1])] if found[:1] == OPEN_V and found[-1:] == CLOSE_V else found
-    if isinstance(found, tuple):
-        return tuple(_filled(x, values) for x in found)
     return found
 
 

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
+from slocompiler import lazyre
 from slocompiler.durations import format_duration, parse_duration
 from slocompiler.numbers import clean
 from slocompiler.re2 import python_pattern
@@ -252,7 +253,7 @@ def series_text(labels: dict[str, str]) -> str:
     return f"{name}{{{rest}}}"
 
 
-_ESCAPED = re.compile(r'[\\"\n]')
+_ESCAPED = lazyre.compile(r'[\\"\n]')
 
 
 def _esc(v: str) -> str:

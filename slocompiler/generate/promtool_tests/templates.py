@@ -14,11 +14,11 @@ tests/test_emit_fast.py compares both paths on every spec the repository has.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from slocompiler import lazyre
 from slocompiler.emit.yaml import data_scalar, promtool_test, text_scalar
 from slocompiler.generate.promtool_tests.scenarios import Scenarios
 from slocompiler.generate.promtool_tests.shapes import Counter, SliceInput
@@ -27,8 +27,8 @@ from slocompiler.rules import Rule
 
 OPEN, CLOSE, NAME = "\ue000", "\ue001", "\ue002"   # private-use characters: no generated text has them
 # a placeholder as a whole scalar (`key: "…"`), inside a quoted scalar, in a comment; a test's name
-_CUT = re.compile(r'(?<=: )"\\ue000(\d+)\\ue001"(?=\n)|\\ue000(\d+)\\ue001|\ue000(\d+)\ue001|"\\ue002"')
-_FORCES_QUOTES = re.compile(r"[^A-Za-z0-9_.:/ +-]")
+_CUT = lazyre.compile(r'(?<=: )"\\ue000(\d+)\\ue001"(?=\n)|\\ue000(\d+)\\ue001|\ue000(\d+)\ue001|"\\ue002"')
+_FORCES_QUOTES = lazyre.compile(r"[^A-Za-z0-9_.:/ +-]")
 _MAX_TEMPLATES = 1024   # templates remembered (a few kB each)
 
 # ("id",) | ("series", i): the labels of input i | ("values", segments, end_stale, step, slice_m, i) |
@@ -160,15 +160,22 @@ class Template:
     notes: tuple[str, ...]
     # by the inputs' shares and values (`Written.fed`): the texts with the series values put in
     _fed: dict = field(default_factory=dict, compare=False, repr=False)
+    # each field's key in an SLO's strings: a name's suffix, or (slot, form); None: a series' values
+    _keys: tuple = field(default=(), compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_keys", tuple(
+            a if isinstance(a, str) else None if self.slots[a[0]][0] == "values" else (self.slots[a[0]], a[1])
+            for a in self.args))
 
     def literal(self) -> str:
         """The text of the tests that is the same for every SLO."""
         return "".join(t for t in (self.fine, self.coarse) if t is not None)
 
-    def _with_values(self, b: Scenarios, rule: Rule, strings: dict) -> tuple[str | None, str | None, tuple[str, ...]]:
+    def _with_values(self, b: Scenarios, rule: Rule, mine: dict) -> tuple[str | None, str | None, tuple[str, ...]]:
         """The texts with the series values of the SLO of `b` put in: the same for every SLO whose
         inputs have its shares and values."""
-        args = [self._text(a, b, rule, strings) if not isinstance(a, str) and self.slots[a[0]][0] == "values"
+        args = [self._text(a, b, rule, mine) if not isinstance(a, str) and self.slots[a[0]][0] == "values"
                 else f"{OPEN}{j}{CLOSE}" for j, a in enumerate(self.args)]
 
         def put(text: str) -> str:
@@ -179,27 +186,33 @@ class Template:
 
     def fill(self, b: Scenarios, rule: Rule, strings: dict, fed: tuple) -> tuple[str | None, str | None, list[str]]:
         """(fine tests' text, coarse tests' text, notes) for the SLO of `b` and the call's RULE, its
-        inputs' shares and values FED; STRINGS remembers their strings in each form."""
+        inputs' shares and values FED; STRINGS remembers their strings in each form, by rule."""
+        mine = strings.get(id(rule))
+        if mine is None:
+            mine = strings[id(rule)] = {}
         texts = self._fed.get(fed)
         if texts is None:
-            texts = self._fed[fed] = self._with_values(b, rule, strings)
+            texts = self._fed[fed] = self._with_values(b, rule, mine)
         fine, coarse, notes = texts
-        args = [data_scalar(b.sid + a) if isinstance(a, str) else "" if self.slots[a[0]][0] == "values"
-                else self._text(a, b, rule, strings) for a in self.args]
+        args = []
+        for a, key in zip(self.args, self._keys):
+            text = mine.get(key)
+            if text is None:
+                text = mine[key] = (data_scalar(b.sid + a) if isinstance(a, str) else
+                                    "" if key is None else self._text(a, b, rule, mine))
+            args.append(text)
         return (None if fine is None else fine.format(*args), None if coarse is None else coarse.format(*args),
                 [n.format(*args) for n in notes])
 
-    def _text(self, a: tuple[int, int], b: Scenarios, rule: Rule, strings: dict) -> str:
-        """Field A's text for the SLO of `b` and RULE."""
-        rid = id(rule)
+    def _text(self, a: tuple[int, int], b: Scenarios, rule: Rule, mine: dict) -> str:
+        """Field A's text for the SLO of `b` and RULE (MINE remembers its strings by slot and form)."""
         slot = self.slots[a[0]]
-        key = (slot, rid, a[1])
-        text = strings.get(key)
+        text = mine.get((slot, a[1]))
         if text is None:
-            raw = strings.get((slot, rid, 0))
+            raw = mine.get((slot, 0))
             if raw is None:
-                raw = strings[slot, rid, 0] = _value(b, slot, rule, strings)
-            text = strings[key] = _FORMS[a[1]](raw)
+                raw = mine[slot, 0] = _value(b, slot, rule, mine)
+            text = mine[slot, a[1]] = _FORMS[a[1]](raw)
         return text
 
 
