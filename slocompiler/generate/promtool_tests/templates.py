@@ -194,15 +194,16 @@ class Template:
         if texts is None:
             texts = self._fed[fed] = self._with_values(b, rule, mine)
         fine, coarse, notes = texts
-        args = []
-        for a, key in zip(self.args, self._keys):
-            text = mine.get(key)
-            if text is None:
-                text = mine[key] = (data_scalar(b.sid + a) if isinstance(a, str) else
-                                    "" if key is None else self._text(a, b, rule, mine))
-            args.append(text)
+        known = mine.get
+        args = [known(key) or self._missing(a, key, b, rule, mine) for a, key in zip(self.args, self._keys)]
         return (None if fine is None else fine.format(*args), None if coarse is None else coarse.format(*args),
                 [n.format(*args) for n in notes])
+
+    def _missing(self, a: Arg, key: Any, b: Scenarios, rule: Rule, mine: dict) -> str:
+        """Field A's text (under KEY in MINE) the first time the SLO of `b` needs it."""
+        text = mine[key] = (data_scalar(b.sid + a) if isinstance(a, str) else
+                            "" if key is None else self._text(a, b, rule, mine))
+        return text
 
     def _text(self, a: tuple[int, int], b: Scenarios, rule: Rule, mine: dict) -> str:
         """Field A's text for the SLO of `b` and RULE (MINE remembers its strings by slot and form)."""
