@@ -152,3 +152,15 @@ def test_queries_read_once_per_shape_read_as_they_are():
     assert norm is not None and norm[1] == ("1", "2")
     assert norm[0][0].count("\ue010") == 3 and '=~"1"' in norm[0][0]
     assert _normalized(("x{a='1'}",)) is None
+
+
+def test_a_single_equality_matcher_solves_to_its_value_as_the_candidate_search_does():
+    """`series._solve` takes the value of a label's only `=` matcher without the candidate search of
+    `_solve_label`: both give the same (an empty value goes through the search)."""
+    from slocompiler.generate.promtool_tests import series
+
+    for name, value, present in [("service", "svc-1", False), ("job", "x y", True), ("__name__", "m", False),
+                                 ("code", "", False), ("code", "", True)]:
+        assert series._solve(((name, "=", value),), (name,) if present else ()) == (
+            None if (found := series._solve_label(name, ((name, "=", value),), present)) is None
+            else ({name: found} if found else {}))

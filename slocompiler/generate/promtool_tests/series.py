@@ -204,7 +204,10 @@ def solve(matchers: Sequence[Matcher], present: Sequence[str] = ()) -> dict[str,
 def _solve(matchers: tuple[Matcher, ...], present: tuple[str, ...]) -> dict[str, str] | None:
     out: dict[str, str] = {}
     for name in dict.fromkeys([m[0] for m in matchers] + list(present)):
-        value = _solve_label(name, tuple(m for m in matchers if m[0] == name), name in present)
+        mine = tuple(m for m in matchers if m[0] == name)
+        # one `label="value"` (the usual service, job): its value, as `_solve_label` finds first
+        value = mine[0][2] if len(mine) == 1 and mine[0][1] == "=" and mine[0][2] else \
+            _solve_label(name, mine, name in present)
         if value is None:
             return None
         if value:

@@ -29,6 +29,7 @@ OPEN, CLOSE, NAME = "\ue000", "\ue001", "\ue002"   # private-use characters: no 
 # a placeholder as a whole scalar (`key: "…"`), inside a quoted scalar, in a comment; a test's name
 _CUT = lazyre.compile(r'(?<=: )"\\ue000(\d+)\\ue001"(?=\n)|\\ue000(\d+)\\ue001|\ue000(\d+)\ue001|"\\ue002"')
 _FORCES_QUOTES = lazyre.compile(r"[^A-Za-z0-9_.:/ +-]")
+_OF_THE_SLO = ("id", "series", "values")   # slots that are the same for every rule of an SLO
 _MAX_TEMPLATES = 1024   # templates remembered (a few kB each)
 
 # ("id",) | ("series", i): the labels of input i | ("values", segments, end_stale, step, slice_m, i) |
@@ -163,19 +164,23 @@ class Template:
     # each field's key in an SLO's strings: a name's suffix, or (slot, form); None: a series' values
     _keys: tuple = field(default=(), compare=False, repr=False)
 
+    _by_rule: tuple = field(default=(), compare=False, repr=False)   # a field of the call's rule
+
     def __post_init__(self) -> None:
         object.__setattr__(self, "_keys", tuple(
             a if isinstance(a, str) else None if self.slots[a[0]][0] == "values" else (self.slots[a[0]], a[1])
             for a in self.args))
+        object.__setattr__(self, "_by_rule", tuple(
+            not isinstance(a, str) and self.slots[a[0]][0] not in _OF_THE_SLO for a in self.args))
 
     def literal(self) -> str:
         """The text of the tests that is the same for every SLO."""
         return "".join(t for t in (self.fine, self.coarse) if t is not None)
 
-    def _with_values(self, b: Scenarios, rule: Rule, mine: dict) -> tuple[str | None, str | None, tuple[str, ...]]:
+    def _with_values(self, b: Scenarios, rule: Rule, strings: dict) -> tuple[str | None, str | None, tuple[str, ...]]:
         """The texts with the series values of the SLO of `b` put in: the same for every SLO whose
         inputs have its shares and values."""
-        args = [self._text(a, b, rule, mine) if not isinstance(a, str) and self.slots[a[0]][0] == "values"
+        args = [self._text(a, b, rule, strings) if not isinstance(a, str) and self.slots[a[0]][0] == "values"
                 else f"{OPEN}{j}{CLOSE}" for j, a in enumerate(self.args)]
 
         def put(text: str) -> str:
@@ -186,35 +191,32 @@ class Template:
 
     def fill(self, b: Scenarios, rule: Rule, strings: dict, fed: tuple) -> tuple[str | None, str | None, list[str]]:
         """(fine tests' text, coarse tests' text, notes) for the SLO of `b` and the call's RULE, its
-        inputs' shares and values FED; STRINGS remembers their strings in each form, by rule."""
-        mine = strings.get(id(rule))
-        if mine is None:
-            mine = strings[id(rule)] = {}
+        inputs' shares and values FED; STRINGS remembers the SLO's strings in each form (those of
+        a rule's slot by rule)."""
         texts = self._fed.get(fed)
         if texts is None:
-            texts = self._fed[fed] = self._with_values(b, rule, mine)
+            texts = self._fed[fed] = self._with_values(b, rule, strings)
         fine, coarse, notes = texts
-        known = mine.get
-        args = [known(key) or self._missing(a, key, b, rule, mine) for a, key in zip(self.args, self._keys)]
+        known, rid = strings.get, id(rule)
+        args = [known(key if not by_rule else (key, rid)) or self._missing(a, key, by_rule, b, rule, strings)
+                for a, key, by_rule in zip(self.args, self._keys, self._by_rule)]
         return (None if fine is None else fine.format(*args), None if coarse is None else coarse.format(*args),
                 [n.format(*args) for n in notes])
 
-    def _missing(self, a: Arg, key: Any, b: Scenarios, rule: Rule, mine: dict) -> str:
-        """Field A's text (under KEY in MINE) the first time the SLO of `b` needs it."""
-        text = mine[key] = (data_scalar(b.sid + a) if isinstance(a, str) else
-                            "" if key is None else self._text(a, b, rule, mine))
+    def _missing(self, a: Arg, key: Any, by_rule: bool, b: Scenarios, rule: Rule, strings: dict) -> str:
+        """Field A's text (under KEY in STRINGS) the first time the SLO of `b` needs it."""
+        text = strings[(key, id(rule)) if by_rule else key] = (
+            data_scalar(b.sid + a) if isinstance(a, str) else "" if key is None else self._text(a, b, rule, strings))
         return text
 
-    def _text(self, a: tuple[int, int], b: Scenarios, rule: Rule, mine: dict) -> str:
-        """Field A's text for the SLO of `b` and RULE (MINE remembers its strings by slot and form)."""
+    def _text(self, a: tuple[int, int], b: Scenarios, rule: Rule, strings: dict) -> str:
+        """Field A's text for the SLO of `b` and RULE (STRINGS remembers its raw string)."""
         slot = self.slots[a[0]]
-        text = mine.get((slot, a[1]))
-        if text is None:
-            raw = mine.get((slot, 0))
-            if raw is None:
-                raw = mine[slot, 0] = _value(b, slot, rule, mine)
-            text = mine[slot, a[1]] = _FORMS[a[1]](raw)
-        return text
+        raw_key = (slot, 0) if slot[0] in _OF_THE_SLO else ((slot, 0), id(rule))
+        raw = strings.get(raw_key)
+        if raw is None:
+            raw = strings[raw_key] = _value(b, slot, rule, strings)
+        return _FORMS[a[1]](raw) if a[1] else raw
 
 
 # The templates by key: bounded, and kept across a worker's chunks (pipeline/parallel.py empties the
@@ -255,7 +257,7 @@ class Written(Scenarios):
         self.key = shape_key(self)
         self.fed = (tuple(c.share for c in self.shape.counters),
                     tuple((i.good, i.bad, i.counter, i.window_m) for i in self.shape.inputs))
-        self._strings: dict[tuple, str] = {}
+        self._strings: dict[Any, Any] = {}
         self._no_data: dict[int, tuple[str, str, str]] = {}
 
     def no_data_texts(self, rule: Rule) -> tuple[str, str, str]:
