@@ -204,9 +204,10 @@ class Template:
                 [n.format(*args) for n in notes])
 
     def _missing(self, a: Arg, key: Any, by_rule: bool, b: Scenarios, rule: Rule, strings: dict) -> str:
-        """Field A's text (under KEY in STRINGS) the first time the SLO of `b` needs it."""
+        """Field A's text (under KEY in STRINGS) the first time the SLO of `b` needs it (a series'
+        values are in the texts already: their field is not used)."""
         text = strings[(key, id(rule)) if by_rule else key] = (
-            data_scalar(b.sid + a) if isinstance(a, str) else "" if key is None else self._text(a, b, rule, strings))
+            data_scalar(b.sid + a) if isinstance(a, str) else "-" if key is None else self._text(a, b, rule, strings))
         return text
 
     def _text(self, a: tuple[int, int], b: Scenarios, rule: Rule, strings: dict) -> str:
