@@ -11,7 +11,6 @@ other quotes or a comment, or whose placeholder form does not read, is read as i
 from __future__ import annotations
 
 import dataclasses
-from functools import lru_cache
 from typing import Any
 
 from slocompiler import lazyre
@@ -52,9 +51,19 @@ def _filled(found: Any, values: tuple[str, ...]) -> Any:
     return found
 
 
-@lru_cache(maxsize=2048)  # emptied with the compiler's other memos (pipeline/parallel.py: _forget)
+# What was read, by reader and placeholder queries: bounded, and kept across a worker's chunks (the
+# functools memos are emptied per chunk of a few hundred SLOs, which share most of their queries' forms)
+_READ: dict[tuple, Any] = {}
+_MAX_READ = 2048
+
+
 def _read_normalized(read: Any, texts: tuple[str, ...]) -> Any:
-    return read(*texts)
+    key = (read, texts)
+    if key not in _READ:
+        if len(_READ) >= _MAX_READ:
+            _READ.clear()
+        _READ[key] = read(*texts)
+    return _READ[key]
 
 
 def shared(read: Any, *texts: str) -> Any:
