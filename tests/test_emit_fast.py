@@ -4,6 +4,10 @@ fresh ones."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
+import pytest
 import yaml
 from helpers import REPO_ROOT
 
@@ -12,6 +16,7 @@ from slocompiler.durations import format_duration
 from slocompiler.emit import yaml as emit_yaml
 from slocompiler.emit.yaml import dump, promtool_test
 from slocompiler.generate.prometheus import rule_file
+from slocompiler.generate.promtool_tests import promtool_test_files, templates
 from slocompiler.generate.promtool_tests.files import collect_tests
 from slocompiler.options import Options
 
@@ -69,3 +74,93 @@ def test_remembered_label_maps_and_durations_are_the_fresh_ones():
     assert yaml.safe_load("".join(first)) == dict(pairs)
     assert [format_duration(v) for v in (0, 60_000, 90 * 60_000, 28 * 86_400_000)] == ["0s", "1m", "1h30m", "4w"]
     assert format_duration(1.0) == "1.0ms" and format_duration(1) == "1ms"  # floats are not taken for ints
+
+
+def test_tests_from_templates_are_the_tests_built_one_by_one(tmp_path):
+    """`promtool_tests.templates`: the tests of an SLO of a shape seen before, filled into its
+    template, are byte for byte those its own scenarios write; over the repository's specs and a
+    generated tree with many SLOs of each shape (threshold, ratio, latency, events, raw; min_events)."""
+    subprocess.run([sys.executable, str(REPO_ROOT / "benchmarks" / "gen_specs.py"), "--slos", "600", "--seed", "3",
+                    "--out", str(tmp_path / "gen")], check=True, capture_output=True)
+    templates._MEMO.clear()
+    filled = 0
+    for folder in [*SPECS, tmp_path / "gen"]:
+        for unit in api.validate([str(folder)]).units:
+            if not unit.slos:
+                continue
+            rules = rule_file(unit.relpath, unit.slos, Options())
+            fast = promtool_test_files(unit.relpath, unit.slos, rules)
+            filled += sum(isinstance(t, str) for part in collect_tests(unit.slos, rules, [], written=True)[:2]
+                          for t in part)
+            assert fast == promtool_test_files(unit.relpath, unit.slos, rules, templates=False), unit.relpath
+    assert filled > 1000   # most SLOs were written from a template
+    assert 0 < len(templates._MEMO) < 1000
+
+
+def test_a_template_keeps_an_slos_own_strings_out_and_quotes_as_the_writer_does():
+    """A placeholder inside a scalar is filled escaped only where the scalar's own text forces the
+    quotes; a whole scalar is written as `data_scalar` writes its value."""
+    cut = templates._Cutter()
+    text = '  - expr: "count_over_time(\\ue0001\\ue001[5m])"\n    series: "\\ue0002\\ue001"\n  # \ue0000\ue001 note\n'
+    assert cut.cut(text, []) == '  - expr: "count_over_time({0}[5m])"\n    series: {1}\n  # {2} note\n'
+    assert cut.args == [(1, 1), (2, 2), (0, 0)]
+    with pytest.raises(ValueError):
+        templates._Cutter().cut('  - name: "a \\ue0000\\ue001"\n', [])
+
+
+def test_queries_read_once_per_shape_read_as_they_are():
+    """`promtool_tests.query_values.shared`: reading a query with its `=`/`!=` values as
+    placeholders and putting them back gives what reading it as it is gives (equal values kept
+    equal across the two queries; regex, empty and escaped values, other quotes left alone)."""
+    from slocompiler.generate.promtool_tests import shapes
+    from slocompiler.generate.promtool_tests.query_values import _normalized, shared
+
+    events = [
+        ('sum(rate(http_total{job="a",code=~"5.."}[5m]))', 'sum(rate(http_total{job="a"}[5m]))'),
+        ('sum(rate(errs{svc="x"}[5m]))', 'sum(rate(ok{svc="x"}[5m])) + sum(rate(errs{svc="x"}[5m]))'),
+        ('sum(rate(errs{svc="x"}[5m]))', 'sum(rate(ok{svc="y"}[5m])) + sum(rate(errs{svc="y"}[5m]))'),
+        ('sum(rate(t{a!="b",c=""}[5m])) - sum(rate(g{a!="b"}[5m]))', 'sum(rate(t{a!="b",c=""}[5m]))'),
+        ('sum(rate(t{a="q\\"x"}[5m]))', 'sum(rate(t{}[5m]))'),
+        ("sum(rate(t{a='x'}[5m]))", 'sum(rate(t{a="x"}[5m]))'),
+        ('sum by (job) (rate({__name__="m",job="j"}[5m]))', 'sum by (job) (rate({__name__="n",job="j"}[5m]))'),
+    ]
+    for err, total in events:
+        def direct(e=err, t=total):
+            try:
+                return shapes._events_of(e, t)
+            except shapes.Skip as exc:
+                return str(exc)
+
+        def via(e=err, t=total):
+            try:
+                return shared(shapes._events_of, e, t)
+            except shapes.Skip as exc:
+                return str(exc)
+
+        assert via() == direct(), (err, total)
+    for sel in ['{service="a",route="/v1"}', '{a!="x", b=~"y|z"}', 'm{a="1", b="1"}', '{a=""}']:
+        try:
+            want: object = shapes._selector_matchers(sel)
+        except Exception as exc:
+            want = type(exc)
+        try:
+            got: object = shared(shapes._selector_matchers, sel)
+        except Exception as exc:
+            got = type(exc)
+        assert got == want, sel
+    norm = _normalized(('x{a="1", b=~"1", c!="2", d="1"}', 'y{a="2"}'))
+    assert norm is not None and norm[1] == ("1", "2")
+    assert norm[0][0].count("\ue010") == 3 and '=~"1"' in norm[0][0]
+    assert _normalized(("x{a='1'}",)) is None
+
+
+def test_a_single_equality_matcher_solves_to_its_value_as_the_candidate_search_does():
+    """`series._solve` takes the value of a label's only `=` matcher without the candidate search of
+    `_solve_label`: both give the same (an empty value goes through the search)."""
+    from slocompiler.generate.promtool_tests import series
+
+    for name, value, present in [("service", "svc-1", False), ("job", "x y", True), ("__name__", "m", False),
+                                 ("code", "", False), ("code", "", True)]:
+        assert series._solve(((name, "=", value),), (name,) if present else ()) == (
+            None if (found := series._solve_label(name, ((name, "=", value),), present)) is None
+            else ({name: found} if found else {}))

@@ -161,7 +161,7 @@ def dump(data: dict[str, Any] | list[Any], indent: str = "") -> str:
 
 
 @lru_cache(maxsize=8192)  # emptied with the compiler's other memos (pipeline/parallel.py: _forget)
-def _text_scalar(text: str) -> str:
+def text_scalar(text: str) -> str:
     """`data_scalar` of a string, remembered (names, durations and label sets repeat in every test)."""
     return data_scalar(text)
 
@@ -174,7 +174,7 @@ def promtool_test(test: dict[str, Any]) -> str:
     generators make them), written straight to text; anything else goes through `dump`."""
     if tuple(test) != _TEST_KEYS or not isinstance(test["name"], str) or not isinstance(test["interval"], str):
         return dump([test])
-    s = _text_scalar
+    s = text_scalar
     out = [f"- name: {s(test['name'])}\n  interval: {s(test['interval'])}\n"]
     series, checks = test["input_series"], test["promql_expr_test"]
     if not _plain_list(series, ("series", "values")) or not all(

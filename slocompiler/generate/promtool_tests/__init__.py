@@ -21,8 +21,9 @@ compares rendered annotations there, and users' annotations may hold any Go temp
 What cannot be synthesised is skipped with a `# skipped:` comment in the file.
 
 Modules: `series` (label values solved from selectors, sample values), `shapes` (the input an
-SLI needs), `composite_inputs` (a composite's: its components' recordings), `scenarios` (the
-tests of one SLO), `files` (the test files of one rule file).
+SLI needs; `query_values`: a query read once per shape), `composite_inputs` (a composite's: its
+components' recordings), `scenarios` (the tests of one SLO), `templates` (a tier's tests solved
+once per shape, an SLO's strings filled in), `files` (the test files of one rule file).
 """
 
 from __future__ import annotations

@@ -26,17 +26,15 @@ from slocompiler.generate.prometheus import expanded_literals
 from slocompiler.generate.promtool_tests.composite_inputs import recorded_series
 from slocompiler.generate.promtool_tests.exclusion_tests import clear_of_windows, exclusion_tests
 from slocompiler.generate.promtool_tests.series import (
-    COUNTER_START,
     MIN,
     Segment,
-    counter_runs,
     counter_values,
-    gauge_values,
     minutes,
     minutes_of,
     series_text,
+    slice_input_values,
 )
-from slocompiler.generate.promtool_tests.shapes import Shape, Skip
+from slocompiler.generate.promtool_tests.shapes import Counter, Shape, Skip, SliceInput
 from slocompiler.generate.sli import Threshold
 from slocompiler.model import SLO, ThresholdSLI
 from slocompiler.numbers import clean
@@ -83,10 +81,11 @@ class Scenarios:
 
     def __init__(self, slo: SLO, shape: Shape, groups: Sequence[Group], coarse: int = 1):
         self.slo, self.shape = slo, shape
+        self.sid = slo.id   # the id as the tests' names and notes spell it (`templates` puts a placeholder here)
         self.plan = alert_plan(slo)
         self.coarse = coarse
-        self.fine_tests: list[Test] = []     # evaluated every minute: page tiers, no-data
-        self.coarse_tests: list[Test] = []   # evaluated every `coarse` minutes: ticket tiers (days of data)
+        self.fine_tests: list[Test | str] = []     # evaluated every minute: page tiers, no-data
+        self.coarse_tests: list[Test | str] = []   # evaluated every `coarse` minutes: ticket tiers (days of data)
         self.tests = self.fine_tests
         self.window_tests: list[Test] = []   # exclusion windows at 5m samples and evaluations (exclusion_tests.py)
         self.notes: list[str] = []
@@ -111,7 +110,9 @@ class Scenarios:
         self._texts: dict[int, str] = {}   # series_text of the shape's labels and of each rule's, by id
         self._sels: dict[int, str] = {}    # each rule's ALERTS selector, by id
 
-    def _text(self, key: object, labels: dict[str, str]) -> str:
+    def series_label_text(self, key: object, labels: dict[str, str]) -> str:
+        """`series_text` of an input's LABELS, once per input KEY (the per-SLO strings of the tests
+        pass through this method, `alerts_sel`, `firing_text`, `no_data_texts` and `sid`)."""
         text = self._texts.get(id(key))
         if text is None:
             text = self._texts[id(key)] = series_text(labels)
@@ -131,37 +132,17 @@ class Scenarios:
         """Input series for segments of (minutes, events/min, error ratio)."""
         if self.shape.recorded:
             return recorded_series(self.shape.recorded, segments, step, end_stale)
-        out = []
-        if self.shape.inputs:
-            bad_at: list[bool] = []
-            minute = 0
-            for mins, _, r in segments:
-                for _ in range(mins // step + (1 if not bad_at else 0)):
-                    bad_at.append(r >= 1 or (r > 0 and self._pattern_bad(minute, r)))
-                    minute += step
-            for inp in self.shape.inputs:
-                # a read over several samples is bad only when all are: lead by the samples it spans
-                lead = inp.samples_in_window(step) - 1
-                bad = [any(bad_at[i:i + lead + 1]) for i in range(len(bad_at))]
-                if inp.counter:
-                    values, v = [], COUNTER_START
-                    for i, b in enumerate(bad):
-                        v += 0 if i == 0 else (inp.bad if b else inp.good) * step
-                        values.append(v)
-                    text = counter_runs(values)
-                else:
-                    text = gauge_values([inp.bad if b else inp.good for b in bad])
-                out.append({"series": self._text(inp, inp.labels), "values": text + (" stale" if end_stale else "")})
-            return out
-        for counter in self.shape.counters:
-            text = counter_values(segments, counter.share, step)
-            out.append({"series": self._text(counter, counter.labels), "values": text + (" stale" if end_stale else "")})
-        return out
+        fed: Sequence[SliceInput | Counter] = self.shape.inputs or self.shape.counters
+        return [{"series": self.series_label_text(x, x.labels), "values": v}
+                for x, v in zip(fed, self.series_values(tuple(segments), end_stale, step, self.slice_m))]
 
-    def _pattern_bad(self, minute: int, q: float) -> bool:
-        # threshold "ratio" r < 1 is encoded as 1 bad slice every q = round(1/r) slices
-        period = max(2, round(1 / q))
-        return (minute // self.slice_m) % period == period - 1
+    def series_values(self, segments: tuple[Segment, ...], end_stale: bool, step: int, slice_m: int) -> list[str]:
+        """The values of each input series (`series`), time slices of `slice_m` minutes."""
+        stale = " stale" if end_stale else ""
+        if self.shape.inputs:
+            return [slice_input_values(segments, step, slice_m, i.good, i.bad, i.counter,
+                                       i.samples_in_window(step) - 1) + stale for i in self.shape.inputs]
+        return [counter_values(segments, c.share, step) + stale for c in self.shape.counters]
 
     # -- assertions --------------------------------------------------------------------------
     def alert_labels(self, rule: Rule) -> dict[str, str]:
@@ -180,13 +161,18 @@ class Scenarios:
             sel = self._sels[id(rule)] = "ALERTS" + series_text(parts)
         return sel
 
-    def firing(self, rule: Rule, at_m: int) -> Check:
+    def firing_text(self, rule: Rule) -> str:
+        """The exact `ALERTS{…}` series of RULE firing."""
         text = self._texts.get(id(rule))
         if text is None:
             labels = {"__name__": "ALERTS", "alertname": rule.alert or "", "alertstate": "firing",
                       **self.alert_labels(rule)}
             text = self._texts[id(rule)] = series_text(labels)
-        return {"expr": self.alerts_sel(rule), "eval_time": minutes(at_m), "exp_samples": [{"labels": text, "value": 1}]}
+        return text
+
+    def firing(self, rule: Rule, at_m: int) -> Check:
+        return {"expr": self.alerts_sel(rule), "eval_time": minutes(at_m),
+                "exp_samples": [{"labels": self.firing_text(rule), "value": 1}]}
 
     def quiet(self, rule: Rule, until_m: int, from_m: int = 0) -> Check | None:
         """Never firing at any evaluation in [from_m, until_m]."""
@@ -202,12 +188,12 @@ class Scenarios:
             end_stale: bool = False, step: int = 1, held_ok: bool = False) -> None:
         span = max([sum(m for m, _, _ in segments)] + [minutes_of(c["eval_time"]) for c in checks if c is not None])
         if not held_ok and not clear_of_windows(self, name, span + 1):
-            self.notes.append(f"{self.slo.id} {name}: its time meets an exclusion window (see the exclusion tests)")
+            self.notes.append(f"{self.sid} {name}: its time meets an exclusion window (see the exclusion tests)")
             return
         kept = [c for c in checks if c is not None]
         if step > 1:
             comment += f" (one sample every {step}m to keep the test short)"
-        self.tests.append({"name": f"{self.slo.id} {name}", "comment": comment, "interval": minutes(step),
+        self.tests.append({"name": f"{self.sid} {name}", "comment": comment, "interval": minutes(step),
                            "input_series": self.series(segments, end_stale=end_stale, step=step),
                            "promql_expr_test": kept})
 
@@ -219,7 +205,7 @@ class Scenarios:
                  for t in self.plan.tiers]
         tiers = [(t, r) for t, r in found if t.tier.enabled and r is not None]
         if not tiers:
-            self.notes.append(f"{slo.id}: no burn-rate alert is generated (disabled); nothing to test")
+            self.notes.append(f"{self.sid}: no burn-rate alert is generated (disabled); nothing to test")
         for i, (tier, rule) in enumerate(tiers):
             self.tier_tests(tier, rule, outage=(i == 0))
         nodata = next((r for r in self.alert_rules if r.alert == f"{slo.alert_name}NoData"), None)
@@ -228,7 +214,7 @@ class Scenarios:
             self.slice_m = max(1, self.sli_slice_m)
         problem = self.shape.slice_problem(1)
         if nodata is not None and problem:
-            self.notes.append(f"{slo.id} no-data: {problem}")
+            self.notes.append(f"{self.sid} no-data: {problem}")
         elif nodata is not None:
             self.no_data(nodata)
 
@@ -238,7 +224,7 @@ class Scenarios:
         live = [p for p in pairs if p.theta < 1]
         for p in pairs:
             if p.theta >= 1:
-                self.notes.append(f"{self.slo.id} {sev} {p.name}: threshold {p.theta:.4g} >= 1, the pair can never fire")
+                self.notes.append(f"{self.sid} {sev} {p.name}: threshold {p.theta:.4g} >= 1, the pair can never fire")
         if not live:
             return
         for_ = tier.tier.for_
@@ -250,19 +236,19 @@ class Scenarios:
             self.slice_m = max(self.step, self.sli_slice_m)
             problem = self.shape.slice_problem(self.step)
             if problem:
-                self.notes.append(f"{self.slo.id} {sev}: no tests at one sample every {minutes(self.step)}: {problem}")
+                self.notes.append(f"{self.sid} {sev}: no tests at one sample every {minutes(self.step)}: {problem}")
                 return
         if not self.threshold:
             for p in live:
                 self.above(sev, rule, p, live, for_m)
         else:
-            self.notes.append(f"{self.slo.id} {sev}: threshold SLI, no 'just above' test (a time-slice error "
+            self.notes.append(f"{self.sid} {sev}: threshold SLI, no 'just above' test (a time-slice error "
                               f"ratio moves in whole slices; a {pairs[0].short_m}m short window cannot hold a "
                               f"ratio just above the threshold)")
         self.below(sev, rule, live)
         cold = self._cold(live) if self.threshold else None
         if outage and cold:
-            self.notes.append(f"{self.slo.id} {sev}: no outage test at one sample every {minutes(self.step)}: {cold}")
+            self.notes.append(f"{self.sid} {sev}: no outage test at one sample every {minutes(self.step)}: {cold}")
         elif outage:
             self.outage(sev, rule, live, for_m)
         if outage and self.slo.exclusions:
@@ -370,18 +356,23 @@ class Scenarios:
                  f"total outage at {n_low:.4g} events/min: fewer than min_events {clean(min_events)} "
                  f"in any window, so it never fires (an unguarded rule would within {d}m)", step=self.step)
 
+    def no_data_texts(self, rule: Rule) -> tuple[str, str, str]:
+        """The no-data alert's name, its `ALERTS{…}` selector and its exact firing series."""
+        labels = {"__name__": "ALERTS", "alertname": rule.alert or "", "alertstate": "firing",
+                  **{k: expanded_literals(v) for k, v in rule.labels}}
+        return (str(rule.alert), "ALERTS" + series_text({"alertname": rule.alert or "", "alertstate": "firing"}),
+                series_text(labels))
+
     def no_data(self, rule: Rule) -> None:
         quick = self.plan.page.quick
         look = quick.long_ms // MIN
         short = quick.short_ms // MIN
         last = 10
-        labels = {"__name__": "ALERTS", "alertname": rule.alert or "", "alertstate": "firing",
-                  **{k: expanded_literals(v) for k, v in rule.labels}}
-        sel = "ALERTS" + series_text({"alertname": rule.alert or "", "alertstate": "firing"})
+        alert, sel, firing = self.no_data_texts(rule)
         fire = last + look + max(short, 5) + self.slice_m + 2 + self.range_m
         self.add("no-data", [(last, self.n, 0.0)], [
             {"expr": f"count_over_time({sel}[{minutes(last + look - 1 - 2)}])", "eval_time": minutes(last + look - 1),
              "exp_samples": []},
-            {"expr": sel, "eval_time": minutes(fire), "exp_samples": [{"labels": series_text(labels), "value": 1}]},
-        ], f"series stop after {minutes(last)}: {rule.alert} stays quiet for {minutes(look)} and fires by {minutes(fire)}",
+            {"expr": sel, "eval_time": minutes(fire), "exp_samples": [{"labels": firing, "value": 1}]},
+        ], f"series stop after {minutes(last)}: {alert} stays quiet for {minutes(look)} and fires by {minutes(fire)}",
             end_stale=True)

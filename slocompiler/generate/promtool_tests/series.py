@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
+from slocompiler import lazyre
 from slocompiler.durations import format_duration, parse_duration
 from slocompiler.numbers import clean
 from slocompiler.re2 import python_pattern
@@ -201,29 +202,38 @@ def solve(matchers: Sequence[Matcher], present: Sequence[str] = ()) -> dict[str,
 
 @lru_cache(maxsize=4096)
 def _solve(matchers: tuple[Matcher, ...], present: tuple[str, ...]) -> dict[str, str] | None:
-    names = list(dict.fromkeys([m[0] for m in matchers] + list(present)))
     out: dict[str, str] = {}
-    for name in names:
-        mine = [m for m in matchers if m[0] == name]
-        cands: list[str] = []
-        for _, op, arg in mine:
-            if op == "=":
-                cands.append(arg)
-            elif op == "=~":
-                cands += sample_regex(arg)
-        if name not in present:
-            cands.append("")
-        cands += [SYNTH, "200", "500", "ok", "0", "1", "x"]
-        if name == "__name__":
-            cands = [c for c in cands if c]
-        for c in dict.fromkeys(cands):
-            if all(_ok(c, op, arg) for _, op, arg in mine) and (c or name not in present):
-                if c:
-                    out[name] = c
-                break
-        else:
+    for name in dict.fromkeys([m[0] for m in matchers] + list(present)):
+        mine = tuple(m for m in matchers if m[0] == name)
+        # one `label="value"` (the usual service, job): its value, as `_solve_label` finds first
+        value = mine[0][2] if len(mine) == 1 and mine[0][1] == "=" and mine[0][2] else \
+            _solve_label(name, mine, name in present)
+        if value is None:
             return None
+        if value:
+            out[name] = value
     return out
+
+
+@lru_cache(maxsize=4096)
+def _solve_label(name: str, mine: tuple[Matcher, ...], present: bool) -> str | None:
+    """A value of label NAME satisfying its matchers MINE ("" for absent; None when none does):
+    each label is solved on its own, so SLOs whose selectors share a matcher share its answer."""
+    cands: list[str] = []
+    for _, op, arg in mine:
+        if op == "=":
+            cands.append(arg)
+        elif op == "=~":
+            cands += sample_regex(arg)
+    if not present:
+        cands.append("")
+    cands += [SYNTH, "200", "500", "ok", "0", "1", "x"]
+    if name == "__name__":
+        cands = [c for c in cands if c]
+    for c in dict.fromkeys(cands):
+        if all(_ok(c, op, arg) for _, op, arg in mine) and (c or not present):
+            return c
+    return None
 
 
 def solve_not(required: Sequence[Matcher], forbidden: Sequence[Matcher],
@@ -239,8 +249,14 @@ def solve_not(required: Sequence[Matcher], forbidden: Sequence[Matcher],
 def series_text(labels: dict[str, str]) -> str:
     """`name{a="1", b="2"}`: labels sorted, `__name__` in front."""
     name = labels.get("__name__", "")
-    rest = ", ".join(f'{k}="{_esc(v)}"' for k, v in sorted(labels.items()) if k != "__name__")
+    if _ESCAPED.search("".join(labels.values())):
+        rest = ", ".join([f'{k}="{_esc(v)}"' for k, v in sorted(labels.items()) if k != "__name__"])
+    else:
+        rest = ", ".join([f'{k}="{v}"' for k, v in sorted(labels.items()) if k != "__name__"])
     return f"{name}{{{rest}}}"
+
+
+_ESCAPED = lazyre.compile(r'[\\"\n]')
 
 
 def _esc(v: str) -> str:
@@ -281,6 +297,30 @@ def _counter_values(segments: tuple[Segment, ...], share: str, step: int) -> str
             tokens.append(f"{_f(value + inc)}+{_f(inc)}x{steps - 1}")
         value = value + inc * steps
     return " ".join(tokens)
+
+
+@lru_cache(maxsize=4096)
+def slice_input_values(segments: tuple[Segment, ...], step: int, slice_m: int, good: float, bad: float,
+                       counter: bool, lead: int) -> str:
+    """Text of a time-slice input (a gauge, or a counter's increases) for segments of (minutes,
+    events/min, error ratio), one sample every `step` minutes: a ratio r of 1 is bad throughout,
+    r < 1 one bad slice (of `slice_m` minutes) every round(1/r). A read over several samples is bad
+    only when all are: the input leads by the LEAD samples a read spans."""
+    bad_at: list[bool] = []
+    minute = 0
+    for mins, _, r in segments:
+        for _ in range(mins // step + (1 if not bad_at else 0)):
+            period = max(2, round(1 / r)) if 0 < r < 1 else 0
+            bad_at.append(r >= 1 or (period > 0 and (minute // slice_m) % period == period - 1))
+            minute += step
+    is_bad = [any(bad_at[i:i + lead + 1]) for i in range(len(bad_at))]
+    if not counter:
+        return gauge_values([bad if b else good for b in is_bad])
+    values, v = [], COUNTER_START
+    for i, b in enumerate(is_bad):
+        v += 0 if i == 0 else (bad if b else good) * step
+        values.append(v)
+    return counter_runs(values)
 
 
 def gauge_values(per_minute: list[float]) -> str:

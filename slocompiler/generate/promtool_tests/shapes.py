@@ -14,6 +14,7 @@ from typing import Any
 from slocompiler.conventions import SLI_ERROR
 from slocompiler.durations import parse_duration
 from slocompiler.generate.promtool_tests.composite_inputs import RecordedInput, recorded_inputs
+from slocompiler.generate.promtool_tests.query_values import shared
 from slocompiler.generate.promtool_tests.series import MIN, Matcher, Skip, matches, series_text, solve, solve_not
 from slocompiler.generate.sli import render_window
 from slocompiler.model import SLO, CompositeSLI, EventsSLI, LatencySLI, RatioSLI, RawSLI, ThresholdSLI
@@ -194,6 +195,18 @@ def _events_terms(error_node: Any, total_node: Any) -> tuple[Term, str, Term]:
     return good, "split", err_term
 
 
+def _events_of(error_query: str, total_query: str) -> tuple[Term, str, Term]:
+    return _events_terms(_parse(error_query), _parse(total_query))
+
+
+def _raw_terms(error_ratio_query: str) -> tuple[Term, str, Term]:
+    node = _unparen(_parse(error_ratio_query))
+    if type(node).__name__ != "BinaryExpr" or str(node.op) != "/" or node.modifier is not None:
+        raise Skip("raw error_ratio_query is not `errors / total` over sum(rate(...)) terms; "
+                   f"its recorded {SLI_ERROR}<w> series cannot be fed as input")
+    return _events_terms(node.lhs, node.rhs)
+
+
 def _counter_shape(total: Term, role: str, other: Term, by: tuple[str, ...] = ()) -> Shape:
     """Counters for `total` and an errors (or good) selector, with the grouping labels present."""
     present = tuple(sorted(set(by) | set(total.by) | set(other.by)))
@@ -313,31 +326,27 @@ def shape_of(slo: SLO) -> Shape:
     if slo.test_series:
         return _hinted_shape(slo)
     if isinstance(sli, RatioSLI):
-        total = Term(_selector_matchers(sli.total), tuple(sorted(sli.by)))
+        total = Term(shared(_selector_matchers, sli.total), tuple(sorted(sli.by)))
         role, sel = ("errors", sli.errors) if sli.errors is not None else ("good", sli.good)
         if sel is None:
             raise Skip("a ratio SLI without errors or good")  # pragma: no cover (the spec requires one)
-        return _counter_shape(total, role, Term(_selector_matchers(sel), tuple(sorted(sli.by))), sli.by)
+        return _counter_shape(total, role, Term(shared(_selector_matchers, sel), tuple(sorted(sli.by))), sli.by)
     if isinstance(sli, LatencySLI):
         if sli.native:
             raise Skip("native histogram: promtool 2.42 input series cannot express native histograms "
                        "(the {{schema:…}} notation came in later releases)")
-        base = _selector_matchers("{" + (sli.selector.strip()[1:-1] if sli.selector else "") + "}"
-                                  if sli.selector else "{__name__=~\".+\"}")
+        base = shared(_selector_matchers, "{" + (sli.selector.strip()[1:-1] if sli.selector else "") + "}"
+                       if sli.selector else "{__name__=~\".+\"}")
         base = tuple(m for m in base if m[0] != "__name__")
         by = tuple(sorted(sli.by))
         count = Term((("__name__", "=", sli.histogram + "_count"), *base), by)
         bucket = Term((("__name__", "=", sli.histogram + "_bucket"), *base, ("le", "=", clean(float(sli.threshold)))), by)
         return _counter_shape(count, "good", bucket, by)
     if isinstance(sli, EventsSLI):
-        total, role, other = _events_terms(_parse(sli.error_query), _parse(sli.total_query))
+        total, role, other = shared(_events_of, sli.error_query, sli.total_query)
         return _counter_shape(total, role, other)
     if isinstance(sli, RawSLI):
-        node = _unparen(_parse(sli.error_ratio_query))
-        if type(node).__name__ != "BinaryExpr" or str(node.op) != "/" or node.modifier is not None:
-            raise Skip("raw error_ratio_query is not `errors / total` over sum(rate(...)) terms; "
-                       f"its recorded {SLI_ERROR}<w> series cannot be fed as input")
-        total, role, other = _events_terms(node.lhs, node.rhs)
+        total, role, other = shared(_raw_terms, sli.error_ratio_query)
         return _counter_shape(total, role, other)
     if isinstance(sli, ThresholdSLI):
         return _threshold_shape(sli)
