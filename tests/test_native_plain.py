@@ -73,17 +73,27 @@ def _same(plain: Any, model: Any, where: str) -> None:
         assert type(plain) is type(model) and (plain is model or plain == model), (where, plain, model)
 
 
-def _check(data: Any) -> bool:
-    """Whatever the acceptor says is what pydantic says; True when it accepted."""
-    fast = native_plain.accept(data)
+def _accepted_alike(accept: Any, validate: Any, same: Any, data: Any) -> bool:
+    """Whatever the plain acceptor (ACCEPT) says of DATA is what pydantic (VALIDATE) says, and what
+    they make of it is the SAME; True when it accepted."""
+    fast = accept(data)
     if fast is None:
         return False
-    slow = _pydantic(data)
+    slow = validate(data)
     assert slow is not None, f"accepted without pydantic, refused by it: {data!r}"
+    same(fast, slow, data)
+    return True
+
+
+def _same_documents(fast: Any, slow: Any, data: Any) -> None:
     _same(fast[0], slow[0], "header")
     for i, (a, b) in enumerate(zip(fast[1], slow[1])):
         _same(a, b, f"slos[{i}]")
-    return True
+
+
+def _check(data: Any) -> bool:
+    """Whatever the acceptor says is what pydantic says; True when it accepted."""
+    return _accepted_alike(native_plain.accept, _pydantic, _same_documents, data)
 
 
 def test_corpus_documents_take_the_fast_path_when_valid():
@@ -200,17 +210,15 @@ def _config_pydantic(data: Any) -> ConfigModel | None:
         return None
 
 
-def _check_config(data: Any) -> bool:
-    """Whatever the config acceptor says is what pydantic says; True when it accepted."""
-    fast = native_plain.accept_config(data)
-    if fast is None:
-        return False
-    slow = _config_pydantic(data)
-    assert slow is not None, f"accepted without pydantic, refused by it: {data!r}"
+def _same_config(fast: Any, slow: Any, data: Any) -> None:
     assert fast.model_fields_set == slow.model_fields_set, data
     for name in ConfigModel.model_fields:
         _same(getattr(fast, name), getattr(slow, name), f"config.{name}")
-    return True
+
+
+def _check_config(data: Any) -> bool:
+    """Whatever the config acceptor says is what pydantic says; True when it accepted."""
+    return _accepted_alike(native_plain.accept_config, _config_pydantic, _same_config, data)
 
 
 def test_config_fields_and_defaults_match_the_config_model():

@@ -62,12 +62,13 @@ def test_a_process_parses_its_first_expressions_directly(monkeypatch):
     """A one-file validate never pays for probing names: its expressions are parsed as they are."""
     monkeypatch.setattr(promql_shape, "_DIRECT_FIRST", len(EXPRS) + 1)
     monkeypatch.setattr(promql_shape, "_seen", [0])
-    for memo in ("_ordinary", "_codes", "_shapes"):
+    for memo in ("_ordinary", "_codes", "_shapes", "_plans"):  # as a fresh process has them
         monkeypatch.setattr(promql_shape, memo, {})
     assert all(generated_syntax_error(e) is None for e in EXPRS)
-    assert promql_shape._ordinary == {}
+    assert promql_shape._ordinary == {} and promql_shape._shapes == {}
     assert generated_syntax_error("sum(rate(x[5m])) by (") == syntax_error("sum(rate(x[5m])) by (") is not None
     assert generated_syntax_error(EXPRS[0]) is None and promql_shape._ordinary != {}  # the shapes take over
+    assert promql_shape._shapes != {}
 
 
 def test_the_examples_have_few_shapes_and_all_parse():
