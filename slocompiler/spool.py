@@ -51,9 +51,7 @@ class Spool:
     def discard(self) -> None:
         """Remove every temporary file of the build that was not renamed over its target, and the
         folders made for them that are empty now (a build that writes nothing leaves no trace)."""
-        for owner in self.owners:  # every file first: a folder one made may hold another's
-            owner.discard(folders=False)
-        remove_dirs([folder for owner in self.owners for folder in owner.created])
+        discard_all(self.owners)
 
     def _folder_ok(self, folder: str) -> bool:
         """Whether FOLDER (relpath) can hold a temporary file: no symlink and no non-folder on the
@@ -357,3 +355,11 @@ class Artifacts(MutableMapping[str, bytes]):
                 unlink(value.tmp)
         if folders:
             remove_dirs(self.created)
+
+
+def discard_all(owners: Iterable[Artifacts]) -> None:
+    """`Artifacts.discard` of each of OWNERS, every file first: a folder one made may hold another's."""
+    owners = list(owners)
+    for owner in owners:
+        owner.discard(folders=False)
+    remove_dirs([folder for owner in owners for folder in owner.created])

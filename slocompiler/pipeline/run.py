@@ -25,7 +25,7 @@ from slocompiler.pipeline.results import FileResult
 from slocompiler.pipeline.services import made_with
 from slocompiler.pipeline.units import generate_units
 from slocompiler.resolve import Context
-from slocompiler.spool import active, remove_dirs
+from slocompiler.spool import active, discard_all
 
 REGISTERING_KINDS = frozenset({"AlertWindows", "openslo/v1"})  # documents other files' SLOs may use
 TREE_OUTPUTS = frozenset({Output.DOCS.value, Output.GRAFANA.value})  # outputs built per service and tree
@@ -78,9 +78,7 @@ class Run:
                                  [f for f in files if f.display not in shared], parallel.PARALLEL_MIN_SLOS)
         if any(r.kinds & REGISTERING_KINDS for r in rest):
             made = [a for r in rest for a in (r.artifacts, *(m for m, _ in (r.made or {}).values()))]
-            for artifacts in made:  # their spooled outputs are made again
-                artifacts.discard(folders=False)
-            remove_dirs([folder for artifacts in made for folder in artifacts.created])
+            discard_all(made)  # their spooled outputs are made again
             self.ctx = self._context()
             return self._compile(files, known)
         by_file = {r.src.display: r for r in (*first, *rest)}
