@@ -136,37 +136,32 @@ def load(path: Optional[str]) -> Config:
         return Config()
     from slocompiler.formats.native_plain import accept_config
 
+    doc, problems = None, []
     if path.endswith("pyproject.toml"):
         data = _pyproject_table(path) or {}
-        plain = accept_config(data)  # a valid plain config without pydantic (~80 ms to import)
-        if plain is not None:
-            return Config(path, plain)  # type: ignore[arg-type]
-        from pydantic import ValidationError
-
-        from slocompiler.config_model import ConfigModel
-
-        try:
-            return Config(path, ConfigModel.model_validate(data))
-        except ValidationError as exc:
-            from slocompiler.diagnostics import Position
-
-            return Config(path, ConfigModel(), [Position(os.path.relpath(path)).diag(
-                "SLC104", f"[tool.slocompiler]: {'.'.join(map(str, e['loc']))}: {e['msg']}")
-                for e in exc.errors(include_url=False)])
-    loaded = load_file(path, os.path.relpath(path))
-    doc = loaded.documents[0] if loaded.documents and not loaded.diagnostics else None
-    plain = accept_config(doc.data if doc.data is not None else {}) if doc is not None else None
+    else:
+        loaded = load_file(path, os.path.relpath(path))
+        doc = loaded.documents[0] if loaded.documents and not loaded.diagnostics else None
+        data = (doc.data if doc.data is not None else {}) if doc is not None else None
+        problems = loaded.diagnostics
+    plain = accept_config(data) if data is not None else None  # valid and plain: no pydantic (~80 ms)
     if plain is not None:
         return Config(path, plain)  # type: ignore[arg-type]
     from pydantic import ValidationError
 
     from slocompiler.config_model import ConfigModel
 
-    if doc is None:
-        return Config(path, ConfigModel(), loaded.diagnostics)
+    if data is None:
+        return Config(path, ConfigModel(), problems)
     try:
-        return Config(path, ConfigModel.model_validate(doc.data if doc.data is not None else {}))
+        return Config(path, ConfigModel.model_validate(data))
     except ValidationError as exc:
-        from slocompiler.formats.errors import validation_diagnostics
+        if doc is not None:
+            from slocompiler.formats.errors import validation_diagnostics
 
-        return Config(path, ConfigModel(), validation_diagnostics(exc, doc, ConfigModel))
+            return Config(path, ConfigModel(), validation_diagnostics(exc, doc, ConfigModel))
+        from slocompiler.diagnostics import Position
+
+        return Config(path, ConfigModel(), [Position(os.path.relpath(path)).diag(
+            "SLC104", f"[tool.slocompiler]: {'.'.join(map(str, e['loc']))}: {e['msg']}")
+            for e in exc.errors(include_url=False)])
