@@ -136,13 +136,19 @@ def test_mutated_expressions_are_judged_as_the_parser_judges_them(pick, edits):
     assert generated_syntax_error(expr) == syntax_error(expr), expr
 
 
+# numbers and ranges, some the group keys write alike (`14.4`, `[30m]`), some not (`0`, `[0s]`, `1e3`)
+NUMBERS = ["0", "00", "1", "5", "30", "1.5", "0.001", "0.0001", "14.4", "999999", "1000000", "1.", ".5", "0x1F",
+           "1e3", "[0]", "[0s]", "[5]", "[1]", "[0.0001]", "[9999w]", "[10000w]", "[5y]", "[1h30m]", "[5m:1m]",
+           "[1e999]", "@ 0", "@ 5", " offset 0", "[30m]", "[3d]", "m]", "[", "]"]
+
+
 def _first_error(group: list[str]) -> tuple[int, str] | None:
     return next(((i, err) for i, err in enumerate(map(syntax_error, group)) if err is not None), None)
 
 
 @_settings(500)
 @given(pick=st.integers(0, 10**6), which=st.integers(0, 10**6),
-       edits=st.lists(st.tuples(st.integers(0, 10**6), st.sampled_from([*FRAGMENTS, "\n\x00\n", "`\n"]),
+       edits=st.lists(st.tuples(st.integers(0, 10**6), st.sampled_from([*FRAGMENTS, *NUMBERS, "\n\x00\n", "`\n"]),
                                 st.integers(0, 3)), min_size=1, max_size=3))
 def test_mutated_groups_are_judged_as_the_parser_judges_their_expressions(pick, which, edits):
     """A rule group checked at once (promql_shape.group_syntax_error) after a group of its shape
@@ -263,3 +269,56 @@ def test_engine_problems_are_remembered_without_plain_values(pick, edits):
         i = at % (len(expr) + 1)
         expr = expr[:i] + fragment + expr[i + cut:]
     assert promql.engine_problems(expr) == promql._engine_problems.__wrapped__(expr), expr
+
+
+def _fresh_keys(monkeypatch) -> None:
+    for memo in ("_parsed", "_group_plans"):  # as a fresh process has them
+        monkeypatch.setattr(promql_shape, memo, type(getattr(promql_shape, memo))())
+
+
+def test_windows_and_objectives_share_keys(monkeypatch):
+    """An SLO's window ratios differ in their range only, and SLOs' alerts in their objective: the
+    examples' generated expressions are parsed once per key, a fraction of them, and a group's
+    window ratios once."""
+    _fresh_keys(monkeypatch)
+    parsed: list[str] = []
+    real = promql_shape.generated_syntax_error
+    monkeypatch.setattr(promql_shape, "generated_syntax_error", lambda e: parsed.append(e) or real(e))
+    sli = next(g for g in GROUPS if any("[30m]" in e for e in g) and any("[3d]" in e for e in g))
+    assert group_syntax_error(sli) is None
+    assert len(parsed) == len(set(promql_shape._keys(sli) or [])) < len(sli) / 2, parsed  # one per key
+    assert not [e for e in parsed if any(f"[{w}]" in e for w in ("30m", "1h", "2h", "6h", "1d", "3d"))]
+    assert all(group_syntax_error(g) is None for g in GROUPS)
+    total = sum(map(len, GROUPS))
+    assert len(parsed) < total / 3, (len(parsed), total)
+
+
+def test_keys_write_ranges_and_numbers_alike_in_code_only(monkeypatch):
+    _fresh_keys(monkeypatch)
+    key = promql_shape._keys(['x{a="b", c=~"d{2,3}[5m]"}[30m] > (14.4 * 0.001) + 30 # 7 [3d]\n', 'y[3d] offset 5m'])
+    assert key == ['x{a="x", c=~"d{2,3}[5m]"}[5m] > (1.5 * 1.5) + 1 # 7 [3d]\n', "y[5m] offset 5m"]
+    kept = ["x[0s]", "x[0]", "x[1h30m]", "x[10000w]", "x[5y]", "x[5m:1m]", "0 + x", "0.0005 * x", "1e3 * x",
+            "0x1F * x", ".5 * x", "5. * x", "1700000000 * x", "x @ 1700000000", 'x{a=""}', 'x{a="b\\"c"}',
+            'x{__name__="y"}', 'label_replace(x, "a", "$1", "b", "(5)")']
+    for expr in kept:
+        assert promql_shape._keys([expr]) == [expr], expr
+    assert promql_shape._keys(['x{a="b}', "y"]) is None and promql_shape._keys(["x\x00", "y"]) is None
+
+
+@_settings(600)
+@given(pick=st.integers(0, 10**6), subs=st.lists(st.tuples(st.integers(0, 50), st.sampled_from(NUMBERS)),
+                                                   min_size=1, max_size=4))
+def test_expressions_of_one_key_parse_alike(pick, subs):
+    """Any number or range of a generated expression replaced by another (or by a broken one): when
+    two expressions have one key, the parser accepts both or neither."""
+    expr = EXPRS[pick % len(EXPRS)]
+    spots = [m.span() for m in re.finditer(r"\[[^\]]*\]|(?<![\w.])[0-9][0-9.]*(?![\w.])", expr)]
+    if not spots:
+        return
+    other = expr
+    for which, value in subs:
+        spots = [m.span() for m in re.finditer(r"\[[^\]]*\]|(?<![\w.])[0-9][0-9.]*(?![\w.])", other)] or [(0, 0)]
+        start, end = spots[which % len(spots)]
+        other = other[:start] + value + other[end:]
+    if promql_shape._keys([expr]) == promql_shape._keys([other]):
+        assert (syntax_error(expr) is None) == (syntax_error(other) is None), (expr, other)
