@@ -202,16 +202,15 @@ def generated_syntax_error(expr: str) -> str | None:
 # with every plain double-quoted matcher value written "x" (as in its shape, above) and, in its code
 # only, every range of a whole number of 1 to 9,999 seconds, minutes, hours, days or weeks (`[30m]`)
 # written `[5m]` and every short positive number that is no part of a name or another number
-# (`14.4`, `0.001`, `30`; not `0`, `0.0005`, `1e3`, `0x1F`, `.5`, `1700000000`) written `1` or `1.5`: the
-# parser reads them alike (a range vector; a number, whole or not), so expressions of one key all
+# (`14.4`, `0.001`, `30`; not `0`, `0.0005`, `1e3`, `0x1F`, `.5`, `1700000000`) written `1`: the parser
+# reads them alike (a range vector; a number: PromQL has only floats), so expressions of one key all
 # parse or all do not. The windows of an SLO and the objectives of SLOs share keys: a one-file
 # validate parses ~50 of its ~380 generated expressions.
 _SEP = "\n\x00\n"
 _NOT_PLAIN = lazyre.compile(r"""[\\\x00-\x1f\x7f\ud800-\udfff]""")  # in a string's content (quotes aside)
 _RANGE = lazyre.compile(r"\[[1-9][0-9]{0,3}[smhdw]\]")
 # (the first digit, then no name character or dot before it: a scan for a digit, not a look at every place)
-_DECIMAL = lazyre.compile(r"[0-9](?<![\w.][0-9])(?:(?<=[1-9])[0-9]{0,5}\.[0-9]{0,5}[1-9]|(?<=0)\.[0-9]{0,2}[1-9])(?![\w.])")
-_WHOLE = lazyre.compile(r"[1-9](?<![\w.][1-9])[0-9]{0,5}(?![\w.])")  # (not the `1` or `5` of a `1.5` written before)
+_NUMBER = lazyre.compile(r"[0-9](?<![\w.][0-9])(?:(?<=[1-9])[0-9]{0,5}(?:\.[0-9]{0,5}[1-9])?|(?<=0)\.[0-9]{0,2}[1-9])(?![\w.])")
 _parsed: set[str] = set()  # keys of expressions that parsed
 _group_plans: dict[tuple[str, ...], tuple[tuple[int, ...], str] | None] = {}
 _MAX_GROUPS = 2_000  # plans (a key holds a group's code, ~4 kB; 4,000 SLOs of gen_specs make 861)
@@ -270,7 +269,7 @@ def _group_plan(codes: tuple[str, ...]) -> tuple[tuple[int, ...], str] | None:
     code = "\x01".join(codes)
     if '"' not in code and "'" not in code and "`" not in code and code.count("\x01") == len(codes) - 1:
         values = tuple(i for i, c in enumerate(codes[:-1]) if _value_after(c))
-        plan = (values, _WHOLE.sub("1", _DECIMAL.sub("1.5", _RANGE.sub("[5m]", code))))
+        plan = (values, _NUMBER.sub("1", _RANGE.sub("[5m]", code)))
     if len(_group_plans) < _MAX_GROUPS:
         _group_plans[codes] = plan
     return plan

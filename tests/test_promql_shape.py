@@ -296,7 +296,7 @@ def test_windows_and_objectives_share_keys(monkeypatch):
 def test_keys_write_ranges_and_numbers_alike_in_code_only(monkeypatch):
     _fresh_keys(monkeypatch)
     key = promql_shape._keys(['x{a="b", c=~"d{2,3}[5m]"}[30m] > (14.4 * 0.001) + 30 # 7 [3d]\n', 'y[3d] offset 5m'])
-    assert key == ['x{a="x", c=~"d{2,3}[5m]"}[5m] > (1.5 * 1.5) + 1 # 7 [3d]\n', "y[5m] offset 5m"]
+    assert key == ['x{a="x", c=~"d{2,3}[5m]"}[5m] > (1 * 1) + 1 # 7 [3d]\n', "y[5m] offset 5m"]
     kept = ["x[0s]", "x[0]", "x[1h30m]", "x[10000w]", "x[5y]", "x[5m:1m]", "0 + x", "0.0005 * x", "1e3 * x",
             "0x1F * x", ".5 * x", "5. * x", "1700000000 * x", "x @ 1700000000", 'x{a=""}', 'x{a="b\\"c"}',
             'x{__name__="y"}', 'label_replace(x, "a", "$1", "b", "(5)")']
