@@ -131,7 +131,7 @@ def test_with_a_config_file_the_fast_path_reports_exactly_as_click_does(tmp_path
 # what a cold validate does without (docs/performance.md, "Cold start"): click and pydantic (cli/fast.py,
 # formats/native_plain.py), dataclasses and the inspect it imports (records.py), OpenSSL's digests (spool.py),
 # tomllib for a pyproject.toml that does not name slocompiler (config.py)
-_NOT_IMPORTED = ("click", "pydantic", "dataclasses", "inspect", "hashlib", "_hashlib", "tomllib")
+_NOT_IMPORTED = ("click", "pydantic", "dataclasses", "inspect", "hashlib", "_hashlib", "tomllib", "typing", "json")
 
 
 def test_the_fast_path_imports_no_click_and_usage_errors_stay_clicks(tmp_path: Path):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
 
 import promql_parser
 
@@ -29,7 +28,10 @@ from slocompiler.promql import (
     vector_selector_error,
 )
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from slocompiler.formats import native_spec as spec
 
 _METRIC = re.compile(METRIC_NAME)

@@ -9,13 +9,16 @@ for per-route series and then collapses them, which is rarely what was meant (SL
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import promql_parser
 
 from slocompiler.diagnostics import Diagnostic, Severity
 from slocompiler.load import Document
 from slocompiler.promql import parse
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 # functions whose result drops a label of their vector argument
 _DROPS = {"histogram_quantile": ("le",)}

@@ -7,7 +7,6 @@ The semantic checks of each SLO (labels, queries, windows) are the check stage's
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import TYPE_CHECKING
 
 from slocompiler.check.exclusions import check_always_held, check_maskable, check_overlaps, resolve_exclusions
 from slocompiler.check.labels import check_labels, check_slo_labels, check_texts
@@ -40,6 +39,7 @@ from slocompiler.records import replace
 from slocompiler.resolve import Context
 from slocompiler.windows import sli_windows
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from slocompiler.formats import native_spec as spec
 
