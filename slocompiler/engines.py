@@ -12,8 +12,7 @@ VictoriaMetrics read PromQL with the function set of a Prometheus version (`TARG
 
 from __future__ import annotations
 
-import re
-
+from slocompiler import lazyre
 from slocompiler.records import dataclass
 
 DEFAULT_VERSION = "2.42"
@@ -22,7 +21,7 @@ DEFAULT_VERSION = "2.42"
 TARGET_VERSIONS = {"prometheus": DEFAULT_VERSION, "thanos": DEFAULT_VERSION, "mimir": DEFAULT_VERSION,
                    "victoriametrics": DEFAULT_VERSION}
 KNOWN_VERSIONS = ("2.42", "2.45", "2.49", "2.50", "2.53", "2.54", "3.0", "3.5", "3.7")
-_VERSION = re.compile(r"^v?(\d+)\.(\d+)(?:\.\d+)?$")
+_VERSION = lazyre.compile(r"^v?(\d+)\.(\d+)(?:\.\d+)?$")
 
 
 @dataclass(frozen=True)

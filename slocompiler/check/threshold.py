@@ -8,10 +8,9 @@ for per-route series and then collapses them, which is rarely what was meant (SL
 
 from __future__ import annotations
 
-import re
-
 import promql_parser
 
+from slocompiler import lazyre
 from slocompiler.diagnostics import Diagnostic, Severity
 from slocompiler.load import Document
 from slocompiler.promql import parse
@@ -24,7 +23,7 @@ if TYPE_CHECKING:
 _DROPS = {"histogram_quantile": ("le",)}
 # functions whose result has no labels from their argument
 _NO_LABELS = {"absent", "absent_over_time", "scalar", "vector", "time", "pi"}
-_GROUPING = re.compile(r"\b(by|without)\s*\(([^()]*)\)")
+_GROUPING = lazyre.compile(r"\b(by|without)\s*\(([^()]*)\)")
 
 
 def _groupings(node: Any, dropped: tuple[str, ...] = ()) -> list[tuple[str, tuple[str, ...]]]:

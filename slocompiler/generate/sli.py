@@ -22,7 +22,6 @@ from slocompiler.conventions import (
     sli_error,
 )
 from slocompiler.durations import format_duration, parse_duration
-from slocompiler.generate.composite import traffic_rates, weighted_ratio
 from slocompiler.generate.grouping import grouping as grouping  # (re-exported: its readers import it from here)
 from slocompiler.generate.grouping import query_grouping as query_grouping
 from slocompiler.model import (
@@ -366,6 +365,8 @@ class CompositeWeights(Kind):
     derived = True
 
     def ratio(self, w):
+        from slocompiler.generate.composite import weighted_ratio
+
         return weighted_ratio(self.sli.components, w)
 
 
@@ -381,6 +382,8 @@ class CompositeTraffic(FixedEvents):
 
     def inputs(self):
         components = self.slo.sli.components  # type: ignore[union-attr]  # (a composite's: kind_of)
+        from slocompiler.generate.composite import traffic_rates
+
         return traffic_rates(components, self.fixed_range)
 
 

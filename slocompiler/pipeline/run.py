@@ -15,14 +15,12 @@ from slocompiler.conventions import Output
 from slocompiler.diagnostics import Diagnostic, Position, Severity, has_errors
 from slocompiler.discover import SourceFile, discover
 from slocompiler.durations import parse_duration
-from slocompiler.emit.targets import check_target
 from slocompiler.formats import detect, registry
 from slocompiler.load import Document, LoadedFile, load_bytes, load_file
 from slocompiler.model import SLO, SpecUnit
 from slocompiler.options import Options
 from slocompiler.pipeline import parallel
 from slocompiler.pipeline.results import FileResult
-from slocompiler.pipeline.services import made_with
 from slocompiler.pipeline.units import generate_units
 from slocompiler.resolve import Context
 from slocompiler.spool import active, discard_all
@@ -38,6 +36,8 @@ class Run:
     def __init__(self, options: Options, *, emit: bool = True, extras: bool = True, units: bool = True):
         self.options, self.emit = options, emit
         self.units = units  # False: workers hand over records only (the caller needs no SLO objects)
+        from slocompiler.emit.targets import check_target  # (the emitters are not loaded for a validate)
+
         self.target = check_target(options.target)
         self.wanted = set(options.outputs) if extras else set()  # validate needs the rules only (checked)
         self.whole_tree = bool(self.wanted & TREE_OUTPUTS)
@@ -169,6 +169,8 @@ class Run:
         the services that other files may define too (NAMED: the `service:` names each file's
         bytes spell, `_service_names`); else its units left out unless the caller wants them."""
         if spills is not None and res.units:
+            from slocompiler.pipeline.services import made_with
+
             made_with(res, self.wanted, self.keeps)
             mine = named.get(res.src.display, {}) if named is not None and res.made is not None else {}
             if res.made and all(mine.get(s) == 1 for s in res.made):  # named here only, by this file only
