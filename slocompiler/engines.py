@@ -46,7 +46,7 @@ _BASE_NAMES = (
 )
 _BASE = _BASE_NAMES.split()
 
-FUNCTIONS: dict[str, Function] = {name: Function() for name in _BASE}
+FUNCTIONS: dict[str, Function] = dict.fromkeys(_BASE, Function())  # (one shared frozen record: ~80 fewer made at import)
 FUNCTIONS.update({
     "holt_winters": Function(removed="3.0"),
     "histogram_count": Function(since="2.40"),

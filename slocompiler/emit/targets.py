@@ -31,19 +31,12 @@ import re
 from collections.abc import Iterable
 
 from slocompiler import __version__
-from slocompiler.conventions import TARGETS, Output, Target
+from slocompiler.conventions import Output, Target
 from slocompiler.model import SpecUnit
 from slocompiler.records import replace
 from slocompiler.rules import Group, RuleFile
 
 THANOS_EXTRA = (("partial_response_strategy", "abort"),)
-
-
-def check_target(target: str) -> Target:
-    """TARGET as the enum; a ValueError naming the known ones otherwise."""
-    if target not in TARGETS:
-        raise ValueError(f"unknown target {target!r} (expected one of {', '.join(TARGETS)})")
-    return Target(target)
 
 
 def with_promtool_tests(target: str) -> bool:

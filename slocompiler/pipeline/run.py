@@ -10,8 +10,7 @@ from __future__ import annotations
 import datetime as _dt
 from collections import Counter
 
-from slocompiler.check.policies import check_policies, load_policies
-from slocompiler.conventions import Output
+from slocompiler.conventions import Output, check_target
 from slocompiler.diagnostics import Diagnostic, Position, Severity, has_errors
 from slocompiler.discover import SourceFile, discover
 from slocompiler.durations import parse_duration
@@ -36,15 +35,18 @@ class Run:
     def __init__(self, options: Options, *, emit: bool = True, extras: bool = True, units: bool = True):
         self.options, self.emit = options, emit
         self.units = units  # False: workers hand over records only (the caller needs no SLO objects)
-        from slocompiler.emit.targets import check_target  # (the emitters are not loaded for a validate)
-
         self.target = check_target(options.target)
         self.wanted = set(options.outputs) if extras else set()  # validate needs the rules only (checked)
         self.whole_tree = bool(self.wanted & TREE_OUTPUTS)
         self.formats = registry()
         self.catalog_diagnostics: list[Diagnostic] = []
         self.ctx = self._context()
-        self.policies, self.diagnostics = load_policies(options.policies)
+        self.policies: list = []  # (check/policies.py, and jsonschema, only for a run that has some)
+        self.diagnostics: list[Diagnostic] = []
+        if options.policies:
+            from slocompiler.check.policies import load_policies
+
+            self.policies, self.diagnostics = load_policies(options.policies)
         self.diagnostics += self.catalog_diagnostics
         if options.template_dirs:  # problems in the user's template files, whether used or not
             self.diagnostics += self.ctx.templates.diagnostics
@@ -142,6 +144,8 @@ class Run:
             parsed, diags = self.formats[kind].parse(doc, self.ctx)
             res.diagnostics += [d for d in diags if (d.line, d.column) not in tagged]  # the foreign tag says it
             if self.policies and kind != "AlertWindows":
+                from slocompiler.check.policies import check_policies
+
                 res.diagnostics += check_policies(doc, self.policies)
             if parsed is None:
                 continue

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections import Counter
 
 from slocompiler import __version__
-from slocompiler.check import check_ids
 from slocompiler.conventions import RULE_FILES_LIST, Output, Target
 from slocompiler.diagnostics import Position
 from slocompiler.pipeline.parallel import fork_map
@@ -43,6 +42,8 @@ def assemble(comp: Compilation, run: Run, records: dict[str, FileRecord], result
         seen = Counter(name for rec in counted for name in rec.names())
         twice = {name for name, n in seen.items() if n > 1}
         if twice:
+            from slocompiler.check.tree import check_ids
+
             comp.diagnostics += check_ids([r for rec in counted if not twice.isdisjoint(rec.names())
                                            for r in rec.ids if r.id in twice])
     if any(rec.composite() for rec in counted):
