@@ -12,6 +12,8 @@ VictoriaMetrics read PromQL with the function set of a Prometheus version (`TARG
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from slocompiler import lazyre
 from slocompiler.records import dataclass
 
@@ -70,6 +72,7 @@ FUNCTIONS.update({
 })
 
 
+@lru_cache(maxsize=256)  # a run asks for a handful of versions, once per generated expression
 def parse_version(text: str) -> tuple[int, int] | None:
     """`2.42`, `v2.53.1` -> (2, 42); None when it is not a Prometheus version."""
     m = _VERSION.match(text.strip()) if isinstance(text, str) else None
