@@ -20,6 +20,7 @@ from slocompiler.model import SLO, SpecUnit
 from slocompiler.options import Options
 from slocompiler.pipeline import parallel
 from slocompiler.pipeline.results import FileResult
+from slocompiler.pipeline.services import made_with
 from slocompiler.pipeline.units import generate_units
 from slocompiler.resolve import Context
 from slocompiler.spool import active, discard_all
@@ -173,8 +174,6 @@ class Run:
         the services that other files may define too (NAMED: the `service:` names each file's
         bytes spell, `_service_names`); else its units left out unless the caller wants them."""
         if spills is not None and res.units:
-            from slocompiler.pipeline.services import made_with
-
             made_with(res, self.wanted, self.keeps)
             mine = named.get(res.src.display, {}) if named is not None and res.made is not None else {}
             if res.made and all(mine.get(s) == 1 for s in res.made):  # named here only, by this file only

@@ -10,6 +10,7 @@ from slocompiler.diagnostics import Position
 from slocompiler.pipeline.parallel import fork_map
 from slocompiler.pipeline.results import Compilation, FileRecord, FileResult
 from slocompiler.pipeline.run import Run
+from slocompiler.pipeline.services import service_entries, service_outputs, take_made
 from slocompiler.spool import Artifacts
 
 PROMETHEUS_LAYOUT = (Target.PROMETHEUS, Target.VICTORIAMETRICS)  # targets writing OUT/prometheus/
@@ -84,8 +85,6 @@ def all_service_outputs(run: Run, services: list[tuple[str, list[FileResult]]]) 
     """`service_outputs` of every (service, the compiled files that define it, in tree order), in
     order: those a worker made with the service's only file as they are, the rest made now (large
     trees on every core; each reads back the units of its own files)."""
-    from slocompiler.pipeline.services import service_entries, service_outputs, take_made
-
     made = [take_made(service, results) for service, results in services]
     todo = [item for item, done in zip(services, made) if done is None]
     for _, results in todo:
