@@ -7,9 +7,7 @@ other commands call their stage module directly (`convert.sloth`, `convert.opens
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
 
 from slocompiler.diagnostics import Position, fails
 from slocompiler.options import Options
@@ -17,7 +15,10 @@ from slocompiler.pipeline import Compilation, compile_paths, output_dir_excludes
 from slocompiler.records import dataclass, field
 from slocompiler.spool import spooling
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from slocompiler import outputs
     from slocompiler.explain import SLOInfo
     from slocompiler.live.gate import Limits
@@ -252,4 +253,6 @@ def _label_maps(node: Any) -> Any:
 
 
 def schema_text() -> str:
+    import json
+
     return json.dumps(schema(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"

@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Optional, Union
 
 from slocompiler.conventions import CONFIG_NAMES, OUTPUTS, RULE_FILES_PREFIX, Target
 from slocompiler.diagnostics import Diagnostic
 from slocompiler.load import load_file
 from slocompiler.records import dataclass, field
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Optional, Union
+
     from slocompiler.config_model import ConfigModel
 
 

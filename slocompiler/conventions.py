@@ -58,6 +58,15 @@ RULE_FILES_LIST = "prometheus-rule-files.yaml"
 RULE_FILES_PREFIX = "slo"
 
 TARGETS: tuple[str, ...] = tuple(t.value for t in Target)
+
+
+def check_target(target: str) -> Target:
+    """TARGET as the enum; a ValueError naming the known ones otherwise."""
+    if target not in TARGETS:
+        raise ValueError(f"unknown target {target!r} (expected one of {', '.join(TARGETS)})")
+    return Target(target)
+
+
 OUTPUTS: tuple[str, ...] = tuple(o.value for o in Output)
 RULE_OUTPUTS = (Output.PROMETHEUS.value, Output.KUBERNETES.value)  # where a spec file's own rules go
 CONFIG_NAMES = ("slocompiler.yaml", "slocompiler.yml")  # the config file (or [tool.slocompiler] in pyproject.toml)

@@ -12,8 +12,9 @@ VictoriaMetrics read PromQL with the function set of a Prometheus version (`TARG
 
 from __future__ import annotations
 
-import re
+from functools import lru_cache
 
+from slocompiler import lazyre
 from slocompiler.records import dataclass
 
 DEFAULT_VERSION = "2.42"
@@ -22,7 +23,7 @@ DEFAULT_VERSION = "2.42"
 TARGET_VERSIONS = {"prometheus": DEFAULT_VERSION, "thanos": DEFAULT_VERSION, "mimir": DEFAULT_VERSION,
                    "victoriametrics": DEFAULT_VERSION}
 KNOWN_VERSIONS = ("2.42", "2.45", "2.49", "2.50", "2.53", "2.54", "3.0", "3.5", "3.7")
-_VERSION = re.compile(r"^v?(\d+)\.(\d+)(?:\.\d+)?$")
+_VERSION = lazyre.compile(r"^v?(\d+)\.(\d+)(?:\.\d+)?$")
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,7 @@ _BASE_NAMES = (
 )
 _BASE = _BASE_NAMES.split()
 
-FUNCTIONS: dict[str, Function] = {name: Function() for name in _BASE}
+FUNCTIONS: dict[str, Function] = dict.fromkeys(_BASE, Function())  # (one shared frozen record: ~80 fewer made at import)
 FUNCTIONS.update({
     "holt_winters": Function(removed="3.0"),
     "histogram_count": Function(since="2.40"),
@@ -71,6 +72,7 @@ FUNCTIONS.update({
 })
 
 
+@lru_cache(maxsize=256)  # a run asks for a handful of versions, once per generated expression
 def parse_version(text: str) -> tuple[int, int] | None:
     """`2.42`, `v2.53.1` -> (2, 42); None when it is not a Prometheus version."""
     m = _VERSION.match(text.strip()) if isinstance(text, str) else None

@@ -13,7 +13,10 @@ as the pattern, does not work): use it only through its methods.
 from __future__ import annotations
 
 import re
-from typing import Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 _ATTRS = ("match", "fullmatch", "search", "sub", "subn", "split", "findall", "finditer", "scanner",
           "pattern", "flags", "groups", "groupindex")

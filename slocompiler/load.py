@@ -7,8 +7,6 @@ foreign tags and alias bombs become diagnostics instead of silent data or a hang
 
 from __future__ import annotations
 
-from typing import Any
-
 import yaml
 from yaml.constructor import ConstructorError, SafeConstructor
 from yaml.events import (
@@ -25,6 +23,10 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from slocompiler.diagnostics import Diagnostic, Position
 from slocompiler.records import dataclass, field
 from slocompiler.yamltext import line_col, source_index, yaml_hint
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 _Base: type[yaml.CSafeLoader] | type[yaml.SafeLoader]
 try:  # the C composer is ~20x faster; fall back to pure Python where libyaml is missing
@@ -65,10 +67,7 @@ _NODE_EVENTS = {ScalarEvent, AliasEvent, SequenceStartEvent, MappingStartEvent}
 _END_EVENTS = {SequenceEndEvent, MappingEndEvent}
 
 _STR = "tag:yaml.org,2002:str"
-_PLAIN_TAGS = {
-    "tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org,2002:bool",
-    "tag:yaml.org,2002:null",
-}
+_PLAIN_TAGS = {"tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org,2002:bool", "tag:yaml.org,2002:null"}
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"
 _KEY_TAGS = frozenset({_STR, *_PLAIN_TAGS, _TIMESTAMP})  # key tags read as text without a word
 _MERGE = "tag:yaml.org,2002:merge"
@@ -287,8 +286,8 @@ def _decode(raw: bytes, display: str) -> tuple[str, Diagnostic | None]:
                                           hint="save the file as UTF-8")
     if b"\x00" in raw[:8192]:
         return "", Position(display).diag("SLC001", "binary file (contains NUL bytes), not YAML text")
-    try:
-        text = raw.decode("utf-8-sig")
+    try:  # "utf-8-sig" as its codec does it (encodings.utf_8_sig is not loaded for it): a BOM dropped first
+        text = (raw[3:] if raw[:3] == b"\xef\xbb\xbf" else raw).decode("utf-8")
     except UnicodeDecodeError as exc:
         before = raw[: exc.start]
         line = before.count(b"\n") + 1

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as _dt
 from decimal import Decimal
 from fractions import Fraction
-from typing import Union
 
 from slocompiler.conventions import INFO
 from slocompiler.diagnostics import Position
@@ -153,7 +152,7 @@ class CompositeSLI:
     weighting: str = "weights"   # "weights" | "traffic"
 
 
-SLI = Union[EventsSLI, RawSLI, RatioSLI, LatencySLI, ThresholdSLI, QualitySLI, CompositeSLI]
+SLI = EventsSLI | RawSLI | RatioSLI | LatencySLI | ThresholdSLI | QualitySLI | CompositeSLI
 
 
 @dataclass(frozen=True)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import datetime as _dt
-from typing import TYPE_CHECKING
 
 from slocompiler import __version__
 from slocompiler.conventions import OUTPUTS, RULE_FILES_PREFIX, Target
 from slocompiler.records import dataclass
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from slocompiler.delivery import KubernetesConfig, RoutingConfig
 

@@ -8,7 +8,7 @@ from functools import lru_cache
 
 import promql_parser
 
-from slocompiler import durations, engines, re2
+from slocompiler import durations, engines, lazyre, re2
 from slocompiler.conventions import WINDOW_RE
 from slocompiler.promql_locate import error_offset, parse_text
 
@@ -71,7 +71,7 @@ def _register_removed_functions() -> None:
 
 _register_removed_functions()
 
-_TOKEN = re.compile(r"""
+_TOKEN = lazyre.compile(r"""
     (?P<space>\s+) | (?P<comment>\#[^\n]*) |
     (?P<string>"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|`[^`]*`) |
     (?P<duration>(?:[0-9]+(?:ms|[smhdwy]))+(?![\w.])) |
@@ -224,7 +224,7 @@ def _engine_problems(expr: str) -> tuple[tuple[str, str], ...]:
     return tuple(dict.fromkeys(out))
 
 
-_CALL = re.compile(r"([A-Za-z_:][A-Za-z0-9_:]*)\s*\(")
+_CALL = lazyre.compile(r"([A-Za-z_:][A-Za-z0-9_:]*)\s*\(")
 
 
 @lru_cache(maxsize=64)
@@ -268,7 +268,7 @@ def syntax_problems(expr: str, version: str) -> tuple[tuple[str, str], ...]:
 # What _quoted_names looks for, in the raw text: a string whose previous token is `{` or `,`, or
 # grouping parentheses (`by (`, `on (`, ...) at all; found in a string's content too, which only
 # costs the full look.
-_NAME_QUOTE = re.compile(r"""[{,](?:\s|\#[^\n]*)*["'`]|(?:by|without|on|ignoring|group_left|group_right)(?:\s|\#[^\n]*)*\(""")
+_NAME_QUOTE = lazyre.compile(r"""[{,](?:\s|\#[^\n]*)*["'`]|(?:by|without|on|ignoring|group_left|group_right)(?:\s|\#[^\n]*)*\(""")
 
 
 @lru_cache(maxsize=4096)

@@ -24,13 +24,13 @@ tests/test_records.py holds every class made here to its twin. For mypy these ar
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from dataclasses import dataclass as dataclass
     from dataclasses import field as field
     from dataclasses import fields as fields
     from dataclasses import replace as replace
+    from typing import Any
 else:
     class _Missing:
         __slots__ = ()

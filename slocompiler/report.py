@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from slocompiler.diagnostics import Diagnostic, Severity
 
 _GITHUB = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTE: "notice"}
@@ -67,6 +65,8 @@ def sarif(diags: list[Diagnostic]) -> dict:
 
 def render(diags: list[Diagnostic], fmt: str, *, files: int = 0, slos: int = 0, extra: dict | None = None) -> str:
     """The whole report in one string (`text`, `json`, `github` or `sarif`)."""
+    if fmt in ("sarif", "json"):  # (json is not loaded for a text report)
+        import json
     if fmt == "sarif":
         return json.dumps(sarif(diags), indent=2, sort_keys=True) + "\n"
     if fmt == "json":

@@ -8,7 +8,7 @@ from slocompiler.diagnostics import Diagnostic
 from slocompiler.durations import format_duration
 from slocompiler.model import WindowCatalog
 from slocompiler.records import dataclass, field
-from slocompiler.windows import BASE_PERIOD_MS, builtin_catalogs, other_period
+from slocompiler.windows import BASE_PERIOD_MS, builtin_catalog, other_period
 
 
 @dataclass
@@ -53,6 +53,7 @@ class Context:
         period (or, under `windows_for_other_periods: derived`, its windows with factors rescaled)."""
         if period_ms in self.by_period:
             return self.by_period[period_ms]
-        if not self.replace_builtin and period_ms in builtin_catalogs():
-            return builtin_catalogs()[period_ms]
+        builtin = None if self.replace_builtin else builtin_catalog(period_ms)
+        if builtin is not None:
+            return builtin
         return other_period(period_ms, self.other_periods)

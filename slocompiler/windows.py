@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 from fractions import Fraction
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import yaml
 
@@ -43,17 +43,27 @@ def catalog_from_spec(spec: dict, name: str | None = None, source: Position | No
                          source=source, origin=origin)
 
 
+BUILTIN_FILES = ("google-30d.yaml", "google-28d.yaml", "weekly-7d.yaml")  # catalogs/, each named for its sloPeriod
+
+
+@cache
+def builtin_catalog(period_ms: int) -> WindowCatalog | None:
+    """The built-in catalog of PERIOD_MS, if there is one: only its own file is read (a tree at
+    30d reads one of the three; `builtin_catalogs` holds the same objects)."""
+    for name in BUILTIN_FILES:
+        if _ms(name[:-len(".yaml")].rsplit("-", 1)[1]) == period_ms:
+            with open(os.path.join(os.path.dirname(__file__), "catalogs", name), encoding="utf-8") as fh:
+                text = fh.read()  # beside the code, as in the wheel (importlib.resources: 5 ms of each start)
+            data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+            return catalog_from_spec(data["spec"], origin="builtin")
+    return None
+
+
 @lru_cache(maxsize=1)
 def builtin_catalogs() -> dict[int, WindowCatalog]:
     """Sloth's built-in 30d and 28d catalogs (SRE Workbook values) and our 7d one, keyed by period."""
-    out = {}
-    for name in ("google-30d.yaml", "google-28d.yaml", "weekly-7d.yaml"):
-        with open(os.path.join(os.path.dirname(__file__), "catalogs", name), encoding="utf-8") as fh:
-            text = fh.read()  # beside the code, as in the wheel (importlib.resources: 5 ms of each start)
-        data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-        cat = catalog_from_spec(data["spec"], origin="builtin")
-        out[cat.period_ms] = cat
-    return out
+    cats = (builtin_catalog(_ms(name[:-len(".yaml")].rsplit("-", 1)[1])) for name in BUILTIN_FILES)
+    return {cat.period_ms: cat for cat in cats if cat is not None}
 
 
 def derive(period_ms: int, base: WindowCatalog | None = None) -> WindowCatalog:

@@ -131,7 +131,10 @@ def test_with_a_config_file_the_fast_path_reports_exactly_as_click_does(tmp_path
 # what a cold validate does without (docs/performance.md, "Cold start"): click and pydantic (cli/fast.py,
 # formats/native_plain.py), dataclasses and the inspect it imports (records.py), OpenSSL's digests (spool.py),
 # tomllib for a pyproject.toml that does not name slocompiler (config.py)
-_NOT_IMPORTED = ("click", "pydantic", "dataclasses", "inspect", "hashlib", "_hashlib", "tomllib")
+_NOT_IMPORTED = ("click", "pydantic", "dataclasses", "inspect", "hashlib", "_hashlib", "tomllib", "typing", "json")
+# what a plain native spec (no plugin, quality SLI, composite, duplicate id, policy or output) needs none of
+_NOT_IMPORTED_HERE = ("slocompiler.emit", "slocompiler.check.policies", "slocompiler.check.tree", "slocompiler.check.quality",
+                      "slocompiler.formats.sloth_plugins", "slocompiler.generate.composite")
 
 
 def test_the_fast_path_imports_no_click_and_usage_errors_stay_clicks(tmp_path: Path):
@@ -139,7 +142,8 @@ def test_the_fast_path_imports_no_click_and_usage_errors_stay_clicks(tmp_path: P
     (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\n\n[tool.black]\nline-length = 100\n')
     code = ("import sys; from slocompiler.cli import main\n"
             "try:\n    main(['validate', sys.argv[1]])\nexcept SystemExit as e:\n    code = e.code\n"
-            f"print(code, sorted(m for m in sys.modules if m.split('.')[0] in {_NOT_IMPORTED!r}))")
+            f"print(code, sorted(m for m in sys.modules if m.split('.')[0] in {_NOT_IMPORTED!r}\n"
+            f"                   or m.startswith({_NOT_IMPORTED_HERE!r})))")
     proc = subprocess.run([sys.executable, "-c", code, spec], capture_output=True, text=True, cwd=tmp_path,
                           env={**os.environ, "SLOCOMPILER_CACHE_DIR": str(tmp_path / "cache")}, timeout=60)
     assert proc.stdout.strip() == "0 []", (  # a module on the path imports one of them at its top

@@ -5,7 +5,7 @@ from fractions import Fraction
 import pytest
 
 from slocompiler.durations import format_duration, parse_duration
-from slocompiler.windows import builtin_catalogs, derive, sli_windows
+from slocompiler.windows import BUILTIN_FILES, builtin_catalog, builtin_catalogs, derive, sli_windows
 
 DAY = 86_400_000
 
@@ -29,6 +29,18 @@ def test_derived_period_keeps_windows_and_scales_factors():
         (5 * 60_000, 3_600_000), (30 * 60_000, 6 * 3_600_000), (2 * 3_600_000, DAY), (6 * 3_600_000, 3 * DAY)]
     assert [p.factor(7 * DAY) for p in cat.pairs()] == [Fraction(336, 100), Fraction(14, 10), Fraction(7, 10),
                                                         Fraction(7, 30)]
+
+
+def test_each_builtin_catalog_is_read_on_its_own_under_the_period_its_file_is_named_for():
+    """`builtin_catalog(period)` reads one file, chosen by its name (`google-30d.yaml`): each file's
+    `sloPeriod` is the period of its name, and `builtin_catalogs` holds the very same objects."""
+    builtin_catalog.cache_clear()
+    builtin_catalogs.cache_clear()
+    assert builtin_catalog(30 * DAY).period_ms == 30 * DAY and builtin_catalog.cache_info().currsize == 1
+    every = builtin_catalogs()
+    assert sorted(every) == sorted(parse_duration(n[:-5].rsplit("-", 1)[1]) for n in BUILTIN_FILES) == [7 * DAY, 28 * DAY, 30 * DAY]
+    assert all(builtin_catalog(ms) is cat and cat.origin == "builtin" for ms, cat in every.items())
+    assert builtin_catalog(29 * DAY) is None
 
 
 def test_sli_windows_are_sorted_distinct():

@@ -14,6 +14,18 @@ Input formats map documents to the model; the checks they invoke while doing so 
 from __future__ import annotations
 
 from slocompiler.check.generated import check_generated
-from slocompiler.check.tree import check_ids
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from slocompiler.check.tree import check_ids
 
 __all__ = ["check_generated", "check_ids"]
+
+
+def __getattr__(name: str) -> object:
+    """`check_ids`, imported on first use (only a tree with a duplicate id needs it)."""
+    if name == "check_ids":
+        from slocompiler.check import tree
+
+        return tree.check_ids
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

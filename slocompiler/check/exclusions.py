@@ -4,8 +4,6 @@ the windows hold for good (SLC617)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from slocompiler.diagnostics import Diagnostic, Severity
 from slocompiler.durations import format_duration, parse_duration
 from slocompiler.exclusions import (
@@ -19,6 +17,10 @@ from slocompiler.exclusions import (
     parse_instant,
 )
 from slocompiler.load import Document
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def resolve_exclusions(doc: Document, entries: Any, base: tuple, scope: str) -> tuple[tuple[Exclusion, ...],

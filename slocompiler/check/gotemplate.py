@@ -32,7 +32,7 @@ VARIABLES = frozenset({"$", "$labels", "$externalLabels", "$externalURL", "$valu
 _KEYWORDS = {"if", "else", "end", "range", "with", "define", "template", "block", "break", "continue"}
 
 _SPACE = " \t\r\n"
-_WORD = re.compile(r"\w+")
+_WORD = lazyre.compile(r"\w+")
 _D = r"[0-9](?:_?[0-9])*"
 _NUMBER = lazyre.compile(
     r"[+-]?(?:[1-9](?:_?[0-9])*|0(?:_?[0-7])*|0[xX](?:_?[0-9a-fA-F]){1,16}|0[bB](?:_?[01])+|0[oO](?:_?[0-7])+"

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from functools import lru_cache
-from typing import Any
 
 from slocompiler.check.gotemplate import template_error
 from slocompiler.conventions import RESERVED_PREFIXES, is_reserved
 from slocompiler.diagnostics import Diagnostic
 from slocompiler.load import Document
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 _RESERVED_HINT = "choose a name without the " + " or ".join(f"`{p}`" for p in RESERVED_PREFIXES) + " prefix"
 _TIERS = ("page_alert", "ticket_alert")

@@ -7,20 +7,21 @@ convention of ajv-errors), else the policy's `title` and jsonschema's own messag
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterable, Iterator
-from typing import Any, Protocol
 
 from slocompiler.diagnostics import Diagnostic, Position
 from slocompiler.load import Document
 from slocompiler.records import dataclass
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Protocol
 
-class Validator(Protocol):
-    """What is used of a jsonschema validator."""
+    class Validator(Protocol):
+        """What is used of a jsonschema validator."""
 
-    def iter_errors(self, instance: Any) -> Iterator[Any]: ...
+        def iter_errors(self, instance: Any) -> Iterator[Any]: ...
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,8 @@ class Policy:
 def load_policies(paths: Iterable[str] | None) -> tuple[list[Policy], list[Diagnostic]]:
     if not paths:
         return [], []
+    import json
+
     import jsonschema
     import yaml
 
@@ -59,6 +62,10 @@ def load_policies(paths: Iterable[str] | None) -> tuple[list[Policy], list[Diagn
 
 
 def check_policies(doc: Document, policies: list[Policy]) -> list[Diagnostic]:
+    if not policies:  # (json is not imported for nothing)
+        return []
+    import json
+
     out = []
     data = json.loads(json.dumps(doc.data, default=str))  # dates as ISO text, as in the schema
     for policy in policies:

@@ -4,11 +4,14 @@ coverage counters, `label_delay` and `min_coverage` (SLC240-SLC244, SLC610-SLC61
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from slocompiler.diagnostics import Diagnostic, Severity
 from slocompiler.durations import format_duration, out_of_range, parse_duration
 from slocompiler.load import Document
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 SELECTORS = ("predictions", "total", "good", "bad", "labelled")
 

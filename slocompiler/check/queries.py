@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
 
 import promql_parser
 
-from slocompiler import numbers
+from slocompiler import lazyre, numbers
 from slocompiler.check.labels import check_group_by
-from slocompiler.check.quality import SELECTORS as QUALITY_SELECTORS
-from slocompiler.check.quality import quality_diagnostics
 from slocompiler.check.threshold import threshold_by_diagnostics
 from slocompiler.conventions import WINDOW_RE
 from slocompiler.diagnostics import Diagnostic, Severity
 from slocompiler.durations import format_duration
-from slocompiler.formats.sloth_plugins import plugin_hint
 from slocompiler.load import Document
 from slocompiler.promql import (
     MAX_QUERY,
@@ -29,10 +24,13 @@ from slocompiler.promql import (
     vector_selector_error,
 )
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from slocompiler.formats import native_spec as spec
 
-_METRIC = re.compile(METRIC_NAME)
+_METRIC = lazyre.compile(METRIC_NAME)
 
 
 def check_size(doc: Document, text: str, path: tuple) -> list[Diagnostic]:
@@ -120,6 +118,8 @@ def _template_offset(template: str, at: int) -> int:
 
 def plugin_sli_diagnostic(doc: Document, plugin_id: str, options: dict[str, str], path: tuple) -> Diagnostic:
     """A Sloth SLI plugin is Go code: reported, with the shipped template that covers it if one does."""
+    from slocompiler.formats.sloth_plugins import plugin_hint
+
     return doc.diag("SLC215", f"SLI plugin {plugin_id!r} is Go code, which this compiler does not run",
                     path, hint=plugin_hint(plugin_id, options))
 
@@ -146,7 +146,9 @@ def sli_diagnostics(doc: Document, sli: spec.SLI, path: tuple) -> list[Diagnosti
     elif kind == "threshold":
         out += _threshold(doc, body, p)
     elif kind == "quality":
-        out += _selectors(doc, body, p, QUALITY_SELECTORS) + quality_diagnostics(doc, body, p)
+        from slocompiler.check.quality import SELECTORS, quality_diagnostics
+
+        out += _selectors(doc, body, p, SELECTORS) + quality_diagnostics(doc, body, p)
     out += check_group_by(doc, getattr(body, "by", ()) or (), (*p, "by"))
     return out
 

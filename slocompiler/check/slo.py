@@ -4,12 +4,15 @@ alerting that cannot be named."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from slocompiler.diagnostics import Diagnostic, Severity
 from slocompiler.load import Document
 from slocompiler.model import SLI, CompositeSLI, EventsSLI, LatencySLI, QualitySLI, RatioSLI
 from slocompiler.resolve import Context
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def check_min_events(doc: Document, min_events: float | None, sli: SLI, kind: str, path: tuple) -> list[Diagnostic]:

@@ -8,20 +8,22 @@ for per-route series and then collapses them, which is rarely what was meant (SL
 
 from __future__ import annotations
 
-import re
-from typing import Any
-
 import promql_parser
 
+from slocompiler import lazyre
 from slocompiler.diagnostics import Diagnostic, Severity
 from slocompiler.load import Document
 from slocompiler.promql import parse
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 # functions whose result drops a label of their vector argument
 _DROPS = {"histogram_quantile": ("le",)}
 # functions whose result has no labels from their argument
 _NO_LABELS = {"absent", "absent_over_time", "scalar", "vector", "time", "pi"}
-_GROUPING = re.compile(r"\b(by|without)\s*\(([^()]*)\)")
+_GROUPING = lazyre.compile(r"\b(by|without)\s*\(([^()]*)\)")
 
 
 def _groupings(node: Any, dropped: tuple[str, ...] = ()) -> list[tuple[str, tuple[str, ...]]]:

@@ -12,9 +12,12 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
-from typing import Any, NoReturn
 
 from slocompiler.cli.exit_codes import ExitCode, internal_error
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, NoReturn
 
 __all__ = ["ExitCode", "cli", "main"]
 

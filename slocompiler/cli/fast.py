@@ -9,8 +9,8 @@ option at its default or the config's); anything else returns None and goes the 
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from slocompiler.config import Config
 

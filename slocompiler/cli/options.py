@@ -10,11 +10,13 @@ import os
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
 
 from slocompiler.cli.exit_codes import ExitCode
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any, TypeVar
+
     import click
 
     from slocompiler.config import Config
@@ -22,9 +24,9 @@ if TYPE_CHECKING:
     from slocompiler.pipeline import Compilation
     from slocompiler.scope import Hidden
 
-FORMATS = ("text", "json", "github", "sarif")
+    F = TypeVar("F", bound=Callable[..., Any])
 
-F = TypeVar("F", bound=Callable[..., Any])
+FORMATS = ("text", "json", "github", "sarif")
 
 
 def default_format() -> str:

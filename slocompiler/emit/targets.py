@@ -21,6 +21,8 @@ emitted, only changes how they are packaged (see docs/deployment.md):
 promtool test files (`OUT/tests/`) load `../prometheus/<spec path>`, which promtool cannot read
 in the thanos and mimir layouts (promtool rejects their extra keys), so those targets have none
 (`with_promtool_tests`): run `slocompiler test` (which always builds the Prometheus layout) instead.
+The writers (emit/rules.py, emit/yaml.py) are imported where used: a `validate` reads the target
+names here and writes nothing.
 """
 
 from __future__ import annotations
@@ -29,21 +31,12 @@ import re
 from collections.abc import Iterable
 
 from slocompiler import __version__
-from slocompiler.conventions import TARGETS, Output, Target
-from slocompiler.emit.rules import emit_group, emit_prometheus_rule_documents, emit_prometheus_rules, emit_rule_file
-from slocompiler.emit.yaml import header, scalar
+from slocompiler.conventions import Output, Target
 from slocompiler.model import SpecUnit
 from slocompiler.records import replace
 from slocompiler.rules import Group, RuleFile
 
 THANOS_EXTRA = (("partial_response_strategy", "abort"),)
-
-
-def check_target(target: str) -> Target:
-    """TARGET as the enum; a ValueError naming the known ones otherwise."""
-    if target not in TARGETS:
-        raise ValueError(f"unknown target {target!r} (expected one of {', '.join(TARGETS)})")
-    return Target(target)
 
 
 def with_promtool_tests(target: str) -> bool:
@@ -80,6 +73,8 @@ def unit_output_path(unit: SpecUnit, target: str) -> str:
 def unit_outputs(unit: SpecUnit, rf: RuleFile, objects: list[tuple[dict, RuleFile]], target: str) -> dict[str, bytes]:
     """The rule files of one spec unit in TARGET's layout (OBJECTS: the unit's PrometheusRule
     objects with their rule files, for a Kubernetes unit or target). Mimir's are emitted per tree."""
+    from slocompiler.emit.rules import emit_prometheus_rule_documents, emit_prometheus_rules, emit_rule_file
+
     if unit.target == Output.KUBERNETES:
         packed = [(meta, _for_target(orf, target)) for meta, orf in objects]
         return {unit.out_path: emit_prometheus_rules(unit.relpath, packed, __version__)}
@@ -94,6 +89,9 @@ def unit_outputs(unit: SpecUnit, rf: RuleFile, objects: list[tuple[dict, RuleFil
 
 def emit_mimir_file(namespace: str, sources: list[str], groups: list[Group], version: str) -> bytes:
     """A `mimirtool rules load|sync` file: header comment, `namespace:`, `groups:`."""
+    from slocompiler.emit.rules import emit_group
+    from slocompiler.emit.yaml import header, scalar
+
     out = [header(", ".join(sources), version, "slocompiler build --target mimir"),
            f"namespace: {scalar(namespace)}\n"]
     if not groups:

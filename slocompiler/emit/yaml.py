@@ -8,17 +8,19 @@ otherwise. Tests parse every emitted file back and compare it with the data.
 
 from __future__ import annotations
 
-import json
 import re
 from functools import lru_cache
 from itertools import repeat
-from typing import Any
 
 from yaml.nodes import ScalarNode
 from yaml.resolver import Resolver
 
 from slocompiler import lazyre
 from slocompiler.numbers import clean
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 # Plain scalars we allow: start with a letter, only safe characters, and not a word that
 # YAML 1.1 (PyYAML, Go yaml.v2) or 1.2 reads as a bool or null.
@@ -135,6 +137,8 @@ def data_scalar(v: object) -> str:
     text = str(v)
     if _DATA_PLAIN.match(text) and text.lower() not in _DATA_WORDS and not text.endswith(" ") and ": " not in text:
         return text
+    import json
+
     return json.dumps(text)  # a JSON string is a YAML double-quoted scalar
 
 

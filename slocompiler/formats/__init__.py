@@ -45,10 +45,9 @@ class _Registry(dict):
     (a native-only tree never pays for the Sloth and OpenSLO models)."""
 
     def __missing__(self, key):
-        import importlib
-
         module, attr = _FORMATS[key]
-        value = self[key] = getattr(importlib.import_module(f"slocompiler.formats.{module}"), attr)
+        # (`__import__`, not importlib.import_module: importlib and warnings are not loaded for it)
+        value = self[key] = getattr(__import__(f"slocompiler.formats.{module}", fromlist=[attr]), attr)
         return value
 
 

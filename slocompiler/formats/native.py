@@ -7,19 +7,16 @@ The semantic checks of each SLO (labels, queries, windows) are the check stage's
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import TYPE_CHECKING
 
 from slocompiler.check.exclusions import check_always_held, check_maskable, check_overlaps, resolve_exclusions
 from slocompiler.check.labels import check_labels, check_slo_labels, check_texts
 from slocompiler.check.periods import check_catalog_period, check_windows
-from slocompiler.check.quality import check_label_delay, label_delays
 from slocompiler.check.queries import check_native_fixed_range, fixed_range_ms, sli_diagnostics
 from slocompiler.check.slo import check_min_events, check_review_date
 from slocompiler.conventions import Output, Severity, alert_name
 from slocompiler.diagnostics import Diagnostic
 from slocompiler.formats import native_plain
 from slocompiler.formats.native_plain import duration_ms
-from slocompiler.formats.sloth_plugins import plugin_options
 from slocompiler.load import Document
 from slocompiler.model import (
     SLI,
@@ -40,6 +37,7 @@ from slocompiler.records import replace
 from slocompiler.resolve import Context
 from slocompiler.windows import sli_windows
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from slocompiler.formats import native_spec as spec
 
@@ -112,6 +110,8 @@ def _model_sli(sli: spec.SLI, doc: Document | None = None, path: tuple = ()) -> 
     if kind == "latency":
         return LatencySLI(b.histogram, float(b.threshold), b.selector or "", b.native, tuple(b.by))
     if kind == "quality":
+        from slocompiler.check.quality import label_delays
+
         default, per_window = label_delays(b.label_delay)
         return QualitySLI(b.predictions or "", b.total, b.good, b.bad, b.labelled, default, float(b.min_coverage),
                           tuple(b.by), per_window, b.counted_at)
@@ -215,6 +215,8 @@ class _Format:
         chains = [(None if (s.plugins and s.plugins.overridePrevious) else parsed.slo_plugins, ("slo_plugins",)),
                   (s.plugins, path + ("plugins",))]
         if any(chain is not None for chain, _ in chains):  # Sloth's plugin chains
+            from slocompiler.formats.sloth_plugins import plugin_options
+
             plugin_opts, plugin_diags = plugin_options(doc, chains)
             found += plugin_diags
         else:
@@ -251,6 +253,8 @@ class _Format:
         found += check_always_held(doc, slo, path) if slo.exclusions else []
         found += check_native_fixed_range(doc, sli_spec, cat, path + ("sli",))
         if sli_spec.quality is not None:
+            from slocompiler.check.quality import check_label_delay
+
             found += check_label_delay(doc, sli_spec.quality, period, sli_windows(cat), path + ("sli", "quality"))
         return slo, found
 

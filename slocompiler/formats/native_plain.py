@@ -16,10 +16,13 @@ from __future__ import annotations
 import datetime as _dt
 import math
 import re
-from typing import Any
 
 from slocompiler.conventions import OUTPUTS, RULE_FILES_PREFIX, TARGETS, Target
 from slocompiler.durations import out_of_range, parse_duration
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 NAME_PATTERN = r"^[A-Za-z0-9][-A-Za-z0-9_.]*[A-Za-z0-9]$"
 LABEL_NAME_PATTERN = r"^[a-zA-Z_][a-zA-Z0-9_]*$"

@@ -6,8 +6,6 @@ Both the native format (which accepts Sloth's plugin blocks) and the Sloth forma
 
 from __future__ import annotations
 
-import json
-
 from slocompiler import lazyre
 from slocompiler.conventions import INFO
 from slocompiler.diagnostics import Diagnostic, Severity
@@ -154,6 +152,8 @@ def plugin_hint(plugin_id: str, options: dict) -> str:
     found = PLUGIN_EQUIVALENTS.get(plugin_id)
     if found is None:
         return "write the query it produces as an `events` or `raw` SLI"
+    import json
+
     name, params = found
     spelled = json.dumps({"template": {"name": name, "params": params(options)}}, separators=(", ", ": "))
     return f"the shipped template `{name}` covers it: sli: {spelled}"

@@ -4,10 +4,13 @@ the live checks read them."""
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any
 
 from slocompiler.model import SLO, CompositeSLI, EventsSLI, LatencySLI, QualitySLI, RatioSLI, ThresholdSLI
 from slocompiler.promql import MAX_QUERY, render_window
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 @lru_cache(maxsize=65536)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 from functools import cached_property, lru_cache
-from typing import Any, Generic, TypeVar, cast
 
 from slocompiler import numbers
 from slocompiler.conventions import (
@@ -23,7 +22,6 @@ from slocompiler.conventions import (
     sli_error,
 )
 from slocompiler.durations import format_duration, parse_duration
-from slocompiler.generate.composite import traffic_rates, weighted_ratio
 from slocompiler.generate.grouping import grouping as grouping  # (re-exported: its readers import it from here)
 from slocompiler.generate.grouping import query_grouping as query_grouping
 from slocompiler.model import (
@@ -38,8 +36,6 @@ from slocompiler.model import (
     ThresholdSLI,
 )
 from slocompiler.promql import render_window
-
-S = TypeVar("S", EventsSLI, RawSLI, RatioSLI, LatencySLI, ThresholdSLI, QualitySLI, CompositeSLI)
 
 
 def selector(labels) -> str:
@@ -73,15 +69,18 @@ def le_matcher(threshold: float) -> str:
     return f'le="{text}"'
 
 
-class Kind(Generic[S]):
-    """How one SLI kind turns into PromQL. `errors`/`total` are per-second rates over `w`."""
+class Kind:
+    """How one SLI kind turns into PromQL. `errors`/`total` are per-second rates over `w`. Each
+    kind declares its `sli`'s class (a plain class, not a `typing.Generic`: typing is not imported
+    at run time, ~3 ms of a cold start)."""
 
     denominator = True
     derived = False   # every window, the period's too, is derived from recorded series (composites)
+    sli: SLI
 
     def __init__(self, slo: SLO):
         self.slo = slo
-        self.sli: S = cast(S, slo.sli)
+        self.sli = slo.sli
 
     @cached_property
     def id_selector(self) -> str:
@@ -131,7 +130,9 @@ class Kind(Generic[S]):
         return None
 
 
-class Events(Kind[EventsSLI]):
+class Events(Kind):
+    sli: EventsSLI
+
     def errors(self, w):
         return render_window(self.sli.error_query, w)
 
@@ -139,14 +140,18 @@ class Events(Kind[EventsSLI]):
         return render_window(self.sli.total_query, w)
 
 
-class Raw(Kind[RawSLI]):
+class Raw(Kind):
+    sli: RawSLI
+
     denominator = False
 
     def ratio(self, w):
         return f"({render_window(self.sli.error_ratio_query, w)})"
 
 
-class Ratio(Kind[RatioSLI]):
+class Ratio(Kind):
+    sli: RatioSLI
+
     def _rate(self, sel: str, w: str) -> str:
         return _sum(self.sli.by, f"rate({sel.strip()}[{w}])")
 
@@ -174,7 +179,9 @@ class Ratio(Kind[RatioSLI]):
         return f"{self.total(w)} - {on} ({self._rate(self.sli.good or '', w)} or {on} 0 * {total})"
 
 
-class Latency(Kind[LatencySLI]):
+class Latency(Kind):
+    sli: LatencySLI
+
     def _native(self, w):
         sel = _merge_matchers(self.sli.histogram, self.sli.selector.strip()[1:-1] if self.sli.selector else "")
         return _sum(self.sli.by, f"rate({sel}[{w}])")
@@ -211,8 +218,10 @@ class Latency(Kind[LatencySLI]):
         return self.sli.selector.strip()[1:-1] if self.sli.selector else ""
 
 
-class Threshold(Kind[ThresholdSLI]):
+class Threshold(Kind):
     """Time slices: a recorded 0/1 per slice, averaged over windows."""
+
+    sli: ThresholdSLI
 
     denominator = False
 
@@ -259,9 +268,11 @@ def _slices(window_ms: int, slice_ms: int, warm_up: str) -> int:
     return math.ceil(Fraction(window_ms, slice_ms) * Fraction(warm_up))
 
 
-class Quality(Kind[QualitySLI]):
+class Quality(Kind):
     """Model quality with delayed labels (docs/ml-quality.md): counters indexed by prediction
     time, every window read `label_delay` in the past (`offset`)."""
+
+    sli: QualitySLI
 
     def _rate(self, sel: str, w: str, predictions: bool = False) -> str:
         """The rate of SEL over W, read the window's label delay late; label-side counters
@@ -345,13 +356,17 @@ class FixedRaw(Raw):
         return f"avg_over_time({sli_error(self.fixed_range)}{self.id_selector}[{w}])"
 
 
-class CompositeWeights(Kind[CompositeSLI]):
+class CompositeWeights(Kind):
     """A composite under `weighting: weights`: the weighted mean of its components' recorded ratios."""
+
+    sli: CompositeSLI
 
     denominator = False
     derived = True
 
     def ratio(self, w):
+        from slocompiler.generate.composite import weighted_ratio
+
         return weighted_ratio(self.sli.components, w)
 
 
@@ -366,15 +381,18 @@ class CompositeTraffic(FixedEvents):
         return format_duration(self.slo.windows.page_quick.short_ms)
 
     def inputs(self):
-        return traffic_rates(cast(CompositeSLI, self.slo.sli).components, self.fixed_range)
+        components = self.slo.sli.components  # type: ignore[union-attr]  # (a composite's: kind_of)
+        from slocompiler.generate.composite import traffic_rates
+
+        return traffic_rates(components, self.fixed_range)
 
 
-KINDS: dict[type[SLI], type[Kind[Any]]] = {EventsSLI: Events, RawSLI: Raw, RatioSLI: Ratio, LatencySLI: Latency,
-                                           ThresholdSLI: Threshold, QualitySLI: Quality}
-FIXED_KINDS: dict[type[SLI], type[Kind[Any]]] = {EventsSLI: FixedEvents, RawSLI: FixedRaw}
+KINDS: dict[type[SLI], type[Kind]] = {EventsSLI: Events, RawSLI: Raw, RatioSLI: Ratio, LatencySLI: Latency,
+                                      ThresholdSLI: Threshold, QualitySLI: Quality}
+FIXED_KINDS: dict[type[SLI], type[Kind]] = {EventsSLI: FixedEvents, RawSLI: FixedRaw}
 
 
-def kind_of(slo: SLO) -> Kind[Any]:
+def kind_of(slo: SLO) -> Kind:
     if isinstance(slo.sli, CompositeSLI):
         return CompositeTraffic(slo) if slo.sli.weighting == "traffic" else CompositeWeights(slo)
     if getattr(slo.sli, "fixed_range_ms", None):

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from typing import Any
 
 from slocompiler.discover import SourceFile
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 PARALLEL_MIN_SLOS = 2000         # below this, starting a second process costs more than it saves
 PARALLEL_MIN_BYTES = 1_500_000   # of spec files in a batch: about PARALLEL_MIN_SLOS SLOs

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections import namedtuple
 from collections.abc import Sequence
-from typing import NamedTuple, overload
 
 from slocompiler.diagnostics import Diagnostic, Position, has_errors
 from slocompiler.discover import SourceFile
@@ -40,15 +40,21 @@ class Compilation:
         return not has_errors(self.diagnostics)
 
 
-class SLORef(NamedTuple):
-    """An SLO id and where it is defined (duplicate ids are reported across files); what a
-    composite may read of its recorded series, and a composite's references (`check/composite.py`)."""
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # (typing, ~3 ms of a cold start, is not imported at run time)
+    from typing import NamedTuple, overload
 
-    id: str
-    source: Position | None
-    path: tuple
-    offer: str = ""
-    refs: tuple = ()   # a composite's components: (id, Position | None, key path)
+    class SLORef(NamedTuple):
+        """An SLO id and where it is defined (duplicate ids are reported across files); what a
+        composite may read of its recorded series, and a composite's references (`check/composite.py`)."""
+
+        id: str
+        source: Position | None
+        path: tuple
+        offer: str = ""
+        refs: tuple = ()   # a composite's components: (id, Position | None, key path)
+else:
+    SLORef = namedtuple("SLORef", "id source path offer refs", defaults=("", ()))
 
 
 class SLORefs(Sequence[SLORef]):
@@ -119,10 +125,11 @@ class SLORefs(Sequence[SLORef]):
     def __len__(self) -> int:
         return self._count
 
-    @overload
-    def __getitem__(self, i: int) -> SLORef: ...
-    @overload
-    def __getitem__(self, i: slice) -> Sequence[SLORef]: ...
+    if TYPE_CHECKING:
+        @overload
+        def __getitem__(self, i: int) -> SLORef: ...
+        @overload
+        def __getitem__(self, i: slice) -> Sequence[SLORef]: ...
 
     def __getitem__(self, i):
         return self.made()[i]

@@ -10,12 +10,10 @@ from __future__ import annotations
 import datetime as _dt
 from collections import Counter
 
-from slocompiler.check.policies import check_policies, load_policies
-from slocompiler.conventions import Output
+from slocompiler.conventions import Output, check_target
 from slocompiler.diagnostics import Diagnostic, Position, Severity, has_errors
 from slocompiler.discover import SourceFile, discover
 from slocompiler.durations import parse_duration
-from slocompiler.emit.targets import check_target
 from slocompiler.formats import detect, registry
 from slocompiler.load import Document, LoadedFile, load_bytes, load_file
 from slocompiler.model import SLO, SpecUnit
@@ -44,7 +42,12 @@ class Run:
         self.formats = registry()
         self.catalog_diagnostics: list[Diagnostic] = []
         self.ctx = self._context()
-        self.policies, self.diagnostics = load_policies(options.policies)
+        self.policies: list = []  # (check/policies.py, and jsonschema, only for a run that has some)
+        self.diagnostics: list[Diagnostic] = []
+        if options.policies:
+            from slocompiler.check.policies import load_policies
+
+            self.policies, self.diagnostics = load_policies(options.policies)
         self.diagnostics += self.catalog_diagnostics
         if options.template_dirs:  # problems in the user's template files, whether used or not
             self.diagnostics += self.ctx.templates.diagnostics
@@ -142,6 +145,8 @@ class Run:
             parsed, diags = self.formats[kind].parse(doc, self.ctx)
             res.diagnostics += [d for d in diags if (d.line, d.column) not in tagged]  # the foreign tag says it
             if self.policies and kind != "AlertWindows":
+                from slocompiler.check.policies import check_policies
+
                 res.diagnostics += check_policies(doc, self.policies)
             if parsed is None:
                 continue

@@ -5,12 +5,8 @@ from __future__ import annotations
 from collections import Counter
 
 from slocompiler import __version__
-from slocompiler.check import check_ids
-from slocompiler.check.composite import check_composites
 from slocompiler.conventions import RULE_FILES_LIST, Output, Target
 from slocompiler.diagnostics import Position
-from slocompiler.emit.rule_list import rule_files_list
-from slocompiler.emit.targets import mimir_files
 from slocompiler.pipeline.parallel import fork_map
 from slocompiler.pipeline.results import Compilation, FileRecord, FileResult
 from slocompiler.pipeline.run import Run
@@ -47,9 +43,13 @@ def assemble(comp: Compilation, run: Run, records: dict[str, FileRecord], result
         seen = Counter(name for rec in counted for name in rec.names())
         twice = {name for name, n in seen.items() if n > 1}
         if twice:
+            from slocompiler.check.tree import check_ids
+
             comp.diagnostics += check_ids([r for rec in counted if not twice.isdisjoint(rec.names())
                                            for r in rec.ids if r.id in twice])
     if any(rec.composite() for rec in counted):
+        from slocompiler.check.composite import check_composites
+
         comp.diagnostics += check_composites([r for rec in counted for r in rec.ids], [f.display for f in comp.files])
     for res in results:
         comp.compiled.append(res.src.display)
@@ -62,8 +62,12 @@ def finish(comp: Compilation, run: Run) -> None:
     """The tree's rule files where the target packs several spec files into one (mimir), and the
     diagnostics in order."""
     if run.emit and run.target == Target.MIMIR:
+        from slocompiler.emit.targets import mimir_files
+
         comp.artifacts.update(mimir_files(comp.rule_files.items()))
     if run.emit and comp.ok and run.target in PROMETHEUS_LAYOUT and Output.PROMETHEUS in run.wanted:
+        from slocompiler.emit.rule_list import rule_files_list
+
         comp.artifacts[RULE_FILES_LIST] = rule_files_list(comp.rule_paths, run.options.rule_files_prefix, __version__)
     if run.emit and comp.ok and run.target == Target.KUBERNETES and Output.KUBERNETES in run.wanted:
         from slocompiler.emit.kubernetes import kubernetes_files, size_diagnostics

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from slocompiler.check import check_generated
 from slocompiler.conventions import Output, Target
-from slocompiler.emit.targets import unit_outputs, with_promtool_tests
 from slocompiler.engines import version_for
 from slocompiler.generate.prometheus import rule_file
 from slocompiler.model import SpecUnit
@@ -30,9 +29,16 @@ def unit_output(unit: SpecUnit, opts: Options, wanted: set[str], target: Target)
 
             objects = [(meta, rf if slos == unit.slos else rule_file(unit.relpath, slos, opts))
                        for meta, slos in rule_objects(unit, opts.kubernetes)]
+        from slocompiler.emit.targets import unit_outputs  # (the emitters are not loaded for a validate)
+
         artifacts.update(unit_outputs(unit, rf, objects, target))
-    if (not kubernetes and Output.TESTS in wanted and opts.keeps(Output.TESTS.value)
-            and with_promtool_tests(target)):  # promtool unit tests of its alerts (and a .ticket file)
+    if not kubernetes and Output.TESTS in wanted and opts.keeps(Output.TESTS.value):
+        from slocompiler.emit.targets import with_promtool_tests
+
+        tests = with_promtool_tests(target)
+    else:
+        tests = False
+    if tests:  # promtool unit tests of its alerts (and a .ticket file)
         from slocompiler.generate.promtool_tests import promtool_test_files
 
         for rel, data in promtool_test_files(unit.relpath, unit.slos, rf).items():
