@@ -106,17 +106,27 @@ def _has_tool_table(path: str) -> bool:
     """Whether the pyproject.toml at PATH has a [tool.slocompiler] table. A file that spells neither
     the name nor a `\\u`/`\\U` escape (a quoted key could spell it so) has none: then tomllib
     (~3 ms to import; the pre-commit case in a Python repository) is not needed."""
-    try:
-        with open(path, "rb") as fh:
-            raw = fh.read()
-    except OSError:
+    raw = _read(path)
+    if raw is None or (b"slocompiler" not in raw and b"\\u" not in raw and b"\\U" not in raw):
         return False
-    if b"slocompiler" not in raw and b"\\u" not in raw and b"\\U" not in raw:
-        return False
-    return _pyproject_table(path) is not None
+    return _tool_table(raw) is not None
 
 
 def _pyproject_table(path: str):
+    raw = _read(path)
+    return None if raw is None else _tool_table(raw)
+
+
+def _read(path: str) -> bytes | None:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read()
+    except OSError:
+        return None
+
+
+def _tool_table(raw: bytes):
+    """The [tool.slocompiler] table of a pyproject.toml's bytes RAW (as tomllib.load reads them)."""
     try:
         import tomllib
     except ModuleNotFoundError:  # Python 3.10
@@ -125,9 +135,8 @@ def _pyproject_table(path: str):
         except ModuleNotFoundError:
             return None
     try:
-        with open(path, "rb") as fh:
-            data = tomllib.load(fh)
-    except (OSError, ValueError):
+        data = tomllib.loads(raw.decode())
+    except ValueError:  # a TOML error, or bytes that are not UTF-8
         return None
     return data.get("tool", {}).get("slocompiler")
 

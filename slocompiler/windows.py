@@ -46,12 +46,17 @@ def catalog_from_spec(spec: dict, name: str | None = None, source: Position | No
 BUILTIN_FILES = ("google-30d.yaml", "google-28d.yaml", "weekly-7d.yaml")  # catalogs/, each named for its sloPeriod
 
 
+def _period_of(name: str) -> int:
+    """The period a built-in catalog's file is named for (`google-30d.yaml`: 30d)."""
+    return _ms(name[:-len(".yaml")].rsplit("-", 1)[1])
+
+
 @cache
 def builtin_catalog(period_ms: int) -> WindowCatalog | None:
     """The built-in catalog of PERIOD_MS, if there is one: only its own file is read (a tree at
     30d reads one of the three; `builtin_catalogs` holds the same objects)."""
     for name in BUILTIN_FILES:
-        if _ms(name[:-len(".yaml")].rsplit("-", 1)[1]) == period_ms:
+        if _period_of(name) == period_ms:
             with open(os.path.join(os.path.dirname(__file__), "catalogs", name), encoding="utf-8") as fh:
                 text = fh.read()  # beside the code, as in the wheel (importlib.resources: 5 ms of each start)
             data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
@@ -62,7 +67,7 @@ def builtin_catalog(period_ms: int) -> WindowCatalog | None:
 @lru_cache(maxsize=1)
 def builtin_catalogs() -> dict[int, WindowCatalog]:
     """Sloth's built-in 30d and 28d catalogs (SRE Workbook values) and our 7d one, keyed by period."""
-    cats = (builtin_catalog(_ms(name[:-len(".yaml")].rsplit("-", 1)[1])) for name in BUILTIN_FILES)
+    cats = (builtin_catalog(_period_of(name)) for name in BUILTIN_FILES)
     return {cat.period_ms: cat for cat in cats if cat is not None}
 
 

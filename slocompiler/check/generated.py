@@ -14,8 +14,9 @@ from slocompiler.rules import RuleFile
 
 
 def check_generated(rf: RuleFile, unit: SpecUnit, version: str = DEFAULT_VERSION) -> list[Diagnostic]:
-    """Parse every generated expression before it is written (once per shape, and a rule group once
-    per shape of its expressions together: promql_shape.py)."""
+    """Parse every generated expression before it is written (once per key — ranges, short numbers
+    and plain matcher values written alike — or, past a process's first 200 parses, once per shape:
+    promql_shape.py)."""
     out = []
     sources = {slo.id: slo for slo in unit.slos}
     for group in rf.groups:
