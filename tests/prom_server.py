@@ -421,6 +421,23 @@ def _parse_duration(d: str | int | float) -> float:
     return total
 
 
+PROMTOOL_BLOCK = 2 * 3600   # promtool's default --max-block-duration, in seconds
+
+
+def promtool_safe_start(start: int, interval: float) -> int:
+    """START, or the next 2h block boundary when START's block ends within INTERVAL of it.
+
+    ``promtool tsdb create-blocks-from rules`` (2.42) evaluates a rule block by block; in each it
+    takes the group's first evaluation time (aligned to an offset hashed from the group's name and
+    file) and *breaks* out of the rule's loop when that time lies past the block's end. So when the
+    first block is shorter than one interval, every group whose offset falls past it gets no
+    samples at all (seen in CI: a start one minute before a block boundary dropped whole groups).
+    Starting at the boundary instead loses less than one evaluation.
+    """
+    short = -start % PROMTOOL_BLOCK
+    return start + short if 0 < short <= interval else start
+
+
 def _fmt_duration(seconds: float) -> str:
     ms = round(seconds * 1000)
     return f"{ms // 1000}s" if ms % 1000 == 0 else f"{ms}ms"
@@ -728,8 +745,9 @@ class PromServer:
         blocks into the data directory and restarting the server so the next
         level's queries see them. Rules are evaluated at ``start, start + I, ...``
         up to ``end`` (defaults: this server's ``start``/``end``; ``I`` = the
-        group's ``interval`` or EVAL_INTERVAL, default ``step``). Returns the
-        number of levels backfilled. Note: alerting rules are not backfilled.
+        group's ``interval`` or EVAL_INTERVAL, default ``step``; a start less than
+        one interval before a 2h boundary moves to it, see :func:`promtool_safe_start`).
+        Returns the number of levels backfilled. Note: alerting rules are not backfilled.
         """
         assert self.workdir is not None
         files = [Path(f).resolve() for f in (rule_files if rule_files is not None else self.rule_files)]
@@ -738,13 +756,15 @@ class PromServer:
         end = self.end if end is None else int(end)
         interval = _fmt_duration(_parse_duration(eval_interval) if eval_interval is not None else self.step)
         for lv, groups in enumerate(levels):
+            longest = max([_parse_duration(g["interval"]) for g in groups if g.get("interval")]
+                          + [_parse_duration(interval)])
             # one path for every pass: promtool aligns a group's evaluations to an offset hashed
             # from its name and file (as the server does), so each group keeps its timestamps from
             # pass to pass, and a rule reads the series recorded before it in its group at its own
             # timestamp, as in a running server
             level_file = self.workdir / "backfill-rules.yml"
             level_file.write_text(yaml.safe_dump({"groups": groups}, sort_keys=False), encoding="utf-8")
-            self._backfill_level(level_file, lv, start, end, interval, timeout)
+            self._backfill_level(level_file, lv, promtool_safe_start(start, longest), end, interval, timeout)
         return len(levels)
 
     def _backfill_level(self, level_file: Path, lv: int, start: int, end: int, interval: str, timeout: float) -> None:

@@ -11,16 +11,20 @@ from __future__ import annotations
 import math
 import os
 import socket
+import time
 from pathlib import Path
 
 import pytest
+import yaml
 from helpers import run_cli
 from prom_server import (
+    PROMTOOL_BLOCK,
     PromServer,
     PromServerError,
     counter,
     gauge,
     histogram,
+    promtool_safe_start,
     render_openmetrics,
     rule_dependency_levels,
 )
@@ -173,6 +177,34 @@ def test_generated_rules_backfilled_over_the_past(ratio_rules, prometheus_bin, p
         # after the restart rules are "unknown" until they have run once
         prom.wait_for_evaluations(1)
         assert prom.unhealthy_rules() == []
+
+
+def test_promtool_safe_start_moves_only_a_short_first_block():
+    b = 1_796_695_200   # a 2h boundary
+    assert b % PROMTOOL_BLOCK == 0
+    assert promtool_safe_start(b - 60, 60) == b        # a first block of one interval
+    assert promtool_safe_start(b - 50, 60) == b
+    assert promtool_safe_start(b - 61, 60) == b - 61   # room for an evaluation whatever the offset
+    assert promtool_safe_start(b, 60) == b
+    assert promtool_safe_start(b - 200, 300) == b      # a group's own, longer interval
+
+
+@integration
+def test_backfill_keeps_every_group_when_the_first_block_is_short(tmp_path, prometheus_bin, promtool):
+    # 60 groups of one constant rule; the history starts 50 s before a 2h boundary, so promtool's
+    # first block is shorter than the 1m interval: without promtool_safe_start each group whose
+    # hashed offset lies past those 50 s (about 1 in 6) was dropped whole (P(none) ~ 2e-5)
+    groups = [{"name": f"probe-{i:02d}", "rules": [{"record": "backfill_probe", "expr": "vector(1)",
+                                                     "labels": {"probe": f"{i:02d}"}}]} for i in range(60)]
+    rules = tmp_path / "probes.yaml"
+    rules.write_text(yaml.safe_dump({"groups": groups}), encoding="utf-8")
+    boundary = (int(time.time()) - 900) // PROMTOOL_BLOCK * PROMTOOL_BLOCK
+    with PromServer([rules], (), start=boundary - 50, end=boundary + 300, step=10,
+                    prometheus_bin=prometheus_bin, promtool_bin=promtool) as prom:
+        prom.backfill_rules(eval_interval=60)
+        per_group = prom.query("count_over_time(backfill_probe[10m])", boundary + 300)
+        assert len(per_group) == 60, sorted(labels["probe"] for labels, _ in per_group)
+        assert all(5 <= n <= 6 for _, n in per_group), per_group   # one a minute from the boundary on
 
 
 @integration
