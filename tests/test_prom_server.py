@@ -193,7 +193,7 @@ def test_promtool_safe_start_moves_only_a_short_first_block():
 def test_backfill_keeps_every_group_when_the_first_block_is_short(tmp_path, prometheus_bin, promtool):
     # 60 groups of one constant rule; the history starts 50 s before a 2h boundary, so promtool's
     # first block is shorter than the 1m interval: without promtool_safe_start each group whose
-    # hashed offset lies past those 50 s (about 1 in 6) was dropped whole (P(none) ~ 2e-5)
+    # hashed offset lies past those 50 s (about 1 in 6) was dropped whole (P(none) ~ 5e-6)
     groups = [{"name": f"probe-{i:02d}", "rules": [{"record": "backfill_probe", "expr": "vector(1)",
                                                      "labels": {"probe": f"{i:02d}"}}]} for i in range(60)]
     rules = tmp_path / "probes.yaml"
