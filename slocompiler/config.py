@@ -94,7 +94,7 @@ def find(start: str | None = None) -> Optional[str]:
             if os.path.isfile(candidate):
                 return candidate
         pyproject = os.path.join(here, "pyproject.toml")
-        if os.path.isfile(pyproject) and _has_tool_table(pyproject):
+        if os.path.isfile(pyproject) and _pyproject_table(pyproject) is not None:
             return pyproject
         parent = os.path.dirname(here)
         if parent == here:
@@ -102,19 +102,14 @@ def find(start: str | None = None) -> Optional[str]:
         here = parent
 
 
-def _has_tool_table(path: str) -> bool:
-    """Whether the pyproject.toml at PATH has a [tool.slocompiler] table. A file that spells neither
-    the name nor a `\\u`/`\\U` escape (a quoted key could spell it so) has none: then tomllib
-    (~3 ms to import; the pre-commit case in a Python repository) is not needed."""
+def _pyproject_table(path: str):
+    """The [tool.slocompiler] table of the pyproject.toml at PATH, else None. A file that spells
+    neither the name nor a `\\u`/`\\U` escape (a quoted key could spell it so) has none: then
+    tomllib (~3 ms to import; the pre-commit case in a Python repository) is not needed."""
     raw = _read(path)
     if raw is None or (b"slocompiler" not in raw and b"\\u" not in raw and b"\\U" not in raw):
-        return False
-    return _tool_table(raw) is not None
-
-
-def _pyproject_table(path: str):
-    raw = _read(path)
-    return None if raw is None else _tool_table(raw)
+        return None
+    return _tool_table(raw)
 
 
 def _read(path: str) -> bytes | None:

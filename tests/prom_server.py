@@ -754,10 +754,10 @@ class PromServer:
         levels = rule_dependency_levels(files)
         start = self.start if start is None else int(start)
         end = self.end if end is None else int(end)
-        interval = _fmt_duration(_parse_duration(eval_interval) if eval_interval is not None else self.step)
+        every = _parse_duration(eval_interval) if eval_interval is not None else float(self.step)
+        interval = _fmt_duration(every)
         for lv, groups in enumerate(levels):
-            longest = max([_parse_duration(g["interval"]) for g in groups if g.get("interval")]
-                          + [_parse_duration(interval)])
+            longest = max([every, *(_parse_duration(g["interval"]) for g in groups if g.get("interval"))])
             # one path for every pass: promtool aligns a group's evaluations to an offset hashed
             # from its name and file (as the server does), so each group keeps its timestamps from
             # pass to pass, and a rule reads the series recorded before it in its group at its own
